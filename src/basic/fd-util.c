@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fd-util.h"
+
+int safe_close(int fd) {
+        if (fd >= 0) {
+                int saved = errno;
+                close(fd);
+                errno = saved;
+        }
+        return -EBADF;
+}
+
+ssize_t read_file_at(int dirfd, const char *path, char *buf, size_t max) {
+        _cleanup_close_ int fd = -EBADF;
+        size_t n = 0;
+
+        fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+
+        for (;;) {
+                ssize_t k;
+
+                if (n >= max)
+                        return -EFBIG;
+                k = read(fd, buf + n, max - n);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                n += k;
+        }
+        buf[n] = 0;
+        return (ssize_t) n;
+}
+
+int write_string_file_at(int dirfd, const char *path, const char *s) {
+        _cleanup_close_ int fd = -EBADF;
+        size_t l = strlen(s);
+        ssize_t k;
+
+        fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        k = write(fd, s, l);
+        if (k < 0)
+                return -errno;
+        if ((size_t) k != l)
+                return -EIO;
+        return 0;
+}
+
+int write_file_atomic_at(int dirfd, const char *path, const char *s) {
+        char tmp[PATH_MAX];
+        _cleanup_close_ int fd = -EBADF;
+        size_t l = strlen(s);
+        int r;
+
+        r = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+        if (r < 0 || (size_t) r >= sizeof(tmp))
+                return -ENAMETOOLONG;
+
+        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
+        if (fd < 0)
+                return -errno;
+        if (write(fd, s, l) != (ssize_t) l) {
+                r = errno > 0 ? -errno : -EIO;
+                (void) unlinkat(dirfd, tmp, 0);
+                return r;
+        }
+        fd = safe_close(fd);
+        if (renameat(dirfd, tmp, dirfd, path) < 0) {
+                r = -errno;
+                (void) unlinkat(dirfd, tmp, 0);
+                return r;
+        }
+        return 0;
+}
+
+int rearrange_fds(const int *src, int n) {
+        int moved[n > 0 ? n : 1];
+
+        /* First get every source out of the way of 0..n-1, so that no dup2() below clobbers a source
+         * that is still needed. */
+        for (int i = 0; i < n; i++) {
+                if (src[i] < 0) {
+                        moved[i] = open("/dev/null", i == 0 ? O_RDONLY | O_CLOEXEC : O_WRONLY | O_CLOEXEC);
+                        if (moved[i] < 0)
+                                return -errno;
+                }  else
+                        moved[i] = src[i];
+                if (moved[i] < n) {
+                        int k = fcntl(moved[i], F_DUPFD_CLOEXEC, n);
+                        if (k < 0)
+                                return -errno;
+                        moved[i] = k;
+                }
+        }
+        for (int i = 0; i < n; i++)
+                if (dup2(moved[i], i) < 0)
+                        return -errno;
+        return 0;
+}
+
+int fd_nonblock(int fd, bool nonblock) {
+        int flags, nflags;
+
+        flags = fcntl(fd, F_GETFL, 0);
+        if (flags < 0)
+                return -errno;
+        nflags = nonblock ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
+        if (nflags == flags)
+                return 0;
+        return RET_NERRNO(fcntl(fd, F_SETFL, nflags));
+}

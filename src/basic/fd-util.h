@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "macro.h"
+
+/* Closes fd if valid, keeps errno, returns -EBADF: "fd = safe_close(fd);". */
+int safe_close(int fd);
+
+static inline void closep(int *fd) {
+        safe_close(*fd);
+}
+
+static inline void fclosep(FILE **f) {
+        if (*f)
+                fclose(*f);
+}
+
+#define _cleanup_close_ _cleanup_(closep)
+#define _cleanup_free_ _cleanup_(freep)
+#define _cleanup_fclose_ _cleanup_(fclosep)
+
+/* Reads a whole small file relative to dirfd into a NUL-terminated buffer. Returns the size read or
+ * -errno; -EFBIG if it is larger than max. */
+ssize_t read_file_at(int dirfd, const char *path, char *buf, size_t max);
+
+/* Writes a string to an existing file relative to dirfd (no O_CREAT), as one write(). */
+int write_string_file_at(int dirfd, const char *path, const char *s);
+
+/* Writes s into dirfd/path atomically: a temporary file, then rename(). */
+int write_file_atomic_at(int dirfd, const char *path, const char *s);
+
+/* Moves fds so that the fds listed in src end up at 0..n-1 (a value < 0 means: open /dev/null there);
+ * async-signal-safe, for use between fork and exec. All fds >= n are left as they were. */
+int rearrange_fds(const int *src, int n);
+
+int fd_nonblock(int fd, bool nonblock);

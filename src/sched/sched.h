@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The scheduler: pure logic, no I/O, no sd-*, no logging, no clocks. It decides which job may start next;
+ * the caller (src/core) does the starting and reports back how each job ended.
+ *
+ * A job enters with sched_add()/sched_add_batch() and is then, from the scheduler's point of view:
+ *
+ *   WAITING  - some dependency has not finished yet (or has not finished the way the condition wants)
+ *   QUEUED   - runnable; waits for the global limit, its group's limit, its run/group not being held,
+ *              the scheduler not draining, and its resources
+ *   RUNNING  - handed out by sched_next(); holds one global slot, one group slot and its resources until
+ *              sched_job_finished()
+ *   DONE     - finished (any result), or skipped because a dependency can no longer satisfy its condition,
+ *              or cancelled before it started
+ *
+ * Ownership: the Sched owns its per-job records; job ids are the caller's (non-zero, unique). Strings
+ * passed in are copied. Every function that can fail returns a negative errno; "nothing to do" is 0, not
+ * an error.
+ *
+ * Notifications go through SchedCallbacks, called synchronously from inside the sched_* call that caused
+ * them. Callbacks must not call back into the Sched (record what happened and act on it afterwards).
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct Sched Sched;
+
+#define SCHED_UNLIMITED UINT32_MAX
+
+/* Bounds a client can hit, checked by sched_add(): -E2BIG when exceeded. */
+#define SCHED_DEPS_MAX          4096U
+#define SCHED_RESOURCES_MAX     32U
+#define SCHED_NAME_MAX          255U
+
+typedef enum SchedCondition {
+        SCHED_AFTER_SUCCESS,    /* every dependency succeeded (default) */
+        SCHED_AFTER_FAILURE,    /* every dependency finished with a result other than success */
+        SCHED_AFTER_ANY,        /* every dependency finished, whatever its result */
+        _SCHED_CONDITION_MAX,
+        _SCHED_CONDITION_INVALID = -22,
+} SchedCondition;
+
+const char *sched_condition_to_string(SchedCondition c);
+SchedCondition sched_condition_from_string(const char *s);
+
+/* How a job ended, as far as scheduling is concerned. Mirrors JobResult in src/shared/job-enums.h but the
+ * scheduler does not depend on it. */
+typedef enum SchedResult {
+        SCHED_RESULT_SUCCESS,
+        SCHED_RESULT_FAILED,     /* non-zero exit, exec failure, ... */
+        SCHED_RESULT_KILLED,     /* a signal */
+        SCHED_RESULT_TIMEOUT,
+        SCHED_RESULT_OOM,
+        SCHED_RESULT_SKIPPED,
+        SCHED_RESULT_CANCELLED,
+        SCHED_RESULT_LOST,
+        _SCHED_RESULT_MAX,
+        _SCHED_RESULT_INVALID = -22,
+} SchedResult;
+
+const char *sched_result_to_string(SchedResult r);
+
+typedef enum SchedState {
+        SCHED_WAITING,
+        SCHED_QUEUED,
+        SCHED_RUNNING,
+        SCHED_DONE,
+        _SCHED_STATE_MAX,
+        _SCHED_STATE_INVALID = -22,
+} SchedState;
+
+/* Which results trigger a retry (bit mask of 1U << SchedResult) plus specific exit codes. */
+typedef struct SchedRetryPolicy {
+        uint32_t retries;              /* additional attempts after the first; 0: none */
+        uint32_t on_results;           /* e.g. (1U << SCHED_RESULT_FAILED) | (1U << SCHED_RESULT_TIMEOUT) */
+        const int *on_exit_codes;      /* if non-empty, a FAILED result retries only for these codes */
+        size_t n_on_exit_codes;
+} SchedRetryPolicy;
+
+typedef struct SchedResourceRequest {
+        const char *pool;
+        uint32_t amount;               /* tokens of a counted pool, or number of slots of a slot pool */
+} SchedResourceRequest;
+
+typedef struct SchedJobSpec {
+        uint64_t id;                   /* non-zero, unique */
+        int32_t priority;              /* higher starts first */
+        uint32_t owner;                /* uid; equal-priority jobs of different owners start round robin */
+        const char *group;             /* NULL or "": no group */
+        uint64_t run;                  /* 0: not part of a run (plan) */
+        const uint64_t *after;         /* dependencies: ids already known to the Sched, or in the same batch */
+        size_t n_after;
+        SchedCondition after_condition;
+        const SchedResourceRequest *resources;
+        size_t n_resources;
+        SchedRetryPolicy retry;
+} SchedJobSpec;
+
+typedef struct SchedCallbacks {
+        /* The job's scheduling state changed (WAITING→QUEUED, QUEUED→RUNNING is NOT reported: the caller
+         * learns that from sched_next(); →DONE is reported only for skips and cancels the scheduler
+         * decided on its own, i.e. not for the job passed to sched_job_finished() itself).
+         * For a skip: result == SCHED_RESULT_SKIPPED, cause_id is the dependency that could no longer
+         * satisfy the condition and cause_result is how it ended. Otherwise cause_id is 0. */
+        void (*state_changed)(void *userdata, uint64_t id, SchedState state, SchedResult result,
+                              uint64_t cause_id, SchedResult cause_result);
+        /* A slot of a slot pool was quarantined after too many consecutive failures on it. */
+        void (*slot_quarantined)(void *userdata, const char *pool, const char *slot);
+} SchedCallbacks;
+
+int sched_new(const SchedCallbacks *cb, void *userdata, Sched **ret);
+Sched *sched_free(Sched *s);
+
+/* Adds one job. Its dependencies must already be known: -ENOENT otherwise (then *ret_bad_id is set to the
+ * unknown id if ret_bad_id is non-NULL). -EEXIST: duplicate id. -E2BIG: too many deps/resources.
+ * -ENOSPC: a resource request can never be satisfied (more than the pool's capacity, or unknown pool:
+ * -ENXIO). On success the job is WAITING, QUEUED, or — if a dependency has already ended in a way that
+ * can no longer satisfy the condition — DONE/skipped at once (reported through state_changed).
+ * Returns the job's initial SchedState. */
+int sched_add(Sched *s, const SchedJobSpec *spec, uint64_t *ret_bad_id);
+
+/* Adds a batch atomically: either all jobs are added, or none (and the Sched is unchanged). Jobs may
+ * depend on each other in any order. -ELOOP: the batch has a dependency cycle; then, if ret_cycle is
+ * non-NULL, *ret_cycle is a malloc'ed array of the ids on one cycle (in dependency order) and
+ * *ret_n_cycle its length. Other errors as sched_add(). Returns 0. */
+int sched_add_batch(Sched *s, const SchedJobSpec *specs, size_t n, uint64_t *ret_bad_id,
+                    uint64_t **ret_cycle, size_t *ret_n_cycle);
+
+/* Picks the next job to start: the highest priority (then earliest added, round robin across owners at
+ * equal priority) QUEUED job that every limit and pool allows. Marks it RUNNING and takes its global
+ * slot, group slot and resources. Returns 1 and sets *ret_id, or 0 if nothing may start now. Jobs blocked
+ * only by their own group limit or resources do not block jobs behind them that are allowed. */
+int sched_next(Sched *s, uint64_t *ret_id);
+
+/* For a job handed out by sched_next(): the identities of the slots it got, as a NULL-terminated array
+ * of "POOL=SLOT" strings owned by the Sched, valid until the job finishes. NULL if none. */
+char *const *sched_job_slots(Sched *s, uint64_t id);
+
+typedef enum SchedFinish {
+        SCHED_FINISH_DONE,      /* the job is DONE with this result */
+        SCHED_FINISH_RETRY,     /* the policy wants another attempt: the job is back in WAITING, held
+                                 * until the caller calls sched_job_retry_now() (after its delay) */
+} SchedFinish;
+
+/* A RUNNING job ended: releases its global slot, group slot and resources, counts slot failures
+ * (quarantining a slot after sched_set_slot_pool()'s limit of consecutive failures), and either retries it
+ * (returns SCHED_FINISH_RETRY) or marks it DONE and settles its dependents: those whose condition is now
+ * met become QUEUED, those whose condition can no longer be met are skipped, transitively (reported via
+ * state_changed). -ENOENT: unknown id, -ESTALE: the job is not RUNNING. */
+int sched_job_finished(Sched *s, uint64_t id, SchedResult result, int exit_code);
+
+/* A job for which sched_job_finished() returned SCHED_FINISH_RETRY becomes QUEUED again. */
+int sched_job_retry_now(Sched *s, uint64_t id);
+
+/* Number of attempts started so far for this job (1 after the first sched_next()), 0 if unknown. */
+uint32_t sched_job_attempts(Sched *s, uint64_t id);
+
+/* Cancels a job that has not started (WAITING or QUEUED): it becomes DONE/cancelled and its dependents
+ * are settled like after sched_job_finished(). A RUNNING job: -EBUSY (the caller stops it and reports
+ * through sched_job_finished()). DONE: -EALREADY. */
+int sched_cancel(Sched *s, uint64_t id);
+
+/* Forgets a DONE job (to bound memory); jobs that depend on it must be DONE too, else -EBUSY. */
+int sched_forget(Sched *s, uint64_t id);
+
+SchedState sched_job_state(Sched *s, uint64_t id);
+
+/* Limits; all take effect for the next sched_next() (lowering never touches running jobs). */
+void sched_set_max_parallel(Sched *s, uint32_t n);
+uint32_t sched_get_max_parallel(Sched *s);
+int sched_set_group_limit(Sched *s, const char *group, uint32_t limit);   /* SCHED_UNLIMITED: none */
+/* Counted pool; capacity may change at any time. */
+int sched_set_pool(Sched *s, const char *pool, uint32_t capacity);
+/* Slot pool with named slots (NULL-terminated); quarantine_after: consecutive failures on one slot that
+ * quarantine it (0: never). Redefining a pool keeps the state of slots that keep their name. */
+int sched_set_slot_pool(Sched *s, const char *pool, char *const *slots, uint32_t quarantine_after);
+/* Puts a quarantined slot back. -ENOENT: no such pool/slot; 0 if it was not quarantined, 1 if released. */
+int sched_release_slot(Sched *s, const char *pool, const char *slot);
+
+/* Holds: nothing new starts from a held group/run, or at all while draining. */
+int sched_set_group_held(Sched *s, const char *group, bool held);
+int sched_set_run_held(Sched *s, uint64_t run, bool held);
+void sched_set_draining(Sched *s, bool draining);
+
+/* Counters for the Manager properties. */
+typedef struct SchedCounts {
+        uint32_t waiting, queued, running, done;
+} SchedCounts;
+void sched_get_counts(Sched *s, SchedCounts *ret);
+
+/* Introspection for `jobctl pools`/`jobctl group` and the bus: iterate pools and slots. */
+typedef struct SchedPoolInfo {
+        const char *name;
+        bool slots;               /* a slot pool */
+        uint32_t capacity;        /* counted: capacity; slot pool: number of slots */
+        uint32_t in_use;
+} SchedPoolInfo;
+typedef struct SchedSlotInfo {
+        const char *name;
+        uint64_t holder;          /* job id, 0: free */
+        uint32_t consecutive_failures;
+        bool quarantined;
+} SchedSlotInfo;
+/* Calls f for each pool (sorted by name); stops and returns f's value if it is non-zero. */
+int sched_foreach_pool(Sched *s, int (*f)(void *userdata, const SchedPoolInfo *p), void *userdata);
+int sched_foreach_slot(Sched *s, const char *pool, int (*f)(void *userdata, const SchedSlotInfo *i),
+                       void *userdata);
+typedef struct SchedGroupInfo {
+        const char *name;
+        uint32_t limit;
+        uint32_t running, queued;
+        bool held;
+} SchedGroupInfo;
+int sched_foreach_group(Sched *s, int (*f)(void *userdata, const SchedGroupInfo *g), void *userdata);

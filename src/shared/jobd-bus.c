@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "jobd-bus.h"
+#include "macro.h"
+#include "parse-util.h"
+
+const sd_bus_error_map jobd_bus_error_map[] = {
+        SD_BUS_ERROR_MAP(JOBD_ERROR_INVALID_SPEC, EINVAL),
+        SD_BUS_ERROR_MAP(JOBD_ERROR_NO_SUCH_JOB, ENOENT),
+        SD_BUS_ERROR_MAP(JOBD_ERROR_ACCESS_DENIED, EACCES),
+        SD_BUS_ERROR_MAP(JOBD_ERROR_DEPENDENCY_CYCLE, ELOOP),
+        SD_BUS_ERROR_MAP(JOBD_ERROR_QUOTA_EXCEEDED, EDQUOT),
+        SD_BUS_ERROR_MAP(JOBD_ERROR_NOT_RUNNING, ESRCH),
+        SD_BUS_ERROR_MAP_END
+};
+
+int jobd_job_path(uint64_t id, char **ret) {
+        if (asprintf(ret, JOBD_JOB_PATH_PREFIX "/%llu", (unsigned long long) id) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+int jobd_job_path_parse(const char *path, uint64_t *ret) {
+        const char *p;
+        uint64_t id;
+
+        if (!path || !strneq(path, JOBD_JOB_PATH_PREFIX "/", strlen(JOBD_JOB_PATH_PREFIX "/")))
+                return -EINVAL;
+        p = path + strlen(JOBD_JOB_PATH_PREFIX "/");
+        if (p[0] == '0' || safe_atou64(p, &id) < 0 || id == 0)
+                return -EINVAL;
+        *ret = id;
+        return 0;
+}
