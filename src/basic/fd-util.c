@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -82,31 +83,6 @@ int write_file_atomic_at(int dirfd, const char *path, const char *s) {
                 (void) unlinkat(dirfd, tmp, 0);
                 return r;
         }
-        return 0;
-}
-
-int rearrange_fds(const int *src, int n) {
-        int moved[n > 0 ? n : 1];
-
-        /* First get every source out of the way of 0..n-1, so that no dup2() below clobbers a source
-         * that is still needed. */
-        for (int i = 0; i < n; i++) {
-                if (src[i] < 0) {
-                        moved[i] = open("/dev/null", i == 0 ? O_RDONLY | O_CLOEXEC : O_WRONLY | O_CLOEXEC);
-                        if (moved[i] < 0)
-                                return -errno;
-                }  else
-                        moved[i] = src[i];
-                if (moved[i] < n) {
-                        int k = fcntl(moved[i], F_DUPFD_CLOEXEC, n);
-                        if (k < 0)
-                                return -errno;
-                        moved[i] = k;
-                }
-        }
-        for (int i = 0; i < n; i++)
-                if (dup2(moved[i], i) < 0)
-                        return -errno;
         return 0;
 }
 

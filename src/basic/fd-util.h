@@ -19,7 +19,6 @@ static inline void fclosep(FILE **f) {
 }
 
 #define _cleanup_close_ _cleanup_(closep)
-#define _cleanup_free_ _cleanup_(freep)
 #define _cleanup_fclose_ _cleanup_(fclosep)
 
 /* Reads a whole small file relative to dirfd into a NUL-terminated buffer. Returns the size read or
@@ -31,9 +30,5 @@ int write_string_file_at(int dirfd, const char *path, const char *s);
 
 /* Writes s into dirfd/path atomically: a temporary file, then rename(). */
 int write_file_atomic_at(int dirfd, const char *path, const char *s);
-
-/* Moves fds so that the fds listed in src end up at 0..n-1 (a value < 0 means: open /dev/null there);
- * async-signal-safe, for use between fork and exec. All fds >= n are left as they were. */
-int rearrange_fds(const int *src, int n);
 
 int fd_nonblock(int fd, bool nonblock);

@@ -58,6 +58,8 @@ static inline void freep(void *p) {
         free(*(void **) p);
 }
 
+#define _cleanup_free_ _cleanup_(freep)
+
 #define zero(x) memset(&(x), 0, sizeof(x))
 
 /* Negative errno helpers: returns -errno, never 0 even if errno was clobbered. */

@@ -55,8 +55,12 @@ int safe_atoi(const char *s, int *ret) {
         return 0;
 }
 
-static int parse_scaled(const char *s, const struct { const char *suffix; double factor; } *units,
-                        size_t n_units, double default_factor, uint64_t *ret) {
+typedef struct Unit {
+        const char *suffix;
+        double factor;
+} Unit;
+
+static int parse_scaled(const char *s, const Unit *units, size_t n_units, double default_factor, uint64_t *ret) {
         double v, f = default_factor;
         char *e;
 
@@ -85,7 +89,7 @@ static int parse_scaled(const char *s, const struct { const char *suffix; double
 }
 
 int parse_sec(const char *s, usec_t *ret) {
-        static const struct { const char *suffix; double factor; } units[] = {
+        static const Unit units[] = {
                 { "us", 1 }, { "ms", 1e3 }, { "s", 1e6 }, { "sec", 1e6 },
                 { "m", 60e6 }, { "min", 60e6 }, { "h", 3600e6 }, { "d", 86400e6 },
         };
@@ -94,11 +98,11 @@ int parse_sec(const char *s, usec_t *ret) {
                 *ret = USEC_INFINITY;
                 return 0;
         }
-        return parse_scaled(s, (const void *) units, ELEMENTSOF(units), 1e6, ret);
+        return parse_scaled(s, units, ELEMENTSOF(units), 1e6, ret);
 }
 
 int parse_size(const char *s, uint64_t *ret) {
-        static const struct { const char *suffix; double factor; } units[] = {
+        static const Unit units[] = {
                 { "B", 1 }, { "K", 1024.0 }, { "M", 1048576.0 }, { "G", 1073741824.0 },
                 { "T", 1099511627776.0 },
         };
@@ -107,7 +111,7 @@ int parse_size(const char *s, uint64_t *ret) {
                 *ret = UINT64_MAX;
                 return 0;
         }
-        return parse_scaled(s, (const void *) units, ELEMENTSOF(units), 1, ret);
+        return parse_scaled(s, units, ELEMENTSOF(units), 1, ret);
 }
 
 static const char *const signal_names[] = {

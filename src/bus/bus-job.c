@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bus-jobd.h"
+#include "fd-util.h"
+#include "jobd-bus.h"
+#include "strv.h"
+
+int bus_get_caller(sd_bus_message *m, bool need_groups, BusCaller *ret) {
+        uint64_t mask = SD_BUS_CREDS_EUID | SD_BUS_CREDS_AUGMENT;
+        sd_bus_creds *creds = NULL;
+        int r;
+
+        if (need_groups)
+                mask |= SD_BUS_CREDS_EGID | SD_BUS_CREDS_SUPPLEMENTARY_GIDS;
+        r = sd_bus_query_sender_creds(m, mask, &creds);
+        if (r < 0)
+                return r;
+        *ret = (BusCaller) { .creds = creds };
+        r = sd_bus_creds_get_euid(creds, &ret->uid);
+        if (r >= 0 && need_groups) {
+                r = sd_bus_creds_get_egid(creds, &ret->gid);
+                if (r >= 0) {
+                        r = sd_bus_creds_get_supplementary_gids(creds, &ret->groups);
+                        if (r >= 0)
+                                ret->n_groups = r;
+                        else if (r == -ENODATA)
+                                r = 0;
+                }
+        }
+        if (r < 0) {
+                sd_bus_creds_unref(creds);
+                ret->creds = NULL;
+        }
+        return r;
+}
+
+void bus_caller_done(BusCaller *c) {
+        c->creds = sd_bus_creds_unref(c->creds);
+}
+
+int bus_verify_job_access(Manager *manager, sd_bus_message *m, Job *j, sd_bus_error *error) {
+        BusCaller c;
+        int r;
+
+        r = bus_get_caller(m, false, &c);
+        if (r < 0)
+                return r;
+        bus_caller_done(&c);
+        if (c.uid == 0 || c.uid == j->owner || c.uid == manager->uid)
+                return 0;
+        return sd_bus_error_setf(error, JOBD_ERROR_ACCESS_DENIED,
+                                 "Job %llu belongs to uid %u; only its owner or root may do this",
+                                 (unsigned long long) j->id, (unsigned) j->owner);
+}
+
+int bus_job_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                 sd_bus_error *error) {
+        Manager *m = userdata;
+        uint64_t id;
+        Job *j;
+
+        if (jobd_job_path_parse(path, &id) < 0)
+                return 0;
+        j = manager_get_job(m, id);
+        if (!j)
+                return 0;
+        *found = j;
+        return 1;
+}
+
+int bus_job_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_strv_free_ char **l = NULL;
+        size_t n = 0;
+
+        l = calloc(m->n_jobs + 1, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+        for (uint64_t id = m->gc_cursor; id < m->next_id && n < m->n_jobs; id++)
+                if (m->jobs[id]) {
+                        int r = jobd_job_path(id, &l[n]);
+                        if (r < 0)
+                                return r;
+                        n++;
+                }
+        *nodes = TAKE_PTR(l);
+        return 1;
+}
+
+static int property_get_name(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        char buf[4096];
+        const char *s = "";
+
+        if (streq(property, "Name"))
+                s = j->spec.name;
+        else if (streq(property, "WorkingDirectory"))
+                s = j->spec.working_directory;
+        else if (streq(property, "State"))
+                s = job_state_to_string(j->state);
+        else if (streq(property, "Result"))
+                s = job_result_to_string(j->result);
+        else if (streq(property, "Reason"))
+                s = j->reason;
+        else if (streq(property, "LogPath"))
+                s = job_log_path(j, buf, sizeof(buf));
+        else if (streq(property, "ControlGroup")) {
+                if (j->start_usec > 0) {
+                        const char *root = j->manager->backend->root_path;
+                        snprintf(buf, sizeof(buf), "%s/jobd-%llu", streq(root, "/") ? "" : root,
+                                 (unsigned long long) j->id);
+                        s = buf;
+                }
+        }
+        return sd_bus_message_append_basic(reply, 's', strempty(s));
+}
+
+static int property_get_strv(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+
+        return sd_bus_message_append_strv(reply, streq(property, "Argv") ? j->spec.argv : j->spec.environment);
+}
+
+static int property_get_main_pid(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "u", (uint32_t) job_main_pid(userdata));
+}
+
+static int property_get_stat(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+
+        if (streq(property, "CPUUsageNSec"))
+                return sd_bus_message_append(reply, "t", job_cpu_usage(j));
+        return sd_bus_message_append(reply, "t", j->stats.memory_peak);
+}
+
+static int property_get_empty(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append_basic(reply, 's', "");
+}
+
+static int reply_job_errno(sd_bus_message *m, Job *j, int r, sd_bus_error *error) {
+        if (r == -ESRCH || r == -EALREADY)
+                return sd_bus_error_setf(error, JOBD_ERROR_NOT_RUNNING, "Job %llu is %s, not running",
+                                         (unsigned long long) j->id, job_state_to_string(j->state));
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+int bus_job_kill(Job *j, sd_bus_message *m, int sig, sd_bus_error *error) {
+        int r;
+
+        if (sig <= 0 || sig >= _NSIG)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid signal number %i", sig);
+        r = bus_verify_job_access(j->manager, m, j, error);
+        if (r < 0)
+                return r;
+        return reply_job_errno(m, j, job_kill(j, sig), error);
+}
+
+int bus_job_cancel(Job *j, sd_bus_message *m, sd_bus_error *error) {
+        int r;
+
+        r = bus_verify_job_access(j->manager, m, j, error);
+        if (r < 0)
+                return r;
+        return reply_job_errno(m, j, job_cancel(j), error);
+}
+
+static int method_kill(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        int32_t sig;
+        int r;
+
+        r = sd_bus_message_read(m, "i", &sig);
+        if (r < 0)
+                return r;
+        return bus_job_kill(userdata, m, sig, error);
+}
+
+static int method_cancel(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return bus_job_cancel(userdata, m, error);
+}
+
+static int method_pause_resume(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        int r;
+
+        r = bus_verify_job_access(j->manager, m, j, error);
+        if (r < 0)
+                return r;
+        r = streq(sd_bus_message_get_member(m), "Pause") ? job_pause(j) : job_resume(j);
+        return reply_job_errno(m, j, r, error);
+}
+
+static int method_open_log(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_close_ int fd = -EBADF;
+        Job *j = userdata;
+        int r;
+
+        r = bus_verify_job_access(j->manager, m, j, error);
+        if (r < 0)
+                return r;
+        fd = job_open_log(j);
+        if (fd == -ENOENT)
+                return sd_bus_error_setf(error, JOBD_ERROR_NOT_RUNNING, "Job %llu has no log",
+                                         (unsigned long long) j->id);
+        if (fd < 0)
+                return sd_bus_error_set_errnof(error, fd, "Cannot open the log of job %llu: %m",
+                                               (unsigned long long) j->id);
+        return sd_bus_reply_method_return(m, "h", fd);
+}
+
+#define EMITS SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE
+#define CONST SD_BUS_VTABLE_PROPERTY_CONST
+
+const sd_bus_vtable bus_job_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Id", "t", NULL, offsetof(Job, id), CONST),
+        SD_BUS_PROPERTY("Name", "s", property_get_name, 0, CONST),
+        SD_BUS_PROPERTY("Argv", "as", property_get_strv, 0, CONST),
+        SD_BUS_PROPERTY("WorkingDirectory", "s", property_get_name, 0, CONST),
+        SD_BUS_PROPERTY("Environment", "as", property_get_strv, 0, CONST),
+        SD_BUS_PROPERTY("Owner", "u", NULL, offsetof(Job, owner), CONST),
+        SD_BUS_PROPERTY("Priority", "i", NULL, offsetof(Job, spec.priority), CONST),
+        SD_BUS_PROPERTY("TimeoutUSec", "t", NULL, offsetof(Job, spec.timeout_usec), CONST),
+        SD_BUS_PROPERTY("State", "s", property_get_name, 0, EMITS),
+        SD_BUS_PROPERTY("Result", "s", property_get_name, 0, EMITS),
+        SD_BUS_PROPERTY("ExitCode", "i", NULL, offsetof(Job, exit_code), EMITS),
+        SD_BUS_PROPERTY("ExitSignal", "i", NULL, offsetof(Job, exit_signal), EMITS),
+        SD_BUS_PROPERTY("Reason", "s", property_get_name, 0, EMITS),
+        SD_BUS_PROPERTY("ControlGroup", "s", property_get_name, 0, EMITS),
+        SD_BUS_PROPERTY("Unit", "s", property_get_empty, 0, EMITS),
+        SD_BUS_PROPERTY("MainPID", "u", property_get_main_pid, 0, EMITS),
+        SD_BUS_PROPERTY("LogPath", "s", property_get_name, 0, CONST),
+        SD_BUS_PROPERTY("SubmitUSec", "t", NULL, offsetof(Job, submit_usec), CONST),
+        SD_BUS_PROPERTY("StartUSec", "t", NULL, offsetof(Job, start_usec), EMITS),
+        SD_BUS_PROPERTY("FinishUSec", "t", NULL, offsetof(Job, finish_usec), EMITS),
+        SD_BUS_PROPERTY("CPUUsageNSec", "t", property_get_stat, 0, 0),
+        SD_BUS_PROPERTY("MemoryPeakBytes", "t", property_get_stat, 0, 0),
+        SD_BUS_PROPERTY("StrayProcessesKilled", "u", NULL, offsetof(Job, stray_processes), EMITS),
+        SD_BUS_METHOD_WITH_ARGS("Kill", SD_BUS_ARGS("i", signal), SD_BUS_NO_RESULT, method_kill,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Cancel", NULL, NULL, method_cancel, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Pause", NULL, NULL, method_pause_resume, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Resume", NULL, NULL, method_pause_resume, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("OpenLog", SD_BUS_NO_ARGS, SD_BUS_RESULT("h", fd), method_open_log,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END
+};

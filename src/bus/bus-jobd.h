@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "manager.h"
+
+/* Connects the manager to its bus (address, or the system/session bus), registers the Manager object,
+ * the per-job objects and the ObjectManager, and asks for the bus name; READY=1 is sent to the service
+ * manager once the name is ours. */
+int bus_setup(Manager *m, const char *address);
+
+extern const sd_bus_vtable bus_manager_vtable[];
+extern const sd_bus_vtable bus_job_vtable[];
+int bus_job_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                 sd_bus_error *error);
+int bus_job_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);
+
+/* Shared by org.jobd1.Job.Kill/Cancel and org.jobd1.Manager.KillJob/CancelJob: authorise, act, reply. */
+int bus_job_kill(Job *j, sd_bus_message *m, int sig, sd_bus_error *error);
+int bus_job_cancel(Job *j, sd_bus_message *m, sd_bus_error *error);
+
+/* Who called: the caller's effective uid (and in system mode its gid and groups). */
+typedef struct BusCaller {
+        uid_t uid;
+        gid_t gid;
+        const gid_t *groups;      /* borrowed from creds */
+        int n_groups;
+        sd_bus_creds *creds;
+} BusCaller;
+int bus_get_caller(sd_bus_message *m, bool need_groups, BusCaller *ret);
+void bus_caller_done(BusCaller *c);
+
+/* 0 if the caller may act on the job (root, the job's owner, or the daemon's own user); otherwise sets
+ * org.jobd1.Error.AccessDenied. */
+int bus_verify_job_access(Manager *manager, sd_bus_message *m, Job *j, sd_bus_error *error);

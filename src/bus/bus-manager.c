@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+
+#include "bus-jobd.h"
+#include "bus-spec.h"
+#include "jobd-bus.h"
+#include "log.h"
+
+static Job *find_job(Manager *m, uint64_t id, sd_bus_error *error) {
+        Job *j = manager_get_job(m, id);
+
+        if (!j)
+                sd_bus_error_setf(error, JOBD_ERROR_NO_SUCH_JOB, "No job with id %llu", (unsigned long long) id);
+        return j;
+}
+
+static int method_submit(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_free_ char *path = NULL, *why = NULL;
+        BusCaller c;
+        JobSpec spec;
+        Job *j;
+        int r;
+
+        job_spec_init(&spec);
+        r = bus_read_job_spec(msg, &spec, error);
+        if (r < 0)
+                goto finish;
+
+        r = bus_get_caller(msg, m->system_mode, &c);
+        if (r < 0)
+                goto finish;
+        r = manager_submit(m, &spec, c.uid, m->system_mode ? c.gid : getgid(), c.groups, c.n_groups, &j, &why);
+        bus_caller_done(&c);
+        if (r < 0) {
+                const char *name = r == -EDQUOT ? JOBD_ERROR_QUOTA_EXCEEDED :
+                                   r == -ELOOP ? JOBD_ERROR_DEPENDENCY_CYCLE : JOBD_ERROR_INVALID_SPEC;
+                if (why)
+                        r = sd_bus_error_set(error, name, why);
+                goto finish;
+        }
+        r = jobd_job_path(j->id, &path);
+        if (r >= 0)
+                r = sd_bus_reply_method_return(msg, "to", j->id, path);
+finish:
+        job_spec_done(&spec);
+        return r;
+}
+
+static int method_list_jobs(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        int r;
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(tsssuo)");
+        if (r < 0)
+                return r;
+        for (uint64_t id = m->gc_cursor; id < m->next_id; id++) {
+                char path[64];
+                Job *j = m->jobs[id];
+
+                if (!j)
+                        continue;
+                snprintf(path, sizeof(path), JOBD_JOB_PATH_PREFIX "/%llu", (unsigned long long) id);
+                r = sd_bus_message_append(reply, "(tsssuo)", id, j->spec.name ?: "",
+                                          job_state_to_string(j->state), job_result_to_string(j->result),
+                                          (uint32_t) j->owner, path);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_get_job(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_free_ char *path = NULL;
+        uint64_t id;
+        int r;
+
+        r = sd_bus_message_read(msg, "t", &id);
+        if (r < 0)
+                return r;
+        if (!find_job(userdata, id, error))
+                return -ENOENT;
+        r = jobd_job_path(id, &path);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, "o", path);
+}
+
+static int method_kill_job(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        uint64_t id;
+        int32_t sig;
+        Job *j;
+        int r;
+
+        r = sd_bus_message_read(msg, "ti", &id, &sig);
+        if (r < 0)
+                return r;
+        j = find_job(userdata, id, error);
+        if (!j)
+                return -ENOENT;
+        return bus_job_kill(j, msg, sig, error);
+}
+
+static int method_cancel_job(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        uint64_t id;
+        Job *j;
+        int r;
+
+        r = sd_bus_message_read(msg, "t", &id);
+        if (r < 0)
+                return r;
+        j = find_job(userdata, id, error);
+        if (!j)
+                return -ENOENT;
+        return bus_job_cancel(j, msg, error);
+}
+
+static int method_set_max_parallel(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        BusCaller c;
+        uint32_t n;
+        int r;
+
+        r = sd_bus_message_read(msg, "u", &n);
+        if (r < 0)
+                return r;
+        r = bus_get_caller(msg, false, &c);
+        if (r < 0)
+                return r;
+        bus_caller_done(&c);
+        if (c.uid != 0 && c.uid != m->uid)
+                return sd_bus_error_set(error, JOBD_ERROR_ACCESS_DENIED, "Only root may change MaxParallel");
+        manager_set_max_parallel(m, n);
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int property_get_string(sd_bus *bus, const char *path, const char *interface, const char *property,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+
+        return sd_bus_message_append_basic(reply, 's', streq(property, "Version") ? PACKAGE_VERSION
+                                                                                  : m->backend->ops->name);
+}
+
+static int property_get_count(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        SchedCounts c;
+        uint32_t v;
+
+        sched_get_counts(m->sched, &c);
+        if (streq(property, "MaxParallel")) {
+                v = sched_get_max_parallel(m->sched);
+                v = v == SCHED_UNLIMITED ? 0 : v;
+        } else if (streq(property, "JobsRunning"))
+                v = c.running;
+        else if (streq(property, "JobsQueued"))
+                v = c.queued;
+        else
+                v = c.waiting;
+        return sd_bus_message_append_basic(reply, 'u', &v);
+}
+
+const sd_bus_vtable bus_manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Version", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Backend", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("MaxParallel", "u", property_get_count, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("JobsRunning", "u", property_get_count, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("JobsQueued", "u", property_get_count, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("JobsWaiting", "u", property_get_count, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_METHOD_WITH_ARGS("Submit", SD_BUS_ARGS("a{sv}", spec), SD_BUS_RESULT("t", id, "o", job),
+                                method_submit, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListJobs", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(tsssuo)", jobs),
+                                method_list_jobs, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetJob", SD_BUS_ARGS("t", id), SD_BUS_RESULT("o", job), method_get_job,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("KillJob", SD_BUS_ARGS("t", id, "i", signal), SD_BUS_NO_RESULT,
+                                method_kill_job, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CancelJob", SD_BUS_ARGS("t", id), SD_BUS_NO_RESULT, method_cancel_job,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetMaxParallel", SD_BUS_ARGS("u", n), SD_BUS_NO_RESULT,
+                                method_set_max_parallel, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_ARGS("JobNew", SD_BUS_ARGS("t", id, "o", job), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("JobChanged", SD_BUS_ARGS("t", id, "o", job, "s", state, "s", result), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("JobRemoved", SD_BUS_ARGS("t", id, "o", job), 0),
+        SD_BUS_VTABLE_END
+};
+
+static int on_name_acquired(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        Manager *m = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+        if (e) {
+                log_error("Cannot own the bus name %s: %s", JOBD_BUS_NAME, e->message ?: e->name);
+                return sd_event_exit(m->event, -EEXIST);
+        }
+        log_info("jobd %s ready: bus name %s, backend %s, cgroup %s.", PACKAGE_VERSION, JOBD_BUS_NAME,
+                 m->backend->ops->name, m->backend->root_path);
+        (void) sd_notify(false, "READY=1\nSTATUS=Accepting jobs.");
+        return 0;
+}
+
+int bus_setup(Manager *m, const char *address) {
+        sd_bus *bus = NULL;
+        int r;
+
+        if (address) {
+                r = sd_bus_new(&bus);
+                if (r >= 0)
+                        r = sd_bus_set_address(bus, address);
+                if (r >= 0)
+                        r = sd_bus_set_bus_client(bus, true);
+                if (r >= 0)
+                        r = sd_bus_start(bus);
+        } else if (m->system_mode)
+                r = sd_bus_open_system(&bus);
+        else
+                r = sd_bus_open_user(&bus);
+        if (r < 0) {
+                sd_bus_unref(bus);
+                return log_error_errno(r, "Cannot connect to the %s bus%s%s: %m",
+                                       address ? "given" : m->system_mode ? "system" : "session",
+                                       address ? " " : "", address ?: "");
+        }
+        m->bus = bus;
+
+        r = sd_bus_attach_event(bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_error_errno(r, "Cannot attach the bus to the event loop: %m");
+        (void) sd_bus_set_exit_on_disconnect(bus, true);
+        r = sd_bus_error_add_map(jobd_bus_error_map);
+        if (r < 0)
+                return log_error_errno(r, "Cannot register the error map: %m");
+
+        r = sd_bus_add_object_vtable(bus, NULL, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE, bus_manager_vtable, m);
+        if (r >= 0)
+                r = sd_bus_add_fallback_vtable(bus, NULL, JOBD_JOB_PATH_PREFIX, JOBD_JOB_INTERFACE, bus_job_vtable,
+                                               bus_job_find, m);
+        if (r >= 0)
+                r = sd_bus_add_node_enumerator(bus, NULL, JOBD_JOB_PATH_PREFIX, bus_job_enumerate, m);
+        if (r >= 0)
+                r = sd_bus_add_object_manager(bus, NULL, JOBD_MANAGER_PATH);
+        if (r < 0)
+                return log_error_errno(r, "Cannot register the D-Bus objects: %m");
+
+        r = sd_bus_request_name_async(bus, NULL, JOBD_BUS_NAME, 0, on_name_acquired, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot request the bus name %s: %m", JOBD_BUS_NAME);
+        return 0;
+}

@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus-spec.h"
+#include "fd-util.h"
+#include "jobd-bus.h"
+#include "strv.h"
+
+static int invalid(sd_bus_error *error, const char *key, const char *why) {
+        return sd_bus_error_setf(error, JOBD_ERROR_INVALID_SPEC, "%s: %s", key, why);
+}
+
+static int read_string(sd_bus_message *m, char **ret) {
+        const char *s;
+        int r;
+
+        r = sd_bus_message_read_basic(m, 's', &s);
+        if (r < 0)
+                return r;
+        free(*ret);
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int read_fd(sd_bus_message *m, const char *key, bool writable, int *ret, sd_bus_error *error) {
+        int fd, flags, r;
+
+        r = sd_bus_message_read_basic(m, 'h', &fd);
+        if (r < 0)
+                return r;
+        flags = fcntl(fd, F_GETFL);
+        if (flags < 0)
+                return invalid(error, key, "not a valid file descriptor");
+        if (writable ? (flags & O_ACCMODE) == O_RDONLY : (flags & O_ACCMODE) == O_WRONLY)
+                return invalid(error, key, writable ? "file descriptor is not open for writing"
+                                                    : "file descriptor is not open for reading");
+        safe_close(*ret);
+        *ret = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        return *ret < 0 ? -errno : 0;
+}
+
+static int read_after(sd_bus_message *m, JobSpec *spec) {
+        const void *p;
+        size_t sz;
+        int r;
+
+        r = sd_bus_message_read_array(m, 't', &p, &sz);
+        if (r < 0)
+                return r;
+        free(spec->after);
+        spec->after = NULL;
+        spec->n_after = sz / sizeof(uint64_t);
+        if (spec->n_after > SCHED_DEPS_MAX)
+                return 0; /* job_spec_validate() says why */
+        if (sz > 0) {
+                spec->after = malloc(sz);
+                if (!spec->after)
+                        return -ENOMEM;
+                memcpy(spec->after, p, sz);
+        }
+        return 0;
+}
+
+static int read_resources(sd_bus_message *m, JobSpec *spec, sd_bus_error *error) {
+        const char *pool;
+        uint32_t amount;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{su}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(m, "{su}", &pool, &amount)) > 0) {
+                JobResourceRequest *t;
+
+                if (spec->n_resources >= SCHED_RESOURCES_MAX)
+                        return invalid(error, "Resources", "too many pools");
+                for (size_t i = 0; i < spec->n_resources; i++)
+                        if (streq(spec->resources[i].pool, pool))
+                                return sd_bus_error_setf(error, JOBD_ERROR_INVALID_SPEC,
+                                                         "Resources: pool \"%s\" given twice", pool);
+                t = reallocarray(spec->resources, spec->n_resources + 1, sizeof(JobResourceRequest));
+                if (!t)
+                        return -ENOMEM;
+                spec->resources = t;
+                t[spec->n_resources].pool = strdup(pool);
+                if (!t[spec->n_resources].pool)
+                        return -ENOMEM;
+                t[spec->n_resources++].amount = amount;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
+static int read_value(sd_bus_message *m, const char *key, JobSpec *spec, sd_bus_error *error) {
+        uint64_t t;
+        int r;
+
+        if (streq(key, "Argv"))
+                return strv_free(spec->argv), spec->argv = NULL, sd_bus_message_read_strv(m, &spec->argv);
+        if (streq(key, "Environment"))
+                return strv_free(spec->environment), spec->environment = NULL,
+                       sd_bus_message_read_strv(m, &spec->environment);
+        if (streq(key, "Name"))
+                return read_string(m, &spec->name);
+        if (streq(key, "WorkingDirectory"))
+                return read_string(m, &spec->working_directory);
+        if (streq(key, "Group"))
+                return read_string(m, &spec->group);
+        if (streq(key, "Priority"))
+                return sd_bus_message_read_basic(m, 'i', &spec->priority);
+        if (streq(key, "Retries"))
+                return sd_bus_message_read_basic(m, 'u', &spec->retries);
+        if (streq(key, "StdinFD"))
+                return read_fd(m, key, false, &spec->stdio_fds[0], error);
+        if (streq(key, "StdoutFD"))
+                return read_fd(m, key, true, &spec->stdio_fds[1], error);
+        if (streq(key, "StderrFD"))
+                return read_fd(m, key, true, &spec->stdio_fds[2], error);
+        if (streq(key, "After"))
+                return read_after(m, spec);
+        if (streq(key, "Resources"))
+                return read_resources(m, spec, error);
+        if (streq(key, "AfterCondition")) {
+                const char *s;
+                r = sd_bus_message_read_basic(m, 's', &s);
+                if (r < 0)
+                        return r;
+                spec->after_condition = sched_condition_from_string(s);
+                if (spec->after_condition < 0)
+                        return sd_bus_error_setf(error, JOBD_ERROR_INVALID_SPEC,
+                                                 "AfterCondition: \"%.64s\" is not one of success, failure, any", s);
+                return 0;
+        }
+
+        r = sd_bus_message_read_basic(m, 't', &t);
+        if (r < 0)
+                return r;
+        if (streq(key, "TimeoutUSec"))
+                spec->timeout_usec = t;
+        else if (streq(key, "MemoryMax"))
+                spec->limits.memory_max = t;
+        else if (streq(key, "TasksMax"))
+                spec->limits.tasks_max = t;
+        else if (streq(key, "CPUWeight"))
+                spec->limits.cpu_weight = t;
+        return 0;
+}
+
+int bus_read_job_spec(sd_bus_message *m, JobSpec *spec, sd_bus_error *error) {
+        char *seen[32] = {};
+        size_t n_seen = 0;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+
+        for (;;) {
+                const JobSpecKey *k;
+                const char *key, *contents;
+                char type;
+
+                r = sd_bus_message_enter_container(m, 'e', "sv");
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                r = sd_bus_message_read_basic(m, 's', &key);
+                if (r < 0)
+                        return r;
+                k = job_spec_key_find(key);
+                if (!k)
+                        return sd_bus_error_setf(error, JOBD_ERROR_INVALID_SPEC,
+                                                 "%.64s: unknown key (see org.jobd1(5) for the spec keys)", key);
+                for (size_t i = 0; i < n_seen; i++)
+                        if (streq(seen[i], k->name))
+                                return invalid(error, k->name, "given more than once");
+                if (n_seen < ELEMENTSOF(seen))
+                        seen[n_seen++] = (char *) k->name;
+
+                r = sd_bus_message_peek_type(m, &type, &contents);
+                if (r < 0)
+                        return r;
+                if (!streq(contents, k->signature))
+                        return sd_bus_error_setf(error, JOBD_ERROR_INVALID_SPEC,
+                                                 "%s: must be of type '%s', got '%s'", k->name, k->signature,
+                                                 contents);
+                r = sd_bus_message_enter_container(m, 'v', contents);
+                if (r < 0)
+                        return r;
+                r = read_value(m, k->name, spec, error);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_exit_container(m);
+}

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+
+#include "backend.h"
+#include "cgroup-util.h"
+#include "fd-util.h"
+
+int backend_job_new(Backend *b, uint64_t id, BackendJob **ret) {
+        BackendJob *j;
+
+        j = calloc(1, sizeof(BackendJob));
+        if (!j)
+                return -ENOMEM;
+        j->backend = b;
+        j->id = id;
+        j->cgroup_fd = -EBADF;
+        for (unsigned i = 0; i < BACKEND_ATTACH_MAX; i++)
+                j->attach_fds[i] = -EBADF;
+        *ret = j;
+        return 0;
+}
+
+BackendJob *backend_job_free(BackendJob *j) {
+        if (!j)
+                return NULL;
+        if (j->cgroup_fd >= 0 || j->data)
+                (void) j->backend->ops->job_destroy(j->backend, j);
+        safe_close(j->cgroup_fd);
+        for (unsigned i = 0; i < j->n_attach_fds; i++)
+                safe_close(j->attach_fds[i]);
+        free(j->cgroup_path);
+        free(j->cgroup_events_path);
+        free(j);
+        return NULL;
+}
+
+int backend_job_kill(BackendJob *j, int sig) {
+        int r;
+
+        if (j->cgroup_fd < 0)
+                return -ESRCH;
+        if (sig == SIGKILL) {
+                r = cg_kill_all(j->cgroup_fd);
+                if (r != -EOPNOTSUPP)
+                        return r;
+                /* Kernels before 5.14 have no cgroup.kill: freeze, so nothing forks meanwhile. */
+                (void) cg_freeze(j->cgroup_fd, true);
+                r = cg_signal_all(j->cgroup_fd, SIGKILL);
+                (void) cg_freeze(j->cgroup_fd, false);
+                return r < 0 ? r : 0;
+        }
+        r = cg_signal_all(j->cgroup_fd, sig);
+        return r < 0 ? r : 0;
+}
+
+int backend_job_freeze(BackendJob *j, bool freeze) {
+        if (j->cgroup_fd < 0)
+                return -ESRCH;
+        return cg_freeze(j->cgroup_fd, freeze);
+}
+
+int backend_job_populated(BackendJob *j) {
+        bool populated;
+        int r;
+
+        if (j->cgroup_fd < 0)
+                return 0;
+        r = cg_read_events(j->cgroup_fd, &populated, NULL);
+        if (r < 0)
+                return r;
+        return populated;
+}
+
+int backend_job_count(BackendJob *j) {
+        if (j->cgroup_fd < 0)
+                return 0;
+        return cg_count_procs(j->cgroup_fd);
+}
+
+Backend *backend_free(Backend *b) {
+        if (!b)
+                return NULL;
+        b->ops->done(b);
+        free(b->root_path);
+        free(b);
+        return NULL;
+}

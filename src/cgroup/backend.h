@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * A backend puts each job into a cgroup of its own and acts on that cgroup as a whole. One
+ * implementation per file (backend-cgroupfs.c, ...), behind this table of operations.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define LIMIT_UNSET UINT64_MAX
+
+typedef struct JobLimits {
+        uint64_t memory_max;    /* bytes, LIMIT_UNSET: none */
+        uint64_t tasks_max;
+        uint64_t cpu_weight;    /* 1..10000 */
+} JobLimits;
+
+#define JOB_LIMITS_NONE ((JobLimits) { LIMIT_UNSET, LIMIT_UNSET, LIMIT_UNSET })
+
+typedef struct JobStats {
+        uint64_t cpu_nsec;
+        uint64_t memory_peak;   /* 0: unknown */
+        bool oom;               /* the kernel's OOM killer killed something of the job */
+} JobStats;
+
+typedef struct Backend Backend;
+typedef struct BackendJob BackendJob;
+
+#define BACKEND_ATTACH_MAX 3
+
+struct BackendJob {
+        Backend *backend;
+        uint64_t id;
+        int cgroup_fd;                   /* the job's cgroup v2 directory */
+        char *cgroup_path;               /* relative to the v2 mount: the ControlGroup property */
+        char *cgroup_events_path;        /* absolute path of cgroup.events, for inotify */
+        /* cgroup.procs of further (v1) hierarchies that the spawned child joins by writing "0". */
+        int attach_fds[BACKEND_ATTACH_MAX];
+        unsigned n_attach_fds;
+        void *data;                      /* backend private */
+};
+
+typedef struct BackendOps {
+        const char *name;
+        void (*done)(Backend *b);
+        /* 0 if the limits can be enforced here; otherwise -EOPNOTSUPP and *ret_why names the limit. */
+        int (*check_limits)(Backend *b, const JobLimits *l, const char **ret_why);
+        /* Creates the job's cgroup with its limits; on return the job's first process can be spawned
+         * into j->cgroup_fd. */
+        int (*job_create)(Backend *b, BackendJob *j, const JobLimits *l);
+        /* Removes the (empty) cgroup; 0, or -EBUSY if processes remain. */
+        int (*job_destroy)(Backend *b, BackendJob *j);
+        void (*job_stats)(Backend *b, BackendJob *j, JobStats *ret);
+} BackendOps;
+
+struct Backend {
+        const BackendOps *ops;
+        char *root_path;                 /* relative to the v2 mount */
+};
+
+typedef struct BackendJob BackendJob;
+
+/* Allocates an empty handle (no cgroup yet). */
+int backend_job_new(Backend *b, uint64_t id, BackendJob **ret);
+/* Destroys the cgroup if it is still there (ignoring -EBUSY) and frees the handle. NULL-safe. */
+BackendJob *backend_job_free(BackendJob *j);
+
+/* The operations that are the same for every backend: they act on the job's cgroup v2 directory. */
+int backend_job_kill(BackendJob *j, int sig);        /* SIGKILL: cgroup.kill; else each process */
+int backend_job_freeze(BackendJob *j, bool freeze);
+int backend_job_populated(BackendJob *j);            /* 1, 0 or -errno */
+int backend_job_count(BackendJob *j);
+
+Backend *backend_free(Backend *b);
+
+/* cgroupfs: job cgroups under root (absolute path of a writable cgroup v2 directory, or NULL for the
+ * daemon's own cgroup, which it then leaves for a "supervisor" child so jobs are siblings). */
+int backend_cgroupfs_new(const char *root, Backend **ret);

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* cgroup v2 primitives on directory fds. They do not log; they return negative errno. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* The cgroup2 mount point from /proc/self/mountinfo ("/sys/fs/cgroup" on pure v2 hosts,
+ * "/sys/fs/cgroup/unified" on hybrid ones). -ENOMEDIUM if there is none. */
+int cg_find_unified_mount(char **ret);
+
+/* The v2 cgroup of a process relative to the v2 mount ("/user.slice/..."), from /proc/<pid>/cgroup. */
+int cg_pid_get_path(pid_t pid, char **ret);
+
+/* "populated" and "frozen" from cgroup.events: one read. */
+int cg_read_events(int cgfd, bool *ret_populated, bool *ret_frozen);
+
+/* Writes 1 to cgroup.kill: SIGKILL to every process of the cgroup (and its descendants), atomically
+ * with respect to forks. -EOPNOTSUPP on kernels before 5.14. */
+int cg_kill_all(int cgfd);
+
+/* Sends sig to every process in cgroup.procs, re-reading until a pass finds no process it has not
+ * signalled yet (processes forked meanwhile are caught). Returns the number of processes signalled. */
+int cg_signal_all(int cgfd, int sig);
+
+/* Number of processes listed in cgroup.procs. */
+int cg_count_procs(int cgfd);
+
+int cg_freeze(int cgfd, bool freeze);
+
+/* "usage_usec" of cpu.stat, in ns. */
+int cg_cpu_usage(int cgfd, uint64_t *ret_nsec);
+
+/* Reads "key value" lines of a flat keyed file (memory.events, memory.oom_control, cpu.stat). */
+int cg_read_keyed(int cgfd, const char *file, const char *key, uint64_t *ret);
+
+/* Writes s to cgroup.procs of a v1/v2 cgroup directory given as a path (for moving pid 0 = self). */
+int cg_attach_path(const char *dir, pid_t pid);
+
+/* Moves every process of the cgroup at from_fd into the one at to_fd. */
+int cg_migrate_all(int from_fd, int to_fd);

@@ -1,0 +1,632 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cgroup-util.h"
+#include "fd-util.h"
+#include "job.h"
+#include "log.h"
+#include "manager.h"
+#include "parse-util.h"
+#include "spawn.h"
+#include "strv.h"
+
+int job_new(Manager *m, uint64_t id, JobSpec *spec, uid_t owner, gid_t gid, const gid_t *groups, int n_groups,
+            Job **ret) {
+        Job *j;
+
+        j = calloc(1, sizeof(Job));
+        if (!j)
+                return -ENOMEM;
+        if (n_groups > 0) {
+                j->groups = calloc(n_groups, sizeof(gid_t));
+                if (!j->groups) {
+                        free(j);
+                        return -ENOMEM;
+                }
+                memcpy(j->groups, groups, n_groups * sizeof(gid_t));
+                j->n_groups = n_groups;
+        }
+        j->manager = m;
+        j->id = id;
+        j->spec = *spec;
+        job_spec_init(spec);
+        j->owner = owner;
+        j->gid = gid;
+        j->state = JOB_WAITING;
+        j->result = JOB_RESULT_NONE;
+        j->exit_code = -1;
+        j->state_dir_fd = -EBADF;
+        j->submit_usec = now(CLOCK_REALTIME);
+        *ret = j;
+        return 0;
+}
+
+static void job_release_runtime(Job *j) {
+        j->child_source = sd_event_source_disable_unref(j->child_source);
+        j->timeout_source = sd_event_source_disable_unref(j->timeout_source);
+        j->kill_source = sd_event_source_disable_unref(j->kill_source);
+        j->events_source = sd_event_source_disable_unref(j->events_source);
+        j->state_dir_fd = safe_close(j->state_dir_fd);
+}
+
+Job *job_free(Job *j) {
+        if (!j)
+                return NULL;
+        job_release_runtime(j);
+        /* A job still running when the daemon exits keeps its cgroup: rmdir fails on a busy cgroup and
+         * the v1 mirrors are deleted only when empty. */
+        backend_job_free(j->cgroup);
+        job_spec_done(&j->spec);
+        free(j->groups);
+        free(j->reason);
+        free(j);
+        return NULL;
+}
+
+static void job_set_state(Job *j, JobState state) {
+        if (j->state == state)
+                return;
+        j->state = state;
+        manager_send_job_changed(j->manager, j, "State", NULL);
+}
+
+_printf_(2, 3)
+static void job_set_reason(Job *j, const char *fmt, ...) {
+        va_list ap;
+        char *s = NULL;
+
+        va_start(ap, fmt);
+        if (vasprintf(&s, fmt, ap) < 0)
+                s = NULL;
+        va_end(ap);
+        if (!s)
+                return;
+        free(j->reason);
+        j->reason = s;
+}
+
+void job_set_queued(Job *j) {
+        job_set_state(j, JOB_QUEUED);
+}
+
+void job_set_waiting(Job *j) {
+        job_set_state(j, JOB_WAITING);
+}
+
+static void job_set_done(Job *j, JobResult result) {
+        j->result = result;
+        j->finish_usec = now(CLOCK_REALTIME);
+        j->state = JOB_DONE;
+        for (size_t i = 0; i < 3; i++)
+                j->spec.stdio_fds[i] = safe_close(j->spec.stdio_fds[i]);
+        manager_send_job_changed(j->manager, j, "State", "Result", "ExitCode", "ExitSignal", "Reason",
+                                 "FinishUSec", "StrayProcessesKilled", "MainPID", NULL);
+}
+
+void job_finish_unstarted(Job *j, JobResult result, const char *reason) {
+        if (reason)
+                job_set_reason(j, "%s", reason);
+        job_set_done(j, result);
+}
+
+/* The end of every started job: computes the result from why it ended and hands it to the manager
+ * (which may retry it). */
+static void job_finalize(Job *j) {
+        Manager *m = j->manager;
+        JobResult result;
+
+        if (j->cgroup) {
+                j->cgroup->backend->ops->job_stats(j->cgroup->backend, j->cgroup, &j->stats);
+                j->cgroup = backend_job_free(j->cgroup);
+        }
+        job_release_runtime(j);
+
+        if (j->have_exec_status) {
+                switch (j->exec_status.outcome) {
+                case EXEC_EXITED:
+                        j->exit_code = j->exec_status.value;
+                        break;
+                case EXEC_SIGNALED:
+                        j->exit_signal = j->exec_status.value;
+                        break;
+                case EXEC_SETUP_FAILED:
+                        j->exit_code = 127;
+                        if (streq(j->exec_status.stage, "chdir"))
+                                job_set_reason(j, "Cannot change to WorkingDirectory %s: %s",
+                                               strna(j->spec.working_directory), strerror(j->exec_status.value));
+                        else
+                                job_set_reason(j, "Cannot %s %s: %s",
+                                               streq(j->exec_status.stage, "exec") ? "execute" : j->exec_status.stage,
+                                               j->spec.argv[0], strerror(j->exec_status.value));
+                        break;
+                }
+        }
+
+        if (j->stop_reason == JOB_STOP_TIMEOUT)
+                result = JOB_TIMEOUT;
+        else if (j->stats.oom)
+                result = JOB_OOM;
+        else if (j->stop_reason == JOB_STOP_CANCEL)
+                result = JOB_CANCELLED;
+        else if (j->exit_signal > 0)
+                result = JOB_KILLED;
+        else if (j->exit_code == 0)
+                result = JOB_SUCCESS;
+        else
+                result = JOB_FAILED;
+
+        if (result == JOB_TIMEOUT && !j->reason) {
+                char buf[64];
+                job_set_reason(j, "Timed out after %s", format_timespan(buf, sizeof(buf), j->spec.timeout_usec));
+        } else if (result == JOB_OOM && !j->reason)
+                job_set_reason(j, "Killed by the OOM killer (MemoryMax=%llu)",
+                               (unsigned long long) j->spec.limits.memory_max);
+        else if (result == JOB_FAILED && !j->reason && j->exit_code < 0)
+                job_set_reason(j, "The job's exec helper ended without recording an exit status");
+
+        if (j->stray_processes > 0)
+                log_info("Job %llu: killed %u stray process(es) left behind by its main process.",
+                         (unsigned long long) j->id, j->stray_processes);
+
+        j->result = result;
+        manager_job_done(m, j);
+}
+
+void job_complete(Job *j) {
+        job_set_done(j, j->result);
+}
+
+void job_reset_for_retry(Job *j) {
+        j->result = JOB_RESULT_NONE;
+        j->stray_processes = 0;
+        j->stats = (JobStats) {};
+        job_set_state(j, JOB_WAITING);
+}
+
+static int on_events(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Job *j = userdata;
+        char buf[4096];
+        int r;
+
+        while (read(fd, buf, sizeof(buf)) > 0)
+                ;
+        r = backend_job_populated(j->cgroup);
+        if (r == 0 || r == -ENOENT)
+                job_finalize(j);
+        return 0;
+}
+
+/* Only while processes remain: the kernel rate-limits cgroup.events notifications (~10ms), so waiting
+ * on inotify for every job would cap short jobs far below what they can do. */
+static int job_watch_events(Job *j) {
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        if (j->events_source)
+                return 0;
+        fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (inotify_add_watch(fd, j->cgroup->cgroup_events_path, IN_MODIFY) < 0)
+                return -errno;
+        r = sd_event_add_io(j->manager->event, &j->events_source, fd, EPOLLIN, on_events, j);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_io_fd_own(j->events_source, true);
+        TAKE_FD(fd);
+        (void) sd_event_source_set_description(j->events_source, "job-cgroup-events");
+
+        /* It may have emptied before the watch existed. */
+        r = backend_job_populated(j->cgroup);
+        if (r == 0)
+                job_finalize(j);
+        return 0;
+}
+
+static int on_stuck(sd_event_source *s, uint64_t usec, void *userdata) {
+        Job *j = userdata;
+        int n;
+
+        n = backend_job_count(j->cgroup);
+        if (n <= 0)
+                return 0;
+        job_set_reason(j, "%i process(es) did not exit %s after SIGKILL (uninterruptible sleep?); "
+                       "the job ends when they do", n, "5s");
+        log_warning("Job %llu: %s", (unsigned long long) j->id, j->reason);
+        manager_send_job_changed(j->manager, j, "Reason", NULL);
+        return 0;
+}
+
+static int job_arm_kill_timer(Job *j, usec_t after, sd_event_time_handler_t cb) {
+        int r;
+
+        j->kill_source = sd_event_source_disable_unref(j->kill_source);
+        r = sd_event_add_time_relative(j->manager->event, &j->kill_source, CLOCK_MONOTONIC, after, 0, cb, j);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(j->kill_source, "job-kill-timer");
+        return 0;
+}
+
+static int job_sigkill(Job *j) {
+        int r;
+
+        r = backend_job_kill(j->cgroup, SIGKILL);
+        if (r < 0)
+                return log_warning_errno(r, "Job %llu: cannot kill its cgroup: %m", (unsigned long long) j->id);
+        if (j->main_exited)
+                (void) job_watch_events(j);
+        return job_arm_kill_timer(j, JOB_STUCK_USEC, on_stuck);
+}
+
+static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        Job *j = userdata;
+        char buf[256];
+        int r;
+
+        j->main_exited = true;
+        j->child_source = sd_event_source_disable_unref(j->child_source);
+
+        if (read_file_at(j->state_dir_fd, EXEC_STATUS_FILE, buf, sizeof(buf) - 1) > 0 &&
+            exec_status_parse(buf, &j->exec_status) >= 0) {
+                j->have_exec_status = true;
+                j->command_pid = j->exec_status.pid;
+        } else if (si->si_code == CLD_KILLED || si->si_code == CLD_DUMPED)
+                /* The helper itself was killed (SIGKILL to the whole cgroup). */
+                j->exit_signal = si->si_status;
+        else
+                j->exit_code = si->si_status;
+
+        r = backend_job_populated(j->cgroup);
+        if (r <= 0) {
+                job_finalize(j);
+                return 0;
+        }
+
+        /* The main process is gone but others remain: they are strays, unless we are killing the job
+         * anyway. Kill them all; the job is done when the cgroup is empty. */
+        if (!j->kill_source) {
+                r = backend_job_count(j->cgroup);
+                if (r > 0)
+                        j->stray_processes += r;
+                (void) job_sigkill(j);
+        }
+        job_set_state(j, JOB_STOPPING);
+        r = job_watch_events(j);
+        if (r < 0) {
+                log_error_errno(r, "Job %llu: cannot watch %s: %m", (unsigned long long) j->id,
+                                j->cgroup->cgroup_events_path);
+                job_finalize(j);
+        }
+        return 0;
+}
+
+static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        Job *j = userdata;
+
+        log_info("Job %llu: timed out, killing it.", (unsigned long long) j->id);
+        j->stop_reason = JOB_STOP_TIMEOUT;
+        j->timeout_source = sd_event_source_disable_unref(j->timeout_source);
+        job_set_state(j, JOB_STOPPING);
+        (void) job_sigkill(j);
+        return 0;
+}
+
+static int job_open_state_dir(Job *j) {
+        char name[32];
+
+        if (j->state_dir_fd >= 0)
+                return 0;
+        snprintf(name, sizeof(name), "%llu", (unsigned long long) j->id);
+        if (mkdirat(j->manager->jobs_dir_fd, name, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        j->state_dir_fd = openat(j->manager->jobs_dir_fd, name, O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (j->state_dir_fd < 0)
+                return -errno;
+        return 0;
+}
+
+static int job_open_log_for_writing(Job *j) {
+        int fd;
+
+        fd = openat(j->state_dir_fd, "log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY,
+                    0640);
+        return fd < 0 ? -errno : fd;
+}
+
+static char **job_build_helper_argv(Job *j) {
+        _cleanup_strv_free_ char **a = NULL;
+        char buf[64];
+
+        if (strv_extend(&a, j->manager->exec_path) < 0)
+                return NULL;
+        if (j->spec.working_directory) {
+                _cleanup_free_ char *c = NULL;
+                if (asprintf(&c, "--chdir=%s", j->spec.working_directory) < 0 || strv_extend(&a, c) < 0)
+                        return NULL;
+        }
+        if (j->manager->system_mode && j->owner != 0) {
+                _cleanup_free_ char *g = NULL;
+                size_t l = 0;
+
+                snprintf(buf, sizeof(buf), "--uid=%u", (unsigned) j->owner);
+                if (strv_extend(&a, buf) < 0)
+                        return NULL;
+                snprintf(buf, sizeof(buf), "--gid=%u", (unsigned) j->gid);
+                if (strv_extend(&a, buf) < 0)
+                        return NULL;
+                g = malloc(16 + 12 * (size_t) j->n_groups);
+                if (!g)
+                        return NULL;
+                l = sprintf(g, "--groups=");
+                for (int i = 0; i < j->n_groups; i++)
+                        l += sprintf(g + l, "%s%u", i > 0 ? "," : "", (unsigned) j->groups[i]);
+                if (j->n_groups > 0 && strv_extend(&a, g) < 0)
+                        return NULL;
+        }
+        if (strv_extend(&a, "--") < 0)
+                return NULL;
+        STRV_FOREACH(s, j->spec.argv)
+                if (strv_extend(&a, *s) < 0)
+                        return NULL;
+        return TAKE_PTR(a);
+}
+
+static char **job_build_env(Job *j) {
+        _cleanup_strv_free_ char **e = NULL;
+        char *const *slots;
+        char buf[64];
+
+        e = strv_copy(j->spec.environment);
+        if (!e)
+                return NULL;
+        snprintf(buf, sizeof(buf), "JOBD_JOB_ID=%llu", (unsigned long long) j->id);
+        if (strv_extend(&e, buf) < 0)
+                return NULL;
+
+        /* "POOL=SLOT" → JOBD_SLOT_POOL=SLOT, the pool name upper-cased with '.'/'-' as '_'. */
+        slots = sched_job_slots(j->manager->sched, j->id);
+        STRV_FOREACH(s, (char **) slots) {
+                _cleanup_free_ char *v = NULL;
+                if (asprintf(&v, "JOBD_SLOT_%s", *s) < 0)
+                        return NULL;
+                for (char *p = v + strlen("JOBD_SLOT_"); *p && *p != '='; p++)
+                        *p = *p == '.' || *p == '-' ? '_' : (char) toupper((unsigned char) *p);
+                if (strv_extend(&e, v) < 0)
+                        return NULL;
+        }
+        return TAKE_PTR(e);
+}
+
+static int job_fail_start(Job *j, int error, const char *what) {
+        log_warning_errno(error, "Job %llu: %s: %m", (unsigned long long) j->id, what);
+        job_set_reason(j, "%s: %s", what, strerror(error < 0 ? -error : error));
+        j->cgroup = backend_job_free(j->cgroup);
+        job_release_runtime(j);
+        j->result = JOB_FAILED;
+        manager_job_done(j->manager, j);
+        return error;
+}
+
+int job_start(Job *j) {
+        Manager *m = j->manager;
+        _cleanup_strv_free_ char **argv = NULL, **env = NULL;
+        _cleanup_close_ int logfd = -EBADF, pidfd = -EBADF;
+        int fds[4];
+        pid_t pid;
+        int r;
+
+        j->state = JOB_STARTING;
+        j->stop_reason = JOB_STOP_NONE;
+        j->main_exited = j->have_exec_status = false;
+        j->exit_code = -1;
+        j->exit_signal = 0;
+        j->command_pid = 0;
+        j->reason = mfree(j->reason);
+
+        r = job_open_state_dir(j);
+        if (r < 0)
+                return job_fail_start(j, r, "Cannot create the job's state folder");
+        (void) unlinkat(j->state_dir_fd, EXEC_STATUS_FILE, 0);
+        (void) unlinkat(j->state_dir_fd, EXEC_PID_FILE, 0);
+        logfd = job_open_log_for_writing(j);
+        if (logfd < 0)
+                return job_fail_start(j, logfd, "Cannot open the job's log");
+
+        r = backend_job_new(m->backend, j->id, &j->cgroup);
+        if (r < 0)
+                return job_fail_start(j, r, "Cannot allocate the job's cgroup");
+        r = m->backend->ops->job_create(m->backend, j->cgroup, &j->spec.limits);
+        if (r < 0)
+                return job_fail_start(j, r, "Cannot create the job's cgroup");
+
+        argv = job_build_helper_argv(j);
+        env = argv ? job_build_env(j) : NULL;
+        if (!env)
+                return job_fail_start(j, -ENOMEM, "Cannot prepare the command");
+
+        fds[0] = j->spec.stdio_fds[0];
+        fds[1] = j->spec.stdio_fds[1] >= 0 ? j->spec.stdio_fds[1] : logfd;
+        fds[2] = j->spec.stdio_fds[2] >= 0 ? j->spec.stdio_fds[2] : logfd;
+        fds[3] = j->state_dir_fd;
+
+        r = spawn(&(SpawnParams) {
+                        .path = m->exec_path,
+                        .argv = argv,
+                        .envp = env,
+                        .fds = fds,
+                        .n_fds = 4,
+                        .cgroup_fd = j->cgroup->cgroup_fd,
+                        .attach_fds = j->cgroup->attach_fds,
+                        .n_attach_fds = j->cgroup->n_attach_fds,
+                  }, &pid, &pidfd);
+        if (r < 0)
+                return job_fail_start(j, r, "Cannot start the exec helper");
+
+        j->main_pid = pid;
+        r = sd_event_add_child_pidfd(m->event, &j->child_source, pidfd, WEXITED, on_child, j);
+        if (r < 0) {
+                (void) backend_job_kill(j->cgroup, SIGKILL);
+                return job_fail_start(j, r, "Cannot watch the job's main process");
+        }
+        (void) sd_event_source_set_child_pidfd_own(j->child_source, true);
+        TAKE_FD(pidfd);
+        (void) sd_event_source_set_description(j->child_source, "job-main-process");
+
+        if (j->spec.timeout_usec > 0 && j->spec.timeout_usec != USEC_INFINITY) {
+                r = sd_event_add_time_relative(m->event, &j->timeout_source, CLOCK_MONOTONIC,
+                                               j->spec.timeout_usec, 0, on_timeout, j);
+                if (r < 0)
+                        log_warning_errno(r, "Job %llu: cannot arm its timeout, ignoring: %m",
+                                          (unsigned long long) j->id);
+                else
+                        (void) sd_event_source_set_description(j->timeout_source, "job-timeout");
+        }
+
+        j->start_usec = now(CLOCK_REALTIME);
+        j->start_monotonic = now(CLOCK_MONOTONIC);
+        j->state = JOB_RUNNING;
+        manager_send_job_changed(m, j, "State", "StartUSec", "MainPID", "ControlGroup", "Reason", NULL);
+        log_debug("Job %llu: started as pid %i in %s.", (unsigned long long) j->id, (int) pid,
+                  j->cgroup->cgroup_path);
+        return 0;
+}
+
+int job_kill(Job *j, int sig) {
+        int r;
+
+        if (!job_state_is_active(j->state) || !j->cgroup)
+                return -ESRCH;
+        if (sig == SIGKILL) {
+                j->killed_by_user = true;
+                if (j->state != JOB_STOPPING)
+                        job_set_state(j, JOB_STOPPING);
+                return job_sigkill(j);
+        }
+        r = backend_job_kill(j->cgroup, sig);
+        if (r < 0)
+                return r;
+        return 0;
+}
+
+static int on_grace_over(sd_event_source *s, uint64_t usec, void *userdata) {
+        Job *j = userdata;
+
+        log_info("Job %llu: still running after the kill grace period, sending SIGKILL.",
+                 (unsigned long long) j->id);
+        (void) job_sigkill(j);
+        return 0;
+}
+
+int job_cancel(Job *j) {
+        Manager *m = j->manager;
+        int r;
+
+        if (j->state == JOB_DONE)
+                return -EALREADY;
+        if (j->state == JOB_WAITING || j->state == JOB_QUEUED) {
+                r = sched_cancel(m->sched, j->id);
+                if (r < 0 && r != -EALREADY)
+                        return r;
+                job_finish_unstarted(j, JOB_CANCELLED, "Cancelled before it started");
+                manager_reschedule(m);
+                return 0;
+        }
+        if (j->stop_reason == JOB_STOP_CANCEL)
+                return 0;
+
+        j->stop_reason = JOB_STOP_CANCEL;
+        job_set_state(j, JOB_STOPPING);
+        (void) backend_job_kill(j->cgroup, SIGTERM);
+        /* Frozen processes would not act on SIGTERM. */
+        (void) backend_job_freeze(j->cgroup, false);
+        if (j->kill_source)
+                return 0; /* SIGKILL already sent */
+        return job_arm_kill_timer(j, m->kill_grace, on_grace_over);
+}
+
+int job_pause(Job *j) {
+        int r;
+
+        if (j->state == JOB_PAUSED)
+                return 0;
+        if (j->state != JOB_RUNNING)
+                return -ESRCH;
+        r = backend_job_freeze(j->cgroup, true);
+        if (r < 0)
+                return r;
+        job_set_state(j, JOB_PAUSED);
+        return 0;
+}
+
+int job_resume(Job *j) {
+        int r;
+
+        if (j->state == JOB_RUNNING)
+                return 0;
+        if (j->state != JOB_PAUSED)
+                return -ESRCH;
+        r = backend_job_freeze(j->cgroup, false);
+        if (r < 0)
+                return r;
+        job_set_state(j, JOB_RUNNING);
+        return 0;
+}
+
+int job_open_log(Job *j) {
+        char path[64];
+        int fd, r;
+
+        /* Created on demand, so a client can start following before the job starts. */
+        snprintf(path, sizeof(path), "%llu/log", (unsigned long long) j->id);
+        fd = openat(j->manager->jobs_dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        if (fd >= 0 || errno != ENOENT || j->state == JOB_DONE)
+                return fd < 0 ? -errno : fd;
+
+        r = job_open_state_dir(j);
+        if (r < 0)
+                return r;
+        r = job_open_log_for_writing(j);
+        if (r < 0)
+                return r;
+        safe_close(r);
+        fd = openat(j->state_dir_fd, "log", O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        return fd < 0 ? -errno : fd;
+}
+
+const char *job_log_path(Job *j, char *buf, size_t l) {
+        snprintf(buf, l, "%s/jobs/%llu/log", j->manager->state_dir, (unsigned long long) j->id);
+        return buf;
+}
+
+pid_t job_main_pid(Job *j) {
+        char buf[32];
+        int pid;
+
+        if (j->command_pid > 0)
+                return j->command_pid;
+        if (j->state_dir_fd >= 0 && !j->main_exited &&
+            read_file_at(j->state_dir_fd, EXEC_PID_FILE, buf, sizeof(buf) - 1) > 0 &&
+            safe_atoi(strtok(buf, "\n") ?: "", &pid) >= 0 && pid > 0)
+                j->command_pid = pid;
+        return j->command_pid > 0 ? j->command_pid : j->main_exited ? 0 : j->main_pid;
+}
+
+uint64_t job_cpu_usage(Job *j) {
+        uint64_t v;
+
+        if (j->cgroup && j->cgroup->cgroup_fd >= 0 && cg_cpu_usage(j->cgroup->cgroup_fd, &v) >= 0)
+                return v;
+        return j->stats.cpu_nsec;
+}

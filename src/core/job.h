@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+
+#include "backend.h"
+#include "exec-status.h"
+#include "job-enums.h"
+#include "job-spec.h"
+#include "time-util.h"
+
+typedef struct Manager Manager;
+
+/* Why the daemon is ending a running job; decides the result when it is gone. */
+typedef enum JobStopReason {
+        JOB_STOP_NONE,
+        JOB_STOP_TIMEOUT,
+        JOB_STOP_CANCEL,
+} JobStopReason;
+
+/* After SIGKILL, this long without the cgroup emptying means a process is stuck (D state). */
+#define JOB_STUCK_USEC (5 * USEC_PER_SEC)
+
+typedef struct Job {
+        Manager *manager;
+        uint64_t id;
+        JobSpec spec;
+
+        uid_t owner;
+        gid_t gid;
+        gid_t *groups;                 /* system mode: the caller's supplementary groups */
+        int n_groups;
+
+        JobState state;
+        JobResult result;
+        int exit_code;                 /* -1: none */
+        int exit_signal;               /* 0: none */
+        char *reason;
+
+        usec_t submit_usec, start_usec, finish_usec;   /* CLOCK_REALTIME */
+        usec_t start_monotonic;
+
+        BackendJob *cgroup;
+        pid_t main_pid;                /* the exec helper */
+        pid_t command_pid;             /* its child, read lazily from the state folder; 0: unknown */
+        int state_dir_fd;              /* DIR/jobs/<id> */
+        sd_event_source *child_source;
+        sd_event_source *timeout_source;
+        sd_event_source *kill_source;  /* grace period after SIGTERM, then "stuck" after SIGKILL */
+        sd_event_source *events_source;/* inotify on cgroup.events while processes remain */
+
+        JobStopReason stop_reason;
+        bool main_exited;
+        bool killed_by_user;           /* KillJob/Kill with SIGKILL: result "killed" */
+        unsigned stray_processes;
+        JobStats stats;
+        ExecStatus exec_status;
+        bool have_exec_status;
+} Job;
+
+/* Takes ownership of the spec's contents (leaves *spec initialised). */
+int job_new(Manager *m, uint64_t id, JobSpec *spec, uid_t owner, gid_t gid, const gid_t *groups, int n_groups,
+            Job **ret);
+Job *job_free(Job *j);
+
+/* Starts a job the scheduler handed out. On failure the job is already done with result "failed" and a
+ * Reason; the return value only says so. */
+int job_start(Job *j);
+
+/* Signal to every process of the job (SIGKILL: atomically, via cgroup.kill). -ESRCH if it is not
+ * running. */
+int job_kill(Job *j, int sig);
+/* Unstarted: never runs (result cancelled). Running: SIGTERM to all, SIGKILL after the grace period. */
+int job_cancel(Job *j);
+int job_pause(Job *j);
+int job_resume(Job *j);
+/* A new read-only fd of the job's log; -ENOENT if it has none (yet). */
+int job_open_log(Job *j);
+
+/* Called by the manager for scheduler decisions on unstarted jobs. */
+void job_set_queued(Job *j);
+void job_set_waiting(Job *j);
+void job_finish_unstarted(Job *j, JobResult result, const char *reason);
+/* Publishes a started job as done with j->result (called by the manager once no retry follows). */
+void job_complete(Job *j);
+/* Back to waiting for another attempt. */
+void job_reset_for_retry(Job *j);
+
+const char *job_log_path(Job *j, char *buf, size_t l);
+pid_t job_main_pid(Job *j);
+/* CPU time so far (live while running, final once done). */
+uint64_t job_cpu_usage(Job *j);

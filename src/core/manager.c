@@ -1,0 +1,506 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fd-util.h"
+#include "jobd-bus.h"
+#include "log.h"
+#include "manager.h"
+#include "parse-util.h"
+#include "strv.h"
+
+static SchedResult job_result_to_sched(JobResult r) {
+        switch (r) {
+        case JOB_SUCCESS:
+                return SCHED_RESULT_SUCCESS;
+        case JOB_KILLED:
+                return SCHED_RESULT_KILLED;
+        case JOB_TIMEOUT:
+                return SCHED_RESULT_TIMEOUT;
+        case JOB_OOM:
+                return SCHED_RESULT_OOM;
+        case JOB_SKIPPED:
+                return SCHED_RESULT_SKIPPED;
+        case JOB_CANCELLED:
+                return SCHED_RESULT_CANCELLED;
+        case JOB_LOST:
+                return SCHED_RESULT_LOST;
+        default:
+                return SCHED_RESULT_FAILED;
+        }
+}
+
+Job *manager_get_job(Manager *m, uint64_t id) {
+        if (id == 0 || id >= m->n_jobs_alloc)
+                return NULL;
+        return m->jobs[id];
+}
+
+void manager_send_job_changed(Manager *m, Job *j, const char *first_property, ...) {
+        const char *props[16];
+        _cleanup_free_ char *path = NULL;
+        bool state_changed = false;
+        size_t n = 0;
+        va_list ap;
+
+        if (!m->bus || jobd_job_path(j->id, &path) < 0)
+                return;
+
+        va_start(ap, first_property);
+        for (const char *p = first_property; p && n < ELEMENTSOF(props) - 1; p = va_arg(ap, const char *)) {
+                props[n++] = p;
+                if (streq(p, "State") || streq(p, "Result"))
+                        state_changed = true;
+        }
+        va_end(ap);
+        props[n] = NULL;
+
+        (void) sd_bus_emit_properties_changed_strv(m->bus, path, JOBD_JOB_INTERFACE, (char **) props);
+        if (state_changed)
+                (void) sd_bus_emit_signal(m->bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE, "JobChanged",
+                                          "tsss", j->id, path, job_state_to_string(j->state),
+                                          job_result_to_string(j->result));
+}
+
+static void manager_send_counts(Manager *m) {
+        const char *props[5];
+        SchedCounts c;
+        size_t n = 0;
+        uint32_t mp;
+
+        if (!m->bus)
+                return;
+        sched_get_counts(m->sched, &c);
+        mp = sched_get_max_parallel(m->sched);
+        if (!m->counts_sent || c.running != m->last_counts.running)
+                props[n++] = "JobsRunning";
+        if (!m->counts_sent || c.queued != m->last_counts.queued)
+                props[n++] = "JobsQueued";
+        if (!m->counts_sent || c.waiting != m->last_counts.waiting)
+                props[n++] = "JobsWaiting";
+        if (!m->counts_sent || mp != m->last_max_parallel)
+                props[n++] = "MaxParallel";
+        props[n] = NULL;
+        m->last_counts = c;
+        m->last_max_parallel = mp;
+        m->counts_sent = true;
+        if (n > 0)
+                (void) sd_bus_emit_properties_changed_strv(m->bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE,
+                                                           (char **) props);
+}
+
+static int on_reschedule(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+        uint64_t id;
+
+        while (sched_next(m->sched, &id) > 0) {
+                Job *j = manager_get_job(m, id);
+
+                if (!j) {
+                        (void) sched_job_finished(m->sched, id, SCHED_RESULT_LOST, -1);
+                        continue;
+                }
+                (void) job_start(j);
+        }
+        manager_send_counts(m);
+        return 0;
+}
+
+void manager_reschedule(Manager *m) {
+        (void) sd_event_source_set_enabled(m->reschedule_source, SD_EVENT_ONESHOT);
+}
+
+static int on_gc(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+
+        /* Oldest finished jobs first; a job others still depend on stays until they are done. */
+        for (uint64_t id = m->gc_cursor; id < m->next_id && m->n_done > m->keep_finished; id++) {
+                _cleanup_free_ char *path = NULL;
+                Job *j = m->jobs[id];
+
+                if (!j) {
+                        if (id == m->gc_cursor)
+                                m->gc_cursor++;
+                        continue;
+                }
+                if (j->state != JOB_DONE || sched_forget(m->sched, id) < 0)
+                        continue;
+                if (id == m->gc_cursor)
+                        m->gc_cursor++;
+                if (m->bus && jobd_job_path(id, &path) >= 0) {
+                        (void) sd_bus_emit_signal(m->bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE,
+                                                  "JobRemoved", "to", id, path);
+                        (void) sd_bus_emit_object_removed(m->bus, path);
+                }
+                m->jobs[id] = job_free(j);
+                m->n_jobs--;
+                m->n_done--;
+        }
+        return 0;
+}
+
+static void manager_count_done(Manager *m) {
+        m->n_done++;
+        if (m->n_done > m->keep_finished)
+                (void) sd_event_source_set_enabled(m->gc_source, SD_EVENT_ONESHOT);
+}
+
+void manager_job_done(Manager *m, Job *j) {
+        int r;
+
+        r = sched_job_finished(m->sched, j->id, job_result_to_sched(j->result), j->exit_code);
+        if (r < 0)
+                log_warning_errno(r, "Job %llu: scheduler does not know it as running, ignoring: %m",
+                                  (unsigned long long) j->id);
+        if (r == SCHED_FINISH_RETRY) {
+                log_info("Job %llu: attempt %u ended with result %s, retrying.", (unsigned long long) j->id,
+                         sched_job_attempts(m->sched, j->id), job_result_to_string(j->result));
+                job_reset_for_retry(j);
+                (void) sched_job_retry_now(m->sched, j->id);
+        } else {
+                job_complete(j);
+                manager_count_done(m);
+        }
+        manager_reschedule(m);
+}
+
+static void on_sched_state_changed(void *userdata, uint64_t id, SchedState state, SchedResult result,
+                                   uint64_t cause_id, SchedResult cause_result) {
+        Manager *m = userdata;
+        Job *j = manager_get_job(m, id);
+        char reason[512];
+
+        if (!j)
+                return;
+        switch (state) {
+        case SCHED_WAITING:
+                job_set_waiting(j);
+                break;
+        case SCHED_QUEUED:
+                job_set_queued(j);
+                break;
+        case SCHED_DONE:
+                if (j->state == JOB_DONE)
+                        break;
+                if (result == SCHED_RESULT_SKIPPED) {
+                        Job *cause = manager_get_job(m, cause_id);
+                        snprintf(reason, sizeof(reason), "Dependency %llu%s%s%s ended with result %s",
+                                 (unsigned long long) cause_id, cause && cause->spec.name ? " (" : "",
+                                 cause && cause->spec.name ? cause->spec.name : "",
+                                 cause && cause->spec.name ? ")" : "", sched_result_to_string(cause_result));
+                        job_finish_unstarted(j, JOB_SKIPPED, reason);
+                } else
+                        job_finish_unstarted(j, result == SCHED_RESULT_CANCELLED ? JOB_CANCELLED : JOB_LOST, NULL);
+                manager_count_done(m);
+                break;
+        default:
+                break;
+        }
+}
+
+static void on_slot_quarantined(void *userdata, const char *pool, const char *slot) {
+        log_warning("Slot %s of pool %s quarantined after repeated failures.", slot, pool);
+}
+
+static const SchedCallbacks sched_callbacks = {
+        .state_changed = on_sched_state_changed,
+        .slot_quarantined = on_slot_quarantined,
+};
+
+static unsigned manager_unfinished_of(Manager *m, uid_t uid) {
+        unsigned n = 0;
+
+        /* Only consulted when the daemon holds many jobs; cheap next to a 100k-job submission. */
+        for (uint64_t id = m->gc_cursor; id < m->next_id; id++)
+                if (m->jobs[id] && m->jobs[id]->owner == uid && m->jobs[id]->state != JOB_DONE)
+                        n++;
+        return n;
+}
+
+static int manager_grow(Manager *m, uint64_t id) {
+        if (id < m->n_jobs_alloc)
+                return 0;
+        uint64_t n = MAX(m->n_jobs_alloc * 2, (uint64_t) 1024);
+        Job **t = reallocarray(m->jobs, n, sizeof(Job *));
+        if (!t)
+                return -ENOMEM;
+        memset(t + m->n_jobs_alloc, 0, (n - m->n_jobs_alloc) * sizeof(Job *));
+        m->jobs = t;
+        m->n_jobs_alloc = n;
+        return 0;
+}
+
+int manager_submit(Manager *m, JobSpec *spec, uid_t owner, gid_t gid, const gid_t *groups, int n_groups,
+                   Job **ret, char **ret_message) {
+        SchedResourceRequest res[SCHED_RESOURCES_MAX];
+        const char *why = NULL;
+        uint64_t id, bad = 0;
+        Job *j;
+        int r;
+
+        r = job_spec_validate(spec, ret_message);
+        if (r < 0)
+                return r;
+        r = m->backend->ops->check_limits(m->backend, &spec->limits, &why);
+        if (r < 0) {
+                *ret_message = strdup(why);
+                return r;
+        }
+        if (m->n_jobs >= MANAGER_JOBS_MAX ||
+            (m->n_jobs - m->n_done >= MANAGER_JOBS_PER_USER_MAX / 2 &&
+             manager_unfinished_of(m, owner) >= MANAGER_JOBS_PER_USER_MAX)) {
+                if (asprintf(ret_message, "Too many unfinished jobs for uid %u (at most %u)", (unsigned) owner,
+                             MANAGER_JOBS_PER_USER_MAX) < 0)
+                        *ret_message = NULL;
+                return -EDQUOT;
+        }
+
+        id = m->next_id;
+        r = manager_grow(m, id);
+        if (r < 0)
+                return r;
+        r = job_new(m, id, spec, owner, gid, groups, n_groups, &j);
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < j->spec.n_resources; i++)
+                res[i] = (SchedResourceRequest) { j->spec.resources[i].pool, j->spec.resources[i].amount };
+
+        m->jobs[id] = j;
+        r = sched_add(m->sched, &(SchedJobSpec) {
+                        .id = id,
+                        .priority = j->spec.priority,
+                        .owner = owner,
+                        .group = j->spec.group,
+                        .after = j->spec.after,
+                        .n_after = j->spec.n_after,
+                        .after_condition = j->spec.after_condition,
+                        .resources = res,
+                        .n_resources = j->spec.n_resources,
+                        .retry = {
+                                .retries = j->spec.retries,
+                                .on_results = (1U << SCHED_RESULT_FAILED) | (1U << SCHED_RESULT_TIMEOUT) |
+                                              (1U << SCHED_RESULT_KILLED) | (1U << SCHED_RESULT_OOM),
+                        },
+                      }, &bad);
+        if (r < 0) {
+                m->jobs[id] = NULL;
+                /* Give the spec back so the caller's cleanup closes the fds once. */
+                *spec = j->spec;
+                job_spec_init(&j->spec);
+                job_free(j);
+                if (r == -ENOENT)
+                        r = asprintf(ret_message, "After: no job with id %llu", (unsigned long long) bad) < 0
+                                ? -ENOMEM : -ENOENT;
+                else if (r == -ENXIO || r == -ENOSPC)
+                        r = asprintf(ret_message, "Resources: %s", r == -ENXIO ? "unknown pool" :
+                                     "asks for more than the pool's capacity") < 0 ? -ENOMEM : r;
+                else if (r == -E2BIG)
+                        r = asprintf(ret_message, "After/Resources: too many entries") < 0 ? -ENOMEM : -EINVAL;
+                return r;
+        }
+        m->next_id++;
+        m->n_jobs++;
+        if (r == SCHED_QUEUED)
+                j->state = JOB_QUEUED;
+        else if (r == SCHED_WAITING)
+                j->state = JOB_WAITING;
+
+        if (m->bus) {
+                _cleanup_free_ char *path = NULL;
+                if (jobd_job_path(id, &path) >= 0) {
+                        (void) sd_bus_emit_object_added(m->bus, path);
+                        (void) sd_bus_emit_signal(m->bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE, "JobNew",
+                                                  "to", id, path);
+                }
+        }
+        manager_reschedule(m);
+        *ret = j;
+        return 0;
+}
+
+void manager_set_max_parallel(Manager *m, unsigned n) {
+        sched_set_max_parallel(m->sched, n == 0 ? SCHED_UNLIMITED : n);
+        manager_reschedule(m);
+}
+
+static int mkdir_p(const char *path, mode_t mode) {
+        _cleanup_free_ char *p = strdup(path);
+
+        if (!p)
+                return -ENOMEM;
+        for (char *s = p + 1; *s; s++)
+                if (*s == '/') {
+                        *s = 0;
+                        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                                return -errno;
+                        *s = '/';
+                }
+        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+/* Job ids continue after the highest one found in the state folder, so a restarted daemon never
+ * reuses a folder (and log) of an earlier job. */
+static uint64_t scan_next_id(int dir_fd) {
+        uint64_t max = 0;
+        DIR *d;
+        int fd;
+
+        fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+                return 1;
+        d = fdopendir(fd);
+        if (!d) {
+                safe_close(fd);
+                return 1;
+        }
+        for (struct dirent *de; (de = readdir(d));) {
+                uint64_t v;
+                if (safe_atou64(de->d_name, &v) >= 0 && v > max && v < UINT64_MAX / 2)
+                        max = v;
+        }
+        closedir(d);
+        return max + 1;
+}
+
+static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+
+        log_info("Received SIG%s, exiting; running jobs keep running in their cgroups.",
+                 signal_to_string((int) si->ssi_signo) ?: "?");
+        return sd_event_exit(m->event, 0);
+}
+
+int manager_new(const ManagerConfig *c, Manager **ret) {
+        Manager *m;
+        int r;
+
+        m = calloc(1, sizeof(Manager));
+        if (!m)
+                return log_oom();
+        m->jobs_dir_fd = -EBADF;
+        m->system_mode = c->system_mode;
+        m->uid = getuid();
+        m->kill_grace = c->kill_grace;
+        m->keep_finished = c->keep_finished;
+
+        m->state_dir = strdup(c->state_dir);
+        m->exec_path = strdup(c->exec_path);
+        if (!m->state_dir || !m->exec_path) {
+                r = log_oom();
+                goto fail;
+        }
+
+        r = sd_event_default(&m->event);
+        if (r < 0) {
+                log_error_errno(r, "Cannot allocate the event loop: %m");
+                goto fail;
+        }
+        r = sd_event_add_signal(m->event, &m->sigterm_source, SIGTERM, on_exit_signal, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, &m->sigint_source, SIGINT, on_exit_signal, m);
+        if (r < 0) {
+                log_error_errno(r, "Cannot watch SIGTERM/SIGINT: %m");
+                goto fail;
+        }
+
+        r = sd_event_add_defer(m->event, &m->reschedule_source, on_reschedule, m);
+        if (r < 0) {
+                log_error_errno(r, "Cannot allocate the scheduler event source: %m");
+                goto fail;
+        }
+        (void) sd_event_source_set_description(m->reschedule_source, "reschedule");
+        (void) sd_event_source_set_enabled(m->reschedule_source, SD_EVENT_OFF);
+        /* After the bus and job events of an iteration, so many changes make one pass. */
+        (void) sd_event_source_set_priority(m->reschedule_source, SD_EVENT_PRIORITY_NORMAL + 10);
+
+        r = sd_event_add_defer(m->event, &m->gc_source, on_gc, m);
+        if (r < 0) {
+                log_error_errno(r, "Cannot allocate the GC event source: %m");
+                goto fail;
+        }
+        (void) sd_event_source_set_description(m->gc_source, "gc");
+        (void) sd_event_source_set_enabled(m->gc_source, SD_EVENT_OFF);
+        (void) sd_event_source_set_priority(m->gc_source, SD_EVENT_PRIORITY_IDLE);
+
+        r = sched_new(&sched_callbacks, m, &m->sched);
+        if (r < 0) {
+                log_error_errno(r, "Cannot allocate the scheduler: %m");
+                goto fail;
+        }
+        sched_set_max_parallel(m->sched, c->max_parallel == 0 ? SCHED_UNLIMITED : c->max_parallel);
+
+        r = mkdir_p(c->state_dir, 0755);
+        if (r >= 0) {
+                _cleanup_close_ int sfd = open(c->state_dir, O_DIRECTORY | O_CLOEXEC);
+                if (sfd < 0 || (mkdirat(sfd, "jobs", 0755) < 0 && errno != EEXIST))
+                        r = -errno;
+                else {
+                        m->jobs_dir_fd = openat(sfd, "jobs", O_DIRECTORY | O_CLOEXEC);
+                        if (m->jobs_dir_fd < 0)
+                                r = -errno;
+                }
+        }
+        if (r < 0) {
+                log_error_errno(r, "Cannot set up the state folder %s: %m", c->state_dir);
+                goto fail;
+        }
+        m->next_id = scan_next_id(m->jobs_dir_fd);
+        m->gc_cursor = m->next_id;
+
+        if (streq(c->backend, "auto") || streq(c->backend, "cgroupfs")) {
+                r = backend_cgroupfs_new(c->cgroup_root, &m->backend);
+                if (r < 0) {
+                        if (streq(c->backend, "auto"))
+                                log_error("No backend can isolate jobs here: no systemd backend yet and no "
+                                          "writable delegated cgroup; jobd does not run jobs unisolated.");
+                        goto fail;
+                }
+        } else {
+                r = log_error_errno(-EINVAL, "Unknown backend \"%s\" (known: auto, cgroupfs).", c->backend);
+                goto fail;
+        }
+        log_debug("Backend %s, job cgroups below %s.", m->backend->ops->name, m->backend->root_path);
+
+        *ret = m;
+        return 0;
+
+fail:
+        manager_free(m);
+        return r;
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+        for (uint64_t id = 0; id < m->n_jobs_alloc; id++)
+                job_free(m->jobs[id]);
+        free(m->jobs);
+        sched_free(m->sched);
+        backend_free(m->backend);
+        sd_event_source_disable_unref(m->reschedule_source);
+        sd_event_source_disable_unref(m->gc_source);
+        sd_event_source_disable_unref(m->sigterm_source);
+        sd_event_source_disable_unref(m->sigint_source);
+        sd_bus_flush_close_unref(m->bus);
+        sd_event_unref(m->event);
+        safe_close(m->jobs_dir_fd);
+        free(m->state_dir);
+        free(m->exec_path);
+        free(m);
+        return NULL;
+}
+
+int manager_run(Manager *m) {
+        return sd_event_loop(m->event);
+}

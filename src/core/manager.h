@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "backend.h"
+#include "job.h"
+#include "sched.h"
+
+/* Jobs (unfinished) one user may have at once, and jobs the daemon keeps in all. */
+#define MANAGER_JOBS_PER_USER_MAX 250000U
+#define MANAGER_JOBS_MAX          1000000U
+#define MANAGER_KEEP_FINISHED_DEFAULT 100000U
+
+typedef struct ManagerConfig {
+        bool system_mode;
+        const char *bus_address;
+        const char *backend;           /* "auto", "cgroupfs" */
+        const char *cgroup_root;
+        const char *state_dir;
+        const char *exec_path;
+        unsigned max_parallel;
+        usec_t kill_grace;
+        unsigned keep_finished;
+} ManagerConfig;
+
+struct Manager {
+        sd_event *event;
+        sd_bus *bus;
+        Backend *backend;
+        Sched *sched;
+        bool system_mode;
+        uid_t uid;                     /* the daemon's own */
+
+        Job **jobs;                    /* indexed by id; ids are dense, freed slots are NULL */
+        uint64_t n_jobs_alloc;
+        uint64_t next_id;
+        uint64_t gc_cursor;            /* lowest id that may still be collected */
+        unsigned n_jobs;
+        unsigned n_done;
+        unsigned keep_finished;
+
+        char *state_dir;
+        int jobs_dir_fd;
+        char *exec_path;
+        usec_t kill_grace;
+
+        sd_event_source *reschedule_source;
+        sd_event_source *gc_source;
+        sd_event_source *sigterm_source, *sigint_source;
+
+        SchedCounts last_counts;
+        uint32_t last_max_parallel;
+        bool counts_sent;
+};
+
+int manager_new(const ManagerConfig *c, Manager **ret);
+Manager *manager_free(Manager *m);
+int manager_run(Manager *m);
+
+Job *manager_get_job(Manager *m, uint64_t id);
+
+/* Validates and adds a job (spec contents are taken over). On a refused spec returns -EINVAL (or
+ * -ENOENT for an unknown dependency, -ENOSPC/-ENXIO for resources, -EDQUOT for quotas, -EOPNOTSUPP for a
+ * limit the host cannot enforce) with *ret_message saying why. */
+int manager_submit(Manager *m, JobSpec *spec, uid_t owner, gid_t gid, const gid_t *groups, int n_groups,
+                   Job **ret, char **ret_message);
+
+void manager_set_max_parallel(Manager *m, unsigned n);
+
+/* Coalesces state changes into one scheduler pass on the next loop iteration. */
+void manager_reschedule(Manager *m);
+void manager_job_done(Manager *m, Job *j);
+
+/* Bus signals and property changes for a job. */
+void manager_send_job_changed(Manager *m, Job *j, const char *first_property, ...);

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * jobd-exec: the first process of every job's cgroup. The daemon starts it with the job's stdio at
+ * fds 0-2, the job's state folder at fd 3 and the job's environment as its own. It forks the command,
+ * waits for it and writes how it ended into the state folder atomically, so the true exit status
+ * survives a daemon restart. It ignores the signals the daemon sends to the whole job (so it outlives
+ * the command to record its status) and is ended, like everything in the job, by SIGKILL.
+ *
+ *   jobd-exec [--chdir=DIR] [--uid=UID --gid=GID [--groups=G,G,...]] -- COMMAND [ARG...]
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "exec-status.h"
+#include "fd-util.h"
+#include "macro.h"
+#include "parse-util.h"
+
+#define GROUPS_MAX 256
+
+static const int ignored_signals[] = {
+        SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM, SIGTSTP, SIGTTIN, SIGTTOU,
+};
+
+typedef struct Setup {
+        const char *chdir;
+        uid_t uid;
+        gid_t gid;
+        gid_t groups[GROUPS_MAX];
+        int n_groups;
+        bool set_ids;
+} Setup;
+
+static void record(const ExecStatus *s) {
+        char buf[128];
+
+        if (exec_status_format(s, buf, sizeof(buf)) >= 0)
+                (void) write_file_atomic_at(EXEC_STATE_FD, EXEC_STATUS_FILE, buf);
+}
+
+static int parse_args(int argc, char **argv, Setup *s, char ***ret_cmd) {
+        int i;
+
+        for (i = 1; i < argc; i++) {
+                const char *a = argv[i];
+                unsigned v;
+
+                if (streq(a, "--")) {
+                        i++;
+                        break;
+                } else if (strneq(a, "--chdir=", 8))
+                        s->chdir = a + 8;
+                else if (strneq(a, "--uid=", 6) && safe_atou(a + 6, &v) >= 0) {
+                        s->uid = v;
+                        s->set_ids = true;
+                } else if (strneq(a, "--gid=", 6) && safe_atou(a + 6, &v) >= 0)
+                        s->gid = v;
+                else if (strneq(a, "--groups=", 9)) {
+                        char *copy = strdupa(a + 9), *save = NULL;
+                        for (char *g = strtok_r(copy, ",", &save); g; g = strtok_r(NULL, ",", &save)) {
+                                if (s->n_groups >= GROUPS_MAX || safe_atou(g, &v) < 0)
+                                        return -EINVAL;
+                                s->groups[s->n_groups++] = v;
+                        }
+                } else
+                        return -EINVAL;
+        }
+        if (i >= argc)
+                return -EINVAL;
+        *ret_cmd = argv + i;
+        return 0;
+}
+
+/* In the forked child: errors go back as (stage, errno) over the CLOEXEC pipe. */
+_noreturn_ static void run_command(const Setup *s, char **cmd, int errfd) {
+        struct { int error; char stage[16]; } e = {};
+        struct sigaction sa = { .sa_handler = SIG_DFL };
+        sigset_t none;
+
+        for (int sig = 1; sig < _NSIG; sig++)
+                (void) sigaction(sig, &sa, NULL);
+        sigemptyset(&none);
+        (void) sigprocmask(SIG_SETMASK, &none, NULL);
+
+        if (s->chdir && chdir(s->chdir) < 0) {
+                strcpy(e.stage, "chdir");
+                goto fail;
+        }
+        if (s->set_ids) {
+                if (setgroups(s->n_groups, s->groups) < 0 || setresgid(s->gid, s->gid, s->gid) < 0 ||
+                    setresuid(s->uid, s->uid, s->uid) < 0) {
+                        strcpy(e.stage, "credentials");
+                        goto fail;
+                }
+        }
+        execvp(cmd[0], cmd);
+        strcpy(e.stage, "exec");
+fail:
+        e.error = errno;
+        (void) write(errfd, &e, sizeof(e));
+        _exit(127);
+}
+
+int main(int argc, char **argv) {
+        struct sigaction ign = { .sa_handler = SIG_IGN };
+        struct { int error; char stage[16]; } e = {};
+        ExecStatus st = {};
+        Setup s = {};
+        char **cmd = NULL, buf[32];
+        int pipefd[2], status;
+        ssize_t n;
+        pid_t pid;
+
+        if (parse_args(argc, argv, &s, &cmd) < 0) {
+                fprintf(stderr, "jobd-exec: invalid arguments (this program is started by jobd).\n");
+                return 127;
+        }
+        if (fcntl(EXEC_STATE_FD, F_SETFD, FD_CLOEXEC) < 0) {
+                fprintf(stderr, "jobd-exec: no state folder at fd %i: %m\n", EXEC_STATE_FD);
+                return 127;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(ignored_signals); i++)
+                (void) sigaction(ignored_signals[i], &ign, NULL);
+
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return 127;
+
+        pid = fork();
+        if (pid < 0) {
+                st = (ExecStatus) { .outcome = EXEC_SETUP_FAILED, .value = errno, .stage = "fork" };
+                record(&st);
+                return 127;
+        }
+        if (pid == 0)
+                run_command(&s, cmd, pipefd[1]);
+
+        safe_close(pipefd[1]);
+        snprintf(buf, sizeof(buf), "%i\n", (int) pid);
+        (void) write_file_atomic_at(EXEC_STATE_FD, EXEC_PID_FILE, buf);
+
+        /* Returns 0 bytes once the command has exec'd (the pipe is CLOEXEC), else its error. */
+        do
+                n = read(pipefd[0], &e, sizeof(e));
+        while (n < 0 && errno == EINTR);
+        safe_close(pipefd[0]);
+
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return 127;
+
+        st.pid = pid;
+        if (n == (ssize_t) sizeof(e)) {
+                st.outcome = EXEC_SETUP_FAILED;
+                st.value = e.error;
+                memcpy(st.stage, e.stage, sizeof(st.stage));
+                st.stage[sizeof(st.stage) - 1] = 0;
+                fprintf(stderr, "jobd-exec: %s %s: %s\n", st.stage, streq(st.stage, "chdir") ? s.chdir : cmd[0],
+                        strerror(e.error));
+        } else if (WIFSIGNALED(status)) {
+                st.outcome = EXEC_SIGNALED;
+                st.value = WTERMSIG(status);
+        } else {
+                st.outcome = EXEC_EXITED;
+                st.value = WEXITSTATUS(status);
+        }
+        record(&st);
+
+        if (st.outcome == EXEC_SIGNALED)
+                return 128 + st.value;
+        return st.outcome == EXEC_EXITED ? st.value : 127;
+}
