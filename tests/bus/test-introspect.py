@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""test-introspect.py CONTRACT_XML: diffs the live daemon's introspection of org.jobd1.Manager (at
+/org/jobd1) and org.jobd1.Job (at $JOBD_TEST_JOB_PATH) against the contract, both ways: every method,
+signal and property of the contract must be there with the same signature, direction and access, and the
+daemon must not offer anything the contract does not have. Properties are also compared on their
+EmitsChangedSignal annotation (true when absent), since clients rely on PropertiesChanged. Argument names
+differing is reported as a warning only (not part of the wire contract).
+
+Run through tests/helpers/with-jobd.sh (private bus, live jobd, one running job)."""
+
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+INTERFACES = {
+    'org.jobd1.Manager': '/org/jobd1',
+    'org.jobd1.Job': None,  # the job path from the environment
+}
+
+
+def members(iface):
+    """Set of (interface, kind, name, signature, direction/access) and a dict of argument names."""
+    name = iface.get('name')
+    out = set()
+    argnames = {}
+    for m in iface:
+        kind = m.tag
+        if kind not in ('method', 'signal', 'property'):
+            continue
+        mname = m.get('name')
+        if kind == 'property':
+            out.add((name, kind, mname, m.get('type'), m.get('access')))
+            emits = 'true'
+            for a in m.findall('annotation'):
+                if a.get('name') == 'org.freedesktop.DBus.Property.EmitsChangedSignal':
+                    emits = a.get('value')
+            out.add((name, 'property-emits-changed', mname, emits, ''))
+            continue
+        ins = ''.join(a.get('type') for a in m.findall('arg')
+                      if kind == 'method' and a.get('direction', 'in') == 'in')
+        outs = ''.join(a.get('type') for a in m.findall('arg')
+                       if kind == 'signal' or a.get('direction', 'in') == 'out')
+        out.add((name, kind, mname, ins, 'in') if kind == 'method' else (name, kind, mname, outs, 'out'))
+        if kind == 'method':
+            out.add((name, kind, mname, outs, 'out'))
+        argnames[(name, kind, mname)] = [a.get('name') for a in m.findall('arg')]
+    return out, argnames
+
+
+def load(xml_text, want):
+    root = ET.fromstring(xml_text)
+    for iface in root.iter('interface'):
+        if iface.get('name') == want:
+            return members(iface)
+    return None
+
+
+def introspect(address, path):
+    return subprocess.run(['busctl', '--address=' + address, 'introspect', '--xml-interface',
+                           'org.jobd1', path],
+                          check=True, capture_output=True, text=True).stdout
+
+
+def fmt(t):
+    iface, kind, name, sig, extra = t
+    return '%s %s %s %r %s' % (iface, kind, name, sig, extra)
+
+
+def main():
+    contract_path = sys.argv[1]
+    address = os.environ.get('JOBD_BUS_ADDRESS')
+    job_path = os.environ.get('JOBD_TEST_JOB_PATH')
+    if not address or not job_path:
+        print('SKIP: needs JOBD_BUS_ADDRESS and JOBD_TEST_JOB_PATH (run through with-jobd.sh)')
+        return 77
+    contract_xml = open(contract_path, encoding='utf-8').read()
+    failures = 0
+
+    for iface, path in INTERFACES.items():
+        path = path or job_path
+        live_xml = introspect(address, path)
+        want = load(contract_xml, iface)
+        have = load(live_xml, iface)
+        if want is None:
+            print('FAIL: %s is not in the contract %s' % (iface, contract_path))
+            failures += 1
+            continue
+        if have is None:
+            print('FAIL: the daemon does not offer %s at %s' % (iface, path))
+            failures += 1
+            continue
+        (want_set, want_names), (have_set, have_names) = want, have
+        for t in sorted(want_set - have_set):
+            print('FAIL: in the contract, not in the daemon at %s: %s' % (path, fmt(t)))
+            failures += 1
+        for t in sorted(have_set - want_set):
+            print('FAIL: in the daemon at %s, not in the contract: %s' % (path, fmt(t)))
+            failures += 1
+        for k in sorted(set(want_names) & set(have_names)):
+            if want_names[k] != have_names[k]:
+                print('WARNING: argument names of %s %s %s: contract %s, daemon %s'
+                      % (k + (want_names[k], have_names[k])))
+        print('%s at %s: %d contract items, %d live items compared'
+              % (iface, path, len(want_set), len(have_set)))
+
+    # The contract also puts the standard ObjectManager at /org/jobd1, and the job nodes must be enumerable.
+    root = ET.fromstring(introspect(address, '/org/jobd1'))
+    if 'org.freedesktop.DBus.ObjectManager' not in {i.get('name') for i in root.iter('interface')}:
+        print('FAIL: no org.freedesktop.DBus.ObjectManager at /org/jobd1')
+        failures += 1
+    parent, leaf = job_path.rsplit('/', 1)
+    nodes = {n.get('name') for n in ET.fromstring(introspect(address, parent)).findall('node')}
+    if leaf not in nodes:
+        print('FAIL: introspection of %s does not list the job node %s (has %s)' % (parent, leaf, sorted(nodes)))
+        failures += 1
+
+    if failures:
+        print('%d difference(s) between the live daemon and %s' % (failures, contract_path))
+        return 1
+    print('live introspection matches %s' % contract_path)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,40 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# An unknown job id: org.jobd1.Error.NoSuchJob from the Manager methods, jobctl exit code 3 from every
+# verb that takes an id, exit code 2 for a malformed id.
+. "$(dirname "$0")/../helpers/lib.sh"
+jobd_start
+
+bus_err() {  # sets ERR_NAME from a failing busctl call
+        local out
+        out=$(SYSTEMD_LOG_LEVEL=debug busctl --address="$BUS" "$@" 2>&1) && fail "busctl $* succeeded: $out"
+        ERR_NAME=$(grep -m1 -o 'error-name=[^ ]*' <<<"$out" || true)
+        ERR_NAME=${ERR_NAME#error-name=}
+}
+
+for call in "GetJob t 999999" "KillJob ti 999999 9" "CancelJob t 999999" "GetJob t 0" \
+            "GetJob t 18446744073709551615"; do
+        # shellcheck disable=SC2086
+        bus_err call org.jobd1 /org/jobd1 org.jobd1.Manager $call
+        assert_eq org.jobd1.Error.NoSuchJob "$ERR_NAME" "error of $call"
+done
+# A job object that does not exist: no such object (the fallback's find callback refuses it).
+bus_err get-property org.jobd1 /org/jobd1/job/999999 org.jobd1.Job State
+assert_match 'UnknownObject|UnknownInterface|UnknownMethod|NoSuchJob' "$ERR_NAME" "error for a property of /org/jobd1/job/999999"
+
+for verb in show kill cancel pause resume logs wait; do
+        expect_rc 3 "jobctl $verb of an unknown id" jobctl "$verb" 999999
+done
+expect_rc 3 "jobctl show --json of an unknown id" jobctl show 999999 --json
+for verb in show kill cancel wait; do
+        expect_rc 2 "jobctl $verb of a malformed id" jobctl "$verb" not-a-number
+done
+expect_rc 2 "jobctl with an unknown verb" jobctl no-such-verb
+expect_rc 2 "jobctl submit without a command" jobctl submit
+
+# A known job after a done one is gone neither: the ids keep working.
+id=$(submit -- true)
+wait_done "$id"
+expect_rc 0 "jobctl show of a known id" jobctl show "$id"
+out=$(mcall GetJob t "$id") || fail "GetJob $id failed"
+assert_eq "o \"/org/jobd1/job/$id\"" "$out" "GetJob reply"
