@@ -393,7 +393,7 @@ dbus_start() {
 }
 
 name_has_owner() {
-        busctl --address="$BUS" call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
+        busctl --address="$BUS" call -- org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
                 NameHasOwner s org.jobd1 2>/dev/null | grep -q '^b true$'
 }
 
@@ -440,7 +440,7 @@ bctl() {
 }
 
 mcall() {  # METHOD SIGNATURE ARGS...: org.jobd1.Manager call
-        bctl call org.jobd1 /org/jobd1 org.jobd1.Manager "$@"
+        bctl call -- org.jobd1 /org/jobd1 org.jobd1.Manager "$@"
 }
 
 job_path() {

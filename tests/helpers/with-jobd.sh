@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 jobd_start
 release="$TEST_TMP/release"
-id=$(bsubmit 2 Argv as 3 sh -c 'while [ ! -e "$0" ]; do sleep 0.05; done' "$release" Name s introspected)
+id=$(bsubmit 2 Argv as 4 sh -c 'while [ ! -e "$0" ]; do sleep 0.05; done' "$release" Name s introspected)
 wait_state "$id" running
 export JOBD_TEST_JOB_PATH
 JOBD_TEST_JOB_PATH=$(job_path "$id")

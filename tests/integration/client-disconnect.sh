@@ -26,7 +26,7 @@ assert_eq done "$(cat "$donefile")" "work of a job whose client was killed"
 
 # busctl submits and disconnects right away (every busctl call does): the job runs to its end.
 rm -f "$release" "$donefile"
-id=$(bsubmit 1 Argv as 4 sh -c 'while [ ! -e "$0" ]; do sleep 0.05; done; echo done > "$1"' "$release" "$donefile")
+id=$(bsubmit 1 Argv as 5 sh -c 'while [ ! -e "$0" ]; do sleep 0.05; done; echo done > "$1"' "$release" "$donefile")
 wait_state "$id" running
 # A jobctl wait killed mid-wait changes nothing either.
 bg_start "$JOBCTL" wait "$id"

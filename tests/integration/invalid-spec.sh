@@ -9,7 +9,7 @@ jobd_start
 
 py=$(find_python_dbus) || py=""
 release="$TEST_TMP/release"
-good=$(bsubmit 3 Argv as 3 sh -c 'while [ ! -e "$0" ]; do sleep 0.05; done' Name s keeper Environment as 1 KEEP=1)
+good=$(bsubmit 3 Argv as 4 sh -c 'while [ ! -e "$0" ]; do sleep 0.05; done' "$release" Name s keeper Environment as 1 KEEP=1)
 wait_state "$good" running
 good_argv=$(job_prop_json "$good" Argv)
 good_pid=$(job_prop "$good" MainPID)
@@ -18,7 +18,7 @@ good_pid=$(job_prop "$good" MainPID)
 ERR_NAME=""; ERR_MSG=""; OK_ID=""
 submit_err() {
         local out rc=0 line
-        out=$(SYSTEMD_LOG_LEVEL=debug busctl --address="$BUS" call org.jobd1 /org/jobd1 org.jobd1.Manager \
+        out=$(SYSTEMD_LOG_LEVEL=debug busctl --address="$BUS" call -- org.jobd1 /org/jobd1 org.jobd1.Manager \
                 Submit 'a{sv}' "$@" 2>&1) || rc=$?
         ERR_NAME=""; ERR_MSG=""; OK_ID=""
         if [[ "$rc" == 0 ]]; then

@@ -31,7 +31,7 @@ pids2="$TEST_TMP/tree2.pids"
 id2=$(submit -- "$SPAWN_TREE" -n 20 -s -d -S -w -p "$pids2")
 wait_file "$pids2"
 wait_state "$id2" running
-bctl call org.jobd1 "$(job_path "$id2")" org.jobd1.Job Kill i 15 || fail "Job.Kill 15 failed"
+bctl call -- org.jobd1 "$(job_path "$id2")" org.jobd1.Job Kill i 15 || fail "Job.Kill 15 failed"
 wait_done "$id2" 20
 assert_none_alive "$pids2" "tree after Job.Kill SIGTERM"
 assert_eq killed "$(job_prop "$id2" Result)" "Result after Job.Kill 15"

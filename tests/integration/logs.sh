@@ -20,7 +20,7 @@ run_rc rc "$py" "$(dirname "$0")/../helpers/openlog.py" "$BUS" "$id"
 assert_eq 0 "$rc" "OpenLog through python3-dbus ($RUN_ERR)"
 assert_eq "$expected" "$RUN_OUT" "content read from the OpenLog fd"
 # busctl can call it too (the fd is only shown as a handle).
-out=$(bctl call org.jobd1 "$(job_path "$id")" org.jobd1.Job OpenLog) || fail "busctl OpenLog failed"
+out=$(bctl call -- org.jobd1 "$(job_path "$id")" org.jobd1.Job OpenLog) || fail "busctl OpenLog failed"
 assert_match '^h [0-9]+$' "$out" "busctl OpenLog reply"
 
 # Binary-safe and large: 1 MiB of output.

@@ -6,7 +6,7 @@
 jobd_start
 
 if ! controller_available memory; then
-        out=$(SYSTEMD_LOG_LEVEL=debug busctl --address="$BUS" call org.jobd1 /org/jobd1 org.jobd1.Manager \
+        out=$(SYSTEMD_LOG_LEVEL=debug busctl --address="$BUS" call -- org.jobd1 /org/jobd1 org.jobd1.Manager \
                 Submit 'a{sv}' 2 Argv as 1 true MemoryMax t 67108864 2>&1) &&
                 fail "MemoryMax accepted on a host without a memory controller: $out"
         assert_contains org.jobd1.Error.InvalidSpec "$out" "error for MemoryMax without a memory controller"

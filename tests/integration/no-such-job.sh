@@ -15,7 +15,7 @@ bus_err() {  # sets ERR_NAME from a failing busctl call
 for call in "GetJob t 999999" "KillJob ti 999999 9" "CancelJob t 999999" "GetJob t 0" \
             "GetJob t 18446744073709551615"; do
         # shellcheck disable=SC2086
-        bus_err call org.jobd1 /org/jobd1 org.jobd1.Manager $call
+        bus_err call -- org.jobd1 /org/jobd1 org.jobd1.Manager $call
         assert_eq org.jobd1.Error.NoSuchJob "$ERR_NAME" "error of $call"
 done
 # A job object that does not exist: no such object (the fallback's find callback refuses it).

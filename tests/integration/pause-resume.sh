@@ -35,14 +35,14 @@ assert_eq 60 "$(wc -l <"$f")" "lines written by the resumed job"
 # Through busctl on the job object; and a paused job can still be killed (the kill thaws it).
 id=$(submit -- sleep 1000)
 wait_state "$id" running
-bctl call org.jobd1 "$(job_path "$id")" org.jobd1.Job Pause || fail "Job.Pause failed"
+bctl call -- org.jobd1 "$(job_path "$id")" org.jobd1.Job Pause || fail "Job.Pause failed"
 assert_eq paused "$(job_prop "$id" State)" "State after Job.Pause"
 out=$(mcall KillJob ti "$id" 9) || fail "KillJob on a paused job failed: $out"
 wait_done "$id" 20
 assert_eq killed "$(job_prop "$id" Result)" "Result of a paused job killed with SIGKILL"
 
 # Pause of a finished job is refused (NotRunning), and jobctl says so.
-run_rc rc bctl call org.jobd1 "$(job_path "$id")" org.jobd1.Job Pause
+run_rc rc bctl call -- org.jobd1 "$(job_path "$id")" org.jobd1.Job Pause
 assert_ne 0 "$rc" "Job.Pause of a done job"
 assert_contains "org.jobd1.Error.NotRunning" "$RUN_ERR$RUN_OUT" "error of Job.Pause on a done job"
 run_rc rc jobctl pause "$id"

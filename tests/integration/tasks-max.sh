@@ -6,7 +6,7 @@
 jobd_start
 
 if ! controller_available pids; then
-        out=$(SYSTEMD_LOG_LEVEL=debug busctl --address="$BUS" call org.jobd1 /org/jobd1 org.jobd1.Manager \
+        out=$(SYSTEMD_LOG_LEVEL=debug busctl --address="$BUS" call -- org.jobd1 /org/jobd1 org.jobd1.Manager \
                 Submit 'a{sv}' 2 Argv as 1 true TasksMax t 10 2>&1) &&
                 fail "TasksMax accepted on a host without a pids controller: $out"
         assert_contains org.jobd1.Error.InvalidSpec "$out" "error for TasksMax without a pids controller"
