@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <string.h>
+#include <systemd/sd-bus.h>
+
+#include "macro.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(json_object *, json_object_put);
+
+#define streq_ptr(a, b) ((a) && (b) ? streq((a), (b)) : (a) == (b))
+
+/* Whether s equals one of the strings listed. */
+#define STR_IN_SET(s, ...) strv_contains_list((s), (const char *const[]) { __VA_ARGS__, NULL })
+
+static inline bool strv_contains_list(const char *s, const char *const *l) {
+        for (; s && *l; l++)
+                if (streq(s, *l))
+                        return true;
+        return false;
+}
+
+/* The exit status main() returns after a verb failed: the first one noted wins, EXIT_FAILURE if none. */
+void jobctl_note_failure(int status);
+int jobctl_failure_status(void);
+
+/* Logs "jobctl: <what>: <error message>" (the daemon's message if set, else strerror(r)) and notes the
+ * exit status the error stands for (no such job, access denied, or failure). Returns r, negative. */
+int log_bus_error(int r, const sd_bus_error *error, const char *fmt, ...) _printf_(3, 4);
+
+/* Logs a usage error, notes JOBCTL_EXIT_USAGE, returns -EINVAL. */
+int log_usage_error(const char *fmt, ...) _printf_(1, 2);
+
+/* Connects as --user/--system/--address (or $JOBD_BUS_ADDRESS) say. Logs on failure. */
+int jobctl_bus_open(sd_bus **ret);
+
+/* Calls a method of org.jobd1.Manager; on failure logs "<what>: <error>" and returns it. */
+int jobctl_call_manager(sd_bus *bus, const char *method, sd_bus_message **ret_reply, const char *what,
+                        const char *types, ...);
+
+/* Parses "42" or "/org/jobd1/job/42"; logs a usage error naming the argument on failure. */
+int parse_job_id(const char *s, uint64_t *ret);
+/* Parses every argument as above into a new array of *ret_n ids. */
+int parse_job_ids(char **args, uint64_t **ret, size_t *ret_n);
+
+/* Manager.GetJob(): the job's object path, newly allocated. Logs on failure. */
+int jobctl_get_job_path(sd_bus *bus, uint64_t id, char **ret);
+
+/* Reads the next complete value of m (any type) as JSON: 1 and *ret set, 0 at the end of the
+ * current container, or negative errno. Dicts with basic keys become objects, arrays and structs
+ * arrays. */
+int bus_message_read_json(sd_bus_message *m, json_object **ret);
+
+/* Prints o and a newline on stdout, as --json=short or --json=pretty ask. */
+int json_print(json_object *o);
+
+/* argv joined by spaces, each word quoted for a POSIX shell where needed. NULL on OOM. */
+char *quote_command_line(char **argv);
+
+/* Writes all of buf to fd, retrying on EINTR and partial writes. */
+int loop_write(int fd, const void *buf, size_t n);
+
+/* Copies what fd holds from its current offset up to EOF to stdout. Returns 0 or negative errno. */
+int copy_to_stdout(int fd);

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Waiting for jobs to be done, and following a job's log, on sd-event.
+ *
+ * A Watch subscribes to JobChanged/JobRemoved (and to jobd leaving or re-joining the bus) when it is
+ * created, so create it before submitting a job to watch. Then watch_add() the jobs, watch_start() reads
+ * each one's state once (a job may have been done before we subscribed), and watch_run() runs the event
+ * loop until every job is done. A daemon restart is survived: when jobd comes back, the jobs still
+ * pending are read again. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "macro.h"
+
+typedef struct WatchedJob {
+        uint64_t id;
+        char *path;
+        char *state;            /* last known */
+        bool done;
+        char *result;           /* once done */
+        int exit_code;          /* once done, with want_details: -1 for none */
+        int exit_signal;        /* ditto: 0 for none */
+        char *reason;           /* ditto */
+} WatchedJob;
+
+typedef struct Watch Watch;
+
+/* Called after the state of a watched job changed (including to "done"). */
+typedef void (*watch_handler_t)(Watch *w, WatchedJob *j, void *userdata);
+
+struct Watch {
+        sd_bus *bus;
+        sd_event *event;
+        sd_bus_slot *slot_changed;
+        sd_bus_slot *slot_removed;
+        sd_bus_slot *slot_owner;
+        sd_bus_slot *slot_disconnected;
+        WatchedJob *jobs;       /* sorted by id after watch_start() */
+        size_t n_jobs;
+        size_t n_done;
+        bool started;
+        bool want_details;      /* read ExitCode, ExitSignal, Reason when a job is done */
+        bool warned_gone;
+        watch_handler_t on_state;
+        void *userdata;
+};
+
+/* Subscribes (asynchronously: the AddMatch calls go out before anything sent afterwards). The bus must
+ * be attached to event. */
+int watch_new(sd_bus *bus, sd_event *event, bool want_details, Watch **ret);
+Watch *watch_free(Watch *w);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Watch *, watch_free);
+
+/* Adds a job; path may be NULL (then watch_start() asks GetJob). state and result may say what a read made
+ * after watch_new() returned (ListJobs), else NULL: watch_start() reads them. Duplicates are merged. */
+int watch_add(Watch *w, uint64_t id, const char *path, const char *state, const char *result);
+/* Reads the state of every job not known yet. Logs and fails if a job does not exist or cannot be read. */
+int watch_start(Watch *w);
+WatchedJob *watch_find(Watch *w, uint64_t id);
+/* Runs the event loop until every job is done: 0; or the negative errno something exited it with. */
+int watch_run(Watch *w);
+
+/* Copies a log fd to stdout: what it holds now, then (if follow) whatever is appended, on IN_MODIFY. */
+typedef struct LogFollow {
+        int fd;
+        sd_event *event;
+        sd_event_source *inotify;
+} LogFollow;
+
+/* Takes fd. With follow, copying errors exit the event loop with the error. */
+int log_follow_new(sd_event *event, int fd, bool follow, LogFollow **ret);
+/* Copies what has been appended since the last copy. */
+int log_follow_drain(LogFollow *f);
+LogFollow *log_follow_free(LogFollow *f);
+DEFINE_TRIVIAL_CLEANUP_FUNC(LogFollow *, log_follow_free);
+
+/* Job.OpenLog(): the log fd, in *ret_fd. Logs failures, as debug messages only if quiet. */
+int jobctl_open_log(sd_bus *bus, const char *path, uint64_t id, bool quiet, int *ret_fd);

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* State shared by the jobctl verbs: the parsed command line (arg_*), set once by main(). */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "time-util.h"
+
+/* Exit statuses, documented in jobctl(1) and "jobctl --help". "run" exits with the job's own status. */
+enum {
+        JOBCTL_EXIT_FAILURE       = 1,
+        JOBCTL_EXIT_USAGE         = 2,
+        JOBCTL_EXIT_NO_SUCH_JOB   = 3,
+        JOBCTL_EXIT_ACCESS_DENIED = 4,
+        JOBCTL_EXIT_TIMEOUT       = 124,  /* "run": the job hit its TimeoutUSec, as timeout(1) */
+};
+
+typedef enum BusTransport {
+        BUS_TRANSPORT_USER,
+        BUS_TRANSPORT_SYSTEM,
+        BUS_TRANSPORT_ADDRESS,
+} BusTransport;
+
+typedef enum JsonMode {
+        JSON_OFF,
+        JSON_SHORT,
+        JSON_PRETTY,
+} JsonMode;
+
+typedef struct ResourceArg {
+        char *pool;
+        unsigned amount;
+} ResourceArg;
+
+extern BusTransport arg_transport;
+extern const char *arg_address;
+extern JsonMode arg_json;
+
+/* submit and run */
+extern char **arg_command;
+extern const char *arg_name;
+extern bool arg_priority_set;
+extern int arg_priority;
+extern bool arg_timeout_set;
+extern usec_t arg_timeout;
+extern bool arg_memory_max_set;
+extern uint64_t arg_memory_max;
+extern bool arg_tasks_max_set;
+extern uint64_t arg_tasks_max;
+extern bool arg_cpu_weight_set;
+extern uint64_t arg_cpu_weight;
+extern char *arg_cwd;                   /* NULL: our own */
+extern char **arg_setenv;
+extern bool arg_no_env;
+extern uint64_t *arg_after;
+extern size_t arg_n_after;
+extern const char *arg_after_condition;
+extern const char *arg_group;
+extern ResourceArg *arg_resources;
+extern size_t arg_n_resources;
+extern bool arg_retries_set;
+extern unsigned arg_retries;
+extern bool arg_pipe;
+
+/* kill, logs, wait */
+extern int arg_signal;
+extern bool arg_follow;
+extern bool arg_all;
+
+/* The verbs. Each returns an exit status >= 0, or a negative errno after logging the failure (then
+ * main() exits with jobctl_failure_status()). */
+int verb_submit(int argc, char *argv[]);
+int verb_run(int argc, char *argv[]);
+int verb_list(int argc, char *argv[]);
+int verb_show(int argc, char *argv[]);
+int verb_status(int argc, char *argv[]);
+int verb_kill(int argc, char *argv[]);
+int verb_cancel(int argc, char *argv[]);
+int verb_pause(int argc, char *argv[]);
+int verb_resume(int argc, char *argv[]);
+int verb_set_parallel(int argc, char *argv[]);
+int verb_wait(int argc, char *argv[]);
+int verb_logs(int argc, char *argv[]);
