@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "job-spec.h"
+#include "strv.h"
+
+static char **make_argv(const char *a0, const char *a1) {
+        char **l = NULL;
+
+        if (a0)
+                assert_int_equal(strv_extend(&l, a0), 0);
+        if (a1)
+                assert_int_equal(strv_extend(&l, a1), 0);
+        if (!l)
+                l = calloc(1, sizeof(char *));
+        return l;
+}
+
+/* Validates spec and checks that the message names the key. */
+static void expect_invalid(JobSpec *s, const char *key) {
+        char *msg = NULL;
+
+        assert_int_equal(job_spec_validate(s, &msg), -EINVAL);
+        assert_non_null(msg);
+        if (strncmp(msg, key, strlen(key)) != 0 || msg[strlen(key)] != ':')
+                fail_msg("message \"%s\" does not start with \"%s:\"", msg, key);
+        free(msg);
+}
+
+static void test_valid_minimal(void **state) {
+        JobSpec s;
+        char *msg = NULL;
+
+        job_spec_init(&s);
+        s.argv = make_argv("true", NULL);
+        assert_int_equal(job_spec_validate(&s, &msg), 0);
+        assert_null(msg);
+        assert_int_equal(s.stdio_fds[0], -EBADF);
+        job_spec_done(&s);
+        assert_null(s.argv);
+}
+
+static void test_argv(void **state) {
+        JobSpec s;
+
+        job_spec_init(&s);
+        expect_invalid(&s, "Argv");                      /* missing */
+        s.argv = make_argv(NULL, NULL);
+        expect_invalid(&s, "Argv");                      /* empty */
+        strv_free(s.argv);
+        s.argv = make_argv("", "x");
+        expect_invalid(&s, "Argv");                      /* empty command */
+        strv_free(s.argv);
+
+        /* Oversized: one argument beyond the byte bound. */
+        char *big = malloc(JOB_ARGV_BYTES_MAX + 1);
+        memset(big, 'a', JOB_ARGV_BYTES_MAX);
+        big[JOB_ARGV_BYTES_MAX] = 0;
+        s.argv = make_argv("echo", big);
+        free(big);
+        expect_invalid(&s, "Argv");
+        strv_free(s.argv);
+
+        /* Too many arguments, each small. */
+        s.argv = NULL;
+        for (unsigned i = 0; i <= JOB_ARGV_MAX; i++)
+                assert_int_equal(strv_extend(&s.argv, "x"), 0);
+        expect_invalid(&s, "Argv");
+        job_spec_done(&s);
+}
+
+static void test_paths_and_names(void **state) {
+        JobSpec s;
+
+        job_spec_init(&s);
+        s.argv = make_argv("true", NULL);
+        s.working_directory = strdup("relative/dir");
+        expect_invalid(&s, "WorkingDirectory");
+        free(s.working_directory);
+        s.working_directory = strdup("/tmp");
+        assert_int_equal(job_spec_validate(&s, &(char *) { NULL }), 0);
+
+        s.name = strdup("bad\nname");
+        expect_invalid(&s, "Name");
+        free(s.name);
+        s.name = calloc(1, JOB_NAME_MAX + 2);
+        memset(s.name, 'n', JOB_NAME_MAX + 1);
+        expect_invalid(&s, "Name");
+        free(s.name);
+        s.name = strdup("build: linux (x86_64)");
+        assert_int_equal(job_spec_validate(&s, &(char *) { NULL }), 0);
+
+        s.group = strdup("has space");
+        expect_invalid(&s, "Group");
+        free(s.group);
+        s.group = strdup("sim.vcs-2");
+        assert_int_equal(job_spec_validate(&s, &(char *) { NULL }), 0);
+        job_spec_done(&s);
+}
+
+static void test_environment(void **state) {
+        JobSpec s;
+
+        job_spec_init(&s);
+        s.argv = make_argv("true", NULL);
+        s.environment = make_argv("A=1", "NOEQUALS");
+        expect_invalid(&s, "Environment");
+        strv_free(s.environment);
+        s.environment = make_argv("A=1", "=value");
+        expect_invalid(&s, "Environment");
+        strv_free(s.environment);
+        s.environment = make_argv("A=", "B=x=y");
+        assert_int_equal(job_spec_validate(&s, &(char *) { NULL }), 0);
+        strv_free(s.environment);
+        s.environment = NULL;
+        for (unsigned i = 0; i <= JOB_ENV_MAX; i++)
+                assert_int_equal(strv_extend(&s.environment, "K=V"), 0);
+        expect_invalid(&s, "Environment");
+        job_spec_done(&s);
+}
+
+static void test_numbers(void **state) {
+        JobSpec s;
+
+        job_spec_init(&s);
+        s.argv = make_argv("true", NULL);
+
+        s.timeout_usec = JOB_TIMEOUT_MAX + 1;
+        expect_invalid(&s, "TimeoutUSec");
+        s.timeout_usec = UINT64_MAX;    /* infinity */
+        assert_int_equal(job_spec_validate(&s, &(char *) { NULL }), 0);
+        s.timeout_usec = 0;
+
+        s.limits.memory_max = 0;
+        expect_invalid(&s, "MemoryMax");
+        s.limits.memory_max = JOB_MEMORY_MAX_MIN;
+        assert_int_equal(job_spec_validate(&s, &(char *) { NULL }), 0);
+        s.limits.memory_max = LIMIT_UNSET;
+
+        s.limits.tasks_max = 0;
+        expect_invalid(&s, "TasksMax");
+        s.limits.tasks_max = JOB_TASKS_MAX_MAX + 1;
+        expect_invalid(&s, "TasksMax");
+        s.limits.tasks_max = 10;
+        assert_int_equal(job_spec_validate(&s, &(char *) { NULL }), 0);
+
+        s.limits.cpu_weight = 0;
+        expect_invalid(&s, "CPUWeight");
+        s.limits.cpu_weight = JOB_CPU_WEIGHT_MAX + 1;
+        expect_invalid(&s, "CPUWeight");
+        s.limits.cpu_weight = JOB_CPU_WEIGHT_MAX;
+        assert_int_equal(job_spec_validate(&s, &(char *) { NULL }), 0);
+
+        s.retries = JOB_RETRIES_MAX + 1;
+        expect_invalid(&s, "Retries");
+        job_spec_done(&s);
+}
+
+static void test_deps_and_resources(void **state) {
+        JobSpec s;
+
+        job_spec_init(&s);
+        s.argv = make_argv("true", NULL);
+        s.after = calloc(2, sizeof(uint64_t));
+        s.after[0] = 5;
+        s.n_after = 2;          /* second is 0 */
+        expect_invalid(&s, "After");
+        s.after[1] = 7;
+        assert_int_equal(job_spec_validate(&s, &(char *) { NULL }), 0);
+
+        s.resources = calloc(1, sizeof(JobResourceRequest));
+        s.resources[0].pool = strdup("vcs_license");
+        s.n_resources = 1;
+        expect_invalid(&s, "Resources");                 /* amount 0 */
+        s.resources[0].amount = 1;
+        assert_int_equal(job_spec_validate(&s, &(char *) { NULL }), 0);
+        free(s.resources[0].pool);
+        s.resources[0].pool = strdup("bad/pool");
+        expect_invalid(&s, "Resources");
+        job_spec_done(&s);
+}
+
+static void test_keys(void **state) {
+        assert_non_null(job_spec_key_find("Argv"));
+        assert_string_equal(job_spec_key_find("Argv")->signature, "as");
+        assert_string_equal(job_spec_key_find("Resources")->signature, "a{su}");
+        assert_null(job_spec_key_find("argv"));
+        assert_null(job_spec_key_find("Bogus"));
+        assert_true(env_assignment_is_valid("PATH=/bin"));
+        assert_false(env_assignment_is_valid("A B=1"));
+        assert_true(identifier_is_valid("gpu", 64));
+        assert_false(identifier_is_valid("", 64));
+        assert_false(identifier_is_valid("abcdef", 5));
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_valid_minimal),
+                cmocka_unit_test(test_argv),
+                cmocka_unit_test(test_paths_and_names),
+                cmocka_unit_test(test_environment),
+                cmocka_unit_test(test_numbers),
+                cmocka_unit_test(test_deps_and_resources),
+                cmocka_unit_test(test_keys),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
