@@ -218,7 +218,14 @@ typedef union BusBasic {
 
 static int bus_read_dict_json(sd_bus_message *m, const char *contents, json_object **ret) {
         _cleanup_(json_object_putp) json_object *o = NULL;
+        size_t l = strlen(contents);
+        char entry[l];
         int r;
+
+        if (l < 4)
+                return -EBADMSG;
+        memcpy(entry, contents + 1, l - 2);
+        entry[l - 2] = 0;
 
         o = json_object_new_object();
         if (!o)
@@ -231,7 +238,9 @@ static int bus_read_dict_json(sd_bus_message *m, const char *contents, json_obje
                 _cleanup_(json_object_putp) json_object *k = NULL, *v = NULL;
                 BusBasic key;
 
-                r = sd_bus_message_enter_container(m, SD_BUS_TYPE_DICT_ENTRY, NULL);
+                /* With NULL contents sd-bus peeks, and at the end of the array compares an unset type:
+                 * -ENXIO instead of 0. So name the entry's signature ("{sv}" → "sv"). */
+                r = sd_bus_message_enter_container(m, SD_BUS_TYPE_DICT_ENTRY, entry);
                 if (r < 0)
                         return r;
                 if (r == 0)
