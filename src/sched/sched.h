@@ -21,6 +21,12 @@
  *
  * Notifications go through SchedCallbacks, called synchronously from inside the sched_* call that caused
  * them. Callbacks must not call back into the Sched (record what happened and act on it afterwards).
+ * What happens to the job a call names is not reported (the caller knows), except a skip at add time;
+ * so callbacks from sched_add()/sched_add_batch() may name jobs of that very batch.
+ *
+ * Cost: adding is O(deps) per job, sched_next() and sched_job_finished() O(log n) plus the dependents
+ * they settle; a job blocked by its run, group or a pool waits aside and is looked at again only when
+ * that blocker gets room, so blocked jobs are never rescanned.
  */
 
 #include <stdbool.h>
@@ -35,6 +41,8 @@ typedef struct Sched Sched;
 #define SCHED_DEPS_MAX          4096U
 #define SCHED_RESOURCES_MAX     32U
 #define SCHED_NAME_MAX          255U
+#define SCHED_EXIT_CODES_MAX    256U    /* SchedRetryPolicy.n_on_exit_codes */
+#define SCHED_SLOTS_MAX         4096U   /* slots of one slot pool (sched_set_slot_pool()) */
 
 typedef enum SchedCondition {
         SCHED_AFTER_SUCCESS,    /* every dependency succeeded (default) */
@@ -73,17 +81,20 @@ typedef enum SchedState {
         _SCHED_STATE_INVALID = -22,
 } SchedState;
 
-/* Which results trigger a retry (bit mask of 1U << SchedResult) plus specific exit codes. */
+/* Which results trigger a retry (bit mask of 1U << SchedResult) plus specific exit codes.
+ * on_results == 0 means FAILED, KILLED, TIMEOUT, OOM and LOST. A non-empty on_exit_codes implies FAILED
+ * and restricts it to those codes (other results are retried per on_results). SUCCESS, SKIPPED and
+ * CANCELLED are never retried. */
 typedef struct SchedRetryPolicy {
         uint32_t retries;              /* additional attempts after the first; 0: none */
         uint32_t on_results;           /* e.g. (1U << SCHED_RESULT_FAILED) | (1U << SCHED_RESULT_TIMEOUT) */
         const int *on_exit_codes;      /* if non-empty, a FAILED result retries only for these codes */
-        size_t n_on_exit_codes;
+        size_t n_on_exit_codes;        /* at most SCHED_EXIT_CODES_MAX */
 } SchedRetryPolicy;
 
 typedef struct SchedResourceRequest {
-        const char *pool;
-        uint32_t amount;               /* tokens of a counted pool, or number of slots of a slot pool */
+        const char *pool;              /* each pool at most once per job */
+        uint32_t amount;               /* tokens of a counted pool, or number of slots of a slot pool; 0: none */
 } SchedResourceRequest;
 
 typedef struct SchedJobSpec {
@@ -112,6 +123,7 @@ typedef struct SchedCallbacks {
         void (*slot_quarantined)(void *userdata, const char *pool, const char *slot);
 } SchedCallbacks;
 
+/* cb may be NULL, and so may each callback. A new Sched has max_parallel SCHED_UNLIMITED. */
 int sched_new(const SchedCallbacks *cb, void *userdata, Sched **ret);
 Sched *sched_free(Sched *s);
 
@@ -120,24 +132,33 @@ Sched *sched_free(Sched *s);
  * -ENOSPC: a resource request can never be satisfied (more than the pool's capacity, or unknown pool:
  * -ENXIO). On success the job is WAITING, QUEUED, or — if a dependency has already ended in a way that
  * can no longer satisfy the condition — DONE/skipped at once (reported through state_changed).
+ * -EINVAL: id 0, an invalid condition or result bit, a pool asked for twice, NULL arrays with a count.
+ * -ELOOP: the job depends on itself. For errors other than -ENOENT, *ret_bad_id is the job's own id.
  * Returns the job's initial SchedState. */
 int sched_add(Sched *s, const SchedJobSpec *spec, uint64_t *ret_bad_id);
 
 /* Adds a batch atomically: either all jobs are added, or none (and the Sched is unchanged). Jobs may
  * depend on each other in any order. -ELOOP: the batch has a dependency cycle; then, if ret_cycle is
- * non-NULL, *ret_cycle is a malloc'ed array of the ids on one cycle (in dependency order) and
- * *ret_n_cycle its length. Other errors as sched_add(). Returns 0. */
+ * non-NULL, *ret_cycle is a malloc'ed array of the ids on one cycle (in dependency order: each runs after
+ * the next, the last after the first; a self-dependency is a cycle of one) and *ret_n_cycle its length.
+ * Other errors as sched_add(), *ret_bad_id naming the refused job (or, for -ENOENT, the unknown id).
+ * Jobs of the batch that are runnable at once are queued in array order. Returns 0. */
 int sched_add_batch(Sched *s, const SchedJobSpec *specs, size_t n, uint64_t *ret_bad_id,
                     uint64_t **ret_cycle, size_t *ret_n_cycle);
 
 /* Picks the next job to start: the highest priority (then earliest added, round robin across owners at
  * equal priority) QUEUED job that every limit and pool allows. Marks it RUNNING and takes its global
  * slot, group slot and resources. Returns 1 and sets *ret_id, or 0 if nothing may start now. Jobs blocked
- * only by their own group limit or resources do not block jobs behind them that are allowed. */
+ * only by their own group limit or resources do not block jobs behind them that are allowed.
+ * Precisely: at equal priority, owners take turns (start-time fair queueing: an owner that has been idle
+ * starts level with the others, it earns no credit); one owner's jobs start in the order they became
+ * QUEUED, which is add order for jobs queued by the same call. No reservations: a job that needs much of
+ * a pool may wait while smaller ones that fit go first. -ENOMEM is possible (and changes nothing). */
 int sched_next(Sched *s, uint64_t *ret_id);
 
 /* For a job handed out by sched_next(): the identities of the slots it got, as a NULL-terminated array
- * of "POOL=SLOT" strings owned by the Sched, valid until the job finishes. NULL if none. */
+ * of "POOL=SLOT" strings owned by the Sched, valid until the job finishes. NULL if none. Free slots are
+ * handed out in the order sched_set_slot_pool() listed them. */
 char *const *sched_job_slots(Sched *s, uint64_t id);
 
 typedef enum SchedFinish {
@@ -153,7 +174,9 @@ typedef enum SchedFinish {
  * state_changed). -ENOENT: unknown id, -ESTALE: the job is not RUNNING. */
 int sched_job_finished(Sched *s, uint64_t id, SchedResult result, int exit_code);
 
-/* A job for which sched_job_finished() returned SCHED_FINISH_RETRY becomes QUEUED again. */
+/* A job for which sched_job_finished() returned SCHED_FINISH_RETRY becomes QUEUED again (it keeps its
+ * add order, and takes its owner's next turn). -ENOENT: unknown id, -ESTALE: not waiting for a retry.
+ * sched_cancel() ends such a job instead. */
 int sched_job_retry_now(Sched *s, uint64_t id);
 
 /* Number of attempts started so far for this job (1 after the first sched_next()), 0 if unknown. */
@@ -161,10 +184,11 @@ uint32_t sched_job_attempts(Sched *s, uint64_t id);
 
 /* Cancels a job that has not started (WAITING or QUEUED): it becomes DONE/cancelled and its dependents
  * are settled like after sched_job_finished(). A RUNNING job: -EBUSY (the caller stops it and reports
- * through sched_job_finished()). DONE: -EALREADY. */
+ * through sched_job_finished()). DONE: -EALREADY. -ENOENT: unknown id. */
 int sched_cancel(Sched *s, uint64_t id);
 
-/* Forgets a DONE job (to bound memory); jobs that depend on it must be DONE too, else -EBUSY. */
+/* Forgets a DONE job (to bound memory); jobs that depend on it must be DONE too, else -EBUSY (also when
+ * the job itself is not DONE). -ENOENT: unknown id. The id may then be added again. */
 int sched_forget(Sched *s, uint64_t id);
 
 SchedState sched_job_state(Sched *s, uint64_t id);
@@ -172,16 +196,21 @@ SchedState sched_job_state(Sched *s, uint64_t id);
 /* Limits; all take effect for the next sched_next() (lowering never touches running jobs). */
 void sched_set_max_parallel(Sched *s, uint32_t n);
 uint32_t sched_get_max_parallel(Sched *s);
+/* Groups and pools are named by non-empty strings of at most SCHED_NAME_MAX bytes (-EINVAL, -E2BIG). */
 int sched_set_group_limit(Sched *s, const char *group, uint32_t limit);   /* SCHED_UNLIMITED: none */
-/* Counted pool; capacity may change at any time. */
+/* Counted pool; capacity may change at any time. Pool names contain no '=' (-EINVAL). A pool keeps its
+ * kind: -EEXIST if a slot pool has this name. Pools cannot be removed (jobs refer to them). */
 int sched_set_pool(Sched *s, const char *pool, uint32_t capacity);
-/* Slot pool with named slots (NULL-terminated); quarantine_after: consecutive failures on one slot that
- * quarantine it (0: never). Redefining a pool keeps the state of slots that keep their name. */
+/* Slot pool with named slots (NULL-terminated, distinct: -EINVAL; at most SCHED_SLOTS_MAX: -E2BIG);
+ * quarantine_after: consecutive failures on one slot that quarantine it (0: never). -EEXIST: a counted
+ * pool has this name. Redefining a pool keeps the state of slots that keep their name; a slot dropped
+ * while held stays with its job until the job finishes. */
 int sched_set_slot_pool(Sched *s, const char *pool, char *const *slots, uint32_t quarantine_after);
 /* Puts a quarantined slot back. -ENOENT: no such pool/slot; 0 if it was not quarantined, 1 if released. */
 int sched_release_slot(Sched *s, const char *pool, const char *slot);
 
-/* Holds: nothing new starts from a held group/run, or at all while draining. */
+/* Holds: nothing new starts from a held group/run, or at all while draining. Holding a run that has no
+ * jobs (yet) is fine; run 0 is "no run": -EINVAL. */
 int sched_set_group_held(Sched *s, const char *group, bool held);
 int sched_set_run_held(Sched *s, uint64_t run, bool held);
 void sched_set_draining(Sched *s, bool draining);
@@ -205,7 +234,9 @@ typedef struct SchedSlotInfo {
         uint32_t consecutive_failures;
         bool quarantined;
 } SchedSlotInfo;
-/* Calls f for each pool (sorted by name); stops and returns f's value if it is non-zero. */
+/* Calls f for each pool (sorted by name); stops and returns f's value if it is non-zero. The info is valid
+ * during the call only. sched_foreach_slot(): the slots of one pool by name (none for a counted pool),
+ * -ENOENT: no such pool. -ENOMEM is possible. */
 int sched_foreach_pool(Sched *s, int (*f)(void *userdata, const SchedPoolInfo *p), void *userdata);
 int sched_foreach_slot(Sched *s, const char *pool, int (*f)(void *userdata, const SchedSlotInfo *i),
                        void *userdata);
