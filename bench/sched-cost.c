@@ -16,9 +16,11 @@
 
 #define BUILDS 100U
 #define TESTS_PER_BUILD 990U
-#define MERGES_PER_BUILD 9U             /* each after 110 of its build's tests */
+#define MERGES_PER_BUILD 9U
+#define TESTS_PER_MERGE (TESTS_PER_BUILD / MERGES_PER_BUILD)     /* 110 */
 #define JOBS_PER_BUILD (1U + TESTS_PER_BUILD + MERGES_PER_BUILD)
 #define N_JOBS (BUILDS * JOBS_PER_BUILD)
+#define RUNS 5
 
 static double now_ns(void) {
         struct timespec ts;
@@ -41,7 +43,13 @@ typedef struct Scenario {
         uint32_t max_parallel;
 } Scenario;
 
-static int run(const Scenario *sc) {
+typedef struct Figures {
+        size_t n_jobs;
+        double add_ns, cycle_ns, bytes_per_job;    /* bytes_per_job < 0: not measurable */
+        uint32_t done;
+} Figures;
+
+static int run(const Scenario *sc, Figures *ret) {
         static uint64_t after[2 * N_JOBS];
         static uint64_t running[N_JOBS];
         SchedResourceRequest req = { .pool = sc->pool, .amount = 1 };
@@ -49,7 +57,6 @@ static int run(const Scenario *sc) {
         SchedJobSpec *specs;
         size_t n = 0, n_after = 0, head = 0, tail = 0, cycles = 0;
         double t0, t_add, t_run;
-        char bytes[32];
         SchedCounts c;
         Sched *s;
         int r;
@@ -77,8 +84,8 @@ static int run(const Scenario *sc) {
                 for (unsigned m = 0; m < MERGES_PER_BUILD; m++) {
                         size_t first = n_after;
 
-                        for (unsigned t = 0; t < TESTS_PER_BUILD / MERGES_PER_BUILD; t++)
-                                after[n_after++] = id_of(b, 1 + m * (TESTS_PER_BUILD / MERGES_PER_BUILD) + t);
+                        for (unsigned t = 0; t < TESTS_PER_MERGE; t++)
+                                after[n_after++] = id_of(b, 1 + m * TESTS_PER_MERGE + t);
                         specs[n++] = (SchedJobSpec) {
                                 .id = id_of(b, 1 + TESTS_PER_BUILD + m),
                                 .priority = -1,
@@ -128,21 +135,26 @@ static int run(const Scenario *sc) {
         }
         t_run = now_ns() - t0;
 
-        /* A sanitizer's allocator does not show in mallinfo2(). */
-        if (m1.uordblks + m1.hblkhd > m0.uordblks + m0.hblkhd)
-                snprintf(bytes, sizeof(bytes), "%4.0f",
-                         (double) (m1.uordblks + m1.hblkhd - m0.uordblks - m0.hblkhd) / n);
-        else
-                snprintf(bytes, sizeof(bytes), " n/a");
-
         sched_get_counts(s, &c);
-        printf("%-34s %7zu jobs  add_batch %7.1f ms  %6.0f ns/job  start+finish %6.0f ns/job  "
-               "%s B/job  (done %u)\n",
-               sc->name, n, t_add / 1e6, t_add / n, t_run / (cycles ?: 1), bytes, c.done);
+        *ret = (Figures) {
+                .n_jobs = n,
+                .add_ns = t_add,
+                .cycle_ns = t_run / (cycles ?: 1),
+                /* A sanitizer's allocator does not show in mallinfo2(). */
+                .bytes_per_job = m1.uordblks + m1.hblkhd > m0.uordblks + m0.hblkhd ?
+                        (double) (m1.uordblks + m1.hblkhd - m0.uordblks - m0.hblkhd) / n : -1,
+                .done = c.done,
+        };
 
         sched_free(s);
         free(specs);
         return 0;
+}
+
+static int cmp_double(const void *a, const void *b) {
+        double x = *(const double *) a, y = *(const double *) b;
+
+        return (x > y) - (x < y);
 }
 
 int main(void) {
@@ -154,8 +166,31 @@ int main(void) {
                 { "10 owners, pool of 16 tokens",     10, NULL,    0, "lic",  16,  64 },
         };
 
-        for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
-                if (run(scenarios + i) < 0)
-                        return EXIT_FAILURE;
+#if defined(__SANITIZE_ADDRESS__)
+        printf("Built with AddressSanitizer: times are inflated, memory is not measured.\n");
+#endif
+        printf("Median of %d runs each.\n", RUNS);
+
+        for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
+                Figures f[RUNS];
+                double add[RUNS], cycle[RUNS];
+                char bytes[32] = "  n/a";
+
+                for (int k = 0; k < RUNS; k++) {
+                        if (run(scenarios + i, f + k) < 0)
+                                return EXIT_FAILURE;
+                        add[k] = f[k].add_ns;
+                        cycle[k] = f[k].cycle_ns;
+                }
+                qsort(add, RUNS, sizeof(double), cmp_double);
+                qsort(cycle, RUNS, sizeof(double), cmp_double);
+                if (f[0].bytes_per_job >= 0)
+                        snprintf(bytes, sizeof(bytes), "%5.0f", f[0].bytes_per_job);
+
+                printf("%-32s %6zu jobs  add_batch %6.1f ms (%5.0f ns/job)  start+finish %5.0f ns/job  "
+                       "%s B/job  (done %u)\n",
+                       scenarios[i].name, f[0].n_jobs, add[RUNS / 2] / 1e6, add[RUNS / 2] / f[0].n_jobs,
+                       cycle[RUNS / 2], bytes, f[0].done);
+        }
         return EXIT_SUCCESS;
 }

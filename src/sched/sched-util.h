@@ -51,4 +51,5 @@ static inline int greedy_realloc(void **p, size_t *allocated, size_t need, size_
         return 0;
 }
 
-#define GREEDY_REALLOC(p, allocated, need) greedy_realloc((void **) &(p), &(allocated), (need), sizeof((p)[0]))
+#define GREEDY_REALLOC(p, allocated, need) \
+        greedy_realloc((void **) &(p), &(allocated), (need), sizeof((p)[0]))

@@ -597,7 +597,8 @@ static Job *pool_candidate(Pool *p) {
 
                 if (b->amount > room)
                         continue;
-                if (!best || sched_heap_key_less(sched_heap_peek_key(&b->parked), sched_heap_peek_key(&best->parked)))
+                if (!best || sched_heap_key_less(sched_heap_peek_key(&b->parked),
+                                                 sched_heap_peek_key(&best->parked)))
                         best = b;
         }
         p->n_buckets = k;
@@ -808,7 +809,8 @@ static int job_init(Sched *s, Job *j, const SchedJobSpec *spec) {
                 j->retry_exit_codes = malloc(spec->retry.n_on_exit_codes * sizeof(int));
                 if (!j->retry_exit_codes)
                         return -ENOMEM;
-                memcpy(j->retry_exit_codes, spec->retry.on_exit_codes, spec->retry.n_on_exit_codes * sizeof(int));
+                memcpy(j->retry_exit_codes, spec->retry.on_exit_codes,
+                       spec->retry.n_on_exit_codes * sizeof(int));
                 j->n_retry_exit_codes = spec->retry.n_on_exit_codes;
         }
 
@@ -937,7 +939,8 @@ int sched_add_batch(Sched *s, const SchedJobSpec *specs, size_t n, uint64_t *ret
                 return r;
         for (size_t i = 0; i < n; i++) {
                 r = check_spec(s, specs + i);
-                if (r >= 0 && (job_get(s, specs[i].id) || sched_hashmap_get(&index, specs[i].id, NULL, NULL)))
+                if (r >= 0 && (job_get(s, specs[i].id) ||
+                               sched_hashmap_get(&index, specs[i].id, NULL, NULL)))
                         r = -EEXIST;
                 if (r < 0) {
                         if (ret_bad_id)
@@ -991,13 +994,15 @@ int sched_add_batch(Sched *s, const SchedJobSpec *specs, size_t n, uint64_t *ret
                 for (size_t k = 0; k < specs[i].n_after; k++) {
                         uint32_t x = dep_idx[offset[i] + k];
 
-                        jobs[i]->deps[jobs[i]->n_deps++] = x == UINT32_MAX ? job_get(s, specs[i].after[k]) : jobs[x];
+                        jobs[i]->deps[jobs[i]->n_deps++] =
+                                x == UINT32_MAX ? job_get(s, specs[i].after[k]) : jobs[x];
                 }
 
         r = sched_hashmap_reserve(&s->jobs, n);
         if (r < 0)
                 goto fail;
-        r = sched_heap_reserve(&s->ready, s->counts.waiting + s->counts.queued + n - sched_heap_size(&s->ready));
+        r = sched_heap_reserve(&s->ready,
+                               s->counts.waiting + s->counts.queued + n - sched_heap_size(&s->ready));
         if (r < 0)
                 goto fail;
 
@@ -1166,7 +1171,8 @@ int sched_next(Sched *s, uint64_t *ret_id) {
                 /* The better of the top of ready and the best candidate of the eligible blockers. */
                 j = sched_heap_peek(&s->ready);
                 if (sched_heap_size(&s->eligible) > 0 &&
-                    (!j || sched_heap_key_less(sched_heap_peek_key(&s->eligible), sched_heap_peek_key(&s->ready))))
+                    (!j || sched_heap_key_less(sched_heap_peek_key(&s->eligible),
+                                               sched_heap_peek_key(&s->ready))))
                         j = ((Blocker *) sched_heap_peek(&s->eligible))->candidate;
                 if (!j)
                         return 0;

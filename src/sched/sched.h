@@ -94,7 +94,7 @@ typedef struct SchedRetryPolicy {
 
 typedef struct SchedResourceRequest {
         const char *pool;              /* each pool at most once per job */
-        uint32_t amount;               /* tokens of a counted pool, or number of slots of a slot pool; 0: none */
+        uint32_t amount;               /* tokens of a counted pool, or slots of a slot pool; 0: none */
 } SchedResourceRequest;
 
 typedef struct SchedJobSpec {
@@ -103,7 +103,7 @@ typedef struct SchedJobSpec {
         uint32_t owner;                /* uid; equal-priority jobs of different owners start round robin */
         const char *group;             /* NULL or "": no group */
         uint64_t run;                  /* 0: not part of a run (plan) */
-        const uint64_t *after;         /* dependencies: ids already known to the Sched, or in the same batch */
+        const uint64_t *after;         /* dependencies: ids known to the Sched, or in the same batch */
         size_t n_after;
         SchedCondition after_condition;
         const SchedResourceRequest *resources;

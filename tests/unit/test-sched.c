@@ -21,6 +21,9 @@
         .n_resources = sizeof((const SchedResourceRequest[]) { __VA_ARGS__ }) / sizeof(SchedResourceRequest)
 #define SLOTS(...) ((char *const[]) { __VA_ARGS__, NULL })
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+/* sched_add() of a spec written in place */
+#define ALL_RESULTS ((1U << _SCHED_RESULT_MAX) - 1)
+#define ADD(s, ...) sched_add((s), &(SchedJobSpec) { __VA_ARGS__ }, NULL)
 
 typedef struct Event {
         uint64_t id;
@@ -148,8 +151,8 @@ static void test_new_free(void **state) {
         assert_int_equal(sched_job_attempts(s, 1), 0);
         assert_null(sched_job_slots(s, 1));
         assert_int_equal(sched_next(s, NULL), -EINVAL);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 1 }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 2, AFTER(1) }, NULL), SCHED_WAITING);
+        assert_int_equal(ADD(s, .id = 1), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 2, AFTER(1)), SCHED_WAITING);
         assert_int_equal(next(s), 1);
         finish(s, 1, SCHED_RESULT_FAILED);
         assert_int_equal(sched_job_state(s, 2), SCHED_DONE);
@@ -160,14 +163,14 @@ static void test_new_free(void **state) {
         assert_int_equal(sched_set_pool(s, "p", 1), 0);
         assert_int_equal(sched_set_slot_pool(s, "q", SLOTS("a"), 1), 0);
         assert_int_equal(sched_set_run_held(s, 9, true), 0);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 10, .group = "g" }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 11, .group = "g" }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 12, RES({ "p", 1 }) }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 13, RES({ "p", 1 }) }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 14, RES({ "q", 1 }) }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 15, RES({ "q", 1 }) }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 16, .run = 9 }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 17, AFTER(10) }, NULL), SCHED_WAITING);
+        assert_int_equal(ADD(s, .id = 10, .group = "g"), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 11, .group = "g"), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 12, RES({ "p", 1 })), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 13, RES({ "p", 1 })), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 14, RES({ "q", 1 })), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 15, RES({ "q", 1 })), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 16, .run = 9), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 17, AFTER(10)), SCHED_WAITING);
         assert_int_equal(next(s), 10);
         assert_int_equal(next(s), 12);
         assert_int_equal(next(s), 14);
@@ -192,12 +195,11 @@ static void test_add_errors(void **state) {
         assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 0 }, &bad), -EINVAL);
         assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 1, .after_condition = _SCHED_CONDITION_MAX },
                                    NULL), -EINVAL);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 1, .after_condition = -1 }, NULL), -EINVAL);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 1, .n_after = 1 }, NULL), -EINVAL);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 1, .retry.on_results = 1U << _SCHED_RESULT_MAX },
-                                   NULL), -EINVAL);
+        assert_int_equal(ADD(s, .id = 1, .after_condition = -1), -EINVAL);
+        assert_int_equal(ADD(s, .id = 1, .n_after = 1), -EINVAL);
+        assert_int_equal(ADD(s, .id = 1, .retry.on_results = 1U << _SCHED_RESULT_MAX), -EINVAL);
 
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 1 }, NULL), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 1), SCHED_QUEUED);
         bad = 0;
         assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 1 }, &bad), -EEXIST);
         assert_int_equal(bad, 1);
@@ -205,15 +207,15 @@ static void test_add_errors(void **state) {
         bad = 0;
         assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 2, AFTER(1, 42) }, &bad), -ENOENT);
         assert_int_equal(bad, 42);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 2, AFTER(1, 42) }, NULL), -ENOENT);
+        assert_int_equal(ADD(s, .id = 2, AFTER(1, 42)), -ENOENT);
 
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 3, AFTER(3) }, NULL), -ELOOP);
+        assert_int_equal(ADD(s, .id = 3, AFTER(3)), -ELOOP);
 
         /* Bounds: one more than allowed is refused, exactly the bound is fine. */
         for (size_t i = 0; i < ELEMENTSOF(many); i++)
                 many[i] = 1;
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 4, .after = many, .n_after = SCHED_DEPS_MAX + 1 },
-                                   &bad), -E2BIG);
+        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 4, .after = many,
+                                                        .n_after = SCHED_DEPS_MAX + 1 }, &bad), -E2BIG);
         assert_int_equal(bad, 4);
         assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 4, .after = many, .n_after = SCHED_DEPS_MAX },
                                    NULL), SCHED_WAITING);
@@ -221,8 +223,7 @@ static void test_add_errors(void **state) {
         assert_int_equal(sched_set_pool(s, "p", 10), 0);
         for (size_t i = 0; i < ELEMENTSOF(res); i++)
                 res[i] = (SchedResourceRequest) { "p", 0 };
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 5, .resources = res,
-                                                        .n_resources = SCHED_RESOURCES_MAX + 1 }, NULL), -E2BIG);
+        assert_int_equal(ADD(s, .id = 5, .resources = res, .n_resources = SCHED_RESOURCES_MAX + 1), -E2BIG);
 
         assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 5, .retry = { .retries = 1,
                                                         .on_exit_codes = codes,
@@ -231,21 +232,21 @@ static void test_add_errors(void **state) {
 
         memset(long_name, 'x', sizeof(long_name) - 1);
         long_name[sizeof(long_name) - 1] = 0;
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 5, .group = long_name }, NULL), -E2BIG);
+        assert_int_equal(ADD(s, .id = 5, .group = long_name), -E2BIG);
         long_name[SCHED_NAME_MAX] = 0;
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 5, .group = long_name }, NULL), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 5, .group = long_name), SCHED_QUEUED);
 
         /* Pools: unknown, too big, asked twice, unnamed. */
         bad = 0;
         assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 6, RES({ "nope", 1 }) }, &bad), -ENXIO);
         assert_int_equal(bad, 6);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 6, RES({ "p", 11 }) }, NULL), -ENOSPC);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 6, RES({ "p", 1 }, { "p", 1 }) }, NULL), -EINVAL);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 6, RES({ "", 1 }) }, NULL), -EINVAL);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 6, RES({ NULL, 1 }) }, NULL), -EINVAL);
+        assert_int_equal(ADD(s, .id = 6, RES({ "p", 11 })), -ENOSPC);
+        assert_int_equal(ADD(s, .id = 6, RES({ "p", 1 }, { "p", 1 })), -EINVAL);
+        assert_int_equal(ADD(s, .id = 6, RES({ "", 1 })), -EINVAL);
+        assert_int_equal(ADD(s, .id = 6, RES({ NULL, 1 })), -EINVAL);
         assert_int_equal(sched_set_slot_pool(s, "gpu", SLOTS("g0", "g1"), 0), 0);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 6, RES({ "gpu", 3 }) }, NULL), -ENOSPC);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 6, RES({ "p", 10 }, { "gpu", 2 }) }, NULL),
+        assert_int_equal(ADD(s, .id = 6, RES({ "gpu", 3 })), -ENOSPC);
+        assert_int_equal(ADD(s, .id = 6, RES({ "p", 10 }, { "gpu", 2 })),
                          SCHED_QUEUED);
 
         /* None of the refused ones left a trace. */
@@ -264,8 +265,8 @@ static void test_condition_success(void **state) {
                 uint64_t dep = 100 + r * 2, job = dep + 1;
 
                 rec.n = 0;
-                assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = dep }, NULL), SCHED_QUEUED);
-                assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = job, AFTER(dep) }, NULL), SCHED_WAITING);
+                assert_int_equal(ADD(s, .id = dep), SCHED_QUEUED);
+                assert_int_equal(ADD(s, .id = job, AFTER(dep)), SCHED_WAITING);
                 assert_int_equal(next(s), dep);
                 finish(s, dep, r);
                 assert_int_equal(rec.n, 1);
@@ -290,16 +291,16 @@ static void test_condition_failure(void **state) {
                 uint64_t dep = 100 + r * 2, job = dep + 1;
 
                 rec.n = 0;
-                assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = dep }, NULL), SCHED_QUEUED);
-                assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = job, AFTER(dep),
-                                                                .after_condition = SCHED_AFTER_FAILURE }, NULL),
+                assert_int_equal(ADD(s, .id = dep), SCHED_QUEUED);
+                assert_int_equal(ADD(s, .id = job, AFTER(dep), .after_condition = SCHED_AFTER_FAILURE),
                                  SCHED_WAITING);
                 assert_int_equal(next(s), dep);
                 finish(s, dep, r);
                 assert_int_equal(rec.n, 1);
                 if (r == SCHED_RESULT_SUCCESS) {
                         assert_int_equal(sched_job_state(s, job), SCHED_DONE);
-                        assert_event(&rec, 0, job, SCHED_DONE, SCHED_RESULT_SKIPPED, dep, SCHED_RESULT_SUCCESS);
+                        assert_event(&rec, 0, job, SCHED_DONE, SCHED_RESULT_SKIPPED, dep,
+                                     SCHED_RESULT_SUCCESS);
                 } else {
                         assert_event(&rec, 0, job, SCHED_QUEUED, SCHED_RESULT_SUCCESS, 0, 0);
                         assert_int_equal(next(s), job);
@@ -316,7 +317,7 @@ static void test_condition_any(void **state) {
         for (SchedResult r = 0; r < _SCHED_RESULT_MAX; r++) {
                 uint64_t dep = 100 + r * 2, job = dep + 1;
 
-                assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = dep }, NULL), SCHED_QUEUED);
+                assert_int_equal(ADD(s, .id = dep), SCHED_QUEUED);
                 assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = job, AFTER(dep),
                                                                 .after_condition = SCHED_AFTER_ANY }, NULL),
                                  SCHED_WAITING);
@@ -337,10 +338,10 @@ static void test_condition_several_deps(void **state) {
         Sched *s = new_sched(&rec);
 
         /* success: waits for all; the first failure skips at once, even with another still running. */
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 1 }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 2 }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 3 }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 10, AFTER(1, 2, 3) }, NULL), SCHED_WAITING);
+        assert_int_equal(ADD(s, .id = 1), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 2), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 3), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 10, AFTER(1, 2, 3)), SCHED_WAITING);
         assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 11, AFTER(1, 2, 3),
                                                         .after_condition = SCHED_AFTER_FAILURE }, NULL),
                          SCHED_WAITING);
@@ -374,10 +375,10 @@ static void test_transitive_skip(void **state) {
         Sched *s = new_sched(&rec);
 
         /* 1 ← 2 ← 3 ← 4, and 5 (after failure of 3), 6 (any, after 4), 7 after 2 and 5 */
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 1 }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 2, AFTER(1) }, NULL), SCHED_WAITING);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 3, AFTER(2) }, NULL), SCHED_WAITING);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 4, AFTER(3) }, NULL), SCHED_WAITING);
+        assert_int_equal(ADD(s, .id = 1), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 2, AFTER(1)), SCHED_WAITING);
+        assert_int_equal(ADD(s, .id = 3, AFTER(2)), SCHED_WAITING);
+        assert_int_equal(ADD(s, .id = 4, AFTER(3)), SCHED_WAITING);
         assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 5, AFTER(3),
                                                         .after_condition = SCHED_AFTER_FAILURE }, NULL),
                          SCHED_WAITING);
@@ -411,16 +412,16 @@ static void test_done_dep_at_add(void **state) {
         Recorder rec;
         Sched *s = new_sched(&rec);
 
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 1 }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 2 }, NULL), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 1), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 2), SCHED_QUEUED);
         assert_int_equal(next(s), 1);
         assert_int_equal(next(s), 2);
         finish(s, 1, SCHED_RESULT_SUCCESS);
         finish(s, 2, SCHED_RESULT_KILLED);
         assert_int_equal(rec.n, 0);
 
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 3, AFTER(1) }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 4, AFTER(1, 2) }, NULL), SCHED_DONE);
+        assert_int_equal(ADD(s, .id = 3, AFTER(1)), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 4, AFTER(1, 2)), SCHED_DONE);
         assert_int_equal(rec.n, 1);
         assert_event(&rec, 0, 4, SCHED_DONE, SCHED_RESULT_SKIPPED, 2, SCHED_RESULT_KILLED);
         assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 5, AFTER(2),
@@ -511,7 +512,7 @@ static void test_cycles(void **state) {
         uint64_t *cycle = NULL, bad = 0;
         size_t n_cycle = 0;
 
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 100 }, NULL), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 100), SCHED_QUEUED);
         {
                 const SchedJobSpec b[] = {
                         { .id = 1, AFTER(100) },
@@ -628,7 +629,7 @@ static void test_batch_atomic(void **state) {
         int calls = 0;
 
         assert_int_equal(sched_set_pool(s, "p", 2), 0);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 1 }, NULL), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 1), SCHED_QUEUED);
         assert_int_equal(next(s), 1);
 
         {
@@ -697,9 +698,9 @@ static void test_priority_order(void **state) {
 
         /* A late high-priority job overtakes everything still queued. */
         for (uint64_t id = 20; id < 25; id++)
-                assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = id }, NULL), SCHED_QUEUED);
+                assert_int_equal(ADD(s, .id = id), SCHED_QUEUED);
         assert_int_equal(next(s), 20);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 30, .priority = 1 }, NULL), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 30, .priority = 1), SCHED_QUEUED);
         assert_int_equal(next(s), 30);
         assert_int_equal(next(s), 21);
         sched_free(s);
@@ -712,8 +713,8 @@ static void test_heap_order_many(void **state) {
 
         /* Pseudo-random priorities over a small range: strictly by priority, then by add order. */
         for (uint64_t id = 1; id <= 5000; id++)
-                assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = id, .priority = (int32_t) ((id * 7919) % 13) - 6 },
-                                           NULL), SCHED_QUEUED);
+                assert_int_equal(ADD(s, .id = id, .priority = (int32_t) ((id * 7919) % 13) - 6),
+                                 SCHED_QUEUED);
         for (size_t i = 0; i < 5000; i++) {
                 uint64_t id = next(s);
                 int32_t prio = (int32_t) ((id * 7919) % 13) - 6;
@@ -737,9 +738,9 @@ static void test_fairness(void **state) {
 
         /* Owner 100 queues six, then owner 200 three: they alternate, the earlier one first. */
         for (uint64_t id = 1; id <= 6; id++)
-                assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = id, .owner = 100 }, NULL), SCHED_QUEUED);
+                assert_int_equal(ADD(s, .id = id, .owner = 100), SCHED_QUEUED);
         for (uint64_t id = 11; id <= 13; id++)
-                assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = id, .owner = 200 }, NULL), SCHED_QUEUED);
+                assert_int_equal(ADD(s, .id = id, .owner = 200), SCHED_QUEUED);
         for (size_t i = 0; i < ELEMENTSOF(expect); i++)
                 assert_int_equal(next(s), expect[i]);
         sched_free(s);
@@ -747,10 +748,10 @@ static void test_fairness(void **state) {
         /* Priority comes before fairness. */
         s = new_sched(NULL);
         for (uint64_t id = 1; id <= 3; id++)
-                assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = id, .owner = 100, .priority = 1 }, NULL),
+                assert_int_equal(ADD(s, .id = id, .owner = 100, .priority = 1),
                                  SCHED_QUEUED);
         for (uint64_t id = 11; id <= 13; id++)
-                assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = id, .owner = 200 }, NULL), SCHED_QUEUED);
+                assert_int_equal(ADD(s, .id = id, .owner = 200), SCHED_QUEUED);
         for (uint64_t id = 1; id <= 3; id++)
                 assert_int_equal(next(s), id);
         assert_int_equal(next(s), 11);
@@ -761,13 +762,13 @@ static void test_fairness(void **state) {
          * this round yet), not both of their jobs. Then the three owners rotate. */
         s = new_sched(NULL);
         for (uint64_t id = 1; id <= 10; id++)
-                assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = id, .owner = 100 }, NULL), SCHED_QUEUED);
+                assert_int_equal(ADD(s, .id = id, .owner = 100), SCHED_QUEUED);
         for (uint64_t id = 1; id <= 4; id++)
                 assert_int_equal(next(s), id);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 21, .owner = 200 }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 22, .owner = 200 }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 31, .owner = 300 }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 32, .owner = 300 }, NULL), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 21, .owner = 200), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 22, .owner = 200), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 31, .owner = 300), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 32, .owner = 300), SCHED_QUEUED);
         {
                 const uint64_t e[] = { 21, 31, 5, 22, 32, 6, 7, 8 };
 
@@ -784,10 +785,10 @@ static void test_fairness_under_group_limit(void **state) {
         /* All in one group of limit 2: once the group is full, the waiting jobs still take turns. */
         assert_int_equal(sched_set_group_limit(s, "g", 2), 0);
         for (uint64_t id = 1; id <= 6; id++)
-                assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = id, .owner = 100, .group = "g" }, NULL),
+                assert_int_equal(ADD(s, .id = id, .owner = 100, .group = "g"),
                                  SCHED_QUEUED);
         for (uint64_t id = 11; id <= 16; id++)
-                assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = id, .owner = 200, .group = "g" }, NULL),
+                assert_int_equal(ADD(s, .id = id, .owner = 200, .group = "g"),
                                  SCHED_QUEUED);
         assert_int_equal(next(s), 1);
         assert_int_equal(next(s), 11);
@@ -815,7 +816,7 @@ static void test_max_parallel(void **state) {
         Sched *s = new_sched(NULL);
 
         for (uint64_t id = 1; id <= 10; id++)
-                assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = id }, NULL), SCHED_QUEUED);
+                assert_int_equal(ADD(s, .id = id), SCHED_QUEUED);
 
         sched_set_max_parallel(s, 2);
         assert_int_equal(sched_get_max_parallel(s), 2);
@@ -885,14 +886,14 @@ static void test_group_limit(void **state) {
         assert_int_equal(sched_set_group_limit(s, NULL, 1), -EINVAL);
 
         /* High-priority jobs of a full group do not hold back the one behind them. */
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 1, .group = "g", .priority = 9 }, NULL),
+        assert_int_equal(ADD(s, .id = 1, .group = "g", .priority = 9),
                          SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 2, .group = "g", .priority = 9 }, NULL),
+        assert_int_equal(ADD(s, .id = 2, .group = "g", .priority = 9),
                          SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 3, .group = "g", .priority = 9 }, NULL),
+        assert_int_equal(ADD(s, .id = 3, .group = "g", .priority = 9),
                          SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 4, .group = "h" }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 5 }, NULL), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 4, .group = "h"), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 5), SCHED_QUEUED);
         assert_int_equal(next(s), 1);
         assert_int_equal(next(s), 4);
         assert_int_equal(next(s), 5);
@@ -917,8 +918,8 @@ static void test_group_limit(void **state) {
         /* Raising the limit lets more start at once; lowering never touches running ones. */
         assert_int_equal(sched_set_group_limit(s, "g", 3), 0);
         assert_int_equal(next(s), 3);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 6, .group = "g" }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 7, .group = "g" }, NULL), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 6, .group = "g"), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 7, .group = "g"), SCHED_QUEUED);
         assert_int_equal(sched_set_group_limit(s, "g", 1), 0);
         assert_counts(s, 0, 2, 4, 1);
         assert_int_equal(next(s), 0);
@@ -946,11 +947,11 @@ static void test_group_hold(void **state) {
         GroupSeen seen = {};
 
         assert_int_equal(sched_set_group_held(s, "g", true), 0);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 1, .group = "g", .priority = 5 }, NULL),
+        assert_int_equal(ADD(s, .id = 1, .group = "g", .priority = 5),
                          SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 2, .group = "g", .priority = 5 }, NULL),
+        assert_int_equal(ADD(s, .id = 2, .group = "g", .priority = 5),
                          SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 3 }, NULL), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 3), SCHED_QUEUED);
         assert_int_equal(next(s), 3);
         assert_int_equal(next(s), 0);
 
@@ -972,7 +973,7 @@ static void test_group_hold(void **state) {
 
         /* Hold and limit together. */
         assert_int_equal(sched_set_group_limit(s, "g", 1), 0);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 4, .group = "g" }, NULL), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 4, .group = "g"), SCHED_QUEUED);
         assert_int_equal(sched_set_group_held(s, "g", true), 0);
         finish(s, 2, SCHED_RESULT_SUCCESS);
         assert_int_equal(next(s), 0);
@@ -987,10 +988,10 @@ static void test_run_hold(void **state) {
         assert_int_equal(sched_set_run_held(s, 0, true), -EINVAL);
         assert_int_equal(sched_set_run_held(s, 7, false), 0);     /* not held: nothing to do */
 
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 1, .run = 7, .priority = 3 }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 2, .run = 7, .priority = 3 }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 3, .run = 8 }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 4 }, NULL), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 1, .run = 7, .priority = 3), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 2, .run = 7, .priority = 3), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 3, .run = 8), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 4), SCHED_QUEUED);
 
         assert_int_equal(sched_set_run_held(s, 7, true), 0);
         assert_int_equal(sched_set_run_held(s, 7, true), 0);
@@ -1000,7 +1001,7 @@ static void test_run_hold(void **state) {
 
         /* Jobs added to a held run wait too, even ones added before there were any. */
         assert_int_equal(sched_set_run_held(s, 9, true), 0);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 5, .run = 9, .priority = 10 }, NULL),
+        assert_int_equal(ADD(s, .id = 5, .run = 9, .priority = 10),
                          SCHED_QUEUED);
         assert_int_equal(next(s), 0);
 
@@ -1013,7 +1014,7 @@ static void test_run_hold(void **state) {
 
         /* A held run's queued job can be cancelled while it waits aside. */
         assert_int_equal(sched_set_run_held(s, 7, true), 0);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 6, .run = 7 }, NULL), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 6, .run = 7), SCHED_QUEUED);
         assert_int_equal(next(s), 0);
         assert_int_equal(sched_cancel(s, 6), 0);
         assert_int_equal(sched_set_run_held(s, 7, false), 0);
@@ -1024,9 +1025,9 @@ static void test_run_hold(void **state) {
 static void test_draining(void **state) {
         Sched *s = new_sched(NULL);
 
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 1 }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 2 }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 3, AFTER(1) }, NULL), SCHED_WAITING);
+        assert_int_equal(ADD(s, .id = 1), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 2), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 3, AFTER(1)), SCHED_WAITING);
         assert_int_equal(next(s), 1);
 
         sched_set_draining(s, true);
@@ -1065,11 +1066,11 @@ static void test_counted_pool(void **state) {
         PoolSeen seen = {};
 
         assert_int_equal(sched_set_pool(s, "lic", 3), 0);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 1, RES({ "lic", 2 }) }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 2, RES({ "lic", 2 }) }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 3, RES({ "lic", 1 }) }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 4, RES({ "lic", 0 }) }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 5, RES({ "lic", 1 }) }, NULL), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 1, RES({ "lic", 2 })), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 2, RES({ "lic", 2 })), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 3, RES({ "lic", 1 })), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 4, RES({ "lic", 0 })), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 5, RES({ "lic", 1 })), SCHED_QUEUED);
 
         /* 2 does not fit after 1, but 3 (and 4, which asks nothing) do: no head-of-line blocking. */
         assert_int_equal(next(s), 1);
@@ -1098,18 +1099,18 @@ static void test_counted_pool(void **state) {
         assert_int_equal(next(s), 5);
 
         /* A request larger than the (new) capacity is refused at add; raising it lets one in. */
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 6, RES({ "lic", 2 }) }, NULL), -ENOSPC);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 6, RES({ "lic", 1 }) }, NULL), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 6, RES({ "lic", 2 })), -ENOSPC);
+        assert_int_equal(ADD(s, .id = 6, RES({ "lic", 1 })), SCHED_QUEUED);
         assert_int_equal(next(s), 0);
         assert_int_equal(sched_set_pool(s, "lic", 2), 0);
         assert_int_equal(next(s), 6);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 7, RES({ "lic", 2 }) }, NULL), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 7, RES({ "lic", 2 })), SCHED_QUEUED);
 
         /* Capacity 0: nothing asking for it starts, others do. */
         assert_int_equal(sched_set_pool(s, "lic", 0), 0);
         finish(s, 5, SCHED_RESULT_SUCCESS);
         finish(s, 6, SCHED_RESULT_SUCCESS);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 8 }, NULL), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 8), SCHED_QUEUED);
         assert_int_equal(next(s), 8);
         assert_int_equal(next(s), 0);
         assert_int_equal(sched_set_pool(s, "lic", 5), 0);
@@ -1125,13 +1126,13 @@ static void test_several_pools(void **state) {
         assert_int_equal(sched_set_pool(s, "cpu", 2), 0);
         assert_int_equal(sched_set_slot_pool(s, "board", SLOTS("b1"), 0), 0);
 
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 1, RES({ "mem", 3 }, { "cpu", 1 }) }, NULL),
+        assert_int_equal(ADD(s, .id = 1, RES({ "mem", 3 }, { "cpu", 1 })),
                          SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 2, RES({ "mem", 2 }, { "cpu", 1 }) }, NULL),
+        assert_int_equal(ADD(s, .id = 2, RES({ "mem", 2 }, { "cpu", 1 })),
                          SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 3, RES({ "cpu", 1 }, { "board", 1 }) }, NULL),
+        assert_int_equal(ADD(s, .id = 3, RES({ "cpu", 1 }, { "board", 1 })),
                          SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 4, RES({ "mem", 1 }, { "board", 1 }) }, NULL),
+        assert_int_equal(ADD(s, .id = 4, RES({ "mem", 1 }, { "board", 1 })),
                          SCHED_QUEUED);
         assert_int_equal(next(s), 1);
         assert_int_equal(next(s), 3);        /* 2 lacks mem */
@@ -1205,8 +1206,8 @@ static void test_pool_names(void **state) {
                 free(names);
         }
         /* None of the refused calls created the pool. */
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 1, RES({ "gpu", 1 }) }, NULL), -ENXIO);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 1, RES({ "big", SCHED_SLOTS_MAX }) }, NULL),
+        assert_int_equal(ADD(s, .id = 1, RES({ "gpu", 1 })), -ENXIO);
+        assert_int_equal(ADD(s, .id = 1, RES({ "big", SCHED_SLOTS_MAX })),
                          SCHED_QUEUED);
 
         /* A pool keeps its kind. */
@@ -1244,11 +1245,11 @@ static void test_slot_pool(void **state) {
 
         /* Handed out in the order given, reported sorted by name. */
         assert_int_equal(sched_set_slot_pool(s, "gpu", SLOTS("g3", "g1", "g2", "g0"), 0), 0);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 1, RES({ "gpu", 2 }) }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 2, RES({ "gpu", 1 }) }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 3, RES({ "gpu", 2 }) }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 4, RES({ "gpu", 1 }) }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 5 }, NULL), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 1, RES({ "gpu", 2 })), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 2, RES({ "gpu", 1 })), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 3, RES({ "gpu", 2 })), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 4, RES({ "gpu", 1 })), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 5), SCHED_QUEUED);
 
         assert_null(sched_job_slots(s, 1));       /* not running yet */
         assert_int_equal(next(s), 1);
@@ -1280,7 +1281,7 @@ static void test_slot_pool(void **state) {
 
         /* A slot pool and a counted pool in one request. */
         assert_int_equal(sched_set_pool(s, "lic", 1), 0);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 6, RES({ "lic", 1 }, { "gpu", 1 }) }, NULL),
+        assert_int_equal(ADD(s, .id = 6, RES({ "lic", 1 }, { "gpu", 1 })),
                          SCHED_QUEUED);
         finish(s, 1, SCHED_RESULT_SUCCESS);
         assert_int_equal(next(s), 6);
@@ -1300,7 +1301,7 @@ static void test_slot_quarantine(void **state) {
         for (SchedResult r = 0; r < 3; r++) {
                 SchedResult res = r == 1 ? SCHED_RESULT_SUCCESS : SCHED_RESULT_FAILED;
 
-                assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = id, RES({ "board", 1 }) }, NULL),
+                assert_int_equal(ADD(s, .id = id, RES({ "board", 1 })),
                                  SCHED_QUEUED);
                 assert_int_equal(next(s), id);
                 assert_slots(s, id, (const char *const[]) { "board=b0", NULL });
@@ -1309,7 +1310,7 @@ static void test_slot_quarantine(void **state) {
         assert_int_equal(rec.n_quarantined, 0);
 
         /* A second consecutive failure (a timeout counts too) quarantines b0. */
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = id, RES({ "board", 1 }) }, NULL), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = id, RES({ "board", 1 })), SCHED_QUEUED);
         assert_int_equal(next(s), id);
         finish(s, id++, SCHED_RESULT_TIMEOUT);
         assert_int_equal(rec.n_quarantined, 1);
@@ -1321,8 +1322,8 @@ static void test_slot_quarantine(void **state) {
         assert_false(seen.info[1].quarantined);
 
         /* Never handed out again: two jobs, one slot left. */
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 10, RES({ "board", 1 }) }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 11, RES({ "board", 1 }) }, NULL), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 10, RES({ "board", 1 })), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 11, RES({ "board", 1 })), SCHED_QUEUED);
         assert_int_equal(next(s), 10);
         assert_slots(s, 10, (const char *const[]) { "board=b1", NULL });
         assert_int_equal(next(s), 0);
@@ -1339,12 +1340,12 @@ static void test_slot_quarantine(void **state) {
         /* With two slots per job, both count the failure; quarantine_after 0 never quarantines. */
         finish(s, 10, SCHED_RESULT_SUCCESS);
         finish(s, 11, SCHED_RESULT_FAILED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 12, RES({ "board", 2 }) }, NULL), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 12, RES({ "board", 2 })), SCHED_QUEUED);
         assert_int_equal(next(s), 12);
         finish(s, 12, SCHED_RESULT_LOST);
         assert_int_equal(rec.n_quarantined, 2);
         assert_string_equal(rec.quarantined[1], "board=b0");
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 13, RES({ "board", 2 }) }, NULL), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 13, RES({ "board", 2 })), SCHED_QUEUED);
         assert_int_equal(next(s), 0);
         assert_int_equal(sched_set_slot_pool(s, "board", SLOTS("b0", "b1"), 0), 0);   /* still quarantined */
         assert_int_equal(next(s), 0);
@@ -1352,7 +1353,7 @@ static void test_slot_quarantine(void **state) {
         assert_int_equal(next(s), 13);
         finish(s, 13, SCHED_RESULT_FAILED);
         for (uint64_t k = 20; k < 25; k++) {
-                assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = k, RES({ "board", 2 }) }, NULL),
+                assert_int_equal(ADD(s, .id = k, RES({ "board", 2 })),
                                  SCHED_QUEUED);
                 assert_int_equal(next(s), k);
                 finish(s, k, SCHED_RESULT_FAILED);
@@ -1372,8 +1373,8 @@ static void test_slot_pool_redefine(void **state) {
         SlotSeen seen = {};
 
         assert_int_equal(sched_set_slot_pool(s, "gpu", SLOTS("a", "b", "c"), 3), 0);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 1, RES({ "gpu", 1 }) }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 2, RES({ "gpu", 1 }) }, NULL), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 1, RES({ "gpu", 1 })), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 2, RES({ "gpu", 1 })), SCHED_QUEUED);
         assert_int_equal(next(s), 1);         /* a */
         assert_int_equal(next(s), 2);         /* b */
         finish(s, 2, SCHED_RESULT_FAILED);    /* b: 1 failure */
@@ -1389,7 +1390,7 @@ static void test_slot_pool_redefine(void **state) {
 
         /* a comes back while job 1 still holds it: it is the same slot, not handed out twice. */
         assert_int_equal(sched_set_slot_pool(s, "gpu", SLOTS("a", "d", "b"), 3), 0);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 3, RES({ "gpu", 1 }) }, NULL), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 3, RES({ "gpu", 1 })), SCHED_QUEUED);
         assert_int_equal(next(s), 3);
         assert_slots(s, 3, (const char *const[]) { "gpu=d", NULL });
         seen = (SlotSeen) {};
@@ -1400,8 +1401,8 @@ static void test_slot_pool_redefine(void **state) {
 
         /* Dropping a slot held by a job: the job finishes, and the slot is gone, not back in the pool. */
         assert_int_equal(sched_set_slot_pool(s, "gpu", SLOTS("b"), 3), 0);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 4, RES({ "gpu", 1 }) }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 5, RES({ "gpu", 1 }) }, NULL), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 4, RES({ "gpu", 1 })), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 5, RES({ "gpu", 1 })), SCHED_QUEUED);
         assert_int_equal(next(s), 4);
         assert_slots(s, 4, (const char *const[]) { "gpu=b", NULL });
         finish(s, 1, SCHED_RESULT_FAILED);
@@ -1415,7 +1416,7 @@ static void test_slot_pool_redefine(void **state) {
         assert_slots(s, 5, (const char *const[]) { "gpu=e", NULL });
 
         /* Shrinking below a queued job's need makes it wait (not fail). */
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 6, RES({ "gpu", 2 }) }, NULL), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 6, RES({ "gpu", 2 })), SCHED_QUEUED);
         assert_int_equal(sched_set_slot_pool(s, "gpu", SLOTS("b"), 3), 0);
         finish(s, 4, SCHED_RESULT_SUCCESS);
         finish(s, 5, SCHED_RESULT_SUCCESS);
@@ -1433,9 +1434,9 @@ static void test_retry(void **state) {
         Sched *s = new_sched(&rec);
         const SchedRetryPolicy policy = { .retries = 2, .on_results = 1U << SCHED_RESULT_FAILED };
 
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 1, .retry = policy }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 2, AFTER(1) }, NULL), SCHED_WAITING);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 3 }, NULL), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 1, .retry = policy), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 2, AFTER(1)), SCHED_WAITING);
+        assert_int_equal(ADD(s, .id = 3), SCHED_QUEUED);
         assert_int_equal(sched_job_attempts(s, 1), 0);
 
         assert_int_equal(sched_job_retry_now(s, 1), -ESTALE);
@@ -1475,12 +1476,12 @@ static void test_retry_then_success(void **state) {
         Recorder rec;
         Sched *s = new_sched(&rec);
 
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 1, .retry = { .retries = 5 } }, NULL),
+        assert_int_equal(ADD(s, .id = 1, .retry = { .retries = 5 }),
                          SCHED_QUEUED);
         assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 2, AFTER(1),
                                                         .after_condition = SCHED_AFTER_FAILURE }, NULL),
                          SCHED_WAITING);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 3, AFTER(1) }, NULL), SCHED_WAITING);
+        assert_int_equal(ADD(s, .id = 3, AFTER(1)), SCHED_WAITING);
 
         /* Default results: killed, timeout, oom, lost and failed retry. A failure that will be retried is
          * not a failure yet: the AFTER_FAILURE job keeps waiting. */
@@ -1499,15 +1500,15 @@ static void test_retry_then_success(void **state) {
         assert_event(&rec, 1, 3, SCHED_QUEUED, SCHED_RESULT_SUCCESS, 0, 0);
 
         /* Cancelled is never retried, and a job waiting for its retry can be cancelled. */
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 4, .retry = { .retries = 5, .on_results = ~0U >> (32 - _SCHED_RESULT_MAX) } },
-                                   NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 5, AFTER(4) }, NULL), SCHED_WAITING);
+        assert_int_equal(ADD(s, .id = 4, .retry = { .retries = 5, .on_results = ALL_RESULTS }),
+                         SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 5, AFTER(4)), SCHED_WAITING);
         assert_int_equal(next(s), 3);
         assert_int_equal(next(s), 4);
         assert_int_equal(sched_job_finished(s, 4, SCHED_RESULT_CANCELLED, -1), SCHED_FINISH_DONE);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 6, .retry = { .retries = 5 } }, NULL),
+        assert_int_equal(ADD(s, .id = 6, .retry = { .retries = 5 }),
                          SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 7, AFTER(6) }, NULL), SCHED_WAITING);
+        assert_int_equal(ADD(s, .id = 7, AFTER(6)), SCHED_WAITING);
         assert_int_equal(next(s), 6);
         assert_int_equal(sched_job_finished(s, 6, SCHED_RESULT_LOST, -1), SCHED_FINISH_RETRY);
         rec.n = 0;
@@ -1528,7 +1529,7 @@ static void test_retry_exit_codes(void **state) {
                 .on_exit_codes = codes, .n_on_exit_codes = 2,
         };
 
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 1, .retry = only_codes }, NULL), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 1, .retry = only_codes), SCHED_QUEUED);
         assert_int_equal(next(s), 1);
         assert_int_equal(sched_job_finished(s, 1, SCHED_RESULT_FAILED, 75), SCHED_FINISH_RETRY);
         assert_int_equal(sched_job_retry_now(s, 1), 0);
@@ -1539,7 +1540,7 @@ static void test_retry_exit_codes(void **state) {
         assert_int_equal(sched_job_finished(s, 1, SCHED_RESULT_FAILED, 1), SCHED_FINISH_DONE);
 
         /* Codes restrict FAILED only; other results follow on_results. */
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 2, .retry = timeout_and_codes }, NULL),
+        assert_int_equal(ADD(s, .id = 2, .retry = timeout_and_codes),
                          SCHED_QUEUED);
         assert_int_equal(next(s), 2);
         assert_int_equal(sched_job_finished(s, 2, SCHED_RESULT_TIMEOUT, -1), SCHED_FINISH_RETRY);
@@ -1554,17 +1555,15 @@ static void test_retry_exit_codes(void **state) {
         {
                 int mine[] = { 9 };
 
-                assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 3, .retry = { .retries = 1,
-                                                                .on_exit_codes = mine, .n_on_exit_codes = 1 } },
-                                           NULL), SCHED_QUEUED);
+                assert_int_equal(ADD(s, .id = 3, .retry = { .retries = 1, .on_exit_codes = mine,
+                                                             .n_on_exit_codes = 1 }), SCHED_QUEUED);
                 mine[0] = 1;
                 assert_int_equal(next(s), 3);
                 assert_int_equal(sched_job_finished(s, 3, SCHED_RESULT_FAILED, 1), SCHED_FINISH_DONE);
         }
 
         /* No retries: never. */
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 4, .retry.on_results = ~0U >> (32 - _SCHED_RESULT_MAX) },
-                                   NULL),
+        assert_int_equal(ADD(s, .id = 4, .retry.on_results = ALL_RESULTS),
                          SCHED_QUEUED);
         assert_int_equal(next(s), 4);
         assert_int_equal(sched_job_finished(s, 4, SCHED_RESULT_FAILED, 1), SCHED_FINISH_DONE);
@@ -1579,8 +1578,8 @@ static void test_retry_keeps_resources_rules(void **state) {
         assert_int_equal(sched_set_pool(s, "lic", 1), 0);
         assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 1, .group = "g", RES({ "lic", 1 }),
                                                         .retry = { .retries = 1 } }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 2, .group = "g" }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 3, RES({ "lic", 1 }) }, NULL), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 2, .group = "g"), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 3, RES({ "lic", 1 })), SCHED_QUEUED);
         assert_int_equal(next(s), 1);
         assert_int_equal(next(s), 0);
         assert_int_equal(sched_job_finished(s, 1, SCHED_RESULT_FAILED, 1), SCHED_FINISH_RETRY);
@@ -1603,14 +1602,14 @@ static void test_cancel(void **state) {
         Sched *s = new_sched(&rec);
 
         assert_int_equal(sched_set_group_limit(s, "g", 1), 0);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 1 }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 2, AFTER(1) }, NULL), SCHED_WAITING);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 3, AFTER(2) }, NULL), SCHED_WAITING);
+        assert_int_equal(ADD(s, .id = 1), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 2, AFTER(1)), SCHED_WAITING);
+        assert_int_equal(ADD(s, .id = 3, AFTER(2)), SCHED_WAITING);
         assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 4, AFTER(2),
                                                         .after_condition = SCHED_AFTER_FAILURE }, NULL),
                          SCHED_WAITING);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 5, .group = "g" }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 6, .group = "g" }, NULL), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 5, .group = "g"), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 6, .group = "g"), SCHED_QUEUED);
 
         assert_int_equal(sched_cancel(s, 99), -ENOENT);
         assert_int_equal(sched_cancel(NULL, 1), -EINVAL);
@@ -1636,14 +1635,14 @@ static void test_cancel(void **state) {
         assert_int_equal(next(s), 0);
         assert_counts(s, 0, 0, 2, 4);
 
-        /* Cancelling a queued job woken by its group, before sched_next() looked at it, passes the room on. */
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 7, .group = "g" }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 8, .group = "g" }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 9, .group = "g" }, NULL), SCHED_QUEUED);
+        /* Cancelling the job a group with room would offer next offers the one after it instead. */
+        assert_int_equal(ADD(s, .id = 7, .group = "g"), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 8, .group = "g"), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 9, .group = "g"), SCHED_QUEUED);
         assert_int_equal(next(s), 7);
         assert_int_equal(next(s), 0);             /* 8 and 9 parked */
-        finish(s, 7, SCHED_RESULT_SUCCESS);       /* wakes 8 */
-        assert_int_equal(sched_cancel(s, 8), 0);  /* so 9 is woken instead */
+        finish(s, 7, SCHED_RESULT_SUCCESS);       /* the group's room goes to 8 */
+        assert_int_equal(sched_cancel(s, 8), 0);  /* so to 9 */
         assert_int_equal(next(s), 9);
         sched_free(s);
 }
@@ -1651,8 +1650,8 @@ static void test_cancel(void **state) {
 static void test_finish_errors(void **state) {
         Sched *s = new_sched(NULL);
 
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 1 }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 2, AFTER(1) }, NULL), SCHED_WAITING);
+        assert_int_equal(ADD(s, .id = 1), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 2, AFTER(1)), SCHED_WAITING);
         assert_int_equal(sched_job_finished(s, 9, SCHED_RESULT_SUCCESS, 0), -ENOENT);
         assert_int_equal(sched_job_finished(s, 1, SCHED_RESULT_SUCCESS, 0), -ESTALE);
         assert_int_equal(sched_job_finished(s, 2, SCHED_RESULT_SUCCESS, 0), -ESTALE);
@@ -1671,8 +1670,8 @@ static void test_forget(void **state) {
         Sched *s = new_sched(&rec);
         GroupSeen seen = {};
 
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 1, .group = "tmp" }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 2, AFTER(1) }, NULL), SCHED_WAITING);
+        assert_int_equal(ADD(s, .id = 1, .group = "tmp"), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 2, AFTER(1)), SCHED_WAITING);
         assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 3, AFTER(1, 2),
                                                         .after_condition = SCHED_AFTER_ANY }, NULL),
                          SCHED_WAITING);
@@ -1701,7 +1700,7 @@ static void test_forget(void **state) {
         assert_int_equal(sched_foreach_group(s, see_group, &seen), 0);
         assert_int_equal(seen.n, 0);
         assert_int_equal(sched_set_group_held(s, "kept", true), 0);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 10, .group = "kept" }, NULL), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 10, .group = "kept"), SCHED_QUEUED);
         assert_int_equal(sched_cancel(s, 10), 0);
         assert_int_equal(sched_forget(s, 10), 0);
         assert_int_equal(sched_foreach_group(s, see_group, &seen), 0);
@@ -1715,11 +1714,11 @@ static void test_forget(void **state) {
         assert_int_equal(seen.n, 0);
 
         /* Ids can come back, and a dependency on a forgotten id is unknown. */
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 1 }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 4, AFTER(2) }, NULL), -ENOENT);
+        assert_int_equal(ADD(s, .id = 1), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 4, AFTER(2)), -ENOENT);
 
         /* A cancelled job with a dependency still running can go; the dependency then finishes fine. */
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 5, AFTER(1) }, NULL), SCHED_WAITING);
+        assert_int_equal(ADD(s, .id = 5, AFTER(1)), SCHED_WAITING);
         assert_int_equal(next(s), 1);
         assert_int_equal(sched_cancel(s, 5), 0);
         assert_int_equal(sched_forget(s, 5), 0);
@@ -1739,9 +1738,9 @@ static void test_counts_and_callbacks_quiet(void **state) {
         assert_int_equal(c.waiting + c.queued + c.running + c.done, 0);
         sched_get_counts(s, NULL);
 
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 1 }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 2 }, NULL), SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 3, AFTER(1) }, NULL), SCHED_WAITING);
+        assert_int_equal(ADD(s, .id = 1), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 2), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 3, AFTER(1)), SCHED_WAITING);
         assert_counts(s, 1, 2, 0, 0);
         assert_int_equal(next(s), 1);
         assert_counts(s, 1, 1, 1, 0);
@@ -1782,12 +1781,19 @@ static uint64_t rnd(uint64_t *x) {
 
 static const char *const group_names[M_GROUPS] = { "g0", "g1", "g2" };
 
+typedef struct World {
+        uint32_t group_limit[M_GROUPS];
+        bool group_held[M_GROUPS];
+        bool run_held;                  /* run 1 */
+        uint32_t lic_cap;
+        uint32_t gpu_free;
+} World;
+
 /* May m start now, by the rules, ignoring the global limit? */
-static bool model_allowed(const Model *m, const Model *all, size_t n, const uint32_t *group_limit,
-                          const bool *group_held, bool run_held, uint32_t lic_cap, uint32_t gpu_free) {
+static bool model_allowed(const Model *m, const Model *all, size_t n, const World *w) {
         uint32_t lic_used = 0, in_group = 0;
 
-        if (m->run == 1 && run_held)
+        if (m->run == 1 && w->run_held)
                 return false;
         for (size_t i = 0; i < n; i++) {
                 if (all[i].state != SCHED_RUNNING)
@@ -1796,11 +1802,11 @@ static bool model_allowed(const Model *m, const Model *all, size_t n, const uint
                 if (m->group >= 0 && all[i].group == m->group)
                         in_group++;
         }
-        if (m->group >= 0 && (group_held[m->group] || in_group >= group_limit[m->group]))
+        if (m->group >= 0 && (w->group_held[m->group] || in_group >= w->group_limit[m->group]))
                 return false;
-        if (m->lic > 0 && lic_used + m->lic > lic_cap)
+        if (m->lic > 0 && lic_used + m->lic > w->lic_cap)
                 return false;
-        if (m->gpu > gpu_free)
+        if (m->gpu > w->gpu_free)
                 return false;
         return true;
 }
@@ -1815,24 +1821,21 @@ static int count_free_gpu(void *userdata, const SchedSlotInfo *i) {
 
 static void test_model(void **state) {
         Model m[M_JOBS];
-        uint32_t group_limit[M_GROUPS] = { 2, 1, 4 };
-        bool group_held[M_GROUPS] = {};
-        bool run_held = false;
-        uint32_t lic_cap = 5, max_parallel = 8;
+        World w = { .group_limit = { 2, 1, 4 }, .lic_cap = 5 };
+        uint32_t max_parallel = 8;
         uint64_t seed = 0x9e3779b97f4a7c15ULL;
         size_t n = 0, steps = 0;
         Sched *s = new_sched(NULL);
 
         sched_set_max_parallel(s, max_parallel);
         for (int g = 0; g < M_GROUPS; g++)
-                assert_int_equal(sched_set_group_limit(s, group_names[g], group_limit[g]), 0);
-        assert_int_equal(sched_set_pool(s, "lic", lic_cap), 0);
+                assert_int_equal(sched_set_group_limit(s, group_names[g], w.group_limit[g]), 0);
+        assert_int_equal(sched_set_pool(s, "lic", w.lic_cap), 0);
         assert_int_equal(sched_set_slot_pool(s, "gpu", SLOTS("0", "1", "2", "3"), 0), 0);
 
         for (;;) {
                 uint64_t op = rnd(&seed) % 100, id;
-                uint32_t gpu_free = 0;
-                bool any_allowed = false;
+                        bool any_allowed = false;
                 int32_t best = INT32_MIN;
 
                 steps++;
@@ -1872,7 +1875,8 @@ static void test_model(void **state) {
                                 Model *x = m + (k + i) % n;
 
                                 if (x->state == SCHED_RUNNING) {
-                                        finish(s, x->id, rnd(&seed) % 2 ? SCHED_RESULT_SUCCESS : SCHED_RESULT_FAILED);
+                                        finish(s, x->id, rnd(&seed) % 2 ? SCHED_RESULT_SUCCESS :
+                                                                          SCHED_RESULT_FAILED);
                                         x->state = SCHED_DONE;
                                         break;
                                 }
@@ -1880,19 +1884,19 @@ static void test_model(void **state) {
                 } else if (op < 64) {
                         int g = (int) (rnd(&seed) % M_GROUPS);
 
-                        group_limit[g] = (uint32_t) (rnd(&seed) % 4);
-                        assert_int_equal(sched_set_group_limit(s, group_names[g], group_limit[g]), 0);
+                        w.group_limit[g] = (uint32_t) (rnd(&seed) % 4);
+                        assert_int_equal(sched_set_group_limit(s, group_names[g], w.group_limit[g]), 0);
                 } else if (op < 67) {
                         int g = (int) (rnd(&seed) % M_GROUPS);
 
-                        group_held[g] = !group_held[g];
-                        assert_int_equal(sched_set_group_held(s, group_names[g], group_held[g]), 0);
+                        w.group_held[g] = !w.group_held[g];
+                        assert_int_equal(sched_set_group_held(s, group_names[g], w.group_held[g]), 0);
                 } else if (op < 69) {
-                        run_held = !run_held;
-                        assert_int_equal(sched_set_run_held(s, 1, run_held), 0);
+                        w.run_held = !w.run_held;
+                        assert_int_equal(sched_set_run_held(s, 1, w.run_held), 0);
                 } else if (op < 72) {
-                        lic_cap = (uint32_t) (3 + rnd(&seed) % 5);
-                        assert_int_equal(sched_set_pool(s, "lic", lic_cap), 0);
+                        w.lic_cap = (uint32_t) (3 + rnd(&seed) % 5);
+                        assert_int_equal(sched_set_pool(s, "lic", w.lic_cap), 0);
                 } else if (op < 75 && n > 0) {
                         Model *x = m + rnd(&seed) % n;
 
@@ -1908,17 +1912,16 @@ static void test_model(void **state) {
                         for (;;) {
                                 size_t running = 0;
 
-                                gpu_free = 0;
-                                assert_int_equal(sched_foreach_slot(s, "gpu", count_free_gpu, &gpu_free), 0);
+                                w.gpu_free = 0;
+                                assert_int_equal(sched_foreach_slot(s, "gpu", count_free_gpu, &w.gpu_free),
+                                                 0);
                                 for (size_t i = 0; i < n; i++)
                                         running += m[i].state == SCHED_RUNNING;
 
                                 best = INT32_MIN;
                                 any_allowed = false;
                                 for (size_t i = 0; i < n; i++)
-                                        if (m[i].state == SCHED_QUEUED &&
-                                            model_allowed(m + i, m, n, group_limit, group_held, run_held, lic_cap,
-                                                          gpu_free)) {
+                                        if (m[i].state == SCHED_QUEUED && model_allowed(m + i, m, n, &w)) {
                                                 any_allowed = true;
                                                 if (m[i].priority > best)
                                                         best = m[i].priority;
@@ -1933,16 +1936,14 @@ static void test_model(void **state) {
                                 assert_true(running < max_parallel);
                                 assert_true(any_allowed);
                                 assert_int_equal(m[id - 1].state, SCHED_QUEUED);
-                                assert_true(model_allowed(m + id - 1, m, n, group_limit, group_held, run_held,
-                                                          lic_cap, gpu_free));
+                                assert_true(model_allowed(m + id - 1, m, n, &w));
                                 /* And it is of the best priority among those allowed. */
                                 assert_int_equal(m[id - 1].priority, best);
                                 /* Of its owner's allowed jobs at that priority, the one queued first. */
                                 for (size_t i = 0; i + 1 < id; i++)
                                         assert_false(m[i].state == SCHED_QUEUED && m[i].id % 3 == id % 3 &&
                                                      m[i].priority == best &&
-                                                     model_allowed(m + i, m, n, group_limit, group_held, run_held,
-                                                                   lic_cap, gpu_free));
+                                                     model_allowed(m + i, m, n, &w));
                                 m[id - 1].state = SCHED_RUNNING;
                         }
                 }
@@ -1956,15 +1957,16 @@ static void test_model(void **state) {
                                 break;
                         /* Let everything through in the end. */
                         for (int g = 0; g < M_GROUPS; g++) {
-                                group_held[g] = false;
-                                group_limit[g] = SCHED_UNLIMITED;
+                                w.group_held[g] = false;
+                                w.group_limit[g] = SCHED_UNLIMITED;
                                 assert_int_equal(sched_set_group_held(s, group_names[g], false), 0);
-                                assert_int_equal(sched_set_group_limit(s, group_names[g], SCHED_UNLIMITED), 0);
+                                assert_int_equal(sched_set_group_limit(s, group_names[g], SCHED_UNLIMITED),
+                                                 0);
                         }
-                        run_held = false;
+                        w.run_held = false;
                         assert_int_equal(sched_set_run_held(s, 1, false), 0);
-                        lic_cap = 10;
-                        assert_int_equal(sched_set_pool(s, "lic", lic_cap), 0);
+                        w.lic_cap = 10;
+                        assert_int_equal(sched_set_pool(s, "lic", w.lic_cap), 0);
                 }
                 assert_true(steps < 200000);
         }
@@ -1979,9 +1981,9 @@ static void test_no_head_of_line_at_scale(void **state) {
         /* 20,000 high-priority jobs of a group limited to 1, then one plain job: it starts second. */
         assert_int_equal(sched_set_group_limit(s, "slow", 1), 0);
         for (id = 1; id <= 20000; id++)
-                assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = id, .priority = 10, .group = "slow" }, NULL),
+                assert_int_equal(ADD(s, .id = id, .priority = 10, .group = "slow"),
                                  SCHED_QUEUED);
-        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 99999 }, NULL), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 99999), SCHED_QUEUED);
         assert_int_equal(next(s), 1);
         assert_int_equal(next(s), 99999);
         assert_int_equal(next(s), 0);
