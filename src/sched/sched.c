@@ -85,7 +85,7 @@ struct Run {                            /* exists while held */
 };
 
 struct Slot {
-        char *name;                     /* first: see match_name() */
+        char *name;
         Pool *pool;
         size_t idx;                     /* in pool->slot */
         char *identity;                 /* "POOL=SLOT" */
@@ -141,7 +141,6 @@ struct Job {
         Group *group;
         uint64_t run;
         int32_t priority;
-        uint32_t owner;
 
         Blocker *parked_on;             /* the group or pool whose park heap it is in */
 
@@ -189,8 +188,8 @@ struct Sched {
         Job *settle_head, *settle_tail;
 };
 
-#define RETRY_DEFAULT_RESULTS                                                           \
-        ((1U << SCHED_RESULT_FAILED) | (1U << SCHED_RESULT_KILLED) | (1U << SCHED_RESULT_TIMEOUT) |  \
+#define RETRY_DEFAULT_RESULTS                                                                   \
+        ((1U << SCHED_RESULT_FAILED) | (1U << SCHED_RESULT_KILLED) | (1U << SCHED_RESULT_TIMEOUT) | \
          (1U << SCHED_RESULT_OOM) | (1U << SCHED_RESULT_LOST))
 #define RETRY_NEVER_RESULTS \
         ((1U << SCHED_RESULT_SUCCESS) | (1U << SCHED_RESULT_SKIPPED) | (1U << SCHED_RESULT_CANCELLED))
@@ -761,7 +760,6 @@ static int job_init(Sched *s, Job *j, const SchedJobSpec *spec) {
 
         j->id = spec->id;
         j->priority = spec->priority;
-        j->owner = spec->owner;
         j->condition = spec->after_condition;
         j->run = spec->run;
         j->state = SCHED_WAITING;
