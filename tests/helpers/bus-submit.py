@@ -46,7 +46,7 @@ def main():
     bus = dbus.bus.BusConnection(address)
     mgr = dbus.Interface(bus.get_object('org.jobd1', '/org/jobd1'), 'org.jobd1.Manager')
     try:
-        job_id, path = mgr.Submit(spec, timeout=60)
+        job_id, path = mgr.Submit(spec, timeout=20)
         print('OK %d %s' % (job_id, path))
     except dbus.exceptions.DBusException as e:
         print('ERROR %s %s' % (e.get_dbus_name(), e.get_dbus_message()))

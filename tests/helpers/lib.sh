@@ -24,6 +24,7 @@ shopt -s nullglob
 
 TEST_NAME=$(basename "${0%.sh}")
 TEST_SKIP=77
+HARNESS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # --- reporting ----------------------------------------------------------------------------------------
 
@@ -138,6 +139,9 @@ wait_until() {
         shift 2
         deadline=$(($(now_ms) + timeout * 1000))
         until "$@"; do
+                if [[ -n "$JOBD_PID" ]] && ! jobd_alive; then
+                        fail "jobd (pid $JOBD_PID) died while waiting for: $what"
+                fi
                 if (($(now_ms) > deadline)); then
                         fail "timed out after ${timeout}s waiting for: $what"
                 fi
@@ -240,15 +244,38 @@ setup() {
         trap cleanup EXIT
         trap 'exit 130' INT
         trap 'exit 143' TERM
+        guardian_start
         mkdir "$CG_ROOT" || skip "cannot create test cgroup $CG_ROOT"
+}
+
+# The guardian: a process in a session of its own that cleans up if this shell dies without running its
+# EXIT trap (meson's timeout sends SIGTERM to the test's process group, then SIGKILL 0.5 s later). It
+# holds the read end of a fifo whose only writer is this shell (fd 9, closed in every long-lived child),
+# so it wakes on EOF, event-driven. It finds what to clean in $TEST_TMP/harness.state; the EXIT trap
+# removes $TEST_TMP when it has cleaned up itself, and the guardian then has nothing to do.
+guardian_start() {
+        local fifo="$TEST_TMP/guardian.fifo"
+        mkfifo "$fifo"
+        {
+                echo "CG_NAME=$CG_NAME"
+                echo "TEST_TMP=$TEST_TMP"
+        } >"$TEST_TMP/harness.state"
+        setsid bash "$HARNESS_DIR/guardian.sh" "$TEST_TMP" "$fifo" </dev/null >/dev/null 2>&1 &
+        exec 9>"$fifo"
+}
+
+# state_record KEY PID: records a process for the guardian, with its start time (pid reuse).
+state_record() {
+        echo "$1=$2:$(proc_starttime "$2" 2>/dev/null || echo 0)" >>"$TEST_TMP/harness.state"
 }
 
 # bg_start CMD...: starts CMD in the background, recorded for the cleanup; its pid in BG_PID.
 BG_PID=""
 bg_start() {
-        "$@" &
+        "$@" 9>&- &
         BG_PID=$!
         BG_PIDS+=("$BG_PID")
+        state_record BG "$BG_PID"
 }
 
 # Kills every process in one cgroup directory of any hierarchy and waits (bounded) until it is empty.
@@ -293,6 +320,20 @@ cgroup_cleanup() {
                                 rmdir "$sub" 2>/dev/null || log "cleanup: cannot remove $sub"
                         done < <(find "$d" -depth -type d 2>/dev/null)
                 done < <(find "$m" -maxdepth 4 -type d -name "$CG_NAME" 2>/dev/null)
+        done
+}
+
+# kill_foreign PID STARTTIME: for the guardian, which cannot wait for these (not its children): SIGTERM,
+# SIGKILL after 5 s, until the process (the same one: same start time) is gone.
+kill_foreign() {
+        local pid=$1 st=$2 deadline sig=TERM
+        deadline=$(($(now_ms) + 5000))
+        while [[ "$(proc_starttime "$pid" 2>/dev/null)" == "$st" ]] && ! is_zombie "$pid"; do
+                kill -"$sig" "$pid" 2>/dev/null || true
+                if (($(now_ms) > deadline)); then
+                        sig=KILL
+                fi
+                sleep 0.05
         done
 }
 
@@ -367,6 +408,9 @@ cleanup() {
 
         if [[ -n "$TEST_TMP" && "${JOBD_TEST_KEEP:-0}" != 1 ]]; then
                 rm -rf "$TEST_TMP"
+        elif [[ -n "$TEST_TMP" ]]; then
+                echo "CLEAN=1" >>"$TEST_TMP/harness.state"
+                log "kept $TEST_TMP"
         fi
 
         if [[ "$rc" == 0 && "$FAILURES" != 0 ]]; then
@@ -383,8 +427,9 @@ dbus_start() {
         local fifo="$TEST_TMP/bus-address"
         mkfifo "$fifo"
         dbus-daemon --session --nofork --nopidfile --print-address=3 3>"$fifo" \
-                >"$TEST_TMP/dbus-daemon.log" 2>&1 &
+                >"$TEST_TMP/dbus-daemon.log" 2>&1 9>&- &
         DBUS_PID=$!
+        state_record DBUS "$DBUS_PID"
         if ! read -r -t 10 BUS <"$fifo"; then
                 fail "dbus-daemon printed no address within 10s: $(cat "$TEST_TMP/dbus-daemon.log")"
         fi
@@ -408,11 +453,10 @@ jobd_start() {
         [[ -n "$BUS" ]] || dbus_start
         JOBD_LOG="$TEST_TMP/jobd.log"
         export JOBD_EXEC_PATH
-        # ASan: no leak check noise from the job's own processes; the daemon's exit status still counts.
-        ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=0}" \
-                "$JOBD" --bus-address="$BUS" --cgroup-root="$CG_ROOT" --state-dir="$STATE_DIR" \
-                --log-level=debug "$@" >>"$JOBD_LOG" 2>&1 &
+        "$JOBD" --bus-address="$BUS" --cgroup-root="$CG_ROOT" --state-dir="$STATE_DIR" \
+                --log-level=debug "$@" >>"$JOBD_LOG" 2>&1 9>&- &
         JOBD_PID=$!
+        state_record JOBD "$JOBD_PID"
         deadline=$(($(now_ms) + 20000))
         until name_has_owner; do
                 if ! jobd_alive; then
@@ -431,8 +475,16 @@ jobd_start() {
 # --- talking to the daemon --------------------------------------------------------------------------
 
 # jobctl finds the bus through $JOBD_BUS_ADDRESS (exported by dbus_start); --address is tested apart.
+# Bounded, so a hanging client fails the scenario instead of running into meson's timeout (exit 124,
+# message on stderr; --foreground keeps it in our process group).
+JOBCTL_TIMEOUT=${JOBCTL_TIMEOUT:-60}
 jobctl() {
-        "$JOBCTL" "$@"
+        local rc=0
+        timeout --foreground -k 5 "$JOBCTL_TIMEOUT" "$JOBCTL" "$@" || rc=$?
+        if [[ "$rc" == 124 || "$rc" == 137 ]] && [[ "$1" != run ]]; then
+                log "jobctl $* did not return within ${JOBCTL_TIMEOUT}s (exit $rc)"
+        fi
+        return "$rc"
 }
 
 bctl() {
@@ -522,7 +574,8 @@ WAIT_RC=""
 wait_done() {
         local id=$1 t=${2:-30} st
         WAIT_RC=0
-        timeout "$t" "$JOBCTL" wait "$id" >/dev/null 2>"$TEST_TMP/wait.err" || WAIT_RC=$?
+        timeout -k 5 "$t" "$JOBCTL" wait "$id" >/dev/null 2>"$TEST_TMP/wait.err" || WAIT_RC=$?
+        jobd_alive || fail "jobd (pid $JOBD_PID) died while jobctl wait $id ran (rc $WAIT_RC)"
         if [[ "$WAIT_RC" == 124 ]]; then
                 fail "jobctl wait $id did not return within ${t}s (state $(job_prop "$id" State))"
         fi
@@ -608,10 +661,44 @@ wait_file() {  # FILE [TIMEOUT]
 daemon_still_ok() {
         jobd_alive || fail "jobd (pid $JOBD_PID) is no longer running"
         name_has_owner || fail "org.jobd1 is no longer owned on the bus"
-        mcall ListJobs >/dev/null || fail "ListJobs fails"
+        busctl --address="$BUS" --timeout=10 call -- org.jobd1 /org/jobd1 org.jobd1.Manager ListJobs >/dev/null ||
+                fail "ListJobs fails (or takes more than 10 s)"
 }
 
 # pid_gone PID: our child PID has exited (or is a zombie waiting for our wait).
 pid_gone() {
         ! kill -0 "$1" 2>/dev/null || is_zombie "$1"
+}
+
+# bus_try BUSCTL-ARGS...: runs busctl against the test bus. On success BUS_OK=1, BUS_OUT = its output; on
+# failure BUS_OK=0 and BUS_ERR_NAME/BUS_ERR_MSG = the D-Bus error of the reply (busctl itself prints only
+# the message; its debug log has the name).
+BUS_OK=0; BUS_OUT=""; BUS_ERR_NAME=""; BUS_ERR_MSG=""
+bus_try() {
+        local out line
+        BUS_OK=0; BUS_OUT=""; BUS_ERR_NAME=""; BUS_ERR_MSG=""
+        if out=$(SYSTEMD_LOG_LEVEL=debug busctl --address="$BUS" "$@" 2>"$TEST_TMP/busctl.err"); then
+                BUS_OK=1
+                BUS_OUT=$out
+                return 0
+        fi
+        line=$(grep -m1 '^Got message type=error ' "$TEST_TMP/busctl.err" || true)
+        if [[ -n "$line" ]]; then
+                BUS_ERR_NAME=${line#* error-name=}
+                BUS_ERR_NAME=${BUS_ERR_NAME%% *}
+                BUS_ERR_MSG=${line#* error-message=}
+        else
+                BUS_ERR_NAME="(no error reply)"
+                BUS_ERR_MSG=$(grep -v '^\(Sent\|Got\) message\|^Bus \|^Sent \|^Got ' "$TEST_TMP/busctl.err" | tail -n 3 | tr '\n' ' ')
+        fi
+        return 0
+}
+
+# expect_bus_error ERROR-NAME WHAT BUSCTL-ARGS...: the call must fail with that error.
+expect_bus_error() {
+        local want=$1 what=$2
+        shift 2
+        bus_try "$@"
+        [[ "$BUS_OK" == 0 ]] || fail "$what: expected $want, the call succeeded: $BUS_OUT"
+        [[ "$BUS_ERR_NAME" == "$want" ]] || fail "$what: expected $want, saw $BUS_ERR_NAME ($BUS_ERR_MSG)"
 }

@@ -37,7 +37,7 @@ assert_match '^(failed|killed)$' "$res" "Result of a job killing itself with SIG
 # wait on several: 0 iff all succeeded.
 a=$(submit -- true)
 b=$(submit -- false)
-rc=0; timeout 30 "$JOBCTL" wait "$a" "$b" >/dev/null 2>&1 || rc=$?
+rc=0; timeout -k 5 30 "$JOBCTL" wait "$a" "$b" >/dev/null 2>&1 || rc=$?
 assert_ne 0 "$rc" "jobctl wait on a success and a failure"
 c=$(submit -- true)
-expect_rc 0 "jobctl wait on two successes" timeout 30 "$JOBCTL" wait "$a" "$c"
+expect_rc 0 "jobctl wait on two successes" timeout -k 5 30 "$JOBCTL" wait "$a" "$c"

@@ -17,20 +17,11 @@ good_pid=$(job_prop "$good" MainPID)
 # submit_err DICT...: Submit through busctl; sets ERR_NAME and ERR_MSG ("" if it succeeded; then OK_ID).
 ERR_NAME=""; ERR_MSG=""; OK_ID=""
 submit_err() {
-        local out rc=0 line
-        out=$(SYSTEMD_LOG_LEVEL=debug busctl --address="$BUS" call -- org.jobd1 /org/jobd1 org.jobd1.Manager \
-                Submit 'a{sv}' "$@" 2>&1) || rc=$?
-        ERR_NAME=""; ERR_MSG=""; OK_ID=""
-        if [[ "$rc" == 0 ]]; then
-                line=$(grep -E '^to [0-9]+ ' <<<"$out" | tail -n 1)
-                OK_ID=$(cut -d' ' -f2 <<<"$line")
-                return 0
+        bus_try call -- org.jobd1 /org/jobd1 org.jobd1.Manager Submit 'a{sv}' "$@"
+        ERR_NAME=$BUS_ERR_NAME; ERR_MSG=$BUS_ERR_MSG; OK_ID=""
+        if [[ "$BUS_OK" == 1 ]]; then
+                OK_ID=$(cut -d' ' -f2 <<<"$BUS_OUT")
         fi
-        line=$(grep -m1 -o 'error-name=[^ ]*' <<<"$out" || true)
-        ERR_NAME=${line#error-name=}
-        ERR_MSG=$(grep -m1 -o 'error-message=.*' <<<"$out" || true)
-        ERR_MSG=${ERR_MSG#error-message=}
-        [[ -n "$ERR_MSG" ]] || ERR_MSG=$(grep -m1 '^Call failed' <<<"$out" || true)
 }
 
 # expect_invalid KEY WHAT DICT...
@@ -40,7 +31,7 @@ expect_invalid() {
         submit_err "$@"
         if [[ -n "$OK_ID" ]]; then
                 soft_fail "$what: expected org.jobd1.Error.InvalidSpec naming $key, the spec was accepted as job $OK_ID"
-                jobctl kill "$OK_ID" -s KILL >/dev/null 2>&1 || true
+                jobctl kill -s KILL "$OK_ID" >/dev/null 2>&1 || true
         elif [[ "$ERR_NAME" != org.jobd1.Error.InvalidSpec ]]; then
                 soft_fail "$what: expected org.jobd1.Error.InvalidSpec, saw '$ERR_NAME' ($ERR_MSG)"
         elif [[ "$ERR_MSG" != *"$key"* ]]; then
@@ -88,14 +79,13 @@ py_invalid() {  # KEY WHAT JSON
         case "$out" in
         "ERROR org.jobd1.Error.InvalidSpec "*"$1"*) log "ok: $2 -> ${out:0:200}" ;;
         OK\ *) soft_fail "$2: expected InvalidSpec naming $1, accepted: $out"
-                jobctl kill "$(cut -d' ' -f2 <<<"$out")" -s KILL >/dev/null 2>&1 || true ;;
+                jobctl kill -s KILL "$(cut -d" " -f2 <<<"$out")" >/dev/null 2>&1 || true ;;
         *) soft_fail "$2: expected org.jobd1.Error.InvalidSpec naming $1, saw '${out:0:300}'" ;;
         esac
         daemon_still_ok
 }
 if [[ -n "$py" ]]; then
         py_invalid Argv "4 MiB of argv" '{"Argv": ["as", {"repeat": "a", "times": 65536, "count": 64}]}'
-        py_invalid Argv "200000 argv entries" '{"Argv": ["as", {"repeat": "a", "times": 1, "count": 200000}]}'
         py_invalid Environment "4 MiB of environment" \
                 '{"Argv": ["as", ["true"]], "Environment": ["as", {"repeat": "A", "times": 65536, "count": 64}]}'
         py_invalid Name "a 1 MiB Name" '{"Argv": ["as", ["true"]], "Name": ["s", {"repeat": "n", "times": 1048576}]}'
@@ -151,3 +141,13 @@ touch "$release"
 wait_done "$good"
 assert_eq success "$(job_prop "$good" Result)" "Result of the earlier job"
 daemon_still_ok
+
+# Many small entries (each check cheap, the count large): refused as quickly as one big one, and the
+# daemon keeps answering. Last, because a daemon that chokes on it would take the checks above with it.
+if [[ -n "$py" ]]; then
+        t0=$(now_ms)
+        py_invalid Argv "200000 argv entries" '{"Argv": ["as", {"repeat": "a", "times": 1, "count": 200000}]}'
+        py_invalid Environment "200000 environment entries" \
+                '{"Argv": ["as", ["true"]], "Environment": ["as", {"repeat": "A=1", "times": 1, "count": 200000}]}'
+        log "200000-entry specs refused in $(($(now_ms) - t0)) ms"
+fi

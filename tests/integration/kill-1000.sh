@@ -16,7 +16,7 @@ n=$(wc -l <"$cg/cgroup.procs")
 assert_int "$n" -ge 1001 "processes in the job cgroup"
 
 t0=$(now_ms)
-expect_rc 0 "jobctl kill -s KILL" jobctl kill "$id" -s KILL
+expect_rc 0 "jobctl kill -s KILL" jobctl kill -s KILL "$id"
 wait_done "$id" 60
 log "1000-process tree done $(($(now_ms) - t0)) ms after the kill"
 assert_none_alive "$pids" "1000-process tree after the kill"

@@ -36,7 +36,7 @@ release="$TEST_TMP/release"
 id=$(submit -- sh -c 'echo first; while [ ! -e "$0" ]; do sleep 0.05; done; echo second' "$release")
 wait_until 10 "first line of job $id" grep -q first "$STATE_DIR/jobs/$id/log"
 follow="$TEST_TMP/follow.out"
-bg_start timeout 30 "$JOBCTL" logs -f "$id" >"$follow" 2>&1
+bg_start timeout -k 5 30 "$JOBCTL" logs -f "$id" >"$follow" 2>&1
 fpid=$BG_PID
 wait_until 10 "jobctl logs -f printing the first line" grep -q first "$follow"
 touch "$release"

@@ -5,22 +5,21 @@
 . "$(dirname "$0")/../helpers/lib.sh"
 jobd_start
 
-bus_err() {  # sets ERR_NAME from a failing busctl call
-        local out
-        out=$(SYSTEMD_LOG_LEVEL=debug busctl --address="$BUS" "$@" 2>&1) && fail "busctl $* succeeded: $out"
-        ERR_NAME=$(grep -m1 -o 'error-name=[^ ]*' <<<"$out" || true)
-        ERR_NAME=${ERR_NAME#error-name=}
-}
-
 for call in "GetJob t 999999" "KillJob ti 999999 9" "CancelJob t 999999" "GetJob t 0" \
             "GetJob t 18446744073709551615"; do
         # shellcheck disable=SC2086
-        bus_err call -- org.jobd1 /org/jobd1 org.jobd1.Manager $call
-        assert_eq org.jobd1.Error.NoSuchJob "$ERR_NAME" "error of $call"
+        expect_bus_error org.jobd1.Error.NoSuchJob "$call" call -- org.jobd1 /org/jobd1 org.jobd1.Manager $call
 done
 # A job object that does not exist: no such object (the fallback's find callback refuses it).
-bus_err get-property org.jobd1 /org/jobd1/job/999999 org.jobd1.Job State
-assert_match 'UnknownObject|UnknownInterface|UnknownMethod|NoSuchJob' "$ERR_NAME" "error for a property of /org/jobd1/job/999999"
+bus_try get-property org.jobd1 /org/jobd1/job/999999 org.jobd1.Job State
+assert_eq 0 "$BUS_OK" "reading a property of /org/jobd1/job/999999 fails"
+assert_match 'UnknownObject|UnknownInterface|UnknownProperty|NoSuchJob' "$BUS_ERR_NAME" "error for a property of /org/jobd1/job/999999"
+# Methods on the object of an unknown job.
+for m in Cancel Pause Resume OpenLog; do
+        bus_try call -- org.jobd1 /org/jobd1/job/999999 org.jobd1.Job "$m"
+        assert_eq 0 "$BUS_OK" "Job.$m on /org/jobd1/job/999999 fails"
+        assert_match 'UnknownObject|UnknownMethod|NoSuchJob' "$BUS_ERR_NAME" "error of Job.$m on an unknown job"
+done
 
 for verb in show kill cancel pause resume logs wait; do
         expect_rc 3 "jobctl $verb of an unknown id" jobctl "$verb" 999999

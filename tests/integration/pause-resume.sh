@@ -42,8 +42,6 @@ wait_done "$id" 20
 assert_eq killed "$(job_prop "$id" Result)" "Result of a paused job killed with SIGKILL"
 
 # Pause of a finished job is refused (NotRunning), and jobctl says so.
-run_rc rc bctl call -- org.jobd1 "$(job_path "$id")" org.jobd1.Job Pause
-assert_ne 0 "$rc" "Job.Pause of a done job"
-assert_contains "org.jobd1.Error.NotRunning" "$RUN_ERR$RUN_OUT" "error of Job.Pause on a done job"
+expect_bus_error org.jobd1.Error.NotRunning "Job.Pause of a done job" call -- org.jobd1 "$(job_path "$id")" org.jobd1.Job Pause
 run_rc rc jobctl pause "$id"
 assert_eq 1 "$rc" "jobctl pause of a done job (exit 1: failure)"
