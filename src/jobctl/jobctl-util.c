@@ -116,7 +116,7 @@ int jobctl_call_manager(sd_bus *bus, const char *method, sd_bus_message **ret_re
         va_end(ap);
         if (r < 0)
                 return log_bus_error(r, &error, "%s", what);
-        return r;
+        return 0;
 }
 
 int parse_job_id(const char *s, uint64_t *ret) {
@@ -218,14 +218,14 @@ typedef union BusBasic {
 
 static int bus_read_dict_json(sd_bus_message *m, const char *contents, json_object **ret) {
         _cleanup_(json_object_putp) json_object *o = NULL;
-        size_t l = strlen(contents);
-        char entry[l];
+        _cleanup_free_ char *entry = NULL;
         int r;
 
-        if (l < 4)
-                return -EBADMSG;
-        memcpy(entry, contents + 1, l - 2);
-        entry[l - 2] = 0;
+        /* "{sv}" → "sv": entering a dict entry needs its contents spelled out, or the end of the array
+         * reads as a type mismatch rather than as the end. */
+        entry = strndup(contents + 1, strlen(contents) - 2);
+        if (!entry)
+                return -ENOMEM;
 
         o = json_object_new_object();
         if (!o)
@@ -238,17 +238,15 @@ static int bus_read_dict_json(sd_bus_message *m, const char *contents, json_obje
                 _cleanup_(json_object_putp) json_object *k = NULL, *v = NULL;
                 BusBasic key;
 
-                /* With NULL contents sd-bus peeks, and at the end of the array compares an unset type:
-                 * -ENXIO instead of 0. So name the entry's signature ("{sv}" → "sv"). */
                 r = sd_bus_message_enter_container(m, SD_BUS_TYPE_DICT_ENTRY, entry);
                 if (r < 0)
                         return r;
                 if (r == 0)
                         break;
-                r = sd_bus_message_read_basic(m, contents[1], &key);
+                r = sd_bus_message_read_basic(m, entry[0], &key);
                 if (r < 0)
                         return r;
-                k = json_from_basic(contents[1], &key);
+                k = json_from_basic(entry[0], &key);
                 if (!k)
                         return -ENOMEM;
                 r = bus_message_read_json(m, &v);

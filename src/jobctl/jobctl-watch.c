@@ -168,7 +168,12 @@ static int on_job_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
         uint64_t id;
         int r;
 
-        r = sd_bus_message_read(m, "toss", &id, &path, &state, &result);
+        /* The contract says "toss"; take the path as a string too, it is not used. */
+        r = sd_bus_message_read(m, "t", &id);
+        if (r >= 0)
+                r = sd_bus_message_read_basic(m, sd_bus_message_has_signature(m, "tsss") ? 's' : 'o', &path);
+        if (r >= 0)
+                r = sd_bus_message_read(m, "ss", &state, &result);
         if (r < 0) {
                 log_warning_errno(r, "Failed to parse JobChanged signal, ignoring: %m");
                 return 0;

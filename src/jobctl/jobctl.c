@@ -182,7 +182,7 @@ static const Verb verbs[] = {
                 "Submit a job, print its output live, exit with its status",
                 "Submits COMMAND as a job, prints the job's log to stdout while it runs, and exits\n"
                 "with the job's exit status once it is done: 128+N if it was killed by signal N,\n"
-                "124 if it timed out, 1 for any other result than success or failed.\n"
+                "124 if it timed out, 1 if it did not succeed without an exit status of its own.\n"
                 "Ctrl-C cancels the job and keeps waiting for it to end; a second Ctrl-C kills it\n"
                 "with SIGKILL.\n\n"
                 "Options:\n"
@@ -280,7 +280,7 @@ static const char exit_status_help[] =
         "  3    no such job\n"
         "  4    access denied\n"
         "  run: the job's exit status; 128+N if killed by signal N; 124 if it timed out;\n"
-        "       1 for other results (exec failure, skipped, cancelled before it started, ...)\n";
+        "       1 for other results (skipped, cancelled before it started, lost, ...)\n";
 
 static void help(void) {
         printf("jobctl [OPTIONS...] COMMAND ...\n\n"
