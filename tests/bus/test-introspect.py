@@ -9,9 +9,12 @@ differing is reported as a warning only (not part of the wire contract).
 
 Run through tests/helpers/with-jobd.sh (private bus, live jobd, one running job)."""
 
+import json
 import os
+import select
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 
 INTERFACES = {
@@ -68,6 +71,97 @@ def fmt(t):
     return '%s %s %s %r %s' % (iface, kind, name, sig, extra)
 
 
+def contract_signals(contract_xml):
+    """{(interface, member): signature} of the contract's signals."""
+    out = {}
+    for iface in ET.fromstring(contract_xml).iter('interface'):
+        for sig in iface.findall('signal'):
+            out[(iface.get('name'), sig.get('name'))] = ''.join(a.get('type') for a in sig.findall('arg'))
+    return out
+
+
+def check_emitted_signals(address, contract_xml):
+    """Introspection shows what the vtable declares; this checks what the daemon really emits. Watches the
+    signals of org.jobd1 (busctl monitor --json) while a job runs from submit to done, and compares the
+    signature of every signal of the contract's interfaces with the contract. JobNew and JobChanged must be
+    seen, as must PropertiesChanged of the job's State. Returns the number of failures."""
+    want = contract_signals(contract_xml)
+    mon = subprocess.Popen(['busctl', '--address=' + address, 'monitor', '--json=short',
+                            "--match=type='signal',sender='org.jobd1'"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    failures = 0
+    # busctl says "Monitoring bus message stream." on stderr once it is a monitor: wait for that.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([mon.stderr], [], [], max(0, deadline - time.monotonic()))
+        if not r:
+            break
+        line = mon.stderr.readline()
+        if not line or 'Monitoring' in line:
+            break
+    seen = {}
+    state_props = False
+    try:
+        # Should a signal still slip past, submit again (bounded) until a job is seen from JobNew on.
+        for attempt in range(5):
+            out = subprocess.run(['busctl', '--address=' + address, 'call', '--', 'org.jobd1', '/org/jobd1',
+                                  'org.jobd1.Manager', 'Submit', 'a{sv}', '2', 'Argv', 'as', '1', 'true',
+                                  'Name', 's', 'signal-check'],
+                                 check=True, capture_output=True, text=True).stdout.split()
+            job_id, job_path = int(out[1]), json.loads(out[2])
+            deadline = time.monotonic() + 10
+            got_new = got_done = False
+            while time.monotonic() < deadline and not got_done:
+                r, _, _ = select.select([mon.stdout], [], [], max(0, deadline - time.monotonic()))
+                if not r:
+                    break
+                line = mon.stdout.readline()
+                if not line:
+                    break
+                try:
+                    msg = json.loads(line)
+                except ValueError:
+                    continue
+                key = (msg.get('interface'), msg.get('member'))
+                sig = msg.get('payload', {}).get('type', '')
+                data = msg.get('payload', {}).get('data', [])
+                if key in want:
+                    seen.setdefault(key, set()).add(sig)
+                if key == ('org.freedesktop.DBus.Properties', 'PropertiesChanged') and \
+                        msg.get('path') == job_path and sig == 'sa{sv}as' and 'State' in data[1]:
+                    state_props = True
+                if key == ('org.jobd1.Manager', 'JobNew') and data and data[0] == job_id:
+                    got_new = True
+                if key == ('org.jobd1.Manager', 'JobChanged') and data and data[0] == job_id and \
+                        len(data) > 2 and data[2] == 'done':
+                    got_done = True
+                # A JobChanged of another signature still ends the wait for this job.
+                if key == ('org.jobd1.Manager', 'JobChanged') and sig != want[key] and got_new:
+                    got_done = True
+            if got_new:
+                break
+    finally:
+        mon.terminate()
+        mon.wait()
+
+    for key, sigs in sorted(seen.items()):
+        for sig in sorted(sigs):
+            if sig != want[key]:
+                print('FAIL: the daemon emits %s.%s with signature %r, the contract says %r'
+                      % (key[0], key[1], sig, want[key]))
+                failures += 1
+    for key in [('org.jobd1.Manager', 'JobNew'), ('org.jobd1.Manager', 'JobChanged')]:
+        if key not in seen:
+            print('FAIL: no %s.%s signal seen while a job ran from submit to done' % key)
+            failures += 1
+    if not state_props:
+        print('FAIL: no PropertiesChanged (sa{sv}as) with State on the job object while it ran')
+        failures += 1
+    print('emitted signals checked: %s' % ', '.join('%s.%s %s' % (k[0], k[1], sorted(v))
+                                                     for k, v in sorted(seen.items())))
+    return failures
+
+
 def main():
     contract_path = sys.argv[1]
     address = os.environ.get('JOBD_BUS_ADDRESS')
@@ -115,6 +209,8 @@ def main():
     if leaf not in nodes:
         print('FAIL: introspection of %s does not list the job node %s (has %s)' % (parent, leaf, sorted(nodes)))
         failures += 1
+
+    failures += check_emitted_signals(address, contract_xml)
 
     if failures:
         print('%d difference(s) between the live daemon and %s' % (failures, contract_path))
