@@ -201,8 +201,15 @@ static int on_name_acquired(sd_bus_message *reply, void *userdata, sd_bus_error 
         Manager *m = userdata;
         const sd_bus_error *e = sd_bus_message_get_error(reply);
 
+        uint32_t ret = 0;
+
         if (e) {
                 log_error("Cannot own the bus name %s: %s", JOBD_BUS_NAME, e->message ?: e->name);
+                return sd_event_exit(m->event, -EEXIST);
+        }
+        /* A refusal is a normal reply: 1 means primary owner, 4 already owner, 3 exists. */
+        if (sd_bus_message_read(reply, "u", &ret) < 0 || (ret != 1 && ret != 4)) {
+                log_error("Cannot own the bus name %s: another daemon has it (reply %u).", JOBD_BUS_NAME, ret);
                 return sd_event_exit(m->event, -EEXIST);
         }
         log_info("jobd %s ready: bus name %s, backend %s, cgroup %s.", PACKAGE_VERSION, JOBD_BUS_NAME,

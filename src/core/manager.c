@@ -66,7 +66,7 @@ void manager_send_job_changed(Manager *m, Job *j, const char *first_property, ..
         (void) sd_bus_emit_properties_changed_strv(m->bus, path, JOBD_JOB_INTERFACE, (char **) props);
         if (state_changed)
                 (void) sd_bus_emit_signal(m->bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE, "JobChanged",
-                                          "tsss", j->id, path, job_state_to_string(j->state),
+                                          "toss", j->id, path, job_state_to_string(j->state),
                                           job_result_to_string(j->result));
 }
 
