@@ -306,7 +306,6 @@ int verb_submit(int argc, char *argv[]) {
 typedef struct Run {
         sd_bus *bus;
         sd_event *event;
-        Watch *watch;
         uint64_t id;
         char *path;
         LogFollow *log;
@@ -466,7 +465,6 @@ int verb_run(int argc, char *argv[]) {
 
         run.bus = bus;
         run.event = event;
-        run.watch = watch;
         run.id = id;
         run.path = path;
         watch->on_state = run_on_state;
@@ -550,7 +548,6 @@ int verb_logs(int argc, char *argv[]) {
 
         run.bus = bus;
         run.event = event;
-        run.watch = watch;
         run.id = id;
         run.path = path;
         watch->on_state = run_on_state;

@@ -94,9 +94,13 @@ int jobctl_bus_open(sd_bus **ret) {
 
         case BUS_TRANSPORT_USER:
                 r = sd_bus_open_user(&bus);
+                if (r == -ENOMEDIUM)
+                        return log_error_errno(r, "Failed to connect to the user bus: neither "
+                                               "$DBUS_SESSION_BUS_ADDRESS nor $XDG_RUNTIME_DIR is set "
+                                               "(use --system, --address= or $JOBD_BUS_ADDRESS).");
                 if (r < 0)
                         return log_error_errno(r, "Failed to connect to the user bus "
-                                               "(use --system or --address=?): %m");
+                                               "(use --system, --address= or $JOBD_BUS_ADDRESS): %m");
                 break;
         }
 

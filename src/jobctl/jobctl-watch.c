@@ -127,7 +127,7 @@ static int job_refresh(Watch *w, WatchedJob *j, bool after_restart) {
         r = sd_bus_get_property_string(w->bus, JOBD_BUS_NAME, j->path, JOBD_JOB_INTERFACE, "State",
                                        &error, &state);
         if (r < 0 && after_restart) {
-                log_warning("The restarted jobd does not know job %" PRIu64 " (%s), counting it as lost.",
+                log_warning("The restarted jobd cannot tell about job %" PRIu64 ", counting it as lost: %s",
                             j->id, error.message ?: strerror(-r));
                 r = job_set_done(w, j, "lost");
                 if (r < 0)
