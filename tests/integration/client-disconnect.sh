@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# A client disconnecting mid-job does not affect the job: `jobctl run` killed with SIGKILL (and one
-# interrupted with SIGINT), a busctl Submit whose connection closes at once, a jobctl wait killed.
+# A client disconnecting mid-job does not affect the job: `jobctl run` killed with SIGKILL, a busctl
+# Submit whose connection closes at once, a jobctl wait killed. (Whereas a SIGINT to `jobctl run` is a
+# request: jobctl(1) says it cancels the job; checked at the end.)
 . "$(dirname "$0")/../helpers/lib.sh"
 jobd_start
 
@@ -37,3 +38,23 @@ wait_done "$id"
 assert_eq success "$(job_prop "$id" Result)" "Result of a job submitted by a vanished busctl"
 assert_eq done "$(cat "$donefile")" "work of a job submitted by a vanished busctl"
 daemon_still_ok
+
+# SIGINT to jobctl run: the job is cancelled (SIGTERM first), jobctl waits for it to end and exits.
+rm -f "$release"
+seen="$TEST_TMP/seen-term"
+bg_start "$JOBCTL" run -- sh -c 'trap "echo TERM > $0; exit 0" TERM; echo started; while :; do sleep 0.05; done' "$seen"
+client=$BG_PID
+id=""
+find_running() {
+        id=$(mcall ListJobs | grep -o '[0-9]* "" "running"' | head -n1 | cut -d' ' -f1)
+        [[ -n "$id" ]]
+}
+wait_until 10 "the job of the second jobctl run to be running" find_running
+wait_until 10 "job $id to print 'started'" grep -q started "$STATE_DIR/jobs/$id/log"
+kill -INT "$client"
+wait_until 15 "jobctl run to exit after SIGINT" pid_gone "$client"
+crc=0; wait "$client" || crc=$?
+assert_ne 0 "$crc" "exit status of jobctl run cancelled by SIGINT"
+wait_done "$id"
+assert_eq cancelled "$(job_prop "$id" Result)" "Result of a job whose jobctl run got SIGINT"
+assert_file_exists "$seen" "SIGTERM seen by the job cancelled through jobctl run"

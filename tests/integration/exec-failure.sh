@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # A command that cannot be executed (nonexistent, not executable, bad working directory) gives result
-# failed with a Reason that says why; the daemon goes on.
+# failed, ExitCode 127 and a Reason that says why; the daemon goes on.
 . "$(dirname "$0")/../helpers/lib.sh"
 jobd_start
 
@@ -14,8 +14,11 @@ reason=$(job_prop "$id" Reason)
         fail "Reason of a nonexistent command: expected it to name $cmd or 'No such file', saw '$reason'"
 assert_eq 0 "$(job_prop "$id" StrayProcessesKilled)" "StrayProcessesKilled of an exec failure"
 
+# org.jobd1(5) and jobctl(1): a command that cannot be started has ExitCode 127 (as in a shell), and
+# jobctl run exits with it.
+assert_eq 127 "$(job_prop "$id" ExitCode)" "ExitCode of a nonexistent command"
 run_rc rc jobctl run -- jobd-test-no-such-command-in-path
-assert_ne 0 "$rc" "jobctl run of a command not in PATH"
+assert_eq 127 "$rc" "jobctl run of a command not in PATH"
 
 touch "$TEST_TMP/not-exec"; chmod 0644 "$TEST_TMP/not-exec"
 id=$(submit -- "$TEST_TMP/not-exec")

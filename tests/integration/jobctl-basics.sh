@@ -25,8 +25,17 @@ assert_int "$(job_prop "$id" StartUSec)" -ge "$(job_prop "$id" SubmitUSec)" "Sta
 # submit --json
 out=$(jobctl submit --json --name=j2 -- true) || fail "jobctl submit --json failed"
 jq -e . >/dev/null <<<"$out" || fail "jobctl submit --json printed no JSON: '$out'"
-id2=$(parse_id "$out") || fail "no id in '$out'"
+id2=$(jq -r .id <<<"$out")
+assert_eq "/org/jobd1/job/$id2" "$(jq -r .path <<<"$out")" "path in jobctl submit --json"
 wait_done "$id2"
+# The plain output is the bare ID.
+out=$(jobctl submit -- true)
+assert_match '^[0-9]+$' "$out" "output of jobctl submit"
+wait_done "$out"
+expect_rc 0 "jobctl wait --all with only successes" jobctl wait --all
+bad=$(submit -- false)
+wait_done "$bad"
+expect_rc 1 "jobctl wait --all with a failed job" jobctl wait --all
 
 # list / list --json
 out=$(jobctl list) || fail "jobctl list failed"
@@ -34,9 +43,9 @@ assert_contains basics "$out" "jobctl list shows the job's name"
 out=$(jobctl list --json) || fail "jobctl list --json failed"
 jq -e . >/dev/null <<<"$out" || fail "jobctl list --json printed no JSON: '${out:0:300}'"
 n=$(jq -r '(if type == "array" then . else (.jobs // .Jobs) end) | length' <<<"$out")
-assert_eq 2 "$n" "number of jobs in jobctl list --json"
+assert_eq 4 "$n" "number of jobs in jobctl list --json"
 lst=$(mcall ListJobs) || fail "ListJobs failed"
-assert_match "^a\(tsssuo\) 2 " "$lst" "ListJobs count"
+assert_match "^a\(tsssuo\) 4 " "$lst" "ListJobs count"
 assert_contains "$id \"basics\" \"done\" \"success\" $(id -u) \"/org/jobd1/job/$id\"" "$lst" "ListJobs entry of job $id"
 
 # show / show --json
@@ -59,4 +68,4 @@ assert_eq 1 "$rc" "jobctl against a bus that does not exist"
 # Usage errors.
 expect_rc 2 "jobctl submit with an unknown option" jobctl submit --no-such-option -- true
 expect_rc 2 "jobctl set-parallel abc" jobctl set-parallel abc
-expect_rc 2 "jobctl kill with a bad signal" jobctl kill "$id" -s NOSUCHSIG
+expect_rc 2 "jobctl kill with a bad signal" jobctl kill -s NOSUCHSIG "$id"

@@ -26,3 +26,8 @@ wait_done "$id" 20
 assert_eq timeout "$(job_prop "$id" Result)" "Result of a SIGTERM-ignoring tree with --timeout=1s"
 assert_none_alive "$pids" "SIGTERM-ignoring tree after its timeout"
 assert_file_missing "$(job_cgroup_dir "$id")" "job cgroup after the timeout"
+
+# jobctl run of a job that times out: exit status 124 and a line on stderr naming the result.
+run_rc rc jobctl run --timeout=1s -- sleep 100
+assert_eq 124 "$rc" "exit status of jobctl run --timeout=1s -- sleep 100"
+assert_contains timeout "$RUN_ERR" "stderr of jobctl run of a timed-out job"
