@@ -540,6 +540,7 @@ int job_cancel(Job *j) {
                 if (r < 0 && r != -EALREADY)
                         return r;
                 job_finish_unstarted(j, JOB_CANCELLED, "Cancelled before it started");
+                manager_count_done(m);
                 manager_reschedule(m);
                 return 0;
         }

@@ -147,7 +147,7 @@ static int on_gc(sd_event_source *s, void *userdata) {
         return 0;
 }
 
-static void manager_count_done(Manager *m) {
+void manager_count_done(Manager *m) {
         m->n_done++;
         if (m->n_done > m->keep_finished)
                 (void) sd_event_source_set_enabled(m->gc_source, SD_EVENT_ONESHOT);

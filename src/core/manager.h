@@ -75,6 +75,8 @@ void manager_set_max_parallel(Manager *m, unsigned n);
 /* Coalesces state changes into one scheduler pass on the next loop iteration. */
 void manager_reschedule(Manager *m);
 void manager_job_done(Manager *m, Job *j);
+/* Counts a job that became done without running (for the GC of finished jobs). */
+void manager_count_done(Manager *m);
 
 /* Bus signals and property changes for a job. */
 void manager_send_job_changed(Manager *m, Job *j, const char *first_property, ...);
