@@ -223,6 +223,9 @@ check_environment() {
 
 # --- setup and cleanup ------------------------------------------------------------------------------
 
+# The backend the scenarios run against (DESIGN.md: the same scenarios for each backend); extra jobd
+# options in JOBD_TEST_ARGS.
+JOBD_TEST_BACKEND=${JOBD_TEST_BACKEND:-cgroupfs}
 TEST_TMP=""
 STATE_DIR=""
 CG2=""
@@ -453,8 +456,15 @@ jobd_start() {
         [[ -n "$BUS" ]] || dbus_start
         JOBD_LOG="$TEST_TMP/jobd.log"
         export JOBD_EXEC_PATH
-        "$JOBD" --bus-address="$BUS" --cgroup-root="$CG_ROOT" --state-dir="$STATE_DIR" \
-                --log-level=debug "$@" >>"$JOBD_LOG" 2>&1 9>&- &
+        local backend_args=(--cgroup-root="$CG_ROOT")
+        if [[ "$JOBD_TEST_BACKEND" != cgroupfs ]]; then
+                # e.g. systemd, run inside tests/helpers/systemd-user-manager.sh: the job cgroups are the
+                # manager's scopes; the test cgroup root stays empty.
+                backend_args=(--backend="$JOBD_TEST_BACKEND")
+        fi
+        # shellcheck disable=SC2086
+        "$JOBD" --bus-address="$BUS" "${backend_args[@]}" --state-dir="$STATE_DIR" \
+                --log-level=debug ${JOBD_TEST_ARGS:-} "$@" >>"$JOBD_LOG" 2>&1 9>&- &
         JOBD_PID=$!
         state_record JOBD "$JOBD_PID"
         deadline=$(($(now_ms) + 20000))

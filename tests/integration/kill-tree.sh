@@ -14,7 +14,7 @@ cg=$(job_cgroup_dir "$id")
 assert_file_exists "$cg" "job cgroup while running"
 assert_eq 50 "$(count_alive "$pids")" "orphans alive before the kill"
 for p in $(cut -d' ' -f1 "$pids"); do
-        grep -q "^0::.*/jobd-$id\$" "/proc/$p/cgroup" ||
+        grep -qE "^0::.*/jobd-$id(\.scope)?\$" "/proc/$p/cgroup" ||
                 fail "orphan $p is not in the job's cgroup: $(grep '^0::' "/proc/$p/cgroup")"
 done
 main=$(job_prop "$id" MainPID)

@@ -17,7 +17,9 @@ assert_eq 0 "$(job_prop "$id" ExitCode)" "ExitCode"
 assert_eq 50 "$(job_prop "$id" StrayProcessesKilled)" "StrayProcessesKilled"
 cg=$(job_cgroup_dir "$id")
 assert_contains "jobd-$id" "$cg" "ControlGroup names jobd-<id>"
-assert_contains "$CG_NAME" "$cg" "ControlGroup is below the test cgroup root"
+if [[ "$JOBD_TEST_BACKEND" == cgroupfs ]]; then
+        assert_eq "$CG_ROOT/jobd-$id" "$cg" "ControlGroup of a cgroupfs job: <root>/jobd-<id>"
+fi
 assert_file_missing "$cg" "job cgroup after the job is done"
 assert_int "$(job_prop "$id" FinishUSec)" -ge "$(job_prop "$id" StartUSec)" "FinishUSec >= StartUSec"
 
