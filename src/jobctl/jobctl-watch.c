@@ -73,8 +73,9 @@ static int job_get_int(Watch *w, WatchedJob *j, const char *property, int *ret) 
         r = sd_bus_get_property_trivial(w->bus, JOBD_BUS_NAME, j->path, JOBD_JOB_INTERFACE, property,
                                         &error, 'i', ret);
         if (r < 0)
-                return log_bus_error(r, &error, "Failed to read %s of job %" PRIu64, property, j->id);
-        return 0;
+                log_warning("Failed to read %s of job %" PRIu64 ", ignoring: %s", property, j->id,
+                            error.message ?: strerror(-r));
+        return r;
 }
 
 /* The job is done: note how it ended. Reading the details is best effort, the result is what counts. */
@@ -102,7 +103,8 @@ static int job_set_done(Watch *w, WatchedJob *j, const char *result) {
                 r = sd_bus_get_property_string(w->bus, JOBD_BUS_NAME, j->path, JOBD_JOB_INTERFACE, "Reason",
                                                &error, &reason);
                 if (r < 0)
-                        log_bus_error(r, &error, "Failed to read Reason of job %" PRIu64, j->id);
+                        log_warning("Failed to read Reason of job %" PRIu64 ", ignoring: %s", j->id,
+                                    error.message ?: strerror(-r));
                 else {
                         free(j->reason);
                         j->reason = reason;
