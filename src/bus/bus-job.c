@@ -110,8 +110,12 @@ static int property_get_name(sd_bus *bus, const char *path, const char *interfac
                 s = j->reason;
         else if (streq(property, "LogPath"))
                 s = job_log_path(j, buf, sizeof(buf));
+        else if (streq(property, "Unit"))
+                s = j->unit;
         else if (streq(property, "ControlGroup")) {
-                if (j->start_usec > 0) {
+                if (j->control_group)
+                        s = j->control_group;
+                else if (j->start_usec > 0) {
                         const char *root = j->manager->backend->root_path;
                         snprintf(buf, sizeof(buf), "%s/jobd-%llu", streq(root, "/") ? "" : root,
                                  (unsigned long long) j->id);
@@ -140,11 +144,6 @@ static int property_get_stat(sd_bus *bus, const char *path, const char *interfac
         if (streq(property, "CPUUsageNSec"))
                 return sd_bus_message_append(reply, "t", job_cpu_usage(j));
         return sd_bus_message_append(reply, "t", j->stats.memory_peak);
-}
-
-static int property_get_empty(sd_bus *bus, const char *path, const char *interface, const char *property,
-                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        return sd_bus_message_append_basic(reply, 's', "");
 }
 
 static int reply_job_errno(sd_bus_message *m, Job *j, int r, sd_bus_error *error) {
@@ -238,7 +237,7 @@ const sd_bus_vtable bus_job_vtable[] = {
         SD_BUS_PROPERTY("ExitSignal", "i", NULL, offsetof(Job, exit_signal), EMITS),
         SD_BUS_PROPERTY("Reason", "s", property_get_name, 0, EMITS),
         SD_BUS_PROPERTY("ControlGroup", "s", property_get_name, 0, EMITS),
-        SD_BUS_PROPERTY("Unit", "s", property_get_empty, 0, EMITS),
+        SD_BUS_PROPERTY("Unit", "s", property_get_name, 0, EMITS),
         SD_BUS_PROPERTY("MainPID", "u", property_get_main_pid, 0, EMITS),
         SD_BUS_PROPERTY("LogPath", "s", property_get_name, 0, CONST),
         SD_BUS_PROPERTY("SubmitUSec", "t", NULL, offsetof(Job, submit_usec), CONST),

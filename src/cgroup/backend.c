@@ -32,6 +32,7 @@ BackendJob *backend_job_free(BackendJob *j) {
                 safe_close(j->attach_fds[i]);
         free(j->cgroup_path);
         free(j->cgroup_events_path);
+        free(j->unit);
         free(j);
         return NULL;
 }

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define LIMIT_UNSET UINT64_MAX
 
@@ -36,11 +37,17 @@ struct BackendJob {
         int cgroup_fd;                   /* the job's cgroup v2 directory */
         char *cgroup_path;               /* relative to the v2 mount: the ControlGroup property */
         char *cgroup_events_path;        /* absolute path of cgroup.events, for inotify */
+        char *unit;                      /* systemd unit of the job (the Unit property), or NULL */
         /* cgroup.procs of further (v1) hierarchies that the spawned child joins by writing "0". */
         int attach_fds[BACKEND_ATTACH_MAX];
         unsigned n_attach_fds;
         void *data;                      /* backend private */
 };
+
+/* The end of BackendOps.job_place_async(): error 0 once the held process is in the job's cgroup
+ * (cgroup_fd, cgroup_path, cgroup_events_path and unit are set); else -errno and message says why. The
+ * callee may free j. */
+typedef void (*backend_placed_t)(BackendJob *j, int error, const char *message, void *userdata);
 
 typedef struct BackendOps {
         const char *name;
@@ -53,6 +60,13 @@ typedef struct BackendOps {
         /* Removes the (empty) cgroup; 0, or -EBUSY if processes remain. */
         int (*job_destroy)(Backend *b, BackendJob *j);
         void (*job_stats)(Backend *b, BackendJob *j, JobStats *ret);
+        /* Backends whose cgroups someone else creates around a given process (systemd: a scope takes a
+         * pid) leave job_create() without a cgroup; the core then spawns the job's first process held
+         * (it does not exec the command yet) and calls this. 0 if cb will be called once; job_destroy()
+         * before that cancels it (cb is not called). NULL for backends that give job_create() a
+         * cgroup to spawn into. */
+        int (*job_place_async)(Backend *b, BackendJob *j, const char *description, pid_t pid, int pidfd,
+                               backend_placed_t cb, void *userdata);
 } BackendOps;
 
 struct Backend {
@@ -78,3 +92,8 @@ Backend *backend_free(Backend *b);
 /* cgroupfs: job cgroups under root (absolute path of a writable cgroup v2 directory, or NULL for the
  * daemon's own cgroup, which it then leaves for a "supervisor" child so jobs are siblings). */
 int backend_cgroupfs_new(const char *root, Backend **ret);
+
+typedef struct sd_event sd_event;
+/* systemd: each job a transient scope of the system (system=true) or the user manager, created
+ * asynchronously on event. quiet: log the reason no manager answers at debug level only (for auto). */
+int backend_systemd_new(sd_event *event, bool system, bool quiet, Backend **ret);

@@ -21,6 +21,10 @@
 #include "spawn.h"
 #include "strv.h"
 
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
 int job_new(Manager *m, uint64_t id, JobSpec *spec, uid_t owner, gid_t gid, const gid_t *groups, int n_groups,
             Job **ret) {
         Job *j;
@@ -47,6 +51,7 @@ int job_new(Manager *m, uint64_t id, JobSpec *spec, uid_t owner, gid_t gid, cons
         j->result = JOB_RESULT_NONE;
         j->exit_code = -1;
         j->state_dir_fd = -EBADF;
+        j->hold_fd = -EBADF;
         j->submit_usec = now(CLOCK_REALTIME);
         *ret = j;
         return 0;
@@ -58,6 +63,7 @@ static void job_release_runtime(Job *j) {
         j->kill_source = sd_event_source_disable_unref(j->kill_source);
         j->events_source = sd_event_source_disable_unref(j->events_source);
         j->state_dir_fd = safe_close(j->state_dir_fd);
+        j->hold_fd = safe_close(j->hold_fd);
 }
 
 Job *job_free(Job *j) {
@@ -70,6 +76,8 @@ Job *job_free(Job *j) {
         job_spec_done(&j->spec);
         free(j->groups);
         free(j->reason);
+        free(j->unit);
+        free(j->control_group);
         free(j);
         return NULL;
 }
@@ -262,6 +270,10 @@ static int job_arm_kill_timer(Job *j, usec_t after, sd_event_time_handler_t cb) 
 static int job_sigkill(Job *j) {
         int r;
 
+        /* Still being placed: the command never ran; ending the held helper ends the job. */
+        if (j->hold_fd >= 0 && j->child_source)
+                return sd_event_source_send_child_signal(j->child_source, SIGKILL, NULL, 0);
+
         r = backend_job_kill(j->cgroup, SIGKILL);
         if (r < 0)
                 return log_warning_errno(r, "Job %llu: cannot kill its cgroup: %m", (unsigned long long) j->id);
@@ -301,6 +313,9 @@ static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata) {
                 if (r > 0)
                         j->stray_processes += r;
                 (void) job_sigkill(j);
+                /* The strays may be gone already: job_sigkill() then finalized the job. */
+                if (!j->cgroup)
+                        return 0;
         }
         job_set_state(j, JOB_STOPPING);
         r = job_watch_events(j);
@@ -375,6 +390,9 @@ static char **job_build_helper_argv(Job *j) {
                 if (j->n_groups > 0 && strv_extend(&a, g) < 0)
                         return NULL;
         }
+        /* Held until the backend has put it into the job's cgroup (fd 4: see job_start()). */
+        if (j->manager->backend->ops->job_place_async && strv_extend(&a, "--wait-fd=4") < 0)
+                return NULL;
         if (strv_extend(&a, "--") < 0)
                 return NULL;
         STRV_FOREACH(s, j->spec.argv)
@@ -409,9 +427,29 @@ static char **job_build_env(Job *j) {
         return TAKE_PTR(e);
 }
 
-static int job_fail_start(Job *j, int error, const char *what) {
-        log_warning_errno(error, "Job %llu: %s: %m", (unsigned long long) j->id, what);
-        job_set_reason(j, "%s: %s", what, strerror(error < 0 ? -error : error));
+/* A helper still held (it never ran the command) is ended and reaped here: nothing else will wait for
+ * it once its event source is gone. */
+static void job_kill_held(Job *j) {
+        int pidfd;
+
+        if (j->hold_fd < 0 || !j->child_source)
+                return;
+        pidfd = sd_event_source_get_child_pidfd(j->child_source);
+        if (sd_event_source_send_child_signal(j->child_source, SIGKILL, NULL, 0) >= 0 && pidfd >= 0)
+                (void) waitid(P_PIDFD, pidfd, NULL, WEXITED);
+        j->hold_fd = safe_close(j->hold_fd);
+}
+
+/* reason: the whole Reason (a backend's message); else what failed, and the errno says why. */
+static int job_fail_start_full(Job *j, int error, const char *what, const char *reason) {
+        if (reason) {
+                log_warning("Job %llu: %s", (unsigned long long) j->id, reason);
+                job_set_reason(j, "%s", reason);
+        } else {
+                log_warning_errno(error, "Job %llu: %s: %m", (unsigned long long) j->id, what);
+                job_set_reason(j, "%s: %s", what, strerror(error < 0 ? -error : error));
+        }
+        job_kill_held(j);
         j->cgroup = backend_job_free(j->cgroup);
         job_release_runtime(j);
         j->result = JOB_FAILED;
@@ -419,11 +457,62 @@ static int job_fail_start(Job *j, int error, const char *what) {
         return error;
 }
 
+static int job_fail_start(Job *j, int error, const char *what) {
+        return job_fail_start_full(j, error, what, NULL);
+}
+
+/* The job's first process is in its cgroup and runs the command: the job is running. */
+static int job_enter_running(Job *j) {
+        Manager *m = j->manager;
+        int r;
+
+        free(j->unit);
+        free(j->control_group);
+        j->unit = j->cgroup->unit ? strdup(j->cgroup->unit) : NULL;
+        j->control_group = j->cgroup->cgroup_path ? strdup(j->cgroup->cgroup_path) : NULL;
+
+        if (j->spec.timeout_usec > 0 && j->spec.timeout_usec != USEC_INFINITY) {
+                r = sd_event_add_time_relative(m->event, &j->timeout_source, CLOCK_MONOTONIC,
+                                               j->spec.timeout_usec, 0, on_timeout, j);
+                if (r < 0)
+                        log_warning_errno(r, "Job %llu: cannot arm its timeout, ignoring: %m",
+                                          (unsigned long long) j->id);
+                else
+                        (void) sd_event_source_set_description(j->timeout_source, "job-timeout");
+        }
+
+        j->start_usec = now(CLOCK_REALTIME);
+        j->start_monotonic = now(CLOCK_MONOTONIC);
+        j->state = JOB_RUNNING;
+        manager_send_job_changed(m, j, "State", "StartUSec", "MainPID", "ControlGroup", "Unit", "Reason", NULL);
+        log_debug("Job %llu: started as pid %i in %s.", (unsigned long long) j->id, (int) j->main_pid,
+                  j->cgroup->cgroup_path);
+        return 0;
+}
+
+static void on_placed(BackendJob *bj, int error, const char *message, void *userdata) {
+        Job *j = userdata;
+
+        if (error < 0) {
+                (void) job_fail_start_full(j, error, NULL, message);
+                return;
+        }
+        /* Release the helper: it runs the command only now that it is in the job's cgroup. */
+        if (write(j->hold_fd, "1", 1) != 1) {
+                (void) job_fail_start(j, -errno, "Cannot release the exec helper");
+                return;
+        }
+        j->hold_fd = safe_close(j->hold_fd);
+        (void) job_enter_running(j);
+}
+
 int job_start(Job *j) {
         Manager *m = j->manager;
         _cleanup_strv_free_ char **argv = NULL, **env = NULL;
-        _cleanup_close_ int logfd = -EBADF, pidfd = -EBADF;
-        int fds[4];
+        _cleanup_close_ int logfd = -EBADF, pidfd = -EBADF, held = -EBADF;
+        bool place = m->backend->ops->job_place_async;
+        char description[256];
+        int fds[5];
         pid_t pid;
         int r;
 
@@ -460,13 +549,23 @@ int job_start(Job *j) {
         fds[1] = j->spec.stdio_fds[1] >= 0 ? j->spec.stdio_fds[1] : logfd;
         fds[2] = j->spec.stdio_fds[2] >= 0 ? j->spec.stdio_fds[2] : logfd;
         fds[3] = j->state_dir_fd;
+        if (place) {
+                int p[2];
+
+                /* The helper blocks reading fds[4] until we write a byte (or exits at EOF). */
+                if (pipe2(p, O_CLOEXEC) < 0)
+                        return job_fail_start(j, -errno, "Cannot create the exec helper's hold pipe");
+                held = p[0];
+                j->hold_fd = p[1];
+                fds[4] = held;
+        }
 
         r = spawn(&(SpawnParams) {
                         .path = m->exec_path,
                         .argv = argv,
                         .envp = env,
                         .fds = fds,
-                        .n_fds = 4,
+                        .n_fds = place ? 5 : 4,
                         .cgroup_fd = j->cgroup->cgroup_fd,
                         .attach_fds = j->cgroup->attach_fds,
                         .n_attach_fds = j->cgroup->n_attach_fds,
@@ -478,29 +577,29 @@ int job_start(Job *j) {
         r = sd_event_add_child_pidfd(m->event, &j->child_source, pidfd, WEXITED, on_child, j);
         if (r < 0) {
                 (void) backend_job_kill(j->cgroup, SIGKILL);
+                if (place) {
+                        j->hold_fd = safe_close(j->hold_fd);   /* the held helper exits at EOF */
+                        (void) waitid(P_PIDFD, pidfd, NULL, WEXITED);
+                }
                 return job_fail_start(j, r, "Cannot watch the job's main process");
         }
         (void) sd_event_source_set_child_pidfd_own(j->child_source, true);
         TAKE_FD(pidfd);
         (void) sd_event_source_set_description(j->child_source, "job-main-process");
 
-        if (j->spec.timeout_usec > 0 && j->spec.timeout_usec != USEC_INFINITY) {
-                r = sd_event_add_time_relative(m->event, &j->timeout_source, CLOCK_MONOTONIC,
-                                               j->spec.timeout_usec, 0, on_timeout, j);
+        if (place) {
+                snprintf(description, sizeof(description), "jobd job %llu%s%s", (unsigned long long) j->id,
+                         j->spec.name ? ": " : "", strempty(j->spec.name));
+                r = m->backend->ops->job_place_async(m->backend, j->cgroup, description, pid,
+                                                     sd_event_source_get_child_pidfd(j->child_source),
+                                                     on_placed, j);
                 if (r < 0)
-                        log_warning_errno(r, "Job %llu: cannot arm its timeout, ignoring: %m",
-                                          (unsigned long long) j->id);
-                else
-                        (void) sd_event_source_set_description(j->timeout_source, "job-timeout");
+                        return job_fail_start(j, r, "Cannot ask for the job's cgroup");
+                log_debug("Job %llu: exec helper %i held until the backend has placed it.",
+                          (unsigned long long) j->id, (int) pid);
+                return 0;
         }
-
-        j->start_usec = now(CLOCK_REALTIME);
-        j->start_monotonic = now(CLOCK_MONOTONIC);
-        j->state = JOB_RUNNING;
-        manager_send_job_changed(m, j, "State", "StartUSec", "MainPID", "ControlGroup", "Reason", NULL);
-        log_debug("Job %llu: started as pid %i in %s.", (unsigned long long) j->id, (int) pid,
-                  j->cgroup->cgroup_path);
-        return 0;
+        return job_enter_running(j);
 }
 
 int job_kill(Job *j, int sig) {
@@ -549,6 +648,8 @@ int job_cancel(Job *j) {
 
         j->stop_reason = JOB_STOP_CANCEL;
         job_set_state(j, JOB_STOPPING);
+        if (j->hold_fd >= 0)
+                return job_sigkill(j);          /* not placed yet: the command never ran */
         (void) backend_job_kill(j->cgroup, SIGTERM);
         /* Frozen processes would not act on SIGTERM. */
         (void) backend_job_freeze(j->cgroup, false);

@@ -44,6 +44,10 @@ typedef struct Job {
         usec_t start_monotonic;
 
         BackendJob *cgroup;
+        char *unit;                    /* where the job ran, kept once it is done (Unit, ControlGroup) */
+        char *control_group;
+        int hold_fd;                   /* >= 0: the exec helper waits for a byte here before it runs the
+                                        * command (a backend is still placing it in the job's cgroup) */
         pid_t main_pid;                /* the exec helper */
         pid_t command_pid;             /* its child, read lazily from the state folder; 0: unknown */
         int state_dir_fd;              /* DIR/jobs/<id> */

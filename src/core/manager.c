@@ -458,16 +458,30 @@ int manager_new(const ManagerConfig *c, Manager **ret) {
         m->next_id = scan_next_id(m->jobs_dir_fd);
         m->gc_cursor = m->next_id;
 
-        if (streq(c->backend, "auto") || streq(c->backend, "cgroupfs")) {
+        /* auto: systemd if a manager answers, unless a cgroup root was given (that asks for cgroupfs). */
+        if (streq(c->backend, "systemd") || (streq(c->backend, "auto") && !c->cgroup_root)) {
+                if (c->cgroup_root && streq(c->backend, "systemd")) {
+                        r = log_error_errno(-EINVAL, "--cgroup-root= is for the cgroupfs backend; systemd "
+                                            "places jobs in scopes of its own slice.");
+                        goto fail;
+                }
+                r = backend_systemd_new(m->event, c->system_mode, streq(c->backend, "auto"), &m->backend);
+                if (r < 0 && streq(c->backend, "systemd"))
+                        goto fail;
+        }
+        if (m->backend)
+                ;
+        else if (streq(c->backend, "auto") || streq(c->backend, "cgroupfs")) {
                 r = backend_cgroupfs_new(c->cgroup_root, &m->backend);
                 if (r < 0) {
                         if (streq(c->backend, "auto"))
-                                log_error("No backend can isolate jobs here: no systemd backend yet and no "
+                                log_error("No backend can isolate jobs here: no systemd manager answers and no "
                                           "writable delegated cgroup; jobd does not run jobs unisolated.");
                         goto fail;
                 }
         } else {
-                r = log_error_errno(-EINVAL, "Unknown backend \"%s\" (known: auto, cgroupfs).", c->backend);
+                r = log_error_errno(-EINVAL, "Unknown backend \"%s\" (known: auto, systemd, cgroupfs).",
+                                    c->backend);
                 goto fail;
         }
         log_debug("Backend %s, job cgroups below %s.", m->backend->ops->name, m->backend->root_path);

@@ -19,7 +19,7 @@
 typedef struct ManagerConfig {
         bool system_mode;
         const char *bus_address;
-        const char *backend;           /* "auto", "cgroupfs" */
+        const char *backend;           /* "auto", "systemd", "cgroupfs" */
         const char *cgroup_root;
         const char *state_dir;
         const char *exec_path;

@@ -6,7 +6,11 @@
  * survives a daemon restart. It ignores the signals the daemon sends to the whole job (so it outlives
  * the command to record its status) and is ended, like everything in the job, by SIGKILL.
  *
- *   jobd-exec [--chdir=DIR] [--uid=UID --gid=GID [--groups=G,G,...]] -- COMMAND [ARG...]
+ *   jobd-exec [--chdir=DIR] [--uid=UID --gid=GID [--groups=G,G,...]] [--wait-fd=N] -- COMMAND [ARG...]
+ *
+ * --wait-fd=N: first block reading fd N, and run the command only once the daemon writes a byte there
+ * (EOF: the daemon gave the job up; exit without running anything). The daemon holds the helper so while
+ * a backend moves it into the job's cgroup (systemd: a scope created around its pid).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +40,7 @@ typedef struct Setup {
         gid_t groups[GROUPS_MAX];
         int n_groups;
         bool set_ids;
+        int wait_fd;
 } Setup;
 
 static void record(const ExecStatus *s) {
@@ -62,6 +67,8 @@ static int parse_args(int argc, char **argv, Setup *s, char ***ret_cmd) {
                         s->set_ids = true;
                 } else if (strneq(a, "--gid=", 6) && safe_atou(a + 6, &v) >= 0)
                         s->gid = v;
+                else if (strneq(a, "--wait-fd=", 10) && safe_atou(a + 10, &v) >= 0 && v > 2 && v < 1024)
+                        s->wait_fd = (int) v;
                 else if (strneq(a, "--groups=", 9)) {
                         char *copy = strdupa(a + 9), *save = NULL;
                         for (char *g = strtok_r(copy, ",", &save); g; g = strtok_r(NULL, ",", &save)) {
@@ -112,7 +119,7 @@ int main(int argc, char **argv) {
         struct sigaction ign = { .sa_handler = SIG_IGN };
         struct { int error; char stage[16]; } e = {};
         ExecStatus st = {};
-        Setup s = {};
+        Setup s = { .wait_fd = -1 };
         char **cmd = NULL, buf[32];
         int pipefd[2], status;
         ssize_t n;
@@ -121,6 +128,16 @@ int main(int argc, char **argv) {
         if (parse_args(argc, argv, &s, &cmd) < 0) {
                 fprintf(stderr, "jobd-exec: invalid arguments (this program is started by jobd).\n");
                 return 127;
+        }
+        if (s.wait_fd >= 0) {
+                char c;
+
+                do
+                        n = read(s.wait_fd, &c, 1);
+                while (n < 0 && errno == EINTR);
+                if (n != 1)
+                        return 127;    /* the daemon gave the job up before it was placed */
+                safe_close(s.wait_fd);
         }
         if (fcntl(EXEC_STATE_FD, F_SETFD, FD_CLOEXEC) < 0) {
                 fprintf(stderr, "jobd-exec: no state folder at fd %i: %m\n", EXEC_STATE_FD);

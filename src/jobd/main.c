@@ -26,7 +26,8 @@ static void help(void) {
                "     --user                Serve the session bus (default)\n"
                "     --system              Serve the system bus; jobs run as their submitter\n"
                "     --bus-address=ADDR    Connect to this bus instead (a private instance)\n"
-               "     --backend=NAME        auto or cgroupfs (default: auto)\n"
+               "     --backend=NAME        auto, systemd or cgroupfs (default: auto: systemd if a\n"
+               "                           manager answers, else cgroupfs)\n"
                "     --cgroup-root=PATH    Delegated cgroup v2 directory for the job cgroups\n"
                "                           (default: the daemon's own cgroup)\n"
                "     --state-dir=DIR       Logs and exit status of jobs (default: $XDG_STATE_HOME/jobd,\n"
@@ -142,8 +143,9 @@ int main(int argc, char *argv[]) {
                         c.bus_address = optarg;
                         break;
                 case ARG_BACKEND:
-                        if (!streq(optarg, "auto") && !streq(optarg, "cgroupfs")) {
-                                log_error("--backend=%s: unknown backend (known: auto, cgroupfs).", optarg);
+                        if (!streq(optarg, "auto") && !streq(optarg, "systemd") && !streq(optarg, "cgroupfs")) {
+                                log_error("--backend=%s: unknown backend (known: auto, systemd, cgroupfs).",
+                                          optarg);
                                 return EXIT_FAILURE;
                         }
                         c.backend = optarg;
