@@ -712,3 +712,12 @@ expect_bus_error() {
         [[ "$BUS_OK" == 0 ]] || fail "$what: expected $want, the call succeeded: $BUS_OUT"
         [[ "$BUS_ERR_NAME" == "$want" ]] || fail "$what: expected $want, saw $BUS_ERR_NAME ($BUS_ERR_MSG)"
 }
+
+# jobd_crash: SIGKILL to jobd (no chance to save anything), waited for. jobd_start again restarts it on
+# the same bus, cgroup root and state directory.
+jobd_crash() {
+        kill -KILL "$JOBD_PID"
+        wait "$JOBD_PID" 2>/dev/null || true
+        JOBD_PID=""
+        wait_until 10 "org.jobd1 to leave the bus" eval '! name_has_owner'
+}
