@@ -247,7 +247,8 @@ static int print_properties(json_object *props) {
 
                         if (streq(name, "Environment")) {
                                 /* One variable a line: the whole of a user's environment is long. */
-                                printf("%s:%*s%s\n", name, width - (int) strlen(name), "", n > 0 ? l[0] : "-");
+                                printf("%s:%*s%s\n", name, width - (int) strlen(name), "",
+                                       n > 0 ? l[0] : "-");
                                 for (size_t i = 1; i < n; i++)
                                         printf("%*s%s\n", width + 1, "", l[i]);
                         } else {
@@ -287,7 +288,8 @@ int verb_show(int argc, char *argv[]) {
 
                 r = jobctl_get_job_path(bus, ids[i], &path);
                 if (r >= 0) {
-                        snprintf(what, sizeof(what), "Failed to read the properties of job %" PRIu64, ids[i]);
+                        snprintf(what, sizeof(what), "Failed to read the properties of job %" PRIu64,
+                                 ids[i]);
                         r = get_all_properties(bus, path, JOBD_JOB_INTERFACE, what, &props);
                 }
                 if (r < 0) {

@@ -96,7 +96,8 @@ static int append_resources(sd_bus_message *m) {
         if (r < 0)
                 return r;
         for (size_t i = 0; i < arg_n_resources; i++) {
-                r = sd_bus_message_append(m, "{su}", arg_resources[i].pool, (uint32_t) arg_resources[i].amount);
+                r = sd_bus_message_append(m, "{su}", arg_resources[i].pool,
+                                          (uint32_t) arg_resources[i].amount);
                 if (r < 0)
                         return r;
         }
@@ -526,7 +527,8 @@ int verb_logs(int argc, char *argv[]) {
                         return r;
                 r = copy_to_stdout(fd);
                 if (r < 0)
-                        return log_error_errno(r, "Failed to copy the log of job %" PRIu64 " to stdout: %m", id);
+                        return log_error_errno(r, "Failed to copy the log of job %" PRIu64 " to stdout: %m",
+                                               id);
                 return 0;
         }
 

@@ -282,8 +282,8 @@ static int on_match_installed(sd_bus_message *m, void *userdata, sd_bus_error *r
         const sd_bus_error *e = sd_bus_message_get_error(m);
 
         if (e) {
-                int r = log_bus_error(-sd_bus_error_get_errno(e), e, "Failed to subscribe to jobd's signals");
-                (void) sd_event_exit(w->event, r);
+                (void) sd_event_exit(w->event, log_bus_error(-sd_bus_error_get_errno(e), e,
+                                                             "Failed to subscribe to jobd's signals"));
         }
         return 0;
 }
