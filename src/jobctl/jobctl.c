@@ -183,8 +183,8 @@ static const Verb verbs[] = {
                 "Submits COMMAND as a job, prints the job's log to stdout while it runs, and exits\n"
                 "with the job's exit status once it is done: 128+N if it was killed by signal N,\n"
                 "124 if it timed out, 1 if it did not succeed without an exit status of its own.\n"
-                "Ctrl-C cancels the job and keeps waiting for it to end; a second Ctrl-C kills it\n"
-                "with SIGKILL.\n\n"
+                "Ctrl-C (or SIGTERM) cancels the job and keeps waiting for it to end; a second\n"
+                "one kills it with SIGKILL; a third stops waiting (exit status 130).\n\n"
                 "Options:\n"
                 SUBMIT_OPTIONS_HELP
                 "     --pipe                  Connect the job to jobctl's own stdin, stdout and\n"
