@@ -26,6 +26,13 @@ TEST_NAME=$(basename "${0%.sh}")
 TEST_SKIP=77
 HARNESS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
+# JOBD_TEST_BACKEND=systemd: the scenario runs again beside a real, contained systemd user manager
+# (systemd-user-manager.sh; it exits 77 with the reason where none can start here) and jobd puts the
+# jobs into its scopes.
+if [[ "${JOBD_TEST_BACKEND:-}" == systemd && -z "${SDUM_INSIDE:-}" ]]; then
+        exec "$HARNESS_DIR/systemd-user-manager.sh" --name="jobd-test-$TEST_NAME-sd-$$" -- bash "$0" "$@"
+fi
+
 # --- reporting ----------------------------------------------------------------------------------------
 
 log() {
@@ -50,6 +57,11 @@ fail() {
         done
         printf '[%s] FAIL: %s%s\n' "$TEST_NAME" "$*" "$where" >&2
         FAILURES=$((FAILURES + 1))
+        # In a command substitution ("$(job_prop ...)") the exit ends only the subshell: leave a mark so
+        # that the scenario fails even if the caller goes on with an empty value.
+        if ((BASH_SUBSHELL > 0)) && [[ -n "$TEST_TMP" && -d "$TEST_TMP" ]]; then
+                echo "$*" >>"$TEST_TMP/failed"
+        fi
         exit 1
 }
 
@@ -407,6 +419,11 @@ cleanup() {
                 echo "----- jobd log (last 60 lines) -----" >&2
                 tail -n 60 "$JOBD_LOG" >&2
                 echo "------------------------------------" >&2
+        fi
+
+        if [[ "$rc" == 0 && -n "$TEST_TMP" && -s "$TEST_TMP/failed" ]]; then
+                printf '[%s] FAIL: an assertion failed inside a command substitution (see above)\n' "$TEST_NAME" >&2
+                rc=1
         fi
 
         if [[ -n "$TEST_TMP" && "${JOBD_TEST_KEEP:-0}" != 1 ]]; then
