@@ -13,6 +13,53 @@ static int invalid(sd_bus_error *error, const char *key, const char *why) {
         return sd_bus_error_setf(error, JOBD_ERROR_INVALID_SPEC, "%s: %s", key, why);
 }
 
+/* sd_bus_message_read_strv() grows its array one entry at a time, quadratic in the entries: a client
+ * sending 200k arguments would stall the daemon. Read with doubling, and stop at the bound. */
+static int read_strv_bounded(sd_bus_message *m, const char *key, size_t max_entries, size_t max_bytes,
+                             char ***ret, sd_bus_error *error) {
+        _cleanup_strv_free_ char **l = NULL;
+        size_t n = 0, allocated = 0, bytes = 0;
+        const char *s;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "s");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read_basic(m, 's', &s)) > 0) {
+                bytes += strlen(s) + 1;
+                if (n >= max_entries || bytes > max_bytes)
+                        return sd_bus_error_setf(error, JOBD_ERROR_INVALID_SPEC,
+                                                 "%s: more than %zu entries or %zu bytes", key, max_entries,
+                                                 max_bytes);
+                if (n + 2 > allocated) {
+                        char **t;
+
+                        allocated = MAX(allocated * 2, (size_t) 16);
+                        t = reallocarray(l, allocated, sizeof(char *));
+                        if (!t)
+                                return -ENOMEM;
+                        l = t;
+                }
+                l[n] = strdup(s);
+                if (!l[n])
+                        return -ENOMEM;
+                l[++n] = NULL;
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        if (!l) {
+                l = calloc(1, sizeof(char *));
+                if (!l)
+                        return -ENOMEM;
+        }
+        strv_free(*ret);
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
 static int read_string(sd_bus_message *m, char **ret) {
         const char *s;
         int r;
@@ -100,10 +147,9 @@ static int read_value(sd_bus_message *m, const char *key, JobSpec *spec, sd_bus_
         int r;
 
         if (streq(key, "Argv"))
-                return strv_free(spec->argv), spec->argv = NULL, sd_bus_message_read_strv(m, &spec->argv);
+                return read_strv_bounded(m, key, JOB_ARGV_MAX, JOB_ARGV_BYTES_MAX, &spec->argv, error);
         if (streq(key, "Environment"))
-                return strv_free(spec->environment), spec->environment = NULL,
-                       sd_bus_message_read_strv(m, &spec->environment);
+                return read_strv_bounded(m, key, JOB_ENV_MAX, JOB_ENV_BYTES_MAX, &spec->environment, error);
         if (streq(key, "Name"))
                 return read_string(m, &spec->name);
         if (streq(key, "WorkingDirectory"))

@@ -277,8 +277,6 @@ static int job_sigkill(Job *j) {
         r = backend_job_kill(j->cgroup, SIGKILL);
         if (r < 0)
                 return log_warning_errno(r, "Job %llu: cannot kill its cgroup: %m", (unsigned long long) j->id);
-        if (j->main_exited)
-                (void) job_watch_events(j);
         return job_arm_kill_timer(j, JOB_STUCK_USEC, on_stuck);
 }
 
@@ -307,7 +305,8 @@ static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata) {
         }
 
         /* The main process is gone but others remain: they are strays, unless we are killing the job
-         * anyway. Kill them all; the job is done when the cgroup is empty. */
+         * anyway. Kill them all; the job is done when the cgroup is empty. job_watch_events() may find
+         * it empty already and finalize the job: nothing may touch j->cgroup after it. */
         if (!j->kill_source) {
                 r = backend_job_count(j->cgroup);
                 if (r > 0)
