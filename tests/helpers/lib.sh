@@ -33,13 +33,6 @@ if [[ "${JOBD_TEST_BACKEND:-}" == systemd && -z "${SDUM_INSIDE:-}" ]]; then
         exec "$HARNESS_DIR/systemd-user-manager.sh" --name="jobd-test-$TEST_NAME-sd-$$" -- bash "$0" "$@"
 fi
 
-# JOBD_TEST_BACKEND=systemd: the scenario runs again beside a real, contained systemd user manager
-# (systemd-user-manager.sh; it exits 77 with the reason where none can start here) and jobd puts the
-# jobs into its scopes.
-if [[ "${JOBD_TEST_BACKEND:-}" == systemd && -z "${SDUM_INSIDE:-}" ]]; then
-        exec "$HARNESS_DIR/systemd-user-manager.sh" --name="jobd-test-$TEST_NAME-sd-$$" -- bash "$0" "$@"
-fi
-
 # --- reporting ----------------------------------------------------------------------------------------
 
 log() {
