@@ -62,8 +62,8 @@ jobctl submit --name=flaky-test -- sh -c 'echo "assertion failed"; exit 1' >/dev
 jobctl submit --name=hung-test --timeout=2s -- sleep 600 >/dev/null
 jobctl submit --name=report --priority=-1 -- sh -c 'echo all reports written' >/dev/null
 
-echo "== live status (jobctl wait --all)"
-jobctl wait --all || true
+echo "== live status (jobctl wait --all --progress)"
+jobctl wait --all --progress || true
 echo
 echo "== summary (jobctl list)"
 jobctl list

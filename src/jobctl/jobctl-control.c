@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "jobctl-util.h"
 #include "jobctl-watch.h"
@@ -10,6 +11,7 @@
 #include "jobd-bus.h"
 #include "log.h"
 #include "parse-util.h"
+#include "time-util.h"
 
 /* Runs f for each job ID argument: all of them are tried, the first failure is returned. */
 static int for_each_job(char **args, int (*f)(sd_bus *bus, uint64_t id)) {
@@ -161,12 +163,40 @@ static int print_wait_json(Watch *w) {
         return json_print(a);
 }
 
+/* Live status: one line per state change, with how far the whole set has come. */
+static void print_progress(Watch *w, WatchedJob *j, void *userdata) {
+        usec_t *start = userdata;
+        char extra[128] = "", what[192];
+        size_t running = 0;
+
+        for (size_t i = 0; i < w->n_jobs; i++)
+                if (!w->jobs[i].done && (streq_ptr(w->jobs[i].state, "running") ||
+                                         streq_ptr(w->jobs[i].state, "paused") ||
+                                         streq_ptr(w->jobs[i].state, "stopping")))
+                        running++;
+        if (j->done && !isempty(j->result) && !streq(j->result, "success")) {
+                if (j->exit_signal > 0)
+                        snprintf(extra, sizeof(extra), " (signal %s)", signal_to_string(j->exit_signal) ?: "?");
+                else if (j->exit_code > 0)
+                        snprintf(extra, sizeof(extra), " (exit code %i)", j->exit_code);
+        }
+        snprintf(what, sizeof(what), "%s%s", strempty(j->result), extra);
+        printf("[%6.1fs] job %-6" PRIu64 " %-8s %-28s | %zu running, %zu/%zu done\n",
+               (double) (now(CLOCK_MONOTONIC) - *start) / USEC_PER_SEC, j->id, strempty(j->state), what,
+               running, w->n_done, w->n_jobs);
+        if (j->done && !isempty(j->reason))
+                printf("%*s%s\n", 11, "", j->reason);
+        fflush(stdout);
+}
+
 int verb_wait(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
         _cleanup_(watch_freep) Watch *watch = NULL;
         _cleanup_free_ uint64_t *ids = NULL;
+        usec_t start = now(CLOCK_MONOTONIC);
         size_t n_ids, n_failed = 0;
+        bool progress;
         int r;
 
         if (arg_all && argc > 1)
@@ -189,9 +219,14 @@ int verb_wait(int argc, char *argv[]) {
                 return log_error_errno(r, "Failed to attach bus to event loop: %m");
 
         /* Subscribe first, then read: a job finishing in between is seen either way. */
-        r = watch_new(bus, event, arg_json != JSON_OFF, &watch);
+        progress = arg_json == JSON_OFF && (arg_progress || isatty(STDOUT_FILENO));
+        r = watch_new(bus, event, arg_json != JSON_OFF || progress, &watch);
         if (r < 0)
                 return r;
+        if (progress) {
+                watch->on_state = print_progress;
+                watch->userdata = &start;
+        }
 
         if (arg_all)
                 r = watch_add_all(watch);

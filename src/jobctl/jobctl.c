@@ -47,6 +47,7 @@ bool arg_pipe = false;
 int arg_signal = SIGTERM;
 bool arg_follow = false;
 bool arg_all = false;
+bool arg_progress = false;
 
 /* Every option jobctl knows, global or not; the verb table says which verb takes which. */
 typedef enum Option {
@@ -75,6 +76,7 @@ typedef enum Option {
         OPT_SIGNAL,
         OPT_FOLLOW,
         OPT_ALL,
+        OPT_PROGRESS,
         _OPT_MAX,
 } Option;
 
@@ -115,6 +117,7 @@ static const struct option options[] = {
         { "signal",          required_argument, NULL, 's'                          },
         { "follow",          no_argument,       NULL, 'f'                          },
         { "all",             no_argument,       NULL, OPT_VAL(OPT_ALL)             },
+        { "progress",        no_argument,       NULL, OPT_VAL(OPT_PROGRESS)        },
         {}
 };
 
@@ -226,13 +229,15 @@ static const Verb verbs[] = {
                 "  -f --follow                Keep printing what the job writes until it is done\n",
         },
         {
-                "wait", 0, UINT_MAX, "job ID", OPT(OPT_ALL) | OPT(OPT_JSON), false, verb_wait,
+                "wait", 0, UINT_MAX, "job ID", OPT(OPT_ALL) | OPT(OPT_JSON) | OPT(OPT_PROGRESS), false, verb_wait,
                 "wait ID...|--all",
                 "Wait until jobs are done",
                 "Waits until all the jobs are done. Exits 0 if all of them succeeded, else 1; the\n"
                 "jobs that did not succeed are named on stderr.\n\n"
                 "Options:\n"
                 "     --all                   Wait for every job the daemon knows now\n"
+                "     --progress              Print a line for every state change (the default on a\n"
+                "                             terminal)\n"
                 "     --json[=short|pretty]   Print an array of {id, state, result, exit_code,\n"
                 "                             exit_signal} once all are done\n",
         },
@@ -570,6 +575,9 @@ static int parse_option(int c, const char *arg, const Verb *verb, uint64_t *seen
         case OPT_ALL:
                 arg_all = true;
                 break;
+        case OPT_PROGRESS:
+                arg_progress = true;
+                break;
         case _OPT_MAX:
                 break;
         }
@@ -649,9 +657,9 @@ static void free_args(void) {
 }
 
 int main(int argc, char *argv[]) {
-        const Verb *verb;
-        char **vargv;
-        int r, vargc;
+        const Verb *verb = NULL;
+        char **vargv = NULL;
+        int vargc = 0, r;
 
         log_setup("jobctl");
 

@@ -68,6 +68,7 @@ extern bool arg_pipe;
 extern int arg_signal;
 extern bool arg_follow;
 extern bool arg_all;
+extern bool arg_progress;
 
 /* The verbs. Each returns an exit status >= 0, or a negative errno after logging the failure (then
  * main() exits with jobctl_failure_status()). */
