@@ -5,11 +5,11 @@
  * and waits until a JobChanged signal with state "done" has arrived for each of them. Prints jobs/s and a
  * few figures around it; never passes or fails on time.
  *
- *   bench-submit --bus-address=ADDR [-n N] [--max-parallel=M] [--daemon-pid=PID] [--label=TEXT]
- *                [--quiet] [--] [COMMAND ARG...]
+ *   bench-submit --bus-address=ADDR [-n N] [--max-parallel=M] [--daemon-pid=PID] [--bus-pid=PID]
+ *                [--label=TEXT] [--quiet] [--] [COMMAND ARG...]
  *
  * --max-parallel calls SetMaxParallel(M) first. --daemon-pid adds the CPU time the daemon used during the
- * run (from /proc/PID/stat). The last line is machine-readable: "RESULT jobs_per_s=... ". */
+ * run (from /proc/PID/stat), --bus-pid the same for the dbus-daemon. The last line is machine-readable: "RESULT jobs_per_s=... ". */
 
 #include <errno.h>
 #include <getopt.h>
@@ -211,7 +211,7 @@ static int proc_cpu_ticks(long pid, uint64_t *ret) {
 
 static void help(void) {
         printf("bench-submit --bus-address=ADDR [-n N] [--max-parallel=M] [--daemon-pid=PID]\n"
-               "             [--label=TEXT] [--quiet] [--] [COMMAND ARG...]\n\n"
+               "             [--bus-pid=PID] [--label=TEXT] [--quiet] [--] [COMMAND ARG...]\n\n"
                "Submits N jobs (default 2000 x /bin/true) to jobd, all Submit calls pipelined, and waits\n"
                "for the JobChanged \"done\" signal of each. Prints jobs/s.\n");
 }
@@ -223,22 +223,23 @@ int main(int argc, char *argv[]) {
                 { "count",        required_argument, NULL, 'n' },
                 { "max-parallel", required_argument, NULL, 'm' },
                 { "daemon-pid",   required_argument, NULL, 'p' },
+                { "bus-pid",      required_argument, NULL, 'b' },
                 { "label",        required_argument, NULL, 'l' },
                 { "quiet",        no_argument,       NULL, 'q' },
                 {}
         };
         static char *default_cmd[] = { (char *) "/bin/true", NULL };
         const char *address = NULL, *label = "jobd";
-        long max_parallel = -1, daemon_pid = 0;
+        long max_parallel = -1, daemon_pid = 0, bus_pid = 0;
         bool quiet = false;
         char **cmd = default_cmd;
         Bench b = { .n = 2000 };
-        uint64_t ticks0 = 0, ticks1 = 0;
+        uint64_t ticks0 = 0, ticks1 = 0, bticks0 = 0, bticks1 = 0;
         double wall_s, rate;
         Call *calls;
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "ha:n:m:p:l:q", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "ha:n:m:p:b:l:q", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         help();
@@ -254,6 +255,9 @@ int main(int argc, char *argv[]) {
                         break;
                 case 'p':
                         daemon_pid = strtol(optarg, NULL, 10);
+                        break;
+                case 'b':
+                        bus_pid = strtol(optarg, NULL, 10);
                         break;
                 case 'l':
                         label = optarg;
@@ -311,6 +315,8 @@ int main(int argc, char *argv[]) {
 
         if (daemon_pid > 0)
                 (void) proc_cpu_ticks(daemon_pid, &ticks0);
+        if (bus_pid > 0)
+                (void) proc_cpu_ticks(bus_pid, &bticks0);
 
         b.t_start = now_ns();
         for (unsigned i = 0; i < b.n; i++) {
@@ -341,6 +347,8 @@ int main(int argc, char *argv[]) {
 
         if (daemon_pid > 0)
                 (void) proc_cpu_ticks(daemon_pid, &ticks1);
+        if (bus_pid > 0)
+                (void) proc_cpu_ticks(bus_pid, &bticks1);
 
         wall_s = (b.t_done - b.t_start) / 1e9;
         rate = (b.n - b.n_errors) / wall_s;
@@ -354,6 +362,11 @@ int main(int argc, char *argv[]) {
                 if (daemon_pid > 0 && ticks1 >= ticks0) {
                         double cpu_s = (double) (ticks1 - ticks0) / (double) sysconf(_SC_CLK_TCK);
                         printf("  daemon CPU                %8.2f s (%.0f%% of one CPU, %.0f us/job)\n", cpu_s,
+                               100.0 * cpu_s / wall_s, 1e6 * cpu_s / (b.n - b.n_errors));
+                }
+                if (bus_pid > 0 && bticks1 >= bticks0) {
+                        double cpu_s = (double) (bticks1 - bticks0) / (double) sysconf(_SC_CLK_TCK);
+                        printf("  dbus-daemon CPU           %8.2f s (%.0f%% of one CPU, %.0f us/job)\n", cpu_s,
                                100.0 * cpu_s / wall_s, 1e6 * cpu_s / (b.n - b.n_errors));
                 }
         }

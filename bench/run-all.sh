@@ -1,0 +1,330 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# The figures for jobd's throughput and kill targets, all in one run on a private instance:
+#   1. throughput: N x /bin/true through jobd (pipelined Submit, wait for JobChanged done) at several
+#      --max-parallel values, beside a plain fork+exec+wait loop, the same loop with a fresh cgroup per
+#      child (clone3 CLONE_INTO_CGROUP + rmdir), and task-spooler (tsp -S 2);
+#   2. kill latency: KillJob(id, SIGKILL) of a 1000-orphan job until JobChanged done, beside cgroup.kill
+#      of the same tree in a bare cgroup until cgroup.events says populated 0;
+#   3. what a psutil-style /proc tree walk leaves alive of the same tree.
+# Prints figures and a summary table; it never passes or fails on time. Needs root (a cgroup v2 subtree).
+#
+#   bench/run-all.sh [--trials=T] [--jobs=N] [--parallel="2 8 16"] [--state=disk,tmpfs]
+#                    [--kill-rounds=R] [--kill-count=K] [--build-dir=DIR] [--only=throughput,kill,walk]
+#                    [--snapshot[=REV]]
+#
+# --snapshot builds the committed REV (default HEAD) from a `git archive` copy in a temporary folder
+# instead of the working tree, for when other work in progress does not build.
+# --state: where jobd's state folder (jobs/<id>/{log,pid,status}) lives: "disk" is a folder under /tmp
+# (here the root file system), "tmpfs" one under /dev/shm; both by default, as per-job file creation is a
+# large share of the cost. Each run gets a fresh folder, all removed only at the end: deleting thousands
+# of inodes right before a run makes inode allocation on ext4 slower for the next seconds.
+#
+# Builds DIR (default: build-bench, release, no sanitizers) if needed. Everything it starts (dbus-daemon,
+# jobd, tsp server, job processes) runs below its own cgroup and private sockets and is removed on exit.
+
+set -euo pipefail
+
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=$SRC/build-bench
+TRIALS=1
+JOBS=2000
+NCPU=$(nproc)
+PARALLEL="$NCPU 8 16"
+KILL_ROUNDS=5
+KILL_COUNT=1000
+ONLY=throughput,kill,walk
+STATE=disk,tmpfs
+SNAPSHOT=
+
+for arg in "$@"; do
+        case $arg in
+        --trials=*) TRIALS=${arg#*=} ;;
+        --jobs=*) JOBS=${arg#*=} ;;
+        --parallel=*) PARALLEL=${arg#*=} ;;
+        --kill-rounds=*) KILL_ROUNDS=${arg#*=} ;;
+        --kill-count=*) KILL_COUNT=${arg#*=} ;;
+        --build-dir=*) BUILD=$(realpath -m "${arg#*=}") ;;
+        --only=*) ONLY=${arg#*=} ;;
+        --state=*) STATE=${arg#*=} ;;
+        --snapshot) SNAPSHOT=HEAD ;;
+        --snapshot=*) SNAPSHOT=${arg#*=} ;;
+        -h|--help) sed -n '3,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "run-all.sh: unknown argument $arg" >&2; exit 2 ;;
+        esac
+done
+want() { [[ ,$ONLY, == *,$1,* ]]; }
+
+[[ $(id -u) == 0 ]] || { echo "run-all.sh: needs root (creates cgroups)" >&2; exit 77; }
+
+WORK=$(mktemp -d /tmp/jobd-bench.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+
+# --- build ------------------------------------------------------------------------------------------
+if [[ -n $SNAPSHOT ]]; then
+        mkdir "$WORK/src"
+        git -C "$SRC" archive "$SNAPSHOT" | tar -x -C "$WORK/src"
+        echo "building $(git -C "$SRC" rev-parse --short "$SNAPSHOT") from a snapshot in $WORK/src"
+        SRC_BUILD=$WORK/src BUILD=$WORK/build
+else
+        SRC_BUILD=$SRC
+fi
+TARGETS=(src/jobd/jobd src/jobd/jobd-exec bench/bench-submit bench/bench-kill bench/forkexec-loop)
+if [[ ! -f $BUILD/build.ninja ]]; then
+        meson setup "$BUILD" "$SRC_BUILD" --buildtype=release -Db_sanitize=none >/dev/null
+fi
+# spawn-tree comes from the test suite when it is built, else bench/ builds its own.
+if ninja -C "$BUILD" -t targets all 2>/dev/null | grep -q '^tests/helpers/spawn-tree:'; then
+        TARGETS+=(tests/helpers/spawn-tree); SPAWN_TREE=$BUILD/tests/helpers/spawn-tree
+else
+        TARGETS+=(bench/spawn-tree); SPAWN_TREE=$BUILD/bench/spawn-tree
+fi
+# Only what the figures need: other parts of the tree may be half-written.
+ninja -C "$BUILD" "${TARGETS[@]}" >/dev/null || { echo "run-all.sh: build failed" >&2; exit 1; }
+JOBD=$BUILD/src/jobd/jobd
+B=$BUILD/bench
+
+# --- private bus, cgroup and state; all of it goes away in cleanup ----------------------------------
+SHM=/dev/shm/jobd-bench-$$
+CG_MOUNT=$(awk '$0 ~ / - cgroup2 / { print $5; exit }' /proc/self/mountinfo)
+[[ -n $CG_MOUNT ]] || { echo "run-all.sh: no cgroup v2 hierarchy mounted" >&2; exit 77; }
+CG=$CG_MOUNT/jobd-bench-$$
+DBUS_PID= JOBD_PID= TSP_STARTED=
+
+stop_jobd() {
+        if [[ -n $JOBD_PID ]]; then
+                kill -TERM "$JOBD_PID" 2>/dev/null || true
+                wait "$JOBD_PID" 2>/dev/null || true
+                JOBD_PID=
+        fi
+}
+
+cleanup() {
+        set +e
+        stop_jobd
+        if [[ -n $TSP_STARTED ]]; then
+                TMPDIR=$WORK/tsp TS_SOCKET=$WORK/tsp/socket tsp -K >/dev/null 2>&1
+        fi
+        if [[ -n $DBUS_PID ]]; then
+                kill -TERM "$DBUS_PID" 2>/dev/null
+                wait "$DBUS_PID" 2>/dev/null
+        fi
+        if [[ -d $CG ]]; then
+                # Whatever still runs in our cgroups (jobs outlive the daemon by design): kill, wait, rmdir,
+                # children first.
+                echo 1 >"$CG/cgroup.kill" 2>/dev/null
+                for _ in $(seq 200); do
+                        grep -q 'populated 0' "$CG/cgroup.events" && break
+                        sleep 0.05
+                done
+                find "$CG" -mindepth 1 -depth -type d -exec rmdir {} \; 2>/dev/null
+                rmdir "$CG" || echo "run-all.sh: could not remove $CG" >&2
+        fi
+        rm -rf "$WORK" "$SHM"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+mkdir "$CG"
+mkdir -p "$WORK/tsp"
+dbus-daemon --session --nofork --print-address=3 3>"$WORK/bus-address" 2>"$WORK/dbus.log" &
+DBUS_PID=$!
+for _ in $(seq 100); do [[ -s $WORK/bus-address ]] && break; sleep 0.05; done
+ADDR=$(head -n1 "$WORK/bus-address")
+[[ -n $ADDR ]] || { echo "run-all.sh: dbus-daemon did not start" >&2; exit 1; }
+
+RUN=0
+start_jobd() { # max-parallel [disk|tmpfs]
+        local n=$1 where=${2:-disk} state
+        RUN=$((RUN + 1))
+        if [[ $where == tmpfs ]]; then state=$SHM/state-$RUN; else state=$WORK/state-$RUN; fi
+        "$JOBD" --bus-address="$ADDR" --cgroup-root="$CG" --state-dir="$state" --max-parallel="$n" \
+                --log-level=warning 2>>"$WORK/jobd.log" &
+        JOBD_PID=$!
+        for _ in $(seq 200); do
+                if busctl --address="$ADDR" call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
+                        NameHasOwner s org.jobd1 2>/dev/null | grep -q true; then
+                        return 0
+                fi
+                kill -0 "$JOBD_PID" 2>/dev/null || break
+                sleep 0.05
+        done
+        echo "run-all.sh: jobd did not come up; its log:" >&2
+        cat "$WORK/jobd.log" >&2
+        exit 1
+}
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+declare -A RES=()     # label -> space-separated jobs/s of each trial
+record() { # label value
+        RES[$1]="${RES[$1]:-} $2"
+}
+result_of() { # "RESULT ... key=value ..." lines on stdin, key -> value of the last one
+        awk -v k="$1" '/^RESULT/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) v = kv[2] } }
+                       END { print v }'
+}
+
+TSP_RATE=
+run_tsp() { # jobs; sets TSP_RATE (jobs/s)
+        local n=$1 t0 t1 left
+        export TMPDIR=$WORK/tsp TS_SOCKET=$WORK/tsp/socket TS_MAXFINISHED=$((n + 10))
+        TSP_STARTED=1
+        tsp -K >/dev/null 2>&1 || true
+        rm -f "$WORK"/tsp/ts-out.*
+        tsp -S 2 >/dev/null
+        t0=$(now_ms)
+        for ((i = 0; i < n; i++)); do
+                tsp true >/dev/null
+        done
+        # Wait for every job, not just the last (two run at once).
+        while left=$(tsp -l | awk 'NR > 1 && $2 != "finished" && $2 != "skipped" { print $1; exit }') &&
+              [[ -n $left ]]; do
+                tsp -w "$left" >/dev/null 2>&1 || true
+        done
+        t1=$(now_ms)
+        local done_ok
+        done_ok=$(tsp -l | awk 'NR > 1 && $2 == "finished" && $4 == 0' | wc -l)
+        tsp -K >/dev/null 2>&1 || true
+        unset TMPDIR TS_SOCKET TS_MAXFINISHED
+        TSP_RATE=$(awk -v n="$n" -v ms=$((t1 - t0)) 'BEGIN { printf "%.1f\n", n / (ms / 1000) }')
+        echo "tsp: $n x true, tsp -S 2, enqueue one by one + wait for all: $((t1 - t0)) ms, $TSP_RATE jobs/s" \
+             "($done_ok finished with exit 0)"
+}
+
+echo "jobd benchmarks: $(nproc) CPUs, kernel $(uname -r), cgroup $CG, $(date -u '+%F %T') UTC"
+echo "build: $BUILD ($(meson configure "$BUILD" 2>/dev/null | awk '$1 == "buildtype" || $1 == "b_sanitize" {
+        printf "%s%s=%s", sep, $1, $2; sep = " " }'))"
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+
+# --- 1. throughput -------------------------------------------------------------------------------------
+if want throughput; then
+        for ((trial = 1; trial <= TRIALS; trial++)); do
+                echo "=== throughput, trial $trial/$TRIALS: $JOBS x /bin/true ==="
+                out=$("$B/forkexec-loop" -n "$JOBS")
+                echo "$out" | grep -v ^RESULT
+                record loop "$(echo "$out" | result_of jobs_per_s)"
+
+                out=$("$B/forkexec-loop" -n "$JOBS" -j "$NCPU" --label=fork-exec-loop-j$NCPU)
+                echo "$out" | grep -v ^RESULT
+                record loop-j "$(echo "$out" | result_of jobs_per_s)"
+
+                mkdir "$CG/loop"
+                out=$("$B/forkexec-loop" -n "$JOBS" --cgroup="$CG/loop")
+                rmdir "$CG/loop"
+                echo "$out" | grep -v ^RESULT
+                record cgloop "$(echo "$out" | result_of jobs_per_s)"
+
+                if command -v tsp >/dev/null; then
+                        run_tsp "$JOBS"
+                        record tsp "$TSP_RATE"
+                fi
+
+                for where in ${STATE//,/ }; do
+                        for p in $PARALLEL; do
+                                start_jobd "$p" "$where"
+                                # A short warm-up so the first figure does not pay for cold caches.
+                                "$B/bench-submit" --bus-address="$ADDR" -n 100 --quiet >/dev/null
+                                out=$("$B/bench-submit" --bus-address="$ADDR" -n "$JOBS" \
+                                        --label="jobd --max-parallel=$p, state on $where" \
+                                        --daemon-pid="$JOBD_PID" --bus-pid="$DBUS_PID") || true
+                                echo "$out" | grep -v ^RESULT
+                                record "jobd-$where-$p" "$(echo "$out" | result_of jobs_per_s)"
+                                stop_jobd
+                        done
+                done
+                echo
+        done
+fi
+
+# --- 2. kill latency -----------------------------------------------------------------------------------
+KILL_OUT=
+if want kill; then
+        echo "=== kill latency ==="
+        start_jobd "$NCPU"
+        KILL_OUT=$("$B/bench-kill" --bus-address="$ADDR" --cgroup-root="$CG" --spawn-tree="$SPAWN_TREE" \
+                -n "$KILL_COUNT" -r "$KILL_ROUNDS")
+        echo "$KILL_OUT" | grep -v ^RESULT
+        stop_jobd
+        echo
+fi
+
+# --- 3. /proc walk -------------------------------------------------------------------------------------
+WALK_OUT=
+if want walk; then
+        echo "=== psutil-style /proc walk on the same tree ==="
+        WALK_OUT=$(python3 "$SRC_BUILD/bench/proc-walk-kill.py" --cgroup-root="$CG" --spawn-tree="$SPAWN_TREE" \
+                -n "$KILL_COUNT")
+        WALK_OUT+=$'\n'$(python3 "$SRC_BUILD/bench/proc-walk-kill.py" --cgroup-root="$CG" --spawn-tree="$SPAWN_TREE" \
+                -n "$KILL_COUNT" --orphans=$((KILL_COUNT / 4)))
+        echo "$WALK_OUT" | grep -v ^RESULT
+        echo
+fi
+
+# --- summary -------------------------------------------------------------------------------------------
+stats() { # values... -> "best median"
+        printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+                if (NR == 0) { print "- -"; exit }
+                m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+                printf "%.1f %.1f\n", v[NR], m }'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f\n", a / b }'; }
+
+echo "=== summary ==="
+BEST_LINES=()
+if want throughput; then
+        read -r loop_best loop_med < <(stats ${RES[loop]})
+        read -r tsp_best tsp_med < <(stats ${RES[tsp]:-})
+        printf '%-42s %12s %12s %8s %8s\n' "throughput ($JOBS x /bin/true)" "best jobs/s" "median" \
+                "x loop" "x tsp"
+        row() { # label key
+                local best med
+                read -r best med < <(stats ${RES[$2]:-})
+                printf '%-42s %12s %12s %8s %8s\n' "$1" "$best" "$med" "$(ratio "$med" "$loop_med")" \
+                        "$(ratio "$med" "$tsp_med")"
+        }
+        row "fork+exec+wait loop" loop
+        row "fork+exec+wait loop, $NCPU at once" loop-j
+        row "clone3 into fresh cgroup + rmdir" cgloop
+        row "tsp -S 2" tsp
+        for where in ${STATE//,/ }; do
+                best_jobd=- best_p=
+                for p in $PARALLEL; do
+                        row "jobd --max-parallel=$p, state on $where" "jobd-$where-$p"
+                        read -r b m < <(stats ${RES[jobd-$where-$p]:-})
+                        if [[ $m != - ]] && { [[ $best_jobd == - ]] ||
+                                awk -v a="$m" -v b="$best_jobd" 'BEGIN { exit !(a > b) }'; }; then
+                                best_jobd=$m best_p=$p
+                        fi
+                done
+                BEST_LINES+=("state on $where: best jobd --max-parallel=$best_p: $(ratio "$best_jobd" "$loop_med")x the loop (target >= 0.5x), $(ratio "$best_jobd" "$tsp_med")x tsp (target >= 2x)")
+        done
+        echo "(ratios use medians over $TRIALS trial(s); disk = $(stat -f -c %T /tmp) under /tmp, tmpfs = /dev/shm)"
+        printf '%s\n' "${BEST_LINES[@]}"
+        echo
+fi
+if [[ -n $KILL_OUT ]]; then
+        jmin=$(echo "$KILL_OUT" | grep 'label=kill-jobd' | result_of min_ms)
+        jmed=$(echo "$KILL_OUT" | grep 'label=kill-jobd' | result_of median_ms)
+        bmin=$(echo "$KILL_OUT" | grep 'label=kill-bare' | result_of min_ms)
+        bmed=$(echo "$KILL_OUT" | grep 'label=kill-bare' | result_of median_ms)
+        printf '%-46s %10s %10s\n' "kill latency, $KILL_COUNT orphans ($KILL_ROUNDS rounds)" "min ms" "median ms"
+        printf '%-46s %10s %10s\n' "jobd KillJob -> JobChanged done" "$jmin" "$jmed"
+        printf '%-46s %10s %10s\n' "bare cgroup.kill -> populated 0" "$bmin" "$bmed"
+        printf '%-46s %10s %10s\n' "ratio jobd / bare" "$(ratio "$jmin" "$bmin")" "$(ratio "$jmed" "$bmed")"
+        echo "targets: within 1.3x of bare cgroup.kill, under 100 ms"
+        echo
+fi
+if [[ -n $WALK_OUT ]]; then
+        printf '%-46s %10s %10s\n' "/proc walk + SIGKILL ($KILL_COUNT processes)" "found" "survivors"
+        while read -r line; do
+                [[ $line == RESULT* ]] || continue
+                lab=$(echo "$line" | result_of label)
+                printf '%-46s %10s %10s\n' "$lab" "$(echo "$line" | result_of found)" \
+                        "$(echo "$line" | result_of survivors)"
+        done <<<"$WALK_OUT"
+        echo "(jobd: 0 survivors by construction, the cgroup holds them all; see kill latency above)"
+fi
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
