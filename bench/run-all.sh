@@ -301,7 +301,7 @@ if want throughput; then
                 done
                 BEST_LINES+=("state on $where: best jobd --max-parallel=$best_p: $(ratio "$best_jobd" "$loop_med")x the loop (target >= 0.5x), $(ratio "$best_jobd" "$tsp_med")x tsp (target >= 2x)")
         done
-        echo "(ratios use medians over $TRIALS trial(s); disk = $(stat -f -c %T /tmp) under /tmp, tmpfs = /dev/shm)"
+        echo "(ratios use medians over $TRIALS trial(s); disk = $(findmnt -no FSTYPE -T /tmp) under /tmp, tmpfs = /dev/shm)"
         printf '%s\n' "${BEST_LINES[@]}"
         echo
 fi
