@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <signal.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "backend.h"
 #include "cgroup-util.h"
@@ -18,6 +21,34 @@ int backend_job_new(Backend *b, uint64_t id, BackendJob **ret) {
         j->cgroup_fd = -EBADF;
         for (unsigned i = 0; i < BACKEND_ATTACH_MAX; i++)
                 j->attach_fds[i] = -EBADF;
+        *ret = j;
+        return 0;
+}
+
+int backend_job_adopt(Backend *b, uint64_t id, const char *cgroup_path, BackendJob **ret) {
+        _cleanup_free_ char *mount = NULL, *dir = NULL;
+        BackendJob *j;
+        int r;
+
+        r = cg_find_unified_mount(&mount);
+        if (r < 0)
+                return r;
+        if (asprintf(&dir, "%s%s", mount, cgroup_path) < 0)
+                return -ENOMEM;
+        r = backend_job_new(b, id, &j);
+        if (r < 0)
+                return r;
+        j->cgroup_fd = open(dir, O_DIRECTORY | O_CLOEXEC);
+        if (j->cgroup_fd < 0) {
+                r = -errno;
+                backend_job_free(j);
+                return r;
+        }
+        j->cgroup_path = strdup(cgroup_path);
+        if (!j->cgroup_path || asprintf(&j->cgroup_events_path, "%s/cgroup.events", dir) < 0) {
+                backend_job_free(j);
+                return -ENOMEM;
+        }
         *ret = j;
         return 0;
 }

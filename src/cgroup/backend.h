@@ -78,6 +78,9 @@ typedef struct BackendJob BackendJob;
 
 /* Allocates an empty handle (no cgroup yet). */
 int backend_job_new(Backend *b, uint64_t id, BackendJob **ret);
+/* A handle on the existing cgroup of a job started earlier (path relative to the v2 mount), for
+ * re-adoption after a daemon restart. -ENOENT if the cgroup is gone. */
+int backend_job_adopt(Backend *b, uint64_t id, const char *cgroup_path, BackendJob **ret);
 /* Destroys the cgroup if it is still there (ignoring -EBUSY) and frees the handle. NULL-safe. */
 BackendJob *backend_job_free(BackendJob *j);
 

@@ -63,6 +63,16 @@ int cg_pid_get_path(pid_t pid, char **ret) {
         return -ENOMEDIUM;
 }
 
+int cg_pid_in_cgroup(pid_t pid, const char *path) {
+        _cleanup_free_ char *p = NULL;
+        int r;
+
+        r = cg_pid_get_path(pid, &p);
+        if (r < 0)
+                return r;
+        return streq(p, path);
+}
+
 int cg_read_events(int cgfd, bool *ret_populated, bool *ret_frozen) {
         char buf[256];
         const char *p;

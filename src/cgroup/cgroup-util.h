@@ -14,6 +14,9 @@ int cg_find_unified_mount(char **ret);
 /* The v2 cgroup of a process relative to the v2 mount ("/user.slice/..."), from /proc/<pid>/cgroup. */
 int cg_pid_get_path(pid_t pid, char **ret);
 
+/* 1 if the process is in the v2 cgroup path (relative to the v2 mount), 0 if not, or -errno. */
+int cg_pid_in_cgroup(pid_t pid, const char *path);
+
 /* "populated" and "frozen" from cgroup.events: one read. */
 int cg_read_events(int cgfd, bool *ret_populated, bool *ret_frozen);
 

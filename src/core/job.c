@@ -8,12 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/pidfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cgroup-util.h"
 #include "fd-util.h"
+#include "journal.h"
 #include "job.h"
 #include "log.h"
 #include "manager.h"
@@ -118,6 +120,7 @@ static void job_set_done(Job *j, JobResult result) {
         j->state = JOB_DONE;
         for (size_t i = 0; i < 3; i++)
                 j->spec.stdio_fds[i] = safe_close(j->spec.stdio_fds[i]);
+        journal_done(&j->manager->journal, j);
         manager_send_job_changed(j->manager, j, "State", "Result", "ExitCode", "ExitSignal", "Reason",
                                  "FinishUSec", "StrayProcessesKilled", "MainPID", NULL);
 }
@@ -199,6 +202,7 @@ void job_reset_for_retry(Job *j) {
         j->result = JOB_RESULT_NONE;
         j->stray_processes = 0;
         j->stats = (JobStats) {};
+        journal_retry(&j->manager->journal, j);
         job_set_state(j, JOB_WAITING);
 }
 
@@ -280,28 +284,31 @@ static int job_sigkill(Job *j) {
         return job_arm_kill_timer(j, JOB_STUCK_USEC, on_stuck);
 }
 
-static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata) {
-        Job *j = userdata;
+static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata);
+static int job_open_state_dir(Job *j);
+
+/* Reads what jobd-exec recorded; false if it recorded nothing (it was killed, or never ran). */
+static bool job_read_exec_status(Job *j) {
         char buf[256];
+
+        if (j->state_dir_fd < 0 ||
+            read_file_at(j->state_dir_fd, EXEC_STATUS_FILE, buf, sizeof(buf) - 1) <= 0 ||
+            exec_status_parse(buf, &j->exec_status) < 0)
+                return false;
+        j->have_exec_status = true;
+        j->command_pid = j->exec_status.pid;
+        return true;
+}
+
+/* The job's main process (jobd-exec) has ended: done if nothing remains, else the rest are strays. */
+static void job_main_exited(Job *j) {
         int r;
 
         j->main_exited = true;
-        j->child_source = sd_event_source_disable_unref(j->child_source);
-
-        if (read_file_at(j->state_dir_fd, EXEC_STATUS_FILE, buf, sizeof(buf) - 1) > 0 &&
-            exec_status_parse(buf, &j->exec_status) >= 0) {
-                j->have_exec_status = true;
-                j->command_pid = j->exec_status.pid;
-        } else if (si->si_code == CLD_KILLED || si->si_code == CLD_DUMPED)
-                /* The helper itself was killed (SIGKILL to the whole cgroup). */
-                j->exit_signal = si->si_status;
-        else
-                j->exit_code = si->si_status;
-
         r = backend_job_populated(j->cgroup);
         if (r <= 0) {
                 job_finalize(j);
-                return 0;
+                return;
         }
 
         /* The main process is gone but others remain: they are strays, unless we are killing the job
@@ -312,9 +319,6 @@ static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata) {
                 if (r > 0)
                         j->stray_processes += r;
                 (void) job_sigkill(j);
-                /* The strays may be gone already: job_sigkill() then finalized the job. */
-                if (!j->cgroup)
-                        return 0;
         }
         job_set_state(j, JOB_STOPPING);
         r = job_watch_events(j);
@@ -323,6 +327,88 @@ static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata) {
                                 j->cgroup->cgroup_events_path);
                 job_finalize(j);
         }
+}
+
+static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        Job *j = userdata;
+
+        j->child_source = sd_event_source_disable_unref(j->child_source);
+        if (!job_read_exec_status(j)) {
+                if (si->si_code == CLD_KILLED || si->si_code == CLD_DUMPED)
+                        /* The helper itself was killed (SIGKILL to the whole cgroup). */
+                        j->exit_signal = si->si_status;
+                else
+                        j->exit_code = si->si_status;
+        }
+        job_main_exited(j);
+        return 0;
+}
+
+/* A re-adopted job's helper is not our child: its pidfd turns readable when it exits, and its status
+ * comes only from the file it wrote. */
+static int on_adopted_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Job *j = userdata;
+
+        j->child_source = sd_event_source_disable_unref(j->child_source);
+        if (!job_read_exec_status(j) && !j->reason)
+                job_set_reason(j, "The exec helper ended while jobd was not watching, without recording an "
+                               "exit status");
+        job_main_exited(j);
+        return 0;
+}
+
+int job_adopt(Job *j, const char *cgroup_path, const char *unit, pid_t main_pid) {
+        _cleanup_close_ int pidfd = -EBADF;
+        int r;
+
+        j->state = JOB_RUNNING;
+        j->main_pid = main_pid;
+        j->control_group = cgroup_path ? strdup(cgroup_path) : NULL;
+        j->unit = unit ? strdup(unit) : NULL;
+        j->start_monotonic = now(CLOCK_MONOTONIC);
+        (void) job_open_state_dir(j);
+
+        r = cgroup_path ? backend_job_adopt(j->manager->backend, j->id, cgroup_path, &j->cgroup) : -ENOENT;
+        if (r < 0) {
+                /* The cgroup is gone: the job ended and someone removed it. Its status file tells how. */
+                if (!job_read_exec_status(j))
+                        job_set_reason(j, "Lost while jobd was not running: no cgroup and no exit status");
+                j->main_exited = true;
+                job_finalize(j);
+                return 0;
+        }
+
+        if (main_pid > 0) {
+                pidfd = pidfd_open(main_pid, 0);
+                /* Only the same process: still in the job's cgroup (pids are reused). */
+                if (pidfd >= 0 && !cg_pid_in_cgroup(main_pid, cgroup_path))
+                        pidfd = safe_close(pidfd);
+        }
+        if (pidfd < 0) {
+                if (!job_read_exec_status(j) && !j->reason)
+                        job_set_reason(j, "The exec helper ended while jobd was not running, without "
+                                       "recording an exit status");
+                job_main_exited(j);
+                return 0;
+        }
+
+        r = sd_event_add_io(j->manager->event, &j->child_source, pidfd, EPOLLIN, on_adopted_exit, j);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_io_fd_own(j->child_source, true);
+        TAKE_FD(pidfd);
+        (void) sd_event_source_set_description(j->child_source, "job-adopted-main-process");
+        if (j->spec.timeout_usec > 0 && j->spec.timeout_usec != USEC_INFINITY) {
+                usec_t ran = now(CLOCK_REALTIME) - j->start_usec;
+                r = sd_event_add_time_relative(j->manager->event, &j->timeout_source, CLOCK_MONOTONIC,
+                                               ran < j->spec.timeout_usec ? j->spec.timeout_usec - ran : 0, 0,
+                                               on_timeout, j);
+                if (r < 0)
+                        log_warning_errno(r, "Job %llu: cannot arm its timeout, ignoring: %m",
+                                          (unsigned long long) j->id);
+        }
+        log_info("Job %llu: re-adopted, main process %i in %s.", (unsigned long long) j->id, (int) main_pid,
+                 cgroup_path);
         return 0;
 }
 
@@ -483,6 +569,7 @@ static int job_enter_running(Job *j) {
         j->start_usec = now(CLOCK_REALTIME);
         j->start_monotonic = now(CLOCK_MONOTONIC);
         j->state = JOB_RUNNING;
+        journal_start(&m->journal, j);
         manager_send_job_changed(m, j, "State", "StartUSec", "MainPID", "ControlGroup", "Unit", "Reason", NULL);
         log_debug("Job %llu: started as pid %i in %s.", (unsigned long long) j->id, (int) j->main_pid,
                   j->cgroup->cgroup_path);

@@ -74,6 +74,11 @@ Job *job_free(Job *j);
  * Reason; the return value only says so. */
 int job_start(Job *j);
 
+/* Takes over a job started by an earlier instance of the daemon (from the journal): watches its main
+ * process through a pidfd (it is not our child) and its cgroup; a job that ended meanwhile is settled from
+ * its status file. The job must be RUNNING in the scheduler. */
+int job_adopt(Job *j, const char *cgroup_path, const char *unit, pid_t main_pid);
+
 /* Signal to every process of the job (SIGKILL: atomically, via cgroup.kill). -ESRCH if it is not
  * running. */
 int job_kill(Job *j, int sig);

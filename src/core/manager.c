@@ -120,6 +120,7 @@ void manager_reschedule(Manager *m) {
 
 static int on_gc(sd_event_source *s, void *userdata) {
         Manager *m = userdata;
+        int r;
 
         /* Oldest finished jobs first; a job others still depend on stays until they are done. */
         for (uint64_t id = m->gc_cursor; id < m->next_id && m->n_done > m->keep_finished; id++) {
@@ -131,7 +132,8 @@ static int on_gc(sd_event_source *s, void *userdata) {
                                 m->gc_cursor++;
                         continue;
                 }
-                if (j->state != JOB_DONE || sched_forget(m->sched, id) < 0)
+                /* Jobs that ended before a restart are not known to the scheduler (-ENOENT). */
+                if (j->state != JOB_DONE || ((r = sched_forget(m->sched, id)) < 0 && r != -ENOENT))
                         continue;
                 if (id == m->gc_cursor)
                         m->gc_cursor++;
@@ -309,6 +311,7 @@ int manager_submit(Manager *m, JobSpec *spec, uid_t owner, gid_t gid, const gid_
         }
         m->next_id++;
         m->n_jobs++;
+        journal_submit(&m->journal, j);
         if (r == SCHED_QUEUED)
                 j->state = JOB_QUEUED;
         else if (r == SCHED_WAITING)
@@ -373,6 +376,155 @@ static uint64_t scan_next_id(int dir_fd) {
         return max + 1;
 }
 
+/* Whether a dependency that ended before the restart satisfies the condition (it is not known to the
+ * scheduler any more, so the scheduler cannot judge it). */
+static bool condition_met(SchedCondition c, JobResult r) {
+        return c == SCHED_AFTER_ANY || (c == SCHED_AFTER_SUCCESS) == (r == JOB_SUCCESS);
+}
+
+/* Jobs from the journal of an earlier instance: finished ones as they were, started ones re-adopted
+ * through their cgroups (first, so they hold their slots), unstarted ones queued again as one batch. */
+static int manager_restore(Manager *m) {
+        _cleanup_free_ SchedJobSpec *specs = NULL;
+        JournalRecord *recs = NULL;
+        uint32_t max_parallel;
+        size_t n_specs = 0, n_adopted = 0;
+        uint64_t id;
+        int n, r;
+
+        n = journal_replay(&m->journal, m, &recs);
+        if (n < 0)
+                return log_error_errno(n, "Cannot read the journal in %s: %m", m->state_dir);
+
+        for (int i = 0; i < n; i++) {
+                r = manager_grow(m, recs[i].id);
+                if (r < 0)
+                        goto finish;
+                m->jobs[recs[i].id] = recs[i].job;
+                m->n_jobs++;
+                if (recs[i].done)
+                        m->n_done++;
+                m->next_id = MAX(m->next_id, recs[i].id + 1);
+                m->gc_cursor = MIN(m->gc_cursor, recs[i].id);
+        }
+
+        /* Started jobs enter the scheduler RUNNING: add them alone and let it hand them all out. */
+        max_parallel = sched_get_max_parallel(m->sched);
+        sched_set_max_parallel(m->sched, SCHED_UNLIMITED);
+        for (int i = 0; i < n; i++) {
+                if (recs[i].done || !recs[i].started)
+                        continue;
+                r = sched_add(m->sched, &(SchedJobSpec) {
+                                .id = recs[i].id,
+                                .priority = recs[i].job->spec.priority,
+                                .owner = recs[i].job->owner,
+                                .group = recs[i].job->spec.group,
+                              }, NULL);
+                if (r < 0)
+                        log_warning_errno(r, "Job %llu: cannot restore it in the scheduler: %m",
+                                          (unsigned long long) recs[i].id);
+        }
+        while (sched_next(m->sched, &id) > 0)
+                n_adopted++;
+        sched_set_max_parallel(m->sched, max_parallel);
+
+        for (int i = 0; i < n; i++) {
+                Job *j = recs[i].job;
+
+                if (recs[i].done || !recs[i].started)
+                        continue;
+                if (sched_job_state(m->sched, j->id) != SCHED_RUNNING) {
+                        job_finish_unstarted(j, JOB_LOST, "Could not be re-adopted after a restart of jobd");
+                        m->n_done++;
+                        continue;
+                }
+                r = job_adopt(j, recs[i].cgroup, recs[i].unit, recs[i].main_pid);
+                if (r < 0)
+                        log_warning_errno(r, "Job %llu: cannot watch it after the restart: %m",
+                                          (unsigned long long) j->id);
+        }
+
+        /* Unstarted jobs: dependencies that ended before the restart are settled here. */
+        specs = calloc(MAX(n, 1), sizeof(SchedJobSpec));
+        if (!specs) {
+                r = log_oom();
+                goto finish;
+        }
+        for (int i = 0; i < n; i++) {
+                Job *j = recs[i].job;
+                size_t k = 0;
+
+                if (recs[i].done || recs[i].started)
+                        continue;
+                for (size_t d = 0; d < j->spec.n_after; d++) {
+                        Job *dep = manager_get_job(m, j->spec.after[d]);
+
+                        if (dep && dep->state == JOB_DONE && sched_job_state(m->sched, dep->id) < 0) {
+                                if (!condition_met(j->spec.after_condition, dep->result)) {
+                                        char reason[256];
+                                        snprintf(reason, sizeof(reason), "Dependency %llu ended with result %s",
+                                                 (unsigned long long) dep->id, job_result_to_string(dep->result));
+                                        job_finish_unstarted(j, JOB_SKIPPED, reason);
+                                        m->n_done++;
+                                        break;
+                                }
+                                continue;
+                        }
+                        if (!dep)
+                                continue; /* forgotten long ago: it had ended */
+                        j->spec.after[k++] = j->spec.after[d];
+                }
+                if (j->state == JOB_DONE)
+                        continue;
+                j->spec.n_after = k;
+                specs[n_specs++] = (SchedJobSpec) {
+                        .id = j->id,
+                        .priority = j->spec.priority,
+                        .owner = j->owner,
+                        .group = j->spec.group,
+                        .after = j->spec.after,
+                        .n_after = j->spec.n_after,
+                        .after_condition = j->spec.after_condition,
+                        .retry.retries = j->spec.retries,
+                        .retry.on_results = (1U << SCHED_RESULT_FAILED) | (1U << SCHED_RESULT_TIMEOUT) |
+                                            (1U << SCHED_RESULT_KILLED) | (1U << SCHED_RESULT_OOM),
+                };
+        }
+        if (n_specs > 0) {
+                r = sched_add_batch(m->sched, specs, n_specs, NULL, NULL, NULL);
+                for (size_t i = 0; i < n_specs; i++) {
+                        Job *j = manager_get_job(m, specs[i].id);
+                        SchedState st = r < 0 ? _SCHED_STATE_INVALID : sched_job_state(m->sched, j->id);
+
+                        if (st == SCHED_QUEUED)
+                                j->state = JOB_QUEUED;
+                        else if (st == SCHED_WAITING)
+                                j->state = JOB_WAITING;
+                        else if (j->state != JOB_DONE) {
+                                job_finish_unstarted(j, JOB_LOST, "Could not be queued again after a restart");
+                                m->n_done++;
+                        }
+                }
+        }
+
+        if (n > 0)
+                log_info("Restored %i job(s) from the journal: %zu re-adopted, %zu queued again.", n, n_adopted,
+                         n_specs);
+        manager_reschedule(m);
+        r = 0;
+finish:
+        /* The jobs now belong to the table. */
+        for (int i = 0; i < n; i++)
+                recs[i].job = NULL;
+        journal_records_free(recs, MAX(n, 0));
+        if (r < 0)
+                return r;
+        r = journal_compact(&m->journal, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot write the journal in %s: %m", m->state_dir);
+        return 0;
+}
+
 static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         Manager *m = userdata;
 
@@ -389,6 +541,7 @@ int manager_new(const ManagerConfig *c, Manager **ret) {
         if (!m)
                 return log_oom();
         m->jobs_dir_fd = -EBADF;
+        journal_init(&m->journal, -EBADF);
         m->system_mode = c->system_mode;
         m->uid = getuid();
         m->kill_grace = c->kill_grace;
@@ -449,6 +602,8 @@ int manager_new(const ManagerConfig *c, Manager **ret) {
                         m->jobs_dir_fd = openat(sfd, "jobs", O_DIRECTORY | O_CLOEXEC);
                         if (m->jobs_dir_fd < 0)
                                 r = -errno;
+                        else
+                                journal_init(&m->journal, TAKE_FD(sfd));
                 }
         }
         if (r < 0) {
@@ -486,6 +641,10 @@ int manager_new(const ManagerConfig *c, Manager **ret) {
         }
         log_debug("Backend %s, job cgroups below %s.", m->backend->ops->name, m->backend->root_path);
 
+        r = manager_restore(m);
+        if (r < 0)
+                goto fail;
+
         *ret = m;
         return 0;
 
@@ -508,6 +667,8 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->sigint_source);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
+        journal_close(&m->journal);
+        safe_close(m->journal.dir_fd);
         safe_close(m->jobs_dir_fd);
         free(m->state_dir);
         free(m->exec_path);

@@ -9,6 +9,7 @@
 
 #include "backend.h"
 #include "job.h"
+#include "journal.h"
 #include "sched.h"
 
 /* Jobs (unfinished) one user may have at once, and jobs the daemon keeps in all. */
@@ -46,6 +47,7 @@ struct Manager {
 
         char *state_dir;
         int jobs_dir_fd;
+        Journal journal;               /* in the state folder */
         char *exec_path;
         usec_t kill_grace;
 

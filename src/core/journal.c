@@ -1,0 +1,483 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fd-util.h"
+#include "journal.h"
+#include "log.h"
+#include "manager.h"
+#include "strv.h"
+
+void journal_init(Journal *jr, int dir_fd) {
+        *jr = (Journal) { .dir_fd = dir_fd, .fd = -EBADF };
+}
+
+void journal_close(Journal *jr) {
+        jr->fd = safe_close(jr->fd);
+}
+
+static int write_line(int fd, json_object *o) {
+        const char *s;
+        size_t l;
+        char *buf;
+        ssize_t n;
+
+        s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        if (!s)
+                return -ENOMEM;
+        l = strlen(s);
+        /* One write() per line: with O_APPEND a line is never interleaved or half-followed by another. */
+        buf = malloc(l + 1);
+        if (!buf)
+                return -ENOMEM;
+        memcpy(buf, s, l);
+        buf[l] = '\n';
+        n = write(fd, buf, l + 1);
+        free(buf);
+        if (n < 0)
+                return -errno;
+        return (size_t) n == l + 1 ? 0 : -EIO;
+}
+
+static void journal_write(Journal *jr, json_object *o) {
+        int r;
+
+        if (!o) {
+                log_oom();
+                return;
+        }
+        if (jr->fd >= 0) {
+                r = write_line(jr->fd, o);
+                if (r < 0 && !jr->broken) {
+                        jr->broken = true;
+                        log_error_errno(r, "Cannot write to the journal of the state folder; a restart will "
+                                        "lose jobs: %m");
+                }
+        }
+        json_object_put(o);
+}
+
+static json_object *strv_to_json(char **l) {
+        json_object *a = json_object_new_array();
+
+        STRV_FOREACH(s, l)
+                json_object_array_add(a, json_object_new_string(*s));
+        return a;
+}
+
+static void add_u64(json_object *o, const char *key, uint64_t v) {
+        json_object_object_add(o, key, json_object_new_uint64(v));
+}
+
+static void add_str(json_object *o, const char *key, const char *s) {
+        if (s)
+                json_object_object_add(o, key, json_object_new_string(s));
+}
+
+static json_object *event_new(const char *e, Job *j) {
+        json_object *o = json_object_new_object();
+
+        if (!o)
+                return NULL;
+        add_str(o, "e", e);
+        add_u64(o, "id", j->id);
+        return o;
+}
+
+static json_object *submit_line(Job *j) {
+        json_object *o = event_new("submit", j), *a;
+        const JobSpec *s = &j->spec;
+
+        if (!o)
+                return NULL;
+        add_u64(o, "submit", j->submit_usec);
+        add_u64(o, "owner", j->owner);
+        add_u64(o, "gid", j->gid);
+        a = json_object_new_array();
+        for (int i = 0; i < j->n_groups; i++)
+                json_object_array_add(a, json_object_new_uint64(j->groups[i]));
+        json_object_object_add(o, "groups", a);
+        json_object_object_add(o, "argv", strv_to_json(s->argv));
+        json_object_object_add(o, "env", strv_to_json(s->environment));
+        add_str(o, "name", s->name);
+        add_str(o, "cwd", s->working_directory);
+        json_object_object_add(o, "prio", json_object_new_int(s->priority));
+        add_u64(o, "timeout", s->timeout_usec);
+        add_u64(o, "mem", s->limits.memory_max);
+        add_u64(o, "tasks", s->limits.tasks_max);
+        add_u64(o, "cpuw", s->limits.cpu_weight);
+        a = json_object_new_array();
+        for (size_t i = 0; i < s->n_after; i++)
+                json_object_array_add(a, json_object_new_uint64(s->after[i]));
+        json_object_object_add(o, "after", a);
+        add_str(o, "cond", sched_condition_to_string(s->after_condition));
+        add_str(o, "group", s->group);
+        a = json_object_new_object();
+        for (size_t i = 0; i < s->n_resources; i++)
+                add_u64(a, s->resources[i].pool, s->resources[i].amount);
+        json_object_object_add(o, "res", a);
+        add_u64(o, "retries", s->retries);
+        return o;
+}
+
+static json_object *start_line(Job *j) {
+        json_object *o = event_new("start", j);
+
+        if (!o)
+                return NULL;
+        add_u64(o, "start", j->start_usec);
+        add_u64(o, "pid", (uint64_t) j->main_pid);
+        add_str(o, "cgroup", j->control_group);
+        add_str(o, "unit", j->unit);
+        return o;
+}
+
+static json_object *done_line(Job *j) {
+        json_object *o = event_new("done", j);
+
+        if (!o)
+                return NULL;
+        add_str(o, "result", job_result_to_string(j->result));
+        json_object_object_add(o, "code", json_object_new_int(j->exit_code));
+        json_object_object_add(o, "signal", json_object_new_int(j->exit_signal));
+        add_str(o, "reason", j->reason);
+        add_u64(o, "start", j->start_usec);
+        add_u64(o, "finish", j->finish_usec);
+        add_u64(o, "strays", j->stray_processes);
+        add_u64(o, "cpu", j->stats.cpu_nsec);
+        add_u64(o, "mem", j->stats.memory_peak);
+        add_u64(o, "cmdpid", (uint64_t) j->command_pid);
+        add_str(o, "cgroup", j->control_group);
+        add_str(o, "unit", j->unit);
+        return o;
+}
+
+void journal_submit(Journal *jr, Job *j) {
+        journal_write(jr, submit_line(j));
+}
+
+void journal_start(Journal *jr, Job *j) {
+        journal_write(jr, start_line(j));
+}
+
+void journal_retry(Journal *jr, Job *j) {
+        journal_write(jr, event_new("retry", j));
+}
+
+void journal_done(Journal *jr, Job *j) {
+        journal_write(jr, done_line(j));
+}
+
+/* Accessors that tolerate missing keys and wrong types: a damaged line degrades, it does not crash. */
+static uint64_t get_u64(json_object *o, const char *key, uint64_t def) {
+        json_object *v;
+
+        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
+                return def;
+        return json_object_get_uint64(v);
+}
+
+static int64_t get_i64(json_object *o, const char *key, int64_t def) {
+        json_object *v;
+
+        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
+                return def;
+        return json_object_get_int64(v);
+}
+
+static const char *get_str(json_object *o, const char *key) {
+        json_object *v;
+
+        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+                return NULL;
+        return json_object_get_string(v);
+}
+
+static char *dup_str(json_object *o, const char *key) {
+        const char *s = get_str(o, key);
+        return s ? strdup(s) : NULL;
+}
+
+static int get_strv(json_object *o, const char *key, char ***ret) {
+        json_object *a;
+        char **l = NULL;
+
+        if (json_object_object_get_ex(o, key, &a) && json_object_is_type(a, json_type_array))
+                for (size_t i = 0; i < json_object_array_length(a); i++) {
+                        json_object *e = json_object_array_get_idx(a, i);
+                        if (json_object_is_type(e, json_type_string) &&
+                            strv_extend(&l, json_object_get_string(e)) < 0) {
+                                strv_free(l);
+                                return -ENOMEM;
+                        }
+                }
+        if (!l) {
+                l = calloc(1, sizeof(char *));
+                if (!l)
+                        return -ENOMEM;
+        }
+        *ret = l;
+        return 0;
+}
+
+static int job_from_submit(Manager *m, json_object *o, uint64_t id, Job **ret) {
+        _cleanup_free_ gid_t *groups = NULL;
+        json_object *a;
+        size_t n_groups = 0;
+        JobSpec spec;
+        int r;
+
+        job_spec_init(&spec);
+        r = get_strv(o, "argv", &spec.argv);
+        if (r >= 0)
+                r = get_strv(o, "env", &spec.environment);
+        if (r < 0)
+                goto fail;
+        spec.name = dup_str(o, "name");
+        spec.working_directory = dup_str(o, "cwd");
+        spec.group = dup_str(o, "group");
+        spec.priority = (int32_t) get_i64(o, "prio", 0);
+        spec.timeout_usec = get_u64(o, "timeout", 0);
+        spec.limits.memory_max = get_u64(o, "mem", LIMIT_UNSET);
+        spec.limits.tasks_max = get_u64(o, "tasks", LIMIT_UNSET);
+        spec.limits.cpu_weight = get_u64(o, "cpuw", LIMIT_UNSET);
+        spec.retries = (uint32_t) get_u64(o, "retries", 0);
+        spec.after_condition = sched_condition_from_string(get_str(o, "cond"));
+        if (spec.after_condition < 0)
+                spec.after_condition = SCHED_AFTER_SUCCESS;
+
+        if (json_object_object_get_ex(o, "after", &a) && json_object_is_type(a, json_type_array) &&
+            json_object_array_length(a) > 0) {
+                spec.n_after = json_object_array_length(a);
+                spec.after = calloc(spec.n_after, sizeof(uint64_t));
+                if (!spec.after) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                for (size_t i = 0; i < spec.n_after; i++)
+                        spec.after[i] = json_object_get_uint64(json_object_array_get_idx(a, i));
+        }
+        if (json_object_object_get_ex(o, "res", &a) && json_object_is_type(a, json_type_object)) {
+                spec.resources = calloc(json_object_object_length(a) + 1, sizeof(JobResourceRequest));
+                if (!spec.resources) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                json_object_object_foreach(a, pool, amount) {
+                        spec.resources[spec.n_resources].pool = strdup(pool);
+                        if (!spec.resources[spec.n_resources].pool) {
+                                r = -ENOMEM;
+                                goto fail;
+                        }
+                        spec.resources[spec.n_resources++].amount = (uint32_t) json_object_get_uint64(amount);
+                }
+        }
+        if (json_object_object_get_ex(o, "groups", &a) && json_object_is_type(a, json_type_array) &&
+            json_object_array_length(a) > 0) {
+                n_groups = json_object_array_length(a);
+                groups = calloc(n_groups, sizeof(gid_t));
+                if (!groups) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                for (size_t i = 0; i < n_groups; i++)
+                        groups[i] = (gid_t) json_object_get_uint64(json_object_array_get_idx(a, i));
+        }
+
+        r = job_new(m, id, &spec, (uid_t) get_u64(o, "owner", 0), (gid_t) get_u64(o, "gid", 0), groups,
+                    (int) n_groups, ret);
+        if (r < 0)
+                goto fail;
+        (*ret)->submit_usec = get_u64(o, "submit", 0);
+        return 0;
+
+fail:
+        job_spec_done(&spec);
+        return r;
+}
+
+static void job_apply_done(Job *j, json_object *o) {
+        const char *s;
+
+        j->result = job_result_from_string(get_str(o, "result"));
+        if ((int) j->result < 0 || j->result == JOB_RESULT_NONE)
+                j->result = JOB_LOST;
+        j->exit_code = (int) get_i64(o, "code", -1);
+        j->exit_signal = (int) get_i64(o, "signal", 0);
+        free(j->reason);
+        j->reason = dup_str(o, "reason");
+        j->start_usec = get_u64(o, "start", 0);
+        j->finish_usec = get_u64(o, "finish", 0);
+        j->stray_processes = (unsigned) get_u64(o, "strays", 0);
+        j->stats.cpu_nsec = get_u64(o, "cpu", 0);
+        j->stats.memory_peak = get_u64(o, "mem", 0);
+        j->command_pid = (pid_t) get_u64(o, "cmdpid", 0);
+        s = get_str(o, "cgroup");
+        free(j->control_group);
+        j->control_group = s ? strdup(s) : NULL;
+        s = get_str(o, "unit");
+        free(j->unit);
+        j->unit = s ? strdup(s) : NULL;
+        j->state = JOB_DONE;
+}
+
+static JournalRecord *find_record(JournalRecord *r, size_t n, uint64_t id) {
+        size_t lo = 0, hi = n;
+
+        /* Submit lines come in id order. */
+        while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                if (r[mid].id == id)
+                        return &r[mid];
+                if (r[mid].id < id)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return NULL;
+}
+
+void journal_records_free(JournalRecord *r, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                job_free(r[i].job);
+                free(r[i].cgroup);
+                free(r[i].unit);
+        }
+        free(r);
+}
+
+int journal_replay(Journal *jr, Manager *m, JournalRecord **ret) {
+        _cleanup_fclose_ FILE *f = NULL;
+        JournalRecord *recs = NULL;
+        size_t n = 0, allocated = 0, lineno = 0;
+        char *line = NULL;
+        size_t sz = 0;
+        int fd, r;
+
+        fd = openat(jr->dir_fd, JOURNAL_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0) {
+                *ret = NULL;
+                return errno == ENOENT ? 0 : -errno;
+        }
+        f = fdopen(fd, "r");
+        if (!f) {
+                safe_close(fd);
+                return -errno;
+        }
+
+        while (getline(&line, &sz, f) > 0) {
+                json_object *o;
+                JournalRecord *rec;
+                const char *e;
+                uint64_t id;
+
+                lineno++;
+                o = json_tokener_parse(line);
+                e = o ? get_str(o, "e") : NULL;
+                id = o ? get_u64(o, "id", 0) : 0;
+                if (!e || id == 0) {
+                        /* The last line may be cut short by a crash; anything else is damage. */
+                        log_warning("Journal line %zu unreadable, ignoring it.", lineno);
+                        json_object_put(o);
+                        continue;
+                }
+
+                if (streq(e, "submit")) {
+                        if (n > 0 && id <= recs[n - 1].id) {
+                                log_warning("Journal line %zu: job %llu out of order, ignoring it.", lineno,
+                                            (unsigned long long) id);
+                                json_object_put(o);
+                                continue;
+                        }
+                        if (n >= allocated) {
+                                JournalRecord *t;
+                                allocated = MAX(allocated * 2, (size_t) 64);
+                                t = reallocarray(recs, allocated, sizeof(JournalRecord));
+                                if (!t) {
+                                        json_object_put(o);
+                                        r = -ENOMEM;
+                                        goto fail;
+                                }
+                                recs = t;
+                        }
+                        recs[n] = (JournalRecord) { .id = id };
+                        r = job_from_submit(m, o, id, &recs[n].job);
+                        json_object_put(o);
+                        if (r < 0)
+                                goto fail;
+                        n++;
+                        continue;
+                }
+
+                rec = find_record(recs, n, id);
+                if (!rec) {
+                        log_warning("Journal line %zu: event for unknown job %llu, ignoring it.", lineno,
+                                    (unsigned long long) id);
+                        json_object_put(o);
+                        continue;
+                }
+                if (streq(e, "start")) {
+                        rec->started = true;
+                        rec->main_pid = (pid_t) get_u64(o, "pid", 0);
+                        free(rec->cgroup);
+                        free(rec->unit);
+                        rec->cgroup = dup_str(o, "cgroup");
+                        rec->unit = dup_str(o, "unit");
+                        rec->job->start_usec = get_u64(o, "start", 0);
+                } else if (streq(e, "retry"))
+                        rec->started = false;
+                else if (streq(e, "done")) {
+                        rec->done = true;
+                        job_apply_done(rec->job, o);
+                }
+                json_object_put(o);
+        }
+        free(line);
+        *ret = recs;
+        return (int) n;
+
+fail:
+        free(line);
+        journal_records_free(recs, n);
+        return r;
+}
+
+int journal_compact(Journal *jr, Manager *m) {
+        _cleanup_close_ int fd = -EBADF;
+        int r = 0;
+
+        fd = openat(jr->dir_fd, JOURNAL_FILE ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return -errno;
+
+        for (uint64_t id = m->gc_cursor; id < m->next_id && r >= 0; id++) {
+                Job *j = manager_get_job(m, id);
+                json_object *o;
+
+                if (!j)
+                        continue;
+                o = submit_line(j);
+                r = o ? write_line(fd, o) : -ENOMEM;
+                json_object_put(o);
+                if (r < 0 || !(j->state == JOB_DONE || job_state_is_active(j->state)))
+                        continue;
+                o = j->state == JOB_DONE ? done_line(j) : start_line(j);
+                r = o ? write_line(fd, o) : -ENOMEM;
+                json_object_put(o);
+        }
+        if (r < 0) {
+                (void) unlinkat(jr->dir_fd, JOURNAL_FILE ".tmp", 0);
+                return r;
+        }
+        if (renameat(jr->dir_fd, JOURNAL_FILE ".tmp", jr->dir_fd, JOURNAL_FILE) < 0)
+                return -errno;
+
+        journal_close(jr);
+        jr->fd = openat(jr->dir_fd, JOURNAL_FILE, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+        return jr->fd < 0 ? -errno : 0;
+}

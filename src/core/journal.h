@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The daemon's memory across restarts: an append-only file of JSON lines in the state folder, one line
+ * per event of a job ("submit" with the whole spec, "start", "retry", "done"), each written with one
+ * write() so a SIGKILL loses at most the line being written. At start-up it is replayed, then rewritten
+ * with only the jobs still kept.
+ */
+
+#include <stdbool.h>
+
+#include "job.h"
+
+#define JOURNAL_FILE "journal"
+
+typedef struct Journal {
+        int dir_fd;      /* the state folder */
+        int fd;          /* open for appending, or -EBADF */
+        bool broken;     /* a write failed: logged once */
+} Journal;
+
+void journal_init(Journal *jr, int dir_fd);
+void journal_close(Journal *jr);
+
+void journal_submit(Journal *jr, Job *j);
+void journal_start(Journal *jr, Job *j);
+void journal_retry(Journal *jr, Job *j);
+void journal_done(Journal *jr, Job *j);
+
+/* What a replay found for one job. */
+typedef struct JournalRecord {
+        uint64_t id;
+        Job *job;                 /* built from the submit line (state WAITING), owned by the caller */
+        bool started;             /* a start line after the last retry */
+        bool done;
+        pid_t main_pid;           /* from the start line */
+        char *cgroup;             /* ditto, relative to the v2 mount */
+        char *unit;
+} JournalRecord;
+
+/* Reads the journal, creating a Job (with m as manager) for each submitted job, in id order. Lines it
+ * cannot parse are skipped with a warning. Returns the number of records (*ret: malloc'ed array). */
+int journal_replay(Journal *jr, Manager *m, JournalRecord **ret);
+void journal_records_free(JournalRecord *r, size_t n);
+
+/* Rewrites the journal from the jobs the manager holds (atomically), then opens it for appending. */
+int journal_compact(Journal *jr, Manager *m);
