@@ -6,10 +6,12 @@
  * few figures around it; never passes or fails on time.
  *
  *   bench-submit --bus-address=ADDR [-n N] [--max-parallel=M] [--daemon-pid=PID] [--bus-pid=PID]
- *                [--label=TEXT] [--quiet] [--] [COMMAND ARG...]
+ *                [--cgroup=DIR] [--label=TEXT] [--quiet] [--] [COMMAND ARG...]
  *
  * --max-parallel calls SetMaxParallel(M) first. --daemon-pid adds the CPU time the daemon used during the
- * run (from /proc/PID/stat), --bus-pid the same for the dbus-daemon. The last line is machine-readable: "RESULT jobs_per_s=... ". */
+ * run (from /proc/PID/stat), --bus-pid the same for the dbus-daemon, --cgroup the CPU time of the jobs
+ * (usage_usec of DIR/cpu.stat, DIR being the daemon's --cgroup-root). The last line is machine-readable:
+ * "RESULT label=... jobs_per_s=... [cpu_us_per_job=...]". */
 
 #include <errno.h>
 #include <getopt.h>
@@ -209,9 +211,29 @@ static int proc_cpu_ticks(long pid, uint64_t *ret) {
         return 0;
 }
 
+/* usage_usec of DIR/cpu.stat: CPU time of every process that ever ran in DIR or below. */
+static int cgroup_usage_usec(const char *dir, uint64_t *ret) {
+        char path[4096], key[64];
+        unsigned long long v;
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/cpu.stat", dir);
+        f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        while (fscanf(f, "%63s %llu", key, &v) == 2)
+                if (strcmp(key, "usage_usec") == 0) {
+                        fclose(f);
+                        *ret = v;
+                        return 0;
+                }
+        fclose(f);
+        return -ENOENT;
+}
+
 static void help(void) {
         printf("bench-submit --bus-address=ADDR [-n N] [--max-parallel=M] [--daemon-pid=PID]\n"
-               "             [--bus-pid=PID] [--label=TEXT] [--quiet] [--] [COMMAND ARG...]\n\n"
+               "             [--bus-pid=PID] [--cgroup=DIR] [--label=TEXT] [--quiet] [--] [COMMAND ARG...]\n\n"
                "Submits N jobs (default 2000 x /bin/true) to jobd, all Submit calls pipelined, and waits\n"
                "for the JobChanged \"done\" signal of each. Prints jobs/s.\n");
 }
@@ -224,6 +246,7 @@ int main(int argc, char *argv[]) {
                 { "max-parallel", required_argument, NULL, 'm' },
                 { "daemon-pid",   required_argument, NULL, 'p' },
                 { "bus-pid",      required_argument, NULL, 'b' },
+                { "cgroup",       required_argument, NULL, 'c' },
                 { "label",        required_argument, NULL, 'l' },
                 { "quiet",        no_argument,       NULL, 'q' },
                 {}
@@ -231,6 +254,8 @@ int main(int argc, char *argv[]) {
         static char *default_cmd[] = { (char *) "/bin/true", NULL };
         const char *address = NULL, *label = "jobd";
         long max_parallel = -1, daemon_pid = 0, bus_pid = 0;
+        const char *cgroup = NULL;
+        uint64_t cg0 = 0, cg1 = 0;
         bool quiet = false;
         char **cmd = default_cmd;
         Bench b = { .n = 2000 };
@@ -239,7 +264,7 @@ int main(int argc, char *argv[]) {
         Call *calls;
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "ha:n:m:p:b:l:q", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "ha:n:m:p:b:c:l:q", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         help();
@@ -258,6 +283,9 @@ int main(int argc, char *argv[]) {
                         break;
                 case 'b':
                         bus_pid = strtol(optarg, NULL, 10);
+                        break;
+                case 'c':
+                        cgroup = optarg;
                         break;
                 case 'l':
                         label = optarg;
@@ -317,6 +345,8 @@ int main(int argc, char *argv[]) {
                 (void) proc_cpu_ticks(daemon_pid, &ticks0);
         if (bus_pid > 0)
                 (void) proc_cpu_ticks(bus_pid, &bticks0);
+        if (cgroup)
+                (void) cgroup_usage_usec(cgroup, &cg0);
 
         b.t_start = now_ns();
         for (unsigned i = 0; i < b.n; i++) {
@@ -349,9 +379,16 @@ int main(int argc, char *argv[]) {
                 (void) proc_cpu_ticks(daemon_pid, &ticks1);
         if (bus_pid > 0)
                 (void) proc_cpu_ticks(bus_pid, &bticks1);
+        if (cgroup)
+                (void) cgroup_usage_usec(cgroup, &cg1);
 
         wall_s = (b.t_done - b.t_start) / 1e9;
         rate = (b.n - b.n_errors) / wall_s;
+        /* CPU per job of everything involved: the jobs (their cgroups), the daemon, the bus. */
+        double ok = b.n - b.n_errors > 0 ? b.n - b.n_errors : 1;
+        double daemon_us = 1e6 * (double) (ticks1 - ticks0) / (double) sysconf(_SC_CLK_TCK) / ok;
+        double bus_us = 1e6 * (double) (bticks1 - bticks0) / (double) sysconf(_SC_CLK_TCK) / ok;
+        double jobs_us = (double) (cg1 - cg0) / ok;
         if (!quiet) {
                 printf("%s: %u jobs (%s), pipelined Submit, wait for JobChanged done\n", label, b.n, cmd[0]);
                 printf("  all Submit replies after  %8.1f ms\n", (b.t_replies - b.t_start) / 1e6);
@@ -369,9 +406,23 @@ int main(int argc, char *argv[]) {
                         printf("  dbus-daemon CPU           %8.2f s (%.0f%% of one CPU, %.0f us/job)\n", cpu_s,
                                100.0 * cpu_s / wall_s, 1e6 * cpu_s / (b.n - b.n_errors));
                 }
+                if (cgroup && cg1 >= cg0)
+                        printf("  jobs' CPU (their cgroups)  %7.2f s (%.0f us/job)\n", (cg1 - cg0) / 1e6, jobs_us);
+                if (cgroup && daemon_pid > 0 && bus_pid > 0)
+                        printf("  CPU per job, all together %8.0f us (jobs + daemon + bus)\n",
+                               jobs_us + daemon_us + bus_us);
         }
-        printf("RESULT label=%s jobs=%u ok=%u failed=%u errors=%u wall_ms=%.1f jobs_per_s=%.1f\n", label, b.n,
-               b.n_success, b.n_done - b.n_success, b.n_errors, wall_s * 1e3, rate);
+        printf("RESULT label=%s jobs=%u ok=%u failed=%u errors=%u wall_ms=%.1f jobs_per_s=%.1f",
+               label, b.n, b.n_success, b.n_done - b.n_success, b.n_errors, wall_s * 1e3, rate);
+        if (daemon_pid > 0)
+                printf(" daemon_us_per_job=%.0f", daemon_us);
+        if (bus_pid > 0)
+                printf(" bus_us_per_job=%.0f", bus_us);
+        if (cgroup)
+                printf(" jobs_us_per_job=%.0f", jobs_us);
+        if (cgroup && daemon_pid > 0 && bus_pid > 0)
+                printf(" cpu_us_per_job=%.0f", jobs_us + daemon_us + bus_us);
+        printf("\n");
 
         sd_bus_flush_close_unref(b.bus);
         free(calls);

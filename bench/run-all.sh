@@ -134,17 +134,19 @@ for _ in $(seq 100); do [[ -s $WORK/bus-address ]] && break; sleep 0.05; done
 ADDR=$(head -n1 "$WORK/bus-address")
 [[ -n $ADDR ]] || { echo "run-all.sh: dbus-daemon did not start" >&2; exit 1; }
 
-RUN=0
-start_jobd() { # max-parallel [disk|tmpfs]
+RUN=0 JOBD_CG=
+start_jobd() { # max-parallel [disk|tmpfs]; job cgroups go below a fresh $JOBD_CG, so its cpu.stat is theirs
         local n=$1 where=${2:-disk} state
         RUN=$((RUN + 1))
         if [[ $where == tmpfs ]]; then state=$SHM/state-$RUN; else state=$WORK/state-$RUN; fi
-        "$JOBD" --bus-address="$ADDR" --cgroup-root="$CG" --state-dir="$state" --max-parallel="$n" \
+        JOBD_CG=$CG/run-$RUN
+        mkdir "$JOBD_CG"
+        "$JOBD" --bus-address="$ADDR" --cgroup-root="$JOBD_CG" --state-dir="$state" --max-parallel="$n" \
                 --log-level=warning 2>>"$WORK/jobd.log" &
         JOBD_PID=$!
         for _ in $(seq 200); do
-                if busctl --address="$ADDR" call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
-                        NameHasOwner s org.jobd1 2>/dev/null | grep -q true; then
+                if busctl --address="$ADDR" call org.freedesktop.DBus /org/freedesktop/DBus \
+                        org.freedesktop.DBus NameHasOwner s org.jobd1 2>/dev/null | grep -q true; then
                         return 0
                 fi
                 kill -0 "$JOBD_PID" 2>/dev/null || break
@@ -158,17 +160,21 @@ start_jobd() { # max-parallel [disk|tmpfs]
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 declare -A RES=()     # label -> space-separated jobs/s of each trial
-record() { # label value
-        RES[$1]="${RES[$1]:-} $2"
+declare -A CPU=()     # label -> space-separated CPU us per job of each trial
+record() { # label "RESULT ..." output
+        RES[$1]="${RES[$1]:-} $(echo "$2" | result_of jobs_per_s)"
+        local c
+        c=$(echo "$2" | result_of cpu_us_per_job)
+        [[ -z $c ]] || CPU[$1]="${CPU[$1]:-} $c"
 }
+usage_usec() { awk '$1 == "usage_usec" { print $2 }' "$1/cpu.stat"; }
 result_of() { # "RESULT ... key=value ..." lines on stdin, key -> value of the last one
         awk -v k="$1" '/^RESULT/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) v = kv[2] } }
                        END { print v }'
 }
 
-TSP_RATE=
-run_tsp() { # jobs; sets TSP_RATE (jobs/s)
-        local n=$1 t0 t1 left
+run_tsp() { # jobs; prints a RESULT line
+        local n=$1 t0 t1 left rate
         export TMPDIR=$WORK/tsp TS_SOCKET=$WORK/tsp/socket TS_MAXFINISHED=$((n + 10))
         TSP_STARTED=1
         tsp -K >/dev/null 2>&1 || true
@@ -188,9 +194,22 @@ run_tsp() { # jobs; sets TSP_RATE (jobs/s)
         done_ok=$(tsp -l | awk 'NR > 1 && $2 == "finished" && $4 == 0' | wc -l)
         tsp -K >/dev/null 2>&1 || true
         unset TMPDIR TS_SOCKET TS_MAXFINISHED
-        TSP_RATE=$(awk -v n="$n" -v ms=$((t1 - t0)) 'BEGIN { printf "%.1f\n", n / (ms / 1000) }')
-        echo "tsp: $n x true, tsp -S 2, enqueue one by one + wait for all: $((t1 - t0)) ms, $TSP_RATE jobs/s" \
+        rate=$(awk -v n="$n" -v ms=$((t1 - t0)) 'BEGIN { printf "%.1f\n", n / (ms / 1000) }')
+        echo "tsp: $n x true, tsp -S 2, enqueue one by one + wait for all: $((t1 - t0)) ms, $rate jobs/s" \
              "($done_ok finished with exit 0)"
+        echo "RESULT label=tsp jobs=$n wall_ms=$((t1 - t0)) jobs_per_s=$rate"
+}
+
+run_in_cgroup() { # dir command...: runs the command (a shell function too) inside a fresh cgroup dir
+        mkdir "$1"
+        ( echo "$BASHPID" >"$1/cgroup.procs"; shift; "$@" )
+}
+
+# Appends cpu_us_per_job, from the cgroup's usage_usec, to the RESULT line of the output on stdin.
+add_cgroup_cpu() { # dir jobs
+        local usec
+        usec=$(usage_usec "$1")
+        awk -v u="$usec" -v n="$2" '/^RESULT/ { $0 = $0 sprintf(" cpu_us_per_job=%.0f", u / n) } { print }'
 }
 
 echo "jobd benchmarks: $(nproc) CPUs, kernel $(uname -r), cgroup $CG, $(date -u '+%F %T') UTC"
@@ -205,21 +224,23 @@ if want throughput; then
                 echo "=== throughput, trial $trial/$TRIALS: $JOBS x /bin/true ==="
                 out=$("$B/forkexec-loop" -n "$JOBS")
                 echo "$out" | grep -v ^RESULT
-                record loop "$(echo "$out" | result_of jobs_per_s)"
+                record loop "$out"
 
                 out=$("$B/forkexec-loop" -n "$JOBS" -j "$NCPU" --label=fork-exec-loop-j$NCPU)
                 echo "$out" | grep -v ^RESULT
-                record loop-j "$(echo "$out" | result_of jobs_per_s)"
+                record loop-j "$out"
 
-                mkdir "$CG/loop"
-                out=$("$B/forkexec-loop" -n "$JOBS" --cgroup="$CG/loop")
-                rmdir "$CG/loop"
+                mkdir "$CG/loop-$trial"
+                out=$("$B/forkexec-loop" -n "$JOBS" --cgroup="$CG/loop-$trial")
                 echo "$out" | grep -v ^RESULT
-                record cgloop "$(echo "$out" | result_of jobs_per_s)"
+                record cgloop "$out"
 
                 if command -v tsp >/dev/null; then
-                        run_tsp "$JOBS"
-                        record tsp "$TSP_RATE"
+                        # In a cgroup of its own: the CPU of the clients, the server and the jobs.
+                        out=$(run_in_cgroup "$CG/tsp-$trial" run_tsp "$JOBS" |
+                              add_cgroup_cpu "$CG/tsp-$trial" "$JOBS")
+                        echo "$out" | grep -v ^RESULT
+                        record tsp "$out"
                 fi
 
                 for where in ${STATE//,/ }; do
@@ -229,9 +250,10 @@ if want throughput; then
                                 "$B/bench-submit" --bus-address="$ADDR" -n 100 --quiet >/dev/null
                                 out=$("$B/bench-submit" --bus-address="$ADDR" -n "$JOBS" \
                                         --label="jobd --max-parallel=$p, state on $where" \
-                                        --daemon-pid="$JOBD_PID" --bus-pid="$DBUS_PID") || true
+                                        --daemon-pid="$JOBD_PID" --bus-pid="$DBUS_PID" \
+                                        --cgroup="$JOBD_CG") || true
                                 echo "$out" | grep -v ^RESULT
-                                record "jobd-$where-$p" "$(echo "$out" | result_of jobs_per_s)"
+                                record "jobd-$where-$p" "$out"
                                 stop_jobd
                         done
                 done
@@ -244,7 +266,7 @@ KILL_OUT=
 if want kill; then
         echo "=== kill latency ==="
         start_jobd "$NCPU"
-        KILL_OUT=$("$B/bench-kill" --bus-address="$ADDR" --cgroup-root="$CG" --spawn-tree="$SPAWN_TREE" \
+        KILL_OUT=$("$B/bench-kill" --bus-address="$ADDR" --cgroup-root="$JOBD_CG" --spawn-tree="$SPAWN_TREE" \
                 -n "$KILL_COUNT" -r "$KILL_ROUNDS")
         echo "$KILL_OUT" | grep -v ^RESULT
         stop_jobd
@@ -255,10 +277,9 @@ fi
 WALK_OUT=
 if want walk; then
         echo "=== psutil-style /proc walk on the same tree ==="
-        WALK_OUT=$(python3 "$SRC_BUILD/bench/proc-walk-kill.py" --cgroup-root="$CG" --spawn-tree="$SPAWN_TREE" \
-                -n "$KILL_COUNT")
-        WALK_OUT+=$'\n'$(python3 "$SRC_BUILD/bench/proc-walk-kill.py" --cgroup-root="$CG" --spawn-tree="$SPAWN_TREE" \
-                -n "$KILL_COUNT" --orphans=$((KILL_COUNT / 4)))
+        walk=("$SRC_BUILD/bench/proc-walk-kill.py" --cgroup-root="$CG" --spawn-tree="$SPAWN_TREE" -n "$KILL_COUNT")
+        WALK_OUT=$(python3 "${walk[@]}")
+        WALK_OUT+=$'\n'$(python3 "${walk[@]}" --orphans=$((KILL_COUNT / 4)))
         echo "$WALK_OUT" | grep -v ^RESULT
         echo
 fi
@@ -270,20 +291,23 @@ stats() { # values... -> "best median"
                 m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
                 printf "%.1f %.1f\n", v[NR], m }'
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f\n", a / b }'; }
+ratio() {
+        awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f\n", a / b }'
+}
 
 echo "=== summary ==="
 BEST_LINES=()
 if want throughput; then
         read -r loop_best loop_med < <(stats ${RES[loop]})
         read -r tsp_best tsp_med < <(stats ${RES[tsp]:-})
-        printf '%-42s %12s %12s %8s %8s\n' "throughput ($JOBS x /bin/true)" "best jobs/s" "median" \
-                "x loop" "x tsp"
+        printf '%-42s %8s %8s %7s %7s %9s\n' "throughput ($JOBS x /bin/true)" "best/s" "median/s" \
+                "x loop" "x tsp" "CPU us/j"
         row() { # label key
-                local best med
+                local best med cbest cmed
                 read -r best med < <(stats ${RES[$2]:-})
-                printf '%-42s %12s %12s %8s %8s\n' "$1" "$best" "$med" "$(ratio "$med" "$loop_med")" \
-                        "$(ratio "$med" "$tsp_med")"
+                read -r cbest cmed < <(stats ${CPU[$2]:-})
+                printf '%-42s %8s %8s %7s %7s %9s\n' "$1" "$best" "$med" "$(ratio "$med" "$loop_med")" \
+                        "$(ratio "$med" "$tsp_med")" "${cmed%.*}"
         }
         row "fork+exec+wait loop" loop
         row "fork+exec+wait loop, $NCPU at once" loop-j
@@ -299,9 +323,13 @@ if want throughput; then
                                 best_jobd=$m best_p=$p
                         fi
                 done
-                BEST_LINES+=("state on $where: best jobd --max-parallel=$best_p: $(ratio "$best_jobd" "$loop_med")x the loop (target >= 0.5x), $(ratio "$best_jobd" "$tsp_med")x tsp (target >= 2x)")
+                line="state on $where: best is jobd --max-parallel=$best_p:"
+                line+=" $(ratio "$best_jobd" "$loop_med")x the loop (target >= 0.5x),"
+                BEST_LINES+=("$line $(ratio "$best_jobd" "$tsp_med")x tsp (target >= 2x)")
         done
-        echo "(ratios use medians over $TRIALS trial(s); disk = $(findmnt -no FSTYPE -T /tmp) under /tmp, tmpfs = /dev/shm)"
+        echo "(ratios: medians over $TRIALS trial(s); CPU us/j: median CPU time per job of everything involved"
+        echo " -- loop and its children, tsp clients+server+jobs, jobd + dbus-daemon + the jobs' cgroups;"
+        echo " state on disk = $(findmnt -no FSTYPE -T /tmp) under /tmp, on tmpfs = /dev/shm)"
         printf '%s\n' "${BEST_LINES[@]}"
         echo
 fi
@@ -310,7 +338,8 @@ if [[ -n $KILL_OUT ]]; then
         jmed=$(echo "$KILL_OUT" | grep 'label=kill-jobd' | result_of median_ms)
         bmin=$(echo "$KILL_OUT" | grep 'label=kill-bare' | result_of min_ms)
         bmed=$(echo "$KILL_OUT" | grep 'label=kill-bare' | result_of median_ms)
-        printf '%-46s %10s %10s\n' "kill latency, $KILL_COUNT orphans ($KILL_ROUNDS rounds)" "min ms" "median ms"
+        printf '%-46s %10s %10s\n' "kill latency, $KILL_COUNT orphans ($KILL_ROUNDS rounds)" "min ms" \
+                "median ms"
         printf '%-46s %10s %10s\n' "jobd KillJob -> JobChanged done" "$jmin" "$jmed"
         printf '%-46s %10s %10s\n' "bare cgroup.kill -> populated 0" "$bmin" "$bmed"
         printf '%-46s %10s %10s\n' "ratio jobd / bare" "$(ratio "$jmin" "$bmin")" "$(ratio "$jmed" "$bmed")"
