@@ -44,6 +44,7 @@ typedef struct SystemdJob SystemdJob;
 typedef struct SystemdBackend {
         Backend base;
         sd_bus *bus;
+        sd_event *event;
         bool direct;                  /* the manager's private socket: no bus daemon, no sender names */
         bool no_pidfds;               /* the manager refused PIDFDs (scopes before systemd 253): use PIDs */
         char *mount;                  /* the cgroup v2 mount */
@@ -68,6 +69,8 @@ struct SystemdJob {
         void *userdata;
         SystemdJob *prev, *next;      /* in backend->placing */
         bool linked;
+        sd_event_source *end_source;  /* the released helper says its command has ended */
+        JobStats last;                /* the figures read then, before systemd removes the cgroup */
 };
 
 static void systemd_job_unlink(SystemdJob *s) {
@@ -90,6 +93,7 @@ static SystemdJob *systemd_job_free(SystemdJob *s) {
                 return NULL;
         systemd_job_unlink(s);
         sd_bus_slot_unref(s->slot);
+        sd_event_source_disable_unref(s->end_source);
         free(s->description);
         free(s->start_job);
         free(s->removed_job);
@@ -358,8 +362,7 @@ static int systemd_job_destroy(Backend *base, BackendJob *j) {
         return 0;
 }
 
-static void systemd_job_stats(Backend *base, BackendJob *j, JobStats *ret) {
-        SystemdBackend *b = (SystemdBackend *) base;
+static void systemd_job_stats_read(SystemdBackend *b, BackendJob *j, JobStats *ret) {
         char buf[32];
         uint64_t v;
 
@@ -389,6 +392,47 @@ static void systemd_job_stats(Backend *base, BackendJob *j, JobStats *ret) {
         }
 }
 
+/* Once the scope's cgroup is empty systemd removes it, often before the core asks: so the figures read
+ * while the helper still kept it populated count too (all of them only grow). */
+static void systemd_job_stats(Backend *base, BackendJob *j, JobStats *ret) {
+        SystemdJob *s = j->data;
+
+        systemd_job_stats_read((SystemdBackend *) base, j, ret);
+        if (!s)
+                return;
+        ret->cpu_nsec = MAX(ret->cpu_nsec, s->last.cpu_nsec);
+        ret->memory_peak = MAX(ret->memory_peak, s->last.memory_peak);
+        ret->oom = ret->oom || s->last.oom;
+}
+
+static int on_helper_end(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
+        SystemdJob *s = userdata;
+
+        systemd_job_stats_read(s->backend, s->job, &s->last);
+        /* Closing the socket lets the helper exit. */
+        s->end_source = sd_event_source_disable_unref(s->end_source);
+        return 0;
+}
+
+static void systemd_job_watch_end(Backend *base, BackendJob *j, int fd) {
+        SystemdBackend *b = (SystemdBackend *) base;
+        SystemdJob *s = j->data;
+        int r;
+
+        if (!s || s->end_source) {
+                safe_close(fd);
+                return;
+        }
+        r = sd_event_add_io(b->event, &s->end_source, fd, EPOLLIN, on_helper_end, s);
+        if (r < 0) {
+                log_debug_errno(r, "Cannot watch the end of %s, its final figures may be lost: %m", j->unit);
+                safe_close(fd);
+                return;
+        }
+        (void) sd_event_source_set_io_fd_own(s->end_source, true);
+        (void) sd_event_source_set_description(s->end_source, "job-helper-end");
+}
+
 static int systemd_check_limits(Backend *base, const JobLimits *l, const char **ret_why) {
         SystemdBackend *b = (SystemdBackend *) base;
 
@@ -415,6 +459,7 @@ static void systemd_done(Backend *base) {
                 systemd_job_unlink(b->placing);
         sd_bus_slot_unref(b->job_removed_slot);
         sd_bus_flush_close_unref(b->bus);
+        sd_event_unref(b->event);
         free(b->mount);
         free(b->memory_v1);
 }
@@ -427,6 +472,7 @@ static const BackendOps systemd_ops = {
         .job_destroy = systemd_job_destroy,
         .job_stats = systemd_job_stats,
         .job_place_async = systemd_job_place_async,
+        .job_watch_end = systemd_job_watch_end,
 };
 
 /* Which controllers the host has (in the v2 root, or as v1 hierarchies), and the v1 memory mount. */
@@ -570,6 +616,7 @@ int backend_systemd_new(sd_event *event, bool system, bool quiet, Backend **ret)
                 r = log_full_errno(level, r, "Cannot subscribe to the systemd manager's signals: %m");
                 goto fail;
         }
+        b->event = sd_event_ref(event);
         r = sd_bus_attach_event(b->bus, event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0) {
                 r = log_error_errno(r, "Cannot attach the systemd connection to the event loop: %m");

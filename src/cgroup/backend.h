@@ -67,6 +67,11 @@ typedef struct BackendOps {
          * cgroup to spawn into. */
         int (*job_place_async)(Backend *b, BackendJob *j, const char *description, pid_t pid, int pidfd,
                                backend_placed_t cb, void *userdata);
+        /* Optional, with job_place_async: takes fd, the socket to the released helper. The helper sends
+         * a byte once its command has ended and exits when fd is closed, so the backend can read the
+         * job's final figures while the cgroup certainly still exists (systemd removes a scope's cgroup as
+         * soon as it is empty). NULL: the core closes fd. */
+        void (*job_watch_end)(Backend *b, BackendJob *j, int fd);
 } BackendOps;
 
 struct Backend {

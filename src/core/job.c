@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/pidfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -588,7 +589,10 @@ static void on_placed(BackendJob *bj, int error, const char *message, void *user
                 (void) job_fail_start(j, -errno, "Cannot release the exec helper");
                 return;
         }
-        j->hold_fd = safe_close(j->hold_fd);
+        if (j->manager->backend->ops->job_watch_end)
+                j->manager->backend->ops->job_watch_end(j->manager->backend, j->cgroup, TAKE_FD(j->hold_fd));
+        else
+                j->hold_fd = safe_close(j->hold_fd);
         (void) job_enter_running(j);
 }
 
@@ -639,7 +643,7 @@ int job_start(Job *j) {
                 int p[2];
 
                 /* The helper blocks reading fds[4] until we write a byte (or exits at EOF). */
-                if (pipe2(p, O_CLOEXEC) < 0)
+                if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0)
                         return job_fail_start(j, -errno, "Cannot create the exec helper's hold pipe");
                 held = p[0];
                 j->hold_fd = p[1];

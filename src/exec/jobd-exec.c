@@ -10,7 +10,9 @@
  *
  * --wait-fd=N: first block reading fd N, and run the command only once the daemon writes a byte there
  * (EOF: the daemon gave the job up; exit without running anything). The daemon holds the helper so while
- * a backend moves it into the job's cgroup (systemd: a scope created around its pid).
+ * a backend moves it into the job's cgroup (systemd: a scope created around its pid). When the command
+ * has ended, send a byte on fd N (a socket) and exit only once the daemon closes it (or is gone): the
+ * helper keeps the cgroup populated while the daemon reads the job's final figures.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -137,7 +139,7 @@ int main(int argc, char **argv) {
                 while (n < 0 && errno == EINTR);
                 if (n != 1)
                         return 127;    /* the daemon gave the job up before it was placed */
-                safe_close(s.wait_fd);
+                (void) fcntl(s.wait_fd, F_SETFD, FD_CLOEXEC);
         }
         if (fcntl(EXEC_STATE_FD, F_SETFD, FD_CLOEXEC) < 0) {
                 fprintf(stderr, "jobd-exec: no state folder at fd %i: %m\n", EXEC_STATE_FD);
@@ -188,6 +190,16 @@ int main(int argc, char **argv) {
                 st.value = WEXITSTATUS(status);
         }
         record(&st);
+
+        if (s.wait_fd >= 0) {
+                char c;
+
+                /* SIGPIPE is ignored: a daemon that is gone gives EPIPE, then EOF. */
+                if (write(s.wait_fd, "d", 1) == 1)
+                        while (read(s.wait_fd, &c, 1) < 0 && errno == EINTR)
+                                ;
+                safe_close(s.wait_fd);
+        }
 
         if (st.outcome == EXEC_SIGNALED)
                 return 128 + st.value;
