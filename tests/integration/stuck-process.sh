@@ -16,9 +16,9 @@ thaw_and_remove() {
                 rmdir "$frz" 2>/dev/null
         fi
 }
-trap 'thaw_and_remove; cleanup' EXIT
-
 jobd_start
+# After jobd_start, which sets lib.sh's own EXIT trap: thaw first, so lib.sh can empty the job cgroups.
+trap 'thaw_and_remove; cleanup' EXIT
 pidfile="$TEST_TMP/sleeper.pid"
 id=$(submit -- sh -c 'sleep 1000 & echo $! > "$0"; wait' "$pidfile")
 wait_file "$pidfile"
