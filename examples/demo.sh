@@ -31,6 +31,9 @@ cleanup() {
         rm -rf "$tmp"
 }
 trap cleanup EXIT
+# Without these, bash skips the EXIT trap when interrupted and the demo's cgroup would stay.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 dbus-daemon --session --nofork --nopidfile --print-address=3 3>"$tmp/address" 2>/dev/null &
 dbus_pid=$!
