@@ -43,6 +43,7 @@ typedef struct Bench {
         uint8_t *flags;                 /* per job id: FLAG_* */
         uint64_t n_flags;
         double t_start, t_replies, t_done;
+        double t_first_running, t_first_done;  /* first JobChanged "running" / "done" of any job */
         uint64_t *id_of;                /* per submit index */
         const char *first_error;
 } Bench;
@@ -102,8 +103,12 @@ static int on_job_changed(sd_bus_message *m, void *userdata, sd_bus_error *error
         r = sd_bus_message_read(m, "toss", &id, &path, &state, &result);
         if (r < 0)
                 return 0;
+        if (b->t_first_running == 0 && strcmp(state, "running") == 0)
+                b->t_first_running = now_ns();
         if (strcmp(state, "done") != 0)
                 return 0;
+        if (b->t_first_done == 0)
+                b->t_first_done = now_ns();
         if (grow_flags(b, id) < 0)
                 return -ENOMEM;
         b->flags[id] |= FLAG_DONE;
@@ -391,6 +396,9 @@ int main(int argc, char *argv[]) {
         double jobs_us = (double) (cg1 - cg0) / ok;
         if (!quiet) {
                 printf("%s: %u jobs (%s), pipelined Submit, wait for JobChanged done\n", label, b.n, cmd[0]);
+                printf("  first job running after   %8.1f ms, first done after %.1f ms\n",
+                       b.t_first_running > 0 ? (b.t_first_running - b.t_start) / 1e6 : -1.0,
+                       b.t_first_done > 0 ? (b.t_first_done - b.t_start) / 1e6 : -1.0);
                 printf("  all Submit replies after  %8.1f ms\n", (b.t_replies - b.t_start) / 1e6);
                 printf("  all jobs done after       %8.1f ms\n", (b.t_done - b.t_start) / 1e6);
                 printf("  succeeded %u, failed %u, Submit errors %u%s%s\n", b.n_success, b.n_done - b.n_success,

@@ -237,8 +237,8 @@ if want throughput; then
 
                 if command -v tsp >/dev/null; then
                         # In a cgroup of its own: the CPU of the clients, the server and the jobs.
-                        out=$(run_in_cgroup "$CG/tsp-$trial" run_tsp "$JOBS" |
-                              add_cgroup_cpu "$CG/tsp-$trial" "$JOBS")
+                        out=$(run_in_cgroup "$CG/tsp-$trial" run_tsp "$JOBS")
+                        out=$(echo "$out" | add_cgroup_cpu "$CG/tsp-$trial" "$JOBS")
                         echo "$out" | grep -v ^RESULT
                         record tsp "$out"
                 fi
