@@ -239,8 +239,8 @@ static double round_jobd(unsigned round, double *ret_reply) {
 
         kill_replied = false;
         t0 = now_ns();
-        r = sd_bus_call_method_async(bus, NULL, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "KillJob", on_kill_reply,
-                                     NULL, "ti", watched_id, (int32_t) SIGKILL);
+        r = sd_bus_call_method_async(bus, NULL, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "KillJob",
+                                     on_kill_reply, NULL, "ti", watched_id, (int32_t) SIGKILL);
         if (r < 0)
                 die("KillJob", r);
         bus_run_until(&watched_done, 60e9);
@@ -371,8 +371,8 @@ int main(int argc, char *argv[]) {
         while ((c = getopt_long(argc, argv, "ha:c:s:n:r:f:", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
-                        printf("bench-kill --bus-address=ADDR --cgroup-root=DIR --spawn-tree=PATH [-n N] [-r R] "
-                               "[--fanout=K]\n");
+                        printf("bench-kill --bus-address=ADDR --cgroup-root=DIR --spawn-tree=PATH "
+                               "[-n N] [-r R] [--fanout=K]\n");
                         return 0;
                 case 'a':
                         arg_address = optarg;
@@ -395,8 +395,8 @@ int main(int argc, char *argv[]) {
                 default:
                         return 2;
                 }
-        if (!arg_address || !arg_cgroup_root || !arg_spawn_tree || arg_rounds == 0 || arg_rounds > ROUNDS_MAX ||
-            arg_count == 0) {
+        if (!arg_address || !arg_cgroup_root || !arg_spawn_tree || arg_rounds == 0 ||
+            arg_rounds > ROUNDS_MAX || arg_count == 0) {
                 fprintf(stderr, "bench-kill: --bus-address, --cgroup-root and --spawn-tree are needed\n");
                 return 2;
         }
@@ -412,8 +412,8 @@ int main(int argc, char *argv[]) {
                 r = sd_bus_start(bus);
         if (r < 0)
                 die("connecting to the bus", r);
-        r = sd_bus_match_signal(bus, NULL, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "JobChanged", on_job_changed,
-                                NULL);
+        r = sd_bus_match_signal(bus, NULL, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "JobChanged",
+                                on_job_changed, NULL);
         if (r < 0)
                 die("subscribing to JobChanged", r);
 
@@ -434,8 +434,10 @@ int main(int argc, char *argv[]) {
         printf("  jobd:  min %7.2f ms  median %7.2f ms\n", jmin / 1e6, jmed / 1e6);
         printf("  bare:  min %7.2f ms  median %7.2f ms\n", bmin / 1e6, bmed / 1e6);
         printf("  ratio jobd/bare: min %.2fx  median %.2fx\n", jmin / bmin, jmed / bmed);
-        printf("RESULT label=kill-jobd n=%u min_ms=%.2f median_ms=%.2f\n", arg_count, jmin / 1e6, jmed / 1e6);
-        printf("RESULT label=kill-bare n=%u min_ms=%.2f median_ms=%.2f\n", arg_count, bmin / 1e6, bmed / 1e6);
+        printf("RESULT label=kill-jobd n=%u min_ms=%.2f median_ms=%.2f\n", arg_count, jmin / 1e6,
+               jmed / 1e6);
+        printf("RESULT label=kill-bare n=%u min_ms=%.2f median_ms=%.2f\n", arg_count, bmin / 1e6,
+               bmed / 1e6);
 
         sd_bus_flush_close_unref(bus);
         (void) rmdir(tmpdir);

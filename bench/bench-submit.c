@@ -238,7 +238,8 @@ static int cgroup_usage_usec(const char *dir, uint64_t *ret) {
 
 static void help(void) {
         printf("bench-submit --bus-address=ADDR [-n N] [--max-parallel=M] [--daemon-pid=PID]\n"
-               "             [--bus-pid=PID] [--cgroup=DIR] [--label=TEXT] [--quiet] [--] [COMMAND ARG...]\n\n"
+               "             [--bus-pid=PID] [--cgroup=DIR] [--label=TEXT] [--quiet]\n"
+               "             [--] [COMMAND ARG...]\n\n"
                "Submits N jobs (default 2000 x /bin/true) to jobd, all Submit calls pipelined, and waits\n"
                "for the JobChanged \"done\" signal of each. Prints jobs/s.\n");
 }
@@ -332,8 +333,8 @@ int main(int argc, char *argv[]) {
 
         if (max_parallel >= 0) {
                 sd_bus_error error = SD_BUS_ERROR_NULL;
-                r = sd_bus_call_method(b.bus, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "SetMaxParallel", &error,
-                                       NULL, "u", (uint32_t) max_parallel);
+                r = sd_bus_call_method(b.bus, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "SetMaxParallel",
+                                       &error, NULL, "u", (uint32_t) max_parallel);
                 if (r < 0) {
                         fprintf(stderr, "bench-submit: SetMaxParallel: %s\n", error.message ?: strerror(-r));
                         return 1;
@@ -401,21 +402,22 @@ int main(int argc, char *argv[]) {
                        b.t_first_done > 0 ? (b.t_first_done - b.t_start) / 1e6 : -1.0);
                 printf("  all Submit replies after  %8.1f ms\n", (b.t_replies - b.t_start) / 1e6);
                 printf("  all jobs done after       %8.1f ms\n", (b.t_done - b.t_start) / 1e6);
-                printf("  succeeded %u, failed %u, Submit errors %u%s%s\n", b.n_success, b.n_done - b.n_success,
-                       b.n_errors, b.first_error ? ": " : "", b.first_error ?: "");
+                printf("  succeeded %u, failed %u, Submit errors %u%s%s\n", b.n_success,
+                       b.n_done - b.n_success, b.n_errors, b.first_error ? ": " : "", b.first_error ?: "");
                 printf("  throughput                %8.1f jobs/s\n", rate);
                 if (daemon_pid > 0 && ticks1 >= ticks0) {
                         double cpu_s = (double) (ticks1 - ticks0) / (double) sysconf(_SC_CLK_TCK);
-                        printf("  daemon CPU                %8.2f s (%.0f%% of one CPU, %.0f us/job)\n", cpu_s,
-                               100.0 * cpu_s / wall_s, 1e6 * cpu_s / (b.n - b.n_errors));
+                        printf("  daemon CPU                %8.2f s (%.0f%% of one CPU, %.0f us/job)\n",
+                               cpu_s, 100.0 * cpu_s / wall_s, 1e6 * cpu_s / (b.n - b.n_errors));
                 }
                 if (bus_pid > 0 && bticks1 >= bticks0) {
                         double cpu_s = (double) (bticks1 - bticks0) / (double) sysconf(_SC_CLK_TCK);
-                        printf("  dbus-daemon CPU           %8.2f s (%.0f%% of one CPU, %.0f us/job)\n", cpu_s,
-                               100.0 * cpu_s / wall_s, 1e6 * cpu_s / (b.n - b.n_errors));
+                        printf("  dbus-daemon CPU           %8.2f s (%.0f%% of one CPU, %.0f us/job)\n",
+                               cpu_s, 100.0 * cpu_s / wall_s, 1e6 * cpu_s / (b.n - b.n_errors));
                 }
                 if (cgroup && cg1 >= cg0)
-                        printf("  jobs' CPU (their cgroups)  %7.2f s (%.0f us/job)\n", (cg1 - cg0) / 1e6, jobs_us);
+                        printf("  jobs' CPU (their cgroups)  %7.2f s (%.0f us/job)\n", (cg1 - cg0) / 1e6,
+                               jobs_us);
                 if (cgroup && daemon_pid > 0 && bus_pid > 0)
                         printf("  CPU per job, all together %8.0f us (jobs + daemon + bus)\n",
                                jobs_us + daemon_us + bus_us);

@@ -45,6 +45,10 @@ static double now_ns(void) {
         return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
+static double tv_us(const struct timeval *tv) {
+        return tv->tv_sec * 1e6 + tv->tv_usec;
+}
+
 static pid_t start(char **cmd, unsigned i, Slot *s) {
         pid_t pid;
 
@@ -114,14 +118,16 @@ int main(int argc, char *argv[]) {
         char **cmd = default_cmd;
         const char *label = NULL;
         unsigned n = 2000, jobs = 1, started = 0, done = 0;
-        double t0, t1, rate;
+        struct rusage self, kids;
+        double t0, t1, rate, cpu_us;
         Slot *slots;
         int c;
 
         while ((c = getopt_long(argc, argv, "hn:j:c:l:", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
-                        printf("forkexec-loop [-n N] [-j J] [--cgroup=DIR] [--label=TEXT] [--] [COMMAND ARG...]\n");
+                        printf("forkexec-loop [-n N] [-j J] [--cgroup=DIR] [--label=TEXT] "
+                               "[--] [COMMAND ARG...]\n");
                         return 0;
                 case 'n':
                         n = (unsigned) strtoul(optarg, NULL, 10);
@@ -182,18 +188,18 @@ int main(int argc, char *argv[]) {
         t1 = now_ns();
 
         /* CPU of the loop itself and of every child it waited for. */
-        struct rusage self, kids;
         (void) getrusage(RUSAGE_SELF, &self);
         (void) getrusage(RUSAGE_CHILDREN, &kids);
-        double cpu_us = (self.ru_utime.tv_sec + self.ru_stime.tv_sec + kids.ru_utime.tv_sec + kids.ru_stime.tv_sec) * 1e6 +
-                        self.ru_utime.tv_usec + self.ru_stime.tv_usec + kids.ru_utime.tv_usec + kids.ru_stime.tv_usec;
+        cpu_us = tv_us(&self.ru_utime) + tv_us(&self.ru_stime) + tv_us(&kids.ru_utime) +
+                 tv_us(&kids.ru_stime);
 
         rate = n / ((t1 - t0) / 1e9);
-        printf("%s: %u x %s, %u at a time%s: %.1f ms, %.1f jobs/s, CPU %.0f us/job (failed %u, rmdir busy %u)\n",
-               label, n, cmd[0], jobs, arg_cgroup ? ", each in a fresh cgroup" : "", (t1 - t0) / 1e6, rate, cpu_us / n,
-               n_failed, n_busy);
-        printf("RESULT label=%s jobs=%u failed=%u wall_ms=%.1f jobs_per_s=%.1f cpu_us_per_job=%.0f\n", label, n,
-               n_failed, (t1 - t0) / 1e6, rate, cpu_us / n);
+        printf("%s: %u x %s, %u at a time%s: %.1f ms, %.1f jobs/s, CPU %.0f us/job "
+               "(failed %u, rmdir busy %u)\n",
+               label, n, cmd[0], jobs, arg_cgroup ? ", each in a fresh cgroup" : "", (t1 - t0) / 1e6, rate,
+               cpu_us / n, n_failed, n_busy);
+        printf("RESULT label=%s jobs=%u failed=%u wall_ms=%.1f jobs_per_s=%.1f cpu_us_per_job=%.0f\n", label,
+               n, n_failed, (t1 - t0) / 1e6, rate, cpu_us / n);
         free(slots);
         return n_failed > 0 ? 3 : 0;
 }

@@ -101,7 +101,8 @@ def main():
     ap.add_argument("--cgroup-root", required=True, help="a cgroup v2 directory we may create cgroups in")
     ap.add_argument("--spawn-tree", required=True, help="path of the spawn-tree helper")
     ap.add_argument("-n", "--count", type=int, default=1000)
-    ap.add_argument("-f", "--fanout", type=int, default=0, help="build a tree, K children per process (0: flat)")
+    ap.add_argument("-f", "--fanout", type=int, default=0,
+                    help="build a tree, K children per process (0: flat)")
     ap.add_argument("--no-double-fork", action="store_true",
                     help="processes stay children of their parents (a plain tree)")
     ap.add_argument("--orphans", type=int, default=None,
