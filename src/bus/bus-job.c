@@ -127,9 +127,15 @@ static int property_get_name(sd_bus *bus, const char *path, const char *interfac
 
 static int property_get_strv(sd_bus *bus, const char *path, const char *interface, const char *property,
                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        _cleanup_strv_free_ char **env = NULL;
         Job *j = userdata;
 
-        return sd_bus_message_append_strv(reply, streq(property, "Argv") ? j->spec.argv : j->spec.environment);
+        if (streq(property, "Argv"))
+                return sd_bus_message_append_strv(reply, j->spec.argv);
+        env = job_spec_environment(&j->spec);
+        if (!env)
+                return -ENOMEM;
+        return sd_bus_message_append_strv(reply, env);
 }
 
 static int property_get_main_pid(sd_bus *bus, const char *path, const char *interface, const char *property,

@@ -5,6 +5,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "bus-jobd.h"
+#include "bus-sched.h"
 #include "bus-spec.h"
 #include "jobd-bus.h"
 #include "log.h"
@@ -260,6 +261,9 @@ int bus_setup(Manager *m, const char *address) {
                 r = sd_bus_add_object_manager(bus, NULL, JOBD_MANAGER_PATH);
         if (r < 0)
                 return log_error_errno(r, "Cannot register the D-Bus objects: %m");
+        r = bus_sched_setup(m, bus);
+        if (r < 0)
+                return r;
 
         r = sd_bus_request_name_async(bus, NULL, JOBD_BUS_NAME, 0, on_name_acquired, m);
         if (r < 0)

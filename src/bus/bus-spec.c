@@ -170,6 +170,18 @@ static int read_value(sd_bus_message *m, const char *key, JobSpec *spec, sd_bus_
                 return read_after(m, spec);
         if (streq(key, "Resources"))
                 return read_resources(m, spec, error);
+        if (streq(key, "RetryOn")) {
+                _cleanup_strv_free_ char **l = NULL;
+                _cleanup_free_ char *why = NULL;
+
+                r = sd_bus_message_read_strv(m, &l);
+                if (r < 0)
+                        return r;
+                r = job_spec_set_retry_on(spec, l, &why);
+                if (r == -EINVAL)
+                        return sd_bus_error_set(error, JOBD_ERROR_INVALID_SPEC, why);
+                return r;
+        }
         if (streq(key, "AfterCondition")) {
                 const char *s;
                 r = sd_bus_message_read_basic(m, 's', &s);
@@ -193,12 +205,19 @@ static int read_value(sd_bus_message *m, const char *key, JobSpec *spec, sd_bus_
                 spec->limits.tasks_max = t;
         else if (streq(key, "CPUWeight"))
                 spec->limits.cpu_weight = t;
+        else if (streq(key, "RetryDelayUSec"))
+                spec->retry_delay_usec = t;
         return 0;
 }
 
-int bus_read_job_spec(sd_bus_message *m, JobSpec *spec, sd_bus_error *error) {
-        char *seen[32] = {};
-        size_t n_seen = 0;
+/* Plan jobs name the jobs they run after ("as"), or give ids of jobs outside the plan ("at"). */
+static int read_after_names(sd_bus_message *m, BusSpecExtra *x) {
+        x->after_names = strv_free(x->after_names);
+        return sd_bus_message_read_strv(m, &x->after_names);
+}
+
+int bus_read_job_spec_full(sd_bus_message *m, JobSpec *spec, BusSpecKind kind, BusSpecExtra *x,
+                           sd_bus_error *error) {
         int r;
 
         r = sd_bus_message_enter_container(m, 'a', "{sv}");
@@ -208,6 +227,7 @@ int bus_read_job_spec(sd_bus_message *m, JobSpec *spec, sd_bus_error *error) {
         for (;;) {
                 const JobSpecKey *k;
                 const char *key, *contents;
+                JobSpecKeyId id;
                 char type;
 
                 r = sd_bus_message_enter_container(m, 'e', "sv");
@@ -218,29 +238,68 @@ int bus_read_job_spec(sd_bus_message *m, JobSpec *spec, sd_bus_error *error) {
                 r = sd_bus_message_read_basic(m, 's', &key);
                 if (r < 0)
                         return r;
+                r = sd_bus_message_peek_type(m, &type, &contents);
+                if (r < 0)
+                        return r;
+
+                /* The plan's own options, beside the job defaults. */
+                if (kind == BUS_SPEC_PLAN_OPTIONS && (streq(key, "Name") || streq(key, "MaxParallel"))) {
+                        bool name = streq(key, "Name");
+
+                        if (!streq(contents, name ? "s" : "u"))
+                                return sd_bus_error_setf(error, JOBD_ERROR_INVALID_SPEC,
+                                                         "options: %s: must be of type '%s', got '%s'", key,
+                                                         name ? "s" : "u", contents);
+                        r = sd_bus_message_enter_container(m, 'v', contents);
+                        if (r < 0)
+                                return r;
+                        r = name ? read_string(m, &x->name) :
+                                   sd_bus_message_read_basic(m, 'u', &x->max_parallel);
+                        if (r < 0)
+                                return r;
+                        goto next;
+                }
+
                 k = job_spec_key_find(key);
                 if (!k)
                         return sd_bus_error_setf(error, JOBD_ERROR_INVALID_SPEC,
                                                  "%.64s: unknown key (see org.jobd1(5) for the spec keys)", key);
-                for (size_t i = 0; i < n_seen; i++)
-                        if (streq(seen[i], k->name))
-                                return invalid(error, k->name, "given more than once");
-                if (n_seen < ELEMENTSOF(seen))
-                        seen[n_seen++] = (char *) k->name;
+                id = (JobSpecKeyId) (k - job_spec_keys);
+                if (x->keys & JOB_SPEC_KEY_BIT(id))
+                        return invalid(error, k->name, "given more than once");
+                x->keys |= JOB_SPEC_KEY_BIT(id);
 
-                r = sd_bus_message_peek_type(m, &type, &contents);
-                if (r < 0)
-                        return r;
-                if (!streq(contents, k->signature))
+                if (kind != BUS_SPEC_SUBMIT &&
+                    (id == JOB_KEY_STDIN_FD || id == JOB_KEY_STDOUT_FD || id == JOB_KEY_STDERR_FD))
+                        return invalid(error, k->name, "file descriptors cannot be given in a plan");
+                if (kind == BUS_SPEC_PLAN_OPTIONS && (id == JOB_KEY_ARGV || id == JOB_KEY_AFTER))
+                        return invalid(error, k->name, "is for each job, not a default of the plan");
+
+                if (kind == BUS_SPEC_PLAN_JOB && id == JOB_KEY_AFTER && streq(contents, "as")) {
+                        r = sd_bus_message_enter_container(m, 'v', contents);
+                        if (r < 0)
+                                return r;
+                        r = read_after_names(m, x);
+                        if (r < 0)
+                                return r;
+                        goto next;
+                }
+
+                if (!streq(contents, k->signature)) {
+                        const char *also = kind == BUS_SPEC_PLAN_JOB && id == JOB_KEY_AFTER ?
+                                           " (ids) or 'as' (names of the plan's jobs)" : "";
+
                         return sd_bus_error_setf(error, JOBD_ERROR_INVALID_SPEC,
-                                                 "%s: must be of type '%s', got '%s'", k->name, k->signature,
-                                                 contents);
+                                                 "%s: must be of type '%s'%s, got '%s'",
+                                                 k->name, k->signature, also, contents);
+                }
                 r = sd_bus_message_enter_container(m, 'v', contents);
                 if (r < 0)
                         return r;
                 r = read_value(m, k->name, spec, error);
                 if (r < 0)
                         return r;
+        next:
                 r = sd_bus_message_exit_container(m);
                 if (r < 0)
                         return r;
@@ -249,4 +308,18 @@ int bus_read_job_spec(sd_bus_message *m, JobSpec *spec, sd_bus_error *error) {
                         return r;
         }
         return sd_bus_message_exit_container(m);
+}
+
+void bus_spec_extra_done(BusSpecExtra *x) {
+        x->after_names = strv_free(x->after_names);
+        x->name = mfree(x->name);
+}
+
+int bus_read_job_spec(sd_bus_message *m, JobSpec *spec, sd_bus_error *error) {
+        BusSpecExtra x = {};
+        int r;
+
+        r = bus_read_job_spec_full(m, spec, BUS_SPEC_SUBMIT, &x, error);
+        bus_spec_extra_done(&x);
+        return r;
 }

@@ -9,3 +9,21 @@
  * keys set an org.jobd1.Error.InvalidSpec error naming the key and return -EINVAL; value rules are
  * job_spec_validate()'s. fds are duplicated (the message keeps its own). */
 int bus_read_job_spec(sd_bus_message *m, JobSpec *spec, sd_bus_error *error);
+
+typedef enum BusSpecKind {
+        BUS_SPEC_SUBMIT,               /* Submit() */
+        BUS_SPEC_PLAN_JOB,             /* a job of SubmitPlan(): "After" may also be "as", no fds */
+        BUS_SPEC_PLAN_OPTIONS,         /* SubmitPlan()'s options: Name, MaxParallel, and job defaults */
+} BusSpecKind;
+
+typedef struct BusSpecExtra {
+        uint64_t keys;                 /* JOB_SPEC_KEY_BIT() of each spec key given */
+        char **after_names;            /* BUS_SPEC_PLAN_JOB: "After as" */
+        char *name;                    /* BUS_SPEC_PLAN_OPTIONS: the run's Name */
+        uint32_t max_parallel;         /* BUS_SPEC_PLAN_OPTIONS: MaxParallel */
+} BusSpecExtra;
+
+/* As bus_read_job_spec(), for the kinds of dicts above; x collects what is not part of a JobSpec. */
+int bus_read_job_spec_full(sd_bus_message *m, JobSpec *spec, BusSpecKind kind, BusSpecExtra *x,
+                           sd_bus_error *error);
+void bus_spec_extra_done(BusSpecExtra *x);

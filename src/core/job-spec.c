@@ -11,24 +11,26 @@
 #include "job-spec.h"
 #include "strv.h"
 
-const JobSpecKey job_spec_keys[] = {
-        { "Argv", "as" },
-        { "Name", "s" },
-        { "WorkingDirectory", "s" },
-        { "Environment", "as" },
-        { "Priority", "i" },
-        { "TimeoutUSec", "t" },
-        { "MemoryMax", "t" },
-        { "TasksMax", "t" },
-        { "CPUWeight", "t" },
-        { "StdinFD", "h" },
-        { "StdoutFD", "h" },
-        { "StderrFD", "h" },
-        { "After", "at" },
-        { "AfterCondition", "s" },
-        { "Group", "s" },
-        { "Resources", "a{su}" },
-        { "Retries", "u" },
+const JobSpecKey job_spec_keys[_JOB_KEY_MAX + 1] = {
+        [JOB_KEY_ARGV]             = { "Argv", "as" },
+        [JOB_KEY_NAME]             = { "Name", "s" },
+        [JOB_KEY_WORKING_DIRECTORY] = { "WorkingDirectory", "s" },
+        [JOB_KEY_ENVIRONMENT]      = { "Environment", "as" },
+        [JOB_KEY_PRIORITY]         = { "Priority", "i" },
+        [JOB_KEY_TIMEOUT_USEC]     = { "TimeoutUSec", "t" },
+        [JOB_KEY_MEMORY_MAX]       = { "MemoryMax", "t" },
+        [JOB_KEY_TASKS_MAX]        = { "TasksMax", "t" },
+        [JOB_KEY_CPU_WEIGHT]       = { "CPUWeight", "t" },
+        [JOB_KEY_STDIN_FD]         = { "StdinFD", "h" },
+        [JOB_KEY_STDOUT_FD]        = { "StdoutFD", "h" },
+        [JOB_KEY_STDERR_FD]        = { "StderrFD", "h" },
+        [JOB_KEY_AFTER]            = { "After", "at" },
+        [JOB_KEY_AFTER_CONDITION]  = { "AfterCondition", "s" },
+        [JOB_KEY_GROUP]            = { "Group", "s" },
+        [JOB_KEY_RESOURCES]        = { "Resources", "a{su}" },
+        [JOB_KEY_RETRIES]          = { "Retries", "u" },
+        [JOB_KEY_RETRY_ON]         = { "RetryOn", "as" },
+        [JOB_KEY_RETRY_DELAY_USEC] = { "RetryDelayUSec", "t" },
         {}
 };
 
@@ -59,6 +61,8 @@ void job_spec_done(JobSpec *s) {
         for (size_t i = 0; i < s->n_resources; i++)
                 free(s->resources[i].pool);
         free(s->resources);
+        free(s->retry_on_exit_codes);
+        job_shared_env_unref(s->base_environment);
         job_spec_init(s);
 }
 
@@ -84,6 +88,18 @@ bool identifier_is_valid(const char *s, size_t max) {
         return l <= max;
 }
 
+bool slot_name_is_valid(const char *s) {
+        size_t l = 0;
+
+        if (isempty(s))
+                return false;
+        for (; s[l]; l++)
+                if ((unsigned char) s[l] <= ' ' || (unsigned char) s[l] >= 0x7f || s[l] == '=' ||
+                    s[l] == ',')
+                        return false;
+        return l <= JOB_SLOT_NAME_MAX;
+}
+
 _printf_(2, 3)
 static int fail(char **ret, const char *fmt, ...) {
         va_list ap;
@@ -96,7 +112,7 @@ static int fail(char **ret, const char *fmt, ...) {
 }
 
 int job_spec_validate(const JobSpec *s, char **ret) {
-        size_t n, bytes;
+        size_t n, bytes, n_env, env_bytes;
 
         n = strv_length(s->argv);
         if (n == 0)
@@ -125,10 +141,10 @@ int job_spec_validate(const JobSpec *s, char **ret) {
                         return fail(ret, "WorkingDirectory: longer than %u bytes", PATH_MAX - 1);
         }
 
-        n = strv_length(s->environment);
+        n_env = n = strv_length(s->environment);
         if (n > JOB_ENV_MAX)
                 return fail(ret, "Environment: %zu entries, at most %u are allowed", n, JOB_ENV_MAX);
-        bytes = strv_bytes(s->environment);
+        env_bytes = bytes = strv_bytes(s->environment);
         if (bytes > JOB_ENV_BYTES_MAX)
                 return fail(ret, "Environment: %zu bytes, at most %u are allowed", bytes, JOB_ENV_BYTES_MAX);
         STRV_FOREACH(e, s->environment)
@@ -175,6 +191,166 @@ int job_spec_validate(const JobSpec *s, char **ret) {
 
         if (s->retries > JOB_RETRIES_MAX)
                 return fail(ret, "Retries: at most %u, got %u", JOB_RETRIES_MAX, s->retries);
+        if (s->retry_delay_usec > JOB_RETRY_DELAY_MAX)
+                return fail(ret, "RetryDelayUSec: %llu µs is more than a day",
+                            (unsigned long long) s->retry_delay_usec);
+        if (s->base_environment) {
+                n = n_env + strv_length(s->base_environment->env);
+                bytes = env_bytes + strv_bytes(s->base_environment->env);
+                if (n > JOB_ENV_MAX || bytes > JOB_ENV_BYTES_MAX)
+                        return fail(ret,
+                                    "Environment: %zu entries, %zu bytes with the plan's defaults, at most "
+                                    "%u and %u are allowed",
+                                    n, bytes, JOB_ENV_MAX, JOB_ENV_BYTES_MAX);
+        }
 
         return 0;
+}
+
+JobSharedEnv *job_shared_env_new(char **env) {
+        JobSharedEnv *e;
+
+        if (!env) {
+                env = calloc(1, sizeof(char *));
+                if (!env)
+                        return NULL;
+        }
+        e = malloc(sizeof(JobSharedEnv));
+        if (!e) {
+                strv_free(env);
+                return NULL;
+        }
+        *e = (JobSharedEnv) { .n_ref = 1, .env = env };
+        return e;
+}
+
+JobSharedEnv *job_shared_env_ref(JobSharedEnv *e) {
+        if (e)
+                e->n_ref++;
+        return e;
+}
+
+JobSharedEnv *job_shared_env_unref(JobSharedEnv *e) {
+        if (!e || --e->n_ref > 0)
+                return NULL;
+        strv_free(e->env);
+        free(e);
+        return NULL;
+}
+
+static bool env_has_name(char *const *l, const char *assignment) {
+        size_t k = strcspn(assignment, "=");
+
+        for (char *const *e = l; e && *e; e++)
+                if (strncmp(*e, assignment, k) == 0 && (*e)[k] == '=')
+                        return true;
+        return false;
+}
+
+char **job_spec_environment(const JobSpec *s) {
+        _cleanup_strv_free_ char **l = NULL;
+
+        if (!s->base_environment)
+                return strv_copy(s->environment);
+
+        l = calloc(1, sizeof(char *));
+        if (!l)
+                return NULL;
+        STRV_FOREACH(e, s->base_environment->env)
+                if (!env_has_name(s->environment, *e) && strv_extend(&l, *e) < 0)
+                        return NULL;
+        STRV_FOREACH(e, s->environment)
+                if (strv_extend(&l, *e) < 0)
+                        return NULL;
+        return TAKE_PTR(l);
+}
+
+#define RETRY_ON_DEFAULT ((1U << SCHED_RESULT_FAILED) | (1U << SCHED_RESULT_TIMEOUT) | \
+                          (1U << SCHED_RESULT_KILLED) | (1U << SCHED_RESULT_OOM))
+
+static const SchedResult retry_on_results[] = {
+        SCHED_RESULT_FAILED, SCHED_RESULT_TIMEOUT, SCHED_RESULT_KILLED, SCHED_RESULT_OOM, SCHED_RESULT_LOST,
+};
+
+SchedRetryPolicy job_spec_retry_policy(const JobSpec *s) {
+        return (SchedRetryPolicy) {
+                .retries = s->retries,
+                .on_results = s->retry_on != 0 ? s->retry_on : RETRY_ON_DEFAULT,
+                .on_exit_codes = s->retry_on_exit_codes,
+                .n_on_exit_codes = s->n_retry_on_exit_codes,
+        };
+}
+
+int job_spec_set_retry_on(JobSpec *s, char *const *words, char **ret) {
+        _cleanup_free_ int *codes = NULL;
+        size_t n_codes = 0, n = strv_length(words);
+        uint32_t mask = 0;
+
+        if (n > SCHED_EXIT_CODES_MAX)
+                return fail(ret, "RetryOn: %zu entries, at most %u are allowed", n, SCHED_EXIT_CODES_MAX);
+        if (n > 0) {
+                codes = calloc(n, sizeof(int));
+                if (!codes)
+                        return -ENOMEM;
+        }
+        STRV_FOREACH(w, (char **) words) {
+                bool found = false;
+                char *end;
+                long v;
+
+                for (size_t i = 0; i < ELEMENTSOF(retry_on_results); i++)
+                        if (streq(*w, sched_result_to_string(retry_on_results[i]))) {
+                                mask |= 1U << retry_on_results[i];
+                                found = true;
+                        }
+                if (found)
+                        continue;
+
+                errno = 0;
+                v = strtol(*w, &end, 10);
+                if (!isdigit((unsigned char) (*w)[0]) || *end || errno != 0 || v < 1 || v > 255)
+                        return fail(ret,
+                                    "RetryOn: \"%.64s\" is not one of failed, timeout, killed, oom, lost "
+                                    "or an exit code 1-255",
+                                    *w);
+                for (size_t i = 0; i < n_codes; i++)
+                        if (codes[i] == (int) v) {
+                                found = true;
+                                break;
+                        }
+                if (!found)
+                        codes[n_codes++] = (int) v;
+        }
+        /* Exit codes say which failures to retry: "failed" is implied, and restricted to them. */
+        if (n_codes > 0)
+                mask |= 1U << SCHED_RESULT_FAILED;
+
+        free(s->retry_on_exit_codes);
+        s->retry_on = mask;
+        s->n_retry_on_exit_codes = n_codes;
+        s->retry_on_exit_codes = n_codes > 0 ? TAKE_PTR(codes) : NULL;
+        return 0;
+}
+
+char **job_spec_retry_on_strv(const JobSpec *s) {
+        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+        char buf[16];
+
+        if (!l)
+                return NULL;
+        for (size_t i = 0; i < ELEMENTSOF(retry_on_results); i++) {
+                SchedResult r = retry_on_results[i];
+
+                /* "failed" with exit codes is said by the codes. */
+                if (!(s->retry_on & (1U << r)) || (r == SCHED_RESULT_FAILED && s->n_retry_on_exit_codes > 0))
+                        continue;
+                if (strv_extend(&l, sched_result_to_string(r)) < 0)
+                        return NULL;
+        }
+        for (size_t i = 0; i < s->n_retry_on_exit_codes; i++) {
+                snprintf(buf, sizeof(buf), "%i", s->retry_on_exit_codes[i]);
+                if (strv_extend(&l, buf) < 0)
+                        return NULL;
+        }
+        return TAKE_PTR(l);
 }

@@ -24,6 +24,18 @@
 #define JOB_CPU_WEIGHT_MIN      1ULL
 #define JOB_CPU_WEIGHT_MAX      10000ULL
 #define JOB_POOL_NAME_MAX       64U
+#define JOB_RETRY_DELAY_MAX     (24ULL * 3600 * USEC_PER_SEC)
+
+/* An environment shared by many jobs (the defaults of a plan): refcounted, never changed once shared. */
+typedef struct JobSharedEnv {
+        unsigned n_ref;
+        char **env;
+} JobSharedEnv;
+
+/* Takes env (NULL: empty). NULL on OOM (env is then freed). */
+JobSharedEnv *job_shared_env_new(char **env);
+JobSharedEnv *job_shared_env_ref(JobSharedEnv *e);
+JobSharedEnv *job_shared_env_unref(JobSharedEnv *e);
 
 typedef struct JobResourceRequest {
         char *pool;
@@ -46,6 +58,12 @@ typedef struct JobSpec {
         JobResourceRequest *resources;
         size_t n_resources;
         uint32_t retries;
+        uint32_t retry_on;                   /* 1U << SchedResult; 0: the default (failed, killed, timeout,
+                                              * oom) */
+        int *retry_on_exit_codes;            /* a failed attempt is retried only for these exit codes */
+        size_t n_retry_on_exit_codes;
+        usec_t retry_delay_usec;
+        JobSharedEnv *base_environment;      /* shared defaults (a plan's) that environment overrides */
 } JobSpec;
 
 void job_spec_init(JobSpec *s);
@@ -56,12 +74,52 @@ void job_spec_done(JobSpec *s);
  * e.g. "WorkingDirectory: must be an absolute path". */
 int job_spec_validate(const JobSpec *s, char **ret_message);
 
-/* Key names a client may send in the a{sv} spec, with their D-Bus types. */
+/* The environment the job gets: base_environment overlaid by environment (same NAME: environment wins).
+ * A new strv, NULL on OOM. */
+char **job_spec_environment(const JobSpec *s);
+
+/* The scheduler's view of RetryOn; the exit code array is borrowed from the spec. */
+SchedRetryPolicy job_spec_retry_policy(const JobSpec *s);
+
+/* Parses RetryOn words ("failed", "timeout", "killed", "oom", "lost", or an exit code 1-255) into the
+ * spec. -EINVAL with *ret_message ("RetryOn: ...") for a bad word. */
+int job_spec_set_retry_on(JobSpec *s, char *const *words, char **ret_message);
+/* The RetryOn words back, for the Job property (empty: the default). NULL on OOM. */
+char **job_spec_retry_on_strv(const JobSpec *s);
+
+/* Key names a client may send in the a{sv} spec, with their D-Bus types; job_spec_keys[] is indexed by
+ * JobSpecKeyId (and ends with an empty entry). */
+typedef enum JobSpecKeyId {
+        JOB_KEY_ARGV,
+        JOB_KEY_NAME,
+        JOB_KEY_WORKING_DIRECTORY,
+        JOB_KEY_ENVIRONMENT,
+        JOB_KEY_PRIORITY,
+        JOB_KEY_TIMEOUT_USEC,
+        JOB_KEY_MEMORY_MAX,
+        JOB_KEY_TASKS_MAX,
+        JOB_KEY_CPU_WEIGHT,
+        JOB_KEY_STDIN_FD,
+        JOB_KEY_STDOUT_FD,
+        JOB_KEY_STDERR_FD,
+        JOB_KEY_AFTER,
+        JOB_KEY_AFTER_CONDITION,
+        JOB_KEY_GROUP,
+        JOB_KEY_RESOURCES,
+        JOB_KEY_RETRIES,
+        JOB_KEY_RETRY_ON,
+        JOB_KEY_RETRY_DELAY_USEC,
+        _JOB_KEY_MAX,
+} JobSpecKeyId;
+
+/* A set of keys (e.g. the keys a plan's job gave itself). */
+#define JOB_SPEC_KEY_BIT(id) (UINT64_C(1) << (id))
+
 typedef struct JobSpecKey {
         const char *name;
         const char *signature;
 } JobSpecKey;
-extern const JobSpecKey job_spec_keys[];
+extern const JobSpecKey job_spec_keys[_JOB_KEY_MAX + 1];
 /* Looks up a key; NULL if unknown. */
 const JobSpecKey *job_spec_key_find(const char *name);
 
@@ -69,3 +127,7 @@ const JobSpecKey *job_spec_key_find(const char *name);
 bool env_assignment_is_valid(const char *e);
 /* True for names of groups and pools: 1..max chars of [A-Za-z0-9_.-]. */
 bool identifier_is_valid(const char *s, size_t max);
+/* True for names of slots of a slot pool: 1..JOB_SLOT_NAME_MAX visible ASCII characters but '=' and ','
+ * (device paths, board names, GPU indexes). */
+#define JOB_SLOT_NAME_MAX 255U
+bool slot_name_is_valid(const char *s);

@@ -81,6 +81,8 @@ Job *job_free(Job *j) {
         free(j->reason);
         free(j->unit);
         free(j->control_group);
+        free(j->attempts);
+        sd_event_source_disable_unref(j->retry_source);
         free(j);
         return NULL;
 }
@@ -492,7 +494,7 @@ static char **job_build_env(Job *j) {
         char *const *slots;
         char buf[64];
 
-        e = strv_copy(j->spec.environment);
+        e = job_spec_environment(&j->spec);
         if (!e)
                 return NULL;
         snprintf(buf, sizeof(buf), "JOBD_JOB_ID=%llu", (unsigned long long) j->id);

@@ -14,6 +14,14 @@
 
 typedef struct Manager Manager;
 
+/* One attempt of a job, as Job.Attempts shows it. */
+typedef struct JobAttempt {
+        usec_t start_usec, finish_usec;          /* CLOCK_REALTIME; start 0: it never started */
+        JobResult result;
+        int exit_code;                           /* -1: none */
+        int exit_signal;                         /* 0: none */
+} JobAttempt;
+
 /* Why the daemon is ending a running job; decides the result when it is gone. */
 typedef enum JobStopReason {
         JOB_STOP_NONE,
@@ -63,6 +71,11 @@ typedef struct Job {
         JobStats stats;
         ExecStatus exec_status;
         bool have_exec_status;
+
+        /* Attempts that ended, oldest first, and the delay before the next one (src/core/job-retry.c). */
+        JobAttempt *attempts;
+        uint32_t n_attempts;
+        sd_event_source *retry_source;
 } Job;
 
 /* Takes ownership of the spec's contents (leaves *spec initialised). */
@@ -97,6 +110,17 @@ void job_finish_unstarted(Job *j, JobResult result, const char *reason);
 void job_complete(Job *j);
 /* Back to waiting for another attempt. */
 void job_reset_for_retry(Job *j);
+
+/* Attempts kept in Job.attempts: Retries is at most JOB_RETRIES_MAX, but a run's Retry() starts counting
+ * again. Beyond this many the last entry is the latest attempt. */
+#define JOB_ATTEMPTS_MAX 256U
+
+/* src/core/job-retry.c. Records how the attempt that just ended went (Attempts). */
+int job_record_attempt(Job *j);
+/* The scheduler wants another attempt: back to waiting, and queued again after RetryDelayUSec. */
+void job_retry_later(Job *j);
+/* Attempts started so far (the current one included). */
+uint32_t job_attempt_number(Job *j);
 
 const char *job_log_path(Job *j, char *buf, size_t l);
 pid_t job_main_pid(Job *j);

@@ -15,6 +15,8 @@
 #include "log.h"
 #include "manager.h"
 #include "parse-util.h"
+#include "resources.h"
+#include "run.h"
 #include "strv.h"
 
 static SchedResult job_result_to_sched(JobResult r) {
@@ -51,6 +53,7 @@ void manager_send_job_changed(Manager *m, Job *j, const char *first_property, ..
         size_t n = 0;
         va_list ap;
 
+        run_job_changed(m, j);
         if (!m->bus || jobd_job_path(j->id, &path) < 0)
                 return;
 
@@ -162,11 +165,9 @@ void manager_job_done(Manager *m, Job *j) {
         if (r < 0)
                 log_warning_errno(r, "Job %llu: scheduler does not know it as running, ignoring: %m",
                                   (unsigned long long) j->id);
+        (void) job_record_attempt(j);
         if (r == SCHED_FINISH_RETRY) {
-                log_info("Job %llu: attempt %u ended with result %s, retrying.", (unsigned long long) j->id,
-                         sched_job_attempts(m->sched, j->id), job_result_to_string(j->result));
-                job_reset_for_retry(j);
-                (void) sched_job_retry_now(m->sched, j->id);
+                job_retry_later(j);
         } else {
                 job_complete(j);
                 manager_count_done(m);
@@ -209,7 +210,7 @@ static void on_sched_state_changed(void *userdata, uint64_t id, SchedState state
 }
 
 static void on_slot_quarantined(void *userdata, const char *pool, const char *slot) {
-        log_warning("Slot %s of pool %s quarantined after repeated failures.", slot, pool);
+        manager_send_slot_quarantined(userdata, pool, slot);
 }
 
 static const SchedCallbacks sched_callbacks = {
@@ -227,7 +228,7 @@ static unsigned manager_unfinished_of(Manager *m, uid_t uid) {
         return n;
 }
 
-static int manager_grow(Manager *m, uint64_t id) {
+int manager_grow(Manager *m, uint64_t id) {
         if (id < m->n_jobs_alloc)
                 return 0;
         uint64_t n = MAX(m->n_jobs_alloc * 2, (uint64_t) 1024);
@@ -287,11 +288,7 @@ int manager_submit(Manager *m, JobSpec *spec, uid_t owner, gid_t gid, const gid_
                         .after_condition = j->spec.after_condition,
                         .resources = res,
                         .n_resources = j->spec.n_resources,
-                        .retry = {
-                                .retries = j->spec.retries,
-                                .on_results = (1U << SCHED_RESULT_FAILED) | (1U << SCHED_RESULT_TIMEOUT) |
-                                              (1U << SCHED_RESULT_KILLED) | (1U << SCHED_RESULT_OOM),
-                        },
+                        .retry = job_spec_retry_policy(&j->spec),
                       }, &bad);
         if (r < 0) {
                 m->jobs[id] = NULL;
@@ -659,6 +656,7 @@ Manager *manager_free(Manager *m) {
         for (uint64_t id = 0; id < m->n_jobs_alloc; id++)
                 job_free(m->jobs[id]);
         free(m->jobs);
+        manager_runs_free(m);
         sched_free(m->sched);
         backend_free(m->backend);
         sd_event_source_disable_unref(m->reschedule_source);

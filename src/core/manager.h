@@ -58,6 +58,14 @@ struct Manager {
         SchedCounts last_counts;
         uint32_t last_max_parallel;
         bool counts_sent;
+
+        /* Runs (plans) by id, oldest first, and what the scheduler's controls are set to
+         * (src/core/run.c, src/core/resources.c). */
+        struct Run **runs;
+        size_t n_runs;
+        uint64_t next_run_id;
+        sd_event_source *runs_source;  /* announces what changed in runs, once per loop iteration */
+        bool draining;
 };
 
 int manager_new(const ManagerConfig *c, Manager **ret);
@@ -73,6 +81,9 @@ int manager_submit(Manager *m, JobSpec *spec, uid_t owner, gid_t gid, const gid_
                    Job **ret, char **ret_message);
 
 void manager_set_max_parallel(Manager *m, unsigned n);
+
+/* Makes room in the job table for ids up to id. */
+int manager_grow(Manager *m, uint64_t id);
 
 /* Coalesces state changes into one scheduler pass on the next loop iteration. */
 void manager_reschedule(Manager *m);

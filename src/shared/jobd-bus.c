@@ -14,6 +14,8 @@ const sd_bus_error_map jobd_bus_error_map[] = {
         SD_BUS_ERROR_MAP(JOBD_ERROR_DEPENDENCY_CYCLE, ELOOP),
         SD_BUS_ERROR_MAP(JOBD_ERROR_QUOTA_EXCEEDED, EDQUOT),
         SD_BUS_ERROR_MAP(JOBD_ERROR_NOT_RUNNING, ESRCH),
+        SD_BUS_ERROR_MAP(JOBD_ERROR_NO_SUCH_RUN, ENOENT),
+        SD_BUS_ERROR_MAP(JOBD_ERROR_NO_SUCH_SLOT, ENXIO),
         SD_BUS_ERROR_MAP_END
 };
 
@@ -30,6 +32,25 @@ int jobd_job_path_parse(const char *path, uint64_t *ret) {
         if (!path || !strneq(path, JOBD_JOB_PATH_PREFIX "/", strlen(JOBD_JOB_PATH_PREFIX "/")))
                 return -EINVAL;
         p = path + strlen(JOBD_JOB_PATH_PREFIX "/");
+        if (p[0] == '0' || safe_atou64(p, &id) < 0 || id == 0)
+                return -EINVAL;
+        *ret = id;
+        return 0;
+}
+
+int jobd_run_path(uint64_t id, char **ret) {
+        if (asprintf(ret, JOBD_RUN_PATH_PREFIX "/%llu", (unsigned long long) id) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+int jobd_run_path_parse(const char *path, uint64_t *ret) {
+        const char *p;
+        uint64_t id;
+
+        if (!path || !strneq(path, JOBD_RUN_PATH_PREFIX "/", strlen(JOBD_RUN_PATH_PREFIX "/")))
+                return -EINVAL;
+        p = path + strlen(JOBD_RUN_PATH_PREFIX "/");
         if (p[0] == '0' || safe_atou64(p, &id) < 0 || id == 0)
                 return -EINVAL;
         *ret = id;

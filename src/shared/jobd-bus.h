@@ -20,12 +20,19 @@
 #define JOBD_ERROR_DEPENDENCY_CYCLE  "org.jobd1.Error.DependencyCycle"
 #define JOBD_ERROR_QUOTA_EXCEEDED    "org.jobd1.Error.QuotaExceeded"
 #define JOBD_ERROR_NOT_RUNNING       "org.jobd1.Error.NotRunning"
+#define JOBD_ERROR_NO_SUCH_RUN       "org.jobd1.Error.NoSuchRun"
+#define JOBD_ERROR_NO_SUCH_SLOT      "org.jobd1.Error.NoSuchSlot"
 
-/* Maps the errors above to errno values (EINVAL, ENOENT, EACCES, ELOOP, EDQUOT, ESRCH); registered by
- * both the daemon and jobctl with sd_bus_error_add_map(). */
+/* Maps the errors above to errno values (EINVAL, ENOENT, EACCES, ELOOP, EDQUOT, ESRCH, ENOENT, ENXIO);
+ * registered by both the daemon and jobctl with sd_bus_error_add_map(). */
 extern const sd_bus_error_map jobd_bus_error_map[];
 
 /* "/org/jobd1/job/42"; returns 0 or -ENOMEM. */
 int jobd_job_path(uint64_t id, char **ret);
 /* Parses a job object path; 0 with *ret set, or -EINVAL. */
 int jobd_job_path_parse(const char *path, uint64_t *ret);
+
+/* "/org/jobd1/run/3"; returns 0 or -ENOMEM. */
+int jobd_run_path(uint64_t id, char **ret);
+/* Parses a run object path; 0 with *ret set, or -EINVAL. */
+int jobd_run_path_parse(const char *path, uint64_t *ret);

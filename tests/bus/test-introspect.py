@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """test-introspect.py CONTRACT_XML: diffs the live daemon's introspection of org.jobd1.Manager (at
-/org/jobd1) and org.jobd1.Job (at $JOBD_TEST_JOB_PATH) against the contract, both ways: every method,
-signal and property of the contract must be there with the same signature, direction and access, and the
-daemon must not offer anything the contract does not have. Properties are also compared on their
-EmitsChangedSignal annotation (true when absent), since clients rely on PropertiesChanged. Argument names
-differing is reported as a warning only (not part of the wire contract).
+/org/jobd1), org.jobd1.Job (at $JOBD_TEST_JOB_PATH) and org.jobd1.Run (of a plan it submits) against the
+contract, both ways: every method, signal and property of the contract must be there with the same
+signature, direction and access, and the daemon must not offer anything the contract does not have.
+Properties are also compared on their EmitsChangedSignal annotation (true when absent), since clients rely
+on PropertiesChanged. Argument names differing is reported as a warning only (not part of the wire
+contract).
 
 Run through tests/helpers/with-jobd.sh (private bus, live jobd, one running job)."""
 
@@ -20,6 +21,7 @@ import xml.etree.ElementTree as ET
 INTERFACES = {
     'org.jobd1.Manager': '/org/jobd1',
     'org.jobd1.Job': None,  # the job path from the environment
+    'org.jobd1.Run': 'run',  # a run submitted by main() for the purpose
 }
 
 
@@ -172,8 +174,15 @@ def main():
     contract_xml = open(contract_path, encoding='utf-8').read()
     failures = 0
 
+    # A one-job plan, so that there is a run to introspect.
+    out = subprocess.run(['busctl', '--address=' + address, 'call', '--', 'org.jobd1', '/org/jobd1',
+                          'org.jobd1.Manager', 'SubmitPlan', 'aa{sv}a{sv}', '1',
+                          '2', 'Argv', 'as', '1', 'true', 'Name', 's', 'introspected-plan', '0'],
+                         check=True, capture_output=True, text=True).stdout.split()
+    run_path = json.loads(out[2])
+
     for iface, path in INTERFACES.items():
-        path = path or job_path
+        path = run_path if path == 'run' else path or job_path
         live_xml = introspect(address, path)
         want = load(contract_xml, iface)
         have = load(live_xml, iface)

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+#include "manager.h"
+
+/* The scheduler's part of the API: org.jobd1.Manager's plans, groups, pools and drain (bus-sched.c), the
+ * scheduling properties of org.jobd1.Job (the same interface, a second vtable), and the run objects
+ * /org/jobd1/run/<id> with org.jobd1.Run (bus-run.c). Called by bus_setup(). */
+int bus_sched_setup(Manager *m, sd_bus *bus);
+
+extern const sd_bus_vtable bus_manager_sched_vtable[];
+extern const sd_bus_vtable bus_job_sched_vtable[];
+extern const sd_bus_vtable bus_run_vtable[];
+
+int bus_run_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                 sd_bus_error *error);
+int bus_run_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);
+
+/* Appends the ListJobs() entry (tsssuo) of each job with an id in [first, first + n) that still exists. */
+int bus_append_job_list(Manager *m, sd_bus_message *reply, uint64_t first, uint64_t n);
+
+/* 0 if the caller is root or the daemon's own user; else sets org.jobd1.Error.AccessDenied saying what
+ * only they may do. */
+int bus_verify_admin(Manager *m, sd_bus_message *msg, const char *what, sd_bus_error *error);

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "job.h"
+#include "log.h"
+#include "manager.h"
+#include "parse-util.h"
+
+int job_record_attempt(Job *j) {
+        JobAttempt *a;
+
+        if (j->n_attempts >= JOB_ATTEMPTS_MAX) {
+                /* Keep the first ones and the latest: the latest overwrites the last slot. */
+                a = &j->attempts[JOB_ATTEMPTS_MAX - 1];
+        } else {
+                a = reallocarray(j->attempts, j->n_attempts + 1, sizeof(JobAttempt));
+                if (!a)
+                        return log_oom();
+                j->attempts = a;
+                a = &j->attempts[j->n_attempts];
+        }
+        j->n_attempts++;
+        *a = (JobAttempt) {
+                .start_usec = j->start_usec,
+                .finish_usec = now(CLOCK_REALTIME),
+                .result = j->result,
+                .exit_code = j->exit_code,
+                .exit_signal = j->exit_signal,
+        };
+        manager_send_job_changed(j->manager, j, "Attempts", NULL);
+        return 0;
+}
+
+uint32_t job_attempt_number(Job *j) {
+        return j->n_attempts + (job_state_is_active(j->state) ? 1 : 0);
+}
+
+static void job_queue_again(Job *j) {
+        Manager *m = j->manager;
+        int r;
+
+        r = sched_job_retry_now(m->sched, j->id);
+        if (r < 0) {
+                log_warning_errno(r, "Job %llu: the scheduler refuses another attempt, ignoring: %m",
+                                  (unsigned long long) j->id);
+                return;
+        }
+        job_set_queued(j);
+        manager_reschedule(m);
+}
+
+static int on_retry_delay(sd_event_source *s, uint64_t usec, void *userdata) {
+        Job *j = userdata;
+
+        j->retry_source = sd_event_source_disable_unref(j->retry_source);
+        /* Cancelled while it waited: it is done, and the scheduler knows. */
+        if (j->state != JOB_WAITING)
+                return 0;
+        job_queue_again(j);
+        return 0;
+}
+
+void job_retry_later(Job *j) {
+        Manager *m = j->manager;
+        const JobAttempt *last =
+                j->n_attempts > 0 ? &j->attempts[MIN(j->n_attempts, JOB_ATTEMPTS_MAX) - 1] : NULL;
+        char delay[64] = "", status[32] = "";
+        char *reason = NULL;
+        int r;
+
+        if (last && last->exit_signal > 0)
+                snprintf(status, sizeof(status), " (signal %s)", signal_to_string(last->exit_signal) ?: "?");
+        else if (last && last->exit_code >= 0)
+                snprintf(status, sizeof(status), " (exit code %i)", last->exit_code);
+        if (j->spec.retry_delay_usec > 0)
+                format_timespan(delay, sizeof(delay), j->spec.retry_delay_usec);
+        if (asprintf(&reason, "Attempt %u of %u ended with result %s%s; %s%s", j->n_attempts,
+                     j->spec.retries + 1, job_result_to_string(j->result), status,
+                     j->spec.retry_delay_usec > 0 ? "next attempt in " : "trying again", delay) >= 0) {
+                free(j->reason);
+                j->reason = reason;
+        }
+        log_info("Job %llu: %s.", (unsigned long long) j->id, j->reason);
+
+        job_reset_for_retry(j);
+        manager_send_job_changed(m, j, "Reason", NULL);
+
+        j->retry_source = sd_event_source_disable_unref(j->retry_source);
+        if (j->spec.retry_delay_usec == 0) {
+                job_queue_again(j);
+                return;
+        }
+        r = sd_event_add_time_relative(m->event, &j->retry_source, CLOCK_MONOTONIC, j->spec.retry_delay_usec,
+                                       0, on_retry_delay, j);
+        if (r < 0) {
+                log_warning_errno(r, "Job %llu: cannot arm the retry delay, retrying at once: %m",
+                                  (unsigned long long) j->id);
+                job_queue_again(j);
+                return;
+        }
+        (void) sd_event_source_set_description(j->retry_source, "job-retry-delay");
+}

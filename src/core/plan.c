@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan.h"
+#include "strv.h"
+
+void plan_init(Plan *p) {
+        *p = (Plan) {};
+        job_spec_init(&p->defaults);
+}
+
+void plan_done(Plan *p) {
+        for (size_t i = 0; i < p->n_jobs; i++) {
+                job_spec_done(&p->jobs[i].spec);
+                strv_free(p->jobs[i].after_names);
+        }
+        free(p->jobs);
+        free(p->name);
+        job_spec_done(&p->defaults);
+        plan_init(p);
+}
+
+int plan_add_job(Plan *p, PlanJob **ret) {
+        if (p->n_jobs >= PLAN_JOBS_MAX)
+                return -E2BIG;
+        if (p->n_jobs >= p->n_allocated) {
+                size_t n = MAX(p->n_allocated * 2, (size_t) 64);
+                PlanJob *t = reallocarray(p->jobs, n, sizeof(PlanJob));
+
+                if (!t)
+                        return -ENOMEM;
+                p->jobs = t;
+                p->n_allocated = n;
+        }
+        p->jobs[p->n_jobs] = (PlanJob) {};
+        job_spec_init(&p->jobs[p->n_jobs].spec);
+        *ret = &p->jobs[p->n_jobs++];
+        return 0;
+}
+
+const char *plan_job_label(const Plan *p, size_t i, char *buf, size_t l) {
+        const char *name = i < p->n_jobs ? p->jobs[i].spec.name : NULL;
+
+        if (name)
+                snprintf(buf, l, "jobs[%zu] (%.64s)", i, name);
+        else
+                snprintf(buf, l, "jobs[%zu]", i);
+        return buf;
+}
+
+_printf_(4, 5)
+static int fail_job(const Plan *p, size_t i, char **ret, const char *fmt, ...) {
+        _cleanup_free_ char *what = NULL;
+        char label[96];
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&what, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        if (asprintf(ret, "%s: %s", plan_job_label(p, i, label, sizeof(label)), what) < 0)
+                return -ENOMEM;
+        return -EINVAL;
+}
+
+static int copy_resources(JobSpec *to, const JobSpec *from) {
+        if (from->n_resources == 0)
+                return 0;
+        to->resources = calloc(from->n_resources, sizeof(JobResourceRequest));
+        if (!to->resources)
+                return -ENOMEM;
+        for (size_t i = 0; i < from->n_resources; i++) {
+                to->resources[i].pool = strdup(from->resources[i].pool);
+                if (!to->resources[i].pool)
+                        return -ENOMEM;
+                to->resources[i].amount = from->resources[i].amount;
+                to->n_resources++;
+        }
+        return 0;
+}
+
+#define GIVEN(keys, id) (((keys) & JOB_SPEC_KEY_BIT(id)) != 0)
+
+/* The defaults for every key the job did not give. Environment is not here: it is shared. */
+static int apply_defaults(JobSpec *s, uint64_t keys, const JobSpec *d, uint64_t dkeys) {
+        uint64_t want = dkeys & ~keys;
+
+        if (GIVEN(want, JOB_KEY_WORKING_DIRECTORY) && d->working_directory) {
+                s->working_directory = strdup(d->working_directory);
+                if (!s->working_directory)
+                        return -ENOMEM;
+        }
+        if (GIVEN(want, JOB_KEY_PRIORITY))
+                s->priority = d->priority;
+        if (GIVEN(want, JOB_KEY_TIMEOUT_USEC))
+                s->timeout_usec = d->timeout_usec;
+        if (GIVEN(want, JOB_KEY_MEMORY_MAX))
+                s->limits.memory_max = d->limits.memory_max;
+        if (GIVEN(want, JOB_KEY_TASKS_MAX))
+                s->limits.tasks_max = d->limits.tasks_max;
+        if (GIVEN(want, JOB_KEY_CPU_WEIGHT))
+                s->limits.cpu_weight = d->limits.cpu_weight;
+        if (GIVEN(want, JOB_KEY_AFTER_CONDITION))
+                s->after_condition = d->after_condition;
+        if (GIVEN(want, JOB_KEY_GROUP) && d->group) {
+                s->group = strdup(d->group);
+                if (!s->group)
+                        return -ENOMEM;
+        }
+        if (GIVEN(want, JOB_KEY_RESOURCES)) {
+                int r = copy_resources(s, d);
+                if (r < 0)
+                        return r;
+        }
+        if (GIVEN(want, JOB_KEY_RETRIES))
+                s->retries = d->retries;
+        if (GIVEN(want, JOB_KEY_RETRY_ON)) {
+                s->retry_on = d->retry_on;
+                if (d->n_retry_on_exit_codes > 0) {
+                        s->retry_on_exit_codes = calloc(d->n_retry_on_exit_codes, sizeof(int));
+                        if (!s->retry_on_exit_codes)
+                                return -ENOMEM;
+                        memcpy(s->retry_on_exit_codes, d->retry_on_exit_codes,
+                               d->n_retry_on_exit_codes * sizeof(int));
+                        s->n_retry_on_exit_codes = d->n_retry_on_exit_codes;
+                }
+        }
+        if (GIVEN(want, JOB_KEY_RETRY_DELAY_USEC))
+                s->retry_delay_usec = d->retry_delay_usec;
+        return 0;
+}
+
+typedef struct NameIndex {
+        const char *name;
+        uint32_t idx;
+} NameIndex;
+
+static int cmp_name_index(const void *a, const void *b) {
+        const NameIndex *x = a, *y = b;
+        int c = strcmp(x->name, y->name);
+
+        return c != 0 ? c : (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+static int cmp_name_key(const void *key, const void *elem) {
+        return strcmp(key, ((const NameIndex *) elem)->name);
+}
+
+int plan_prepare(Plan *p, uint64_t first_id, char **ret) {
+        _cleanup_free_ NameIndex *names = NULL;
+        JobSharedEnv *shared = NULL;
+        size_t n_names = 0;
+        int r;
+
+        *ret = NULL;
+        if (p->n_jobs == 0) {
+                *ret = strdup("jobs: a plan needs at least one job");
+                return -EINVAL;
+        }
+
+        /* One copy of the default environment for all jobs of the plan. */
+        if (GIVEN(p->default_keys, JOB_KEY_ENVIRONMENT)) {
+                shared = job_shared_env_new(p->defaults.environment);
+                p->defaults.environment = NULL;
+                if (!shared)
+                        return -ENOMEM;
+                p->defaults.base_environment = shared;
+        }
+
+        /* Bad defaults are said once, not as a fault of every job. */
+        if (p->default_keys != 0) {
+                _cleanup_free_ char *why = NULL;
+                char *argv[] = { (char *) "-", NULL };
+
+                p->defaults.argv = argv;
+                r = job_spec_validate(&p->defaults, &why);
+                p->defaults.argv = NULL;
+                if (r == -EINVAL) {
+                        if (asprintf(ret, "defaults: %s", strna(why)) < 0)
+                                return -ENOMEM;
+                        return -EINVAL;
+                }
+                if (r < 0)
+                        return r;
+        }
+
+        names = calloc(p->n_jobs, sizeof(NameIndex));
+        if (!names)
+                return -ENOMEM;
+
+        for (size_t i = 0; i < p->n_jobs; i++) {
+                PlanJob *j = &p->jobs[i];
+                _cleanup_free_ char *why = NULL;
+
+                r = apply_defaults(&j->spec, j->keys, &p->defaults, p->default_keys);
+                if (r < 0)
+                        return r;
+                if (shared && !j->spec.base_environment)
+                        j->spec.base_environment = job_shared_env_ref(shared);
+
+                r = job_spec_validate(&j->spec, &why);
+                if (r == -EINVAL)
+                        return fail_job(p, i, ret, "%s", strna(why));
+                if (r < 0)
+                        return r;
+                if (p->max_parallel > 0 && j->spec.group)
+                        return fail_job(p, i, ret, "Group: the plan has a MaxParallel of its own, which "
+                                        "is a group, and a job is in one group only (set the limits "
+                                        "of the groups instead)");
+                if (j->spec.name)
+                        names[n_names++] = (NameIndex) { j->spec.name, (uint32_t) i };
+        }
+
+        qsort(names, n_names, sizeof(NameIndex), cmp_name_index);
+        for (size_t k = 1; k < n_names; k++)
+                if (streq(names[k].name, names[k - 1].name)) {
+                        char first[96];
+                        return fail_job(p, names[k].idx, ret, "Name: \"%s\" is already the name of %s",
+                                        names[k].name, plan_job_label(p, names[k - 1].idx, first,
+                                                                      sizeof(first)));
+                }
+
+        for (size_t i = 0; i < p->n_jobs; i++) {
+                PlanJob *j = &p->jobs[i];
+                size_t n_names_after = strv_length(j->after_names), n;
+                uint64_t *a;
+
+                if (n_names_after == 0)
+                        continue;
+                n = j->spec.n_after + n_names_after;
+                if (n > SCHED_DEPS_MAX)
+                        return fail_job(p, i, ret, "After: %zu dependencies, at most %u are allowed", n,
+                                        SCHED_DEPS_MAX);
+                a = reallocarray(j->spec.after, n, sizeof(uint64_t));
+                if (!a)
+                        return -ENOMEM;
+                j->spec.after = a;
+                STRV_FOREACH(name, j->after_names) {
+                        const NameIndex *x = bsearch(*name, names, n_names, sizeof(NameIndex), cmp_name_key);
+
+                        if (!x)
+                                return fail_job(p, i, ret, "After: no job named \"%.64s\" in the plan",
+                                                *name);
+                        a[j->spec.n_after++] = first_id + x->idx;
+                }
+        }
+        return 0;
+}
+
+char *plan_format_cycle(const Plan *p, uint64_t first_id, const uint64_t *cycle, size_t n) {
+        _cleanup_free_ char *s = strdup("Dependency cycle: ");
+        char label[96], *t;
+
+        if (!s || n == 0)
+                return TAKE_PTR(s);
+        /* The cycle runs each after the next: print it in the order things would have to run. */
+        for (size_t k = 0; k <= n; k++) {
+                uint64_t id = cycle[(n - (k % n)) % n];
+                size_t i = id - first_id;
+
+                if (id >= first_id && i < p->n_jobs) {
+                        if (p->jobs[i].spec.name)
+                                snprintf(label, sizeof(label), "%.64s", p->jobs[i].spec.name);
+                        else
+                                plan_job_label(p, i, label, sizeof(label));
+                } else
+                        snprintf(label, sizeof(label), "job %llu", (unsigned long long) id);
+                if (asprintf(&t, "%s%s%s", s, k > 0 ? " → " : "", label) < 0)
+                        return NULL;
+                free(s);
+                s = t;
+        }
+        if (asprintf(&t, "%s (each runs after the one before it)", s) < 0)
+                return NULL;
+        return t;
+}

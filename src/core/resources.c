@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf-parse.h"
+#include "fd-util.h"
+#include "jobd-bus.h"
+#include "log.h"
+#include "resources.h"
+#include "strv.h"
+
+/* A configuration file is a few lines; this bounds what a mistake (a log file given as --config) costs. */
+#define CONFIG_FILE_MAX (1024U * 1024U)
+
+_printf_(2, 3)
+static int refuse(char **ret, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(ret, fmt, ap) < 0)
+                *ret = NULL;
+        va_end(ap);
+        return -EINVAL;
+}
+
+int manager_set_group_limit(Manager *m, const char *group, uint32_t limit, char **ret) {
+        int r;
+
+        *ret = NULL;
+        if (!identifier_is_valid(group, JOB_GROUP_MAX))
+                return refuse(ret, "Group \"%.64s\" is not 1-%u characters of A-Z a-z 0-9 _ . -", group,
+                              JOB_GROUP_MAX);
+        r = sched_set_group_limit(m->sched, group, limit == 0 ? SCHED_UNLIMITED : limit);
+        if (r < 0)
+                return r;
+        if (limit == 0)
+                log_info("Group %s: no limit.", group);
+        else
+                log_info("Group %s: at most %u jobs at once.", group, limit);
+        manager_reschedule(m);
+        return 0;
+}
+
+int manager_set_group_paused(Manager *m, const char *group, bool paused, char **ret) {
+        int r;
+
+        *ret = NULL;
+        if (!identifier_is_valid(group, JOB_GROUP_MAX))
+                return refuse(ret, "Group \"%.64s\" is not 1-%u characters of A-Z a-z 0-9 _ . -", group,
+                              JOB_GROUP_MAX);
+        r = sched_set_group_held(m->sched, group, paused);
+        if (r < 0)
+                return r;
+        for (uint64_t id = m->gc_cursor; id < m->next_id; id++) {
+                Job *j = m->jobs[id];
+
+                if (!j || !j->spec.group || !streq(j->spec.group, group))
+                        continue;
+                if (paused && j->state == JOB_RUNNING)
+                        r = job_pause(j);
+                else if (!paused && j->state == JOB_PAUSED)
+                        r = job_resume(j);
+                else
+                        continue;
+                if (r < 0)
+                        log_warning_errno(r, "Job %llu: cannot %s it with its group, ignoring: %m",
+                                          (unsigned long long) id, paused ? "freeze" : "thaw");
+        }
+        log_info("Group %s %s.", group, paused ? "paused" : "resumed");
+        manager_reschedule(m);
+        return 0;
+}
+
+int manager_set_pool(Manager *m, const char *pool, uint32_t capacity, char **ret) {
+        int r;
+
+        *ret = NULL;
+        if (!identifier_is_valid(pool, JOB_POOL_NAME_MAX))
+                return refuse(ret, "Pool \"%.64s\" is not 1-%u characters of A-Z a-z 0-9 _ . -", pool,
+                              JOB_POOL_NAME_MAX);
+        r = sched_set_pool(m->sched, pool, capacity);
+        if (r == -EEXIST)
+                return refuse(ret, "Pool \"%s\" is a slot pool: give it slots (SetSlotPool)", pool);
+        if (r < 0)
+                return r;
+        log_info("Pool %s: capacity %u.", pool, capacity);
+        manager_reschedule(m);
+        return 0;
+}
+
+int manager_set_slot_pool(Manager *m, const char *pool, char **slots, uint32_t quarantine_after,
+                          char **ret) {
+        size_t n = 0;
+        int r;
+
+        *ret = NULL;
+        if (!identifier_is_valid(pool, JOB_POOL_NAME_MAX))
+                return refuse(ret, "Pool \"%.64s\" is not 1-%u characters of A-Z a-z 0-9 _ . -", pool,
+                              JOB_POOL_NAME_MAX);
+        STRV_FOREACH(s, slots) {
+                if (!slot_name_is_valid(*s))
+                        return refuse(ret,
+                                      "Slot \"%.64s\" of pool %s: 1-%u visible characters, no '=' or ','",
+                                      *s, pool, JOB_SLOT_NAME_MAX);
+                STRV_FOREACH(t, slots) {
+                        if (t == s)
+                                break;
+                        if (streq(*t, *s))
+                                return refuse(ret, "Slot \"%s\" of pool %s is listed twice", *s, pool);
+                }
+                n++;
+        }
+        if (n > SCHED_SLOTS_MAX)
+                return refuse(ret, "Pool %s: %zu slots, at most %u are allowed", pool, n, SCHED_SLOTS_MAX);
+        r = sched_set_slot_pool(m->sched, pool, slots, quarantine_after);
+        if (r == -EEXIST)
+                return refuse(ret, "Pool \"%s\" is a counted pool: give it a capacity (SetPool)", pool);
+        if (r < 0)
+                return r;
+        log_info("Slot pool %s: %zu slots, quarantine after %u consecutive failures%s.", pool, n,
+                 quarantine_after, quarantine_after == 0 ? " (never)" : "");
+        manager_reschedule(m);
+        return 0;
+}
+
+int manager_release_slot(Manager *m, const char *pool, const char *slot, char **ret) {
+        int r;
+
+        *ret = NULL;
+        r = sched_release_slot(m->sched, pool, slot);
+        if (r == -ENOENT) {
+                if (asprintf(ret, "Pool %.64s has no slot \"%.64s\"", pool, slot) < 0)
+                        *ret = NULL;
+                return r;
+        }
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                log_info("Slot %s of pool %s released from quarantine.", slot, pool);
+                manager_reschedule(m);
+        }
+        return r;
+}
+
+void manager_set_draining(Manager *m, bool draining) {
+        if (m->draining == draining)
+                return;
+        m->draining = draining;
+        sched_set_draining(m->sched, draining);
+        log_info("%s", draining ? "Draining: running jobs finish, nothing new starts." :
+                                  "No longer draining: jobs start again.");
+        if (m->bus)
+                (void) sd_bus_emit_properties_changed(m->bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE,
+                                                      "Draining", NULL);
+        manager_reschedule(m);
+}
+
+void manager_send_slot_quarantined(Manager *m, const char *pool, const char *slot) {
+        log_warning("Slot %s of pool %s quarantined after repeated failures: no job gets it until it is "
+                    "released (jobctl release-slot %s %s).", slot, pool, pool, slot);
+        if (m->bus)
+                (void) sd_bus_emit_signal(m->bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE,
+                                          "SlotQuarantined", "ss", pool, slot);
+}
+
+static char *default_config_path(bool system_mode) {
+        const char *e;
+        char *p = NULL;
+
+        if (system_mode)
+                return strdup(SYSCONFDIR "/jobd/jobd.conf");
+        e = getenv("XDG_CONFIG_HOME");
+        if (e && e[0] == '/')
+                return asprintf(&p, "%s/jobd/jobd.conf", e) < 0 ? NULL : p;
+        e = getenv("HOME");
+        return asprintf(&p, "%s/.config/jobd/jobd.conf", e ?: "") < 0 ? NULL : p;
+}
+
+static int read_config(const char *path, char **ret) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *buf = NULL;
+        struct stat st;
+        size_t n = 0;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EISDIR;
+        if (st.st_size > CONFIG_FILE_MAX)
+                return -EFBIG;
+        buf = malloc(st.st_size + 1);
+        if (!buf)
+                return -ENOMEM;
+        while (n < (size_t) st.st_size) {
+                ssize_t k = read(fd, buf + n, st.st_size - n);
+                if (k < 0)
+                        return -errno;
+                if (k == 0)
+                        break;
+                n += k;
+        }
+        buf[n] = 0;
+        if (strlen(buf) != n)
+                return -EBADMSG;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+int manager_load_config(Manager *m, const char *path) {
+        _cleanup_free_ char *p = NULL, *text = NULL, *why = NULL;
+        JobdConf c = {};
+        int r;
+
+        if (!path) {
+                p = default_config_path(m->system_mode);
+                if (!p)
+                        return log_oom();
+        }
+        r = read_config(path ?: p, &text);
+        if (r == -ENOENT && !path) {
+                log_debug("No configuration file %s, using none.", p);
+                return 0;
+        }
+        if (r < 0)
+                return log_error_errno(r, "Cannot read the configuration file %s: %m", path ?: p);
+
+        r = jobd_conf_parse(text, path ?: p, &c, &why);
+        if (r == -EINVAL)
+                return log_error_errno(r, "%s", strna(why));
+        if (r < 0)
+                return log_error_errno(r, "Cannot parse %s: %m", path ?: p);
+
+        for (size_t i = 0; i < c.n_entries && r >= 0; i++) {
+                const ConfEntry *e = &c.entries[i];
+                _cleanup_free_ char *msg = NULL;
+
+                switch (e->kind) {
+                case CONF_POOL:
+                        r = manager_set_pool(m, e->name, e->value, &msg);
+                        break;
+                case CONF_SLOT_POOL:
+                        r = manager_set_slot_pool(m, e->name, e->slots, e->quarantine_after, &msg);
+                        break;
+                case CONF_GROUP:
+                        r = manager_set_group_limit(m, e->name, e->value, &msg);
+                        break;
+                default:
+                        r = -EINVAL;
+                }
+                if (r < 0 && msg)
+                        log_error_errno(r, "%s:%u: %s", path ?: p, e->line, msg);
+                else if (r < 0)
+                        log_error_errno(r, "%s:%u: cannot apply this section: %m", path ?: p, e->line);
+        }
+        jobd_conf_done(&c);
+        if (r >= 0)
+                log_debug("Configuration %s applied.", path ?: p);
+        return r;
+}

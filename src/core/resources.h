@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The scheduler's controls as the Manager offers them: group limits and holds, counted and slot pools,
+ * drain. Each takes effect at once (a scheduler pass follows) and never touches running jobs, except that
+ * holding a group freezes its running jobs. Errors carry a message for the client in *ret_message. */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "manager.h"
+
+/* limit 0: no limit. -EINVAL for a bad name. */
+int manager_set_group_limit(Manager *m, const char *group, uint32_t limit, char **ret_message);
+/* Holds (true) or releases a group: nothing new of it starts, its running jobs are frozen (thawed). */
+int manager_set_group_paused(Manager *m, const char *group, bool paused, char **ret_message);
+/* -EEXIST: a slot pool has this name. */
+int manager_set_pool(Manager *m, const char *pool, uint32_t capacity, char **ret_message);
+/* -EEXIST: a counted pool has this name. quarantine_after 0: never. */
+int manager_set_slot_pool(Manager *m, const char *pool, char **slots, uint32_t quarantine_after,
+                          char **ret_message);
+/* 1 if the slot was quarantined and is free again, 0 if it was not quarantined; -ENOENT no such slot. */
+int manager_release_slot(Manager *m, const char *pool, const char *slot, char **ret_message);
+void manager_set_draining(Manager *m, bool draining);
+
+/* Called by the scheduler's callback: announces it (signal SlotQuarantined) and logs it. */
+void manager_send_slot_quarantined(Manager *m, const char *pool, const char *slot);
+
+/* Applies a configuration file (jobd.conf(5)): pools, slot pools, group limits. path NULL: the default
+ * one, which may be missing. Logs what is wrong, naming the file and line. */
+int manager_load_config(Manager *m, const char *path);

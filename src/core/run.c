@@ -1,0 +1,746 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jobd-bus.h"
+#include "log.h"
+#include "run.h"
+#include "strv.h"
+
+/* What a run last saw of a job: its state and result in one byte. */
+#define RUN_STATUS(state, result) ((uint8_t) ((unsigned) (state) | ((unsigned) (result) << 3)))
+#define RUN_STATUS_STATE(s) ((JobState) ((s) & 7))
+#define RUN_STATUS_RESULT(s) ((JobResult) ((s) >> 3))
+
+_printf_(2, 3)
+static int set_message(char **ret, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(ret, fmt, ap) < 0)
+                *ret = NULL;
+        va_end(ap);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int cmp_run_id(const void *key, const void *elem) {
+        uint64_t id = *(const uint64_t *) key;
+        const Run *r = *(Run *const *) elem;
+
+        return (id > r->id) - (id < r->id);
+}
+
+Run *manager_get_run(Manager *m, uint64_t id) {
+        Run **r;
+
+        if (m->n_runs == 0)
+                return NULL;
+        r = bsearch(&id, m->runs, m->n_runs, sizeof(Run *), cmp_run_id);
+        return r ? *r : NULL;
+}
+
+static int cmp_run_range(const void *key, const void *elem) {
+        uint64_t id = *(const uint64_t *) key;
+        const Run *r = *(Run *const *) elem;
+
+        if (id < r->first_job)
+                return -1;
+        return id >= r->first_job + r->n_jobs;
+}
+
+Run *manager_run_of_job(Manager *m, uint64_t job_id) {
+        Run **r;
+
+        /* Runs are in id order, and so in the order of their job ranges, which never overlap. */
+        if (m->n_runs == 0)
+                return NULL;
+        r = bsearch(&job_id, m->runs, m->n_runs, sizeof(Run *), cmp_run_range);
+        return r ? *r : NULL;
+}
+
+static Run *run_free(Run *r) {
+        if (!r)
+                return NULL;
+        free(r->name);
+        free(r->group);
+        free(r->job_status);
+        free(r);
+        return NULL;
+}
+
+void manager_runs_free(Manager *m) {
+        for (size_t i = 0; i < m->n_runs; i++)
+                run_free(m->runs[i]);
+        m->runs = mfree(m->runs);
+        m->n_runs = 0;
+        m->runs_source = sd_event_source_disable_unref(m->runs_source);
+}
+
+static bool run_is_done(const Run *r) {
+        return r->state_counts[JOB_DONE] == r->n_jobs;
+}
+
+const char *run_state(const Run *r) {
+        return run_is_done(r) ? "done" : r->paused ? "paused" : "running";
+}
+
+const char *run_result(const Run *r) {
+        if (!run_is_done(r))
+                return "";
+        if (r->cancelled)
+                return "cancelled";
+        return r->result_counts[JOB_SUCCESS] == r->n_jobs ? "success" : "failed";
+}
+
+static void run_mark_changed(Run *r) {
+        r->changed = true;
+        (void) sd_event_source_set_enabled(r->manager->runs_source, SD_EVENT_ONESHOT);
+}
+
+void run_job_changed(Manager *m, Job *j) {
+        uint8_t old, new;
+        Run *r;
+
+        /* Done, whether by the scheduler or a cancel: no retry can follow any more. */
+        if (j->state == JOB_DONE && j->retry_source)
+                j->retry_source = sd_event_source_disable_unref(j->retry_source);
+
+        r = manager_run_of_job(m, j->id);
+        if (!r)
+                return;
+        old = r->job_status[j->id - r->first_job];
+        new = RUN_STATUS(j->state, j->state == JOB_DONE ? j->result : JOB_RESULT_NONE);
+        if (old == new)
+                return;
+        r->job_status[j->id - r->first_job] = new;
+
+        r->state_counts[RUN_STATUS_STATE(old)]--;
+        if (RUN_STATUS_STATE(old) == JOB_DONE)
+                r->result_counts[RUN_STATUS_RESULT(old)]--;
+        r->state_counts[j->state]++;
+        if (j->state == JOB_DONE)
+                r->result_counts[j->result]++;
+
+        if (r->paused && j->state == JOB_RUNNING)
+                r->pause_pending = true;
+        if (run_is_done(r) && r->finish_usec == 0) {
+                r->finish_usec = now(CLOCK_REALTIME);
+                r->finished_pending = true;
+                log_info("Run %llu%s%s%s finished: %s, %u of %u jobs succeeded.", (unsigned long long) r->id,
+                         r->name ? " (" : "", strempty(r->name), r->name ? ")" : "", run_result(r),
+                         r->result_counts[JOB_SUCCESS], r->n_jobs);
+        } else if (!run_is_done(r))
+                r->finish_usec = 0;
+        run_mark_changed(r);
+}
+
+static void run_send_removed(Run *r) {
+        Manager *m = r->manager;
+        char path[64];
+
+        if (!m->bus)
+                return;
+        snprintf(path, sizeof(path), JOBD_RUN_PATH_PREFIX "/%llu", (unsigned long long) r->id);
+        (void) sd_bus_emit_signal(m->bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE, "RunRemoved", "to",
+                                  r->id, path);
+        (void) sd_bus_emit_object_removed(m->bus, path);
+}
+
+/* Forgets the oldest finished runs beyond MANAGER_RUNS_MAX (their jobs stay, as jobs of no run). */
+static void runs_gc(Manager *m) {
+        size_t w = 0, excess;
+
+        if (m->n_runs <= MANAGER_RUNS_MAX)
+                return;
+        excess = m->n_runs - MANAGER_RUNS_MAX;
+        for (size_t i = 0; i < m->n_runs; i++) {
+                Run *r = m->runs[i];
+
+                if (excess > 0 && run_is_done(r) && !r->finished_pending) {
+                        run_send_removed(r);
+                        run_free(r);
+                        excess--;
+                        continue;
+                }
+                m->runs[w++] = r;
+        }
+        m->n_runs = w;
+}
+
+static int on_runs_changed(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+        char path[64];
+
+        for (size_t i = 0; i < m->n_runs; i++) {
+                Run *r = m->runs[i];
+
+                if (r->pause_pending) {
+                        r->pause_pending = false;
+                        for (uint32_t k = 0; k < r->n_jobs && r->paused; k++) {
+                                Job *j = manager_get_job(m, r->first_job + k);
+                                if (j && j->state == JOB_RUNNING)
+                                        (void) job_pause(j);
+                        }
+                }
+                if (!r->changed)
+                        continue;
+                r->changed = false;
+                snprintf(path, sizeof(path), JOBD_RUN_PATH_PREFIX "/%llu", (unsigned long long) r->id);
+                if (m->bus)
+                        (void) sd_bus_emit_properties_changed(m->bus, path, JOBD_RUN_INTERFACE, "State",
+                                                              "Result", "StateCounts", "ResultCounts",
+                                                              "FinishUSec", NULL);
+                if (!r->finished_pending)
+                        continue;
+                r->finished_pending = false;
+                /* The plan's own limit is a group: let the scheduler forget it. */
+                if (r->group)
+                        (void) sched_set_group_limit(m->sched, r->group, SCHED_UNLIMITED);
+                (void) sched_set_run_held(m->sched, r->id, false);
+                if (m->bus)
+                        (void) sd_bus_emit_signal(m->bus, path, JOBD_RUN_INTERFACE, "Finished", "ts", r->id,
+                                                  run_result(r));
+        }
+        runs_gc(m);
+        return 0;
+}
+
+static unsigned count_unfinished_of(Manager *m, uid_t uid) {
+        unsigned n = 0;
+
+        for (uint64_t id = m->gc_cursor; id < m->next_id; id++)
+                if (m->jobs[id] && m->jobs[id]->owner == uid && m->jobs[id]->state != JOB_DONE)
+                        n++;
+        return n;
+}
+
+typedef struct PoolCheck {
+        const char *name;
+        bool found;
+} PoolCheck;
+
+static int pool_check(void *userdata, const SchedPoolInfo *p) {
+        PoolCheck *c = userdata;
+
+        if (streq(p->name, c->name)) {
+                c->found = true;
+                return 1;
+        }
+        return 0;
+}
+
+static bool pool_exists(Manager *m, const char *name) {
+        PoolCheck c = { .name = name };
+
+        (void) sched_foreach_pool(m->sched, pool_check, &c);
+        return c.found;
+}
+
+/* The scheduler's spec of a job of the run; res has room for its resources. */
+static SchedJobSpec run_sched_spec(Run *r, Job *j, SchedResourceRequest *res) {
+        for (size_t k = 0; k < j->spec.n_resources; k++)
+                res[k] = (SchedResourceRequest) { j->spec.resources[k].pool, j->spec.resources[k].amount };
+        return (SchedJobSpec) {
+                .id = j->id,
+                .priority = j->spec.priority,
+                .owner = j->owner,
+                .group = j->spec.group ?: r->group,
+                .run = r->id,
+                .after = j->spec.after,
+                .n_after = j->spec.n_after,
+                .after_condition = j->spec.after_condition,
+                .resources = res,
+                .n_resources = j->spec.n_resources,
+                .retry = job_spec_retry_policy(&j->spec),
+        };
+}
+
+/* Adds the jobs of sel (ids of the run's jobs, each with its Job) to the scheduler as one batch. On
+ * failure *ret_bad_id and the cycle are as sched_add_batch() says. */
+static int run_sched_add(Run *r, const uint64_t *sel, size_t n, uint64_t *ret_bad_id, uint64_t **ret_cycle,
+                         size_t *ret_n_cycle) {
+        Manager *m = r->manager;
+        _cleanup_free_ SchedResourceRequest *res = NULL;
+        _cleanup_free_ SchedJobSpec *specs = NULL;
+        size_t n_res = 0;
+
+        for (size_t i = 0; i < n; i++)
+                n_res += manager_get_job(m, sel[i])->spec.n_resources;
+        specs = calloc(n, sizeof(SchedJobSpec));
+        res = calloc(MAX(n_res, (size_t) 1), sizeof(SchedResourceRequest));
+        if (!specs || !res)
+                return -ENOMEM;
+        n_res = 0;
+        for (size_t i = 0; i < n; i++) {
+                Job *j = manager_get_job(m, sel[i]);
+
+                specs[i] = run_sched_spec(r, j, res + n_res);
+                n_res += j->spec.n_resources;
+        }
+        return sched_add_batch(m->sched, specs, n, ret_bad_id, ret_cycle, ret_n_cycle);
+}
+
+/* The job states the scheduler gave after an add: skips were reported already (job_finish_unstarted). */
+static void run_take_sched_states(Run *r, const uint64_t *sel, size_t n) {
+        Manager *m = r->manager;
+
+        for (size_t i = 0; i < n; i++) {
+                Job *j = manager_get_job(m, sel[i]);
+
+                if (j->state == JOB_DONE)
+                        continue;
+                switch (sched_job_state(m->sched, j->id)) {
+                case SCHED_QUEUED:
+                        j->state = JOB_QUEUED;
+                        break;
+                default:
+                        j->state = JOB_WAITING;
+                        break;
+                }
+        }
+}
+
+/* Says why sched_add_batch() refused the plan, naming the job. */
+static int explain_refusal(Manager *m, const Plan *p, uint64_t first, int error, uint64_t bad,
+                           const uint64_t *cycle, size_t n_cycle, char **ret) {
+        char label[96];
+        size_t i = bad - first;
+
+        switch (error) {
+        case -ELOOP:
+                *ret = plan_format_cycle(p, first, cycle, n_cycle);
+                return *ret ? -ELOOP : -ENOMEM;
+        case -ENOENT:
+                /* bad is the unknown id: find who asked for it. */
+                for (i = 0; i < p->n_jobs; i++)
+                        for (size_t k = 0; k < p->jobs[i].spec.n_after; k++)
+                                if (p->jobs[i].spec.after[k] == bad)
+                                        goto found;
+        found:
+                if (set_message(ret, "%s: After: no job with id %llu",
+                                plan_job_label(p, i, label, sizeof(label)), (unsigned long long) bad) < 0)
+                        return -ENOMEM;
+                return -ENOENT;
+        case -ENXIO:
+        case -ENOSPC:
+                if (i >= p->n_jobs)
+                        break;
+                for (size_t k = 0; k < p->jobs[i].spec.n_resources; k++) {
+                        const JobResourceRequest *q = &p->jobs[i].spec.resources[k];
+
+                        if (error == -ENXIO && !pool_exists(m, q->pool)) {
+                                if (set_message(ret,
+                                                "%s: Resources: no pool named \"%s\" (see jobctl pools)",
+                                                plan_job_label(p, i, label, sizeof(label)), q->pool) < 0)
+                                        return -ENOMEM;
+                                return error;
+                        }
+                }
+                if (set_message(ret, "%s: Resources: %s", plan_job_label(p, i, label, sizeof(label)),
+                                error == -ENXIO ? "unknown pool" :
+                                "asks for more than a pool has (the job could never start)") < 0)
+                        return -ENOMEM;
+                return error;
+        case -E2BIG:
+                if (set_message(ret, "%s: After/Resources: too many entries",
+                                plan_job_label(p, i < p->n_jobs ? i : 0, label, sizeof(label))) < 0)
+                        return -ENOMEM;
+                return -EINVAL;
+        default:
+                break;
+        }
+        return error;
+}
+
+static int runs_ensure_source(Manager *m) {
+        int r;
+
+        if (m->runs_source)
+                return 0;
+        r = sd_event_add_defer(m->event, &m->runs_source, on_runs_changed, m);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(m->runs_source, "runs-changed");
+        (void) sd_event_source_set_enabled(m->runs_source, SD_EVENT_OFF);
+        /* After the scheduler pass of the same iteration: one announcement for all of it. */
+        (void) sd_event_source_set_priority(m->runs_source, SD_EVENT_PRIORITY_NORMAL + 20);
+        return 0;
+}
+
+int manager_submit_plan(Manager *m, Plan *p, uid_t owner, gid_t gid, const gid_t *groups, int n_groups,
+                        Run **ret, char **ret_message) {
+        _cleanup_free_ uint64_t *ids = NULL, *cycle = NULL;
+        uint64_t first = m->next_id, bad = 0;
+        size_t n = p->n_jobs, n_unfinished_runs = 0, n_cycle = 0;
+        char label[96];
+        Run *run = NULL, **t;
+        int r;
+
+        *ret_message = NULL;
+        r = plan_prepare(p, first, ret_message);
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < n; i++) {
+                const char *why = NULL;
+
+                r = m->backend->ops->check_limits(m->backend, &p->jobs[i].spec.limits, &why);
+                if (r < 0) {
+                        (void) set_message(ret_message, "%s: %s", plan_job_label(p, i, label, sizeof(label)),
+                                           strna(why));
+                        return r;
+                }
+        }
+
+        if (m->n_jobs + n > MANAGER_JOBS_MAX ||
+            (m->n_jobs - m->n_done + n > MANAGER_JOBS_PER_USER_MAX &&
+             count_unfinished_of(m, owner) + n > MANAGER_JOBS_PER_USER_MAX)) {
+                (void) set_message(ret_message,
+                                   "The plan's %zu jobs would be more than the %u unfinished jobs "
+                                   "a user may have (or the %u jobs the daemon keeps)",
+                                   n, MANAGER_JOBS_PER_USER_MAX, MANAGER_JOBS_MAX);
+                return -EDQUOT;
+        }
+        for (size_t i = 0; i < m->n_runs; i++)
+                if (!run_is_done(m->runs[i]))
+                        n_unfinished_runs++;
+        if (n_unfinished_runs >= MANAGER_RUNS_MAX) {
+                (void) set_message(ret_message, "%zu runs are unfinished, at most %u are allowed",
+                                   n_unfinished_runs, MANAGER_RUNS_MAX);
+                return -EDQUOT;
+        }
+
+        r = runs_ensure_source(m);
+        if (r < 0)
+                return r;
+        r = manager_grow(m, first + n);
+        if (r < 0)
+                return r;
+        t = reallocarray(m->runs, m->n_runs + 1, sizeof(Run *));
+        if (!t)
+                return -ENOMEM;
+        m->runs = t;
+
+        run = calloc(1, sizeof(Run));
+        ids = calloc(n, sizeof(uint64_t));
+        if (!run || !ids) {
+                free(run);
+                return -ENOMEM;
+        }
+        *run = (Run) {
+                .manager = m,
+                .id = m->next_run_id > 0 ? m->next_run_id : 1,
+                .owner = owner,
+                .first_job = first,
+                .n_jobs = (uint32_t) n,
+                .max_parallel = p->max_parallel,
+                .name = TAKE_PTR(p->name),
+                .submit_usec = now(CLOCK_REALTIME),
+        };
+        run->job_status = calloc(n, sizeof(uint8_t));
+        if (!run->job_status || (run->max_parallel > 0 &&
+                                 asprintf(&run->group, "@run-%llu", (unsigned long long) run->id) < 0)) {
+                run->group = NULL;
+                run_free(run);
+                return -ENOMEM;
+        }
+        if (run->group) {
+                r = sched_set_group_limit(m->sched, run->group, run->max_parallel);
+                if (r < 0) {
+                        run_free(run);
+                        return r;
+                }
+        }
+
+        /* The jobs exist before the scheduler sees them: it reports skips of the batch's own jobs. */
+        for (size_t i = 0; i < n; i++) {
+                Job *j;
+
+                r = job_new(m, first + i, &p->jobs[i].spec, owner, gid, groups, n_groups, &j);
+                if (r < 0)
+                        goto fail;
+                m->jobs[first + i] = j;
+                ids[i] = first + i;
+        }
+
+        r = run_sched_add(run, ids, n, &bad, &cycle, &n_cycle);
+        if (r < 0) {
+                /* The specs went to the jobs: give them back, so the messages can name the jobs. */
+                for (size_t i = 0; i < n; i++) {
+                        Job *j = m->jobs[first + i];
+
+                        p->jobs[i].spec = j->spec;
+                        job_spec_init(&j->spec);
+                }
+                r = explain_refusal(m, p, first, r, bad, cycle, n_cycle, ret_message);
+                goto fail;
+        }
+
+        m->next_id += n;
+        m->n_jobs += n;
+        m->next_run_id = run->id + 1;
+        run_take_sched_states(run, ids, n);
+        for (size_t i = 0; i < n; i++) {
+                Job *j = m->jobs[first + i];
+
+                run->job_status[i] =
+                        RUN_STATUS(j->state, j->state == JOB_DONE ? j->result : JOB_RESULT_NONE);
+                run->state_counts[j->state]++;
+                if (j->state == JOB_DONE)
+                        run->result_counts[j->result]++;
+        }
+        m->runs[m->n_runs++] = run;
+        if (run_is_done(run)) {
+                run->finish_usec = now(CLOCK_REALTIME);
+                run->finished_pending = true;
+        }
+        run_mark_changed(run);
+
+        if (m->bus) {
+                char path[64];
+
+                /* JobNew for each job; InterfacesAdded only for the run (with every property of every job,
+                 * it would cost more than the whole submission). */
+                for (size_t i = 0; i < n; i++) {
+                        snprintf(path, sizeof(path), JOBD_JOB_PATH_PREFIX "/%llu",
+                                 (unsigned long long) (first + i));
+                        (void) sd_bus_emit_signal(m->bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE,
+                                                  "JobNew", "to", (uint64_t) (first + i), path);
+                }
+                snprintf(path, sizeof(path), JOBD_RUN_PATH_PREFIX "/%llu", (unsigned long long) run->id);
+                (void) sd_bus_emit_object_added(m->bus, path);
+                (void) sd_bus_emit_signal(m->bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE, "RunNew", "to",
+                                          run->id, path);
+        }
+        log_info("Run %llu%s%s%s: %zu jobs (%llu-%llu) submitted by uid %u.", (unsigned long long) run->id,
+                 run->name ? " (" : "", strempty(run->name), run->name ? ")" : "", n,
+                 (unsigned long long) first, (unsigned long long) (first + n - 1), (unsigned) owner);
+        manager_reschedule(m);
+        *ret = run;
+        return 0;
+
+fail:
+        for (size_t i = 0; i < n; i++) {
+                m->jobs[first + i] = job_free(m->jobs[first + i]);
+        }
+        if (run->group)
+                (void) sched_set_group_limit(m->sched, run->group, SCHED_UNLIMITED);
+        p->name = TAKE_PTR(run->name);
+        run_free(run);
+        return r;
+}
+
+int run_cancel(Run *r) {
+        Manager *m = r->manager;
+
+        if (run_is_done(r))
+                return -EALREADY;
+        r->cancelled = true;
+        if (r->paused) {
+                r->paused = false;
+                (void) sched_set_run_held(m->sched, r->id, false);
+        }
+        /* Last to first: dependents usually come after what they depend on, so they end up cancelled
+         * rather than skipped. */
+        for (uint32_t k = r->n_jobs; k > 0; k--) {
+                Job *j = manager_get_job(m, r->first_job + k - 1);
+                int q;
+
+                if (!j || j->state == JOB_DONE)
+                        continue;
+                q = job_cancel(j);
+                if (q < 0 && q != -EALREADY)
+                        log_warning_errno(q, "Run %llu: cannot cancel job %llu, ignoring: %m",
+                                          (unsigned long long) r->id, (unsigned long long) j->id);
+        }
+        run_mark_changed(r);
+        manager_reschedule(m);
+        return 0;
+}
+
+int run_pause(Run *r) {
+        Manager *m = r->manager;
+        int q;
+
+        if (run_is_done(r))
+                return -EALREADY;
+        q = sched_set_run_held(m->sched, r->id, true);
+        if (q < 0)
+                return q;
+        r->paused = true;
+        for (uint32_t k = 0; k < r->n_jobs; k++) {
+                Job *j = manager_get_job(m, r->first_job + k);
+
+                if (!j)
+                        continue;
+                if (j->state == JOB_STARTING)
+                        r->pause_pending = true;
+                else if (j->state == JOB_RUNNING) {
+                        q = job_pause(j);
+                        if (q < 0)
+                                log_warning_errno(q, "Run %llu: cannot freeze job %llu, ignoring: %m",
+                                                  (unsigned long long) r->id, (unsigned long long) j->id);
+                }
+        }
+        run_mark_changed(r);
+        return 0;
+}
+
+int run_resume(Run *r) {
+        Manager *m = r->manager;
+        int q;
+
+        q = sched_set_run_held(m->sched, r->id, false);
+        if (q < 0)
+                return q;
+        r->paused = false;
+        r->pause_pending = false;
+        for (uint32_t k = 0; k < r->n_jobs; k++) {
+                Job *j = manager_get_job(m, r->first_job + k);
+
+                if (j && j->state == JOB_PAUSED) {
+                        q = job_resume(j);
+                        if (q < 0)
+                                log_warning_errno(q, "Run %llu: cannot thaw job %llu, ignoring: %m",
+                                                  (unsigned long long) r->id, (unsigned long long) j->id);
+                }
+        }
+        run_mark_changed(r);
+        manager_reschedule(m);
+        return 0;
+}
+
+static bool in_run(const Run *r, uint64_t id) {
+        return id >= r->first_job && id - r->first_job < r->n_jobs;
+}
+
+/* Back to the state of a job never run; its attempts stay on record. */
+static void job_reset_for_rerun(Job *j) {
+        Manager *m = j->manager;
+
+        j->state = JOB_WAITING;
+        j->result = JOB_RESULT_NONE;
+        j->exit_code = -1;
+        j->exit_signal = 0;
+        j->reason = mfree(j->reason);
+        j->start_usec = j->finish_usec = 0;
+        j->stop_reason = JOB_STOP_NONE;
+        j->killed_by_user = false;
+        j->stray_processes = 0;
+        j->stats = (JobStats) {};
+        m->n_done--;
+}
+
+int run_retry(Run *r, const char *which, char **ret_message) {
+        Manager *m = r->manager;
+        _cleanup_free_ uint64_t *sel = NULL;
+        _cleanup_free_ uint8_t *picked = NULL;
+        uint64_t bad = 0;
+        size_t n = 0;
+        bool all;
+        int q;
+
+        *ret_message = NULL;
+        if (streq(which, "all"))
+                all = true;
+        else if (streq(which, "failed"))
+                all = false;
+        else {
+                (void) set_message(ret_message, "Retry: \"%.64s\" is not one of failed, all", which);
+                return -EINVAL;
+        }
+        if (!run_is_done(r)) {
+                (void) set_message(ret_message, "Run %llu has not finished yet (cancel it, or wait for it)",
+                                   (unsigned long long) r->id);
+                return -EBUSY;
+        }
+
+        sel = calloc(r->n_jobs, sizeof(uint64_t));
+        picked = calloc(r->n_jobs, sizeof(uint8_t));
+        if (!sel || !picked)
+                return -ENOMEM;
+        for (uint32_t k = 0; k < r->n_jobs; k++) {
+                uint64_t id = r->first_job + k;
+
+                if (!all && RUN_STATUS_RESULT(r->job_status[k]) == JOB_SUCCESS)
+                        continue;
+                if (!manager_get_job(m, id)) {
+                        (void) set_message(ret_message,
+                                           "Job %llu of run %llu was forgotten already (the daemon "
+                                           "keeps a bounded number of finished jobs: jobd --keep-finished=)",
+                                           (unsigned long long) id, (unsigned long long) r->id);
+                        return -ESTALE;
+                }
+                picked[k] = 1;
+                sel[n++] = id;
+        }
+        if (n == 0)
+                return 0;
+
+        /* Check first, so that nothing changes if it cannot be done: a job still waiting on one of them
+         * (it is not of this run: they are all done), a dependency the scheduler forgot. */
+        for (uint64_t id = m->gc_cursor; id < m->next_id; id++) {
+                Job *j = m->jobs[id];
+
+                if (!j || j->state == JOB_DONE || in_run(r, id))
+                        continue;
+                for (size_t k = 0; k < j->spec.n_after; k++)
+                        if (in_run(r, j->spec.after[k]) && picked[j->spec.after[k] - r->first_job]) {
+                                (void) set_message(ret_message,
+                                                   "Job %llu still waits for job %llu of the run",
+                                                   (unsigned long long) id,
+                                                   (unsigned long long) j->spec.after[k]);
+                                return -ESTALE;
+                        }
+        }
+        for (size_t i = 0; i < n; i++) {
+                Job *j = manager_get_job(m, sel[i]);
+
+                for (size_t k = 0; k < j->spec.n_after; k++) {
+                        uint64_t d = j->spec.after[k];
+
+                        if (in_run(r, d) && picked[d - r->first_job])
+                                continue;
+                        if (sched_job_state(m->sched, d) < 0) {
+                                (void) set_message(ret_message, "Job %llu runs after job %llu, which was "
+                                                   "forgotten already", (unsigned long long) j->id,
+                                                   (unsigned long long) d);
+                                return -ESTALE;
+                        }
+                }
+        }
+
+        for (size_t i = 0; i < n; i++) {
+                q = sched_forget(m->sched, sel[i]);
+                if (q < 0)
+                        log_warning_errno(q, "Run %llu: the scheduler cannot forget job %llu, ignoring: %m",
+                                          (unsigned long long) r->id, (unsigned long long) sel[i]);
+                job_reset_for_rerun(manager_get_job(m, sel[i]));
+        }
+        if (r->group)
+                (void) sched_set_group_limit(m->sched, r->group, r->max_parallel);
+        r->cancelled = false;
+
+        q = run_sched_add(r, sel, n, &bad, NULL, NULL);
+        if (q < 0) {
+                /* Checked above: only running out of memory gets here. */
+                log_error_errno(q, "Run %llu: cannot queue its jobs again: %m", (unsigned long long) r->id);
+                for (size_t i = 0; i < n; i++) {
+                        Job *j = manager_get_job(m, sel[i]);
+                        if (j->state != JOB_DONE)
+                                job_finish_unstarted(j, JOB_LOST, "Could not be queued again");
+                }
+                return q;
+        }
+        run_take_sched_states(r, sel, n);
+        for (size_t i = 0; i < n; i++)
+                manager_send_job_changed(m, manager_get_job(m, sel[i]), "State", "Result", "ExitCode",
+                                         "ExitSignal", "Reason", "StartUSec", "FinishUSec",
+                                         "StrayProcessesKilled", NULL);
+        log_info("Run %llu: %zu jobs queued again (%s).", (unsigned long long) r->id, n, which);
+        manager_reschedule(m);
+        return (int) MIN(n, (size_t) INT32_MAX);
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Runs: each submitted plan is a run, an object at /org/jobd1/run/<id>. Its jobs have consecutive ids
+ * (first_job ...), so a run is an id range plus what it last saw of each job: its counts per state and per
+ * result are kept up to date as the jobs change (run_job_changed(), from manager_send_job_changed()),
+ * never recounted. What changed is announced once per loop iteration. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "job-enums.h"
+#include "manager.h"
+#include "plan.h"
+#include "time-util.h"
+
+/* Runs the daemon keeps: finished ones beyond this are forgotten, oldest first; no new plan is taken
+ * while this many are unfinished. */
+#define MANAGER_RUNS_MAX 1024U
+
+typedef struct Run {
+        Manager *manager;
+        uint64_t id;
+        char *name;
+        uid_t owner;
+        uint64_t first_job;            /* its jobs: first_job ... first_job + n_jobs - 1 */
+        uint32_t n_jobs;
+        uint32_t max_parallel;         /* 0: none; else the limit of the group below */
+        char *group;                   /* "@run-<id>": the scheduler group of its jobs with MaxParallel */
+        usec_t submit_usec, finish_usec;
+
+        uint8_t *job_status;           /* per job: RUN_STATUS(state, result) as last seen */
+        uint32_t state_counts[_JOB_STATE_MAX];
+        uint32_t result_counts[_JOB_RESULT_MAX];      /* of the jobs that are done */
+
+        bool paused;
+        bool cancelled;                /* Cancel() was called: the result is "cancelled" */
+        bool changed;                  /* counts or state to announce */
+        bool finished_pending;         /* Finished to send */
+        bool pause_pending;            /* a job started while the run is paused: freeze it */
+} Run;
+
+/* Validates and submits a plan (prepared here: see plan_prepare()); every job of it or none. The jobs take
+ * over the plan's specs. Errors: -EINVAL (*ret_message names the job and the key), -ELOOP (a dependency
+ * cycle, *ret_message names it by the jobs' names), -EDQUOT (quotas), -EOPNOTSUPP (a limit the host cannot
+ * enforce), -ENOENT/-ENXIO/-ENOSPC (unknown dependency id, unknown pool, more than a pool has; with
+ * *ret_message). */
+int manager_submit_plan(Manager *m, Plan *p, uid_t owner, gid_t gid, const gid_t *groups, int n_groups,
+                        Run **ret, char **ret_message);
+
+Run *manager_get_run(Manager *m, uint64_t id);
+/* The run a job belongs to, NULL if none. */
+Run *manager_run_of_job(Manager *m, uint64_t job_id);
+void manager_runs_free(Manager *m);
+
+/* A job's State or Result may have changed: updates its run's counts. Cheap for jobs of no run. */
+void run_job_changed(Manager *m, Job *j);
+
+/* "running", "paused", "done". */
+const char *run_state(const Run *r);
+/* "" until done; then "success" (every job succeeded), "cancelled" (Cancel() was called) or "failed". */
+const char *run_result(const Run *r);
+
+/* Cancels every job of the run that is not done (the running ones get SIGTERM, then SIGKILL). */
+int run_cancel(Run *r);
+/* Freezes the run's running jobs and starts nothing new of it; Resume undoes both. */
+int run_pause(Run *r);
+int run_resume(Run *r);
+/* Runs jobs of a finished run again: which is "failed" (every job that did not succeed, and so the
+ * skipped) or "all". -EBUSY if the run has not finished, -EINVAL for another which, -ESTALE if a job to
+ * run again was forgotten already (--keep-finished) or others still wait on it; *ret_message says why.
+ * Returns the number of jobs queued again. */
+int run_retry(Run *r, const char *which, char **ret_message);
