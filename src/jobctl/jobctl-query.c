@@ -203,7 +203,7 @@ static void format_property(const char *name, json_object *v, char *buf, size_t 
                         snprintf(buf, l, "-");
                 else
                         snprintf(buf, l, "%" PRIu64, u);
-        } else if (name_endswith(name, "TimeoutUSec")) {
+        } else if (name_endswith(name, "TimeoutUSec") || name_endswith(name, "DelayUSec")) {
                 if (u == 0)
                         snprintf(buf, l, "-");
                 else
@@ -227,6 +227,29 @@ static void format_property(const char *name, json_object *v, char *buf, size_t 
                 snprintf(buf, l, "%" PRIu64, u);
 }
 
+/* An entry of Attempts: [start, finish, result, exit code, signal]. */
+static void print_attempt(int indent, size_t number, json_object *a) {
+        char start[64], took[64];
+        uint64_t t0, t1;
+        int code, sig;
+
+        if (!json_object_is_type(a, json_type_array) || json_object_array_length(a) != 5)
+                return;
+        t0 = json_object_get_uint64(json_object_array_get_idx(a, 0));
+        t1 = json_object_get_uint64(json_object_array_get_idx(a, 1));
+        code = json_object_get_int(json_object_array_get_idx(a, 3));
+        sig = json_object_get_int(json_object_array_get_idx(a, 4));
+        printf("%*s#%zu %s, %s, %s", indent, "", number, format_timestamp(start, sizeof(start), t0),
+               t0 > 0 && t1 >= t0 ? format_timespan(took, sizeof(took), t1 - t0) : "-",
+               json_object_get_string(json_object_array_get_idx(a, 2)));
+        if (sig > 0)
+                printf(" (signal %s)\n", signal_to_string(sig) ?: "?");
+        else if (code >= 0)
+                printf(" (exit code %i)\n", code);
+        else
+                putchar('\n');
+}
+
 static int print_properties(json_object *props) {
         int width = 0;
 
@@ -245,7 +268,12 @@ static int print_properties(json_object *props) {
                         for (size_t i = 0; i < n; i++)
                                 l[i] = (char *) json_object_get_string(json_object_array_get_idx(v, i));
 
-                        if (streq(name, "Environment")) {
+                        if (streq(name, "Attempts")) {
+                                /* One attempt a line: when, how long, how it ended. */
+                                printf("%s:%*s%s\n", name, width - (int) strlen(name), "", n > 0 ? "" : "-");
+                                for (size_t i = 0; i < n; i++)
+                                        print_attempt(width + 1, i + 1, json_object_array_get_idx(v, i));
+                        } else if (streq(name, "Environment")) {
                                 /* One variable a line: the whole of a user's environment is long. */
                                 printf("%s:%*s%s\n", name, width - (int) strlen(name), "",
                                        n > 0 ? l[0] : "-");

@@ -49,6 +49,10 @@ bool arg_follow = false;
 bool arg_all = false;
 bool arg_progress = false;
 
+bool arg_wait = false;
+unsigned arg_max_parallel = 0;
+unsigned arg_quarantine_after = 0;
+
 /* Every option jobctl knows, global or not; the verb table says which verb takes which. */
 typedef enum Option {
         OPT_HELP,
@@ -77,6 +81,9 @@ typedef enum Option {
         OPT_FOLLOW,
         OPT_ALL,
         OPT_PROGRESS,
+        OPT_WAIT,
+        OPT_MAX_PARALLEL,
+        OPT_QUARANTINE_AFTER,
         _OPT_MAX,
 } Option;
 
@@ -118,6 +125,9 @@ static const struct option options[] = {
         { "follow",          no_argument,       NULL, 'f'                          },
         { "all",             no_argument,       NULL, OPT_VAL(OPT_ALL)             },
         { "progress",        no_argument,       NULL, OPT_VAL(OPT_PROGRESS)        },
+        { "wait",            no_argument,       NULL, OPT_VAL(OPT_WAIT)            },
+        { "max-parallel",    required_argument, NULL, OPT_VAL(OPT_MAX_PARALLEL)    },
+        { "quarantine-after", required_argument, NULL, OPT_VAL(OPT_QUARANTINE_AFTER) },
         {}
 };
 
@@ -274,6 +284,135 @@ static const Verb verbs[] = {
                 "set-parallel N",
                 "Set how many jobs may run at once",
                 "Sets the daemon's global limit of jobs running at the same time.\n",
+        },
+        {
+                "plan", 1, 1, "plan file", OPT(OPT_WAIT) | OPT(OPT_MAX_PARALLEL) | OPT(OPT_NAME) |
+                OPT(OPT_NO_ENV) | OPT(OPT_SETENV) | OPT(OPT_JSON), false, verb_plan,
+                "plan FILE.json [--wait] [--max-parallel=N]",
+                "Submit a plan (a run of jobs that depend on each other)",
+                "Submits the jobs of a plan file (JSON, see jobd.plan(5); \"-\" reads stdin) as one\n"
+                "run, all or nothing: a plan with a mistake (a cycle, an unknown or duplicate name,\n"
+                "a wrong type) is refused with a message that names the file, the job and the key.\n"
+                "Jobs start from jobctl's environment and directory unless the plan says otherwise.\n\n"
+                "Options:\n"
+                "     --wait                  Wait until the run has finished; exit 0 if every job\n"
+                "                             succeeded, else 1 (the jobs that did not are listed)\n"
+                "     --max-parallel=N        At most N jobs of this run at once (its jobs must not\n"
+                "                             have groups of their own)\n"
+                "     --name=NAME             Name of the run (default: the plan's, or the file's)\n"
+                "     --no-env                Do not pass jobctl's environment on to the jobs\n"
+                "  -E --setenv=NAME[=VALUE]   Set a variable for every job of the plan\n"
+                "     --json[=short|pretty]   Print {run, path, name, jobs}\n",
+        },
+        {
+                "runs", 0, 0, NULL, OPT(OPT_JSON), false, verb_runs,
+                "runs",
+                "List runs",
+                "Lists the runs (submitted plans): ID, NAME, STATE, RESULT, and how many jobs are\n"
+                "done and did not succeed.\n",
+        },
+        {
+                "run-status", 1, 1, "run ID", OPT(OPT_JSON), false, verb_run_status,
+                "run-status ID",
+                "Show a run's progress and the jobs that did not succeed",
+                "Shows a run's state, its jobs counted per state and per result, and the jobs that\n"
+                "did not succeed with the reason.\n",
+        },
+        {
+                "run-cancel", 1, 1, "run ID", 0, false, verb_run_cancel,
+                "run-cancel ID",
+                "Cancel every unfinished job of a run",
+                "Cancels the jobs of a run that are not done: those that have not started never\n"
+                "run, running ones get SIGTERM, then SIGKILL after the daemon's grace period.\n",
+        },
+        {
+                "run-pause", 1, 1, "run ID", 0, false, verb_run_pause,
+                "run-pause ID",
+                "Freeze a run's running jobs and start no more of it",
+                "Freezes the running jobs of a run and starts none of its other jobs until\n"
+                "run-resume.\n",
+        },
+        {
+                "run-resume", 1, 1, "run ID", 0, false, verb_run_resume,
+                "run-resume ID",
+                "Thaw a paused run",
+                "Thaws the jobs of a run paused with run-pause and lets its other jobs start.\n",
+        },
+        {
+                "run-retry", 1, 2, "run ID", 0, false, verb_run_retry,
+                "run-retry ID [failed|all]",
+                "Run the jobs of a finished run again",
+                "Queues jobs of a finished run again: \"failed\" (the default) those that did not\n"
+                "succeed, and so the skipped ones; \"all\" every job.\n",
+        },
+        {
+                "pools", 0, 0, NULL, OPT(OPT_JSON), false, verb_pools,
+                "pools",
+                "List resource pools, their slots and quarantined slots",
+                "Lists counted pools (capacity, tokens in use) and slot pools with each slot:\n"
+                "free, held by a job, or quarantined after consecutive failures.\n",
+        },
+        {
+                "pool", 2, 2, "pool name and capacity", 0, false, verb_pool,
+                "pool NAME CAPACITY",
+                "Create a counted pool or change its capacity",
+                "Sets the capacity of a counted pool (e.g. licences). Lowering it never stops\n"
+                "running jobs; it only delays new starts.\n",
+        },
+        {
+                "slot-pool", 2, UINT_MAX, "pool name and slots", OPT(OPT_QUARANTINE_AFTER), false,
+                verb_slot_pool,
+                "slot-pool NAME SLOT... [--quarantine-after=K]",
+                "Create or redefine a pool of named slots",
+                "Defines a pool whose slots have identities (boards, devices, GPUs); a job that\n"
+                "asks for one gets it in $JOBD_SLOT_<POOL>.\n\n"
+                "Options:\n"
+                "     --quarantine-after=K    Quarantine a slot after K consecutive failed jobs on\n"
+                "                             it (default 0: never)\n",
+        },
+        {
+                "release-slot", 2, 2, "pool and slot", 0, false, verb_release_slot,
+                "release-slot POOL SLOT",
+                "Put a quarantined slot back into use",
+                "Releases a slot from quarantine, so that jobs get it again.\n",
+        },
+        {
+                "groups", 0, 0, NULL, OPT(OPT_JSON), false, verb_groups,
+                "groups",
+                "List groups with their limits",
+                "Lists the groups jobs are in or that have a limit: LIMIT, RUNNING, QUEUED, PAUSED.\n",
+        },
+        {
+                "group", 2, 2, "group name and limit", 0, false, verb_group,
+                "group NAME LIMIT",
+                "Set how many jobs of a group may run at once",
+                "Sets the limit of a group (a number, or unlimited); it takes effect at once and\n"
+                "never stops running jobs.\n",
+        },
+        {
+                "pause-group", 1, 1, "group name", 0, false, verb_pause_group,
+                "pause-group NAME",
+                "Freeze a group's running jobs and start no more of it",
+                "Freezes the running jobs of a group and starts none of its jobs until\n"
+                "resume-group.\n",
+        },
+        {
+                "resume-group", 1, 1, "group name", 0, false, verb_resume_group,
+                "resume-group NAME",
+                "Thaw a paused group",
+                "Thaws the jobs of a group and lets its jobs start again.\n",
+        },
+        {
+                "drain", 0, 0, NULL, 0, false, verb_drain,
+                "drain",
+                "Start no new jobs; running ones finish",
+                "Drains the daemon: what runs finishes, nothing new starts until undrain.\n",
+        },
+        {
+                "undrain", 0, 0, NULL, 0, false, verb_undrain,
+                "undrain",
+                "Start jobs again after drain",
+                "Ends a drain: queued jobs start again.\n",
         },
 };
 
@@ -577,6 +716,18 @@ static int parse_option(int c, const char *arg, const Verb *verb, uint64_t *seen
                 break;
         case OPT_PROGRESS:
                 arg_progress = true;
+                break;
+        case OPT_WAIT:
+                arg_wait = true;
+                break;
+        case OPT_MAX_PARALLEL:
+                if (safe_atou(arg, &arg_max_parallel) < 0 || arg_max_parallel == 0)
+                        return log_usage_error("Invalid --max-parallel=%s: expected a positive number", arg);
+                break;
+        case OPT_QUARANTINE_AFTER:
+                if (safe_atou(arg, &arg_quarantine_after) < 0)
+                        return log_usage_error("Invalid --quarantine-after=%s: expected a number (0: never)",
+                                               arg);
                 break;
         case _OPT_MAX:
                 break;

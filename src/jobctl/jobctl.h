@@ -70,6 +70,11 @@ extern bool arg_follow;
 extern bool arg_all;
 extern bool arg_progress;
 
+/* plan, slot-pool */
+extern bool arg_wait;
+extern unsigned arg_max_parallel;       /* 0: not given */
+extern unsigned arg_quarantine_after;
+
 /* The verbs. Each returns an exit status >= 0, or a negative errno after logging the failure (then
  * main() exits with jobctl_failure_status()). */
 int verb_submit(int argc, char *argv[]);
@@ -84,3 +89,22 @@ int verb_resume(int argc, char *argv[]);
 int verb_set_parallel(int argc, char *argv[]);
 int verb_wait(int argc, char *argv[]);
 int verb_logs(int argc, char *argv[]);
+/* jobctl-plan.c */
+int verb_plan(int argc, char *argv[]);
+int verb_runs(int argc, char *argv[]);
+int verb_run_status(int argc, char *argv[]);
+int verb_run_cancel(int argc, char *argv[]);
+int verb_run_pause(int argc, char *argv[]);
+int verb_run_resume(int argc, char *argv[]);
+int verb_run_retry(int argc, char *argv[]);
+/* jobctl-sched.c */
+int verb_pools(int argc, char *argv[]);
+int verb_pool(int argc, char *argv[]);
+int verb_slot_pool(int argc, char *argv[]);
+int verb_release_slot(int argc, char *argv[]);
+int verb_groups(int argc, char *argv[]);
+int verb_group(int argc, char *argv[]);
+int verb_pause_group(int argc, char *argv[]);
+int verb_resume_group(int argc, char *argv[]);
+int verb_drain(int argc, char *argv[]);
+int verb_undrain(int argc, char *argv[]);
