@@ -251,13 +251,14 @@ static int job_watch_events(Job *j) {
 
 static int on_stuck(sd_event_source *s, uint64_t usec, void *userdata) {
         Job *j = userdata;
+        char buf[64];
         int n;
 
         n = backend_job_count(j->cgroup);
         if (n <= 0)
                 return 0;
         job_set_reason(j, "%i process(es) did not exit %s after SIGKILL (uninterruptible sleep?); "
-                       "the job ends when they do", n, "5s");
+                       "the job ends when they do", n, format_timespan(buf, sizeof(buf), JOB_STUCK_USEC));
         log_warning("Job %llu: %s", (unsigned long long) j->id, j->reason);
         manager_send_job_changed(j->manager, j, "Reason", NULL);
         return 0;
