@@ -11,6 +11,7 @@
 #include "journal.h"
 #include "log.h"
 #include "manager.h"
+#include "run.h"
 #include "strv.h"
 
 void journal_init(Journal *jr, int dir_fd) {
@@ -92,9 +93,21 @@ static json_object *event_new(const char *e, Job *j) {
 static json_object *submit_line(Job *j) {
         json_object *o = event_new("submit", j), *a;
         const JobSpec *s = &j->spec;
+        Run *run = manager_run_of_job(j->manager, j->id);
+        _cleanup_strv_free_ char **env = NULL;
 
         if (!o)
                 return NULL;
+        /* A job of a run writes only its own variables: the run's line has the shared ones. */
+        if (run)
+                add_u64(o, "run", run->id);
+        else if (s->base_environment) {
+                env = job_spec_environment(s);
+                if (!env) {
+                        json_object_put(o);
+                        return NULL;
+                }
+        }
         add_u64(o, "submit", j->submit_usec);
         add_u64(o, "owner", j->owner);
         add_u64(o, "gid", j->gid);
@@ -103,7 +116,7 @@ static json_object *submit_line(Job *j) {
                 json_object_array_add(a, json_object_new_uint64(j->groups[i]));
         json_object_object_add(o, "groups", a);
         json_object_object_add(o, "argv", strv_to_json(s->argv));
-        json_object_object_add(o, "env", strv_to_json(s->environment));
+        json_object_object_add(o, "env", strv_to_json(env ?: s->environment));
         add_str(o, "name", s->name);
         add_str(o, "cwd", s->working_directory);
         json_object_object_add(o, "prio", json_object_new_int(s->priority));
@@ -122,6 +135,47 @@ static json_object *submit_line(Job *j) {
                 add_u64(a, s->resources[i].pool, s->resources[i].amount);
         json_object_object_add(o, "res", a);
         add_u64(o, "retries", s->retries);
+        if (s->retry_on != 0) {
+                _cleanup_strv_free_ char **l = job_spec_retry_on_strv(s);
+                json_object_object_add(o, "retry_on", strv_to_json(l));
+        }
+        add_u64(o, "retry_delay", s->retry_delay_usec);
+        return o;
+}
+
+/* with_gone: only when the journal is rewritten, which is when jobs forgotten before are left out. */
+static json_object *run_line(const Run *r, bool with_gone) {
+        Manager *m = r->manager;
+        json_object *o = json_object_new_object(), *gone;
+
+        if (!o)
+                return NULL;
+        add_str(o, "e", "run");
+        add_u64(o, "id", r->id);
+        add_str(o, "name", r->name);
+        add_u64(o, "owner", r->owner);
+        add_u64(o, "first", r->first_job);
+        add_u64(o, "n", r->n_jobs);
+        add_u64(o, "maxpar", r->max_parallel);
+        add_u64(o, "submit", r->submit_usec);
+        add_u64(o, "finish", r->finish_usec);
+        json_object_object_add(o, "cancelled", json_object_new_boolean(r->cancelled));
+        if (r->environment)
+                json_object_object_add(o, "env", strv_to_json(r->environment->env));
+        if (!with_gone)
+                return o;
+        /* Jobs forgotten already (done, beyond --keep-finished) live on as counts. */
+        gone = json_object_new_object();
+        for (JobResult res = JOB_SUCCESS; res < _JOB_RESULT_MAX; res++) {
+                uint32_t n = 0;
+
+                for (uint32_t k = 0; k < r->n_jobs; k++)
+                        if (!manager_get_job(m, r->first_job + k) && run_job_result(r, k) == res)
+                                n++;
+                if (n > 0)
+                        add_u64(gone, job_result_to_string(res), n);
+        }
+        json_object_object_add(o, "gone", gone);
         return o;
 }
 
@@ -171,6 +225,14 @@ void journal_retry(Journal *jr, Job *j) {
 
 void journal_done(Journal *jr, Job *j) {
         journal_write(jr, done_line(j));
+}
+
+void journal_run(Journal *jr, const Run *r) {
+        journal_write(jr, run_line(r, false));
+}
+
+void journal_rerun(Journal *jr, Job *j) {
+        journal_write(jr, event_new("rerun", j));
 }
 
 /* Accessors that tolerate missing keys and wrong types: a damaged line degrades, it does not crash. */
@@ -225,7 +287,75 @@ static int get_strv(json_object *o, const char *key, char ***ret) {
         return 0;
 }
 
-static int job_from_submit(Manager *m, json_object *o, uint64_t id, Job **ret) {
+void journal_runs_free(Journal *jr) {
+        for (size_t i = 0; i < jr->n_runs; i++) {
+                free(jr->runs[i].name);
+                job_shared_env_unref(jr->runs[i].environment);
+        }
+        jr->runs = mfree(jr->runs);
+        jr->n_runs = 0;
+}
+
+static JournalRun *find_run(Journal *jr, uint64_t id) {
+        for (size_t i = jr->n_runs; i > 0; i--)
+                if (jr->runs[i - 1].id == id)
+                        return &jr->runs[i - 1];
+        return NULL;
+}
+
+/* A "run" line: a later line of the same run (written by a rewrite) replaces the earlier. */
+static int run_from_line(Journal *jr, json_object *o) {
+        uint32_t gone_before[_JOB_RESULT_MAX] = {};
+        JournalRun *x, *t;
+        json_object *gone;
+        char **env = NULL;
+        int r;
+
+        x = find_run(jr, get_u64(o, "id", 0));
+        if (!x) {
+                t = reallocarray(jr->runs, jr->n_runs + 1, sizeof(JournalRun));
+                if (!t)
+                        return -ENOMEM;
+                jr->runs = t;
+                x = &t[jr->n_runs++];
+        } else {
+                free(x->name);
+                job_shared_env_unref(x->environment);
+                memcpy(gone_before, x->gone, sizeof(gone_before));
+        }
+        *x = (JournalRun) {
+                .id = get_u64(o, "id", 0),
+                .name = dup_str(o, "name"),
+                .owner = (uid_t) get_u64(o, "owner", 0),
+                .first_job = get_u64(o, "first", 0),
+                .n_jobs = (uint32_t) get_u64(o, "n", 0),
+                .max_parallel = (uint32_t) get_u64(o, "maxpar", 0),
+                .submit_usec = get_u64(o, "submit", 0),
+                .finish_usec = get_u64(o, "finish", 0),
+        };
+        memcpy(x->gone, gone_before, sizeof(gone_before));
+        if (json_object_object_get_ex(o, "cancelled", &gone))
+                x->cancelled = json_object_get_boolean(gone);
+        if (json_object_object_get_ex(o, "env", &gone)) {
+                r = get_strv(o, "env", &env);
+                if (r < 0)
+                        return r;
+                x->environment = job_shared_env_new(env);
+                if (!x->environment)
+                        return -ENOMEM;
+        }
+        if (json_object_object_get_ex(o, "gone", &gone) && json_object_is_type(gone, json_type_object)) {
+                memset(x->gone, 0, sizeof(x->gone));
+                json_object_object_foreach(gone, res, count) {
+                        JobResult k = job_result_from_string(res);
+                        if (k > JOB_RESULT_NONE && k < _JOB_RESULT_MAX)
+                                x->gone[k] = (uint32_t) json_object_get_uint64(count);
+                }
+        }
+        return 0;
+}
+
+static int job_from_submit(Journal *jr, Manager *m, json_object *o, uint64_t id, Job **ret) {
         _cleanup_free_ gid_t *groups = NULL;
         json_object *a;
         size_t n_groups = 0;
@@ -250,6 +380,22 @@ static int job_from_submit(Manager *m, json_object *o, uint64_t id, Job **ret) {
         spec.after_condition = sched_condition_from_string(get_str(o, "cond"));
         if (spec.after_condition < 0)
                 spec.after_condition = SCHED_AFTER_SUCCESS;
+        spec.retry_delay_usec = get_u64(o, "retry_delay", 0);
+        if (json_object_object_get_ex(o, "retry_on", &a)) {
+                _cleanup_strv_free_ char **l = NULL;
+                _cleanup_free_ char *why = NULL;
+
+                r = get_strv(o, "retry_on", &l);
+                if (r < 0 || job_spec_set_retry_on(&spec, l, &why) == -ENOMEM) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+        }
+        if (get_u64(o, "run", 0) > 0) {
+                JournalRun *run = find_run(jr, get_u64(o, "run", 0));
+                if (run)
+                        spec.base_environment = job_shared_env_ref(run->environment);
+        }
 
         if (json_object_object_get_ex(o, "after", &a) && json_object_is_type(a, json_type_array) &&
             json_object_array_length(a) > 0) {
@@ -386,6 +532,13 @@ int journal_replay(Journal *jr, Manager *m, JournalRecord **ret) {
                         json_object_put(o);
                         continue;
                 }
+                if (streq(e, "run")) {
+                        r = run_from_line(jr, o);
+                        json_object_put(o);
+                        if (r < 0)
+                                goto fail;
+                        continue;
+                }
 
                 if (streq(e, "submit")) {
                         if (n > 0 && id <= recs[n - 1].id) {
@@ -406,7 +559,7 @@ int journal_replay(Journal *jr, Manager *m, JournalRecord **ret) {
                                 recs = t;
                         }
                         recs[n] = (JournalRecord) { .id = id };
-                        r = job_from_submit(m, o, id, &recs[n].job);
+                        r = job_from_submit(jr, m, o, id, &recs[n].job);
                         json_object_put(o);
                         if (r < 0)
                                 goto fail;
@@ -431,6 +584,16 @@ int journal_replay(Journal *jr, Manager *m, JournalRecord **ret) {
                         rec->job->start_usec = get_u64(o, "start", 0);
                 } else if (streq(e, "retry"))
                         rec->started = false;
+                else if (streq(e, "rerun")) {
+                        /* A run's Retry(): back to a job that never ran. */
+                        rec->started = rec->done = false;
+                        rec->job->state = JOB_WAITING;
+                        rec->job->result = JOB_RESULT_NONE;
+                        rec->job->exit_code = -1;
+                        rec->job->exit_signal = 0;
+                        rec->job->reason = mfree(rec->job->reason);
+                        rec->job->start_usec = rec->job->finish_usec = 0;
+                }
                 else if (streq(e, "done")) {
                         rec->done = true;
                         job_apply_done(rec->job, o);
@@ -449,17 +612,25 @@ fail:
 
 int journal_compact(Journal *jr, Manager *m) {
         _cleanup_close_ int fd = -EBADF;
+        size_t ri = 0;
         int r = 0;
 
         fd = openat(jr->dir_fd, JOURNAL_FILE ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
                 return -errno;
 
-        for (uint64_t id = m->gc_cursor; id < m->next_id && r >= 0; id++) {
-                Job *j = manager_get_job(m, id);
+        for (uint64_t id = m->gc_cursor; id <= m->next_id && r >= 0; id++) {
+                Job *j = id < m->next_id ? manager_get_job(m, id) : NULL;
                 json_object *o;
 
-                if (!j)
+                /* Each run before its first job (the last ones after all jobs: theirs are gone). */
+                for (; ri < m->n_runs && r >= 0 && (m->runs[ri]->first_job <= id || id == m->next_id);
+                     ri++) {
+                        o = run_line(m->runs[ri], true);
+                        r = o ? write_line(fd, o) : -ENOMEM;
+                        json_object_put(o);
+                }
+                if (!j || r < 0)
                         continue;
                 o = submit_line(j);
                 r = o ? write_line(fd, o) : -ENOMEM;

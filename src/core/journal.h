@@ -14,10 +14,27 @@
 
 #define JOURNAL_FILE "journal"
 
+/* A run (plan) as its "run" line says: written before its jobs, so that they find its shared environment;
+ * gone counts, per result, its jobs that were forgotten before the journal was last rewritten. */
+typedef struct JournalRun {
+        uint64_t id;
+        char *name;
+        uid_t owner;
+        uint64_t first_job;
+        uint32_t n_jobs;
+        uint32_t max_parallel;
+        usec_t submit_usec, finish_usec;
+        bool cancelled;
+        JobSharedEnv *environment;
+        uint32_t gone[_JOB_RESULT_MAX];
+} JournalRun;
+
 typedef struct Journal {
         int dir_fd;      /* the state folder */
         int fd;          /* open for appending, or -EBADF */
         bool broken;     /* a write failed: logged once */
+        JournalRun *runs;/* found by journal_replay(), in id order; journal_runs_free() */
+        size_t n_runs;
 } Journal;
 
 void journal_init(Journal *jr, int dir_fd);
@@ -27,6 +44,12 @@ void journal_submit(Journal *jr, Job *j);
 void journal_start(Journal *jr, Job *j);
 void journal_retry(Journal *jr, Job *j);
 void journal_done(Journal *jr, Job *j);
+/* A run, before the submit lines of its jobs, and again when it finished or changed (src/core/run.c). */
+struct Run;
+void journal_run(Journal *jr, const struct Run *r);
+/* A finished job is to run again (Run.Retry()): what it did is forgotten, it waits to start. */
+void journal_rerun(Journal *jr, Job *j);
+void journal_runs_free(Journal *jr);
 
 /* What a replay found for one job. */
 typedef struct JournalRecord {

@@ -383,9 +383,10 @@ static bool condition_met(SchedCondition c, JobResult r) {
  * through their cgroups (first, so they hold their slots), unstarted ones queued again as one batch. */
 static int manager_restore(Manager *m) {
         _cleanup_free_ SchedJobSpec *specs = NULL;
+        _cleanup_free_ SchedResourceRequest *res = NULL;
         JournalRecord *recs = NULL;
         uint32_t max_parallel;
-        size_t n_specs = 0, n_adopted = 0;
+        size_t n_specs = 0, n_adopted = 0, n_res = 0;
         uint64_t id;
         int n, r;
 
@@ -404,22 +405,67 @@ static int manager_restore(Manager *m) {
                 m->next_id = MAX(m->next_id, recs[i].id + 1);
                 m->gc_cursor = MIN(m->gc_cursor, recs[i].id);
         }
+        r = manager_restore_runs(m);
+        if (r < 0) {
+                log_error_errno(r, "Cannot restore the runs of the journal: %m");
+                goto finish;
+        }
 
-        /* Started jobs enter the scheduler RUNNING: add them alone and let it hand them all out. */
+        for (int i = 0; i < n; i++)
+                n_res += recs[i].job->spec.n_resources;
+        specs = calloc(MAX(n, 1), sizeof(SchedJobSpec));
+        res = calloc(MAX(n_res, (size_t) 1), sizeof(SchedResourceRequest));
+        n_res = 0;
+        if (!specs || !res) {
+                r = log_oom();
+                goto finish;
+        }
+
+        /* Started jobs enter the scheduler RUNNING, holding their resources and group slots: add them alone
+         * and let it hand them all out. */
         max_parallel = sched_get_max_parallel(m->sched);
         sched_set_max_parallel(m->sched, SCHED_UNLIMITED);
         for (int i = 0; i < n; i++) {
+                SchedJobSpec s;
+
                 if (recs[i].done || !recs[i].started)
                         continue;
+                s = manager_job_sched_spec(m, recs[i].job, res + n_res);
+                n_res += recs[i].job->spec.n_resources;
+                s.after = NULL;
+                s.n_after = 0;
+                r = sched_add(m->sched, &s, NULL);
+                if (r < 0)
+                        log_debug_errno(r, "Job %llu: cannot restore it with its resources: %m",
+                                        (unsigned long long) recs[i].id);
+        }
+        while (sched_next(m->sched, &id) > 0)
+                n_adopted++;
+        /* A pool or group made smaller meanwhile (or gone) may not let them all through: those run on
+         * outside the limits until they end, rather than being disowned. */
+        for (int i = 0; i < n; i++) {
+                SchedState st;
+
+                if (recs[i].done || !recs[i].started)
+                        continue;
+                st = sched_job_state(m->sched, recs[i].id);
+                if (st == SCHED_RUNNING)
+                        continue;
+                if (st >= 0) {
+                        (void) sched_cancel(m->sched, recs[i].id);
+                        (void) sched_forget(m->sched, recs[i].id);
+                }
                 r = sched_add(m->sched, &(SchedJobSpec) {
                                 .id = recs[i].id,
                                 .priority = recs[i].job->spec.priority,
                                 .owner = recs[i].job->owner,
-                                .group = recs[i].job->spec.group,
                               }, NULL);
                 if (r < 0)
                         log_warning_errno(r, "Job %llu: cannot restore it in the scheduler: %m",
                                           (unsigned long long) recs[i].id);
+                else
+                        log_warning("Job %llu: its pool or group has no room for it any more; it runs on "
+                                    "outside the limits.", (unsigned long long) recs[i].id);
         }
         while (sched_next(m->sched, &id) > 0)
                 n_adopted++;
@@ -442,11 +488,6 @@ static int manager_restore(Manager *m) {
         }
 
         /* Unstarted jobs: dependencies that ended before the restart are settled here. */
-        specs = calloc(MAX(n, 1), sizeof(SchedJobSpec));
-        if (!specs) {
-                r = log_oom();
-                goto finish;
-        }
         for (int i = 0; i < n; i++) {
                 Job *j = recs[i].job;
                 size_t k = 0;
@@ -474,24 +515,22 @@ static int manager_restore(Manager *m) {
                 if (j->state == JOB_DONE)
                         continue;
                 j->spec.n_after = k;
-                specs[n_specs++] = (SchedJobSpec) {
-                        .id = j->id,
-                        .priority = j->spec.priority,
-                        .owner = j->owner,
-                        .group = j->spec.group,
-                        .after = j->spec.after,
-                        .n_after = j->spec.n_after,
-                        .after_condition = j->spec.after_condition,
-                        .retry.retries = j->spec.retries,
-                        .retry.on_results = (1U << SCHED_RESULT_FAILED) | (1U << SCHED_RESULT_TIMEOUT) |
-                                            (1U << SCHED_RESULT_KILLED) | (1U << SCHED_RESULT_OOM),
-                };
+                /* With its run, group, resources and retry policy (the pools are set up already). */
+                specs[n_specs++] = manager_job_sched_spec(m, j, res + n_res);
+                n_res += j->spec.n_resources;
         }
         if (n_specs > 0) {
                 r = sched_add_batch(m->sched, specs, n_specs, NULL, NULL, NULL);
+                /* One job the scheduler refuses (its pool left the configuration) must not take the others
+                 * with it: one by one then, in id order (a job runs after earlier ones only). */
+                if (r < 0 && r != -ENOMEM)
+                        for (size_t i = 0; i < n_specs; i++)
+                                if (sched_add(m->sched, &specs[i], NULL) < 0)
+                                        log_warning("Job %llu: the scheduler refuses it after the restart.",
+                                                    (unsigned long long) specs[i].id);
                 for (size_t i = 0; i < n_specs; i++) {
                         Job *j = manager_get_job(m, specs[i].id);
-                        SchedState st = r < 0 ? _SCHED_STATE_INVALID : sched_job_state(m->sched, j->id);
+                        SchedState st = sched_job_state(m->sched, j->id);
 
                         if (st == SCHED_QUEUED)
                                 j->state = JOB_QUEUED;
@@ -504,6 +543,7 @@ static int manager_restore(Manager *m) {
                 }
         }
 
+        manager_recount_runs(m);
         if (n > 0)
                 log_info("Restored %i job(s) from the journal: %zu re-adopted, %zu queued again.", n, n_adopted,
                          n_specs);
@@ -514,6 +554,7 @@ finish:
         for (int i = 0; i < n; i++)
                 recs[i].job = NULL;
         journal_records_free(recs, MAX(n, 0));
+        journal_runs_free(&m->journal);
         if (r < 0)
                 return r;
         r = journal_compact(&m->journal, m);
@@ -638,6 +679,10 @@ int manager_new(const ManagerConfig *c, Manager **ret) {
         }
         log_debug("Backend %s, job cgroups below %s.", m->backend->ops->name, m->backend->root_path);
 
+        /* Pools and groups first: the restored jobs ask for them. */
+        r = manager_load_config(m, c->config_path);
+        if (r < 0)
+                goto fail;
         r = manager_restore(m);
         if (r < 0)
                 goto fail;

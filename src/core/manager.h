@@ -27,6 +27,7 @@ typedef struct ManagerConfig {
         unsigned max_parallel;
         usec_t kill_grace;
         unsigned keep_finished;
+        const char *config_path;       /* jobd.conf(5); NULL: the default one, if it exists */
 } ManagerConfig;
 
 struct Manager {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "jobd-bus.h"
+#include "journal.h"
 #include "log.h"
 #include "run.h"
 #include "strv.h"
@@ -66,6 +67,7 @@ static Run *run_free(Run *r) {
                 return NULL;
         free(r->name);
         free(r->group);
+        job_shared_env_unref(r->environment);
         free(r->job_status);
         free(r);
         return NULL;
@@ -77,6 +79,10 @@ void manager_runs_free(Manager *m) {
         m->runs = mfree(m->runs);
         m->n_runs = 0;
         m->runs_source = sd_event_source_disable_unref(m->runs_source);
+}
+
+JobResult run_job_result(const Run *r, uint32_t k) {
+        return RUN_STATUS_RESULT(r->job_status[k]);
 }
 
 static bool run_is_done(const Run *r) {
@@ -132,6 +138,44 @@ void run_job_changed(Manager *m, Job *j) {
                 log_info("Run %llu%s%s%s finished: %s, %u of %u jobs succeeded.", (unsigned long long) r->id,
                          r->name ? " (" : "", strempty(r->name), r->name ? ")" : "", run_result(r),
                          r->result_counts[JOB_SUCCESS], r->n_jobs);
+        } else if (!run_is_done(r))
+                r->finish_usec = 0;
+        run_mark_changed(r);
+}
+
+/* Counts from scratch, from the jobs the table has and, for the others, from gone (per result, jobs
+ * forgotten before a restart: which of them had which result no longer matters). */
+static void run_recount(Run *r, const uint32_t *gone) {
+        uint32_t left[_JOB_RESULT_MAX] = {};
+
+        if (gone)
+                memcpy(left, gone, sizeof(left));
+        memset(r->state_counts, 0, sizeof(r->state_counts));
+        memset(r->result_counts, 0, sizeof(r->result_counts));
+        for (uint32_t k = 0; k < r->n_jobs; k++) {
+                Job *j = manager_get_job(r->manager, r->first_job + k);
+
+                if (j)
+                        r->job_status[k] = RUN_STATUS(j->state, j->state == JOB_DONE ? j->result :
+                                                                                      JOB_RESULT_NONE);
+                else if (gone) {
+                        JobResult g = JOB_SUCCESS;
+
+                        while (g < _JOB_RESULT_MAX && left[g] == 0)
+                                g++;
+                        if (g < _JOB_RESULT_MAX)
+                                left[g]--;
+                        else
+                                g = JOB_LOST;   /* more gone than the journal counted: damage */
+                        r->job_status[k] = RUN_STATUS(JOB_DONE, g);
+                }
+                r->state_counts[RUN_STATUS_STATE(r->job_status[k])]++;
+                if (RUN_STATUS_STATE(r->job_status[k]) == JOB_DONE)
+                        r->result_counts[RUN_STATUS_RESULT(r->job_status[k])]++;
+        }
+        if (run_is_done(r) && r->finish_usec == 0) {
+                r->finish_usec = now(CLOCK_REALTIME);
+                r->finished_pending = true;
         } else if (!run_is_done(r))
                 r->finish_usec = 0;
         run_mark_changed(r);
@@ -196,6 +240,7 @@ static int on_runs_changed(sd_event_source *s, void *userdata) {
                 if (!r->finished_pending)
                         continue;
                 r->finished_pending = false;
+                journal_run(&m->journal, r);
                 /* The plan's own limit is a group: let the scheduler forget it. */
                 if (r->group)
                         (void) sched_set_group_limit(m->sched, r->group, SCHED_UNLIMITED);
@@ -239,16 +284,17 @@ static bool pool_exists(Manager *m, const char *name) {
         return c.found;
 }
 
-/* The scheduler's spec of a job of the run; res has room for its resources. */
-static SchedJobSpec run_sched_spec(Run *r, Job *j, SchedResourceRequest *res) {
+SchedJobSpec manager_job_sched_spec(Manager *m, Job *j, SchedResourceRequest *res) {
+        Run *r = manager_run_of_job(m, j->id);
+
         for (size_t k = 0; k < j->spec.n_resources; k++)
                 res[k] = (SchedResourceRequest) { j->spec.resources[k].pool, j->spec.resources[k].amount };
         return (SchedJobSpec) {
                 .id = j->id,
                 .priority = j->spec.priority,
                 .owner = j->owner,
-                .group = j->spec.group ?: r->group,
-                .run = r->id,
+                .group = j->spec.group ?: r ? r->group : NULL,
+                .run = r ? r->id : 0,
                 .after = j->spec.after,
                 .n_after = j->spec.n_after,
                 .after_condition = j->spec.after_condition,
@@ -277,7 +323,7 @@ static int run_sched_add(Run *r, const uint64_t *sel, size_t n, uint64_t *ret_ba
         for (size_t i = 0; i < n; i++) {
                 Job *j = manager_get_job(m, sel[i]);
 
-                specs[i] = run_sched_spec(r, j, res + n_res);
+                specs[i] = manager_job_sched_spec(m, j, res + n_res);
                 n_res += j->spec.n_resources;
         }
         return sched_add_batch(m->sched, specs, n, ret_bad_id, ret_cycle, ret_n_cycle);
@@ -455,7 +501,11 @@ int manager_submit_plan(Manager *m, Plan *p, uid_t owner, gid_t gid, const gid_t
                 }
         }
 
-        /* The jobs exist before the scheduler sees them: it reports skips of the batch's own jobs. */
+        /* The jobs and their run exist before the scheduler sees them: it reports skips of the batch's own
+         * jobs, and takes their run and group from it. They are all WAITING (status 0) so far. */
+        run->environment = job_shared_env_ref(p->defaults.base_environment);
+        run->state_counts[JOB_WAITING] = (uint32_t) n;
+        m->runs[m->n_runs++] = run;
         for (size_t i = 0; i < n; i++) {
                 Job *j;
 
@@ -483,21 +533,11 @@ int manager_submit_plan(Manager *m, Plan *p, uid_t owner, gid_t gid, const gid_t
         m->n_jobs += n;
         m->next_run_id = run->id + 1;
         run_take_sched_states(run, ids, n);
-        for (size_t i = 0; i < n; i++) {
-                Job *j = m->jobs[first + i];
+        run_recount(run, NULL);
 
-                run->job_status[i] =
-                        RUN_STATUS(j->state, j->state == JOB_DONE ? j->result : JOB_RESULT_NONE);
-                run->state_counts[j->state]++;
-                if (j->state == JOB_DONE)
-                        run->result_counts[j->result]++;
-        }
-        m->runs[m->n_runs++] = run;
-        if (run_is_done(run)) {
-                run->finish_usec = now(CLOCK_REALTIME);
-                run->finished_pending = true;
-        }
-        run_mark_changed(run);
+        journal_run(&m->journal, run);
+        for (size_t i = 0; i < n; i++)
+                journal_submit(&m->journal, m->jobs[first + i]);
 
         if (m->bus) {
                 char path[64];
@@ -523,9 +563,9 @@ int manager_submit_plan(Manager *m, Plan *p, uid_t owner, gid_t gid, const gid_t
         return 0;
 
 fail:
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < n; i++)
                 m->jobs[first + i] = job_free(m->jobs[first + i]);
-        }
+        m->n_runs--;
         if (run->group)
                 (void) sched_set_group_limit(m->sched, run->group, SCHED_UNLIMITED);
         p->name = TAKE_PTR(run->name);
@@ -539,6 +579,7 @@ int run_cancel(Run *r) {
         if (run_is_done(r))
                 return -EALREADY;
         r->cancelled = true;
+        journal_run(&m->journal, r);
         if (r->paused) {
                 r->paused = false;
                 (void) sched_set_run_held(m->sched, r->id, false);
@@ -713,16 +754,18 @@ int run_retry(Run *r, const char *which, char **ret_message) {
                 }
         }
 
+        r->cancelled = false;
+        journal_run(&m->journal, r);
         for (size_t i = 0; i < n; i++) {
                 q = sched_forget(m->sched, sel[i]);
                 if (q < 0)
                         log_warning_errno(q, "Run %llu: the scheduler cannot forget job %llu, ignoring: %m",
                                           (unsigned long long) r->id, (unsigned long long) sel[i]);
                 job_reset_for_rerun(manager_get_job(m, sel[i]));
+                journal_rerun(&m->journal, manager_get_job(m, sel[i]));
         }
         if (r->group)
                 (void) sched_set_group_limit(m->sched, r->group, r->max_parallel);
-        r->cancelled = false;
 
         q = run_sched_add(r, sel, n, &bad, NULL, NULL);
         if (q < 0) {
@@ -743,4 +786,78 @@ int run_retry(Run *r, const char *which, char **ret_message) {
         log_info("Run %llu: %zu jobs queued again (%s).", (unsigned long long) r->id, n, which);
         manager_reschedule(m);
         return (int) MIN(n, (size_t) INT32_MAX);
+}
+
+static int cmp_journal_run(const void *a, const void *b) {
+        const JournalRun *x = a, *y = b;
+
+        return (x->id > y->id) - (x->id < y->id);
+}
+
+int manager_restore_runs(Manager *m) {
+        Journal *jr = &m->journal;
+        Run **t;
+        int r;
+
+        if (jr->n_runs == 0)
+                return 0;
+        r = runs_ensure_source(m);
+        if (r < 0)
+                return r;
+        t = reallocarray(m->runs, m->n_runs + jr->n_runs, sizeof(Run *));
+        if (!t)
+                return -ENOMEM;
+        m->runs = t;
+
+        qsort(jr->runs, jr->n_runs, sizeof(JournalRun), cmp_journal_run);
+        for (size_t i = 0; i < jr->n_runs; i++) {
+                const JournalRun *x = &jr->runs[i];
+                Run *run;
+
+                if (x->id == 0 || x->n_jobs == 0 || manager_get_run(m, x->id) ||
+                    (m->n_runs > 0 && x->first_job < m->runs[m->n_runs - 1]->first_job +
+                                                     m->runs[m->n_runs - 1]->n_jobs)) {
+                        log_warning("Journal: run %llu overlaps another, ignoring it.",
+                                    (unsigned long long) x->id);
+                        continue;
+                }
+                run = calloc(1, sizeof(Run));
+                if (!run)
+                        return -ENOMEM;
+                *run = (Run) {
+                        .manager = m,
+                        .id = x->id,
+                        .owner = x->owner,
+                        .first_job = x->first_job,
+                        .n_jobs = x->n_jobs,
+                        .max_parallel = x->max_parallel,
+                        .submit_usec = x->submit_usec,
+                        .finish_usec = x->finish_usec,
+                        .cancelled = x->cancelled,
+                        .name = x->name ? strdup(x->name) : NULL,
+                        .environment = job_shared_env_ref(x->environment),
+                        .job_status = calloc(x->n_jobs, sizeof(uint8_t)),
+                };
+                if (!run->job_status || (x->name && !run->name) ||
+                    (run->max_parallel > 0 &&
+                     asprintf(&run->group, "@run-%llu", (unsigned long long) x->id) < 0)) {
+                        run->group = NULL;
+                        run_free(run);
+                        return -ENOMEM;
+                }
+                if (run->group)
+                        (void) sched_set_group_limit(m->sched, run->group, run->max_parallel);
+                m->runs[m->n_runs++] = run;
+                m->next_run_id = MAX(m->next_run_id, x->id + 1);
+                run_recount(run, x->gone);
+                /* It finished before the restart: it was announced then. */
+                if (run_is_done(run))
+                        run->finished_pending = false;
+        }
+        return 0;
+}
+
+void manager_recount_runs(Manager *m) {
+        for (size_t i = 0; i < m->n_runs; i++)
+                run_recount(m->runs[i], NULL);
 }

@@ -28,6 +28,7 @@ typedef struct Run {
         uint32_t n_jobs;
         uint32_t max_parallel;         /* 0: none; else the limit of the group below */
         char *group;                   /* "@run-<id>": the scheduler group of its jobs with MaxParallel */
+        JobSharedEnv *environment;     /* the plan's default environment, shared by its jobs (or NULL) */
         usec_t submit_usec, finish_usec;
 
         uint8_t *job_status;           /* per job: RUN_STATUS(state, result) as last seen */
@@ -56,6 +57,18 @@ void manager_runs_free(Manager *m);
 
 /* A job's State or Result may have changed: updates its run's counts. Cheap for jobs of no run. */
 void run_job_changed(Manager *m, Job *j);
+/* The result of the run's k-th job as the run last saw it (JOB_RESULT_NONE while not done). */
+JobResult run_job_result(const Run *r, uint32_t k);
+
+/* The scheduler's spec of a job: its run and the run's group, its resources (res has room for
+ * j->spec.n_resources), its retry policy. */
+SchedJobSpec manager_job_sched_spec(Manager *m, Job *j, SchedResourceRequest *res);
+
+/* After a restart: the runs of the journal's run lines, for the jobs restored from it (called once they
+ * are in the job table, before they go to the scheduler); run_recount_all() once their states are
+ * settled. */
+int manager_restore_runs(Manager *m);
+void manager_recount_runs(Manager *m);
 
 /* "running", "paused", "done". */
 const char *run_state(const Run *r);

@@ -35,6 +35,9 @@ static void help(void) {
                "     --max-parallel=N      Jobs running at once, 0 for no limit (default: CPUs)\n"
                "     --kill-grace=TIME     From SIGTERM to SIGKILL on cancel (default: 5s)\n"
                "     --keep-finished=N     Finished jobs kept for inspection (default: %u)\n"
+               "     --config=FILE         Pools and group limits, see jobd.conf(5) (default:\n"
+               "                           " SYSCONFDIR "/jobd/jobd.conf with --system, else\n"
+               "                           $XDG_CONFIG_HOME/jobd/jobd.conf, if it exists)\n"
                "     --log-level=LEVEL     err, warning, notice, info or debug\n",
                program_invocation_short_name, MANAGER_KEEP_FINISHED_DEFAULT);
 }
@@ -93,6 +96,7 @@ int main(int argc, char *argv[]) {
         enum {
                 ARG_VERSION = 0x100, ARG_USER, ARG_SYSTEM, ARG_BUS_ADDRESS, ARG_BACKEND, ARG_CGROUP_ROOT,
                 ARG_STATE_DIR, ARG_MAX_PARALLEL, ARG_KILL_GRACE, ARG_KEEP_FINISHED, ARG_LOG_LEVEL,
+                ARG_CONFIG,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -107,6 +111,7 @@ int main(int argc, char *argv[]) {
                 { "kill-grace", required_argument, NULL, ARG_KILL_GRACE },
                 { "keep-finished", required_argument, NULL, ARG_KEEP_FINISHED },
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
+                { "config", required_argument, NULL, ARG_CONFIG },
                 {}
         };
         ManagerConfig c = {
@@ -181,6 +186,9 @@ int main(int argc, char *argv[]) {
                                 log_error("--keep-finished=%s: not a number.", optarg);
                                 return EXIT_FAILURE;
                         }
+                        break;
+                case ARG_CONFIG:
+                        c.config_path = optarg;
                         break;
                 case ARG_LOG_LEVEL:
                         r = parse_log_level(optarg);
