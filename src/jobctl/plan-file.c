@@ -202,11 +202,9 @@ static int get_resources(const Where *w, const char *key, json_object *v, PlanFi
                 return fail(w, key, "expected an object {\"POOL\": AMOUNT}, got %s", GOT(v));
         json_object_object_foreach(v, pool, amount) {
                 PlanFileResource *t;
-                int64_t a;
-                int r;
+                int64_t a = json_object_is_type(amount, json_type_int) ? json_object_get_int64(amount) : 0;
 
-                r = get_int64(w, key, amount, 1, UINT32_MAX, &a);
-                if (r < 0)
+                if (a < 1 || a > UINT32_MAX)
                         return fail(w, key, "%s: expected a positive integer, got %s", pool, GOT(amount));
                 t = reallocarray(s->resources, s->n_resources + 1, sizeof(PlanFileResource));
                 if (!t)

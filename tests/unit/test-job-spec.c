@@ -199,6 +199,80 @@ static void test_keys(void **state) {
         assert_false(identifier_is_valid("abcdef", 5));
 }
 
+static void test_retry_on(void **state) {
+        char *msg = NULL, **l;
+        SchedRetryPolicy p;
+        JobSpec s;
+
+        job_spec_init(&s);
+        s.retries = 2;
+        p = job_spec_retry_policy(&s);
+        assert_int_equal(p.retries, 2);
+        assert_true(p.on_results & (1U << SCHED_RESULT_FAILED));      /* the default set */
+        assert_true(p.on_results & (1U << SCHED_RESULT_TIMEOUT));
+        assert_false(p.on_results & (1U << SCHED_RESULT_LOST));
+        assert_int_equal(p.n_on_exit_codes, 0);
+
+        char *words[] = { (char *) "timeout", (char *) "lost", NULL };
+        assert_int_equal(job_spec_set_retry_on(&s, words, &msg), 0);
+        p = job_spec_retry_policy(&s);
+        assert_int_equal(p.on_results, (1U << SCHED_RESULT_TIMEOUT) | (1U << SCHED_RESULT_LOST));
+
+        /* Exit codes imply "failed", restricted to them. */
+        char *codes[] = { (char *) "3", (char *) "75", (char *) "3", NULL };
+        assert_int_equal(job_spec_set_retry_on(&s, codes, &msg), 0);
+        p = job_spec_retry_policy(&s);
+        assert_int_equal(p.on_results, 1U << SCHED_RESULT_FAILED);
+        assert_int_equal(p.n_on_exit_codes, 2);
+        assert_int_equal(p.on_exit_codes[1], 75);
+        l = job_spec_retry_on_strv(&s);
+        assert_int_equal(strv_length(l), 2);
+        assert_string_equal(l[0], "3");
+        strv_free(l);
+
+        static const char *const bad[] = { "sometimes", "0", "256", "-1", "3x", "" };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                char *word[] = { (char *) bad[i], NULL };
+
+                assert_int_equal(job_spec_set_retry_on(&s, word, &msg), -EINVAL);
+                assert_non_null(msg);
+                assert_true(strncmp(msg, "RetryOn: ", 9) == 0);
+                free(msg);
+                msg = NULL;
+        }
+        s.retry_delay_usec = 25 * 3600 * USEC_PER_SEC;
+        s.argv = make_argv("true", NULL);
+        expect_invalid(&s, "RetryDelayUSec");
+        job_spec_done(&s);
+}
+
+static void test_shared_environment(void **state) {
+        JobSharedEnv *e = job_shared_env_new(make_argv("A=1", "B=2"));
+        char **l;
+        JobSpec s;
+
+        job_spec_init(&s);
+        s.argv = make_argv("true", NULL);
+        s.base_environment = job_shared_env_ref(e);
+        s.environment = make_argv("B=3", "C=4");
+        l = job_spec_environment(&s);
+        assert_int_equal(strv_length(l), 3);
+        assert_string_equal(l[0], "A=1");
+        assert_string_equal(l[1], "B=3");
+        assert_string_equal(l[2], "C=4");
+        strv_free(l);
+        assert_int_equal(job_spec_validate(&s, &(char *) { NULL }), 0);
+        job_spec_done(&s);              /* drops its reference only */
+        assert_int_equal(e->n_ref, 1);
+        job_shared_env_unref(e);
+
+        assert_true(slot_name_is_valid("/dev/ttyUSB0"));
+        assert_true(slot_name_is_valid("gpu3"));
+        assert_false(slot_name_is_valid("a=b"));
+        assert_false(slot_name_is_valid("a b"));
+        assert_false(slot_name_is_valid(""));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_valid_minimal),
@@ -208,6 +282,8 @@ int main(void) {
                 cmocka_unit_test(test_numbers),
                 cmocka_unit_test(test_deps_and_resources),
                 cmocka_unit_test(test_keys),
+                cmocka_unit_test(test_retry_on),
+                cmocka_unit_test(test_shared_environment),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
