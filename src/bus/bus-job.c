@@ -10,37 +10,78 @@
 #include "jobd-bus.h"
 #include "strv.h"
 
+/* The credentials of a bus connection are fixed when it connects and unique names are never reused, so
+ * the last sender's are kept: a client pipelining thousands of calls costs one synchronous query to the
+ * bus, not one per call (sd_bus_query_sender_creds() asks the bus driver and waits). */
+static struct {
+        char *sender;
+        uid_t uid;
+        gid_t gid;
+        gid_t *groups;
+        int n_groups;
+        bool have_groups;
+} caller_cache;
+
 int bus_get_caller(sd_bus_message *m, bool need_groups, BusCaller *ret) {
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         uint64_t mask = SD_BUS_CREDS_EUID | SD_BUS_CREDS_AUGMENT;
-        sd_bus_creds *creds = NULL;
-        int r;
+        const char *sender = sd_bus_message_get_sender(m);
+        const gid_t *groups = NULL;
+        gid_t *copy = NULL;
+        uid_t uid;
+        gid_t gid = (gid_t) -1;
+        int n = 0, r;
+
+        if (sender && caller_cache.sender && streq(sender, caller_cache.sender) &&
+            (!need_groups || caller_cache.have_groups))
+                goto found;
 
         if (need_groups)
                 mask |= SD_BUS_CREDS_EGID | SD_BUS_CREDS_SUPPLEMENTARY_GIDS;
         r = sd_bus_query_sender_creds(m, mask, &creds);
         if (r < 0)
                 return r;
-        *ret = (BusCaller) { .creds = creds };
-        r = sd_bus_creds_get_euid(creds, &ret->uid);
-        if (r >= 0 && need_groups) {
-                r = sd_bus_creds_get_egid(creds, &ret->gid);
-                if (r >= 0) {
-                        r = sd_bus_creds_get_supplementary_gids(creds, &ret->groups);
-                        if (r >= 0)
-                                ret->n_groups = r;
-                        else if (r == -ENODATA)
-                                r = 0;
+        r = sd_bus_creds_get_euid(creds, &uid);
+        if (r < 0)
+                return r;
+        if (need_groups) {
+                r = sd_bus_creds_get_egid(creds, &gid);
+                if (r < 0)
+                        return r;
+                r = sd_bus_creds_get_supplementary_gids(creds, &groups);
+                if (r < 0 && r != -ENODATA)
+                        return r;
+                n = MAX(r, 0);
+                if (n > 0) {
+                        copy = malloc(n * sizeof(gid_t));
+                        if (!copy)
+                                return -ENOMEM;
+                        memcpy(copy, groups, n * sizeof(gid_t));
                 }
         }
-        if (r < 0) {
-                sd_bus_creds_unref(creds);
-                ret->creds = NULL;
-        }
-        return r;
+
+        free(caller_cache.sender);
+        free(caller_cache.groups);
+        caller_cache.sender = sender ? strdup(sender) : NULL;
+        caller_cache.uid = uid;
+        caller_cache.gid = gid;
+        caller_cache.groups = copy;
+        caller_cache.n_groups = n;
+        caller_cache.have_groups = need_groups;
+found:
+        *ret = (BusCaller) {
+                .uid = caller_cache.uid,
+                .gid = caller_cache.gid,
+                .groups = caller_cache.groups,
+                .n_groups = caller_cache.n_groups,
+        };
+        return 0;
 }
 
 void bus_caller_done(BusCaller *c) {
-        c->creds = sd_bus_creds_unref(c->creds);
+        /* Nothing to release: the credentials live in the cache. Callers may still read c's fields. */
+        c->groups = NULL;
+        c->n_groups = 0;
 }
 
 int bus_verify_job_access(Manager *manager, sd_bus_message *m, Job *j, sd_bus_error *error) {

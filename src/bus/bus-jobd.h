@@ -22,9 +22,8 @@ int bus_job_cancel(Job *j, sd_bus_message *m, sd_bus_error *error);
 typedef struct BusCaller {
         uid_t uid;
         gid_t gid;
-        const gid_t *groups;      /* borrowed from creds */
+        const gid_t *groups;      /* borrowed: valid until the next bus_get_caller() */
         int n_groups;
-        sd_bus_creds *creds;
 } BusCaller;
 int bus_get_caller(sd_bus_message *m, bool need_groups, BusCaller *ret);
 void bus_caller_done(BusCaller *c);

@@ -620,8 +620,9 @@ int job_start(Job *j) {
         r = job_open_state_dir(j);
         if (r < 0)
                 return job_fail_start(j, r, "Cannot create the job's state folder");
-        (void) unlinkat(j->state_dir_fd, EXEC_STATUS_FILE, 0);
-        (void) unlinkat(j->state_dir_fd, EXEC_PID_FILE, 0);
+        /* A fresh folder has no status file; only a retry must not read the previous attempt's. */
+        if (j->start_usec > 0)
+                (void) unlinkat(j->state_dir_fd, EXEC_STATUS_FILE, 0);
         logfd = job_open_log_for_writing(j);
         if (logfd < 0)
                 return job_fail_start(j, logfd, "Cannot open the job's log");
@@ -806,14 +807,15 @@ const char *job_log_path(Job *j, char *buf, size_t l) {
 }
 
 pid_t job_main_pid(Job *j) {
-        char buf[32];
+        char path[64], buf[64];
         int pid;
 
         if (j->command_pid > 0)
                 return j->command_pid;
-        if (j->state_dir_fd >= 0 && !j->main_exited &&
-            read_file_at(j->state_dir_fd, EXEC_PID_FILE, buf, sizeof(buf) - 1) > 0 &&
-            safe_atoi(strtok(buf, "\n") ?: "", &pid) >= 0 && pid > 0)
+        /* The command is jobd-exec's only child; asked only when someone reads MainPID. */
+        snprintf(path, sizeof(path), "/proc/%i/task/%i/children", (int) j->main_pid, (int) j->main_pid);
+        if (j->main_pid > 0 && !j->main_exited && read_file_at(AT_FDCWD, path, buf, sizeof(buf) - 1) > 0 &&
+            safe_atoi(strtok(buf, " \n") ?: "", &pid) >= 0 && pid > 0)
                 j->command_pid = pid;
         return j->command_pid > 0 ? j->command_pid : j->main_exited ? 0 : j->main_pid;
 }

@@ -100,9 +100,19 @@ static void manager_send_counts(Manager *m) {
                                                            (char **) props);
 }
 
+/* One scheduler pass serves many changes: it runs once the bus has nothing more for us (a lower priority
+ * than the bus), but after RESCHEDULE_BATCH requests it runs at the bus's priority, so that a flood of
+ * pipelined Submits does not keep every job waiting until the last one is answered. */
+#define RESCHEDULE_BATCH 32U
+#define RESCHEDULE_PRIORITY (SD_EVENT_PRIORITY_NORMAL + 10)
+
 static int on_reschedule(sd_event_source *s, void *userdata) {
         Manager *m = userdata;
         uint64_t id;
+
+        if (m->reschedule_requests >= RESCHEDULE_BATCH)
+                (void) sd_event_source_set_priority(s, RESCHEDULE_PRIORITY);
+        m->reschedule_requests = 0;
 
         while (sched_next(m->sched, &id) > 0) {
                 Job *j = manager_get_job(m, id);
@@ -118,6 +128,8 @@ static int on_reschedule(sd_event_source *s, void *userdata) {
 }
 
 void manager_reschedule(Manager *m) {
+        if (++m->reschedule_requests == RESCHEDULE_BATCH)
+                (void) sd_event_source_set_priority(m->reschedule_source, SD_EVENT_PRIORITY_NORMAL);
         (void) sd_event_source_set_enabled(m->reschedule_source, SD_EVENT_ONESHOT);
 }
 
@@ -613,7 +625,7 @@ int manager_new(const ManagerConfig *c, Manager **ret) {
         (void) sd_event_source_set_description(m->reschedule_source, "reschedule");
         (void) sd_event_source_set_enabled(m->reschedule_source, SD_EVENT_OFF);
         /* After the bus and job events of an iteration, so many changes make one pass. */
-        (void) sd_event_source_set_priority(m->reschedule_source, SD_EVENT_PRIORITY_NORMAL + 10);
+        (void) sd_event_source_set_priority(m->reschedule_source, RESCHEDULE_PRIORITY);
 
         r = sd_event_add_defer(m->event, &m->gc_source, on_gc, m);
         if (r < 0) {

@@ -53,6 +53,7 @@ struct Manager {
         usec_t kill_grace;
 
         sd_event_source *reschedule_source;
+        unsigned reschedule_requests;  /* since the last scheduler pass */
         sd_event_source *gc_source;
         sd_event_source *sigterm_source, *sigint_source;
 

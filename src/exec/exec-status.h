@@ -7,7 +7,6 @@
 #include <sys/types.h>
 
 #define EXEC_STATUS_FILE "status"
-#define EXEC_PID_FILE    "pid"
 /* The exec helper finds the job's state folder at this fd. */
 #define EXEC_STATE_FD    3
 

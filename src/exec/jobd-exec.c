@@ -45,12 +45,25 @@ typedef struct Setup {
         int wait_fd;
 } Setup;
 
+/* One write() to a fresh file: the daemon reads it only after this process is gone, so it sees all of
+ * it or (killed between open and write) an empty file, which counts as no status. Cheaper than a
+ * temporary file and rename() on every job. */
 static void record(const ExecStatus *s) {
+        _cleanup_close_ int fd = -EBADF;
         char buf[128];
 
-        if (exec_status_format(s, buf, sizeof(buf)) >= 0)
-                (void) write_file_atomic_at(EXEC_STATE_FD, EXEC_STATUS_FILE, buf);
+        if (exec_status_format(s, buf, sizeof(buf)) < 0)
+                return;
+        fd = openat(EXEC_STATE_FD, EXEC_STATUS_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd >= 0)
+                (void) write(fd, buf, strlen(buf));
 }
+
+/* Set by the vfork()ed child, which shares our memory until it execs. */
+typedef struct ExecError {
+        int error;
+        char stage[16];
+} ExecError;
 
 static int parse_args(int argc, char **argv, Setup *s, char ***ret_cmd) {
         int i;
@@ -87,9 +100,8 @@ static int parse_args(int argc, char **argv, Setup *s, char ***ret_cmd) {
         return 0;
 }
 
-/* In the forked child: errors go back as (stage, errno) over the CLOEXEC pipe. */
-_noreturn_ static void run_command(const Setup *s, char **cmd, int errfd) {
-        struct { int error; char stage[16]; } e = {};
+/* In the vfork()ed child: errors go back through *e, in the parent's memory. */
+_noreturn_ static void run_command(const Setup *s, char **cmd, volatile ExecError *e) {
         struct sigaction sa = { .sa_handler = SIG_DFL };
         sigset_t none;
 
@@ -99,31 +111,30 @@ _noreturn_ static void run_command(const Setup *s, char **cmd, int errfd) {
         (void) sigprocmask(SIG_SETMASK, &none, NULL);
 
         if (s->chdir && chdir(s->chdir) < 0) {
-                strcpy(e.stage, "chdir");
+                strcpy((char *) e->stage, "chdir");
                 goto fail;
         }
         if (s->set_ids) {
                 if (setgroups(s->n_groups, s->groups) < 0 || setresgid(s->gid, s->gid, s->gid) < 0 ||
                     setresuid(s->uid, s->uid, s->uid) < 0) {
-                        strcpy(e.stage, "credentials");
+                        strcpy((char *) e->stage, "credentials");
                         goto fail;
                 }
         }
         execvp(cmd[0], cmd);
-        strcpy(e.stage, "exec");
+        strcpy((char *) e->stage, "exec");
 fail:
-        e.error = errno;
-        (void) write(errfd, &e, sizeof(e));
+        e->error = errno > 0 ? errno : EIO;
         _exit(127);
 }
 
 int main(int argc, char **argv) {
         struct sigaction ign = { .sa_handler = SIG_IGN };
-        struct { int error; char stage[16]; } e = {};
+        volatile ExecError e = {};
         ExecStatus st = {};
         Setup s = { .wait_fd = -1 };
-        char **cmd = NULL, buf[32];
-        int pipefd[2], status;
+        char **cmd = NULL;
+        int status;
         ssize_t n;
         pid_t pid;
 
@@ -148,37 +159,26 @@ int main(int argc, char **argv) {
         for (size_t i = 0; i < ELEMENTSOF(ignored_signals); i++)
                 (void) sigaction(ignored_signals[i], &ign, NULL);
 
-        if (pipe2(pipefd, O_CLOEXEC) < 0)
-                return 127;
-
-        pid = fork();
+        /* vfork(): no copy of our page tables, and we resume once the command has exec'd or failed.
+         * The daemon finds the command's pid in /proc/<our pid>/task/<our pid>/children. */
+        pid = vfork();
         if (pid < 0) {
                 st = (ExecStatus) { .outcome = EXEC_SETUP_FAILED, .value = errno, .stage = "fork" };
                 record(&st);
                 return 127;
         }
         if (pid == 0)
-                run_command(&s, cmd, pipefd[1]);
-
-        safe_close(pipefd[1]);
-        snprintf(buf, sizeof(buf), "%i\n", (int) pid);
-        (void) write_file_atomic_at(EXEC_STATE_FD, EXEC_PID_FILE, buf);
-
-        /* Returns 0 bytes once the command has exec'd (the pipe is CLOEXEC), else its error. */
-        do
-                n = read(pipefd[0], &e, sizeof(e));
-        while (n < 0 && errno == EINTR);
-        safe_close(pipefd[0]);
+                run_command(&s, cmd, &e);
 
         while (waitpid(pid, &status, 0) < 0)
                 if (errno != EINTR)
                         return 127;
 
         st.pid = pid;
-        if (n == (ssize_t) sizeof(e)) {
+        if (e.error != 0) {
                 st.outcome = EXEC_SETUP_FAILED;
                 st.value = e.error;
-                memcpy(st.stage, e.stage, sizeof(st.stage));
+                memcpy(st.stage, (const char *) e.stage, sizeof(st.stage));
                 st.stage[sizeof(st.stage) - 1] = 0;
                 fprintf(stderr, "jobd-exec: %s %s: %s\n", st.stage, streq(st.stage, "chdir") ? s.chdir : cmd[0],
                         strerror(e.error));
