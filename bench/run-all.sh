@@ -16,7 +16,7 @@
 #
 # --snapshot builds the committed REV (default HEAD) from a `git archive` copy in a temporary folder
 # instead of the working tree, for when other work in progress does not build.
-# --state: where jobd's state folder (jobs/<id>/{log,pid,status}) lives: "disk" is a folder under /tmp
+# --state: where jobd's state folder (jobs/<id>/{log,status}) lives: "disk" is a folder under /tmp
 # (here the root file system), "tmpfs" one under /dev/shm; both by default, as per-job file creation is a
 # large share of the cost. Each run gets a fresh folder, all removed only at the end: deleting thousands
 # of inodes right before a run makes inode allocation on ext4 slower for the next seconds.
