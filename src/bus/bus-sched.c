@@ -260,9 +260,9 @@ static int append_group(void *userdata, const SchedGroupInfo *g) {
         /* The groups of plans with a MaxParallel of their own are the runs' business. */
         if (g->name[0] == '@')
                 return 0;
-        return sd_bus_message_append(userdata, "(suuub)", g->name,
-                                     g->limit == SCHED_UNLIMITED ? 0 : g->limit, g->running, g->queued,
-                                     (int) g->held);
+        return MIN(sd_bus_message_append(userdata, "(suuub)", g->name,
+                                         g->limit == SCHED_UNLIMITED ? 0 : g->limit, g->running, g->queued,
+                                         (int) g->held), 0);
 }
 
 static int method_list_groups(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -382,9 +382,11 @@ static int collect_pool(void *userdata, const SchedPoolInfo *p) {
         return 0;
 }
 
+/* The foreach callbacks stop at a non-zero return: only errors may stop them. */
 static int append_slot(void *userdata, const SchedSlotInfo *i) {
-        return sd_bus_message_append(userdata, "(stub)", i->name, i->holder, i->consecutive_failures,
-                                     (int) i->quarantined);
+        int r = sd_bus_message_append(userdata, "(stub)", i->name, i->holder, i->consecutive_failures,
+                                      (int) i->quarantined);
+        return MIN(r, 0);
 }
 
 static int method_list_pools(sd_bus_message *msg, void *userdata, sd_bus_error *error) {

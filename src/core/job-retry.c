@@ -92,8 +92,10 @@ void job_retry_later(Job *j) {
                 job_queue_again(j);
                 return;
         }
-        r = sd_event_add_time_relative(m->event, &j->retry_source, CLOCK_MONOTONIC, j->spec.retry_delay_usec,
-                                       0, on_retry_delay, j);
+        /* From now, not from the start of this loop iteration (what a relative timer counts from). */
+        r = sd_event_add_time(m->event, &j->retry_source, CLOCK_MONOTONIC,
+                              now(CLOCK_MONOTONIC) + j->spec.retry_delay_usec, 10 * USEC_PER_MSEC, on_retry_delay,
+                              j);
         if (r < 0) {
                 log_warning_errno(r, "Job %llu: cannot arm the retry delay, retrying at once: %m",
                                   (unsigned long long) j->id);

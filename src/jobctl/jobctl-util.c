@@ -36,7 +36,7 @@ int log_bus_error(int r, const sd_bus_error *error, const char *fmt, ...) {
         vsnprintf(what, sizeof(what), fmt, ap);
         va_end(ap);
 
-        if (sd_bus_error_has_name(error, JOBD_ERROR_NO_SUCH_JOB))
+        if (sd_bus_error_has_names(error, JOBD_ERROR_NO_SUCH_JOB, JOBD_ERROR_NO_SUCH_RUN))
                 jobctl_note_failure(JOBCTL_EXIT_NO_SUCH_JOB);
         else if (sd_bus_error_has_names(error, JOBD_ERROR_ACCESS_DENIED,
                                         SD_BUS_ERROR_ACCESS_DENIED,

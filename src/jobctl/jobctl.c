@@ -421,7 +421,7 @@ static const char exit_status_help[] =
         "  0    success\n"
         "  1    failure (a request refused or failed, a waited-for job did not succeed)\n"
         "  2    usage error\n"
-        "  3    no such job\n"
+        "  3    no such job (or run)\n"
         "  4    access denied\n"
         "  run: the job's exit status; 128+N if killed by signal N; 124 if it timed out;\n"
         "       1 for other results (skipped, cancelled before it started, lost, ...)\n";

@@ -1,0 +1,124 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Controlling runs and groups (issue 3): a run's MaxParallel is never exceeded; Drain finishes what runs and
+# starts nothing new until Resume; pausing a run freezes its running jobs (cgroup.freeze) and starts none of
+# its others, while other runs go on; Cancel ends a run; pausing a group freezes its jobs; a group's limit
+# changes with immediate effect.
+. "$(dirname "$0")/../helpers/lib.sh"
+. "$(dirname "$0")/../helpers/plans.sh"
+jobd_start --max-parallel=16
+
+overlap_max() {
+        local dir=$1 f
+        for f in "$dir"/*.start; do
+                echo "$(cat "$f") 1"
+                echo "$(cat "${f%.start}.end") -1"
+        done | sort -n -k1,1 -k2,2n | awk '{ n += $2; if (n > max) max = n } END { print max + 0 }'
+}
+# timed N DIR: a plan of N jobs that record when they ran.
+timed() {
+        local i sep=""
+        mkdir -p "$2"
+        printf '{ "jobs": ['
+        for ((i = 0; i < $1; i++)); do
+                printf '%s{ "name": "j%d", "command": ["sh", "-c", "%s"] }' "$sep" "$i" \
+                        "date +%s%N > $2/$i.start; sleep 0.3; date +%s%N > $2/$i.end"
+                sep=","
+        done
+        echo '] }'
+}
+# ticker FILE: a command that appends a line to FILE every 50 ms until FILE.stop exists.
+ticker() {
+        printf 'while [ ! -e %s.stop ]; do echo tick >> %s; sleep 0.05; done' "$1" "$1"
+}
+size() {
+        stat -c %s "$1" 2>/dev/null || echo 0
+}
+
+# MaxParallel of a run: a group of its own.
+timed 6 "$TEST_TMP/mp" >"$TEST_TMP/mp.json"
+run=$(plan_submit "$TEST_TMP/mp.json" --max-parallel=2)
+assert_eq 2 "$(run_prop "$run" MaxParallel)" "MaxParallel of the run"
+wait_run_done "$run" 30
+assert_eq 2 "$(overlap_max "$TEST_TMP/mp")" "jobs of the run running at once with --max-parallel=2"
+assert_not_contains "@run" "$(jobctl groups)" "the run's own group is not listed by jobctl groups"
+
+# Drain: the running job finishes, the queued one waits until Resume.
+t1="$TEST_TMP/drain-ticks"
+long=$(submit -- sh -c "$(ticker "$t1")")
+wait_state "$long" running
+expect_rc 0 "jobctl drain" jobctl drain
+assert_eq true "$(mgr_prop Draining)" "Draining"
+queued=$(submit -- true)
+holds_for 1 job_state_is "$queued" queued || fail "a job started while the daemon drains"
+touch "$t1.stop"
+wait_done "$long"
+assert_eq success "$(job_prop "$long" Result)" "the job that ran during the drain finished"
+assert_eq queued "$(job_prop "$queued" State)" "the queued job after the drain's running job ended"
+expect_rc 0 "jobctl undrain" jobctl undrain
+wait_done "$queued"
+assert_eq false "$(mgr_prop Draining)" "Draining after Resume"
+
+# Pause a run: its running job freezes, its queued ones do not start; another run goes on meanwhile.
+t2="$TEST_TMP/run-ticks"
+cat >"$TEST_TMP/pausable.json" <<JSON
+{ "max_parallel": 1, "jobs": [
+  { "name": "ticker", "command": ["sh", "-c", "$(ticker "$t2")"] },
+  { "name": "next-1", "command": ["true"] },
+  { "name": "next-2", "command": ["true"] } ] }
+JSON
+run=$(plan_submit "$TEST_TMP/pausable.json")
+tick=$(run_job_id "$run" ticker)
+wait_state "$tick" running
+wait_until 10 "the ticker to tick" test -s "$t2"
+expect_rc 0 "jobctl run-pause" jobctl run-pause "$run"
+assert_eq paused "$(run_prop "$run" State)" "State of the paused run"
+assert_eq paused "$(job_prop "$tick" State)" "State of the paused run's running job"
+s0=$(size "$t2")
+holds_for 1 eval '[[ $(size "$t2") == "$s0" ]]' || fail "the paused run's job kept running"
+touch "$t2.stop"          # seen only once thawed
+other=$(submit -- true)
+wait_done "$other"
+assert_eq success "$(job_prop "$other" Result)" "a job of no run runs while the run is paused"
+assert_eq queued "$(job_prop "$(run_job_id "$run" next-1)" State)" "a queued job of the paused run"
+expect_rc 0 "jobctl run-resume" jobctl run-resume "$run"
+wait_run_done "$run" 20
+assert_eq success "$(run_prop "$run" Result)" "Result of the run once resumed"
+
+# Cancel a run: the running job is stopped, the others never run.
+t3="$TEST_TMP/cancel-ticks"
+cat >"$TEST_TMP/cancel.json" <<JSON
+{ "jobs": [
+  { "name": "runs", "command": ["sh", "-c", "$(ticker "$t3")"] },
+  { "name": "after-it", "command": ["true"], "after": ["runs"] },
+  { "name": "after-that", "command": ["true"], "after": ["after-it"] } ] }
+JSON
+run=$(plan_submit "$TEST_TMP/cancel.json")
+wait_state "$(run_job_id "$run" runs)" running
+expect_rc 0 "jobctl run-cancel" jobctl run-cancel "$run"
+wait_run_done "$run" 20
+assert_eq cancelled "$(run_prop "$run" Result)" "Result of the cancelled run"
+assert_eq cancelled "$(job_prop "$(run_job_id "$run" runs)" Result)" "Result of its running job"
+assert_eq cancelled "$(job_prop "$(run_job_id "$run" after-that)" Result)" "Result of its last job"
+expect_bus_error org.jobd1.Error.NotRunning "Cancel of a finished run" \
+        call org.jobd1 "$(run_path "$run")" org.jobd1.Run Cancel
+
+# Groups: pausing one freezes its running job and starts none of it; its limit changes at once.
+t4="$TEST_TMP/group-ticks"
+expect_rc 0 "jobctl group g 1" jobctl group g 1
+gt=$(submit --group=g -- sh -c "$(ticker "$t4")")
+g2=$(submit --group=g -- true)
+wait_state "$gt" running
+wait_until 10 "the group's ticker to tick" test -s "$t4"
+assert_eq queued "$(job_prop "$g2" State)" "the second job of a group with limit 1"
+expect_rc 0 "jobctl pause-group" jobctl pause-group g
+assert_eq paused "$(job_prop "$gt" State)" "State of the paused group's running job"
+assert_match "g +1 +1 +1 +yes" "$(jobctl groups)" "jobctl groups shows the paused group"
+expect_rc 0 "jobctl group g 2" jobctl group g 2
+holds_for 1 job_state_is "$g2" queued || fail "a job of a paused group started"
+expect_rc 0 "jobctl resume-group" jobctl resume-group g
+wait_done "$g2"         # limit 2 now: it runs beside the ticker
+assert_eq running "$(job_prop "$gt" State)" "the ticker after the group resumed"
+touch "$t4.stop"
+wait_done "$gt"
+daemon_still_ok
