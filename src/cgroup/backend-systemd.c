@@ -45,12 +45,15 @@ typedef struct SystemdBackend {
         Backend base;
         sd_bus *bus;
         sd_event *event;
+        bool system;                  /* the system manager, else the user manager */
         bool direct;                  /* the manager's private socket: no bus daemon, no sender names */
         bool no_pidfds;               /* the manager refused PIDFDs (scopes before systemd 253): use PIDs */
         char *mount;                  /* the cgroup v2 mount */
         char *memory_v1;              /* the v1 memory hierarchy of hybrid hosts, else NULL */
         bool memory, pids, cpu;       /* controllers the host has, v2 or v1 */
+        bool memory_v2;               /* the memory controller is in the v2 hierarchy (memory.peak) */
         sd_bus_slot *job_removed_slot;
+        sd_bus_slot *disconnected_slot;
         SystemdJob *placing;          /* list of placements in progress */
 } SystemdBackend;
 
@@ -70,6 +73,9 @@ struct SystemdJob {
         SystemdJob *prev, *next;      /* in backend->placing */
         bool linked;
         sd_event_source *end_source;  /* the released helper says its command has ended */
+        sd_event_source *fail_source; /* a placement that failed before it was sent, reported from here */
+        int fail_error;
+        char *fail_message;
         JobStats last;                /* the figures read then, before systemd removes the cgroup */
 };
 
@@ -94,6 +100,8 @@ static SystemdJob *systemd_job_free(SystemdJob *s) {
         systemd_job_unlink(s);
         sd_bus_slot_unref(s->slot);
         sd_event_source_disable_unref(s->end_source);
+        sd_event_source_disable_unref(s->fail_source);
+        free(s->fail_message);
         free(s->description);
         free(s->start_job);
         free(s->removed_job);
@@ -126,6 +134,10 @@ static int systemd_place_done(SystemdJob *s, int error, const char *fmt, ...) {
         return 0;
 }
 
+static const char *systemd_manager_name(SystemdBackend *b) {
+        return b->system ? "system" : "user";
+}
+
 static int on_start_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error);
 
 static int systemd_send_start(SystemdJob *s) {
@@ -155,16 +167,24 @@ static int systemd_send_start(SystemdJob *s) {
                 r = sd_bus_message_append(m, "(sv)", "PIDs", "au", 1, (uint32_t) s->pid);
         if (r < 0)
                 return r;
-        if (l->memory_max != LIMIT_UNSET) {
+        /* The manager's defaults (DefaultTasksAccounting=yes and DefaultTasksMax, which alone turns
+         * the pids controller on, DefaultMemoryAccounting=yes) would give every scope a cgroup in the v1
+         * pids and memory hierarchies of hybrid hosts too: a mkdir and an rmdir per hierarchy and job, a
+         * large part of what a scope costs the manager. A job without limits gets neither, as with
+         * cgroupfs (TasksMax unset means no limit), except memory accounting where memory is a v2
+         * controller: there it is cheap and gives MemoryPeakBytes. */
+        if (l->memory_max != LIMIT_UNSET)
                 r = sd_bus_message_append(m, "(sv)", "MemoryMax", "t", l->memory_max);
-                if (r < 0)
-                        return r;
-        }
-        if (l->tasks_max != LIMIT_UNSET) {
+        else if (!b->memory_v2)
+                r = sd_bus_message_append(m, "(sv)", "MemoryAccounting", "b", 0);
+        if (r < 0)
+                return r;
+        if (l->tasks_max != LIMIT_UNSET)
                 r = sd_bus_message_append(m, "(sv)", "TasksMax", "t", l->tasks_max);
-                if (r < 0)
-                        return r;
-        }
+        else
+                r = sd_bus_message_append(m, "(sv)(sv)", "TasksAccounting", "b", 0, "TasksMax", "t", UINT64_MAX);
+        if (r < 0)
+                return r;
         if (l->cpu_weight != LIMIT_UNSET) {
                 r = sd_bus_message_append(m, "(sv)", "CPUWeight", "t", l->cpu_weight);
                 if (r < 0)
@@ -181,10 +201,26 @@ static int systemd_send_start(SystemdJob *s) {
         return sd_bus_call_async(b->bus, &s->slot, m, on_start_reply, s, 0);
 }
 
-static int on_cgroup_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        SystemdJob *s = userdata;
+/* The scope's cgroup is known: open it and end the placement. */
+static int systemd_job_open_cgroup(SystemdJob *s, const char *cg) {
         SystemdBackend *b = s->backend;
         _cleanup_free_ char *dir = NULL;
+        BackendJob *j = s->job;
+
+        j->cgroup_path = strdup(cg);
+        if (!j->cgroup_path || asprintf(&dir, "%s%s", b->mount, cg) < 0 ||
+            asprintf(&j->cgroup_events_path, "%s/cgroup.events", dir) < 0)
+                return systemd_place_done(s, -ENOMEM, "Out of memory");
+        /* On hybrid hosts too: systemd keeps its units' cgroups in the v2 hierarchy as well. */
+        j->cgroup_fd = open(dir, O_DIRECTORY | O_CLOEXEC);
+        if (j->cgroup_fd < 0)
+                return systemd_place_done(s, -errno, "Cannot open the cgroup %s%s of %s: %s", b->mount, cg,
+                                          j->unit, strerror(errno));
+        return systemd_place_done(s, 0, NULL);
+}
+
+static int on_cgroup_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        SystemdJob *s = userdata;
         BackendJob *j = s->job;
         const sd_bus_error *e;
         const char *cg = NULL;
@@ -199,28 +235,26 @@ static int on_cgroup_reply(sd_bus_message *reply, void *userdata, sd_bus_error *
         if (r < 0 || isempty(cg) || cg[0] != '/')
                 return systemd_place_done(s, r < 0 ? r : -EIO, "Scope %s has no ControlGroup (\"%s\")",
                                           j->unit, strempty(cg));
-
-        j->cgroup_path = strdup(cg);
-        if (!j->cgroup_path || asprintf(&dir, "%s%s", b->mount, cg) < 0 ||
-            asprintf(&j->cgroup_events_path, "%s/cgroup.events", dir) < 0)
-                return systemd_place_done(s, -ENOMEM, "Out of memory");
-        /* On hybrid hosts too: systemd keeps its units' cgroups in the v2 hierarchy as well. */
-        j->cgroup_fd = open(dir, O_DIRECTORY | O_CLOEXEC);
-        if (j->cgroup_fd < 0)
-                return systemd_place_done(s, -errno, "Cannot open the cgroup %s%s of %s: %s", b->mount, cg,
-                                          j->unit, strerror(errno));
-        return systemd_place_done(s, 0, NULL);
+        return systemd_job_open_cgroup(s, cg);
 }
 
 /* The start job of the scope is gone: "done" means the held process is in the scope. */
 static int systemd_start_finished(SystemdJob *s, const char *result) {
         SystemdBackend *b = s->backend;
-        _cleanup_free_ char *unit_path = NULL;
+        _cleanup_free_ char *unit_path = NULL, *cg = NULL;
         int r;
 
         if (!streq(result, "done"))
                 return systemd_place_done(s, -EIO, "The manager's job to start %s ended with result \"%s\"",
                                           s->job->unit, result);
+
+        /* The manager has moved the held process (it cannot move itself, nor exit unseen: we hold its
+         * pidfd and reap it) into the scope's cgroup: that is where the kernel now shows it. Reading it
+         * there saves a round trip to the manager per job; should it not end in the unit's name (a
+         * cgroup namespace between us, say), the unit's ControlGroup property says. */
+        r = cg_pid_get_path(s->pid, &cg);
+        if (r >= 0 && cg[0] == '/' && streq(strrchr(cg, '/') + 1, s->job->unit))
+                return systemd_job_open_cgroup(s, cg);
 
         r = sd_bus_path_encode(SD_PATH "/unit", s->job->unit, &unit_path);
         if (r >= 0)
@@ -256,12 +290,17 @@ static int on_start_reply(sd_bus_message *reply, void *userdata, sd_bus_error *r
                                                           s->job->unit, strerror(-r));
                         return 0;
                 }
+                /* sd-bus answers the calls in flight itself when the connection closes. */
+                if (sd_bus_is_open(b->bus) <= 0)
+                        return systemd_place_done(s, -ECONNRESET, "The systemd %s manager closed the connection "
+                                                  "while creating scope %s", systemd_manager_name(b),
+                                                  s->job->unit);
                 if (sd_bus_error_has_name(e, "org.freedesktop.systemd1.UnitExists"))
                         return systemd_place_done(s, -EEXIST, "Cannot create scope %s: a unit of that name "
                                                   "exists already (another jobd on this manager?)",
                                                   s->job->unit);
-                return systemd_place_done(s, -EIO, "Cannot create scope %s: %s", s->job->unit,
-                                          e->message ?: e->name);
+                return systemd_place_done(s, -EIO, "Cannot create scope %s through the systemd %s manager: %s",
+                                          s->job->unit, systemd_manager_name(b), e->message ?: e->name);
         }
         r = sd_bus_message_read(reply, "o", &path);
         if (r < 0)
@@ -304,6 +343,51 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
         return 0;
 }
 
+/* The manager exited or re-executed itself (daemon-reexec, as on an upgrade of systemd). Calls in flight
+ * were answered with errors by sd-bus; placements waiting for their JobRemoved would wait forever. The
+ * next job connects again. */
+static int on_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        SystemdBackend *b = userdata;
+
+        log_warning("The systemd %s manager closed the connection; connecting again for the next job.",
+                    systemd_manager_name(b));
+        while (b->placing)
+                (void) systemd_place_done(b->placing, -ECONNRESET, "The systemd %s manager closed the "
+                                          "connection while creating scope %s", systemd_manager_name(b),
+                                          b->placing->job->unit);
+        return 0;
+}
+
+static int on_place_failed(sd_event_source *source, void *userdata) {
+        SystemdJob *s = userdata;
+
+        s->fail_source = sd_event_source_disable_unref(s->fail_source);
+        return systemd_place_done(s, s->fail_error, "%s", s->fail_message);
+}
+
+/* The callback must not run from within job_place_async(): the failure is reported from the event loop. */
+_printf_(3, 4)
+static int systemd_place_fail_later(SystemdJob *s, int error, const char *fmt, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&s->fail_message, fmt, ap);
+        va_end(ap);
+        if (r < 0) {
+                s->fail_message = NULL;
+                return -ENOMEM;
+        }
+        s->fail_error = error;
+        r = sd_event_add_defer(s->backend->event, &s->fail_source, on_place_failed, s);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(s->fail_source, "systemd-place-failed");
+        return 0;
+}
+
+static int systemd_bus_open(SystemdBackend *b, int level);
+
 static int systemd_job_place_async(Backend *base, BackendJob *j, const char *description, pid_t pid, int pidfd,
                                    backend_placed_t cb, void *userdata) {
         SystemdBackend *b = (SystemdBackend *) base;
@@ -320,6 +404,19 @@ static int systemd_job_place_async(Backend *base, BackendJob *j, const char *des
         s->use_pidfd = pidfd >= 0 && !b->no_pidfds;
         s->cb = cb;
         s->userdata = userdata;
+
+        if (!b->bus || sd_bus_is_open(b->bus) <= 0) {
+                r = systemd_bus_open(b, LOG_WARNING);
+                if (r < 0) {
+                        r = systemd_place_fail_later(s, r, "No connection to the systemd %s manager (it closed "
+                                                     "the last one; connecting again failed: %s)",
+                                                     systemd_manager_name(b), strerror(-r));
+                        if (r < 0)
+                                s->cb = NULL;
+                        return r;
+                }
+                log_info("Connected to the systemd %s manager again.", systemd_manager_name(b));
+        }
 
         r = systemd_send_start(s);
         if (r < 0) {
@@ -458,6 +555,7 @@ static void systemd_done(Backend *base) {
         while (b->placing)
                 systemd_job_unlink(b->placing);
         sd_bus_slot_unref(b->job_removed_slot);
+        sd_bus_slot_unref(b->disconnected_slot);
         sd_bus_flush_close_unref(b->bus);
         sd_event_unref(b->event);
         free(b->mount);
@@ -486,6 +584,7 @@ static void systemd_find_controllers(SystemdBackend *b) {
         if (fd >= 0) {
                 if (read_file_at(fd, "cgroup.controllers", buf, sizeof(buf) - 1) > 0) {
                         for (char *w = strtok(buf, " \n"); w; w = strtok(NULL, " \n")) {
+                                b->memory_v2 = b->memory_v2 || streq(w, "memory");
                                 b->memory = b->memory || streq(w, "memory");
                                 b->pids = b->pids || streq(w, "pids");
                                 b->cpu = b->cpu || streq(w, "cpu");
@@ -558,6 +657,54 @@ static int systemd_connect(bool system, sd_bus **ret, bool *ret_direct) {
         return 0;
 }
 
+/* Before any StartTransientUnit, in this order on the connection: the JobRemoved match, so that no
+ * JobRemoved can slip past. No Subscribe(): the manager sends the JobNew/JobRemoved of a job to the client
+ * that queued it anyway (on a bus it tracks the client; on the private socket every signal goes to every
+ * connection), and a Subscribe() would make it build every unit's PropertiesChanged for us as well
+ * (measured on systemd 252 over a bus: ~15% more of its CPU per scope). Then the event loop. */
+static int systemd_bus_setup(SystemdBackend *b, int level) {
+        int r;
+
+        r = sd_bus_match_signal_async(b->bus, &b->job_removed_slot, b->direct ? NULL : SD_DESTINATION, SD_PATH,
+                                      SD_MANAGER, "JobRemoved", on_job_removed, NULL, b);
+        if (r >= 0)
+                r = sd_bus_match_signal(b->bus, &b->disconnected_slot, "org.freedesktop.DBus.Local",
+                                        "/org/freedesktop/DBus/Local", "org.freedesktop.DBus.Local",
+                                        "Disconnected", on_disconnected, b);
+        if (r < 0)
+                return log_full_errno(level, r, "Cannot subscribe to the systemd %s manager's signals: %m",
+                                      systemd_manager_name(b));
+        r = sd_bus_attach_event(b->bus, b->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_full_errno(level, r, "Cannot attach the systemd connection to the event loop: %m");
+        return 0;
+}
+
+/* A new connection in place of one the manager closed; non-blocking (connect() on a unix socket, the
+ * authentication and Hello go through the event loop). The old one may still be closing (sd-bus hands out
+ * its last answers from the event loop): its placements end here, reported from the event loop. */
+static int systemd_bus_open(SystemdBackend *b, int level) {
+        int r;
+
+        while (b->placing) {
+                SystemdJob *s = b->placing;
+
+                systemd_job_unlink(s);
+                s->slot = sd_bus_slot_unref(s->slot);
+                if (systemd_place_fail_later(s, -ECONNRESET, "The systemd %s manager closed the connection while "
+                                             "creating scope %s", systemd_manager_name(b), s->job->unit) < 0)
+                        (void) systemd_place_done(s, -ECONNRESET, NULL);
+        }
+        b->job_removed_slot = sd_bus_slot_unref(b->job_removed_slot);
+        b->disconnected_slot = sd_bus_slot_unref(b->disconnected_slot);
+        b->bus = sd_bus_flush_close_unref(b->bus);
+        r = systemd_connect(b->system, &b->bus, &b->direct);
+        if (r < 0)
+                return log_full_errno(level, r, "Cannot connect to the systemd %s manager: %m",
+                                      systemd_manager_name(b));
+        return systemd_bus_setup(b, level);
+}
+
 int backend_systemd_new(sd_event *event, bool system, bool quiet, Backend **ret) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -570,6 +717,7 @@ int backend_systemd_new(sd_event *event, bool system, bool quiet, Backend **ret)
         if (!b)
                 return log_oom();
         b->base.ops = &systemd_ops;
+        b->system = system;
         b->base.root_path = strdup(system ? "jobd.slice" : "app-jobd.slice");
         if (!b->base.root_path) {
                 r = log_oom();
@@ -586,7 +734,7 @@ int backend_systemd_new(sd_event *event, bool system, bool quiet, Backend **ret)
         r = systemd_connect(system, &b->bus, &b->direct);
         if (r < 0) {
                 r = log_full_errno(level, r, "Cannot connect to the systemd %s manager: %m",
-                                   system ? "system" : "user");
+                                   systemd_manager_name(b));
                 goto fail;
         }
 
@@ -605,23 +753,10 @@ int backend_systemd_new(sd_event *event, bool system, bool quiet, Backend **ret)
                 goto fail;
         }
 
-        /* Signals before any StartTransientUnit: the match, and Subscribe() (needed on a bus; the
-         * private socket gets every signal anyway). Both leave in order before the first call. */
-        r = sd_bus_match_signal(b->bus, &b->job_removed_slot, b->direct ? NULL : SD_DESTINATION, SD_PATH,
-                                SD_MANAGER, "JobRemoved", on_job_removed, b);
-        if (r >= 0)
-                r = sd_bus_call_method_async(b->bus, NULL, SD_DESTINATION, SD_PATH, SD_MANAGER, "Subscribe",
-                                             NULL, NULL, "");
-        if (r < 0) {
-                r = log_full_errno(level, r, "Cannot subscribe to the systemd manager's signals: %m");
-                goto fail;
-        }
         b->event = sd_event_ref(event);
-        r = sd_bus_attach_event(b->bus, event, SD_EVENT_PRIORITY_NORMAL);
-        if (r < 0) {
-                r = log_error_errno(r, "Cannot attach the systemd connection to the event loop: %m");
+        r = systemd_bus_setup(b, level);
+        if (r < 0)
                 goto fail;
-        }
 
         log_debug("systemd %s manager %s answers on %s; jobs go to %s.", system ? "system" : "user", version,
                   b->direct ? "its private socket" : "the bus", b->base.root_path);

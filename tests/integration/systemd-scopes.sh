@@ -3,8 +3,10 @@
 # What only the systemd backend does (issue 4), against a real, contained systemd user manager: every job
 # is a transient scope jobd-<id>.scope in app-jobd.slice that systemctl shows while it runs, with the
 # job's Description and limits; Unit and ControlGroup are the manager's own (the process really is
-# there); finished scopes do not pile up (CollectMode=inactive-or-failed); a name clash fails that job
-# with a Reason and not the daemon; --backend=auto picks systemd when the manager answers.
+# there); a job without limits gets no pids accounting (nor the manager's DefaultTasksMax); finished scopes
+# do not pile up (CollectMode=inactive-or-failed); a name clash fails that job with a Reason and not the
+# daemon; --backend=auto picks systemd when the manager answers; a daemon-reexec of the manager disturbs
+# neither running nor later jobs; once the manager is gone a new job fails with a Reason that says so.
 JOBD_TEST_BACKEND=systemd
 . "$(dirname "$0")/../helpers/lib.sh"
 jobd_start --backend=auto --max-parallel=8
@@ -68,3 +70,27 @@ daemon_still_ok
 after=$(submit -- true)
 wait_done "$after"
 assert_eq success "$(job_prop "$after" Result)" "a job after the clash"
+
+# The manager re-executes itself (daemon-reexec, as on an upgrade of systemd) and closes jobd's connection:
+# a job running across it is not disturbed, and the next job gets a scope through a new connection.
+release2="$TEST_TMP/release2"
+across=$(submit -- sh -c 'while [ ! -e "$0" ]; do sleep 0.05; done' "$release2")
+wait_state "$across" running
+assert_eq no "$(systemctl --user show -P TasksAccounting "jobd-$across.scope")" "TasksAccounting without TasksMax"
+assert_eq infinity "$(systemctl --user show -P TasksMax "jobd-$across.scope")" "TasksMax without a limit"
+systemctl --user daemon-reexec
+touch "$release2"
+wait_done "$across"
+assert_eq success "$(job_prop "$across" Result)" "a job running while the manager re-executes"
+after=$(submit -- true)
+wait_done "$after"
+assert_eq success "$(job_prop "$after" Result)" "a job after daemon-reexec"
+assert_eq "jobd-$after.scope" "$(job_prop "$after" Unit)" "Unit of a job after daemon-reexec"
+
+# The manager is gone: a new job fails with a Reason that names it, and the daemon goes on.
+kill -KILL "$SDUM_MANAGER_PID"
+gone=$(submit -- true)
+wait_done "$gone"
+assert_eq failed "$(job_prop "$gone" Result)" "Result of a job once the manager is gone"
+assert_contains "systemd user manager" "$(job_prop "$gone" Reason)" "Reason of a job once the manager is gone"
+daemon_still_ok
