@@ -7,11 +7,18 @@
 #      bench-submit, wait for JobChanged done);
 #   2. a loop of N x `systemd-run --user --scope -q /bin/true` on the same manager: what a shell script
 #      pays per scope (client start-up, a bus connection, a synchronous StartTransientUnit, JobRemoved);
-#   3. N x /bin/true through jobd --backend=cgroupfs on a cgroup of the same tree.
-# Also checks that no finished scope is left in the manager after the run (CollectMode). Prints figures;
-# never passes or fails on time. Needs root.
+#   3. N x /bin/true through jobd --backend=cgroupfs on a cgroup of the same tree;
+#   4. the ceiling: N x /bin/true as scopes of a bare sd-bus client on the manager's private socket
+#      (bench/scope-ceiling: the systemd part of what jobd does per job, P in flight, nothing else).
+# Also checks that no finished scope is left in the manager after the run (CollectMode), and prints the
+# manager's CPU per scope. Prints figures; never passes or fails on time. Needs root.
 #
-#   bench/bench-systemd.sh [--jobs=N] [--parallel=P] [--build-dir=DIR]
+#   bench/bench-systemd.sh [--jobs=N] [--parallel=P] [--state=disk|tmpfs] [--build-dir=DIR]
+#
+# --state: jobd's state folder under /tmp (default) or on a tmpfs. On ext4 the per-job files are a
+# large, variable part of jobd's cost when other work creates and deletes many files there too (the
+# inode allocator skips recently deleted inodes); the manager's runtime folder is a tmpfs in both cases,
+# as /run/user/UID is.
 #
 # Builds DIR (default: build-bench-sd, release, no sanitizers) if needed.
 
@@ -21,13 +28,15 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$SRC/build-bench-sd
 JOBS=2000
 PARALLEL=16
+STATE=disk
 
 for arg in "$@"; do
         case $arg in
         --jobs=*) JOBS=${arg#*=} ;;
         --parallel=*) PARALLEL=${arg#*=} ;;
+        --state=disk|--state=tmpfs) STATE=${arg#*=} ;;
         --build-dir=*) BUILD=$(realpath -m "${arg#*=}") ;;
-        -h|--help) sed -n '3,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '3,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench-systemd.sh: unknown argument $arg" >&2; exit 2 ;;
         esac
 done
@@ -35,13 +44,13 @@ done
 [[ $(id -u) == 0 ]] || { echo "bench-systemd.sh: needs root (cgroups, a mount namespace)" >&2; exit 77; }
 
 if [[ -z "${SDUM_INSIDE:-}" ]]; then
-        TARGETS=(src/jobd/jobd src/jobd/jobd-exec bench/bench-submit)
+        TARGETS=(src/jobd/jobd src/jobd/jobd-exec bench/bench-submit bench/scope-ceiling)
         if [[ ! -f $BUILD/build.ninja ]]; then
                 meson setup "$BUILD" "$SRC" --buildtype=release -Db_sanitize=none >/dev/null
         fi
         ninja -C "$BUILD" "${TARGETS[@]}" >/dev/null || { echo "bench-systemd.sh: build failed" >&2; exit 1; }
         exec "$SRC/tests/helpers/systemd-user-manager.sh" --name="jobd-bench-sd-$$" -- \
-                "$0" --jobs="$JOBS" --parallel="$PARALLEL" --build-dir="$BUILD"
+                "$0" --jobs="$JOBS" --parallel="$PARALLEL" --state="$STATE" --build-dir="$BUILD"
 fi
 
 # --- inside the contained manager's namespace -----------------------------------------------------
@@ -50,12 +59,17 @@ export JOBD_EXEC_PATH=$BUILD/src/jobd/jobd-exec
 SUBMIT=$BUILD/bench/bench-submit
 BUS=$DBUS_SESSION_BUS_ADDRESS
 WORK=$(mktemp -d /tmp/jobd-bench-sd.XXXXXX)
+if [[ $STATE == tmpfs ]]; then
+        # Our own mount namespace (systemd-user-manager.sh): gone with it.
+        mount -t tmpfs -o mode=0700,size=256m tmpfs "$WORK"
+fi
 CG2=$(awk '$0 ~ / - cgroup2 / { print $5; exit }' /proc/self/mountinfo)
 JOBD_PID=
 
 cleanup() {
         set +e
         stop_jobd
+        mountpoint -q "$WORK" && umount "$WORK"
         rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -90,7 +104,7 @@ cpu_ticks() {  # PID: utime+stime of a process in clock ticks
 tck=$(getconf CLK_TCK)
 declare -A RATE
 
-echo "== jobd --backend=systemd: $JOBS x /bin/true, --max-parallel=$PARALLEL, on systemd $(systemctl --user --version | head -n 1 | cut -d' ' -f2)"
+echo "== jobd --backend=systemd: $JOBS x /bin/true, --max-parallel=$PARALLEL, state on $STATE, on systemd $(systemctl --user --version | head -n 1 | cut -d' ' -f2)"
 start_jobd state-systemd --backend=systemd
 m0=$(cpu_ticks "$SDUM_MANAGER_PID")
 out=$("$SUBMIT" --bus-address="$BUS" -n "$JOBS" --max-parallel="$PARALLEL" --daemon-pid="$JOBD_PID" \
@@ -105,16 +119,29 @@ echo "  scopes jobd-* left in the manager after the run: $left"
 stop_jobd
 
 echo "== systemd-run --user --scope -q /bin/true, $JOBS times in a loop, same manager"
+m0=$(cpu_ticks "$SDUM_MANAGER_PID")
 t0=$(date +%s%N)
 for ((i = 0; i < JOBS; i++)); do
         systemd-run --user --scope -q /bin/true
 done
 t1=$(date +%s%N)
+m1=$(cpu_ticks "$SDUM_MANAGER_PID")
 RATE[systemd-run]=$(bc -l <<<"scale=1; $JOBS * 1000000000 / ($t1 - $t0)")
 printf '  all done after            %8.1f ms\n  throughput                %8.1f jobs/s\n' \
         "$(bc -l <<<"($t1 - $t0) / 1000000")" "${RATE[systemd-run]}"
+printf '  systemd --user CPU        %8.2f s (%.0f us/job)\n' "$(bc -l <<<"($m1 - $m0) / $tck")" \
+        "$(bc -l <<<"($m1 - $m0) / $tck * 1000000 / $JOBS")"
 
-echo "== jobd --backend=cgroupfs: $JOBS x /bin/true, --max-parallel=$PARALLEL, a cgroup of the same tree"
+echo "== scope-ceiling: $JOBS x /bin/true as scopes of a bare sd-bus client, $PARALLEL in flight, same manager"
+m0=$(cpu_ticks "$SDUM_MANAGER_PID")
+out=$("$BUILD/bench/scope-ceiling" -n "$JOBS" --parallel="$PARALLEL" -- /bin/true)
+m1=$(cpu_ticks "$SDUM_MANAGER_PID")
+echo "$out" | grep -v '^RESULT' | tail -n +2
+printf '  systemd --user CPU        %8.2f s (%.0f us/job)\n' "$(bc -l <<<"($m1 - $m0) / $tck")" \
+        "$(bc -l <<<"($m1 - $m0) / $tck * 1000000 / $JOBS")"
+RATE[ceiling]=$(sed -n 's/.*jobs_per_s=\([0-9.]*\).*/\1/p' <<<"$out")
+
+echo "== jobd --backend=cgroupfs: $JOBS x /bin/true, --max-parallel=$PARALLEL, state on $STATE, a cgroup of the same tree"
 root="$CG2$SDUM_CGROUP/bench-cgroupfs"
 mkdir "$root"
 start_jobd state-cgroupfs --backend=cgroupfs --cgroup-root="$root"
@@ -130,5 +157,7 @@ echo
 echo "== summary: $JOBS x /bin/true, jobs/s"
 printf '  %-44s %8.1f\n' "jobd, systemd backend (--max-parallel=$PARALLEL)" "${RATE[systemd]}"
 printf '  %-44s %8.1f\n' "systemd-run --user --scope loop" "${RATE[systemd-run]}"
+printf '  %-44s %8.1f\n' "bare sd-bus client, scopes ($PARALLEL in flight)" "${RATE[ceiling]}"
 printf '  %-44s %8.1f\n' "jobd, cgroupfs backend (--max-parallel=$PARALLEL)" "${RATE[cgroupfs]}"
 printf '  %-44s %8.1fx\n' "systemd backend / systemd-run loop" "$(bc -l <<<"${RATE[systemd]} / ${RATE[systemd-run]}")"
+printf '  %-44s %8.0f%%\n' "systemd backend / bare client ceiling" "$(bc -l <<<"100 * ${RATE[systemd]} / ${RATE[ceiling]}")"

@@ -154,6 +154,7 @@ inner() {
                 set +e
                 [[ -n "$MANAGER_PID" ]] && stop_pid "$MANAGER_PID" 10
                 [[ -n "$DBUS_PID" ]] && stop_pid "$DBUS_PID" 5
+                mountpoint -q "$base/run" && umount "$base/run"
                 if [[ "${SDUM_KEEP:-0}" == 1 ]]; then
                         sdum_log "kept $base"
                 else
@@ -167,6 +168,10 @@ inner() {
 
         rt="$base/run"
         mkdir -m 0700 "$rt" "$base/config" "$base/data" "$base/state" "$base/cache"
+        # A tmpfs, as /run/user/UID is: the manager writes a file or two per transient unit there.
+        if [[ "${SDUM_RUNTIME_TMPFS:-1}" == 1 ]]; then
+                mount -t tmpfs -o mode=0700,size=64m tmpfs "$rt" || sdum_skip "cannot mount a tmpfs on $rt"
+        fi
         export XDG_RUNTIME_DIR="$rt"
         export XDG_CONFIG_HOME="$base/config" XDG_DATA_HOME="$base/data" XDG_STATE_HOME="$base/state"
         export XDG_CACHE_HOME="$base/cache"
