@@ -10,8 +10,9 @@
 #      leaves: NAME/init.scope for the manager (systemd then takes NAME as its root and never looks above
 #      it) and NAME/harness for CMD and the bus; /proc/self/cgroup is checked before systemd starts;
 #   2. a private mount namespace (unshare -m) with a tmpfs on /run/systemd holding /run/systemd/system;
-#   3. a private 0700 XDG_RUNTIME_DIR and private XDG_CONFIG/DATA/STATE homes, where every unit the
-#      distribution would start by default (dbus.socket, gpg-agent sockets, ...) is masked;
+#   3. a private 0700 XDG_RUNTIME_DIR on a tmpfs, as /run/user/UID is (SDUM_RUNTIME_TMPFS=0: a plain
+#      folder under /tmp), and private XDG_CONFIG/DATA/STATE homes, where every unit the distribution
+#      would start by default (dbus.socket, gpg-agent sockets, ...) is masked;
 #   4. a private session dbus-daemon at $XDG_RUNTIME_DIR/bus;
 #   5. /lib/systemd/systemd --user, awaited (bounded) with `systemctl --user is-system-running`.
 #
