@@ -215,6 +215,57 @@ void journal_submit(Journal *jr, Job *j) {
         journal_write(jr, submit_line(j));
 }
 
+void journal_submit_many(Journal *jr, Manager *m, uint64_t first, size_t n) {
+        const int flags = JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE;
+        _cleanup_free_ char *buf = NULL;
+        size_t used = 0, allocated = 0;
+        int r = 0;
+
+        if (jr->fd < 0)
+                return;
+        /* Lines gathered into writes of about 1 MiB: 100k write() calls would cost more than the rest of
+         * a plan's submission. A crash may cut the last line of a chunk; the replay skips it. */
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                json_object *o = submit_line(manager_get_job(m, first + i));
+                const char *s;
+                size_t l;
+
+                s = o ? json_object_to_json_string_ext(o, flags) : NULL;
+                if (!s) {
+                        json_object_put(o);
+                        r = -ENOMEM;
+                        break;
+                }
+                l = strlen(s);
+                if (used + l + 1 > allocated) {
+                        size_t k = MAX(allocated * 2, MAX(used + l + 1, (size_t) (1U << 20) + 65536));
+                        char *t = realloc(buf, k);
+
+                        if (!t) {
+                                json_object_put(o);
+                                r = -ENOMEM;
+                                break;
+                        }
+                        buf = t;
+                        allocated = k;
+                }
+                memcpy(buf + used, s, l);
+                buf[used + l] = '\n';
+                used += l + 1;
+                json_object_put(o);
+                if (used >= 1U << 20 || i + 1 == n) {
+                        ssize_t w = write(jr->fd, buf, used);
+                        r = w < 0 ? -errno : (size_t) w == used ? 0 : -EIO;
+                        used = 0;
+                }
+        }
+        if (r < 0 && !jr->broken) {
+                jr->broken = true;
+                log_error_errno(r, "Cannot write to the journal of the state folder; a restart will lose "
+                                   "jobs: %m");
+        }
+}
+
 void journal_start(Journal *jr, Job *j) {
         journal_write(jr, start_line(j));
 }

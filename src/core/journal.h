@@ -41,6 +41,8 @@ void journal_init(Journal *jr, int dir_fd);
 void journal_close(Journal *jr);
 
 void journal_submit(Journal *jr, Job *j);
+/* The submit lines of the jobs first ... first + n - 1 (a plan's), in few large writes. */
+void journal_submit_many(Journal *jr, Manager *m, uint64_t first, size_t n);
 void journal_start(Journal *jr, Job *j);
 void journal_retry(Journal *jr, Job *j);
 void journal_done(Journal *jr, Job *j);

@@ -243,7 +243,8 @@ static unsigned manager_unfinished_of(Manager *m, uid_t uid) {
 int manager_grow(Manager *m, uint64_t id) {
         if (id < m->n_jobs_alloc)
                 return 0;
-        uint64_t n = MAX(m->n_jobs_alloc * 2, (uint64_t) 1024);
+        /* Doubling may not be enough: a plan, or ids restored after a gap, jump ahead. */
+        uint64_t n = MAX(MAX(m->n_jobs_alloc * 2, (uint64_t) 1024), id + 1);
         Job **t = reallocarray(m->jobs, n, sizeof(Job *));
         if (!t)
                 return -ENOMEM;

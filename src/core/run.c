@@ -68,6 +68,7 @@ static Run *run_free(Run *r) {
         free(r->name);
         free(r->group);
         job_shared_env_unref(r->environment);
+        sd_event_source_disable_unref(r->announce_source);
         free(r->job_status);
         free(r);
         return NULL;
@@ -106,6 +107,50 @@ static void run_mark_changed(Run *r) {
         (void) sd_event_source_set_enabled(r->manager->runs_source, SD_EVENT_ONESHOT);
 }
 
+/* JobNew for the run's jobs up to (not including) index end. */
+static void run_announce(Run *r, uint32_t end) {
+        Manager *m = r->manager;
+        char path[64];
+
+        for (; r->n_announced < MIN(end, r->n_jobs); r->n_announced++) {
+                uint64_t id = r->first_job + r->n_announced;
+
+                if (!m->bus)
+                        continue;
+                snprintf(path, sizeof(path), JOBD_JOB_PATH_PREFIX "/%llu", (unsigned long long) id);
+                (void) sd_bus_emit_signal(m->bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE, "JobNew", "to",
+                                          id, path);
+        }
+        if (r->n_announced >= r->n_jobs)
+                r->announce_source = sd_event_source_disable_unref(r->announce_source);
+}
+
+/* A plan's JobNew signals go out in batches, one per loop iteration after the reply, so that the bus
+ * connection's queue stays short (sd-bus moves the whole queue for every message it writes). A job that
+ * changes before its turn is announced first (run_job_changed()). */
+#define RUN_ANNOUNCE_BATCH 1024U
+
+static int on_announce(sd_event_source *s, void *userdata) {
+        Run *r = userdata;
+
+        run_announce(r, r->n_announced + RUN_ANNOUNCE_BATCH);
+        return 0;
+}
+
+static int run_announce_later(Run *r) {
+        int q;
+
+        q = sd_event_add_defer(r->manager->event, &r->announce_source, on_announce, r);
+        if (q < 0) {
+                run_announce(r, r->n_jobs);
+                return q;
+        }
+        (void) sd_event_source_set_description(r->announce_source, "run-announce");
+        /* Before the scheduler's pass: the jobs it starts are announced already, as a rule. */
+        (void) sd_event_source_set_priority(r->announce_source, SD_EVENT_PRIORITY_NORMAL + 5);
+        return 0;
+}
+
 void run_job_changed(Manager *m, Job *j) {
         uint8_t old, new;
         Run *r;
@@ -117,6 +162,8 @@ void run_job_changed(Manager *m, Job *j) {
         r = manager_run_of_job(m, j->id);
         if (!r)
                 return;
+        if (j->id - r->first_job >= r->n_announced)
+                run_announce(r, (uint32_t) (j->id - r->first_job + 1));
         old = r->job_status[j->id - r->first_job];
         new = RUN_STATUS(j->state, j->state == JOB_DONE ? j->result : JOB_RESULT_NONE);
         if (old == new)
@@ -536,20 +583,17 @@ int manager_submit_plan(Manager *m, Plan *p, uid_t owner, gid_t gid, const gid_t
         run_recount(run, NULL);
 
         journal_run(&m->journal, run);
-        for (size_t i = 0; i < n; i++)
-                journal_submit(&m->journal, m->jobs[first + i]);
+        journal_submit_many(&m->journal, m, first, n);
 
+        r = run_announce_later(run);
+        if (r < 0)
+                log_warning_errno(r, "Run %llu: cannot defer the JobNew signals, sending them now: %m",
+                                  (unsigned long long) run->id);
         if (m->bus) {
                 char path[64];
 
-                /* JobNew for each job; InterfacesAdded only for the run (with every property of every job,
-                 * it would cost more than the whole submission). */
-                for (size_t i = 0; i < n; i++) {
-                        snprintf(path, sizeof(path), JOBD_JOB_PATH_PREFIX "/%llu",
-                                 (unsigned long long) (first + i));
-                        (void) sd_bus_emit_signal(m->bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE,
-                                                  "JobNew", "to", (uint64_t) (first + i), path);
-                }
+                /* InterfacesAdded only for the run: with every property of every job, it would cost more
+                 * than the whole submission. */
                 snprintf(path, sizeof(path), JOBD_RUN_PATH_PREFIX "/%llu", (unsigned long long) run->id);
                 (void) sd_bus_emit_object_added(m->bus, path);
                 (void) sd_bus_emit_signal(m->bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE, "RunNew", "to",
@@ -834,6 +878,7 @@ int manager_restore_runs(Manager *m) {
                         .submit_usec = x->submit_usec,
                         .finish_usec = x->finish_usec,
                         .cancelled = x->cancelled,
+                        .n_announced = x->n_jobs,
                         .name = x->name ? strdup(x->name) : NULL,
                         .environment = job_shared_env_ref(x->environment),
                         .job_status = calloc(x->n_jobs, sizeof(uint8_t)),

@@ -35,6 +35,9 @@ typedef struct Run {
         uint32_t state_counts[_JOB_STATE_MAX];
         uint32_t result_counts[_JOB_RESULT_MAX];      /* of the jobs that are done */
 
+        uint32_t n_announced;          /* jobs JobNew was sent for, from the first */
+        sd_event_source *announce_source;
+
         bool paused;
         bool cancelled;                /* Cancel() was called: the result is "cancelled" */
         bool changed;                  /* counts or state to announce */

@@ -402,7 +402,7 @@ int verb_plan(int argc, char *argv[]) {
         PlanFile p = {};
         RunWait w = {};
         const char *path = argv[1], *reply_path;
-        size_t size, n_jobs = 0;
+        size_t size = 0, n_jobs = 0;
         int r;
 
         r = read_plan_file(path, &text, &size);
@@ -598,7 +598,7 @@ int verb_run_status(int argc, char *argv[]) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ char *path = NULL, *name = NULL, *state = NULL, *result = NULL;
         char states[512], results[512], t1[64], t2[64];
-        uint64_t id, submit = 0, finish = 0;
+        uint64_t id = 0, submit = 0, finish = 0;
         uint32_t n = 0;
         int r;
 
@@ -661,7 +661,7 @@ static int run_method(int argc, char *argv[], const char *method, const char *ve
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ char *path = NULL;
-        uint64_t id;
+        uint64_t id = 0;
         uint32_t n;
         int r;
 

@@ -101,7 +101,7 @@ int verb_release_slot(int argc, char *argv[]) {
 
 int verb_group(int argc, char *argv[]) {
         char what[128];
-        uint32_t n;
+        uint32_t n = 0;
         int r;
 
         r = parse_limit(argv[2], "group limit", &n);

@@ -122,3 +122,24 @@ assert_eq running "$(job_prop "$gt" State)" "the ticker after the group resumed"
 touch "$t4.stop"
 wait_done "$gt"
 daemon_still_ok
+
+# A plan bigger than the job table's first doublings (a plan's ids jump ahead: the table must grow to fit
+# them at once), held by a drain, then cancelled: nothing of it runs.
+expect_rc 0 "jobctl drain" jobctl drain
+{
+        printf '{ "jobs": ['
+        for ((i = 0; i < 3000; i++)); do
+                printf '%s{ "name": "n%d", "command": ["true"] }' "$([[ $i == 0 ]] || echo ,)" "$i"
+        done
+        echo '] }'
+} >"$TEST_TMP/big.json"
+run=$(plan_submit "$TEST_TMP/big.json")
+assert_eq 3000 "$(run_prop "$run" JobCount)" "JobCount of a 3000-job plan"
+assert_eq 3000 "$(run_count "$run" StateCounts queued)" "queued jobs of the drained 3000-job plan"
+last=$(run_job_id "$run" n2999)
+assert_eq queued "$(job_prop "$last" State)" "State of the plan's last job"
+expect_rc 0 "jobctl run-cancel of the 3000-job plan" jobctl run-cancel "$run"
+wait_run_done "$run" 30
+assert_eq 3000 "$(run_count "$run" ResultCounts cancelled)" "cancelled jobs of the 3000-job plan"
+expect_rc 0 "jobctl undrain" jobctl undrain
+daemon_still_ok
