@@ -71,7 +71,7 @@ static int section_check(const Section *sec, const char *filename, char **ret) {
         if (e->kind == CONF_POOL && !sec->have_value)
                 return fail(ret, filename, e->line, "[Pool %s] needs Capacity=", e->name);
         if (e->kind == CONF_GROUP && !sec->have_value)
-                return fail(ret, filename, e->line, "[Group %s] needs Limit=", e->name);
+                return fail(ret, filename, e->line, "[Group %s] needs Limit= or TimeoutSec=", e->name);
         if (e->kind == CONF_SLOT_POOL && !sec->have_slots)
                 return fail(ret, filename, e->line, "[SlotPool %s] needs Slots=", e->name);
         return 0;
@@ -149,6 +149,17 @@ static int parse_assignment(char *l, const char *filename, unsigned line, Sectio
                         return fail(ret, filename, line, "%s=%.64s: expected a number%s", key, value,
                                     e->kind == CONF_GROUP ? " or infinity" : "");
                 sec->have_value = true;
+                e->have_limit = true;
+                return 0;
+        }
+        if (e->kind == CONF_GROUP && streq(key, "TimeoutSec")) {
+                usec_t t;
+
+                if (parse_sec(value, &t) < 0 || (t != USEC_INFINITY && t > JOB_TIMEOUT_MAX))
+                        return fail(ret, filename, line, "TimeoutSec=%.64s: expected a time span such as "
+                                    "90, 10min or 2h (at most a year), or infinity", value);
+                e->timeout_usec = t == USEC_INFINITY ? 0 : t;
+                sec->have_value = true;
                 return 0;
         }
         if (e->kind == CONF_SLOT_POOL && streq(key, "Slots")) {
@@ -185,7 +196,7 @@ static int parse_assignment(char *l, const char *filename, unsigned line, Sectio
         return fail(ret, filename, line, "unknown key %.64s= in a [%s] section (known: %s)", key,
                     conf_kind_to_string(e->kind),
                     e->kind == CONF_POOL  ? "Capacity" :
-                    e->kind == CONF_GROUP ? "Limit" :
+                    e->kind == CONF_GROUP ? "Limit, TimeoutSec" :
                                             "Slots, QuarantineAfter");
 }
 

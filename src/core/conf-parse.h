@@ -13,8 +13,10 @@
  *
  *     [Group build]
  *     Limit=2
+ *     TimeoutSec=2h
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +32,8 @@ typedef struct ConfEntry {
         char *name;
         unsigned line;                 /* of the section header */
         uint32_t value;                /* Pool: Capacity; Group: Limit (0: none) */
+        bool have_limit;               /* Group: Limit= was given */
+        uint64_t timeout_usec;         /* Group: TimeoutSec=, for its jobs without a timeout (0: none) */
         char **slots;                  /* SlotPool: Slots */
         uint32_t quarantine_after;     /* SlotPool: QuarantineAfter (0: never) */
 } ConfEntry;

@@ -262,6 +262,7 @@ int manager_submit(Manager *m, JobSpec *spec, uid_t owner, gid_t gid, const gid_
         Job *j;
         int r;
 
+        manager_apply_group_defaults(m, spec);
         r = job_spec_validate(spec, ret_message);
         if (r < 0)
                 return r;
@@ -715,6 +716,7 @@ Manager *manager_free(Manager *m) {
                 job_free(m->jobs[id]);
         free(m->jobs);
         manager_runs_free(m);
+        manager_resources_free(m);
         sched_free(m->sched);
         backend_free(m->backend);
         sd_event_source_disable_unref(m->reschedule_source);

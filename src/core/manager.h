@@ -68,6 +68,8 @@ struct Manager {
         uint64_t next_run_id;
         sd_event_source *runs_source;  /* announces what changed in runs, once per loop iteration */
         bool draining;
+        struct GroupDefault *group_defaults;   /* jobd.conf's default timeouts of groups */
+        size_t n_group_defaults;
 };
 
 int manager_new(const ManagerConfig *c, Manager **ret);

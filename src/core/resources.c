@@ -148,6 +148,42 @@ int manager_release_slot(Manager *m, const char *pool, const char *slot, char **
         return r;
 }
 
+int manager_set_group_timeout(Manager *m, const char *group, usec_t timeout) {
+        GroupDefault *t;
+
+        for (size_t i = 0; i < m->n_group_defaults; i++)
+                if (streq(m->group_defaults[i].group, group)) {
+                        m->group_defaults[i].timeout_usec = timeout;
+                        return 0;
+                }
+        t = reallocarray(m->group_defaults, m->n_group_defaults + 1, sizeof(GroupDefault));
+        if (!t)
+                return -ENOMEM;
+        m->group_defaults = t;
+        t[m->n_group_defaults] = (GroupDefault) { .group = strdup(group), .timeout_usec = timeout };
+        if (!t[m->n_group_defaults].group)
+                return -ENOMEM;
+        m->n_group_defaults++;
+        return 0;
+}
+
+void manager_apply_group_defaults(Manager *m, JobSpec *spec) {
+        if (!spec->group || spec->timeout_usec != 0)
+                return;
+        for (size_t i = 0; i < m->n_group_defaults; i++)
+                if (streq(m->group_defaults[i].group, spec->group)) {
+                        spec->timeout_usec = m->group_defaults[i].timeout_usec;
+                        return;
+                }
+}
+
+void manager_resources_free(Manager *m) {
+        for (size_t i = 0; i < m->n_group_defaults; i++)
+                free(m->group_defaults[i].group);
+        m->group_defaults = mfree(m->group_defaults);
+        m->n_group_defaults = 0;
+}
+
 void manager_set_draining(Manager *m, bool draining) {
         if (m->draining == draining)
                 return;
@@ -251,7 +287,9 @@ int manager_load_config(Manager *m, const char *path) {
                         r = manager_set_slot_pool(m, e->name, e->slots, e->quarantine_after, &msg);
                         break;
                 case CONF_GROUP:
-                        r = manager_set_group_limit(m, e->name, e->value, &msg);
+                        r = e->have_limit ? manager_set_group_limit(m, e->name, e->value, &msg) : 0;
+                        if (r >= 0 && e->timeout_usec > 0)
+                                r = manager_set_group_timeout(m, e->name, e->timeout_usec);
                         break;
                 default:
                         r = -EINVAL;

@@ -10,6 +10,11 @@
 
 #include "manager.h"
 
+typedef struct GroupDefault {
+        char *group;
+        usec_t timeout_usec;
+} GroupDefault;
+
 /* limit 0: no limit. -EINVAL for a bad name. */
 int manager_set_group_limit(Manager *m, const char *group, uint32_t limit, char **ret_message);
 /* Holds (true) or releases a group: nothing new of it starts, its running jobs are frozen (thawed). */
@@ -22,6 +27,12 @@ int manager_set_slot_pool(Manager *m, const char *pool, char **slots, uint32_t q
 /* 1 if the slot was quarantined and is free again, 0 if it was not quarantined; -ENOENT no such slot. */
 int manager_release_slot(Manager *m, const char *pool, const char *slot, char **ret_message);
 void manager_set_draining(Manager *m, bool draining);
+
+/* A group's default timeout (jobd.conf's TimeoutSec=): a job of the group submitted without a timeout
+ * of its own gets it. 0: none. */
+int manager_set_group_timeout(Manager *m, const char *group, usec_t timeout);
+void manager_apply_group_defaults(Manager *m, JobSpec *spec);
+void manager_resources_free(Manager *m);
 
 /* Called by the scheduler's callback: announces it (signal SlotQuarantined) and logs it. */
 void manager_send_slot_quarantined(Manager *m, const char *pool, const char *slot);

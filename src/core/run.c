@@ -8,6 +8,7 @@
 #include "jobd-bus.h"
 #include "journal.h"
 #include "log.h"
+#include "resources.h"
 #include "run.h"
 #include "strv.h"
 
@@ -476,6 +477,8 @@ int manager_submit_plan(Manager *m, Plan *p, uid_t owner, gid_t gid, const gid_t
         r = plan_prepare(p, first, ret_message);
         if (r < 0)
                 return r;
+        for (size_t i = 0; i < n; i++)
+                manager_apply_group_defaults(m, &p->jobs[i].spec);
 
         for (size_t i = 0; i < n; i++) {
                 const char *why = NULL;

@@ -14,6 +14,7 @@ Capacity=2
 
 [Group sim]
 Limit=infinity
+TimeoutSec=10min
 CONF
 jobd_start --max-parallel=16 --config="$TEST_TMP/jobd.conf"
 
@@ -67,6 +68,10 @@ assert_int "$max" -le 2 "jobs running at once in the samples, with 2 licences"
 assert_int "$max" -ge 1 "jobs seen running in the samples"
 assert_eq 2 "$(overlap_max "$TEST_TMP/two")" "jobs running at once by their own clocks, with 2 licences"
 assert_eq '{"vcs_license":1}' "$(job_prop_json "$first" Resources)" "Resources of a simulation"
+assert_eq 600000000 "$(job_prop "$first" TimeoutUSec)" "the sim group's default timeout (jobd.conf)"
+own=$(submit --group=sim --timeout=30s -- true)
+assert_eq 30000000 "$(job_prop "$own" TimeoutUSec)" "a job's own timeout beats its group's"
+wait_done "$own"
 
 # More licences at night: the capacity changes at run time, with immediate effect.
 expect_rc 0 "jobctl pool vcs_license 3" jobctl pool vcs_license 3

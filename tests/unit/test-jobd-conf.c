@@ -10,6 +10,7 @@
 
 #include "conf-parse.h"
 #include "strv.h"
+#include "time-util.h"
 
 static void test_example(void **state) {
         const char *text =
@@ -24,13 +25,15 @@ static void test_example(void **state) {
                 "[Group build]\n"
                 "Limit=2\n"
                 "[Group sim]\n"
-                "Limit=infinity\n";
+                "Limit=infinity\n"
+                "[Group slow]\n"
+                "TimeoutSec=2h\n";
         char *error = NULL;
         JobdConf c;
 
         assert_int_equal(jobd_conf_parse(text, "lab.conf", &c, &error), 0);
         assert_null(error);
-        assert_int_equal(c.n_entries, 4);
+        assert_int_equal(c.n_entries, 5);
         assert_int_equal(c.entries[0].kind, CONF_POOL);
         assert_string_equal(c.entries[0].name, "vcs_license");
         assert_int_equal(c.entries[0].value, 2);
@@ -42,6 +45,10 @@ static void test_example(void **state) {
         assert_int_equal(c.entries[2].kind, CONF_GROUP);
         assert_int_equal(c.entries[2].value, 2);
         assert_int_equal(c.entries[3].value, 0);        /* no limit */
+        assert_true(c.entries[3].have_limit);
+        assert_int_equal(c.entries[3].timeout_usec, 0);
+        assert_false(c.entries[4].have_limit);          /* only a default timeout */
+        assert_int_equal(c.entries[4].timeout_usec, 2 * 3600 * USEC_PER_SEC);
         jobd_conf_done(&c);
 
         assert_int_equal(jobd_conf_parse("", "empty.conf", &c, &error), 0);
@@ -74,6 +81,8 @@ static void test_mistakes(void **state) {
         expect_error("[SlotPool b]\nSlots=a a\n", "x.conf:2: Slots: \"a\" is listed twice");
         expect_error("[SlotPool b]\nSlots=x=y\n", "x.conf:2: Slots: \"x=y\" is not a valid slot name");
         expect_error("[Group g]\nLimit=-1\n", "x.conf:2: Limit=-1: expected a number or infinity");
+        expect_error("[Group g]\n", "x.conf:1: [Group g] needs Limit= or TimeoutSec=");
+        expect_error("[Group g]\nTimeoutSec=soon\n", "x.conf:2: TimeoutSec=soon: expected a time span");
         expect_error("[Group g]\nLimit=1\n[Pool p]\nCapacity=1\njunk\n", "x.conf:5: expected KEY=VALUE");
         expect_error("[Group g] x\n", "x.conf:1: a section header is");
 }
