@@ -443,7 +443,10 @@ static int systemd_job_create(Backend *base, BackendJob *j, const JobLimits *l) 
         s->limits = *l;
         s->pidfd = -EBADF;
         j->data = s;
-        if (asprintf(&j->unit, "jobd-%llu.scope", (unsigned long long) j->id) < 0) {
+        /* A retry gets a scope of its own: the previous attempt's is collected asynchronously, once its
+         * cgroup is empty, and may still exist when an immediate retry starts. */
+        if ((j->attempt <= 1 ? asprintf(&j->unit, "jobd-%llu.scope", (unsigned long long) j->id)
+                             : asprintf(&j->unit, "jobd-%llu-%u.scope", (unsigned long long) j->id, j->attempt)) < 0) {
                 j->unit = NULL;
                 return -ENOMEM;
         }

@@ -18,6 +18,7 @@ int backend_job_new(Backend *b, uint64_t id, BackendJob **ret) {
                 return -ENOMEM;
         j->backend = b;
         j->id = id;
+        j->attempt = 1;
         j->cgroup_fd = -EBADF;
         for (unsigned i = 0; i < BACKEND_ATTACH_MAX; i++)
                 j->attach_fds[i] = -EBADF;

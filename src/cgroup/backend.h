@@ -34,6 +34,7 @@ typedef struct BackendJob BackendJob;
 struct BackendJob {
         Backend *backend;
         uint64_t id;
+        unsigned attempt;                /* 1 for a job's first attempt, then 2, 3, ... */
         int cgroup_fd;                   /* the job's cgroup v2 directory */
         char *cgroup_path;               /* relative to the v2 mount: the ControlGroup property */
         char *cgroup_events_path;        /* absolute path of cgroup.events, for inotify */

@@ -630,6 +630,7 @@ int job_start(Job *j) {
         r = backend_job_new(m->backend, j->id, &j->cgroup);
         if (r < 0)
                 return job_fail_start(j, r, "Cannot allocate the job's cgroup");
+        j->cgroup->attempt = MAX(sched_job_attempts(m->sched, j->id), 1U);
         r = m->backend->ops->job_create(m->backend, j->cgroup, &j->spec.limits);
         if (r < 0)
                 return job_fail_start(j, r, "Cannot create the job's cgroup");

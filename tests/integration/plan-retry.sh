@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Retries (issue 3): a flaky test passes on its second attempt (Attempt 2, both attempts in Attempts, only
-# the last decides the result, the delay between them is kept); RetryOn limits which failures are retried;
+# the last decides the result, the delay between them is kept); RetryOn limits which failures are retried,
+# and a retry without delay starts at once (on systemd: a new scope while the old one may linger);
 # a run's Retry("failed") runs the failed and the skipped jobs again once the cause is fixed.
 . "$(dirname "$0")/../helpers/lib.sh"
 . "$(dirname "$0")/../helpers/plans.sh"
@@ -17,7 +18,7 @@ cat >"$TEST_TMP/retry.json" <<JSON
     { "name": "flaky", "retries": 2, "retry_on": ["failed"],
       "command": ["sh", "-c", "$flaky"] },
     { "name": "wrong-code", "retries": 3, "retry_on": [75], "command": ["sh", "-c", "exit 4"] },
-    { "name": "right-code", "retries": 1, "retry_on": [75], "retry_delay": "300ms",
+    { "name": "right-code", "retries": 1, "retry_on": [75], "retry_delay": "0",
       "command": ["sh", "-c", "test -e $count.75 && exit 0; touch $count.75; exit 75"] },
     { "name": "broken", "command": ["sh", "-c", "test -e $fixed"] },
     { "name": "after-broken", "command": ["true"], "after": ["broken"] }
@@ -53,6 +54,9 @@ assert_eq "as 1 \"75\"" "$(bctl get-property org.jobd1 "$(job_path "$wrong")" or
 right=$(run_job_id "$run" right-code)
 assert_eq success "$(job_prop "$right" Result)" "Result of a job retried for exit code 75"
 assert_eq 2 "$(job_prop "$right" Attempt)" "Attempt of a job retried for exit code 75"
+if [[ "${JOBD_TEST_BACKEND:-cgroupfs}" == systemd ]]; then
+        assert_eq "jobd-$right-2.scope" "$(job_prop "$right" Unit)" "Unit of the second attempt (a scope of its own)"
+fi
 
 broken=$(run_job_id "$run" broken)
 after=$(run_job_id "$run" after-broken)
