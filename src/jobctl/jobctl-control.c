@@ -239,6 +239,10 @@ int verb_wait(int argc, char *argv[]) {
         r = watch_start(watch);
         if (r < 0)
                 return r;
+        /* Where every job stands now; then each change as it comes. */
+        if (progress)
+                for (size_t i = 0; i < watch->n_jobs; i++)
+                        print_progress(watch, &watch->jobs[i], &start);
         r = watch_run(watch);
         if (r < 0)
                 return r;
