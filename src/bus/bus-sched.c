@@ -312,16 +312,17 @@ static int method_set_slot_pool(sd_bus_message *msg, void *userdata, sd_bus_erro
         uint32_t quarantine_after;
         int r;
 
+        /* Who asks first: the slot list is the expensive part of the message. */
+        r = bus_verify_admin(m, msg, "change pools", error);
+        if (r < 0)
+                return r;
         r = sd_bus_message_read(msg, "s", &pool);
         if (r < 0)
                 return r;
-        r = sd_bus_message_read_strv(msg, &slots);
+        r = bus_read_strv_bounded(msg, "slots", SCHED_SLOTS_MAX, SCHED_SLOTS_MAX * 256, &slots, error);
         if (r < 0)
                 return r;
         r = sd_bus_message_read(msg, "u", &quarantine_after);
-        if (r < 0)
-                return r;
-        r = bus_verify_admin(m, msg, "change pools", error);
         if (r < 0)
                 return r;
         r = manager_set_slot_pool(m, pool, slots, quarantine_after, &why);

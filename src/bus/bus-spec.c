@@ -15,7 +15,7 @@ static int invalid(sd_bus_error *error, const char *key, const char *why) {
 
 /* sd_bus_message_read_strv() grows its array one entry at a time, quadratic in the entries: a client
  * sending 200k arguments would stall the daemon. Read with doubling, and stop at the bound. */
-static int read_strv_bounded(sd_bus_message *m, const char *key, size_t max_entries, size_t max_bytes,
+int bus_read_strv_bounded(sd_bus_message *m, const char *key, size_t max_entries, size_t max_bytes,
                              char ***ret, sd_bus_error *error) {
         _cleanup_strv_free_ char **l = NULL;
         size_t n = 0, allocated = 0, bytes = 0;
@@ -147,9 +147,9 @@ static int read_value(sd_bus_message *m, const char *key, JobSpec *spec, sd_bus_
         int r;
 
         if (streq(key, "Argv"))
-                return read_strv_bounded(m, key, JOB_ARGV_MAX, JOB_ARGV_BYTES_MAX, &spec->argv, error);
+                return bus_read_strv_bounded(m, key, JOB_ARGV_MAX, JOB_ARGV_BYTES_MAX, &spec->argv, error);
         if (streq(key, "Environment"))
-                return read_strv_bounded(m, key, JOB_ENV_MAX, JOB_ENV_BYTES_MAX, &spec->environment, error);
+                return bus_read_strv_bounded(m, key, JOB_ENV_MAX, JOB_ENV_BYTES_MAX, &spec->environment, error);
         if (streq(key, "Name"))
                 return read_string(m, &spec->name);
         if (streq(key, "WorkingDirectory"))
@@ -174,7 +174,8 @@ static int read_value(sd_bus_message *m, const char *key, JobSpec *spec, sd_bus_
                 _cleanup_strv_free_ char **l = NULL;
                 _cleanup_free_ char *why = NULL;
 
-                r = sd_bus_message_read_strv(m, &l);
+                /* Result names and exit codes, each at most once. */
+                r = bus_read_strv_bounded(m, key, SCHED_EXIT_CODES_MAX + _SCHED_RESULT_MAX, 64 * 1024, &l, error);
                 if (r < 0)
                         return r;
                 r = job_spec_set_retry_on(spec, l, &why);
@@ -211,9 +212,9 @@ static int read_value(sd_bus_message *m, const char *key, JobSpec *spec, sd_bus_
 }
 
 /* Plan jobs name the jobs they run after ("as"), or give ids of jobs outside the plan ("at"). */
-static int read_after_names(sd_bus_message *m, BusSpecExtra *x) {
-        x->after_names = strv_free(x->after_names);
-        return sd_bus_message_read_strv(m, &x->after_names);
+static int read_after_names(sd_bus_message *m, BusSpecExtra *x, sd_bus_error *error) {
+        return bus_read_strv_bounded(m, "After", SCHED_DEPS_MAX, SCHED_DEPS_MAX * (JOB_NAME_MAX + 1),
+                                     &x->after_names, error);
 }
 
 int bus_read_job_spec_full(sd_bus_message *m, JobSpec *spec, BusSpecKind kind, BusSpecExtra *x,
@@ -279,7 +280,7 @@ int bus_read_job_spec_full(sd_bus_message *m, JobSpec *spec, BusSpecKind kind, B
                         r = sd_bus_message_enter_container(m, 'v', contents);
                         if (r < 0)
                                 return r;
-                        r = read_after_names(m, x);
+                        r = read_after_names(m, x, error);
                         if (r < 0)
                                 return r;
                         goto next;

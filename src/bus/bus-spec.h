@@ -10,6 +10,11 @@
  * job_spec_validate()'s. fds are duplicated (the message keeps its own). */
 int bus_read_job_spec(sd_bus_message *m, JobSpec *spec, sd_bus_error *error);
 
+/* Reads an "as" with doubling growth (sd_bus_message_read_strv() is quadratic in libsystemd 252), refusing
+ * with org.jobd1.Error.InvalidSpec naming key as soon as it passes max_entries or max_bytes. Replaces *ret. */
+int bus_read_strv_bounded(sd_bus_message *m, const char *key, size_t max_entries, size_t max_bytes,
+                          char ***ret, sd_bus_error *error);
+
 typedef enum BusSpecKind {
         BUS_SPEC_SUBMIT,               /* Submit() */
         BUS_SPEC_PLAN_JOB,             /* a job of SubmitPlan(): "After" may also be "as", no fds */

@@ -122,7 +122,10 @@ static void job_set_done(Job *j, JobResult result) {
         j->finish_usec = now(CLOCK_REALTIME);
         j->state = JOB_DONE;
         for (size_t i = 0; i < 3; i++)
-                j->spec.stdio_fds[i] = safe_close(j->spec.stdio_fds[i]);
+                if (j->spec.stdio_fds[i] >= 0) {
+                        j->spec.stdio_fds[i] = safe_close(j->spec.stdio_fds[i]);
+                        j->manager->n_client_fds--;
+                }
         journal_done(&j->manager->journal, j);
         manager_send_job_changed(j->manager, j, "State", "Result", "ExitCode", "ExitSignal", "Reason",
                                  "FinishUSec", "StrayProcessesKilled", "MainPID", NULL);

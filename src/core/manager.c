@@ -259,6 +259,7 @@ int manager_submit(Manager *m, JobSpec *spec, uid_t owner, gid_t gid, const gid_
         SchedResourceRequest res[SCHED_RESOURCES_MAX];
         const char *why = NULL;
         uint64_t id, bad = 0;
+        unsigned n_fds;
         Job *j;
         int r;
 
@@ -276,6 +277,15 @@ int manager_submit(Manager *m, JobSpec *spec, uid_t owner, gid_t gid, const gid_
              manager_unfinished_of(m, owner) >= MANAGER_JOBS_PER_USER_MAX)) {
                 if (asprintf(ret_message, "Too many unfinished jobs for uid %u (at most %u)", (unsigned) owner,
                              MANAGER_JOBS_PER_USER_MAX) < 0)
+                        *ret_message = NULL;
+                return -EDQUOT;
+        }
+
+        n_fds = (spec->stdio_fds[0] >= 0) + (spec->stdio_fds[1] >= 0) + (spec->stdio_fds[2] >= 0);
+        if (n_fds > 0 && m->n_client_fds + n_fds > MANAGER_CLIENT_FDS_MAX) {
+                if (asprintf(ret_message, "StdinFD/StdoutFD/StderrFD: unfinished jobs hold %u client file "
+                             "descriptors already (at most %u); submit without them or later",
+                             m->n_client_fds, MANAGER_CLIENT_FDS_MAX) < 0)
                         *ret_message = NULL;
                 return -EDQUOT;
         }
@@ -322,6 +332,7 @@ int manager_submit(Manager *m, JobSpec *spec, uid_t owner, gid_t gid, const gid_
         }
         m->next_id++;
         m->n_jobs++;
+        m->n_client_fds += n_fds;
         journal_submit(&m->journal, j);
         if (r == SCHED_QUEUED)
                 j->state = JOB_QUEUED;

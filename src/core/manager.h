@@ -14,6 +14,9 @@
 
 /* Jobs (unfinished) one user may have at once, and jobs the daemon keeps in all. */
 #define MANAGER_JOBS_PER_USER_MAX 250000U
+/* Client fds (StdinFD/StdoutFD/StderrFD) that unfinished jobs may hold at once: each is one of the
+ * daemon's own fds until the job is done. */
+#define MANAGER_CLIENT_FDS_MAX 4096U
 #define MANAGER_JOBS_MAX          1000000U
 #define MANAGER_KEEP_FINISHED_DEFAULT 100000U
 
@@ -44,6 +47,7 @@ struct Manager {
         uint64_t gc_cursor;            /* lowest id that may still be collected */
         unsigned n_jobs;
         unsigned n_done;
+        unsigned n_client_fds;         /* held by unfinished jobs, see MANAGER_CLIENT_FDS_MAX */
         unsigned keep_finished;
 
         char *state_dir;

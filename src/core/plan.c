@@ -253,30 +253,45 @@ int plan_prepare(Plan *p, uint64_t first_id, char **ret) {
         return 0;
 }
 
+/* Names at most this many jobs of a cycle: the message must stay small however long the cycle is. */
+#define PLAN_CYCLE_SHOWN 20U
+
+static void cycle_label(const Plan *p, uint64_t first_id, uint64_t id, char *label, size_t l) {
+        size_t i = id - first_id;
+
+        if (id >= first_id && i < p->n_jobs) {
+                if (p->jobs[i].spec.name)
+                        snprintf(label, l, "%.64s", p->jobs[i].spec.name);
+                else
+                        plan_job_label(p, i, label, l);
+        } else
+                snprintf(label, l, "job %llu", (unsigned long long) id);
+}
+
 char *plan_format_cycle(const Plan *p, uint64_t first_id, const uint64_t *cycle, size_t n) {
-        _cleanup_free_ char *s = strdup("Dependency cycle: ");
-        char label[96], *t;
+        char *s = NULL, label[96];
+        size_t size = 0, shown;
+        FILE *f;
 
-        if (!s || n == 0)
-                return TAKE_PTR(s);
-        /* The cycle runs each after the next: print it in the order things would have to run. */
-        for (size_t k = 0; k <= n; k++) {
-                uint64_t id = cycle[(n - (k % n)) % n];
-                size_t i = id - first_id;
-
-                if (id >= first_id && i < p->n_jobs) {
-                        if (p->jobs[i].spec.name)
-                                snprintf(label, sizeof(label), "%.64s", p->jobs[i].spec.name);
-                        else
-                                plan_job_label(p, i, label, sizeof(label));
-                } else
-                        snprintf(label, sizeof(label), "job %llu", (unsigned long long) id);
-                if (asprintf(&t, "%s%s%s", s, k > 0 ? " → " : "", label) < 0)
-                        return NULL;
-                free(s);
-                s = t;
-        }
-        if (asprintf(&t, "%s (each runs after the one before it)", s) < 0)
+        f = open_memstream(&s, &size);
+        if (!f)
                 return NULL;
-        return t;
+        fputs("Dependency cycle: ", f);
+        /* The cycle runs each after the next: print it in the order things would have to run, back to
+         * where it started; a long one as its first jobs, how many more, and the start again. */
+        shown = MIN(n, (size_t) PLAN_CYCLE_SHOWN);
+        for (size_t k = 0; n > 0 && k <= shown; k++) {
+                uint64_t id = cycle[(n - ((k == shown ? n : k) % n)) % n];
+
+                if (k == shown && shown < n)
+                        fprintf(f, " → … %zu more …", n - shown);
+                cycle_label(p, first_id, id, label, sizeof(label));
+                fprintf(f, "%s%s", k > 0 ? " → " : "", label);
+        }
+        fputs(" (each runs after the one before it)", f);
+        if (fclose(f) != 0) {
+                free(s);
+                return NULL;
+        }
+        return s;
 }
