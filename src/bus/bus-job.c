@@ -166,10 +166,35 @@ static int property_get_name(sd_bus *bus, const char *path, const char *interfac
         return sd_bus_message_append_basic(reply, 's', strempty(s));
 }
 
+/* In system mode a job's command line and environment (tokens, passwords) are for its owner and root:
+ * only a property read (Get, GetAll, GetManagedObjects) by one of them sees them, never a signal such as
+ * InterfacesAdded, which every client on the bus may receive. */
+static bool job_may_reveal(Job *j, sd_bus *bus) {
+        sd_bus_message *m;
+        const char *member;
+        BusCaller c;
+        uint8_t type;
+
+        if (!j->manager->system_mode)
+                return true;
+        m = sd_bus_get_current_message(bus);
+        if (!m || sd_bus_message_get_type(m, &type) < 0 || type != SD_BUS_MESSAGE_METHOD_CALL)
+                return false;
+        member = sd_bus_message_get_member(m);
+        if (!member || !(streq(member, "Get") || streq(member, "GetAll") || streq(member, "GetManagedObjects")))
+                return false;
+        if (bus_get_caller(m, false, &c) < 0)
+                return false;
+        return c.uid == 0 || c.uid == j->owner;
+}
+
 static int property_get_strv(sd_bus *bus, const char *path, const char *interface, const char *property,
                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         _cleanup_strv_free_ char **env = NULL;
         Job *j = userdata;
+
+        if (!job_may_reveal(j, bus))
+                return sd_bus_message_append_strv(reply, NULL);
 
         if (streq(property, "Argv"))
                 return sd_bus_message_append_strv(reply, j->spec.argv);

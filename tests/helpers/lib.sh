@@ -446,7 +446,10 @@ cleanup() {
 dbus_start() {
         local fifo="$TEST_TMP/bus-address"
         mkfifo "$fifo"
-        dbus-daemon --session --nofork --nopidfile --print-address=3 3>"$fifo" \
+        # DBUS_TEST_CONFIG: a bus configuration of the scenario's own (e.g. one every user may join).
+        local conf=(--session)
+        [[ -z "${DBUS_TEST_CONFIG:-}" ]] || conf=(--config-file="$DBUS_TEST_CONFIG")
+        dbus-daemon "${conf[@]}" --nofork --nopidfile --print-address=3 3>"$fifo" \
                 >"$TEST_TMP/dbus-daemon.log" 2>&1 9>&- &
         DBUS_PID=$!
         state_record DBUS "$DBUS_PID"
