@@ -7,44 +7,8 @@
 set -euo pipefail
 [ "$(id -u)" = 0 ] || exec sudo "$0" "$@"
 
-build=$(realpath "${1:-build}")
-jobd="$build/src/jobd/jobd"
-export PATH="$build/src/jobctl:$PATH"
-[ -x "$jobd" ] || { echo "demo: no $jobd; build first: meson setup build && meson compile -C build" >&2; exit 2; }
-
-tmp=$(mktemp -d /tmp/jobd-demo.XXXXXX)
-v2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
-[ -n "$v2" ] || { echo "demo: no cgroup v2 hierarchy is mounted" >&2; exit 1; }
-cgroot="$v2/jobd-demo-$$"
-dbus_pid= jobd_pid=
-
-cleanup() {
-        [ -n "$jobd_pid" ] && kill "$jobd_pid" 2>/dev/null && wait "$jobd_pid" 2>/dev/null || true
-        for cg in "$cgroot"/jobd-*; do
-                [ -d "$cg" ] || continue
-                echo 1 > "$cg/cgroup.kill" 2>/dev/null || true
-                for _ in $(seq 100); do grep -q 'populated 0' "$cg/cgroup.events" && break; sleep 0.02; done
-                rmdir "$cg" 2>/dev/null || true
-        done
-        rmdir "$cgroot" 2>/dev/null || true
-        [ -n "$dbus_pid" ] && kill "$dbus_pid" 2>/dev/null || true
-        rm -rf "$tmp"
-}
-trap cleanup EXIT
-# Without these, bash skips the EXIT trap when interrupted and the demo's cgroup would stay.
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-dbus-daemon --session --nofork --nopidfile --print-address=3 3>"$tmp/address" 2>/dev/null &
-dbus_pid=$!
-for _ in $(seq 100); do [ -s "$tmp/address" ] && break; sleep 0.05; done
-export JOBD_BUS_ADDRESS=$(head -n1 "$tmp/address")
-
-mkdir "$cgroot"
-"$jobd" --bus-address="$JOBD_BUS_ADDRESS" --cgroup-root="$cgroot" --state-dir="$tmp/state" \
-        --max-parallel=2 --log-level=warning &
-jobd_pid=$!
-for _ in $(seq 100); do jobctl status >/dev/null 2>&1 && break; sleep 0.05; done
+. "$(dirname "$0")/private-jobd.sh"
+private_jobd_start demo "${1:-build}" --max-parallel=2
 
 echo "== jobd on a private bus, job cgroups below $cgroot"
 jobctl status

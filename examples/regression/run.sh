@@ -9,43 +9,8 @@ set -euo pipefail
 [ "$(id -u)" = 0 ] || exec sudo "$0" "$@"
 
 here=$(cd "$(dirname "$0")" && pwd)
-build=$(realpath "${1:-build}")
-jobd="$build/src/jobd/jobd"
-export PATH="$build/src/jobctl:$PATH"
-[ -x "$jobd" ] || { echo "run.sh: no $jobd; build first: meson setup build && meson compile -C build" >&2; exit 2; }
-
-tmp=$(mktemp -d /tmp/jobd-regression.XXXXXX)
-v2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
-[ -n "$v2" ] || { echo "run.sh: no cgroup v2 hierarchy is mounted" >&2; exit 1; }
-cgroot="$v2/jobd-regression-$$"
-dbus_pid= jobd_pid=
-
-cleanup() {
-        [ -n "$jobd_pid" ] && kill "$jobd_pid" 2>/dev/null && wait "$jobd_pid" 2>/dev/null || true
-        for cg in "$cgroot"/jobd-*; do
-                [ -d "$cg" ] || continue
-                echo 1 > "$cg/cgroup.kill" 2>/dev/null || true
-                for _ in $(seq 100); do grep -q 'populated 0' "$cg/cgroup.events" && break; sleep 0.02; done
-                rmdir "$cg" 2>/dev/null || true
-        done
-        rmdir "$cgroot" 2>/dev/null || true
-        [ -n "$dbus_pid" ] && kill "$dbus_pid" 2>/dev/null || true
-        rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-dbus-daemon --session --nofork --nopidfile --print-address=3 3>"$tmp/address" 2>/dev/null &
-dbus_pid=$!
-for _ in $(seq 100); do [ -s "$tmp/address" ] && break; sleep 0.05; done
-export JOBD_BUS_ADDRESS=$(head -n1 "$tmp/address")
-
-mkdir "$cgroot"
-"$jobd" --bus-address="$JOBD_BUS_ADDRESS" --cgroup-root="$cgroot" --state-dir="$tmp/state" \
-        --config="$here/jobd.conf" --max-parallel=8 --log-level=warning &
-jobd_pid=$!
-for _ in $(seq 100); do jobctl status >/dev/null 2>&1 && break; sleep 0.05; done
+. "$here/../private-jobd.sh"
+private_jobd_start regression "${1:-build}" --config="$here/jobd.conf" --max-parallel=8
 
 echo "== pools and groups from jobd.conf"
 jobctl pools
