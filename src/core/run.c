@@ -468,7 +468,7 @@ int manager_submit_plan(Manager *m, Plan *p, uid_t owner, gid_t gid, const gid_t
                         Run **ret, char **ret_message) {
         _cleanup_free_ uint64_t *ids = NULL, *cycle = NULL;
         uint64_t first = m->next_id, bad = 0;
-        size_t n = p->n_jobs, n_unfinished_runs = 0, n_cycle = 0;
+        size_t n = p->n_jobs, n_unfinished_runs = 0, n_unfinished_own = 0, n_cycle = 0;
         char label[96];
         Run *run = NULL, **t;
         int r;
@@ -501,8 +501,16 @@ int manager_submit_plan(Manager *m, Plan *p, uid_t owner, gid_t gid, const gid_t
                 return -EDQUOT;
         }
         for (size_t i = 0; i < m->n_runs; i++)
-                if (!run_is_done(m->runs[i]))
+                if (!run_is_done(m->runs[i])) {
                         n_unfinished_runs++;
+                        if (m->runs[i]->owner == owner)
+                                n_unfinished_own++;
+                }
+        if (n_unfinished_own >= MANAGER_RUNS_PER_USER_MAX) {
+                (void) set_message(ret_message, "uid %u has %zu unfinished runs, at most %u are allowed",
+                                   (unsigned) owner, n_unfinished_own, MANAGER_RUNS_PER_USER_MAX);
+                return -EDQUOT;
+        }
         if (n_unfinished_runs >= MANAGER_RUNS_MAX) {
                 (void) set_message(ret_message, "%zu runs are unfinished, at most %u are allowed",
                                    n_unfinished_runs, MANAGER_RUNS_MAX);

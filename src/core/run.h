@@ -18,6 +18,8 @@
 /* Runs the daemon keeps: finished ones beyond this are forgotten, oldest first; no new plan is taken
  * while this many are unfinished. */
 #define MANAGER_RUNS_MAX 1024U
+/* Unfinished runs one user may have, so that one user cannot take every run for itself. */
+#define MANAGER_RUNS_PER_USER_MAX 64U
 
 typedef struct Run {
         Manager *manager;
