@@ -13,6 +13,8 @@
 #include "job.h"
 
 #define JOURNAL_FILE "journal"
+/* The journal is rewritten once the GC has forgotten --keep-finished plus this many jobs. */
+#define JOURNAL_COMPACT_SLACK 64U
 
 /* A run (plan) as its "run" line says: written before its jobs, so that they find its shared environment;
  * gone counts, per result, its jobs that were forgotten before the journal was last rewritten. */

@@ -160,6 +160,16 @@ static int on_gc(sd_event_source *s, void *userdata) {
                 m->jobs[id] = job_free(j);
                 m->n_jobs--;
                 m->n_done--;
+                m->forgotten_since_compact++;
+        }
+
+        /* The journal still has every forgotten job's lines: rewrite it once as many were forgotten as are
+         * kept, so its size stays proportional to what is kept and the cost per job stays constant. */
+        if (m->forgotten_since_compact >= m->keep_finished + JOURNAL_COMPACT_SLACK) {
+                r = journal_compact(&m->journal, m);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot rewrite the journal in %s, ignoring: %m", m->state_dir);
+                m->forgotten_since_compact = 0;
         }
         return 0;
 }

@@ -47,6 +47,7 @@ struct Manager {
         uint64_t gc_cursor;            /* lowest id that may still be collected */
         unsigned n_jobs;
         unsigned n_done;
+        unsigned forgotten_since_compact; /* jobs the GC freed since the journal was last rewritten */
         unsigned n_client_fds;         /* held by unfinished jobs, see MANAGER_CLIENT_FDS_MAX */
         unsigned keep_finished;
 
