@@ -565,6 +565,27 @@ static void systemd_done(Backend *base) {
         free(b->memory_v1);
 }
 
+static int on_kill_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+        /* The scope may be gone already (its processes ended meanwhile): nothing to do either way, the
+         * core waits for the cgroup to be empty. */
+        if (e)
+                log_debug("KillUnit failed, the job is killed through its cgroup: %s", e->message ?: e->name);
+        return 0;
+}
+
+static int systemd_job_kill(Backend *base, BackendJob *j, int sig) {
+        SystemdBackend *b = (SystemdBackend *) base;
+
+        if (!j->unit || !b->bus || sd_bus_is_open(b->bus) <= 0)
+                return -ENOTCONN;
+        log_debug("Asking the systemd %s manager to send signal %i to every process of %s.",
+                  systemd_manager_name(b), sig, j->unit);
+        return sd_bus_call_method_async(b->bus, NULL, SD_DESTINATION, SD_PATH, SD_MANAGER, "KillUnit",
+                                        on_kill_reply, NULL, "ssi", j->unit, "all", (int32_t) sig);
+}
+
 static const BackendOps systemd_ops = {
         .name = "systemd",
         .done = systemd_done,
@@ -574,6 +595,7 @@ static const BackendOps systemd_ops = {
         .job_stats = systemd_job_stats,
         .job_place_async = systemd_job_place_async,
         .job_watch_end = systemd_job_watch_end,
+        .job_kill = systemd_job_kill,
 };
 
 /* Which controllers the host has (in the v2 root, or as v1 hierarchies), and the v1 memory mount. */

@@ -70,10 +70,15 @@ BackendJob *backend_job_free(BackendJob *j) {
 }
 
 int backend_job_kill(BackendJob *j, int sig) {
+        bool asked = false;
         int r;
 
         if (j->cgroup_fd < 0)
                 return -ESRCH;
+        if (j->backend->ops->job_kill)
+                asked = j->backend->ops->job_kill(j->backend, j, sig) >= 0;
+        /* SIGKILL always through cgroup.kill as well: atomic for a tree that forks while anyone walks it,
+         * which a manager's KillUnit is not guaranteed to be. */
         if (sig == SIGKILL) {
                 r = cg_kill_all(j->cgroup_fd);
                 if (r != -EOPNOTSUPP)
@@ -84,6 +89,8 @@ int backend_job_kill(BackendJob *j, int sig) {
                 (void) cg_freeze(j->cgroup_fd, false);
                 return r < 0 ? r : 0;
         }
+        if (asked)
+                return 0;
         r = cg_signal_all(j->cgroup_fd, sig);
         return r < 0 ? r : 0;
 }

@@ -73,6 +73,10 @@ typedef struct BackendOps {
          * job's final figures while the cgroup certainly still exists (systemd removes a scope's cgroup as
          * soon as it is empty). NULL: the core closes fd. */
         void (*job_watch_end)(Backend *b, BackendJob *j, int fd);
+        /* Optional: asks whoever owns the job's cgroup to signal every process in it (systemd: KillUnit
+         * whom=all), so its manager knows. 0 once asked (the signal goes out asynchronously), or -errno:
+         * then backend_job_kill() signals through the cgroup alone. */
+        int (*job_kill)(Backend *b, BackendJob *j, int sig);
 } BackendOps;
 
 struct Backend {

@@ -24,6 +24,11 @@ out=$(mcall KillJob ti "$id" 9) || fail "KillJob $id 9 failed: $out"
 wait_done "$id" 20
 assert_none_alive "$pids" "tree after KillJob SIGKILL"
 assert_eq killed "$(job_prop "$id" Result)" "Result after KillJob 9"
+if [[ "${JOBD_TEST_BACKEND:-cgroupfs}" == systemd ]]; then
+        # Issue 4: the kill goes through the unit (KillUnit whom=all), besides the scope's cgroup.kill.
+        assert_contains "send signal 9 to every process of jobd-$id.scope" "$(cat "$JOBD_LOG")" \
+                "jobd's log: KillUnit for the job's scope"
+fi
 assert_file_missing "$cg" "job cgroup after the kill"
 
 # Job.Kill(i) on the object with SIGTERM: processes that do not ignore it die, and so the job is done.
