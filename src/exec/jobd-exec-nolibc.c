@@ -21,6 +21,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "clone-on-stack.h"
 #include "exec-status.h"
 
 #define GROUPS_MAX 256
@@ -275,34 +276,6 @@ fail:
 
 static uint8_t child_stack[32768] __attribute__((aligned(64)));
 
-/* clone(CLONE_VM|CLONE_VFORK) onto child_stack: we resume once the child has exec'd or exited. */
-static long clone_vfork(int (*fn)(void *), void *arg) {
-        register long rax __asm__("rax") = SYS_clone;
-        register long rdi __asm__("rdi") = CLONE_VM | CLONE_VFORK | SIGCHLD;
-        register void *rsi __asm__("rsi") = child_stack + sizeof(child_stack);
-        register long rdx __asm__("rdx") = 0;
-        register long r10 __asm__("r10") = 0;
-        register long r8 __asm__("r8") = 0;
-        register void *r12 __asm__("r12") = (void *) fn;
-        register void *r13 __asm__("r13") = arg;
-
-        __asm__ volatile(
-                "syscall\n\t"
-                "test %%rax, %%rax\n\t"
-                "jnz 1f\n\t"
-                "xor %%ebp, %%ebp\n\t"
-                "mov %%r13, %%rdi\n\t"
-                "call *%%r12\n\t"
-                "mov %%eax, %%edi\n\t"
-                "mov $60, %%eax\n\t"
-                "syscall\n\t"
-                "hlt\n\t"
-                "1:\n\t"
-                : "+r"(rax)
-                : "r"(rdi), "r"(rsi), "r"(rdx), "r"(r10), "r"(r8), "r"(r12), "r"(r13)
-                : "rcx", "r11", "memory");
-        return rax;
-}
 
 static void write_all(int fd, const char *s, size_t n) {
         while (n > 0) {
@@ -364,7 +337,9 @@ static int run(int argc, char **argv, char **envp) {
         for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
                 (void) sys6(SYS_rt_sigaction, ignored[i], (long) &ign, 0, 8, 0, 0);
 
-        pid = clone_vfork(child_main, &s);
+        /* We resume once the child has exec'd or exited. */
+        pid = clone_on_stack(SYS_clone, CLONE_VM | CLONE_VFORK | SIGCHLD,
+                             (long) (child_stack + sizeof(child_stack)), child_main, &s);
         if (pid < 0) {
                 put(&b, "setup-failed ");
                 put_int(&b, -pid);

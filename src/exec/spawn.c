@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clone-on-stack.h"
 #include "fd-util.h"
 #include "macro.h"
 #include "spawn.h"
@@ -80,40 +81,9 @@ fail:
  * suspended until the child no longer needs it. */
 static uint8_t child_stack[65536] __attribute__((aligned(64)));
 
-#if defined(__x86_64__)
-static long clone3_on_stack(struct clone_args *args, int (*fn)(void *), void *arg) {
-        register long rax __asm__("rax") = SYS_clone3;
-        register void *rdi __asm__("rdi") = args;
-        register long rsi __asm__("rsi") = sizeof(*args);
-        register void *r12 __asm__("r12") = (void *) fn;
-        register void *r13 __asm__("r13") = arg;
-
-        /* The child returns from the syscall on the new stack (the kernel points rsp at its top, which
-         * is 16-byte aligned): call fn(arg) and exit with its return value; it never returns here. */
-        __asm__ volatile(
-                "syscall\n\t"
-                "test %%rax, %%rax\n\t"
-                "jnz 1f\n\t"
-                "xor %%ebp, %%ebp\n\t"
-                "mov %%r13, %%rdi\n\t"
-                "call *%%r12\n\t"
-                "mov %%eax, %%edi\n\t"
-                "mov $60, %%eax\n\t"
-                "syscall\n\t"
-                "hlt\n\t"
-                "1:\n\t"
-                : "+r"(rax)
-                : "r"(rdi), "r"(rsi), "r"(r12), "r"(r13)
-                : "rcx", "r11", "memory");
-        return rax;
-}
-#define HAVE_CLONE3_ON_STACK 1
-#else
-#define HAVE_CLONE3_ON_STACK 0
-#endif
 
 static int spawn_clone3(const SpawnParams *p, ChildArgs *c, pid_t *ret_pid, int *ret_pidfd) {
-#if HAVE_CLONE3_ON_STACK
+#if HAVE_CLONE_ON_STACK
         int pidfd = -1;
         struct clone_args args = {
                 .flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_INTO_CGROUP,
@@ -125,7 +95,7 @@ static int spawn_clone3(const SpawnParams *p, ChildArgs *c, pid_t *ret_pid, int 
         };
         long r;
 
-        r = clone3_on_stack(&args, child_main, c);
+        r = clone_on_stack(SYS_clone3, (long) &args, sizeof(args), child_main, c);
         if (r < 0)
                 return (int) r;
         *ret_pid = (pid_t) r;
