@@ -59,80 +59,56 @@ static int build_environment(char ***ret) {
         return 0;
 }
 
-static int append_strv(sd_bus_message *m, const char *key, char **l) {
+/* One "{sv}" entry of the spec: the key, then the caller appends the value of type signature. */
+static int entry_open(sd_bus_message *m, const char *key, const char *signature) {
         int r;
 
         r = sd_bus_message_open_container(m, SD_BUS_TYPE_DICT_ENTRY, "sv");
-        if (r < 0)
-                return r;
-        r = sd_bus_message_append(m, "s", key);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(m, SD_BUS_TYPE_VARIANT, "as");
-        if (r < 0)
-                return r;
-        r = sd_bus_message_append_strv(m, l);
-        if (r < 0)
-                return r;
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", key);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, SD_BUS_TYPE_VARIANT, signature);
+        return r;
+}
+
+static int entry_close(sd_bus_message *m) {
+        int r;
+
         r = sd_bus_message_close_container(m);
-        if (r < 0)
-                return r;
-        return sd_bus_message_close_container(m);
+        return r < 0 ? r : sd_bus_message_close_container(m);
+}
+
+static int append_strv(sd_bus_message *m, const char *key, char **l) {
+        int r;
+
+        r = entry_open(m, key, "as");
+        if (r >= 0)
+                r = sd_bus_message_append_strv(m, l);
+        return r < 0 ? r : entry_close(m);
 }
 
 static int append_resources(sd_bus_message *m) {
         int r;
 
-        r = sd_bus_message_open_container(m, SD_BUS_TYPE_DICT_ENTRY, "sv");
-        if (r < 0)
-                return r;
-        r = sd_bus_message_append(m, "s", "Resources");
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(m, SD_BUS_TYPE_VARIANT, "a{su}");
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(m, SD_BUS_TYPE_ARRAY, "{su}");
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < arg_n_resources; i++) {
-                r = sd_bus_message_append(m, "{su}", arg_resources[i].pool,
-                                          (uint32_t) arg_resources[i].amount);
-                if (r < 0)
-                        return r;
-        }
-        r = sd_bus_message_close_container(m);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_close_container(m);
-        if (r < 0)
-                return r;
-        return sd_bus_message_close_container(m);
+        r = entry_open(m, "Resources", "a{su}");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, SD_BUS_TYPE_ARRAY, "{su}");
+        for (size_t i = 0; r >= 0 && i < arg_n_resources; i++)
+                r = sd_bus_message_append(m, "{su}", arg_resources[i].pool, (uint32_t) arg_resources[i].amount);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        return r < 0 ? r : entry_close(m);
 }
 
 static int append_after(sd_bus_message *m) {
         int r;
 
-        r = sd_bus_message_open_container(m, SD_BUS_TYPE_DICT_ENTRY, "sv");
-        if (r < 0)
-                return r;
-        r = sd_bus_message_append(m, "s", "After");
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(m, SD_BUS_TYPE_VARIANT, "at");
-        if (r < 0)
-                return r;
-        r = sd_bus_message_append_array(m, SD_BUS_TYPE_UINT64, arg_after, arg_n_after * sizeof(uint64_t));
-        if (r < 0)
-                return r;
-        r = sd_bus_message_close_container(m);
-        if (r < 0)
-                return r;
-        return sd_bus_message_close_container(m);
+        r = entry_open(m, "After", "at");
+        if (r >= 0)
+                r = sd_bus_message_append_array(m, SD_BUS_TYPE_UINT64, arg_after, arg_n_after * sizeof(uint64_t));
+        return r < 0 ? r : entry_close(m);
 }
 
-/* The Submit() spec from the command line. Keys the user did not ask for are left out, so that the
- * daemon's defaults apply (and a daemon without the scheduler keys still takes plain jobs). */
 static int append_spec(sd_bus_message *m, char **command, bool pipe) {
         _cleanup_strv_free_ char **env = NULL;
         _cleanup_free_ char *cwd = NULL;
