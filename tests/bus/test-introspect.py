@@ -82,6 +82,27 @@ def contract_signals(contract_xml):
     return out
 
 
+class LineReader:
+    """Lines from a pipe, waiting with select() on the fd itself: a buffered readline() would keep lines
+    that arrived together in its buffer, where select() cannot see them (a wait until the deadline)."""
+
+    def __init__(self, fd):
+        self.fd = fd
+        self.buf = b''
+
+    def next(self, deadline):
+        while b'\n' not in self.buf:
+            r, _, _ = select.select([self.fd], [], [], max(0, deadline - time.monotonic()))
+            if not r:
+                return None
+            chunk = os.read(self.fd, 65536)
+            if not chunk:
+                return None
+            self.buf += chunk
+        line, self.buf = self.buf.split(b'\n', 1)
+        return line.decode(errors='replace')
+
+
 def check_emitted_signals(address, contract_xml):
     """Introspection shows what the vtable declares; this checks what the daemon really emits. Watches the
     signals of org.jobd1 (busctl monitor --json) while a job runs from submit to done, and compares the
@@ -103,6 +124,7 @@ def check_emitted_signals(address, contract_xml):
             break
     seen = {}
     state_props = False
+    lines = LineReader(mon.stdout.fileno())
     try:
         # Should a signal still slip past, submit again (bounded) until a job is seen from JobNew on.
         for attempt in range(5):
@@ -114,11 +136,8 @@ def check_emitted_signals(address, contract_xml):
             deadline = time.monotonic() + 10
             got_new = got_done = False
             while time.monotonic() < deadline and not got_done:
-                r, _, _ = select.select([mon.stdout], [], [], max(0, deadline - time.monotonic()))
-                if not r:
-                    break
-                line = mon.stdout.readline()
-                if not line:
+                line = lines.next(deadline)
+                if line is None:
                     break
                 try:
                     msg = json.loads(line)
