@@ -310,7 +310,8 @@ const sd_bus_vtable bus_job_vtable[] = {
         SD_BUS_PROPERTY("Reason", "s", property_get_name, 0, EMITS),
         SD_BUS_PROPERTY("ControlGroup", "s", property_get_name, 0, EMITS),
         SD_BUS_PROPERTY("Unit", "s", property_get_name, 0, EMITS),
-        SD_BUS_PROPERTY("MainPID", "u", property_get_main_pid, 0, EMITS),
+        /* Read on demand: it becomes the command's pid when jobd-exec forks it, which nobody is told of. */
+        SD_BUS_PROPERTY("MainPID", "u", property_get_main_pid, 0, 0),
         SD_BUS_PROPERTY("LogPath", "s", property_get_name, 0, CONST),
         SD_BUS_PROPERTY("SubmitUSec", "t", NULL, offsetof(Job, submit_usec), CONST),
         SD_BUS_PROPERTY("StartUSec", "t", NULL, offsetof(Job, start_usec), EMITS),

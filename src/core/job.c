@@ -128,7 +128,7 @@ static void job_set_done(Job *j, JobResult result) {
                 }
         journal_done(&j->manager->journal, j);
         manager_send_job_changed(j->manager, j, "State", "Result", "ExitCode", "ExitSignal", "Reason",
-                                 "FinishUSec", "StrayProcessesKilled", "MainPID", NULL);
+                                 "FinishUSec", "StrayProcessesKilled", NULL);
 }
 
 void job_finish_unstarted(Job *j, JobResult result, const char *reason) {
@@ -577,7 +577,7 @@ static int job_enter_running(Job *j) {
         j->start_monotonic = now(CLOCK_MONOTONIC);
         j->state = JOB_RUNNING;
         journal_start(&m->journal, j);
-        manager_send_job_changed(m, j, "State", "StartUSec", "MainPID", "ControlGroup", "Unit", "Reason", NULL);
+        manager_send_job_changed(m, j, "State", "StartUSec", "ControlGroup", "Unit", "Reason", NULL);
         log_debug("Job %llu: started as pid %i in %s.", (unsigned long long) j->id, (int) j->main_pid,
                   j->cgroup->cgroup_path);
         return 0;
