@@ -267,15 +267,23 @@ static int on_stuck(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-static int job_arm_kill_timer(Job *j, usec_t after, sd_event_time_handler_t cb) {
+/* A timer that fires `after` from now. Not sd_event_add_time_relative(): that counts from the start of
+ * the current loop iteration, so after a long iteration a 1 s timeout fired 0.12 s early. */
+static int job_add_timer(Job *j, sd_event_source **ret, usec_t after, sd_event_time_handler_t cb,
+                         const char *description) {
         int r;
 
-        j->kill_source = sd_event_source_disable_unref(j->kill_source);
-        r = sd_event_add_time_relative(j->manager->event, &j->kill_source, CLOCK_MONOTONIC, after, 0, cb, j);
+        r = sd_event_add_time(j->manager->event, ret, CLOCK_MONOTONIC, now(CLOCK_MONOTONIC) + after,
+                              USEC_PER_MSEC, cb, j);
         if (r < 0)
                 return r;
-        (void) sd_event_source_set_description(j->kill_source, "job-kill-timer");
+        (void) sd_event_source_set_description(*ret, description);
         return 0;
+}
+
+static int job_arm_kill_timer(Job *j, usec_t after, sd_event_time_handler_t cb) {
+        j->kill_source = sd_event_source_disable_unref(j->kill_source);
+        return job_add_timer(j, &j->kill_source, after, cb, "job-kill-timer");
 }
 
 static int job_sigkill(Job *j) {
@@ -407,9 +415,8 @@ int job_adopt(Job *j, const char *cgroup_path, const char *unit, pid_t main_pid)
         (void) sd_event_source_set_description(j->child_source, "job-adopted-main-process");
         if (j->spec.timeout_usec > 0 && j->spec.timeout_usec != USEC_INFINITY) {
                 usec_t ran = now(CLOCK_REALTIME) - j->start_usec;
-                r = sd_event_add_time_relative(j->manager->event, &j->timeout_source, CLOCK_MONOTONIC,
-                                               ran < j->spec.timeout_usec ? j->spec.timeout_usec - ran : 0, 0,
-                                               on_timeout, j);
+                r = job_add_timer(j, &j->timeout_source, ran < j->spec.timeout_usec ? j->spec.timeout_usec - ran : 0,
+                                  on_timeout, "job-timeout");
                 if (r < 0)
                         log_warning_errno(r, "Job %llu: cannot arm its timeout, ignoring: %m",
                                           (unsigned long long) j->id);
@@ -564,13 +571,10 @@ static int job_enter_running(Job *j) {
         j->control_group = j->cgroup->cgroup_path ? strdup(j->cgroup->cgroup_path) : NULL;
 
         if (j->spec.timeout_usec > 0 && j->spec.timeout_usec != USEC_INFINITY) {
-                r = sd_event_add_time_relative(m->event, &j->timeout_source, CLOCK_MONOTONIC,
-                                               j->spec.timeout_usec, 0, on_timeout, j);
+                r = job_add_timer(j, &j->timeout_source, j->spec.timeout_usec, on_timeout, "job-timeout");
                 if (r < 0)
                         log_warning_errno(r, "Job %llu: cannot arm its timeout, ignoring: %m",
                                           (unsigned long long) j->id);
-                else
-                        (void) sd_event_source_set_description(j->timeout_source, "job-timeout");
         }
 
         j->start_usec = now(CLOCK_REALTIME);
