@@ -17,6 +17,20 @@
 #define _public_ __attribute__((visibility("default")))
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+
+/* x is one of the (integer) values listed; x is evaluated once. */
+#define IN_SET(x, ...)                                                  \
+        ({                                                              \
+                const typeof(x) _x = (x);                               \
+                const typeof(x) _set[] = { __VA_ARGS__ };               \
+                bool _found = false;                                    \
+                for (size_t _i = 0; _i < ELEMENTSOF(_set); _i++)        \
+                        if (_set[_i] == _x) {                           \
+                                _found = true;                          \
+                                break;                                  \
+                        }                                               \
+                _found;                                                 \
+        })
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 

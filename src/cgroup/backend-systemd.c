@@ -405,22 +405,23 @@ static int systemd_job_place_async(Backend *base, BackendJob *j, const char *des
         s->cb = cb;
         s->userdata = userdata;
 
-        if (!b->bus || sd_bus_is_open(b->bus) <= 0) {
+        if (!b->bus || sd_bus_is_open(b->bus) <= 0)
+                r = -ENOTCONN;
+        else
+                r = systemd_send_start(s);
+        /* The manager may have gone before sd-bus noticed: the write of this call is what finds out. */
+        if (IN_SET(r, -ENOTCONN, -ECONNRESET, -EPIPE, -ESHUTDOWN)) {
                 r = systemd_bus_open(b, LOG_WARNING);
-                if (r < 0) {
-                        r = systemd_place_fail_later(s, r, "No connection to the systemd %s manager (it closed "
-                                                     "the last one; connecting again failed: %s)",
-                                                     systemd_manager_name(b), strerror(-r));
-                        if (r < 0)
-                                s->cb = NULL;
-                        return r;
+                if (r >= 0) {
+                        log_info("Connected to the systemd %s manager again.", systemd_manager_name(b));
+                        r = systemd_send_start(s);
                 }
-                log_info("Connected to the systemd %s manager again.", systemd_manager_name(b));
         }
-
-        r = systemd_send_start(s);
         if (r < 0) {
-                s->cb = NULL;
+                r = systemd_place_fail_later(s, r, "Cannot ask the systemd %s manager for scope %s: %s",
+                                             systemd_manager_name(b), s->job->unit, strerror(-r));
+                if (r < 0)
+                        s->cb = NULL;
                 return r;
         }
         s->next = b->placing;
