@@ -125,6 +125,13 @@ typedef struct JobResource {
         uint32_t amount;
 } JobResource;
 
+/* A slot the job prefers (SchedJobSpec.slots), of a slot pool it asks for. The names are stored in the
+ * same allocation, after the array. */
+typedef struct JobPreferred {
+        Pool *pool;
+        const char *slot;
+} JobPreferred;
+
 struct Job {
         uint64_t id;
         uint64_t seq;                   /* add order */
@@ -154,6 +161,8 @@ struct Job {
         uint32_t n_slots;               /* slots asked for over all slot pools */
         Slot **held;                    /* n_slots, while RUNNING */
         char **identities;              /* n_slots + 1, NULL-terminated, while RUNNING */
+        JobPreferred *preferred;        /* n_preferred, until the job first starts */
+        uint32_t n_preferred;
 
         uint32_t attempts;
         uint32_t retries;
@@ -408,6 +417,19 @@ static Slot *slot_free(Slot *t) {
         return mfree(t);
 }
 
+static int slot_cmp(const void *a, const void *b) {
+        return strcmp((*(Slot *const *) a)->name, (*(Slot *const *) b)->name);
+}
+
+static Slot *slot_find(Slot **by_name, size_t n, const char *name) {
+        Slot key = { .name = (char *) name }, *k = &key, **f;
+
+        if (n == 0)
+                return NULL;
+        f = bsearch(&k, by_name, n, sizeof(Slot *), slot_cmp);
+        return f ? *f : NULL;
+}
+
 static Pool *pool_free(Pool *p) {
         if (!p)
                 return NULL;
@@ -486,6 +508,7 @@ static Job *job_free(Sched *s, Job *j) {
         }
         free(j->held);
         free(j->identities);
+        free(j->preferred);
         free(j->resources);
         free(j->retry_exit_codes);
         free(j->dependents);
@@ -754,6 +777,65 @@ static int check_spec(Sched *s, const SchedJobSpec *spec) {
         return 0;
 }
 
+/* The slot pool among the job's resources that "POOL=SLOT" names, NULL if none; *ret_slot is the SLOT. */
+static Pool *job_preferred_pool(const Job *j, const char *identity, const char **ret_slot) {
+        const char *eq = strchr(identity, '=');
+        size_t l;
+
+        if (!eq)
+                return NULL;
+        l = (size_t) (eq - identity);
+
+        for (uint32_t i = 0; i < j->n_resources; i++) {
+                Pool *p = j->resources[i].pool;
+
+                if (p->slots && strncmp(p->name, identity, l) == 0 && p->name[l] == 0) {
+                        *ret_slot = eq + 1;
+                        return p;
+                }
+        }
+        return NULL;
+}
+
+/* Keeps the preferences that can matter (a slot pool of the job, a valid slot name), in one allocation. */
+static int job_init_preferred(Job *j, char *const *slots) {
+        size_t n = 0, bytes = 0;
+        char *names;
+
+        for (size_t i = 0; slots[i]; i++) {
+                const char *slot;
+
+                if (!job_preferred_pool(j, slots[i], &slot) || check_name(slot) < 0)
+                        continue;
+                if (n >= UINT32_MAX)
+                        break;
+                n++;
+                bytes += strlen(slot) + 1;
+        }
+        if (n == 0)
+                return 0;
+
+        j->preferred = malloc(n * sizeof(JobPreferred) + bytes);
+        if (!j->preferred)
+                return -ENOMEM;
+        names = (char *) (j->preferred + n);
+
+        for (size_t i = 0; slots[i] && j->n_preferred < n; i++) {
+                const char *slot;
+                Pool *p;
+                size_t l;
+
+                p = job_preferred_pool(j, slots[i], &slot);
+                if (!p || check_name(slot) < 0)
+                        continue;
+                l = strlen(slot) + 1;
+                memcpy(names, slot, l);
+                j->preferred[j->n_preferred++] = (JobPreferred) { p, names };
+                names += l;
+        }
+        return 0;
+}
+
 static int job_init(Sched *s, Job *j, const SchedJobSpec *spec) {
         uint32_t n_res = 0;
         int r;
@@ -766,6 +848,7 @@ static int job_init(Sched *s, Job *j, const SchedJobSpec *spec) {
         j->heap_idx = SCHED_HEAP_NONE;
         j->retries = spec->retry.retries;
         j->retry_on = spec->retry.on_results;
+        j->attempts = spec->attempts;
 
         r = lane_acquire(s, spec->priority, spec->owner, &j->lane);
         if (r < 0)
@@ -801,6 +884,12 @@ static int job_init(Sched *s, Job *j, const SchedJobSpec *spec) {
                 j->identities = calloc(j->n_slots + 1, sizeof(char *));
                 if (!j->held || !j->identities)
                         return -ENOMEM;
+        }
+
+        if (j->n_slots > 0 && spec->slots) {
+                r = job_init_preferred(j, spec->slots);
+                if (r < 0)
+                        return r;
         }
 
         if (spec->retry.n_on_exit_codes > 0) {
@@ -1131,7 +1220,22 @@ static void job_start(Sched *s, Job *j) {
                 if (!p->slots)
                         continue;
 
-                /* Slots in the order they were defined: the first free ones. */
+                /* The slots it prefers first, if they are free; then the first free ones, in the order the
+                 * slots were defined. */
+                for (uint32_t k = 0; k < j->n_preferred && want > 0; k++) {
+                        Slot *t;
+
+                        if (j->preferred[k].pool != p)
+                                continue;
+                        t = slot_find(p->by_name, p->n_slots, j->preferred[k].slot);
+                        if (!t || t->holder != 0 || t->quarantined)
+                                continue;
+                        t->holder = j->id;
+                        j->held[n] = t;
+                        j->identities[n++] = t->identity;
+                        p->n_available--;
+                        want--;
+                }
                 for (size_t k = 0; k < p->n_slots && want > 0; k++) {
                         Slot *t = p->slot[k];
 
@@ -1146,6 +1250,9 @@ static void job_start(Sched *s, Job *j) {
         }
         if (j->identities)
                 j->identities[n] = NULL;
+        /* Preferences are for the first start only (a job restored with the slots it had). */
+        j->preferred = mfree(j->preferred);
+        j->n_preferred = 0;
 
         job_set_state(s, j, SCHED_RUNNING);
         j->attempts++;
@@ -1539,19 +1646,6 @@ static int str_cmp(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
-static int slot_cmp(const void *a, const void *b) {
-        return strcmp((*(Slot *const *) a)->name, (*(Slot *const *) b)->name);
-}
-
-static Slot *slot_find(Slot **by_name, size_t n, const char *name) {
-        Slot key = { .name = (char *) name }, *k = &key, **f;
-
-        if (n == 0)
-                return NULL;
-        f = bsearch(&k, by_name, n, sizeof(Slot *), slot_cmp);
-        return f ? *f : NULL;
-}
-
 static Slot *retired_take(Pool *p, const char *name) {
         for (size_t i = 0; i < p->n_retired; i++)
                 if (streq(p->retired[i]->name, name)) {
@@ -1716,6 +1810,37 @@ int sched_release_slot(Sched *s, const char *pool, const char *slot) {
         return 1;
 }
 
+int sched_set_slot_health(Sched *s, const char *pool, const char *slot, uint32_t consecutive_failures,
+                          bool quarantined) {
+        Pool *p;
+        Slot *t;
+
+        if (!s || !pool || !slot)
+                return -EINVAL;
+
+        p = pool_get(s, pool);
+        if (!p || !p->slots)
+                return -ENOENT;
+        t = slot_find(p->by_name, p->n_slots, slot);
+        if (!t)
+                return -ENOENT;
+
+        t->consecutive_failures = consecutive_failures;
+        if (t->quarantined == quarantined)
+                return 0;
+
+        /* A held slot is not counted available either way: its release decides. */
+        t->quarantined = quarantined;
+        if (t->holder == 0) {
+                if (quarantined)
+                        p->n_available--;
+                else
+                        p->n_available++;
+        }
+        blocker_update(s, &p->blocker);
+        return 0;
+}
+
 void sched_get_counts(Sched *s, SchedCounts *ret) {
         if (!ret)
                 return;
@@ -1762,6 +1887,7 @@ int sched_foreach_pool(Sched *s, int (*f)(void *userdata, const SchedPoolInfo *p
                         .slots = p->slots,
                         .capacity = (uint32_t) pool_size(p),
                         .in_use = (uint32_t) MIN(p->in_use, (uint64_t) UINT32_MAX),
+                        .quarantine_after = p->slots ? p->quarantine_after : 0,
                 };
                 int r;
 

@@ -109,6 +109,15 @@ typedef struct SchedJobSpec {
         const SchedResourceRequest *resources;
         size_t n_resources;
         SchedRetryPolicy retry;
+        uint32_t attempts;             /* attempts this job already made before it was added (a job restored
+                                        * after a restart of the daemon); its retry policy counts them, and so
+                                        * does sched_job_attempts(). 0: none. More than retries + 1 is taken
+                                        * as it is: the job then gets no retry. */
+        char *const *slots;            /* NULL, or NULL-terminated "POOL=SLOT" identities (as sched_job_slots()
+                                        * hands them out) the job prefers: when it first starts, it takes those
+                                        * of each slot pool it asks for that exist, are free and not
+                                        * quarantined, then the first free ones as usual. Copied; entries of
+                                        * other pools and unknown slots are ignored. Not used for retries. */
 } SchedJobSpec;
 
 typedef struct SchedCallbacks {
@@ -208,6 +217,12 @@ int sched_set_pool(Sched *s, const char *pool, uint32_t capacity);
 int sched_set_slot_pool(Sched *s, const char *pool, char *const *slots, uint32_t quarantine_after);
 /* Puts a quarantined slot back. -ENOENT: no such pool/slot; 0 if it was not quarantined, 1 if released. */
 int sched_release_slot(Sched *s, const char *pool, const char *slot);
+/* Restores a slot's count of consecutive failures and its quarantine, as sched_foreach_slot() reported
+ * them before a restart of the daemon. A quarantined slot is not handed out; one that is held now stays
+ * with its job and remains quarantined when released. A restore, not an event: slot_quarantined is not
+ * called. -ENOENT: no such slot pool or slot. Returns 0. */
+int sched_set_slot_health(Sched *s, const char *pool, const char *slot, uint32_t consecutive_failures,
+                          bool quarantined);
 
 /* Holds: nothing new starts from a held group/run, or at all while draining. Holding a run that has no
  * jobs (yet) is fine; run 0 is "no run": -EINVAL. */
@@ -227,6 +242,7 @@ typedef struct SchedPoolInfo {
         bool slots;               /* a slot pool */
         uint32_t capacity;        /* counted: capacity; slot pool: number of slots */
         uint32_t in_use;
+        uint32_t quarantine_after;  /* slot pool: as given to sched_set_slot_pool(); counted: 0 */
 } SchedPoolInfo;
 typedef struct SchedSlotInfo {
         const char *name;

@@ -1427,6 +1427,192 @@ static void test_slot_pool_redefine(void **state) {
         sched_free(s);
 }
 
+static void test_preferred_slots(void **state) {
+        Sched *s = new_sched(NULL);
+        char pref[] = "gpu=c";
+        char *const mine[] = { pref, NULL };
+
+        assert_int_equal(sched_set_slot_pool(s, "gpu", SLOTS("a", "b", "c"), 0), 0);
+        assert_int_equal(sched_set_slot_pool(s, "board", SLOTS("b0", "b1"), 0), 0);
+        assert_int_equal(sched_set_pool(s, "lic", 5), 0);
+
+        /* The preferred slot rather than the first free one; the caller's strings were copied. */
+        assert_int_equal(ADD(s, .id = 1, RES({ "gpu", 1 }), .slots = mine), SCHED_QUEUED);
+        pref[4] = 'a';
+        assert_int_equal(next(s), 1);
+        assert_slots(s, 1, (const char *const[]) { "gpu=c", NULL });
+        finish(s, 1, SCHED_RESULT_SUCCESS);
+
+        /* Each gets its own, whatever the order of the slots. */
+        assert_int_equal(ADD(s, .id = 2, RES({ "gpu", 1 }), .slots = SLOTS("gpu=b")), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 3, RES({ "gpu", 1 }), .slots = SLOTS("gpu=a")), SCHED_QUEUED);
+        assert_int_equal(next(s), 2);
+        assert_int_equal(next(s), 3);
+        assert_slots(s, 2, (const char *const[]) { "gpu=b", NULL });
+        assert_slots(s, 3, (const char *const[]) { "gpu=a", NULL });
+
+        /* Held: the first free one instead. */
+        assert_int_equal(ADD(s, .id = 4, RES({ "gpu", 1 }), .slots = SLOTS("gpu=a")), SCHED_QUEUED);
+        assert_int_equal(next(s), 4);
+        assert_slots(s, 4, (const char *const[]) { "gpu=c", NULL });
+        finish(s, 4, SCHED_RESULT_SUCCESS);
+        finish(s, 2, SCHED_RESULT_SUCCESS);
+
+        /* Quarantined: likewise (b is the one free slot that is not). */
+        assert_int_equal(sched_set_slot_health(s, "gpu", "c", 0, true), 0);
+        assert_int_equal(ADD(s, .id = 5, RES({ "gpu", 1 }), .slots = SLOTS("gpu=c")), SCHED_QUEUED);
+        assert_int_equal(next(s), 5);
+        assert_slots(s, 5, (const char *const[]) { "gpu=b", NULL });
+        finish(s, 5, SCHED_RESULT_SUCCESS);
+        finish(s, 3, SCHED_RESULT_SUCCESS);
+        assert_int_equal(sched_release_slot(s, "gpu", "c"), 1);
+
+        /* Unknown slots, other pools (counted, not asked for, unknown) and malformed entries are ignored;
+         * the valid preference among them still counts. Preferred first, then the first free ones. */
+        assert_int_equal(ADD(s, .id = 6, RES({ "gpu", 2 }, { "lic", 1 }),
+                             .slots = SLOTS("gpu=zz", "nope=a", "lic=a", "board=b0", "gpu", "=c", "gpu=",
+                                            "gpu=c", "gpu=c")),
+                         SCHED_QUEUED);
+        assert_int_equal(next(s), 6);
+        assert_slots(s, 6, (const char *const[]) { "gpu=c", "gpu=a", NULL });
+        finish(s, 6, SCHED_RESULT_SUCCESS);
+
+        /* Several pools, each its own preferences, in the order of the job's resources. */
+        assert_int_equal(ADD(s, .id = 7, RES({ "board", 1 }, { "gpu", 2 }),
+                             .slots = SLOTS("gpu=c", "board=b1", "gpu=b")),
+                         SCHED_QUEUED);
+        assert_int_equal(next(s), 7);
+        assert_slots(s, 7, (const char *const[]) { "board=b1", "gpu=c", "gpu=b", NULL });
+        finish(s, 7, SCHED_RESULT_SUCCESS);
+
+        /* A job that asks no slots ignores its preferences. */
+        assert_int_equal(ADD(s, .id = 8, RES({ "lic", 1 }), .slots = SLOTS("gpu=c")), SCHED_QUEUED);
+        assert_int_equal(next(s), 8);
+        assert_null(sched_job_slots(s, 8));
+        finish(s, 8, SCHED_RESULT_SUCCESS);
+
+        /* Preferences are for the first start only: a retry takes the first free slot. */
+        assert_int_equal(ADD(s, .id = 9, RES({ "gpu", 1 }), .slots = SLOTS("gpu=c"), .retry = { .retries = 1 }),
+                         SCHED_QUEUED);
+        assert_int_equal(next(s), 9);
+        assert_slots(s, 9, (const char *const[]) { "gpu=c", NULL });
+        assert_int_equal(sched_job_finished(s, 9, SCHED_RESULT_FAILED, 1), SCHED_FINISH_RETRY);
+        assert_int_equal(sched_job_retry_now(s, 9), 0);
+        assert_int_equal(next(s), 9);
+        assert_slots(s, 9, (const char *const[]) { "gpu=a", NULL });
+        finish(s, 9, SCHED_RESULT_SUCCESS);
+
+        /* The slots are looked up when the job starts: a redefinition in between counts. */
+        assert_int_equal(ADD(s, .id = 10, RES({ "gpu", 1 }), .slots = SLOTS("gpu=d")), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 11, RES({ "gpu", 1 }), .slots = SLOTS("gpu=b")), SCHED_QUEUED);
+        assert_int_equal(sched_set_slot_pool(s, "gpu", SLOTS("a", "c", "d"), 0), 0);
+        assert_int_equal(next(s), 10);
+        assert_int_equal(next(s), 11);
+        assert_slots(s, 10, (const char *const[]) { "gpu=d", NULL });
+        assert_slots(s, 11, (const char *const[]) { "gpu=a", NULL });
+
+        /* Batches too; a job that never starts frees its preferences with itself. */
+        {
+                const SchedJobSpec specs[] = {
+                        { .id = 12, RES({ "gpu", 1 }), .slots = SLOTS("gpu=c") },
+                        { .id = 13, RES({ "gpu", 1 }), .slots = SLOTS("gpu=a") },
+                };
+
+                assert_int_equal(sched_add_batch(s, specs, ELEMENTSOF(specs), NULL, NULL, NULL), 0);
+        }
+        assert_int_equal(next(s), 12);
+        assert_slots(s, 12, (const char *const[]) { "gpu=c", NULL });
+        assert_int_equal(next(s), 0);
+        assert_int_equal(sched_cancel(s, 13), 0);
+        sched_free(s);
+}
+
+static void test_slot_health(void **state) {
+        Recorder rec;
+        Sched *s = new_sched(&rec);
+        PoolSeen pools = {};
+        SlotSeen seen = {};
+
+        assert_int_equal(sched_set_slot_pool(s, "board", SLOTS("b0", "b1"), 3), 0);
+        assert_int_equal(sched_set_pool(s, "lic", 2), 0);
+
+        assert_int_equal(sched_set_slot_health(s, "nope", "b0", 0, true), -ENOENT);
+        assert_int_equal(sched_set_slot_health(s, "board", "zz", 0, true), -ENOENT);
+        assert_int_equal(sched_set_slot_health(s, "lic", "b0", 0, true), -ENOENT);
+        assert_int_equal(sched_set_slot_health(s, NULL, "b0", 0, true), -EINVAL);
+        assert_int_equal(sched_set_slot_health(NULL, "board", "b0", 0, true), -EINVAL);
+
+        /* Restored as saved, quietly; setting the same twice counts once. */
+        assert_int_equal(sched_set_slot_health(s, "board", "b0", 2, true), 0);
+        assert_int_equal(sched_set_slot_health(s, "board", "b0", 2, true), 0);
+        assert_int_equal(sched_set_slot_health(s, "board", "b1", 1, false), 0);
+        assert_int_equal(sched_set_slot_health(s, "board", "b1", 1, false), 0);
+        assert_int_equal(sched_set_slot_health(s, "board", "b1", 1, false), 0);
+        assert_int_equal(rec.n_quarantined, 0);
+        assert_int_equal(sched_foreach_slot(s, "board", see_slot, &seen), 0);
+        assert_int_equal(seen.n, 2);
+        assert_true(seen.info[0].quarantined);
+        assert_int_equal(seen.info[0].consecutive_failures, 2);
+        assert_false(seen.info[1].quarantined);
+        assert_int_equal(seen.info[1].consecutive_failures, 1);
+
+        assert_int_equal(sched_foreach_pool(s, see_pool, &pools), 0);
+        assert_int_equal(pools.n, 2);
+        assert_string_equal(pools.names[0], "board");
+        assert_int_equal(pools.info[0].capacity, 2);
+        assert_int_equal(pools.info[0].quarantine_after, 3);
+        assert_string_equal(pools.names[1], "lic");
+        assert_int_equal(pools.info[1].quarantine_after, 0);
+
+        /* The quarantined slot is not handed out: one job gets the other, the next waits. A job that needs
+         * both slots is still accepted (the pool has two), and waits. */
+        assert_int_equal(ADD(s, .id = 1, RES({ "board", 1 })), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 2, RES({ "board", 1 })), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 3, RES({ "board", 2 })), SCHED_QUEUED);
+        assert_int_equal(next(s), 1);
+        assert_slots(s, 1, (const char *const[]) { "board=b1", NULL });
+        assert_int_equal(next(s), 0);
+        assert_int_equal(sched_release_slot(s, "board", "b0"), 1);
+        assert_int_equal(next(s), 2);
+        assert_slots(s, 2, (const char *const[]) { "board=b0", NULL });
+        assert_int_equal(next(s), 0);
+
+        /* Quarantining a held slot: its job keeps it, and it stays quarantined once released. */
+        assert_int_equal(sched_set_slot_health(s, "board", "b1", 0, true), 0);
+        assert_slots(s, 1, (const char *const[]) { "board=b1", NULL });
+        finish(s, 1, SCHED_RESULT_SUCCESS);
+        finish(s, 2, SCHED_RESULT_SUCCESS);
+        assert_int_equal(next(s), 0);             /* 3 needs both */
+        seen = (SlotSeen) {};
+        assert_int_equal(sched_foreach_slot(s, "board", see_slot, &seen), 0);
+        assert_true(seen.info[1].quarantined);
+        assert_int_equal(seen.info[1].holder, 0);
+        assert_int_equal(rec.n_quarantined, 0);
+
+        /* Un-quarantining a free slot wakes the job waiting for it. */
+        assert_int_equal(sched_set_slot_health(s, "board", "b1", 0, false), 0);
+        assert_int_equal(next(s), 3);
+        assert_slots(s, 3, (const char *const[]) { "board=b0", "board=b1", NULL });
+
+        /* Un-quarantining a held slot: available again once released. */
+        assert_int_equal(sched_set_slot_health(s, "board", "b0", 0, true), 0);
+        assert_int_equal(sched_set_slot_health(s, "board", "b0", 0, false), 0);
+        finish(s, 3, SCHED_RESULT_SUCCESS);
+        assert_int_equal(ADD(s, .id = 4, RES({ "board", 2 })), SCHED_QUEUED);
+        assert_int_equal(next(s), 4);
+
+        /* A restored failure count counts towards the quarantine: one more failure reaches 3. */
+        finish(s, 4, SCHED_RESULT_SUCCESS);
+        assert_int_equal(sched_set_slot_health(s, "board", "b0", 2, false), 0);
+        assert_int_equal(ADD(s, .id = 5, RES({ "board", 1 })), SCHED_QUEUED);
+        assert_int_equal(next(s), 5);
+        assert_slots(s, 5, (const char *const[]) { "board=b0", NULL });
+        finish(s, 5, SCHED_RESULT_FAILED);
+        assert_int_equal(rec.n_quarantined, 1);
+        assert_string_equal(rec.quarantined[0], "board=b0");
+        sched_free(s);
+}
+
 /* ---- retries ---- */
 
 static void test_retry(void **state) {
@@ -1592,6 +1778,54 @@ static void test_retry_keeps_resources_rules(void **state) {
         finish(s, 3, SCHED_RESULT_SUCCESS);
         assert_int_equal(next(s), 1);
         assert_int_equal(sched_job_attempts(s, 1), 2);
+        sched_free(s);
+}
+
+static void test_restored_attempts(void **state) {
+        Sched *s = new_sched(NULL);
+        const SchedRetryPolicy policy = { .retries = 2, .on_results = 1U << SCHED_RESULT_FAILED };
+
+        /* Two of three attempts made before the restart: exactly one more. */
+        assert_int_equal(ADD(s, .id = 1, .retry = policy, .attempts = 2), SCHED_QUEUED);
+        assert_int_equal(sched_job_attempts(s, 1), 2);
+        assert_int_equal(next(s), 1);
+        assert_int_equal(sched_job_attempts(s, 1), 3);
+        assert_int_equal(sched_job_finished(s, 1, SCHED_RESULT_FAILED, 1), SCHED_FINISH_DONE);
+        assert_int_equal(sched_job_attempts(s, 1), 3);
+
+        /* One made: two more. */
+        assert_int_equal(ADD(s, .id = 2, .retry = policy, .attempts = 1), SCHED_QUEUED);
+        assert_int_equal(next(s), 2);
+        assert_int_equal(sched_job_attempts(s, 2), 2);
+        assert_int_equal(sched_job_finished(s, 2, SCHED_RESULT_FAILED, 1), SCHED_FINISH_RETRY);
+        assert_int_equal(sched_job_retry_now(s, 2), 0);
+        assert_int_equal(next(s), 2);
+        assert_int_equal(sched_job_attempts(s, 2), 3);
+        assert_int_equal(sched_job_finished(s, 2, SCHED_RESULT_FAILED, 1), SCHED_FINISH_DONE);
+
+        /* More than the policy allows: taken as it is, no retry. */
+        assert_int_equal(ADD(s, .id = 3, .retry = policy, .attempts = 7), SCHED_QUEUED);
+        assert_int_equal(sched_job_attempts(s, 3), 7);
+        assert_int_equal(next(s), 3);
+        assert_int_equal(sched_job_attempts(s, 3), 8);
+        assert_int_equal(sched_job_finished(s, 3, SCHED_RESULT_FAILED, 1), SCHED_FINISH_DONE);
+
+        /* Batches take them over too; a waiting job reports them before it starts. */
+        {
+                const SchedJobSpec specs[] = {
+                        { .id = 4, .retry = policy, .attempts = 2 },
+                        { .id = 5, AFTER(4), .retry = policy, .attempts = 1 },
+                };
+
+                assert_int_equal(sched_add_batch(s, specs, ELEMENTSOF(specs), NULL, NULL, NULL), 0);
+        }
+        assert_int_equal(sched_job_attempts(s, 4), 2);
+        assert_int_equal(sched_job_attempts(s, 5), 1);
+        assert_int_equal(next(s), 4);
+        assert_int_equal(sched_job_finished(s, 4, SCHED_RESULT_SUCCESS, 0), SCHED_FINISH_DONE);
+        assert_int_equal(next(s), 5);
+        assert_int_equal(sched_job_attempts(s, 5), 2);
+        assert_int_equal(sched_job_finished(s, 5, SCHED_RESULT_FAILED, 1), SCHED_FINISH_RETRY);
         sched_free(s);
 }
 
@@ -2027,10 +2261,13 @@ int main(void) {
                 cmocka_unit_test(test_slot_pool),
                 cmocka_unit_test(test_slot_quarantine),
                 cmocka_unit_test(test_slot_pool_redefine),
+                cmocka_unit_test(test_preferred_slots),
+                cmocka_unit_test(test_slot_health),
                 cmocka_unit_test(test_retry),
                 cmocka_unit_test(test_retry_then_success),
                 cmocka_unit_test(test_retry_exit_codes),
                 cmocka_unit_test(test_retry_keeps_resources_rules),
+                cmocka_unit_test(test_restored_attempts),
                 cmocka_unit_test(test_cancel),
                 cmocka_unit_test(test_finish_errors),
                 cmocka_unit_test(test_forget),
