@@ -91,6 +91,7 @@ static inline int negative_errno(void) {
 
 #define streq(a, b) (strcmp((a), (b)) == 0)
 #define strneq(a, b, n) (strncmp((a), (b), (n)) == 0)
+#define streq_ptr(a, b) ((a) && (b) ? streq((a), (b)) : (a) == (b))
 #define isempty(s) (!(s) || !(s)[0])
 #define strempty(s) ((s) ?: "")
 #define strna(s) ((s) ?: "n/a")

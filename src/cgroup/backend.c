@@ -101,6 +101,12 @@ int backend_job_freeze(BackendJob *j, bool freeze) {
         return cg_freeze(j->cgroup_fd, freeze);
 }
 
+int backend_job_frozen(BackendJob *j) {
+        if (j->cgroup_fd < 0)
+                return -ESRCH;
+        return cg_get_freeze(j->cgroup_fd);
+}
+
 int backend_job_populated(BackendJob *j) {
         bool populated;
         int r;

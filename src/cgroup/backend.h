@@ -97,6 +97,7 @@ BackendJob *backend_job_free(BackendJob *j);
 /* The operations that are the same for every backend: they act on the job's cgroup v2 directory. */
 int backend_job_kill(BackendJob *j, int sig);        /* SIGKILL: cgroup.kill; else each process */
 int backend_job_freeze(BackendJob *j, bool freeze);
+int backend_job_frozen(BackendJob *j);               /* asked to be frozen: 1, 0 or -errno */
 int backend_job_populated(BackendJob *j);            /* 1, 0 or -errno */
 int backend_job_count(BackendJob *j);
 

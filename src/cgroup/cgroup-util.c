@@ -190,6 +190,18 @@ int cg_freeze(int cgfd, bool freeze) {
         return write_string_file_at(cgfd, "cgroup.freeze", freeze ? "1" : "0");
 }
 
+int cg_get_freeze(int cgfd) {
+        char buf[8];
+        ssize_t n;
+
+        n = read_file_at(cgfd, "cgroup.freeze", buf, sizeof(buf) - 1);
+        if (n < 0)
+                return (int) n;
+        if (n == 0)
+                return -EBADMSG;
+        return buf[0] == '1';
+}
+
 int cg_read_keyed(int cgfd, const char *file, const char *key, uint64_t *ret) {
         char buf[4096];
         size_t kl = strlen(key);

@@ -32,6 +32,8 @@ int cg_signal_all(int cgfd, int sig);
 int cg_count_procs(int cgfd);
 
 int cg_freeze(int cgfd, bool freeze);
+/* What cgroup.freeze asks for (1: frozen or freezing), or -errno. */
+int cg_get_freeze(int cgfd);
 
 /* "usage_usec" of cpu.stat, in ns. */
 int cg_cpu_usage(int cgfd, uint64_t *ret_nsec);

@@ -8,7 +8,7 @@
 #include "manager.h"
 #include "parse-util.h"
 
-int job_record_attempt(Job *j) {
+int job_add_attempt(Job *j, const JobAttempt *attempt) {
         JobAttempt *a;
 
         if (j->n_attempts >= JOB_ATTEMPTS_MAX) {
@@ -17,18 +17,31 @@ int job_record_attempt(Job *j) {
         } else {
                 a = reallocarray(j->attempts, j->n_attempts + 1, sizeof(JobAttempt));
                 if (!a)
-                        return log_oom();
+                        return -ENOMEM;
                 j->attempts = a;
                 a = &j->attempts[j->n_attempts];
         }
         j->n_attempts++;
-        *a = (JobAttempt) {
-                .start_usec = j->start_usec,
-                .finish_usec = now(CLOCK_REALTIME),
-                .result = j->result,
-                .exit_code = j->exit_code,
-                .exit_signal = j->exit_signal,
-        };
+        *a = *attempt;
+        return 0;
+}
+
+const JobAttempt *job_last_attempt(const Job *j) {
+        return j->n_attempts > 0 ? &j->attempts[MIN(j->n_attempts, JOB_ATTEMPTS_MAX) - 1] : NULL;
+}
+
+int job_record_attempt(Job *j) {
+        int r;
+
+        r = job_add_attempt(j, &(JobAttempt) {
+                        .start_usec = j->start_usec,
+                        .finish_usec = now(CLOCK_REALTIME),
+                        .result = j->result,
+                        .exit_code = j->exit_code,
+                        .exit_signal = j->exit_signal,
+                });
+        if (r < 0)
+                return log_oom();
         manager_send_job_changed(j->manager, j, "Attempts", NULL);
         return 0;
 }
@@ -64,8 +77,7 @@ static int on_retry_delay(sd_event_source *s, uint64_t usec, void *userdata) {
 
 void job_retry_later(Job *j) {
         Manager *m = j->manager;
-        const JobAttempt *last =
-                j->n_attempts > 0 ? &j->attempts[MIN(j->n_attempts, JOB_ATTEMPTS_MAX) - 1] : NULL;
+        const JobAttempt *last = job_last_attempt(j);
         char delay[64] = "", status[32] = "";
         char *reason = NULL;
         int r;

@@ -421,8 +421,11 @@ int job_adopt(Job *j, const char *cgroup_path, const char *unit, pid_t main_pid)
                         log_warning_errno(r, "Job %llu: cannot arm its timeout, ignoring: %m",
                                           (unsigned long long) j->id);
         }
-        log_info("Job %llu: re-adopted, main process %i in %s.", (unsigned long long) j->id, (int) main_pid,
-                 cgroup_path);
+        /* Paused before the restart: its cgroup is frozen still. */
+        if (backend_job_frozen(j->cgroup) > 0)
+                j->state = JOB_PAUSED;
+        log_info("Job %llu: re-adopted%s, main process %i in %s.", (unsigned long long) j->id,
+                 j->state == JOB_PAUSED ? " (paused)" : "", (int) main_pid, cgroup_path);
         return 0;
 }
 

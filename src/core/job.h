@@ -117,6 +117,10 @@ void job_reset_for_retry(Job *j);
 
 /* src/core/job-retry.c. Records how the attempt that just ended went (Attempts). */
 int job_record_attempt(Job *j);
+/* Adds an attempt to the history as it is (a replay of the journal); announces nothing. */
+int job_add_attempt(Job *j, const JobAttempt *a);
+/* The latest attempt of the history, NULL if none. */
+const JobAttempt *job_last_attempt(const Job *j);
 /* The scheduler wants another attempt: back to waiting, and queued again after RetryDelayUSec. */
 void job_retry_later(Job *j);
 /* Attempts started so far (the current one included). */

@@ -160,6 +160,8 @@ static json_object *run_line(const Run *r, bool with_gone) {
         add_u64(o, "submit", r->submit_usec);
         add_u64(o, "finish", r->finish_usec);
         json_object_object_add(o, "cancelled", json_object_new_boolean(r->cancelled));
+        if (r->paused)
+                json_object_object_add(o, "paused", json_object_new_boolean(true));
         if (r->environment)
                 json_object_object_add(o, "env", strv_to_json(r->environment->env));
         if (!with_gone)
@@ -181,6 +183,7 @@ static json_object *run_line(const Run *r, bool with_gone) {
 
 static json_object *start_line(Job *j) {
         json_object *o = event_new("start", j);
+        char *const *slots;
 
         if (!o)
                 return NULL;
@@ -188,6 +191,26 @@ static json_object *start_line(Job *j) {
         add_u64(o, "pid", (uint64_t) j->main_pid);
         add_str(o, "cgroup", j->control_group);
         add_str(o, "unit", j->unit);
+        /* The devices it was given: after a restart it keeps them, nobody else gets them. */
+        slots = sched_job_slots(j->manager->sched, j->id);
+        if (slots)
+                json_object_object_add(o, "slots", strv_to_json((char **) slots));
+        return o;
+}
+
+/* An attempt that did not decide the result; tries is what the scheduler counts (since the last
+ * Run.Retry()), so that a restart does not give the job its retries anew. */
+static json_object *retry_line(Job *j, const JobAttempt *a, uint32_t tries) {
+        json_object *o = event_new("retry", j);
+
+        if (!o)
+                return NULL;
+        add_u64(o, "tries", tries);
+        add_str(o, "result", job_result_to_string(a->result));
+        json_object_object_add(o, "code", json_object_new_int(a->exit_code));
+        json_object_object_add(o, "signal", json_object_new_int(a->exit_signal));
+        add_u64(o, "start", a->start_usec);
+        add_u64(o, "finish", a->finish_usec);
         return o;
 }
 
@@ -208,6 +231,7 @@ static json_object *done_line(Job *j) {
         add_u64(o, "cmdpid", (uint64_t) j->command_pid);
         add_str(o, "cgroup", j->control_group);
         add_str(o, "unit", j->unit);
+        add_u64(o, "attempts", j->n_attempts);
         return o;
 }
 
@@ -271,7 +295,10 @@ void journal_start(Journal *jr, Job *j) {
 }
 
 void journal_retry(Journal *jr, Job *j) {
-        journal_write(jr, event_new("retry", j));
+        const JobAttempt *a = job_last_attempt(j);
+
+        if (a)
+                journal_write(jr, retry_line(j, a, sched_job_attempts(j->manager->sched, j->id)));
 }
 
 void journal_done(Journal *jr, Job *j) {
@@ -387,6 +414,8 @@ static int run_from_line(Journal *jr, json_object *o) {
         memcpy(x->gone, gone_before, sizeof(gone_before));
         if (json_object_object_get_ex(o, "cancelled", &gone))
                 x->cancelled = json_object_get_boolean(gone);
+        if (json_object_object_get_ex(o, "paused", &gone))
+                x->paused = json_object_get_boolean(gone);
         if (json_object_object_get_ex(o, "env", &gone)) {
                 r = get_strv(o, "env", &env);
                 if (r < 0)
@@ -498,7 +527,21 @@ fail:
         return r;
 }
 
-static void job_apply_done(Job *j, json_object *o) {
+static JobAttempt attempt_from_line(json_object *o) {
+        JobAttempt a = {
+                .start_usec = get_u64(o, "start", 0),
+                .finish_usec = get_u64(o, "finish", 0),
+                .result = job_result_from_string(get_str(o, "result")),
+                .exit_code = (int) get_i64(o, "code", -1),
+                .exit_signal = (int) get_i64(o, "signal", 0),
+        };
+
+        if ((int) a.result < 0 || a.result == JOB_RESULT_NONE)
+                a.result = JOB_LOST;
+        return a;
+}
+
+static int job_apply_done(Job *j, json_object *o) {
         const char *s;
 
         j->result = job_result_from_string(get_str(o, "result"));
@@ -521,6 +564,16 @@ static void job_apply_done(Job *j, json_object *o) {
         free(j->unit);
         j->unit = s ? strdup(s) : NULL;
         j->state = JOB_DONE;
+        /* The attempt that decided the result, unless it was a retry's that never started (a cancel). */
+        if (j->n_attempts < get_u64(o, "attempts", 0))
+                return job_add_attempt(j, &(JobAttempt) {
+                                .start_usec = j->start_usec,
+                                .finish_usec = j->finish_usec,
+                                .result = j->result,
+                                .exit_code = j->exit_code,
+                                .exit_signal = j->exit_signal,
+                        });
+        return 0;
 }
 
 static JournalRecord *find_record(JournalRecord *r, size_t n, uint64_t id) {
@@ -544,6 +597,7 @@ void journal_records_free(JournalRecord *r, size_t n) {
                 job_free(r[i].job);
                 free(r[i].cgroup);
                 free(r[i].unit);
+                strv_free(r[i].slots);
         }
         free(r);
 }
@@ -625,18 +679,29 @@ int journal_replay(Journal *jr, Manager *m, JournalRecord **ret) {
                         json_object_put(o);
                         continue;
                 }
+                r = 0;
                 if (streq(e, "start")) {
                         rec->started = true;
                         rec->main_pid = (pid_t) get_u64(o, "pid", 0);
                         free(rec->cgroup);
                         free(rec->unit);
+                        rec->slots = strv_free(rec->slots);
                         rec->cgroup = dup_str(o, "cgroup");
                         rec->unit = dup_str(o, "unit");
+                        if (json_object_object_get_ex(o, "slots", NULL))
+                                r = get_strv(o, "slots", &rec->slots);
                         rec->job->start_usec = get_u64(o, "start", 0);
-                } else if (streq(e, "retry"))
+                } else if (streq(e, "retry")) {
+                        JobAttempt a = attempt_from_line(o);
+
                         rec->started = false;
-                else if (streq(e, "rerun")) {
-                        /* A run's Retry(): back to a job that never ran. */
+                        rec->tries = (uint32_t) get_u64(o, "tries", rec->tries + 1);
+                        /* Lines of older versions say nothing about the attempt. */
+                        if (json_object_object_get_ex(o, "result", NULL))
+                                r = job_add_attempt(rec->job, &a);
+                } else if (streq(e, "rerun")) {
+                        /* A run's Retry(): back to a job that never ran, its retries counted anew. */
+                        rec->tries = 0;
                         rec->started = rec->done = false;
                         rec->job->state = JOB_WAITING;
                         rec->job->result = JOB_RESULT_NONE;
@@ -647,9 +712,11 @@ int journal_replay(Journal *jr, Manager *m, JournalRecord **ret) {
                 }
                 else if (streq(e, "done")) {
                         rec->done = true;
-                        job_apply_done(rec->job, o);
+                        r = job_apply_done(rec->job, o);
                 }
                 json_object_put(o);
+                if (r < 0)
+                        goto fail;
         }
         free(line);
         *ret = recs;
@@ -658,6 +725,22 @@ int journal_replay(Journal *jr, Manager *m, JournalRecord **ret) {
 fail:
         free(line);
         journal_records_free(recs, n);
+        return r;
+}
+
+/* A job's history as retry lines; the last says how many attempts the scheduler counts. */
+static int write_attempts(int fd, Manager *m, Job *j) {
+        uint32_t tries = sched_job_attempts(m->sched, j->id);
+        int r = 0;
+
+        if (job_state_is_active(j->state) && tries > 0)
+                tries--;   /* the start line stands for the attempt under way */
+        for (uint32_t i = 0; i < MIN(j->n_attempts, JOB_ATTEMPTS_MAX) && r >= 0; i++) {
+                json_object *o = retry_line(j, &j->attempts[i], tries);
+
+                r = o ? write_line(fd, o) : -ENOMEM;
+                json_object_put(o);
+        }
         return r;
 }
 
@@ -686,6 +769,9 @@ int journal_compact(Journal *jr, Manager *m) {
                 o = submit_line(j);
                 r = o ? write_line(fd, o) : -ENOMEM;
                 json_object_put(o);
+                if (r < 0)
+                        continue;
+                r = write_attempts(fd, m, j);
                 if (r < 0 || !(j->state == JOB_DONE || job_state_is_active(j->state)))
                         continue;
                 o = j->state == JOB_DONE ? done_line(j) : start_line(j);

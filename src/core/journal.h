@@ -3,9 +3,10 @@
 
 /*
  * The daemon's memory across restarts: an append-only file of JSON lines in the state folder, one line
- * per event of a job ("submit" with the whole spec, "start", "retry", "done"), each written with one
- * write() so a SIGKILL loses at most the line being written. At start-up it is replayed, then rewritten
- * with only the jobs still kept.
+ * per event of a job ("submit" with the whole spec, "start" with the slots it holds, "retry" with how the
+ * attempt went, "done"), each written with one write() so a SIGKILL loses at most the line being written.
+ * At start-up it is replayed, then rewritten with only the jobs still kept. Runs have "run" lines; the
+ * scheduler's controls live in a file of their own (src/core/controls.c).
  */
 
 #include <stdbool.h>
@@ -27,6 +28,7 @@ typedef struct JournalRun {
         uint32_t max_parallel;
         usec_t submit_usec, finish_usec;
         bool cancelled;
+        bool paused;
         JobSharedEnv *environment;
         uint32_t gone[_JOB_RESULT_MAX];
 } JournalRun;
@@ -64,6 +66,9 @@ typedef struct JournalRecord {
         pid_t main_pid;           /* from the start line */
         char *cgroup;             /* ditto, relative to the v2 mount */
         char *unit;
+        char **slots;             /* ditto: the "POOL=SLOT" identities the job holds */
+        uint32_t tries;           /* attempts the scheduler counts (since the last Run.Retry()), the
+                                   * started one not included */
 } JournalRecord;
 
 /* Reads the journal, creating a Job (with m as manager) for each submitted job, in id order. Lines it

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "controls.h"
 #include "fd-util.h"
 #include "jobd-bus.h"
 #include "log.h"
@@ -364,6 +365,7 @@ int manager_submit(Manager *m, JobSpec *spec, uid_t owner, gid_t gid, const gid_
 
 void manager_set_max_parallel(Manager *m, unsigned n) {
         sched_set_max_parallel(m->sched, n == 0 ? SCHED_UNLIMITED : n);
+        manager_save_controls(m);
         manager_reschedule(m);
 }
 
@@ -469,6 +471,8 @@ static int manager_restore(Manager *m) {
                 n_res += recs[i].job->spec.n_resources;
                 s.after = NULL;
                 s.n_after = 0;
+                s.attempts = recs[i].tries;
+                s.slots = recs[i].slots;   /* the devices its environment names */
                 r = sched_add(m->sched, &s, NULL);
                 if (r < 0)
                         log_debug_errno(r, "Job %llu: cannot restore it with its resources: %m",
@@ -494,6 +498,7 @@ static int manager_restore(Manager *m) {
                                 .id = recs[i].id,
                                 .priority = recs[i].job->spec.priority,
                                 .owner = recs[i].job->owner,
+                                .attempts = recs[i].tries,
                               }, NULL);
                 if (r < 0)
                         log_warning_errno(r, "Job %llu: cannot restore it in the scheduler: %m",
@@ -521,6 +526,9 @@ static int manager_restore(Manager *m) {
                         log_warning_errno(r, "Job %llu: cannot watch it after the restart: %m",
                                           (unsigned long long) j->id);
         }
+
+        /* Holds now: they would have kept the started jobs of paused runs from the scheduler. */
+        manager_hold_paused_runs(m);
 
         /* Unstarted jobs: dependencies that ended before the restart are settled here. */
         for (int i = 0; i < n; i++) {
@@ -551,7 +559,8 @@ static int manager_restore(Manager *m) {
                         continue;
                 j->spec.n_after = k;
                 /* With its run, group, resources and retry policy (the pools are set up already). */
-                specs[n_specs++] = manager_job_sched_spec(m, j, res + n_res);
+                specs[n_specs] = manager_job_sched_spec(m, j, res + n_res);
+                specs[n_specs++].attempts = recs[i].tries;   /* its retries are not given anew */
                 n_res += j->spec.n_resources;
         }
         if (n_specs > 0) {
@@ -603,6 +612,7 @@ static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si,
 
         log_info("Received SIG%s, exiting; running jobs keep running in their cgroups.",
                  signal_to_string((int) si->ssi_signo) ?: "?");
+        manager_save_controls(m);   /* with the slots' failure counts, which are not saved as they change */
         return sd_event_exit(m->event, 0);
 }
 
@@ -718,9 +728,16 @@ int manager_new(const ManagerConfig *c, Manager **ret) {
         r = manager_load_config(m, c->config_path);
         if (r < 0)
                 goto fail;
+        m->config_digest = controls_digest(m->config_digest, &c->max_parallel, sizeof(c->max_parallel));
+        r = manager_load_controls(m);
+        if (r < 0)
+                goto fail;
         r = manager_restore(m);
         if (r < 0)
                 goto fail;
+        manager_apply_saved_holds(m);
+        m->controls_ready = true;
+        manager_save_controls(m);   /* what jobd.conf changed, and its digest */
 
         *ret = m;
         return 0;
@@ -738,6 +755,7 @@ Manager *manager_free(Manager *m) {
         free(m->jobs);
         manager_runs_free(m);
         manager_resources_free(m);
+        strv_free(m->held_groups);
         sched_free(m->sched);
         backend_free(m->backend);
         sd_event_source_disable_unref(m->reschedule_source);

@@ -73,6 +73,10 @@ struct Manager {
         uint64_t next_run_id;
         sd_event_source *runs_source;  /* announces what changed in runs, once per loop iteration */
         bool draining;
+        uint64_t config_digest;        /* of jobd.conf and --max-parallel (src/core/controls.c) */
+        bool controls_ready;           /* set up: changes of controls are saved from now on */
+        char **held_groups;            /* saved holds, until the jobs are restored */
+        bool held_draining;
         struct GroupDefault *group_defaults;   /* jobd.conf's default timeouts of groups */
         size_t n_group_defaults;
 };

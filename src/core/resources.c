@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "conf-parse.h"
+#include "controls.h"
 #include "fd-util.h"
 #include "jobd-bus.h"
 #include "log.h"
@@ -43,6 +44,7 @@ int manager_set_group_limit(Manager *m, const char *group, uint32_t limit, char 
                 log_info("Group %s: no limit.", group);
         else
                 log_info("Group %s: at most %u jobs at once.", group, limit);
+        manager_save_controls(m);
         manager_reschedule(m);
         return 0;
 }
@@ -73,6 +75,7 @@ int manager_set_group_paused(Manager *m, const char *group, bool paused, char **
                                           (unsigned long long) id, paused ? "freeze" : "thaw");
         }
         log_info("Group %s %s.", group, paused ? "paused" : "resumed");
+        manager_save_controls(m);
         manager_reschedule(m);
         return 0;
 }
@@ -90,6 +93,7 @@ int manager_set_pool(Manager *m, const char *pool, uint32_t capacity, char **ret
         if (r < 0)
                 return r;
         log_info("Pool %s: capacity %u.", pool, capacity);
+        manager_save_controls(m);
         manager_reschedule(m);
         return 0;
 }
@@ -125,6 +129,7 @@ int manager_set_slot_pool(Manager *m, const char *pool, char **slots, uint32_t q
                 return r;
         log_info("Slot pool %s: %zu slots, quarantine after %u consecutive failures%s.", pool, n,
                  quarantine_after, quarantine_after == 0 ? " (never)" : "");
+        manager_save_controls(m);
         manager_reschedule(m);
         return 0;
 }
@@ -143,6 +148,7 @@ int manager_release_slot(Manager *m, const char *pool, const char *slot, char **
                 return r;
         if (r > 0) {
                 log_info("Slot %s of pool %s released from quarantine.", slot, pool);
+                manager_save_controls(m);
                 manager_reschedule(m);
         }
         return r;
@@ -194,12 +200,14 @@ void manager_set_draining(Manager *m, bool draining) {
         if (m->bus)
                 (void) sd_bus_emit_properties_changed(m->bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE,
                                                       "Draining", NULL);
+        manager_save_controls(m);
         manager_reschedule(m);
 }
 
 void manager_send_slot_quarantined(Manager *m, const char *pool, const char *slot) {
         log_warning("Slot %s of pool %s quarantined after repeated failures: no job gets it until it is "
                     "released (jobctl release-slot %s %s).", slot, pool, pool, slot);
+        manager_save_controls(m);
         if (m->bus)
                 (void) sd_bus_emit_signal(m->bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE,
                                           "SlotQuarantined", "ss", pool, slot);
@@ -269,6 +277,7 @@ int manager_load_config(Manager *m, const char *path) {
         if (r < 0)
                 return log_error_errno(r, "Cannot read the configuration file %s: %m", path ?: p);
 
+        m->config_digest = controls_digest(0, text, strlen(text));
         r = jobd_conf_parse(text, path ?: p, &c, &why);
         if (r == -EINVAL)
                 return log_error_errno(r, "%s", strna(why));

@@ -667,6 +667,7 @@ int run_pause(Run *r) {
         if (q < 0)
                 return q;
         r->paused = true;
+        journal_run(&m->journal, r);   /* a restart keeps it paused */
         for (uint32_t k = 0; k < r->n_jobs; k++) {
                 Job *j = manager_get_job(m, r->first_job + k);
 
@@ -692,7 +693,10 @@ int run_resume(Run *r) {
         q = sched_set_run_held(m->sched, r->id, false);
         if (q < 0)
                 return q;
-        r->paused = false;
+        if (r->paused) {
+                r->paused = false;
+                journal_run(&m->journal, r);
+        }
         r->pause_pending = false;
         for (uint32_t k = 0; k < r->n_jobs; k++) {
                 Job *j = manager_get_job(m, r->first_job + k);
@@ -889,6 +893,7 @@ int manager_restore_runs(Manager *m) {
                         .submit_usec = x->submit_usec,
                         .finish_usec = x->finish_usec,
                         .cancelled = x->cancelled,
+                        .paused = x->paused && !x->cancelled,
                         .n_announced = x->n_jobs,
                         .name = x->name ? strdup(x->name) : NULL,
                         .environment = job_shared_env_ref(x->environment),
@@ -906,11 +911,23 @@ int manager_restore_runs(Manager *m) {
                 m->runs[m->n_runs++] = run;
                 m->next_run_id = MAX(m->next_run_id, x->id + 1);
                 run_recount(run, x->gone);
+                /* Held once its running jobs are re-adopted (a hold would keep them from the scheduler);
+                 * they are frozen still, and those that were starting are frozen then. */
+                if (run->paused && !run_is_done(run)) {
+                        run->pause_pending = true;
+                        run_mark_changed(run);
+                }
                 /* It finished before the restart: it was announced then. */
                 if (run_is_done(run))
                         run->finished_pending = false;
         }
         return 0;
+}
+
+void manager_hold_paused_runs(Manager *m) {
+        for (size_t i = 0; i < m->n_runs; i++)
+                if (m->runs[i]->paused && !run_is_done(m->runs[i]))
+                        (void) sched_set_run_held(m->sched, m->runs[i]->id, true);
 }
 
 void manager_recount_runs(Manager *m) {

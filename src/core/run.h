@@ -73,6 +73,8 @@ SchedJobSpec manager_job_sched_spec(Manager *m, Job *j, SchedResourceRequest *re
  * are in the job table, before they go to the scheduler); run_recount_all() once their states are
  * settled. */
 int manager_restore_runs(Manager *m);
+/* Paused runs hold in the scheduler again, once their running jobs are re-adopted. */
+void manager_hold_paused_runs(Manager *m);
 void manager_recount_runs(Manager *m);
 
 /* "running", "paused", "done". */

@@ -11,7 +11,6 @@
 
 DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(json_object *, json_object_put);
 
-#define streq_ptr(a, b) ((a) && (b) ? streq((a), (b)) : (a) == (b))
 
 /* Whether s equals one of the strings listed. */
 #define STR_IN_SET(s, ...) strv_contains_list((s), (const char *const[]) { __VA_ARGS__, NULL })

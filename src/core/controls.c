@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The scheduler's controls across restarts: what clients set over the bus (MaxParallel, group limits and
+ * holds, pools, slot pools, Drain) and what the scheduler learnt (which slots failed, which are
+ * quarantined) are saved in the state folder as one small JSON file, rewritten atomically on each change
+ * (they are rare) and when jobd exits. A restart applies it over jobd.conf, except that settings of pools
+ * and groups that jobd.conf defines, and MaxParallel, come from jobd.conf again when it (or
+ * --max-parallel) changed since: an edited file is meant to take effect.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "controls.h"
+#include "fd-util.h"
+#include "log.h"
+#include "resources.h"
+#include "strv.h"
+
+#define CONTROLS_FILE "controls.json"
+/* A damaged or foreign file is not worth reading beyond this. */
+#define CONTROLS_FILE_MAX (16U * 1024U * 1024U)
+
+uint64_t controls_digest(uint64_t h, const void *p, size_t n) {
+        const uint8_t *b = p;
+
+        /* FNV-1a: to tell whether jobd.conf changed, not to resist anyone. */
+        if (h == 0)
+                h = UINT64_C(0xcbf29ce484222325);
+        for (size_t i = 0; i < n; i++) {
+                h ^= b[i];
+                h *= UINT64_C(0x100000001b3);
+        }
+        return h;
+}
+
+static int add_group(void *userdata, const SchedGroupInfo *g) {
+        json_object *a = userdata, *o;
+
+        /* "@run-N" are the limits of plans: their runs bring them back. */
+        if (g->name[0] == '@' || (g->limit == SCHED_UNLIMITED && !g->held))
+                return 0;
+        o = json_object_new_object();
+        if (!o)
+                return -ENOMEM;
+        json_object_object_add(o, "name", json_object_new_string(g->name));
+        json_object_object_add(o, "limit",
+                               json_object_new_uint64(g->limit == SCHED_UNLIMITED ? 0 : g->limit));
+        json_object_object_add(o, "paused", json_object_new_boolean(g->held));
+        return json_object_array_add(a, o) < 0 ? -ENOMEM : 0;
+}
+
+typedef struct SlotWalk {
+        json_object *slots;    /* names */
+        json_object *health;   /* the slots that failed or are quarantined */
+        const char *pool;
+} SlotWalk;
+
+static int add_slot(void *userdata, const SchedSlotInfo *i) {
+        SlotWalk *w = userdata;
+        json_object *o;
+
+        json_object_array_add(w->slots, json_object_new_string(i->name));
+        if (i->consecutive_failures == 0 && !i->quarantined)
+                return 0;
+        o = json_object_new_object();
+        if (!o)
+                return -ENOMEM;
+        json_object_object_add(o, "pool", json_object_new_string(w->pool));
+        json_object_object_add(o, "slot", json_object_new_string(i->name));
+        json_object_object_add(o, "failures", json_object_new_uint64(i->consecutive_failures));
+        json_object_object_add(o, "quarantined", json_object_new_boolean(i->quarantined));
+        return json_object_array_add(w->health, o) < 0 ? -ENOMEM : 0;
+}
+
+typedef struct PoolWalk {
+        Sched *sched;
+        json_object *pools, *health;
+} PoolWalk;
+
+static int add_pool(void *userdata, const SchedPoolInfo *p) {
+        PoolWalk *w = userdata;
+        json_object *o;
+        int r;
+
+        o = json_object_new_object();
+        if (!o)
+                return -ENOMEM;
+        json_object_object_add(o, "name", json_object_new_string(p->name));
+        if (p->slots) {
+                SlotWalk s = { .slots = json_object_new_array(), .health = w->health, .pool = p->name };
+
+                json_object_object_add(o, "slots", s.slots);
+                json_object_object_add(o, "quarantine_after", json_object_new_uint64(p->quarantine_after));
+                r = s.slots ? sched_foreach_slot(w->sched, p->name, add_slot, &s) : -ENOMEM;
+                if (r < 0) {
+                        json_object_put(o);
+                        return r;
+                }
+        } else
+                json_object_object_add(o, "capacity", json_object_new_uint64(p->capacity));
+        return json_object_array_add(w->pools, o) < 0 ? -ENOMEM : 0;
+}
+
+static json_object *controls_build(Manager *m) {
+        json_object *o = json_object_new_object(), *groups = json_object_new_array();
+        PoolWalk w = { .sched = m->sched, .pools = json_object_new_array(), .health = json_object_new_array() };
+        uint32_t max_parallel = sched_get_max_parallel(m->sched);
+        char digest[32];
+        int r;
+
+        if (!o || !groups || !w.pools || !w.health) {
+                json_object_put(o);
+                json_object_put(groups);
+                json_object_put(w.pools);
+                json_object_put(w.health);
+                return NULL;
+        }
+        snprintf(digest, sizeof(digest), "%016llx", (unsigned long long) m->config_digest);
+        json_object_object_add(o, "config", json_object_new_string(digest));
+        json_object_object_add(o, "max_parallel",
+                               json_object_new_uint64(max_parallel == SCHED_UNLIMITED ? 0 : max_parallel));
+        json_object_object_add(o, "draining", json_object_new_boolean(m->draining));
+        json_object_object_add(o, "groups", groups);
+        json_object_object_add(o, "pools", w.pools);
+        json_object_object_add(o, "slot_health", w.health);
+        r = sched_foreach_group(m->sched, add_group, groups);
+        if (r >= 0)
+                r = sched_foreach_pool(m->sched, add_pool, &w);
+        if (r < 0) {
+                json_object_put(o);
+                return NULL;
+        }
+        return o;
+}
+
+void manager_save_controls(Manager *m) {
+        const char *text;
+        json_object *o;
+        int r;
+
+        if (!m->controls_ready || m->journal.dir_fd < 0)
+                return;
+        o = controls_build(m);
+        text = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE)
+                 : NULL;
+        r = text ? write_file_atomic_at(m->journal.dir_fd, CONTROLS_FILE, text) : -ENOMEM;
+        json_object_put(o);
+        if (r < 0)
+                log_warning_errno(r, "Cannot save the scheduler's controls in %s/%s; a restart of jobd will "
+                                  "forget the latest changes: %m", m->state_dir, CONTROLS_FILE);
+}
+
+static uint64_t get_u64(json_object *o, const char *key, uint64_t def) {
+        json_object *v;
+
+        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
+                return def;
+        return json_object_get_uint64(v);
+}
+
+static bool get_bool(json_object *o, const char *key) {
+        json_object *v;
+
+        return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_boolean) &&
+               json_object_get_boolean(v);
+}
+
+static const char *get_str(json_object *o, const char *key) {
+        json_object *v;
+
+        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+                return NULL;
+        return json_object_get_string(v);
+}
+
+static json_object *get_array(json_object *o, const char *key) {
+        json_object *v;
+
+        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_array))
+                return NULL;
+        return v;
+}
+
+static int read_controls(Manager *m, json_object **ret) {
+        _cleanup_free_ char *buf = NULL;
+        ssize_t n;
+
+        buf = malloc(CONTROLS_FILE_MAX + 1);
+        if (!buf)
+                return -ENOMEM;
+        n = read_file_at(m->journal.dir_fd, CONTROLS_FILE, buf, CONTROLS_FILE_MAX);
+        if (n < 0)
+                return (int) n;
+        buf[n] = 0;
+        *ret = json_tokener_parse(buf);
+        return *ret && json_object_is_type(*ret, json_type_object) ? 0 : -EBADMSG;
+}
+
+/* Whether jobd.conf defined the pool or group: a changed jobd.conf keeps the say over those. */
+static int find_pool(void *userdata, const SchedPoolInfo *p) {
+        return streq(p->name, (const char *) userdata);
+}
+
+static int find_group(void *userdata, const SchedGroupInfo *g) {
+        return streq(g->name, (const char *) userdata) && g->limit != SCHED_UNLIMITED;
+}
+
+static void apply_pool(Manager *m, json_object *p, bool config_changed) {
+        _cleanup_free_ char *msg = NULL;
+        const char *name = get_str(p, "name");
+        json_object *slots = get_array(p, "slots");
+        int r;
+
+        if (!name || (config_changed && sched_foreach_pool(m->sched, find_pool, (void *) name) > 0))
+                return;
+        if (slots) {
+                _cleanup_strv_free_ char **l = NULL;
+
+                for (size_t i = 0; i < json_object_array_length(slots); i++) {
+                        json_object *e = json_object_array_get_idx(slots, i);
+
+                        if (json_object_is_type(e, json_type_string) &&
+                            strv_extend(&l, json_object_get_string(e)) < 0) {
+                                log_oom();
+                                return;
+                        }
+                }
+                if (!l && !(l = strv_copy(NULL))) {
+                        log_oom();
+                        return;
+                }
+                r = manager_set_slot_pool(m, name, l, (uint32_t) get_u64(p, "quarantine_after", 0), &msg);
+        } else
+                r = manager_set_pool(m, name, (uint32_t) MIN(get_u64(p, "capacity", 0), (uint64_t) UINT32_MAX),
+                                     &msg);
+        if (r < 0)
+                log_warning("Saved controls: cannot restore pool %s, ignoring: %s", name,
+                            msg ?: strerror(-r));
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(json_object *, json_object_put);
+
+int manager_load_controls(Manager *m) {
+        _cleanup_(json_object_putp) json_object *o = NULL;
+        const char *saved;
+        json_object *a;
+        char digest[32];
+        bool changed;
+        int r;
+
+        r = read_controls(m, &o);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0) {
+                /* Not fatal: the jobs matter more than the knobs. */
+                log_warning_errno(r, "Cannot read the saved controls %s/%s, using jobd.conf's alone: %m",
+                                  m->state_dir, CONTROLS_FILE);
+                return 0;
+        }
+
+        snprintf(digest, sizeof(digest), "%016llx", (unsigned long long) m->config_digest);
+        saved = get_str(o, "config");
+        changed = !saved || !streq(saved, digest);
+        if (changed)
+                log_info("jobd.conf or --max-parallel changed since the controls were saved: their values "
+                         "win over the saved ones.");
+        else
+                manager_set_max_parallel(m, (unsigned) MIN(get_u64(o, "max_parallel", 0), (uint64_t) UINT32_MAX));
+
+        a = get_array(o, "pools");
+        for (size_t i = 0; a && i < json_object_array_length(a); i++)
+                apply_pool(m, json_object_array_get_idx(a, i), changed);
+
+        a = get_array(o, "slot_health");
+        for (size_t i = 0; a && i < json_object_array_length(a); i++) {
+                json_object *h = json_object_array_get_idx(a, i);
+                const char *pool = get_str(h, "pool"), *slot = get_str(h, "slot");
+
+                if (!pool || !slot)
+                        continue;
+                /* A slot that is gone from its pool has no health to restore. */
+                (void) sched_set_slot_health(m->sched, pool, slot,
+                                             (uint32_t) MIN(get_u64(h, "failures", 0), (uint64_t) UINT32_MAX),
+                                             get_bool(h, "quarantined"));
+        }
+
+        a = get_array(o, "groups");
+        for (size_t i = 0; a && i < json_object_array_length(a); i++) {
+                json_object *g = json_object_array_get_idx(a, i);
+                _cleanup_free_ char *msg = NULL;
+                const char *name = get_str(g, "name");
+
+                if (!name)
+                        continue;
+                r = 0;
+                if (!changed || sched_foreach_group(m->sched, find_group, (void *) name) <= 0)
+                        r = manager_set_group_limit(m, name,
+                                                    (uint32_t) MIN(get_u64(g, "limit", 0), (uint64_t) UINT32_MAX),
+                                                    &msg);
+                /* Holds are states, not settings: they stay whatever jobd.conf says. Applied once the
+                 * jobs are restored (a hold would keep the running ones from the scheduler). */
+                if (r >= 0 && get_bool(g, "paused"))
+                        r = strv_extend(&m->held_groups, name);
+                if (r < 0)
+                        log_warning("Saved controls: cannot restore group %s, ignoring: %s", name,
+                                    msg ?: strerror(-r));
+        }
+
+        m->held_draining = get_bool(o, "draining");
+        log_debug("Saved controls restored from %s/%s.", m->state_dir, CONTROLS_FILE);
+        return 0;
+}
+
+void manager_apply_saved_holds(Manager *m) {
+        _cleanup_strv_free_ char **l = TAKE_PTR(m->held_groups);
+
+        /* Jobs of the group that were running are frozen still; one that was starting is frozen now. */
+        STRV_FOREACH(g, l) {
+                _cleanup_free_ char *msg = NULL;
+                (void) manager_set_group_paused(m, *g, true, &msg);
+        }
+        if (m->held_draining)
+                manager_set_draining(m, true);
+        m->held_draining = false;
+}
