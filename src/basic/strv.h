@@ -10,6 +10,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free);
 #define _cleanup_strv_free_ _cleanup_(strv_freep)
 
 size_t strv_length(char *const *l);
+static inline bool strv_isempty(char *const *l) {
+        return !l || !l[0];
+}
 /* Deep copy; NULL in, empty strv out. Returns NULL on OOM. */
 char **strv_copy(char *const *l);
 /* Appends a copy of s; returns 0 or -ENOMEM. */

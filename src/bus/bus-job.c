@@ -204,6 +204,12 @@ static int property_get_strv(sd_bus *bus, const char *path, const char *interfac
         return sd_bus_message_append_strv(reply, env);
 }
 
+static int property_get_system_call_filter(sd_bus *bus, const char *path, const char *interface,
+                                          const char *property, sd_bus_message *reply, void *userdata,
+                                          sd_bus_error *error) {
+        return sd_bus_message_append_strv(reply, ((Job *) userdata)->spec.system_call_filter);
+}
+
 static int property_get_main_pid(sd_bus *bus, const char *path, const char *interface, const char *property,
                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         return sd_bus_message_append(reply, "u", (uint32_t) job_main_pid(userdata));
@@ -303,6 +309,7 @@ const sd_bus_vtable bus_job_vtable[] = {
         SD_BUS_PROPERTY("Owner", "u", NULL, offsetof(Job, owner), CONST),
         SD_BUS_PROPERTY("Priority", "i", NULL, offsetof(Job, spec.priority), CONST),
         SD_BUS_PROPERTY("TimeoutUSec", "t", NULL, offsetof(Job, spec.timeout_usec), CONST),
+        SD_BUS_PROPERTY("SystemCallFilter", "as", property_get_system_call_filter, 0, CONST),
         SD_BUS_PROPERTY("State", "s", property_get_name, 0, EMITS),
         SD_BUS_PROPERTY("Result", "s", property_get_name, 0, EMITS),
         SD_BUS_PROPERTY("ExitCode", "i", NULL, offsetof(Job, exit_code), EMITS),

@@ -7,6 +7,7 @@
 #include "bus-spec.h"
 #include "fd-util.h"
 #include "jobd-bus.h"
+#include "seccomp-filter.h"
 #include "strv.h"
 
 static int invalid(sd_bus_error *error, const char *key, const char *why) {
@@ -183,6 +184,11 @@ static int read_value(sd_bus_message *m, const char *key, JobSpec *spec, sd_bus_
                         return sd_bus_error_set(error, JOBD_ERROR_INVALID_SPEC, why);
                 return r;
         }
+        if (streq(key, "SystemCallFilter"))
+                /* Checked with the rest of the spec (job_spec_validate()). */
+                return bus_read_strv_bounded(m, key, SECCOMP_FILTER_NAMES_MAX,
+                                             SECCOMP_FILTER_NAMES_MAX * (SECCOMP_FILTER_NAME_MAX + 2),
+                                             &spec->system_call_filter, error);
         if (streq(key, "AfterCondition")) {
                 const char *s;
                 r = sd_bus_message_read_basic(m, 's', &s);

@@ -9,6 +9,7 @@
 
 #include "fd-util.h"
 #include "job-spec.h"
+#include "seccomp-filter.h"
 #include "strv.h"
 
 const JobSpecKey job_spec_keys[_JOB_KEY_MAX + 1] = {
@@ -31,6 +32,7 @@ const JobSpecKey job_spec_keys[_JOB_KEY_MAX + 1] = {
         [JOB_KEY_RETRIES]          = { "Retries", "u" },
         [JOB_KEY_RETRY_ON]         = { "RetryOn", "as" },
         [JOB_KEY_RETRY_DELAY_USEC] = { "RetryDelayUSec", "t" },
+        [JOB_KEY_SYSTEM_CALL_FILTER] = { "SystemCallFilter", "as" },
         {}
 };
 
@@ -63,6 +65,7 @@ void job_spec_done(JobSpec *s) {
         free(s->resources);
         free(s->retry_on_exit_codes);
         job_shared_env_unref(s->base_environment);
+        strv_free(s->system_call_filter);
         job_spec_init(s);
 }
 
@@ -113,6 +116,7 @@ static int fail(char **ret, const char *fmt, ...) {
 
 int job_spec_validate(const JobSpec *s, char **ret) {
         size_t n, bytes, n_env, env_bytes;
+        int r;
 
         n = strv_length(s->argv);
         if (n == 0)
@@ -194,6 +198,10 @@ int job_spec_validate(const JobSpec *s, char **ret) {
         if (s->retry_delay_usec > JOB_RETRY_DELAY_MAX)
                 return fail(ret, "RetryDelayUSec: %llu µs is more than a day",
                             (unsigned long long) s->retry_delay_usec);
+        r = seccomp_filter_check(s->system_call_filter, ret);
+        if (r < 0)
+                return r;
+
         if (s->base_environment) {
                 n = n_env + strv_length(s->base_environment->env);
                 bytes = env_bytes + strv_bytes(s->base_environment->env);

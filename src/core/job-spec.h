@@ -64,6 +64,7 @@ typedef struct JobSpec {
         size_t n_retry_on_exit_codes;
         usec_t retry_delay_usec;
         JobSharedEnv *base_environment;      /* shared defaults (a plan's) that environment overrides */
+        char **system_call_filter;           /* NULL: none (src/exec/seccomp-filter.h) */
 } JobSpec;
 
 void job_spec_init(JobSpec *s);
@@ -109,6 +110,7 @@ typedef enum JobSpecKeyId {
         JOB_KEY_RETRIES,
         JOB_KEY_RETRY_ON,
         JOB_KEY_RETRY_DELAY_USEC,
+        JOB_KEY_SYSTEM_CALL_FILTER,
         _JOB_KEY_MAX,
 } JobSpecKeyId;
 

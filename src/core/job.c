@@ -21,6 +21,7 @@
 #include "log.h"
 #include "manager.h"
 #include "parse-util.h"
+#include "seccomp-filter.h"
 #include "spawn.h"
 #include "strv.h"
 
@@ -162,6 +163,9 @@ static void job_finalize(Job *j) {
                         if (streq(j->exec_status.stage, "chdir"))
                                 job_set_reason(j, "Cannot change to WorkingDirectory %s: %s",
                                                strna(j->spec.working_directory), strerror(j->exec_status.value));
+                        else if (streq(j->exec_status.stage, "seccomp"))
+                                job_set_reason(j, "Cannot apply the SystemCallFilter: %s",
+                                               strerror(j->exec_status.value));
                         else
                                 job_set_reason(j, "Cannot %s %s: %s",
                                                streq(j->exec_status.stage, "exec") ? "execute" : j->exec_status.stage,
@@ -492,6 +496,9 @@ static char **job_build_helper_argv(Job *j) {
                 if (j->n_groups > 0 && strv_extend(&a, g) < 0)
                         return NULL;
         }
+        if (!strv_isempty(j->spec.system_call_filter) &&
+            strv_extend(&a, "--seccomp=" SECCOMP_FILTER_FILE) < 0)
+                return NULL;
         /* Held until the backend has put it into the job's cgroup (fd 4: see job_start()). */
         if (j->manager->backend->ops->job_place_async && strv_extend(&a, "--wait-fd=4") < 0)
                 return NULL;
@@ -645,6 +652,11 @@ int job_start(Job *j) {
         if (r < 0)
                 return job_fail_start(j, r, "Cannot create the job's cgroup");
 
+        if (!strv_isempty(j->spec.system_call_filter)) {
+                r = seccomp_filter_export(j->spec.system_call_filter, j->state_dir_fd);
+                if (r < 0)
+                        return job_fail_start(j, r, "Cannot compile the job's SystemCallFilter");
+        }
         argv = job_build_helper_argv(j);
         env = argv ? job_build_env(j) : NULL;
         if (!env)

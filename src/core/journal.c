@@ -140,6 +140,8 @@ static json_object *submit_line(Job *j) {
                 json_object_object_add(o, "retry_on", strv_to_json(l));
         }
         add_u64(o, "retry_delay", s->retry_delay_usec);
+        if (s->system_call_filter)
+                json_object_object_add(o, "syscalls", strv_to_json(s->system_call_filter));
         return o;
 }
 
@@ -461,6 +463,11 @@ static int job_from_submit(Journal *jr, Manager *m, json_object *o, uint64_t id,
         if (spec.after_condition < 0)
                 spec.after_condition = SCHED_AFTER_SUCCESS;
         spec.retry_delay_usec = get_u64(o, "retry_delay", 0);
+        if (json_object_object_get_ex(o, "syscalls", NULL)) {
+                r = get_strv(o, "syscalls", &spec.system_call_filter);
+                if (r < 0)
+                        goto fail;
+        }
         if (json_object_object_get_ex(o, "retry_on", &a)) {
                 _cleanup_strv_free_ char **l = NULL;
                 _cleanup_free_ char *why = NULL;

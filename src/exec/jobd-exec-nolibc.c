@@ -14,10 +14,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <linux/sched.h>
+#include <linux/seccomp.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -26,6 +29,7 @@
 
 #define GROUPS_MAX 256
 #define PATH_BUF 4096
+#define SECCOMP_INSNS_MAX 4096      /* BPF_MAXINSNS */
 
 /* The compiler may emit calls to these for struct copies and initialisations. */
 void *memset(void *s, int c, size_t n);
@@ -150,6 +154,8 @@ typedef struct Setup {
         int n_groups;
         int set_ids;
         int wait_fd;
+        const char *seccomp;
+        struct sock_fprog filter;
         char **cmd;
         char **envp;
         /* Written by the child (it shares our memory until it execs). */
@@ -190,7 +196,9 @@ static int parse_args(int argc, char **argv, Setup *s) {
                                         return -1;
                                 s->groups[s->n_groups++] = (uint32_t) v;
                         }
-                } else if (sprefix(a, "--wait-fd=") && (v = parse_u(a + 10, 1023)) > 2)
+                } else if (sprefix(a, "--seccomp=") && a[10])
+                        s->seccomp = a + 10;
+                else if (sprefix(a, "--wait-fd=") && (v = parse_u(a + 10, 1023)) > 2)
                         s->wait_fd = (int) v;
                 else
                         return -1;
@@ -267,6 +275,12 @@ static int child_main(void *arg) {
                 s->stage = "credentials";
                 goto fail;
         }
+        if (s->filter.len > 0 &&
+            ((r = (int) sys6(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0)) < 0 ||
+             (r = (int) sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &s->filter)) < 0)) {
+                s->stage = "seccomp";
+                goto fail;
+        }
         r = exec_search(s);
         s->stage = "exec";
 fail:
@@ -275,6 +289,37 @@ fail:
 }
 
 static uint8_t child_stack[32768] __attribute__((aligned(64)));
+
+/* The daemon's compiled SystemCallFilter, from the state folder. */
+static long load_filter(Setup *s) {
+        static struct sock_filter prog[SECCOMP_INSNS_MAX + 1];
+        size_t n = 0;
+        long fd, k;
+
+        fd = sys6(SYS_openat, EXEC_STATE_FD, (long) s->seccomp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0, 0, 0);
+        if (fd < 0)
+                return fd;
+        for (;;) {
+                k = sys(SYS_read, fd, (char *) prog + n, sizeof(prog) - n);
+                if (k == -EINTR)
+                        continue;
+                if (k <= 0)
+                        break;
+                n += (size_t) k;
+                if (n >= sizeof(prog)) {
+                        k = -EFBIG;
+                        break;
+                }
+        }
+        (void) sys(SYS_close, fd, 0, 0);
+        if (k < 0)
+                return k;
+        if (n == 0 || n % sizeof(struct sock_filter) != 0)
+                return -EBADMSG;
+        s->filter.len = (unsigned short) (n / sizeof(struct sock_filter));
+        s->filter.filter = prog;
+        return 0;
+}
 
 
 static void write_all(int fd, const char *s, size_t n) {
@@ -336,6 +381,15 @@ static int run(int argc, char **argv, char **envp) {
         }
         for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
                 (void) sys6(SYS_rt_sigaction, ignored[i], (long) &ign, 0, 8, 0, 0);
+        if (s.seccomp && (r = load_filter(&s)) < 0) {
+                static const char msg[] = "jobd-exec: cannot read the system call filter\n";
+                write_all(2, msg, sizeof(msg) - 1);
+                put(&b, "setup-failed ");
+                put_int(&b, -r);
+                put(&b, " seccomp pid 0\n");
+                record(&b);
+                return 127;
+        }
 
         /* We resume once the child has exec'd or exited. */
         pid = clone_on_stack(SYS_clone, CLONE_VM | CLONE_VFORK | SIGCHLD,

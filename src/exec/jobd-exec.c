@@ -6,7 +6,11 @@
  * survives a daemon restart. It ignores the signals the daemon sends to the whole job (so it outlives
  * the command to record its status) and is ended, like everything in the job, by SIGKILL.
  *
- *   jobd-exec [--chdir=DIR] [--uid=UID --gid=GID [--groups=G,G,...]] [--wait-fd=N] -- COMMAND [ARG...]
+ *   jobd-exec [--chdir=DIR] [--uid=UID --gid=GID [--groups=G,G,...]] [--seccomp=FILE] [--wait-fd=N]
+ *             -- COMMAND [ARG...]
+ *
+ * --seccomp=FILE: a BPF program (struct sock_filter[]) in the state folder that the daemon compiled from
+ * the job's SystemCallFilter; loaded with no_new_privs right before the command is executed.
  *
  * --wait-fd=N: first block reading fd N, and run the command only once the daemon writes a byte there
  * (EOF: the daemon gave the job up; exit without running anything). The daemon holds the helper so while
@@ -17,10 +21,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,6 +38,8 @@
 #include "parse-util.h"
 
 #define GROUPS_MAX 256
+/* The kernel's limit on a filter program (BPF_MAXINSNS). */
+#define SECCOMP_INSNS_MAX 4096
 
 static const int ignored_signals[] = {
         SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM, SIGTSTP, SIGTTIN, SIGTTOU,
@@ -43,6 +53,8 @@ typedef struct Setup {
         int n_groups;
         bool set_ids;
         int wait_fd;
+        const char *seccomp;
+        struct sock_fprog filter;
 } Setup;
 
 /* One write() to a fresh file: the daemon reads it only after this process is gone, so it sees all of
@@ -82,6 +94,8 @@ static int parse_args(int argc, char **argv, Setup *s, char ***ret_cmd) {
                         s->set_ids = true;
                 } else if (strneq(a, "--gid=", 6) && safe_atou(a + 6, &v) >= 0)
                         s->gid = v;
+                else if (strneq(a, "--seccomp=", 10) && a[10])
+                        s->seccomp = a + 10;
                 else if (strneq(a, "--wait-fd=", 10) && safe_atou(a + 10, &v) >= 0 && v > 2 && v < 1024)
                         s->wait_fd = (int) v;
                 else if (strneq(a, "--groups=", 9)) {
@@ -97,6 +111,19 @@ static int parse_args(int argc, char **argv, Setup *s, char ***ret_cmd) {
         if (i >= argc)
                 return -EINVAL;
         *ret_cmd = argv + i;
+        return 0;
+}
+
+static int load_filter(Setup *s) {
+        static struct sock_filter prog[SECCOMP_INSNS_MAX + 1];
+        ssize_t n;
+
+        n = read_file_at(EXEC_STATE_FD, s->seccomp, (char *) prog, sizeof(prog));
+        if (n < 0)
+                return (int) n;
+        if (n == 0 || n % sizeof(struct sock_filter) != 0 || (size_t) n > SECCOMP_INSNS_MAX * sizeof(struct sock_filter))
+                return -EBADMSG;
+        s->filter = (struct sock_fprog) { .len = (unsigned short) (n / sizeof(struct sock_filter)), .filter = prog };
         return 0;
 }
 
@@ -120,6 +147,12 @@ _noreturn_ static void run_command(const Setup *s, char **cmd, volatile ExecErro
                         strcpy((char *) e->stage, "credentials");
                         goto fail;
                 }
+        }
+        if (s->filter.len > 0 &&
+            (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+             syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &s->filter) < 0)) {
+                strcpy((char *) e->stage, "seccomp");
+                goto fail;
         }
         execvp(cmd[0], cmd);
         strcpy((char *) e->stage, "exec");
@@ -158,6 +191,16 @@ int main(int argc, char **argv) {
         }
         for (size_t i = 0; i < ELEMENTSOF(ignored_signals); i++)
                 (void) sigaction(ignored_signals[i], &ign, NULL);
+        if (s.seccomp) {
+                int r = load_filter(&s);
+                if (r < 0) {
+                        st = (ExecStatus) { .outcome = EXEC_SETUP_FAILED, .value = -r, .stage = "seccomp" };
+                        fprintf(stderr, "jobd-exec: cannot read the system call filter %s: %s\n", s.seccomp,
+                                strerror(-r));
+                        record(&st);
+                        return 127;
+                }
+        }
 
         /* vfork(): no copy of our page tables, and we resume once the command has exec'd or failed.
          * The daemon finds the command's pid in /proc/<our pid>/task/<our pid>/children. */

@@ -63,23 +63,6 @@ static int read_plan_file(const char *path, char **ret, size_t *ret_size) {
         return 0;
 }
 
-static int append_strv_entry(sd_bus_message *m, const char *key, char **l) {
-        int r;
-
-        r = sd_bus_message_open_container(m, 'e', "sv");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "s", key);
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'v', "as");
-        if (r >= 0)
-                r = sd_bus_message_append_strv(m, l);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        return r;
-}
-
 /* The spec keys of a job of the file, or of its defaults (then env is the whole default environment). */
 static int append_spec_entries(sd_bus_message *m, const PlanFileSpec *s, char **env) {
         int r = 0;
@@ -87,11 +70,11 @@ static int append_spec_entries(sd_bus_message *m, const PlanFileSpec *s, char **
         if (s->name)
                 r = sd_bus_message_append(m, "{sv}", "Name", "s", s->name);
         if (r >= 0 && s->command)
-                r = append_strv_entry(m, "Argv", s->command);
+                r = bus_append_strv_entry(m, "Argv", s->command);
         if (r >= 0 && s->cwd)
                 r = sd_bus_message_append(m, "{sv}", "WorkingDirectory", "s", s->cwd);
         if (r >= 0 && (env ?: s->env))
-                r = append_strv_entry(m, "Environment", env ?: s->env);
+                r = bus_append_strv_entry(m, "Environment", env ?: s->env);
         if (r >= 0 && s->priority_set)
                 r = sd_bus_message_append(m, "{sv}", "Priority", "i", s->priority);
         if (r >= 0 && s->timeout_set)
@@ -103,7 +86,7 @@ static int append_spec_entries(sd_bus_message *m, const PlanFileSpec *s, char **
         if (r >= 0 && s->cpu_weight_set)
                 r = sd_bus_message_append(m, "{sv}", "CPUWeight", "t", s->cpu_weight);
         if (r >= 0 && s->after)
-                r = append_strv_entry(m, "After", s->after);
+                r = bus_append_strv_entry(m, "After", s->after);
         if (r >= 0 && s->after_condition)
                 r = sd_bus_message_append(m, "{sv}", "AfterCondition", "s", s->after_condition);
         if (r >= 0 && s->group)
@@ -124,9 +107,11 @@ static int append_spec_entries(sd_bus_message *m, const PlanFileSpec *s, char **
         if (r >= 0 && s->retries_set)
                 r = sd_bus_message_append(m, "{sv}", "Retries", "u", s->retries);
         if (r >= 0 && s->retry_on)
-                r = append_strv_entry(m, "RetryOn", s->retry_on);
+                r = bus_append_strv_entry(m, "RetryOn", s->retry_on);
         if (r >= 0 && s->retry_delay_set)
                 r = sd_bus_message_append(m, "{sv}", "RetryDelayUSec", "t", (uint64_t) s->retry_delay);
+        if (r >= 0 && s->system_call_filter)
+                r = bus_append_strv_entry(m, "SystemCallFilter", s->system_call_filter);
         return r;
 }
 

@@ -194,6 +194,11 @@ static int append_spec(sd_bus_message *m, char **command, bool pipe) {
                 if (r < 0)
                         goto fail;
         }
+        if (arg_system_call_filter_set) {
+                r = bus_append_strv_entry(m, "SystemCallFilter", arg_system_call_filter);
+                if (r < 0)
+                        goto fail;
+        }
         if (pipe) {
                 static const char *const keys[] = { "StdinFD", "StdoutFD", "StderrFD" };
 

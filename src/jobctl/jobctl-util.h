@@ -41,6 +41,9 @@ int jobctl_call_manager(sd_bus *bus, const char *method, sd_bus_message **ret_re
                         const char *types, ...);
 
 /* Parses "42" or "/org/jobd1/job/42"; logs a usage error naming the argument on failure. */
+/* Appends {sv} entry key → as l to an a{sv} being built. */
+int bus_append_strv_entry(sd_bus_message *m, const char *key, char **l);
+
 int parse_job_id(const char *s, uint64_t *ret);
 /* Parses every argument as above into a new array of *ret_n ids. */
 int parse_job_ids(char **args, uint64_t **ret, size_t *ret_n);

@@ -62,6 +62,8 @@ extern ResourceArg *arg_resources;
 extern size_t arg_n_resources;
 extern bool arg_retries_set;
 extern unsigned arg_retries;
+extern char **arg_system_call_filter;
+extern bool arg_system_call_filter_set;
 extern bool arg_pipe;
 
 /* kill, logs, wait */

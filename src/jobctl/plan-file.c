@@ -243,6 +243,7 @@ static int get_cwd(const Where *w, const char *key, json_object *v, const char *
 static const char *const job_keys[] = {
         "name", "command", "cwd", "env", "priority", "timeout", "memory_max", "tasks_max", "cpu_weight",
         "after", "after_condition", "group", "resources", "retries", "retry_on", "retry_delay",
+        "system_call_filter",
 };
 
 static int parse_spec(const Where *w, json_object *o, bool defaults, const char *base_dir, PlanFileSpec *s) {
@@ -261,7 +262,7 @@ static int parse_spec(const Where *w, json_object *o, bool defaults, const char 
                         return fail(w, key,
                                     "unknown key (known: name, command, cwd, env, priority, timeout, "
                                     "memory_max, tasks_max, cpu_weight, after, after_condition, group, "
-                                    "resources, retries, retry_on, retry_delay)");
+                                    "resources, retries, retry_on, retry_delay, system_call_filter)");
                 if (defaults && (streq(key, "name") || streq(key, "command") || streq(key, "after")))
                         return fail(w, key, "is for each job, not for the defaults");
 
@@ -332,7 +333,9 @@ static int parse_spec(const Where *w, json_object *o, bool defaults, const char 
                 else if (streq(key, "retry_delay")) {
                         r = get_time(w, key, v, &s->retry_delay);
                         s->retry_delay_set = true;
-                }
+                } else if (streq(key, "system_call_filter"))
+                        /* The names are checked by jobd, which knows the system calls of its host. */
+                        r = get_string_list(w, key, v, true, false, &s->system_call_filter);
                 if (r < 0)
                         return r;
         }
@@ -353,6 +356,7 @@ static void spec_done(PlanFileSpec *s) {
                 free(s->resources[i].pool);
         free(s->resources);
         strv_free(s->retry_on);
+        strv_free(s->system_call_filter);
         *s = (PlanFileSpec) {};
 }
 

@@ -56,6 +56,7 @@ typedef struct PlanFileSpec {
         char **retry_on;
         bool retry_delay_set;
         usec_t retry_delay;
+        char **system_call_filter;     /* [] clears a default */
 } PlanFileSpec;
 
 typedef struct PlanFile {

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <seccomp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fd-util.h"
+#include "macro.h"
+#include "seccomp-filter.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(scmp_filter_ctx, seccomp_release);
+
+_printf_(2, 3)
+static int refuse(char **ret, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(ret, fmt, ap) < 0)
+                *ret = NULL;
+        va_end(ap);
+        return -EINVAL;
+}
+
+bool seccomp_filter_is_deny_list(char *const *l) {
+        return l && l[0] && l[0][0] == '~';
+}
+
+/* The name of entry i, without the deny marker; NULL for the marker entry "~" itself. */
+static const char *entry_name(char *const *l, size_t i) {
+        if (i == 0 && l[0][0] == '~')
+                return l[0][1] ? l[0] + 1 : NULL;
+        return l[i];
+}
+
+int seccomp_filter_check(char *const *l, char **ret) {
+        size_t n = 0;
+
+        *ret = NULL;
+        for (; l && l[n]; n++) {
+                const char *name = entry_name(l, n);
+
+                if (n >= SECCOMP_FILTER_NAMES_MAX)
+                        return refuse(ret, "SystemCallFilter: more than %u entries", SECCOMP_FILTER_NAMES_MAX);
+                if (!name) {
+                        if (!l[1])
+                                return refuse(ret, "SystemCallFilter: \"~\" must be followed by system call "
+                                              "names");
+                        continue;
+                }
+                if (name[0] == '~')
+                        return refuse(ret, "SystemCallFilter: \"%.64s\": \"~\" (deny the names that follow) "
+                                      "may only come first", name);
+                if (strlen(name) > SECCOMP_FILTER_NAME_MAX)
+                        return refuse(ret, "SystemCallFilter: \"%.64s...\" is too long for a system call name",
+                                      name);
+                if (seccomp_syscall_resolve_name(name) == __NR_SCMP_ERROR)
+                        return refuse(ret, "SystemCallFilter: \"%s\" is not a system call libseccomp knows",
+                                      name);
+        }
+        return 0;
+}
+
+int seccomp_filter_export(char *const *l, int dir_fd) {
+        _cleanup_(seccomp_releasep) scmp_filter_ctx ctx = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        bool deny = seccomp_filter_is_deny_list(l);
+        uint32_t refuse_action = SCMP_ACT_ERRNO(EPERM);
+        int r;
+
+        ctx = seccomp_init(deny ? SCMP_ACT_ALLOW : refuse_action);
+        if (!ctx)
+                return -ENOMEM;
+        for (size_t i = 0; l && l[i]; i++) {
+                const char *name = entry_name(l, i);
+                int nr;
+
+                if (!name)
+                        continue;
+                nr = seccomp_syscall_resolve_name(name);
+                if (nr == __NR_SCMP_ERROR)
+                        return -EINVAL;
+                r = seccomp_rule_add(ctx, deny ? refuse_action : SCMP_ACT_ALLOW, nr, 0);
+                /* A name of another architecture (socketcall on x86-64) has nothing to filter here. */
+                if (r < 0 && !(nr < 0 && r == -EDOM) && r != -EEXIST)
+                        return r;
+        }
+        if (!deny) {
+                /* The helper executes the command under the filter. */
+                r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(execve), 0);
+                if (r >= 0 || r == -EEXIST)
+                        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(execveat), 0);
+                if (r < 0 && r != -EEXIST)
+                        return r;
+        }
+
+        fd = openat(dir_fd, SECCOMP_FILTER_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return -errno;
+        return seccomp_export_bpf(ctx, fd);
+}
