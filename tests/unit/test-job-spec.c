@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "job-spec.h"
+#include "seccomp-filter.h"
 #include "strv.h"
 
 static char **make_argv(const char *a0, const char *a1) {
@@ -246,6 +247,53 @@ static void test_retry_on(void **state) {
         job_spec_done(&s);
 }
 
+static void expect_filter(char **filter, bool valid) {
+        JobSpec s;
+        char *msg = NULL;
+
+        job_spec_init(&s);
+        s.argv = make_argv("true", NULL);
+        s.system_call_filter = filter;
+        if (valid) {
+                assert_int_equal(job_spec_validate(&s, &msg), 0);
+                assert_null(msg);
+        } else
+                expect_invalid(&s, "SystemCallFilter");
+        job_spec_done(&s);
+}
+
+static char **strv_of(const char *a, const char *b, const char *c) {
+        const char *in[] = { a, b, c };
+        char **l = calloc(1, sizeof(char *));
+
+        assert_non_null(l);
+        for (size_t i = 0; i < ELEMENTSOF(in) && in[i]; i++)
+                assert_int_equal(strv_extend(&l, in[i]), 0);
+        return l;
+}
+
+static void test_system_call_filter(void **state) {
+        char **big = NULL;
+
+        expect_filter(NULL, true);
+        expect_filter(strv_of(NULL, NULL, NULL), true);                 /* empty: none */
+        expect_filter(strv_of("read", "write", "exit_group"), true);    /* allow list */
+        expect_filter(strv_of("~socket", "connect", NULL), true);       /* deny list */
+        expect_filter(strv_of("~", "socket", NULL), true);              /* the marker alone, first */
+        expect_filter(strv_of("socketcall", NULL, NULL), true);         /* another architecture's */
+        expect_filter(strv_of("read", "nonesuch", NULL), false);
+        expect_filter(strv_of("read", "~write", NULL), false);          /* ~ only first */
+        expect_filter(strv_of("~", NULL, NULL), false);                 /* ~ and nothing */
+        expect_filter(strv_of("~~socket", NULL, NULL), false);
+        expect_filter(strv_of("", NULL, NULL), false);
+        expect_filter(strv_of("read", "012345678901234567890123456789012345678901234567890123456789012345", NULL),
+                      false);
+        for (unsigned i = 0; i <= 1024; i++)
+                assert_int_equal(strv_extend(&big, "read"), 0);
+        expect_filter(big, false);                                      /* 1025 entries */
+        assert_false(seccomp_filter_is_deny_list(NULL));
+}
+
 static void test_shared_environment(void **state) {
         JobSharedEnv *e = job_shared_env_new(make_argv("A=1", "B=2"));
         char **l;
@@ -283,6 +331,7 @@ int main(void) {
                 cmocka_unit_test(test_deps_and_resources),
                 cmocka_unit_test(test_keys),
                 cmocka_unit_test(test_retry_on),
+                cmocka_unit_test(test_system_call_filter),
                 cmocka_unit_test(test_shared_environment),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
