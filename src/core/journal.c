@@ -737,12 +737,17 @@ fail:
 
 /* A job's history as retry lines; the last says how many attempts the scheduler counts. */
 static int write_attempts(int fd, Manager *m, Job *j) {
-        uint32_t tries = sched_job_attempts(m->sched, j->id);
+        uint32_t tries = sched_job_attempts(m->sched, j->id), n = MIN(j->n_attempts, JOB_ATTEMPTS_MAX);
+        const JobAttempt *last = job_last_attempt(j);
         int r = 0;
 
         if (job_state_is_active(j->state) && tries > 0)
                 tries--;   /* the start line stands for the attempt under way */
-        for (uint32_t i = 0; i < MIN(j->n_attempts, JOB_ATTEMPTS_MAX) && r >= 0; i++) {
+        /* The done line brings back the attempt that decided the result (most jobs have only that one). */
+        if (j->state == JOB_DONE && last && last->start_usec == j->start_usec && last->result == j->result &&
+            last->exit_code == j->exit_code && last->exit_signal == j->exit_signal)
+                n--;
+        for (uint32_t i = 0; i < n && r >= 0; i++) {
                 json_object *o = retry_line(j, &j->attempts[i], tries);
 
                 r = o ? write_line(fd, o) : -ENOMEM;

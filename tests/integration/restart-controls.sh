@@ -131,6 +131,10 @@ start
 assert_match "lic +counted +2 " "$(jobctl pools)" "the capacity of lic from the edited jobd.conf"
 assert_match "sims +3 " "$(jobctl groups)" "a group jobd.conf does not name keeps its saved limit"
 assert_match "b0 +QUARANTINED" "$(jobctl pools)" "the quarantine is kept"
+attempts=$(bctl --json=short get-property org.jobd1 "$(job_path "$retried")" org.jobd1.Job Attempts | jq -c '[.data[] | .[2:4]]')
+assert_eq '[["failed",3],["failed",4]]' "$attempts" "the attempts of a finished job after the journal was rewritten"
+assert_eq 1 "$(bctl --json=short get-property org.jobd1 "$(job_path "$frozen")" org.jobd1.Job Attempts | jq '.data | length')" \
+        "the attempts of a job that ran once, after the journal was rewritten"
 # Every re-adopted job got its own resources back, none ran on outside the limits.
 assert_not_contains "outside the limits" "$(cat "$JOBD_LOG")" "jobd's log"
 assert_not_contains "Could not be" "$(cat "$JOBD_LOG")" "jobd's log (a job lost at a restart)"
