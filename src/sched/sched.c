@@ -14,15 +14,14 @@
  *   (priority, owner) pair and the virtual time is the highest round started at that priority. An owner
  *   with a long backlog thus alternates with one that arrives later, and an idle owner earns no credit.
  *
- * - parking: when sched_next() finds the job it looks at blocked (its run or group held, its group full,
- *   a pool short), the job moves to a park heap of that blocker (run, group, or the pool's bucket for
- *   that amount), keeping its key, and the next one is looked at. A group or pool that would let some
+ * - parking: when sched_next() finds the job it looks at blocked (its run or group held or full, a pool
+ *   short), the job moves to a park heap of that blocker (run, group, or the pool's bucket for that
+ *   amount), keeping its key, and the next one is looked at. A run, group or pool that would let some
  *   parked job through now (room, not held) is "eligible": it sits in the eligible heap keyed by the best
  *   such job, its candidate. sched_next() looks at the better of the top of ready and the best
  *   candidate, so it sees jobs in exactly the order of their keys among those not known to be blocked;
  *   the first that passes every check starts. A candidate blocked by something else moves to that park.
- *   No rescans, no job looked at twice per call, and a blocked job never blocks others. Held runs only
- *   park: releasing one moves its jobs back to ready.
+ *   No rescans, no job looked at twice per call, and a blocked job never blocks others.
  */
 
 #include <errno.h>
@@ -45,6 +44,7 @@ typedef struct Slot Slot;
 
 typedef enum BlockerKind {
         BLOCKER_GROUP,
+        BLOCKER_RUN,
         BLOCKER_POOL,
 } BlockerKind;
 
@@ -79,8 +79,13 @@ struct Group {
         SchedHeap parked;
 };
 
-struct Run {                            /* exists while held */
+struct Run {                            /* exists while jobs or settings refer to it, like a group */
         uint64_t id;
+        Blocker blocker;
+        uint32_t limit;
+        bool held;
+        uint32_t running, queued;
+        size_t n_jobs;                  /* jobs not forgotten */
         SchedHeap parked;
 };
 
@@ -146,10 +151,10 @@ struct Job {
 
         Lane *lane;                     /* NULL once DONE */
         Group *group;
-        uint64_t run;
+        Run *run;
         int32_t priority;
 
-        Blocker *parked_on;             /* the group or pool whose park heap it is in */
+        Blocker *parked_on;             /* the run, group or pool whose park heap it is in */
 
         Job *settle_next;               /* intrusive FIFO of jobs whose dependents must be settled */
         Job **dependents;
@@ -183,7 +188,8 @@ struct Sched {
         SchedHashmap levels;            /* priority → Level */
         SchedHashmap groups;            /* hash(name) → Group */
         SchedHashmap pools;             /* hash(name) → Pool */
-        SchedHashmap runs;              /* id → Run, for held runs only */
+        SchedHashmap runs;              /* id → Run */
+        Run *last_run;                  /* the run last acquired, or NULL */
 
         SchedHeap ready;
         SchedHeap eligible;             /* Blockers with a candidate */
@@ -252,11 +258,15 @@ static Group *group_of(Blocker *b) {
         return container_of(b, Group, blocker);
 }
 
+static Run *run_of(Blocker *b) {
+        return container_of(b, Run, blocker);
+}
+
 static Pool *pool_of(Blocker *b) {
         return container_of(b, Pool, blocker);
 }
 
-/* Each group and pool may sit in the eligible heap: room for all of them is made when one is created. */
+/* Each run, group and pool may sit in the eligible heap: room for all is made when one is created. */
 static int blocker_init(Sched *s, Blocker *b, BlockerKind kind) {
         int r;
 
@@ -403,6 +413,64 @@ static int group_acquire(Sched *s, const char *name, Group **ret) {
         return 0;
 }
 
+/* ---- runs ---- */
+
+static Run *run_get(Sched *s, uint64_t id) {
+        return sched_hashmap_get(&s->runs, id, NULL, NULL);
+}
+
+static Run *run_free(Run *x) {
+        if (!x)
+                return NULL;
+        sched_heap_done(&x->parked);
+        return mfree(x);
+}
+
+/* Runs exist while jobs or settings refer to them, so a run's running count is right whenever a limit is
+ * set on it. */
+static void run_gc(Sched *s, Run *x) {
+        if (!x || x->n_jobs > 0 || x->held || x->limit != SCHED_UNLIMITED)
+                return;
+
+        if (s->last_run == x)
+                s->last_run = NULL;
+        sched_hashmap_remove(&s->runs, x->id, x);
+        blocker_done(s, &x->blocker);
+        run_free(x);
+}
+
+static int run_acquire(Sched *s, uint64_t id, Run **ret) {
+        Run *x;
+        int r;
+
+        /* The jobs of a batch are mostly of one run (a plan): skip the lookup for them. */
+        x = s->last_run && s->last_run->id == id ? s->last_run : run_get(s, id);
+        if (x) {
+                *ret = s->last_run = x;
+                return 0;
+        }
+
+        r = sched_hashmap_reserve(&s->runs, 1);
+        if (r < 0)
+                return r;
+
+        x = calloc(1, sizeof(Run));
+        if (!x)
+                return -ENOMEM;
+        r = blocker_init(s, &x->blocker, BLOCKER_RUN);
+        if (r < 0) {
+                free(x);
+                return r;
+        }
+        x->id = id;
+        x->limit = SCHED_UNLIMITED;
+        x->parked = (SchedHeap) SCHED_HEAP_INIT(Job, heap_idx);
+
+        (void) sched_hashmap_put(&s->runs, id, x);
+        *ret = s->last_run = x;
+        return 0;
+}
+
 /* ---- pools ---- */
 
 static Pool *pool_get(Sched *s, const char *name) {
@@ -506,6 +574,10 @@ static Job *job_free(Sched *s, Job *j) {
                 j->group->n_jobs--;
                 group_gc(s, j->group);
         }
+        if (j->run) {
+                j->run->n_jobs--;
+                run_gc(s, j->run);
+        }
         free(j->held);
         free(j->identities);
         free(j->preferred);
@@ -528,7 +600,7 @@ static uint32_t *count_of(Sched *s, SchedState state) {
         }
 }
 
-/* Every state change goes through here, so the counters of the Sched, groups and lanes stay right. */
+/* Every state change goes through here, so the counters of the Sched, runs, groups and lanes stay right. */
 static void job_set_state(Sched *s, Job *j, SchedState state) {
         SchedState old = j->state;
 
@@ -545,6 +617,17 @@ static void job_set_state(Sched *s, Job *j, SchedState state) {
                         j->group->queued++;
                 else if (state == SCHED_RUNNING)
                         j->group->running++;
+        }
+
+        if (j->run) {
+                if (old == SCHED_QUEUED)
+                        j->run->queued--;
+                else if (old == SCHED_RUNNING)
+                        j->run->running--;
+                if (state == SCHED_QUEUED)
+                        j->run->queued++;
+                else if (state == SCHED_RUNNING)
+                        j->run->running++;
         }
 
         if (old == SCHED_QUEUED && --j->lane->n_queued == 0)
@@ -601,6 +684,12 @@ static Job *group_candidate(Group *g) {
         return sched_heap_peek(&g->parked);
 }
 
+static Job *run_candidate(Run *x) {
+        if (x->held || x->running >= x->limit)
+                return NULL;
+        return sched_heap_peek(&x->parked);
+}
+
 static Job *pool_candidate(Pool *p) {
         int64_t room = pool_room(p);
         PoolBucket *best = NULL;
@@ -635,7 +724,16 @@ static void blocker_update(Sched *s, Blocker *b) {
         if (!b)
                 return;
 
-        c = b->kind == BLOCKER_GROUP ? group_candidate(group_of(b)) : pool_candidate(pool_of(b));
+        switch (b->kind) {
+        case BLOCKER_GROUP:
+                c = group_candidate(group_of(b));
+                break;
+        case BLOCKER_RUN:
+                c = run_candidate(run_of(b));
+                break;
+        default:
+                c = pool_candidate(pool_of(b));
+        }
         if (b->candidate == c && (b->eligible_idx != SCHED_HEAP_NONE) == !!c)
                 return;
 
@@ -647,8 +745,11 @@ static void blocker_update(Sched *s, Blocker *b) {
                 (void) sched_heap_push(&s->eligible, &c->heap->e[c->heap_idx].key, b);
 }
 
-/* After a job started or finished: its group's and pools' room changed. */
+/* After a job started or finished: its run's, group's and pools' room changed. */
 static void job_update_blockers(Sched *s, Job *j) {
+        /* Most runs have no limit and nothing waiting aside: then there is nothing to update. */
+        if (j->run && (j->run->blocker.candidate || sched_heap_size(&j->run->parked) > 0))
+                blocker_update(s, &j->run->blocker);
         if (j->group)
                 blocker_update(s, &j->group->blocker);
         for (uint32_t i = 0; i < j->n_resources; i++)
@@ -666,13 +767,6 @@ static void job_unpark(Sched *s, Job *j) {
         j->heap = NULL;
         j->parked_on = NULL;
         blocker_update(s, b);
-}
-
-static void wake_run(Sched *s, Run *run) {
-        Job *j;
-
-        while ((j = sched_heap_peek(&run->parked)))
-                job_move(j, &s->ready);
 }
 
 static void settle_push(Sched *s, Job *j) {
@@ -843,7 +937,6 @@ static int job_init(Sched *s, Job *j, const SchedJobSpec *spec) {
         j->id = spec->id;
         j->priority = spec->priority;
         j->condition = spec->after_condition;
-        j->run = spec->run;
         j->state = SCHED_WAITING;
         j->heap_idx = SCHED_HEAP_NONE;
         j->retries = spec->retry.retries;
@@ -859,6 +952,13 @@ static int job_init(Sched *s, Job *j, const SchedJobSpec *spec) {
                 if (r < 0)
                         return r;
                 j->group->n_jobs++;
+        }
+
+        if (spec->run != 0) {
+                r = run_acquire(s, spec->run, &j->run);
+                if (r < 0)
+                        return r;
+                j->run->n_jobs++;
         }
 
         for (size_t i = 0; i < spec->n_resources; i++)
@@ -1167,19 +1267,15 @@ int sched_add(Sched *s, const SchedJobSpec *spec, uint64_t *ret_bad_id) {
 
 /* ---- starting and finishing ---- */
 
-/* Where the job has to wait now: 1 and *ret is the park heap (*ret_blocker its group or pool, NULL for a
- * run), or 0 if it may start. */
+/* Where the job has to wait now: 1 and *ret is the park heap (*ret_blocker its run, group or pool), or 0
+ * if it may start. */
 static int job_find_park(Sched *s, Job *j, SchedHeap **ret, Blocker **ret_blocker) {
         int r;
 
-        if (j->run != 0 && sched_hashmap_size(&s->runs) > 0) {
-                Run *run = sched_hashmap_get(&s->runs, j->run, NULL, NULL);
-
-                if (run) {
-                        *ret = &run->parked;
-                        *ret_blocker = NULL;
-                        return 1;
-                }
+        if (j->run && (j->run->held || j->run->running >= j->run->limit)) {
+                *ret = &j->run->parked;
+                *ret_blocker = &j->run->blocker;
+                return 1;
         }
 
         if (j->group && (j->group->held || j->group->running >= j->group->limit)) {
@@ -1545,28 +1641,39 @@ int sched_set_run_held(Sched *s, uint64_t run, bool held) {
         if (!s || run == 0)
                 return -EINVAL;
 
-        x = sched_hashmap_get(&s->runs, run, NULL, NULL);
-        if (held) {
-                if (x)
-                        return 0;
-
-                r = sched_hashmap_reserve(&s->runs, 1);
-                if (r < 0)
-                        return r;
-                x = calloc(1, sizeof(Run));
-                if (!x)
-                        return -ENOMEM;
-                *x = (Run) { .id = run, .parked = SCHED_HEAP_INIT(Job, heap_idx) };
-                (void) sched_hashmap_put(&s->runs, run, x);
+        /* Releasing a run the Sched knows nothing of changes nothing: no need to create it. */
+        x = run_get(s, run);
+        if (!x && !held)
                 return 0;
-        }
 
-        if (!x)
+        r = run_acquire(s, run, &x);
+        if (r < 0)
+                return r;
+
+        x->held = held;
+        blocker_update(s, &x->blocker);
+        run_gc(s, x);
+        return 0;
+}
+
+int sched_set_run_limit(Sched *s, uint64_t run, uint32_t limit) {
+        Run *x;
+        int r;
+
+        if (!s || run == 0)
+                return -EINVAL;
+
+        x = run_get(s, run);
+        if (!x && limit == SCHED_UNLIMITED)
                 return 0;
-        wake_run(s, x);
-        sched_hashmap_remove(&s->runs, run, x);
-        sched_heap_done(&x->parked);
-        free(x);
+
+        r = run_acquire(s, run, &x);
+        if (r < 0)
+                return r;
+
+        x->limit = limit;
+        blocker_update(s, &x->blocker);
+        run_gc(s, x);
         return 0;
 }
 
@@ -1955,6 +2062,28 @@ int sched_foreach_group(Sched *s, int (*f)(void *userdata, const SchedGroupInfo 
         return 0;
 }
 
+int sched_get_run(Sched *s, uint64_t run, SchedRunInfo *ret) {
+        const Run *x;
+
+        if (!s || run == 0 || !ret)
+                return -EINVAL;
+
+        x = run_get(s, run);
+        if (!x) {
+                *ret = (SchedRunInfo) { .id = run, .limit = SCHED_UNLIMITED };
+                return 0;
+        }
+
+        *ret = (SchedRunInfo) {
+                .id = run,
+                .limit = x->limit,
+                .running = x->running,
+                .queued = x->queued,
+                .held = x->held,
+        };
+        return 1;
+}
+
 /* ---- life cycle ---- */
 
 int sched_new(const SchedCallbacks *cb, void *userdata, Sched **ret) {
@@ -1993,18 +2122,15 @@ Sched *sched_free(Sched *s) {
         /* Heaps first: they point at jobs. */
         sched_heap_done(&s->ready);
         sched_heap_done(&s->eligible);
-        for (size_t i = 0; (x = sched_hashmap_iterate(&s->runs, &i)); ) {
+        for (size_t i = 0; (x = sched_hashmap_iterate(&s->runs, &i)); )
                 sched_heap_done(&x->parked);
-                free(x);
-        }
-        sched_hashmap_done(&s->runs);
         for (size_t i = 0; (g = sched_hashmap_iterate(&s->groups, &i)); )
                 sched_heap_done(&g->parked);
         for (size_t i = 0; (p = sched_hashmap_iterate(&s->pools, &i)); )
                 for (size_t k = 0; k < p->n_buckets; k++)
                         sched_heap_done(&p->buckets[k]->parked);
 
-        /* Jobs drop their groups and lanes as they go: take them out of their table first. */
+        /* Jobs drop their runs, groups and lanes as they go: take them out of their table first. */
         n = sched_hashmap_size(&s->jobs);
         all = malloc(MAX(n, (size_t) 1) * sizeof(Job *));
         if (all) {
@@ -2027,6 +2153,9 @@ Sched *sched_free(Sched *s) {
                 }
         sched_hashmap_done(&s->jobs);
 
+        for (size_t i = 0; (x = sched_hashmap_iterate(&s->runs, &i)); )
+                run_free(x);
+        sched_hashmap_done(&s->runs);
         for (size_t i = 0; (g = sched_hashmap_iterate(&s->groups, &i)); )
                 group_free(g);
         sched_hashmap_done(&s->groups);

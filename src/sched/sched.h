@@ -8,10 +8,10 @@
  * A job enters with sched_add()/sched_add_batch() and is then, from the scheduler's point of view:
  *
  *   WAITING  - some dependency has not finished yet (or has not finished the way the condition wants)
- *   QUEUED   - runnable; waits for the global limit, its group's limit, its run/group not being held,
- *              the scheduler not draining, and its resources
- *   RUNNING  - handed out by sched_next(); holds one global slot, one group slot and its resources until
- *              sched_job_finished()
+ *   QUEUED   - runnable; waits for the global limit, its run's and its group's limits, its run/group not
+ *              being held, the scheduler not draining, and its resources
+ *   RUNNING  - handed out by sched_next(); holds one global slot, one run slot, one group slot and its
+ *              resources until sched_job_finished()
  *   DONE     - finished (any result), or skipped because a dependency can no longer satisfy its condition,
  *              or cancelled before it started
  *
@@ -102,7 +102,7 @@ typedef struct SchedJobSpec {
         int32_t priority;              /* higher starts first */
         uint32_t owner;                /* uid; equal-priority jobs of different owners start round robin */
         const char *group;             /* NULL or "": no group */
-        uint64_t run;                  /* 0: not part of a run (plan) */
+        uint64_t run;                  /* 0: not part of a run (plan); see sched_set_run_limit() */
         const uint64_t *after;         /* dependencies: ids known to the Sched, or in the same batch */
         size_t n_after;
         SchedCondition after_condition;
@@ -157,8 +157,9 @@ int sched_add_batch(Sched *s, const SchedJobSpec *specs, size_t n, uint64_t *ret
 
 /* Picks the next job to start: the highest priority (then earliest added, round robin across owners at
  * equal priority) QUEUED job that every limit and pool allows. Marks it RUNNING and takes its global
- * slot, group slot and resources. Returns 1 and sets *ret_id, or 0 if nothing may start now. Jobs blocked
- * only by their own group limit or resources do not block jobs behind them that are allowed.
+ * slot, run slot, group slot and resources. Returns 1 and sets *ret_id, or 0 if nothing may start now.
+ * Jobs blocked only by their own run's or group's limit or hold, or by resources, do not block jobs
+ * behind them that are allowed.
  * Precisely: at equal priority, owners take turns (start-time fair queueing: an owner that has been idle
  * starts level with the others, it earns no credit); one owner's jobs start in the order they became
  * QUEUED, which is add order for jobs queued by the same call. No reservations: a job that needs much of
@@ -176,7 +177,7 @@ typedef enum SchedFinish {
                                  * until the caller calls sched_job_retry_now() (after its delay) */
 } SchedFinish;
 
-/* A RUNNING job ended: releases its global slot, group slot and resources, counts slot failures
+/* A RUNNING job ended: releases its global slot, run slot, group slot and resources, counts slot failures
  * (quarantining a slot after sched_set_slot_pool()'s limit of consecutive failures), and either retries it
  * (returns SCHED_FINISH_RETRY) or marks it DONE and settles its dependents: those whose condition is now
  * met become QUEUED, those whose condition can no longer be met are skipped, transitively (reported via
@@ -230,6 +231,12 @@ int sched_set_group_held(Sched *s, const char *group, bool held);
 int sched_set_run_held(Sched *s, uint64_t run, bool held);
 void sched_set_draining(Sched *s, bool draining);
 
+/* At most limit jobs of the run RUNNING at once (SCHED_UNLIMITED: no limit), on top of the global, group
+ * and pool limits; changeable at any time with the same semantics as group limits (lowering never touches
+ * running jobs; takes effect for the next sched_next()). Run 0 is "no run": -EINVAL. Setting a limit on a
+ * run that has no jobs (yet) is fine. */
+int sched_set_run_limit(Sched *s, uint64_t run, uint32_t limit);
+
 /* Counters for the Manager properties. */
 typedef struct SchedCounts {
         uint32_t waiting, queued, running, done;
@@ -263,3 +270,13 @@ typedef struct SchedGroupInfo {
         bool held;
 } SchedGroupInfo;
 int sched_foreach_group(Sched *s, int (*f)(void *userdata, const SchedGroupInfo *g), void *userdata);
+typedef struct SchedRunInfo {
+        uint64_t id;
+        uint32_t limit;           /* SCHED_UNLIMITED: none */
+        uint32_t running, queued;
+        bool held;
+} SchedRunInfo;
+/* The state of one run. Returns 1 if the Sched keeps state for it (it has jobs not forgotten, or is held
+ * or limited), 0 if not: then *ret is that of a run with nothing (no limit, not held, nothing running or
+ * queued). -EINVAL: run 0. */
+int sched_get_run(Sched *s, uint64_t run, SchedRunInfo *ret);

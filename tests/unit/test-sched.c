@@ -1022,6 +1022,391 @@ static void test_run_hold(void **state) {
         sched_free(s);
 }
 
+/* The run's state, checking whether the Sched keeps any for it. */
+static SchedRunInfo run_info(Sched *s, uint64_t run, int known) {
+        SchedRunInfo info;
+
+        assert_int_equal(sched_get_run(s, run, &info), known);
+        assert_int_equal(info.id, run);
+        return info;
+}
+
+static void test_run_limit(void **state) {
+        Sched *s = new_sched(NULL);
+        SchedRunInfo info;
+
+        assert_int_equal(sched_set_run_limit(s, 0, 2), -EINVAL);
+        assert_int_equal(sched_set_run_limit(NULL, 5, 2), -EINVAL);
+        assert_int_equal(sched_get_run(s, 0, &info), -EINVAL);
+        assert_int_equal(sched_get_run(s, 5, NULL), -EINVAL);
+
+        /* A limit before the run has any jobs. */
+        assert_int_equal(sched_set_run_limit(s, 5, 2), 0);
+        info = run_info(s, 5, 1);
+        assert_int_equal(info.limit, 2);
+        assert_false(info.held);
+
+        /* The run's jobs are in two groups (one unlimited, one limited higher) and in none: the run's limit
+         * holds them all to 2 at once. They come first by priority, yet do not hold back jobs of another
+         * run or of none behind them. */
+        assert_int_equal(sched_set_group_limit(s, "sims", 5), 0);
+        assert_int_equal(ADD(s, .id = 1, .run = 5, .group = "builds", .priority = 9), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 2, .run = 5, .group = "sims", .priority = 9), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 3, .run = 5, .group = "builds", .priority = 9), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 4, .run = 5, .group = "sims", .priority = 9), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 5, .run = 5, .group = "sims", .priority = 9), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 6, .run = 5, .priority = 9), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 10, .run = 6, .group = "builds"), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 11, .group = "sims"), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 12), SCHED_QUEUED);
+        assert_int_equal(next(s), 1);
+        assert_int_equal(next(s), 2);
+        assert_int_equal(next(s), 10);
+        assert_int_equal(next(s), 11);
+        assert_int_equal(next(s), 12);
+        assert_int_equal(next(s), 0);
+        info = run_info(s, 5, 1);
+        assert_int_equal(info.running, 2);
+        assert_int_equal(info.queued, 4);
+        info = run_info(s, 6, 1);
+        assert_int_equal(info.limit, SCHED_UNLIMITED);
+        assert_int_equal(info.running, 1);
+
+        /* The next of the run starts when one of it ends, whichever group either is in. */
+        finish(s, 1, SCHED_RESULT_SUCCESS);
+        assert_int_equal(next(s), 3);
+        assert_int_equal(next(s), 0);
+        finish(s, 10, SCHED_RESULT_SUCCESS);
+        assert_int_equal(next(s), 0);
+        finish(s, 3, SCHED_RESULT_FAILED);
+        assert_int_equal(next(s), 4);
+        assert_int_equal(next(s), 0);
+
+        /* Raising the limit lets more start at once. */
+        assert_int_equal(sched_set_run_limit(s, 5, 4), 0);
+        assert_int_equal(next(s), 5);
+        assert_int_equal(next(s), 6);
+        assert_int_equal(next(s), 0);
+        assert_int_equal(run_info(s, 5, 1).running, 4);
+
+        /* Lowering never touches running ones: none starts until fewer than 2 run. */
+        assert_int_equal(ADD(s, .id = 7, .run = 5, .group = "builds", .priority = 9), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 8, .run = 5), SCHED_QUEUED);
+        assert_int_equal(sched_set_run_limit(s, 5, 2), 0);
+        assert_counts(s, 0, 2, 6, 3);
+        assert_int_equal(next(s), 0);
+        finish(s, 2, SCHED_RESULT_SUCCESS);
+        assert_int_equal(next(s), 0);
+        finish(s, 4, SCHED_RESULT_SUCCESS);
+        assert_int_equal(next(s), 0);
+        finish(s, 5, SCHED_RESULT_SUCCESS);
+        assert_int_equal(next(s), 7);
+        assert_int_equal(next(s), 0);
+
+        /* Limit 0: nothing of the run starts; unlimited: everything. */
+        assert_int_equal(sched_set_run_limit(s, 5, 0), 0);
+        finish(s, 6, SCHED_RESULT_SUCCESS);
+        finish(s, 7, SCHED_RESULT_SUCCESS);
+        assert_int_equal(next(s), 0);
+        assert_int_equal(sched_set_run_limit(s, 5, SCHED_UNLIMITED), 0);
+        assert_int_equal(next(s), 8);
+        info = run_info(s, 5, 1);
+        assert_int_equal(info.limit, SCHED_UNLIMITED);
+        assert_int_equal(info.running, 1);
+        assert_int_equal(info.queued, 0);
+        sched_free(s);
+}
+
+static void test_run_limit_and_group_limit(void **state) {
+        Sched *s = new_sched(NULL);
+
+        /* Both apply: group limit 1 and run limit 3 let at most 1 of the group start. */
+        assert_int_equal(sched_set_group_limit(s, "g", 1), 0);
+        assert_int_equal(sched_set_run_limit(s, 3, 3), 0);
+        assert_int_equal(ADD(s, .id = 1, .run = 3, .group = "g", .priority = 5), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 2, .run = 3, .group = "g", .priority = 5), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 3, .run = 3, .group = "g", .priority = 5), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 4, .run = 3, .priority = 5), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 5, .run = 3, .priority = 5), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 6, .run = 3, .group = "h"), SCHED_QUEUED);
+        assert_int_equal(next(s), 1);
+        assert_int_equal(next(s), 4);
+        assert_int_equal(next(s), 5);
+        assert_int_equal(next(s), 0);
+
+        /* Room in the run, none in the group: only the job of another group starts. */
+        finish(s, 4, SCHED_RESULT_SUCCESS);
+        assert_int_equal(next(s), 6);
+        assert_int_equal(next(s), 0);
+        finish(s, 1, SCHED_RESULT_SUCCESS);
+        assert_int_equal(next(s), 2);
+        assert_int_equal(next(s), 0);
+        finish(s, 5, SCHED_RESULT_SUCCESS);
+        assert_int_equal(next(s), 0);
+        finish(s, 2, SCHED_RESULT_SUCCESS);
+        assert_int_equal(next(s), 3);
+        finish(s, 3, SCHED_RESULT_SUCCESS);
+        finish(s, 6, SCHED_RESULT_SUCCESS);
+        assert_counts(s, 0, 0, 0, 6);
+
+        /* A job waiting for its group goes on to wait for its run once the group has room, without
+         * holding back a job of that group behind it; it starts when both have room. */
+        assert_int_equal(sched_set_run_limit(s, 4, 2), 0);
+        assert_int_equal(ADD(s, .id = 20, .group = "g"), SCHED_QUEUED);
+        assert_int_equal(next(s), 20);
+        assert_int_equal(ADD(s, .id = 21, .run = 4, .group = "g"), SCHED_QUEUED);
+        assert_int_equal(next(s), 0);
+        assert_int_equal(ADD(s, .id = 22, .run = 4), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 23, .run = 4), SCHED_QUEUED);
+        assert_int_equal(next(s), 22);
+        assert_int_equal(next(s), 23);
+        assert_int_equal(next(s), 0);
+        finish(s, 20, SCHED_RESULT_SUCCESS);
+        assert_int_equal(ADD(s, .id = 24, .group = "g"), SCHED_QUEUED);
+        assert_int_equal(next(s), 24);
+        assert_int_equal(next(s), 0);
+        finish(s, 22, SCHED_RESULT_SUCCESS);
+        assert_int_equal(next(s), 0);             /* the run has room, the group not */
+        finish(s, 24, SCHED_RESULT_SUCCESS);
+        assert_int_equal(next(s), 21);
+        assert_int_equal(next(s), 0);
+
+        /* And the other way round: a job waiting for its run, then for its group. */
+        assert_int_equal(ADD(s, .id = 25, .run = 4, .group = "g"), SCHED_QUEUED);
+        assert_int_equal(next(s), 0);
+        finish(s, 23, SCHED_RESULT_SUCCESS);
+        assert_int_equal(next(s), 0);             /* the run has room, the group not */
+        finish(s, 21, SCHED_RESULT_SUCCESS);
+        assert_int_equal(next(s), 25);
+        assert_int_equal(run_info(s, 4, 1).running, 1);
+        sched_free(s);
+}
+
+static void test_run_limit_retry(void **state) {
+        Sched *s = new_sched(NULL);
+        SchedRunInfo info;
+
+        assert_int_equal(sched_set_run_limit(s, 4, 1), 0);
+        assert_int_equal(ADD(s, .id = 1, .run = 4, .priority = 1, .retry = { .retries = 2 }), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 2, .run = 4, .group = "g"), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 3, .run = 4, .retry = { .retries = 1 }), SCHED_QUEUED);
+        assert_int_equal(next(s), 1);
+        assert_int_equal(next(s), 0);
+
+        /* A job waiting for its retry holds no slot of its run... */
+        assert_int_equal(sched_job_finished(s, 1, SCHED_RESULT_FAILED, 1), SCHED_FINISH_RETRY);
+        info = run_info(s, 4, 1);
+        assert_int_equal(info.running, 0);
+        assert_int_equal(info.queued, 2);
+        assert_int_equal(next(s), 2);
+        assert_int_equal(next(s), 0);
+
+        /* ... and its retry is a new start that waits for one. */
+        assert_int_equal(sched_job_retry_now(s, 1), 0);
+        assert_int_equal(next(s), 0);
+        finish(s, 2, SCHED_RESULT_SUCCESS);
+        assert_int_equal(next(s), 1);
+        assert_int_equal(next(s), 0);
+        assert_int_equal(sched_job_attempts(s, 1), 2);
+        assert_int_equal(run_info(s, 4, 1).running, 1);
+        finish(s, 1, SCHED_RESULT_SUCCESS);
+        assert_int_equal(next(s), 3);
+        assert_int_equal(sched_job_finished(s, 3, SCHED_RESULT_TIMEOUT, -1), SCHED_FINISH_RETRY);
+
+        /* A cancelled retry gives nothing back twice. */
+        assert_int_equal(ADD(s, .id = 4, .run = 4), SCHED_QUEUED);
+        assert_int_equal(sched_cancel(s, 3), 0);
+        assert_int_equal(next(s), 4);
+        assert_int_equal(next(s), 0);
+        info = run_info(s, 4, 1);
+        assert_int_equal(info.running, 1);
+        assert_int_equal(info.queued, 0);
+        finish(s, 4, SCHED_RESULT_SUCCESS);
+        info = run_info(s, 4, 1);
+        assert_int_equal(info.running, 0);
+
+        /* Two at once, both failing and retried: the counts stay right. */
+        assert_int_equal(sched_set_run_limit(s, 4, 2), 0);
+        assert_int_equal(ADD(s, .id = 5, .run = 4, .retry = { .retries = 1 }), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 6, .run = 4, .retry = { .retries = 1 }), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 7, .run = 4), SCHED_QUEUED);
+        assert_int_equal(next(s), 5);
+        assert_int_equal(next(s), 6);
+        assert_int_equal(next(s), 0);
+        assert_int_equal(sched_job_finished(s, 5, SCHED_RESULT_KILLED, -1), SCHED_FINISH_RETRY);
+        assert_int_equal(sched_job_finished(s, 6, SCHED_RESULT_KILLED, -1), SCHED_FINISH_RETRY);
+        assert_int_equal(sched_job_retry_now(s, 6), 0);
+        assert_int_equal(sched_job_retry_now(s, 5), 0);
+        info = run_info(s, 4, 1);
+        assert_int_equal(info.running, 0);
+        assert_int_equal(info.queued, 3);
+        /* Retries take their owner's next turns, after 7 which was queued before. */
+        assert_int_equal(next(s), 7);
+        assert_int_equal(next(s), 6);
+        assert_int_equal(next(s), 0);
+        finish(s, 7, SCHED_RESULT_SUCCESS);
+        assert_int_equal(next(s), 5);
+        assert_int_equal(next(s), 0);
+        assert_int_equal(sched_job_attempts(s, 5), 2);
+        finish(s, 5, SCHED_RESULT_FAILED);
+        finish(s, 6, SCHED_RESULT_SUCCESS);
+        info = run_info(s, 4, 1);
+        assert_int_equal(info.running, 0);
+        assert_int_equal(info.queued, 0);
+        sched_free(s);
+}
+
+static void test_run_limit_hold(void **state) {
+        Sched *s = new_sched(NULL);
+        SchedRunInfo info;
+
+        /* A held run with a limit: nothing starts until it is released, then the limit applies. */
+        assert_int_equal(sched_set_run_held(s, 7, true), 0);
+        assert_int_equal(sched_set_run_limit(s, 7, 1), 0);
+        assert_int_equal(ADD(s, .id = 1, .run = 7, .priority = 5), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 2, .run = 7, .priority = 5, .group = "g"), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 3, .run = 7, .priority = 5), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 4), SCHED_QUEUED);
+        assert_int_equal(next(s), 4);
+        assert_int_equal(next(s), 0);
+        info = run_info(s, 7, 1);
+        assert_true(info.held);
+        assert_int_equal(info.limit, 1);
+        assert_int_equal(info.queued, 3);
+
+        assert_int_equal(sched_set_run_held(s, 7, false), 0);
+        assert_int_equal(next(s), 1);
+        assert_int_equal(next(s), 0);
+
+        /* Held while there is room: still nothing; released while full: nothing either. */
+        finish(s, 1, SCHED_RESULT_SUCCESS);
+        assert_int_equal(sched_set_run_held(s, 7, true), 0);
+        assert_int_equal(next(s), 0);
+        assert_int_equal(sched_set_run_held(s, 7, false), 0);
+        assert_int_equal(next(s), 2);
+        assert_int_equal(sched_set_run_held(s, 7, true), 0);
+        assert_int_equal(sched_set_run_held(s, 7, false), 0);
+        assert_int_equal(next(s), 0);
+
+        /* Unlimited again, the rest goes; released and unlimited, the run stays for its jobs. */
+        assert_int_equal(sched_set_run_limit(s, 7, SCHED_UNLIMITED), 0);
+        assert_int_equal(next(s), 3);
+        info = run_info(s, 7, 1);
+        assert_false(info.held);
+        assert_int_equal(info.limit, SCHED_UNLIMITED);
+        assert_int_equal(info.running, 2);
+        sched_free(s);
+}
+
+static void test_run_lifetime(void **state) {
+        Sched *s = new_sched(NULL);
+        SchedRunInfo info;
+
+        /* Unknown runs: clearing a setting creates nothing. */
+        info = run_info(s, 9, 0);
+        assert_int_equal(info.limit, SCHED_UNLIMITED);
+        assert_false(info.held);
+        assert_int_equal(info.running + info.queued, 0);
+        assert_int_equal(sched_set_run_limit(s, 9, SCHED_UNLIMITED), 0);
+        assert_int_equal(sched_set_run_held(s, 9, false), 0);
+        run_info(s, 9, 0);
+
+        /* A run is kept while it is held or limited, and freed when neither. */
+        assert_int_equal(sched_set_run_limit(s, 9, 3), 0);
+        run_info(s, 9, 1);
+        assert_int_equal(sched_set_run_limit(s, 9, SCHED_UNLIMITED), 0);
+        run_info(s, 9, 0);
+        assert_int_equal(sched_set_run_held(s, 9, true), 0);
+        assert_int_equal(sched_set_run_limit(s, 9, 2), 0);
+        assert_int_equal(sched_set_run_held(s, 9, false), 0);
+        assert_int_equal(run_info(s, 9, 1).limit, 2);
+        assert_int_equal(sched_set_run_held(s, 9, true), 0);
+        assert_int_equal(sched_set_run_limit(s, 9, SCHED_UNLIMITED), 0);
+        assert_true(run_info(s, 9, 1).held);
+        assert_int_equal(sched_set_run_held(s, 9, false), 0);
+        run_info(s, 9, 0);
+
+        /* ... and while it has jobs that are not forgotten, so its running count is always right. */
+        assert_int_equal(ADD(s, .id = 1, .run = 9), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 2, .run = 9), SCHED_QUEUED);
+        assert_int_equal(next(s), 1);
+        assert_int_equal(sched_set_run_limit(s, 9, 1), 0);
+        assert_int_equal(next(s), 0);
+        assert_int_equal(sched_set_run_limit(s, 9, SCHED_UNLIMITED), 0);
+        info = run_info(s, 9, 1);
+        assert_int_equal(info.running, 1);
+        assert_int_equal(info.queued, 1);
+        assert_int_equal(next(s), 2);
+        finish(s, 1, SCHED_RESULT_SUCCESS);
+        finish(s, 2, SCHED_RESULT_SUCCESS);
+        assert_int_equal(sched_forget(s, 1), 0);
+        run_info(s, 9, 1);
+        assert_int_equal(sched_forget(s, 2), 0);
+        run_info(s, 9, 0);
+
+        /* A limited run with a job waiting aside and one cancelled there. */
+        assert_int_equal(sched_set_run_limit(s, 10, 1), 0);
+        assert_int_equal(ADD(s, .id = 3, .run = 10), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 4, .run = 10), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 5, .run = 10), SCHED_QUEUED);
+        assert_int_equal(next(s), 3);
+        assert_int_equal(next(s), 0);
+        assert_int_equal(sched_cancel(s, 4), 0);
+        assert_int_equal(run_info(s, 10, 1).queued, 1);
+        finish(s, 3, SCHED_RESULT_SUCCESS);
+        assert_int_equal(sched_set_run_limit(s, 10, SCHED_UNLIMITED), 0);
+        assert_int_equal(sched_cancel(s, 5), 0);
+        assert_int_equal(sched_forget(s, 3), 0);
+        assert_int_equal(sched_forget(s, 4), 0);
+        run_info(s, 10, 1);
+        assert_int_equal(sched_forget(s, 5), 0);
+        run_info(s, 10, 0);
+        assert_int_equal(next(s), 0);
+        assert_counts(s, 0, 0, 0, 0);
+
+        /* The id can be used again, from scratch. */
+        assert_int_equal(ADD(s, .id = 6, .run = 10), SCHED_QUEUED);
+        info = run_info(s, 10, 1);
+        assert_int_equal(info.limit, SCHED_UNLIMITED);
+        assert_int_equal(info.queued, 1);
+        assert_int_equal(next(s), 6);
+
+        /* Freeing with limited runs that have jobs running, waiting aside and none must not leak. */
+        assert_int_equal(sched_set_run_limit(s, 10, 1), 0);
+        assert_int_equal(ADD(s, .id = 7, .run = 10), SCHED_QUEUED);
+        assert_int_equal(sched_set_run_limit(s, 11, 1), 0);
+        assert_int_equal(sched_set_run_held(s, 12, true), 0);
+        assert_int_equal(ADD(s, .id = 8, .run = 12), SCHED_QUEUED);
+        assert_int_equal(next(s), 0);
+        sched_free(s);
+}
+
+static void test_run_limit_at_scale(void **state) {
+        Sched *s = new_sched(NULL);
+        uint64_t id;
+
+        /* 20,000 high-priority jobs of a run limited to 1, in two unlimited groups, then one of another
+         * run and one of none: they start second and third. */
+        assert_int_equal(sched_set_run_limit(s, 1, 1), 0);
+        for (id = 1; id <= 20000; id++)
+                assert_int_equal(ADD(s, .id = id, .priority = 10, .run = 1, .group = id % 2 ? "a" : "b"),
+                                 SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 99998, .run = 2, .group = "a"), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 99999), SCHED_QUEUED);
+        assert_int_equal(next(s), 1);
+        assert_int_equal(next(s), 99998);
+        assert_int_equal(next(s), 99999);
+        assert_int_equal(next(s), 0);
+
+        /* And the run goes on one at a time, in order. */
+        for (id = 1; id < 20000; id++) {
+                finish(s, id, SCHED_RESULT_SUCCESS);
+                assert_int_equal(next(s), id + 1);
+                assert_int_equal(next(s), 0);
+        }
+        sched_free(s);
+}
+
 static void test_draining(void **state) {
         Sched *s = new_sched(NULL);
 
@@ -2019,13 +2404,14 @@ typedef struct World {
         uint32_t group_limit[M_GROUPS];
         bool group_held[M_GROUPS];
         bool run_held;                  /* run 1 */
+        uint32_t run_limit[3];          /* runs 1 and 2 */
         uint32_t lic_cap;
         uint32_t gpu_free;
 } World;
 
 /* May m start now, by the rules, ignoring the global limit? */
 static bool model_allowed(const Model *m, const Model *all, size_t n, const World *w) {
-        uint32_t lic_used = 0, in_group = 0;
+        uint32_t lic_used = 0, in_group = 0, in_run = 0;
 
         if (m->run == 1 && w->run_held)
                 return false;
@@ -2035,7 +2421,11 @@ static bool model_allowed(const Model *m, const Model *all, size_t n, const Worl
                 lic_used += all[i].lic;
                 if (m->group >= 0 && all[i].group == m->group)
                         in_group++;
+                if (m->run != 0 && all[i].run == m->run)
+                        in_run++;
         }
+        if (m->run != 0 && in_run >= w->run_limit[m->run])
+                return false;
         if (m->group >= 0 && (w->group_held[m->group] || in_group >= w->group_limit[m->group]))
                 return false;
         if (m->lic > 0 && lic_used + m->lic > w->lic_cap)
@@ -2053,9 +2443,14 @@ static int count_free_gpu(void *userdata, const SchedSlotInfo *i) {
         return 0;
 }
 
-static void test_model(void **state) {
+/* With run_limits, runs 1 and 2 get limits that change at random too. */
+static void model(bool run_limits) {
         Model m[M_JOBS];
-        World w = { .group_limit = { 2, 1, 4 }, .lic_cap = 5 };
+        World w = {
+                .group_limit = { 2, 1, 4 },
+                .run_limit = { SCHED_UNLIMITED, SCHED_UNLIMITED, SCHED_UNLIMITED },
+                .lic_cap = 5,
+        };
         uint32_t max_parallel = 8;
         uint64_t seed = 0x9e3779b97f4a7c15ULL;
         size_t n = 0, steps = 0;
@@ -2141,6 +2536,12 @@ static void test_model(void **state) {
                 } else if (op < 77) {
                         max_parallel = (uint32_t) (2 + rnd(&seed) % 10);
                         sched_set_max_parallel(s, max_parallel);
+                } else if (op < 80 && run_limits) {
+                        uint64_t run = 1 + rnd(&seed) % 2;
+                        uint32_t limit = (uint32_t) (rnd(&seed) % 5);
+
+                        w.run_limit[run] = limit == 4 ? SCHED_UNLIMITED : limit;
+                        assert_int_equal(sched_set_run_limit(s, run, w.run_limit[run]), 0);
                 } else {
                         /* Start all that may start, checking each against the model. */
                         for (;;) {
@@ -2199,6 +2600,10 @@ static void test_model(void **state) {
                         }
                         w.run_held = false;
                         assert_int_equal(sched_set_run_held(s, 1, false), 0);
+                        for (uint64_t run = 1; run <= 2; run++) {
+                                w.run_limit[run] = SCHED_UNLIMITED;
+                                assert_int_equal(sched_set_run_limit(s, run, SCHED_UNLIMITED), 0);
+                        }
                         w.lic_cap = 10;
                         assert_int_equal(sched_set_pool(s, "lic", w.lic_cap), 0);
                 }
@@ -2206,6 +2611,14 @@ static void test_model(void **state) {
         }
         assert_counts(s, 0, 0, 0, M_JOBS);
         sched_free(s);
+}
+
+static void test_model(void **state) {
+        model(false);
+}
+
+static void test_model_run_limits(void **state) {
+        model(true);
 }
 
 static void test_no_head_of_line_at_scale(void **state) {
@@ -2254,6 +2667,12 @@ int main(void) {
                 cmocka_unit_test(test_group_limit),
                 cmocka_unit_test(test_group_hold),
                 cmocka_unit_test(test_run_hold),
+                cmocka_unit_test(test_run_limit),
+                cmocka_unit_test(test_run_limit_and_group_limit),
+                cmocka_unit_test(test_run_limit_retry),
+                cmocka_unit_test(test_run_limit_hold),
+                cmocka_unit_test(test_run_lifetime),
+                cmocka_unit_test(test_run_limit_at_scale),
                 cmocka_unit_test(test_draining),
                 cmocka_unit_test(test_counted_pool),
                 cmocka_unit_test(test_several_pools),
@@ -2273,6 +2692,7 @@ int main(void) {
                 cmocka_unit_test(test_forget),
                 cmocka_unit_test(test_counts_and_callbacks_quiet),
                 cmocka_unit_test(test_model),
+                cmocka_unit_test(test_model_run_limits),
                 cmocka_unit_test(test_no_head_of_line_at_scale),
         };
 
