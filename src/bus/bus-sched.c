@@ -257,9 +257,6 @@ static int method_pause_resume_group(sd_bus_message *msg, void *userdata, sd_bus
 }
 
 static int append_group(void *userdata, const SchedGroupInfo *g) {
-        /* The groups of plans with a MaxParallel of their own are the runs' business. */
-        if (g->name[0] == '@')
-                return 0;
         return MIN(sd_bus_message_append(userdata, "(suuub)", g->name,
                                          g->limit == SCHED_UNLIMITED ? 0 : g->limit, g->running, g->queued,
                                          (int) g->held), 0);

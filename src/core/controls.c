@@ -41,8 +41,7 @@ uint64_t controls_digest(uint64_t h, const void *p, size_t n) {
 static int add_group(void *userdata, const SchedGroupInfo *g) {
         json_object *a = userdata, *o;
 
-        /* "@run-N" are the limits of plans: their runs bring them back. */
-        if (g->name[0] == '@' || (g->limit == SCHED_UNLIMITED && !g->held))
+        if (g->limit == SCHED_UNLIMITED && !g->held)
                 return 0;
         o = json_object_new_object();
         if (!o)

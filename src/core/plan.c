@@ -214,10 +214,6 @@ int plan_prepare(Plan *p, uint64_t first_id, char **ret) {
                         return fail_job(p, i, ret, "%s", strna(why));
                 if (r < 0)
                         return r;
-                if (p->max_parallel > 0 && j->spec.group)
-                        return fail_job(p, i, ret, "Group: the plan has a MaxParallel of its own, which "
-                                        "is a group, and a job is in one group only (set the limits "
-                                        "of the groups instead)");
                 if (j->spec.name)
                         names[n_names++] = (NameIndex) { j->spec.name, (uint32_t) i };
         }

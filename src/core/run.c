@@ -67,7 +67,6 @@ static Run *run_free(Run *r) {
         if (!r)
                 return NULL;
         free(r->name);
-        free(r->group);
         job_shared_env_unref(r->environment);
         sd_event_source_disable_unref(r->announce_source);
         free(r->job_status);
@@ -101,6 +100,14 @@ const char *run_result(const Run *r) {
         if (r->cancelled)
                 return "cancelled";
         return r->result_counts[JOB_SUCCESS] == r->n_jobs ? "success" : "failed";
+}
+
+/* The run's MaxParallel in the scheduler, on top of every other limit (whatever groups its jobs are in),
+ * while it has jobs to start. */
+static int run_set_limit(Run *r, bool on) {
+        if (r->max_parallel == 0)
+                return 0;
+        return sched_set_run_limit(r->manager->sched, r->id, on ? r->max_parallel : SCHED_UNLIMITED);
 }
 
 static void run_mark_changed(Run *r) {
@@ -289,9 +296,8 @@ static int on_runs_changed(sd_event_source *s, void *userdata) {
                         continue;
                 r->finished_pending = false;
                 journal_run(&m->journal, r);
-                /* The plan's own limit is a group: let the scheduler forget it. */
-                if (r->group)
-                        (void) sched_set_group_limit(m->sched, r->group, SCHED_UNLIMITED);
+                /* Let the scheduler forget the run's limit and hold. */
+                run_set_limit(r, false);
                 (void) sched_set_run_held(m->sched, r->id, false);
                 if (m->bus)
                         (void) sd_bus_emit_signal(m->bus, path, JOBD_RUN_INTERFACE, "Finished", "ts", r->id,
@@ -341,7 +347,7 @@ SchedJobSpec manager_job_sched_spec(Manager *m, Job *j, SchedResourceRequest *re
                 .id = j->id,
                 .priority = j->spec.priority,
                 .owner = j->owner,
-                .group = j->spec.group ?: r ? r->group : NULL,
+                .group = j->spec.group,
                 .run = r ? r->id : 0,
                 .after = j->spec.after,
                 .n_after = j->spec.n_after,
@@ -545,18 +551,14 @@ int manager_submit_plan(Manager *m, Plan *p, uid_t owner, gid_t gid, const gid_t
                 .submit_usec = now(CLOCK_REALTIME),
         };
         run->job_status = calloc(n, sizeof(uint8_t));
-        if (!run->job_status || (run->max_parallel > 0 &&
-                                 asprintf(&run->group, "@run-%llu", (unsigned long long) run->id) < 0)) {
-                run->group = NULL;
+        if (!run->job_status) {
                 run_free(run);
                 return -ENOMEM;
         }
-        if (run->group) {
-                r = sched_set_group_limit(m->sched, run->group, run->max_parallel);
-                if (r < 0) {
-                        run_free(run);
-                        return r;
-                }
+        r = run_set_limit(run, true);
+        if (r < 0) {
+                run_free(run);
+                return r;
         }
 
         /* The jobs and their run exist before the scheduler sees them: it reports skips of the batch's own
@@ -621,8 +623,7 @@ fail:
         for (size_t i = 0; i < n; i++)
                 m->jobs[first + i] = job_free(m->jobs[first + i]);
         m->n_runs--;
-        if (run->group)
-                (void) sched_set_group_limit(m->sched, run->group, SCHED_UNLIMITED);
+        (void) run_set_limit(run, false);
         p->name = TAKE_PTR(run->name);
         run_free(run);
         return r;
@@ -823,8 +824,7 @@ int run_retry(Run *r, const char *which, char **ret_message) {
                 job_reset_for_rerun(manager_get_job(m, sel[i]));
                 journal_rerun(&m->journal, manager_get_job(m, sel[i]));
         }
-        if (r->group)
-                (void) sched_set_group_limit(m->sched, r->group, r->max_parallel);
+        (void) run_set_limit(r, true);
 
         q = run_sched_add(r, sel, n, &bad, NULL, NULL);
         if (q < 0) {
@@ -899,15 +899,11 @@ int manager_restore_runs(Manager *m) {
                         .environment = job_shared_env_ref(x->environment),
                         .job_status = calloc(x->n_jobs, sizeof(uint8_t)),
                 };
-                if (!run->job_status || (x->name && !run->name) ||
-                    (run->max_parallel > 0 &&
-                     asprintf(&run->group, "@run-%llu", (unsigned long long) x->id) < 0)) {
-                        run->group = NULL;
+                if (!run->job_status || (x->name && !run->name)) {
                         run_free(run);
                         return -ENOMEM;
                 }
-                if (run->group)
-                        (void) sched_set_group_limit(m->sched, run->group, run->max_parallel);
+                (void) run_set_limit(run, true);
                 m->runs[m->n_runs++] = run;
                 m->next_run_id = MAX(m->next_run_id, x->id + 1);
                 run_recount(run, x->gone);

@@ -29,7 +29,6 @@ typedef struct Run {
         uint64_t first_job;            /* its jobs: first_job ... first_job + n_jobs - 1 */
         uint32_t n_jobs;
         uint32_t max_parallel;         /* 0: none; else the limit of the group below */
-        char *group;                   /* "@run-<id>": the scheduler group of its jobs with MaxParallel */
         JobSharedEnv *environment;     /* the plan's default environment, shared by its jobs (or NULL) */
         usec_t submit_usec, finish_usec;
 

@@ -15,14 +15,18 @@ overlap_max() {
                 echo "$(cat "${f%.start}.end") -1"
         done | sort -n -k1,1 -k2,2n | awk '{ n += $2; if (n > max) max = n } END { print max + 0 }'
 }
-# timed N DIR: a plan of N jobs that record when they ran.
+# timed N DIR [GROUP...]: a plan of N jobs that record when they ran, in the groups given in turn ("-": none).
 timed() {
-        local i sep=""
-        mkdir -p "$2"
+        local i sep="" n=$1 dir=$2 group
+        shift 2
+        local groups=("${@:--}")
+        mkdir -p "$dir"
         printf '{ "jobs": ['
-        for ((i = 0; i < $1; i++)); do
-                printf '%s{ "name": "j%d", "command": ["sh", "-c", "%s"] }' "$sep" "$i" \
-                        "date +%s%N > $2/$i.start; sleep 0.3; date +%s%N > $2/$i.end"
+        for ((i = 0; i < n; i++)); do
+                group=${groups[i % ${#groups[@]}]}
+                printf '%s{ "name": "j%d", %s"command": ["sh", "-c", "%s"] }' "$sep" "$i" \
+                        "$([[ "$group" == - ]] || printf '"group": "%s", ' "$group")" \
+                        "date +%s%N > $dir/$i.start; sleep 0.3; date +%s%N > $dir/$i.end"
                 sep=","
         done
         echo '] }'
@@ -35,13 +39,21 @@ size() {
         stat -c %s "$1" 2>/dev/null || echo 0
 }
 
-# MaxParallel of a run: a group of its own.
-timed 6 "$TEST_TMP/mp" >"$TEST_TMP/mp.json"
+# MaxParallel of a run holds whatever groups its jobs are in (each group allows more), and combines with
+# a group's own limit.
+expect_rc 0 "jobctl group build 4" jobctl group build 4
+timed 6 "$TEST_TMP/mp" build sim - >"$TEST_TMP/mp.json"
 run=$(plan_submit "$TEST_TMP/mp.json" --max-parallel=2)
 assert_eq 2 "$(run_prop "$run" MaxParallel)" "MaxParallel of the run"
 wait_run_done "$run" 30
+assert_eq success "$(run_prop "$run" Result)" "Result of the run with MaxParallel and groups"
 assert_eq 2 "$(overlap_max "$TEST_TMP/mp")" "jobs of the run running at once with --max-parallel=2"
-assert_not_contains "@run" "$(jobctl groups)" "the run's own group is not listed by jobctl groups"
+assert_not_contains "@run" "$(jobctl groups)" "jobctl groups lists only the users' groups"
+expect_rc 0 "jobctl group build 1" jobctl group build 1
+timed 4 "$TEST_TMP/mp1" build >"$TEST_TMP/mp1.json"
+run=$(plan_submit "$TEST_TMP/mp1.json" --max-parallel=3)
+wait_run_done "$run" 30
+assert_eq 1 "$(overlap_max "$TEST_TMP/mp1")" "jobs of group build (limit 1) in a run with MaxParallel 3"
 
 # Drain: the running job finishes, the queued one waits until Resume.
 t1="$TEST_TMP/drain-ticks"

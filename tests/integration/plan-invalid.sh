@@ -49,8 +49,6 @@ refused syntax '{ "jobs": [
   { "name": "a", "command": "true" }
   { "name": "b", "command": "true" } ] }' "syntax.json:3:3: JSON syntax error"
 refused relative '{ "jobs": [ { "name": "a", "command": "true", "cwd": "" } ] }' "jobs[0] (a): cwd: must not be empty"
-refused maxpar '{ "max_parallel": 2, "jobs": [ { "name": "a", "command": "true", "group": "build" } ] }' \
-        "maxpar.json: jobs[0] (a): Group: the plan has a MaxParallel of its own"
 refused badenv '{ "jobs": [ { "name": "a", "command": "true", "env": ["NOPE"] } ] }' \
         "jobs[0] (a): env: \"NOPE\" is not of the form NAME=VALUE"
 
