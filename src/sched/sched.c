@@ -847,6 +847,8 @@ static int check_spec(Sched *s, const SchedJobSpec *spec) {
                 return -EINVAL;
         if (spec->retry.on_results >> _SCHED_RESULT_MAX)
                 return -EINVAL;
+        if (spec->retry_pending && spec->attempts == 0)
+                return -EINVAL;
         if (spec->group && strlen(spec->group) > SCHED_NAME_MAX)
                 return -E2BIG;
 
@@ -942,6 +944,7 @@ static int job_init(Sched *s, Job *j, const SchedJobSpec *spec) {
         j->retries = spec->retry.retries;
         j->retry_on = spec->retry.on_results;
         j->attempts = spec->attempts;
+        j->retry_pending = spec->retry_pending;
 
         r = lane_acquire(s, spec->priority, spec->owner, &j->lane);
         if (r < 0)
@@ -986,7 +989,8 @@ static int job_init(Sched *s, Job *j, const SchedJobSpec *spec) {
                         return -ENOMEM;
         }
 
-        if (j->n_slots > 0 && spec->slots) {
+        /* Preferences are for the first start: a job waiting for a retry has started before. */
+        if (j->n_slots > 0 && spec->slots && !j->retry_pending) {
                 r = job_init_preferred(j, spec->slots);
                 if (r < 0)
                         return r;
@@ -1211,7 +1215,9 @@ int sched_add_batch(Sched *s, const SchedJobSpec *specs, size_t n, uint64_t *ret
                 goto fail;
 
         /* Commit; nothing can fail from here on. Link everything before settling anything, so that each
-         * unfinished dependency is counted exactly once. */
+         * unfinished dependency is counted exactly once. A job waiting for a retry has met its dependencies
+         * already: it counts none and is left WAITING for sched_job_retry_now() (settle() passes it by),
+         * while its own dependents count it like any job that is not DONE. */
         for (size_t i = 0; i < n; i++) {
                 jobs[i]->seq = s->next_seq++;
                 jobs[i]->fresh = true;
@@ -1223,11 +1229,14 @@ int sched_add_batch(Sched *s, const SchedJobSpec *specs, size_t n, uint64_t *ret
                         Job *d = jobs[i]->deps[k];
 
                         d->dependents[d->n_dependents++] = jobs[i];
-                        if (d->state != SCHED_DONE)
+                        if (d->state != SCHED_DONE && !jobs[i]->retry_pending)
                                 jobs[i]->n_unfinished++;
                 }
         for (size_t i = 0; i < n; i++) {
                 Job *j = jobs[i], *cause = NULL;
+
+                if (j->retry_pending)
+                        continue;
 
                 for (uint32_t k = 0; k < j->n_deps && !cause; k++)
                         if (j->deps[k]->state == SCHED_DONE &&

@@ -7,7 +7,8 @@
  *
  * A job enters with sched_add()/sched_add_batch() and is then, from the scheduler's point of view:
  *
- *   WAITING  - some dependency has not finished yet (or has not finished the way the condition wants)
+ *   WAITING  - some dependency has not finished yet (or has not finished the way the condition wants),
+ *              or it waits for sched_job_retry_now() before another attempt
  *   QUEUED   - runnable; waits for the global limit, its run's and its group's limits, its run/group not
  *              being held, the scheduler not draining, and its resources
  *   RUNNING  - handed out by sched_next(); holds one global slot, one run slot, one group slot and its
@@ -117,7 +118,17 @@ typedef struct SchedJobSpec {
                                         * hands them out) the job prefers: when it first starts, it takes those
                                         * of each slot pool it asks for that exist, are free and not
                                         * quarantined, then the first free ones as usual. Copied; entries of
-                                        * other pools and unknown slots are ignored. Not used for retries. */
+                                        * other pools and unknown slots are ignored. Not used for retries,
+                                        * so not for a job added retry_pending either. */
+        bool retry_pending;            /* the job is waiting for another attempt (a job restored after a
+                                        * restart while it waited for its retry delay): it is added WAITING,
+                                        * held as after sched_job_finished() returned SCHED_FINISH_RETRY,
+                                        * until sched_job_retry_now() makes it QUEUED (its dependencies are
+                                        * not looked at again: they were met when it first started; that
+                                        * attempt is made whatever its retry policy says). It holds no
+                                        * slot of its run, group or pools meanwhile; jobs that depend on it
+                                        * wait for it like for any unfinished job. sched_cancel() ends it.
+                                        * Requires attempts >= 1: -EINVAL otherwise. */
 } SchedJobSpec;
 
 typedef struct SchedCallbacks {
@@ -140,8 +151,10 @@ Sched *sched_free(Sched *s);
  * unknown id if ret_bad_id is non-NULL). -EEXIST: duplicate id. -E2BIG: too many deps/resources.
  * -ENOSPC: a resource request can never be satisfied (more than the pool's capacity, or unknown pool:
  * -ENXIO). On success the job is WAITING, QUEUED, or — if a dependency has already ended in a way that
- * can no longer satisfy the condition — DONE/skipped at once (reported through state_changed).
- * -EINVAL: id 0, an invalid condition or result bit, a pool asked for twice, NULL arrays with a count.
+ * can no longer satisfy the condition — DONE/skipped at once (reported through state_changed); a
+ * retry_pending job is always WAITING (not reported: WAITING is the initial state).
+ * -EINVAL: id 0, an invalid condition or result bit, a pool asked for twice, NULL arrays with a count,
+ * retry_pending with attempts 0.
  * -ELOOP: the job depends on itself. For errors other than -ENOENT, *ret_bad_id is the job's own id.
  * Returns the job's initial SchedState. */
 int sched_add(Sched *s, const SchedJobSpec *spec, uint64_t *ret_bad_id);
@@ -184,9 +197,10 @@ typedef enum SchedFinish {
  * state_changed). -ENOENT: unknown id, -ESTALE: the job is not RUNNING. */
 int sched_job_finished(Sched *s, uint64_t id, SchedResult result, int exit_code);
 
-/* A job for which sched_job_finished() returned SCHED_FINISH_RETRY becomes QUEUED again (it keeps its
- * add order, and takes its owner's next turn). -ENOENT: unknown id, -ESTALE: not waiting for a retry.
- * sched_cancel() ends such a job instead. */
+/* A job for which sched_job_finished() returned SCHED_FINISH_RETRY, or one added with retry_pending,
+ * becomes QUEUED (again) (it keeps its add order, and takes its owner's next turn; not reported through
+ * state_changed). -ENOENT: unknown id, -ESTALE: not waiting for a retry. sched_cancel() ends such a job
+ * instead. */
 int sched_job_retry_now(Sched *s, uint64_t id);
 
 /* Number of attempts started so far for this job (1 after the first sched_next()), 0 if unknown. */

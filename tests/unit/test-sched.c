@@ -2214,6 +2214,315 @@ static void test_restored_attempts(void **state) {
         sched_free(s);
 }
 
+/* ---- jobs restored while they waited for a retry ---- */
+
+static void test_retry_pending(void **state) {
+        Recorder rec;
+        Sched *s = new_sched(&rec);
+        const SchedRetryPolicy policy = { .retries = 2, .on_results = 1U << SCHED_RESULT_FAILED };
+        uint64_t bad = 0;
+
+        /* Without an attempt made before, there is nothing to retry: refused, alone or in a batch. */
+        assert_int_equal(sched_add(s, &(SchedJobSpec) { .id = 1, .retry_pending = true }, &bad), -EINVAL);
+        assert_int_equal(bad, 1);
+        {
+                const SchedJobSpec specs[] = {
+                        { .id = 1 },
+                        { .id = 2, AFTER(1), .retry = policy, .retry_pending = true },
+                };
+
+                bad = 0;
+                assert_int_equal(sched_add_batch(s, specs, ELEMENTSOF(specs), &bad, NULL, NULL), -EINVAL);
+                assert_int_equal(bad, 2);
+        }
+        assert_int_equal(sched_job_state(s, 1), _SCHED_STATE_INVALID);
+        assert_counts(s, 0, 0, 0, 0);
+
+        /* WAITING, counted so, and not handed out, even with room. */
+        assert_int_equal(ADD(s, .id = 1, .retry = policy, .attempts = 1, .retry_pending = true),
+                         SCHED_WAITING);
+        assert_int_equal(ADD(s, .id = 2), SCHED_QUEUED);
+        assert_int_equal(sched_job_state(s, 1), SCHED_WAITING);
+        assert_int_equal(sched_job_attempts(s, 1), 1);
+        assert_counts(s, 1, 1, 0, 0);
+        assert_int_equal(next(s), 2);
+        assert_int_equal(next(s), 0);
+        assert_int_equal(sched_job_finished(s, 1, SCHED_RESULT_SUCCESS, 0), -ESTALE);
+        assert_int_equal(sched_forget(s, 1), -EBUSY);
+        finish(s, 2, SCHED_RESULT_SUCCESS);
+        assert_int_equal(next(s), 0);
+        assert_counts(s, 1, 0, 0, 1);
+
+        /* Until retry_now: then QUEUED, and it starts as its second attempt, the policy counting on. */
+        assert_int_equal(sched_job_retry_now(s, 1), 0);
+        assert_int_equal(sched_job_retry_now(s, 1), -ESTALE);
+        assert_int_equal(sched_job_state(s, 1), SCHED_QUEUED);
+        assert_counts(s, 0, 1, 0, 1);
+        assert_int_equal(next(s), 1);
+        assert_int_equal(sched_job_attempts(s, 1), 2);
+        assert_counts(s, 0, 0, 1, 1);
+        assert_int_equal(sched_job_finished(s, 1, SCHED_RESULT_FAILED, 1), SCHED_FINISH_RETRY);
+        assert_counts(s, 1, 0, 0, 1);
+        assert_int_equal(sched_job_retry_now(s, 1), 0);
+        assert_int_equal(next(s), 1);
+        assert_int_equal(sched_job_attempts(s, 1), 3);
+        assert_int_equal(sched_job_finished(s, 1, SCHED_RESULT_FAILED, 1), SCHED_FINISH_DONE);
+        assert_counts(s, 0, 0, 0, 2);
+
+        /* The attempt it waited for is made even past its policy; none after it. */
+        assert_int_equal(ADD(s, .id = 3, .retry = policy, .attempts = 5, .retry_pending = true),
+                         SCHED_WAITING);
+        assert_int_equal(sched_job_retry_now(s, 3), 0);
+        assert_int_equal(next(s), 3);
+        assert_int_equal(sched_job_attempts(s, 3), 6);
+        assert_int_equal(sched_job_finished(s, 3, SCHED_RESULT_FAILED, 1), SCHED_FINISH_DONE);
+
+        /* Its dependencies are not looked at again: one that failed does not skip it, one that has not
+         * finished does not hold it back, and ending later changes nothing for it. */
+        assert_int_equal(ADD(s, .id = 4), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 5, AFTER(4, 1), .attempts = 1, .retry_pending = true), SCHED_WAITING);
+        assert_int_equal(sched_job_state(s, 5), SCHED_WAITING);
+        assert_int_equal(sched_job_retry_now(s, 5), 0);
+        assert_int_equal(next(s), 4);
+        assert_int_equal(next(s), 5);
+        finish(s, 4, SCHED_RESULT_FAILED);
+        assert_int_equal(sched_job_state(s, 5), SCHED_RUNNING);
+        finish(s, 5, SCHED_RESULT_SUCCESS);
+        assert_counts(s, 0, 0, 0, 5);
+
+        /* Nothing of this was reported: WAITING is where jobs start, the rest the caller did itself. */
+        assert_int_equal(rec.n, 0);
+
+        assert_int_equal(sched_forget(s, 5), 0);
+        assert_int_equal(sched_forget(s, 1), 0);
+        assert_counts(s, 0, 0, 0, 3);
+        sched_free(s);
+}
+
+static void test_retry_pending_batch(void **state) {
+        Recorder rec;
+        Sched *s = new_sched(&rec);
+
+        /* Dependents in the same batch, before and after it, wait for it like for any unfinished job;
+         * so does one added later. */
+        {
+                const SchedJobSpec specs[] = {
+                        { .id = 2, AFTER(1) },
+                        { .id = 1, .retry = { .retries = 1 }, .attempts = 1, .retry_pending = true },
+                        { .id = 3, AFTER(1), .after_condition = SCHED_AFTER_FAILURE },
+                        { .id = 4, AFTER(2) },
+                        { .id = 5 },
+                };
+
+                assert_int_equal(sched_add_batch(s, specs, ELEMENTSOF(specs), NULL, NULL, NULL), 0);
+        }
+        assert_int_equal(ADD(s, .id = 6, AFTER(1)), SCHED_WAITING);
+        for (uint64_t id = 1; id <= 6; id++)
+                assert_int_equal(sched_job_state(s, id), id == 5 ? SCHED_QUEUED : SCHED_WAITING);
+        assert_counts(s, 5, 1, 0, 0);
+        assert_int_equal(rec.n, 0);
+        assert_int_equal(next(s), 5);
+        assert_int_equal(next(s), 0);
+        finish(s, 5, SCHED_RESULT_SUCCESS);
+        assert_int_equal(next(s), 0);
+
+        /* It succeeds: those after success are queued, the one after failure skipped. */
+        assert_int_equal(sched_job_retry_now(s, 1), 0);
+        assert_int_equal(rec.n, 0);
+        assert_int_equal(next(s), 1);
+        assert_int_equal(next(s), 0);
+        assert_int_equal(sched_job_attempts(s, 1), 2);
+        assert_int_equal(sched_job_finished(s, 1, SCHED_RESULT_SUCCESS, 0), SCHED_FINISH_DONE);
+        assert_int_equal(rec.n, 3);
+        assert_event(&rec, 0, 2, SCHED_QUEUED, SCHED_RESULT_SUCCESS, 0, 0);
+        assert_event(&rec, 1, 3, SCHED_DONE, SCHED_RESULT_SKIPPED, 1, SCHED_RESULT_SUCCESS);
+        assert_event(&rec, 2, 6, SCHED_QUEUED, SCHED_RESULT_SUCCESS, 0, 0);
+        assert_counts(s, 1, 2, 0, 3);
+        assert_int_equal(next(s), 2);
+        assert_int_equal(next(s), 6);
+        finish(s, 2, SCHED_RESULT_SUCCESS);
+        assert_int_equal(rec.n, 4);
+        assert_event(&rec, 3, 4, SCHED_QUEUED, SCHED_RESULT_SUCCESS, 0, 0);
+        assert_int_equal(next(s), 4);
+        finish(s, 4, SCHED_RESULT_SUCCESS);
+        finish(s, 6, SCHED_RESULT_SUCCESS);
+        assert_counts(s, 0, 0, 0, 6);
+
+        /* It fails for good: those after success are skipped, transitively; the one after any queued. */
+        rec.n = 0;
+        {
+                const SchedJobSpec specs[] = {
+                        { .id = 11, .retry = { .retries = 1 }, .attempts = 2, .retry_pending = true },
+                        { .id = 12, AFTER(11) },
+                        { .id = 13, AFTER(11), .after_condition = SCHED_AFTER_ANY },
+                        { .id = 14, AFTER(12) },
+                };
+
+                assert_int_equal(sched_add_batch(s, specs, ELEMENTSOF(specs), NULL, NULL, NULL), 0);
+        }
+        assert_counts(s, 4, 0, 0, 6);
+        assert_int_equal(next(s), 0);
+        assert_int_equal(sched_job_retry_now(s, 11), 0);
+        assert_int_equal(next(s), 11);
+        assert_int_equal(sched_job_attempts(s, 11), 3);
+        assert_int_equal(sched_job_finished(s, 11, SCHED_RESULT_FAILED, 1), SCHED_FINISH_DONE);
+        assert_int_equal(rec.n, 3);
+        assert_event(&rec, 0, 12, SCHED_DONE, SCHED_RESULT_SKIPPED, 11, SCHED_RESULT_FAILED);
+        assert_event(&rec, 1, 13, SCHED_QUEUED, SCHED_RESULT_SUCCESS, 0, 0);
+        assert_event(&rec, 2, 14, SCHED_DONE, SCHED_RESULT_SKIPPED, 12, SCHED_RESULT_SKIPPED);
+        assert_int_equal(next(s), 13);
+        finish(s, 13, SCHED_RESULT_SUCCESS);
+        assert_counts(s, 0, 0, 0, 10);
+
+        /* Retried once more: its dependents wait on through the new delay. */
+        rec.n = 0;
+        {
+                const SchedJobSpec specs[] = {
+                        { .id = 22, AFTER(21) },
+                        { .id = 21, .retry = { .retries = 2 }, .attempts = 1, .retry_pending = true },
+                };
+
+                assert_int_equal(sched_add_batch(s, specs, ELEMENTSOF(specs), NULL, NULL, NULL), 0);
+        }
+        assert_int_equal(sched_job_retry_now(s, 21), 0);
+        assert_int_equal(next(s), 21);
+        assert_int_equal(sched_job_finished(s, 21, SCHED_RESULT_KILLED, -1), SCHED_FINISH_RETRY);
+        assert_int_equal(sched_job_state(s, 22), SCHED_WAITING);
+        assert_counts(s, 2, 0, 0, 10);
+        assert_int_equal(next(s), 0);
+        assert_int_equal(sched_job_retry_now(s, 21), 0);
+        assert_int_equal(next(s), 21);
+        assert_int_equal(sched_job_attempts(s, 21), 3);
+        assert_int_equal(rec.n, 0);
+        finish(s, 21, SCHED_RESULT_SUCCESS);
+        assert_int_equal(rec.n, 1);
+        assert_event(&rec, 0, 22, SCHED_QUEUED, SCHED_RESULT_SUCCESS, 0, 0);
+        assert_int_equal(next(s), 22);
+        sched_free(s);
+}
+
+static void test_retry_pending_cancel(void **state) {
+        Recorder rec;
+        Sched *s = new_sched(&rec);
+
+        {
+                const SchedJobSpec specs[] = {
+                        { .id = 1, .retry = { .retries = 3 }, .attempts = 1, .retry_pending = true },
+                        { .id = 2, AFTER(1) },
+                        { .id = 3, AFTER(1), .after_condition = SCHED_AFTER_FAILURE },
+                        { .id = 4, AFTER(1), .after_condition = SCHED_AFTER_ANY },
+                };
+
+                assert_int_equal(sched_add_batch(s, specs, ELEMENTSOF(specs), NULL, NULL, NULL), 0);
+        }
+        assert_counts(s, 4, 0, 0, 0);
+
+        /* Cancelled while it waits for its delay: DONE/cancelled, not reported itself, its dependents
+         * settled. */
+        assert_int_equal(sched_cancel(s, 1), 0);
+        assert_int_equal(sched_job_state(s, 1), SCHED_DONE);
+        assert_int_equal(sched_job_attempts(s, 1), 1);
+        assert_int_equal(rec.n, 3);
+        assert_event(&rec, 0, 2, SCHED_DONE, SCHED_RESULT_SKIPPED, 1, SCHED_RESULT_CANCELLED);
+        assert_event(&rec, 1, 3, SCHED_QUEUED, SCHED_RESULT_SUCCESS, 0, 0);
+        assert_event(&rec, 2, 4, SCHED_QUEUED, SCHED_RESULT_SUCCESS, 0, 0);
+        assert_counts(s, 0, 2, 0, 2);
+        assert_int_equal(sched_cancel(s, 1), -EALREADY);
+        assert_int_equal(sched_job_retry_now(s, 1), -ESTALE);
+
+        /* Forgotten once its dependents are done; the id can come back. */
+        assert_int_equal(sched_forget(s, 1), -EBUSY);
+        assert_int_equal(next(s), 3);
+        assert_int_equal(next(s), 4);
+        assert_int_equal(next(s), 0);
+        finish(s, 3, SCHED_RESULT_SUCCESS);
+        finish(s, 4, SCHED_RESULT_SUCCESS);
+        assert_int_equal(sched_forget(s, 1), 0);
+        assert_int_equal(sched_job_state(s, 1), _SCHED_STATE_INVALID);
+        assert_int_equal(ADD(s, .id = 1, .attempts = 2, .retry_pending = true), SCHED_WAITING);
+        assert_counts(s, 1, 0, 0, 3);
+
+        /* Left pending with its group, run and pool at the end: sched_free() takes care of it. */
+        assert_int_equal(sched_set_pool(s, "lic", 1), 0);
+        assert_int_equal(ADD(s, .id = 9, .group = "g", .run = 3, RES({ "lic", 1 }), .attempts = 1,
+                             .retry_pending = true), SCHED_WAITING);
+        assert_int_equal(rec.n, 3);
+        sched_free(s);
+}
+
+static void test_retry_pending_run(void **state) {
+        Sched *s = new_sched(NULL);
+        SchedRunInfo info;
+
+        /* A limited run: a pending job holds no slot of it, its retry waits for one. */
+        assert_int_equal(sched_set_run_limit(s, 4, 1), 0);
+        assert_int_equal(ADD(s, .id = 1, .run = 4, .attempts = 1, .retry_pending = true), SCHED_WAITING);
+        info = run_info(s, 4, 1);
+        assert_int_equal(info.running, 0);
+        assert_int_equal(info.queued, 0);
+        assert_int_equal(ADD(s, .id = 2, .run = 4), SCHED_QUEUED);
+        assert_int_equal(next(s), 2);
+        assert_int_equal(next(s), 0);
+        assert_int_equal(sched_job_retry_now(s, 1), 0);
+        info = run_info(s, 4, 1);
+        assert_int_equal(info.running, 1);
+        assert_int_equal(info.queued, 1);
+        assert_int_equal(next(s), 0);
+        finish(s, 2, SCHED_RESULT_SUCCESS);
+        assert_int_equal(next(s), 1);
+        assert_int_equal(sched_job_attempts(s, 1), 2);
+        info = run_info(s, 4, 1);
+        assert_int_equal(info.running, 1);
+        assert_int_equal(info.queued, 0);
+        finish(s, 1, SCHED_RESULT_SUCCESS);
+        assert_int_equal(run_info(s, 4, 1).running, 0);
+
+        /* A held run, with a group limit and a pool: the pending job takes none of them; its retry waits
+         * for the run's release. */
+        assert_int_equal(sched_set_run_held(s, 5, true), 0);
+        assert_int_equal(sched_set_group_limit(s, "g", 1), 0);
+        assert_int_equal(sched_set_pool(s, "lic", 2), 0);
+        assert_int_equal(ADD(s, .id = 3, .run = 5, .group = "g", RES({ "lic", 2 }), .attempts = 1,
+                             .retry_pending = true), SCHED_WAITING);
+        assert_int_equal(ADD(s, .id = 4, .group = "g", RES({ "lic", 2 })), SCHED_QUEUED);
+        assert_int_equal(next(s), 4);
+        assert_int_equal(sched_job_retry_now(s, 3), 0);
+        assert_int_equal(run_info(s, 5, 1).queued, 1);
+        assert_int_equal(next(s), 0);
+        finish(s, 4, SCHED_RESULT_SUCCESS);
+        assert_int_equal(next(s), 0);
+        assert_int_equal(sched_set_run_held(s, 5, false), 0);
+        assert_int_equal(next(s), 3);
+        info = run_info(s, 5, 1);
+        assert_int_equal(info.running, 1);
+        assert_int_equal(info.queued, 0);
+        assert_int_equal(sched_job_attempts(s, 3), 2);
+        /* Its policy has no retry: done. */
+        assert_int_equal(sched_job_finished(s, 3, SCHED_RESULT_FAILED, 1), SCHED_FINISH_DONE);
+        assert_int_equal(run_info(s, 5, 1).running, 0);
+
+        /* The run lives for a pending job alone, and goes with it. */
+        assert_int_equal(ADD(s, .id = 5, .run = 6, .attempts = 1, .retry_pending = true), SCHED_WAITING);
+        info = run_info(s, 6, 1);
+        assert_int_equal(info.running, 0);
+        assert_int_equal(info.queued, 0);
+        assert_int_equal(sched_cancel(s, 5), 0);
+        (void) run_info(s, 6, 1);
+        assert_int_equal(sched_forget(s, 5), 0);
+        (void) run_info(s, 6, 0);
+
+        /* Preferred slots are for a first start: its retry takes the first free one. */
+        assert_int_equal(sched_set_slot_pool(s, "gpu", SLOTS("a", "b"), 0), 0);
+        assert_int_equal(ADD(s, .id = 6, RES({ "gpu", 1 }), .slots = SLOTS("gpu=b"), .attempts = 1,
+                             .retry_pending = true), SCHED_WAITING);
+        assert_int_equal(sched_job_retry_now(s, 6), 0);
+        assert_int_equal(next(s), 6);
+        assert_slots(s, 6, (const char *const[]) { "gpu=a", NULL });
+        finish(s, 6, SCHED_RESULT_SUCCESS);
+        assert_counts(s, 0, 0, 0, 5);
+        sched_free(s);
+}
+
 /* ---- cancel, forget, errors of finish ---- */
 
 static void test_cancel(void **state) {
@@ -2687,6 +2996,10 @@ int main(void) {
                 cmocka_unit_test(test_retry_exit_codes),
                 cmocka_unit_test(test_retry_keeps_resources_rules),
                 cmocka_unit_test(test_restored_attempts),
+                cmocka_unit_test(test_retry_pending),
+                cmocka_unit_test(test_retry_pending_batch),
+                cmocka_unit_test(test_retry_pending_cancel),
+                cmocka_unit_test(test_retry_pending_run),
                 cmocka_unit_test(test_cancel),
                 cmocka_unit_test(test_finish_errors),
                 cmocka_unit_test(test_forget),
