@@ -75,39 +75,39 @@ static int on_retry_delay(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-void job_retry_later(Job *j) {
-        Manager *m = j->manager;
+/* "Attempt 2 of 4 ended with result failed (exit code 1); next attempt in 5s". */
+static void job_set_retry_reason(Job *j, usec_t delay, const char *note) {
         const JobAttempt *last = job_last_attempt(j);
-        char delay[64] = "", status[32] = "";
+        char span[64] = "", status[32] = "";
         char *reason = NULL;
-        int r;
 
         if (last && last->exit_signal > 0)
                 snprintf(status, sizeof(status), " (signal %s)", signal_to_string(last->exit_signal) ?: "?");
         else if (last && last->exit_code >= 0)
                 snprintf(status, sizeof(status), " (exit code %i)", last->exit_code);
-        if (j->spec.retry_delay_usec > 0)
-                format_timespan(delay, sizeof(delay), j->spec.retry_delay_usec);
-        if (asprintf(&reason, "Attempt %u of %u ended with result %s%s; %s%s", j->n_attempts,
-                     j->spec.retries + 1, job_result_to_string(j->result), status,
-                     j->spec.retry_delay_usec > 0 ? "next attempt in " : "trying again", delay) >= 0) {
+        if (delay > 0)
+                format_timespan(span, sizeof(span), delay);
+        if (asprintf(&reason, "Attempt %u of %u ended with result %s%s; %s%s%s", j->n_attempts,
+                     j->spec.retries + 1, job_result_to_string(last ? last->result : j->result), status,
+                     delay > 0 ? "next attempt in " : "trying again", span, note) >= 0) {
                 free(j->reason);
                 j->reason = reason;
         }
-        log_info("Job %llu: %s.", (unsigned long long) j->id, j->reason);
+}
 
-        job_reset_for_retry(j);
-        manager_send_job_changed(m, j, "Reason", NULL);
+/* Queues the job again after delay (0: now). */
+static void job_arm_retry(Job *j, usec_t delay) {
+        Manager *m = j->manager;
+        int r;
 
         j->retry_source = sd_event_source_disable_unref(j->retry_source);
-        if (j->spec.retry_delay_usec == 0) {
+        if (delay == 0) {
                 job_queue_again(j);
                 return;
         }
         /* From now, not from the start of this loop iteration (what a relative timer counts from). */
-        r = sd_event_add_time(m->event, &j->retry_source, CLOCK_MONOTONIC,
-                              now(CLOCK_MONOTONIC) + j->spec.retry_delay_usec, 10 * USEC_PER_MSEC, on_retry_delay,
-                              j);
+        r = sd_event_add_time(m->event, &j->retry_source, CLOCK_MONOTONIC, now(CLOCK_MONOTONIC) + delay,
+                              10 * USEC_PER_MSEC, on_retry_delay, j);
         if (r < 0) {
                 log_warning_errno(r, "Job %llu: cannot arm the retry delay, retrying at once: %m",
                                   (unsigned long long) j->id);
@@ -115,4 +115,19 @@ void job_retry_later(Job *j) {
                 return;
         }
         (void) sd_event_source_set_description(j->retry_source, "job-retry-delay");
+}
+
+void job_retry_later(Job *j) {
+        job_set_retry_reason(j, j->spec.retry_delay_usec, "");
+        log_info("Job %llu: %s.", (unsigned long long) j->id, j->reason);
+
+        job_reset_for_retry(j);
+        manager_send_job_changed(j->manager, j, "Reason", NULL);
+        job_arm_retry(j, j->spec.retry_delay_usec);
+}
+
+void job_retry_restored(Job *j, usec_t remaining) {
+        job_set_retry_reason(j, remaining, " (the rest of its delay, after a restart of jobd)");
+        log_info("Job %llu: %s.", (unsigned long long) j->id, j->reason);
+        job_arm_retry(j, remaining);
 }

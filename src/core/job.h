@@ -123,6 +123,8 @@ int job_add_attempt(Job *j, const JobAttempt *a);
 const JobAttempt *job_last_attempt(const Job *j);
 /* The scheduler wants another attempt: back to waiting, and queued again after RetryDelayUSec. */
 void job_retry_later(Job *j);
+/* A job restored waiting for its retry (the scheduler holds it): queued again after remaining. */
+void job_retry_restored(Job *j, usec_t remaining);
 /* Attempts started so far (the current one included). */
 uint32_t job_attempt_number(Job *j);
 

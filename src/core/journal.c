@@ -687,6 +687,7 @@ int journal_replay(Journal *jr, Manager *m, JournalRecord **ret) {
                         continue;
                 }
                 r = 0;
+                rec->retry_pending = streq(e, "retry");
                 if (streq(e, "start")) {
                         rec->started = true;
                         rec->main_pid = (pid_t) get_u64(o, "pid", 0);

@@ -69,6 +69,7 @@ typedef struct JournalRecord {
         char **slots;             /* ditto: the "POOL=SLOT" identities the job holds */
         uint32_t tries;           /* attempts the scheduler counts (since the last Run.Retry()), the
                                    * started one not included */
+        bool retry_pending;       /* the last line is a retry: the job waited for its next attempt */
 } JournalRecord;
 
 /* Reads the journal, creating a Job (with m as manager) for each submitted job, in id order. Lines it

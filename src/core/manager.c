@@ -416,6 +416,18 @@ static bool condition_met(SchedCondition c, JobResult r) {
         return c == SCHED_AFTER_ANY || (c == SCHED_AFTER_SUCCESS) == (r == JOB_SUCCESS);
 }
 
+/* How much of its retry delay a job that waited for its next attempt has still to wait. */
+static usec_t retry_remaining(Job *j) {
+        const JobAttempt *last = job_last_attempt(j);
+        usec_t n = now(CLOCK_REALTIME), due;
+
+        if (!last || j->spec.retry_delay_usec == 0)
+                return 0;
+        due = last->finish_usec + j->spec.retry_delay_usec;
+        /* At most the whole delay, whatever the clock did meanwhile. */
+        return due > n ? MIN(due - n, j->spec.retry_delay_usec) : 0;
+}
+
 /* Jobs from the journal of an earlier instance: finished ones as they were, started ones re-adopted
  * through their cgroups (first, so they hold their slots), unstarted ones queued again as one batch. */
 static int manager_restore(Manager *m) {
@@ -560,7 +572,10 @@ static int manager_restore(Manager *m) {
                 j->spec.n_after = k;
                 /* With its run, group, resources and retry policy (the pools are set up already). */
                 specs[n_specs] = manager_job_sched_spec(m, j, res + n_res);
-                specs[n_specs++].attempts = recs[i].tries;   /* its retries are not given anew */
+                specs[n_specs].attempts = recs[i].tries;   /* its retries are not given anew */
+                /* It waited for its next attempt: the rest of the delay still holds. */
+                specs[n_specs++].retry_pending = recs[i].retry_pending && recs[i].tries > 0 &&
+                                                 retry_remaining(j) > 0;
                 n_res += j->spec.n_resources;
         }
         if (n_specs > 0) {
@@ -578,8 +593,11 @@ static int manager_restore(Manager *m) {
 
                         if (st == SCHED_QUEUED)
                                 j->state = JOB_QUEUED;
-                        else if (st == SCHED_WAITING)
+                        else if (st == SCHED_WAITING) {
                                 j->state = JOB_WAITING;
+                                if (specs[i].retry_pending)
+                                        job_retry_restored(j, retry_remaining(j));
+                        }
                         else if (j->state != JOB_DONE) {
                                 job_finish_unstarted(j, JOB_LOST, "Could not be queued again after a restart");
                                 m->n_done++;

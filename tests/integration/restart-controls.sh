@@ -61,8 +61,15 @@ wait_state "$first" running
 expect_rc 0 "jobctl run-pause" jobctl run-pause "$run"
 wait_state "$first" paused
 
+# A job waiting 4 s for its second attempt when jobd goes: it waits the rest of it after the restart.
+delayed=$(bsubmit 3 Argv as 3 sh -c "test -e $TEST_TMP/delayed && exit 0; touch $TEST_TMP/delayed; exit 3" \
+        Retries u 1 RetryDelayUSec t 4000000)
+wait_state "$delayed" waiting
+
 jobd_crash
 start
+assert_eq waiting "$(job_prop "$delayed" State)" "a job waiting for its retry, after the restart"
+assert_contains "after a restart of jobd" "$(job_prop "$delayed" Reason)" "its Reason"
 assert_eq 6 "$(mgr_prop MaxParallel)" "MaxParallel after the restart"
 assert_match "lic +counted +5 " "$(jobctl pools)" "the capacity of lic after the restart"
 assert_match "sims +3 +1 +0 +yes" "$(jobctl groups)" "group sims after the restart (limit, running, paused)"
@@ -131,6 +138,11 @@ start
 assert_match "lic +counted +2 " "$(jobctl pools)" "the capacity of lic from the edited jobd.conf"
 assert_match "sims +3 " "$(jobctl groups)" "a group jobd.conf does not name keeps its saved limit"
 assert_match "b0 +QUARANTINED" "$(jobctl pools)" "the quarantine is kept"
+wait_done "$delayed"
+assert_eq success "$(job_prop "$delayed" Result)" "the job that waited for its retry across the restart"
+attempts=$(bctl --json=short get-property org.jobd1 "$(job_path "$delayed")" org.jobd1.Job Attempts | jq -c .data)
+assert_int "$(jq '.[1][0] - .[0][1]' <<<"$attempts")" -ge 4000000 \
+        "µs between its attempts (its RetryDelayUSec, across the restart)"
 attempts=$(bctl --json=short get-property org.jobd1 "$(job_path "$retried")" org.jobd1.Job Attempts | jq -c '[.data[] | .[2:4]]')
 assert_eq '[["failed",3],["failed",4]]' "$attempts" "the attempts of a finished job after the journal was rewritten"
 assert_eq 1 "$(bctl --json=short get-property org.jobd1 "$(job_path "$frozen")" org.jobd1.Job Attempts | jq '.data | length')" \
