@@ -242,6 +242,14 @@ static int job_watch_events(Job *j) {
                 return -errno;
         if (inotify_add_watch(fd, j->cgroup->cgroup_events_path, IN_MODIFY) < 0)
                 return -errno;
+        /* A manager may remove the emptied cgroup (a scope that stopped) before the kernel sends the
+         * rate-limited notification that it is empty: then that never comes, but the rmdir is seen. */
+        if (j->cgroup->cgroup_fd >= 0) {
+                char p[64];
+
+                snprintf(p, sizeof(p), "/proc/self/fd/%i", j->cgroup->cgroup_fd);
+                (void) inotify_add_watch(fd, p, IN_DELETE_SELF);
+        }
         r = sd_event_add_io(j->manager->event, &j->events_source, fd, EPOLLIN, on_events, j);
         if (r < 0)
                 return r;
@@ -262,7 +270,13 @@ static int on_stuck(sd_event_source *s, uint64_t usec, void *userdata) {
         int n;
 
         n = backend_job_count(j->cgroup);
-        if (n <= 0)
+        if (n == 0 || n == -ENOENT) {
+                /* Empty, or removed, without a word from inotify: done all the same. */
+                if (j->main_exited)
+                        job_finalize(j);
+                return 0;
+        }
+        if (n < 0)
                 return 0;
         job_set_reason(j, "%i process(es) did not exit %s after SIGKILL (uninterruptible sleep?); "
                        "the job ends when they do", n, format_timespan(buf, sizeof(buf), JOB_STUCK_USEC));
