@@ -243,12 +243,18 @@ static int job_watch_events(Job *j) {
         if (inotify_add_watch(fd, j->cgroup->cgroup_events_path, IN_MODIFY) < 0)
                 return -errno;
         /* A manager may remove the emptied cgroup (a scope that stopped) before the kernel sends the
-         * rate-limited notification that it is empty: then that never comes, but the rmdir is seen. */
-        if (j->cgroup->cgroup_fd >= 0) {
-                char p[64];
+         * rate-limited notification that it is empty: then that never comes. cgroupfs tells nothing to a
+         * watch on the removed directory itself, only IN_DELETE to one on its parent. */
+        {
+                _cleanup_free_ char *parent = strdup(j->cgroup->cgroup_events_path);
+                char *slash;
 
-                snprintf(p, sizeof(p), "/proc/self/fd/%i", j->cgroup->cgroup_fd);
-                (void) inotify_add_watch(fd, p, IN_DELETE_SELF);
+                /* .../<parent>/<job cgroup>/cgroup.events → .../<parent> */
+                for (int k = 0; parent && k < 2; k++)
+                        if ((slash = strrchr(parent, '/')) && slash != parent)
+                                *slash = 0;
+                if (parent)
+                        (void) inotify_add_watch(fd, parent, IN_DELETE | IN_ONLYDIR);
         }
         r = sd_event_add_io(j->manager->event, &j->events_source, fd, EPOLLIN, on_events, j);
         if (r < 0)
@@ -264,6 +270,8 @@ static int job_watch_events(Job *j) {
         return 0;
 }
 
+static int job_arm_kill_timer(Job *j, usec_t after, sd_event_time_handler_t cb);
+
 static int on_stuck(sd_event_source *s, uint64_t usec, void *userdata) {
         Job *j = userdata;
         char buf[64];
@@ -278,6 +286,10 @@ static int on_stuck(sd_event_source *s, uint64_t usec, void *userdata) {
         }
         if (n < 0)
                 return 0;
+        /* Look again later: they may die while nobody can tell us (see job_watch_events()). */
+        (void) job_arm_kill_timer(j, JOB_STUCK_USEC, on_stuck);
+        if (j->reason && strstr(j->reason, "after SIGKILL"))
+                return 0;   /* said once */
         job_set_reason(j, "%i process(es) did not exit %s after SIGKILL (uninterruptible sleep?); "
                        "the job ends when they do", n, format_timespan(buf, sizeof(buf), JOB_STUCK_USEC));
         log_warning("Job %llu: %s", (unsigned long long) j->id, j->reason);
