@@ -60,6 +60,13 @@ size_t strv_bytes(char *const *l) {
         return b;
 }
 
+bool strv_contains(char *const *l, const char *s) {
+        for (; l && *l; l++)
+                if (streq(*l, s))
+                        return true;
+        return false;
+}
+
 char *strv_env_get(char *const *l, const char *key) {
         size_t k = strlen(key);
 

@@ -19,5 +19,6 @@ char **strv_copy(char *const *l);
 int strv_extend(char ***l, const char *s);
 /* Total bytes of all strings, including their NULs. */
 size_t strv_bytes(char *const *l);
+bool strv_contains(char *const *l, const char *s);
 /* Returns the entry that starts with "key=", or NULL. */
 char *strv_env_get(char *const *l, const char *key);

@@ -4,8 +4,8 @@
  * holds, pools, slot pools, Drain) and what the scheduler learnt (which slots failed, which are
  * quarantined) are saved in the state folder as one small JSON file, rewritten atomically on each change
  * (they are rare) and when jobd exits. A restart applies it over jobd.conf, except that settings of pools
- * and groups that jobd.conf defines, and MaxParallel, come from jobd.conf again when it (or
- * --max-parallel) changed since: an edited file is meant to take effect.
+ * and groups that jobd.conf defines come from jobd.conf again when it changed since (an edited file is
+ * meant to take effect), and MaxParallel from --max-parallel= when that is not what it was.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,19 +38,26 @@ uint64_t controls_digest(uint64_t h, const void *p, size_t n) {
         return h;
 }
 
-static int add_group(void *userdata, const SchedGroupInfo *g) {
-        json_object *a = userdata, *o;
+static int add_group_entry(json_object *groups, const char *name, uint32_t limit, bool held) {
+        json_object *o = json_object_new_object();
 
-        if (g->limit == SCHED_UNLIMITED && !g->held)
-                return 0;
-        o = json_object_new_object();
         if (!o)
                 return -ENOMEM;
-        json_object_object_add(o, "name", json_object_new_string(g->name));
-        json_object_object_add(o, "limit",
-                               json_object_new_uint64(g->limit == SCHED_UNLIMITED ? 0 : g->limit));
-        json_object_object_add(o, "paused", json_object_new_boolean(g->held));
-        return json_object_array_add(a, o) < 0 ? -ENOMEM : 0;
+        json_object_object_add(o, "name", json_object_new_string(name));
+        json_object_object_add(o, "limit", json_object_new_uint64(limit == SCHED_UNLIMITED ? 0 : limit));
+        json_object_object_add(o, "paused", json_object_new_boolean(held));
+        return json_object_array_add(groups, o) < 0 ? -ENOMEM : 0;
+}
+
+static int add_group(void *userdata, const SchedGroupInfo *g) {
+        /* Unlimited and not held is what any group starts as (the scheduler may not even keep it). */
+        if (g->limit == SCHED_UNLIMITED && !g->held)
+                return 0;
+        return add_group_entry(userdata, g->name, g->limit, g->held);
+}
+
+static int find_limited_group(void *userdata, const SchedGroupInfo *g) {
+        return streq(g->name, (const char *) userdata) && (g->limit != SCHED_UNLIMITED || g->held);
 }
 
 typedef struct SlotWalk {
@@ -123,11 +130,16 @@ static json_object *controls_build(Manager *m) {
         json_object_object_add(o, "config", json_object_new_string(digest));
         json_object_object_add(o, "max_parallel",
                                json_object_new_uint64(max_parallel == SCHED_UNLIMITED ? 0 : max_parallel));
+        json_object_object_add(o, "max_parallel_option", json_object_new_int64(m->max_parallel_option));
         json_object_object_add(o, "draining", json_object_new_boolean(m->draining));
         json_object_object_add(o, "groups", groups);
         json_object_object_add(o, "pools", w.pools);
         json_object_object_add(o, "slot_health", w.health);
         r = sched_foreach_group(m->sched, add_group, groups);
+        /* A group jobd.conf limits whose limit a client lifted: worth saving too. */
+        STRV_FOREACH(g, m->config_groups)
+                if (r >= 0 && sched_foreach_group(m->sched, find_limited_group, *g) == 0)
+                        r = add_group_entry(groups, *g, SCHED_UNLIMITED, false);
         if (r >= 0)
                 r = sched_foreach_pool(m->sched, add_pool, &w);
         if (r < 0) {
@@ -266,9 +278,11 @@ int manager_load_controls(Manager *m) {
         saved = get_str(o, "config");
         changed = !saved || !streq(saved, digest);
         if (changed)
-                log_info("jobd.conf or --max-parallel changed since the controls were saved: their values "
-                         "win over the saved ones.");
-        else
+                log_info("jobd.conf changed since the controls were saved: its pools and groups win over "
+                         "the saved ones.");
+        /* MaxParallel is not jobd.conf's: a --max-parallel= other than the last one's wins. */
+        if (json_object_object_get_ex(o, "max_parallel_option", &a) && json_object_is_type(a, json_type_int) &&
+            json_object_get_int64(a) == m->max_parallel_option)
                 manager_set_max_parallel(m, (unsigned) MIN(get_u64(o, "max_parallel", 0), (uint64_t) UINT32_MAX));
 
         a = get_array(o, "pools");

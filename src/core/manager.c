@@ -746,7 +746,7 @@ int manager_new(const ManagerConfig *c, Manager **ret) {
         r = manager_load_config(m, c->config_path);
         if (r < 0)
                 goto fail;
-        m->config_digest = controls_digest(m->config_digest, &c->max_parallel, sizeof(c->max_parallel));
+        m->max_parallel_option = c->max_parallel_set ? (int64_t) c->max_parallel : -1;
         r = manager_load_controls(m);
         if (r < 0)
                 goto fail;
@@ -774,6 +774,7 @@ Manager *manager_free(Manager *m) {
         manager_runs_free(m);
         manager_resources_free(m);
         strv_free(m->held_groups);
+        strv_free(m->config_groups);
         sched_free(m->sched);
         backend_free(m->backend);
         sd_event_source_disable_unref(m->reschedule_source);

@@ -28,6 +28,7 @@ typedef struct ManagerConfig {
         const char *state_dir;
         const char *exec_path;
         unsigned max_parallel;
+        bool max_parallel_set;         /* given with --max-parallel= (else: the number of CPUs) */
         usec_t kill_grace;
         unsigned keep_finished;
         const char *config_path;       /* jobd.conf(5); NULL: the default one, if it exists */
@@ -73,7 +74,9 @@ struct Manager {
         uint64_t next_run_id;
         sd_event_source *runs_source;  /* announces what changed in runs, once per loop iteration */
         bool draining;
-        uint64_t config_digest;        /* of jobd.conf and --max-parallel (src/core/controls.c) */
+        uint64_t config_digest;        /* of jobd.conf (src/core/controls.c) */
+        char **config_groups;          /* the groups jobd.conf gives a limit */
+        int64_t max_parallel_option;   /* --max-parallel=, -1: not given */
         bool controls_ready;           /* set up: changes of controls are saved from now on */
         char **held_groups;            /* saved holds, until the jobs are restored */
         bool held_draining;

@@ -297,6 +297,8 @@ int manager_load_config(Manager *m, const char *path) {
                         break;
                 case CONF_GROUP:
                         r = e->have_limit ? manager_set_group_limit(m, e->name, e->value, &msg) : 0;
+                        if (r >= 0 && e->have_limit && strv_extend(&m->config_groups, e->name) < 0)
+                                r = -ENOMEM;
                         if (r >= 0 && e->timeout_usec > 0)
                                 r = manager_set_group_timeout(m, e->name, e->timeout_usec);
                         break;

@@ -295,6 +295,8 @@ static int on_runs_changed(sd_event_source *s, void *userdata) {
                 if (!r->finished_pending)
                         continue;
                 r->finished_pending = false;
+                /* Nothing left to hold: a Retry() of it must not start paused. */
+                r->paused = r->pause_pending = false;
                 journal_run(&m->journal, r);
                 /* Let the scheduler forget the run's limit and hold. */
                 run_set_limit(r, false);
@@ -903,10 +905,11 @@ int manager_restore_runs(Manager *m) {
                         run_free(run);
                         return -ENOMEM;
                 }
-                (void) run_set_limit(run, true);
                 m->runs[m->n_runs++] = run;
                 m->next_run_id = MAX(m->next_run_id, x->id + 1);
                 run_recount(run, x->gone);
+                if (!run_is_done(run))
+                        (void) run_set_limit(run, true);
                 /* Held once its running jobs are re-adopted (a hold would keep them from the scheduler);
                  * they are frozen still, and those that were starting are frozen then. */
                 if (run->paused && !run_is_done(run)) {

@@ -174,6 +174,7 @@ int main(int argc, char *argv[]) {
                                 log_error("--max-parallel=%s: not a number.", optarg);
                                 return EXIT_FAILURE;
                         }
+                        c.max_parallel_set = true;
                         break;
                 case ARG_KILL_GRACE:
                         if (parse_sec(optarg, &c.kill_grace) < 0) {

@@ -48,7 +48,6 @@ assert_eq 2 "$(run_prop "$run" MaxParallel)" "MaxParallel of the run"
 wait_run_done "$run" 30
 assert_eq success "$(run_prop "$run" Result)" "Result of the run with MaxParallel and groups"
 assert_eq 2 "$(overlap_max "$TEST_TMP/mp")" "jobs of the run running at once with --max-parallel=2"
-assert_not_contains "@run" "$(jobctl groups)" "jobctl groups lists only the users' groups"
 expect_rc 0 "jobctl group build 1" jobctl group build 1
 timed 4 "$TEST_TMP/mp1" build >"$TEST_TMP/mp1.json"
 run=$(plan_submit "$TEST_TMP/mp1.json" --max-parallel=3)
@@ -154,4 +153,16 @@ expect_rc 0 "jobctl run-cancel of the 3000-job plan" jobctl run-cancel "$run"
 wait_run_done "$run" 30
 assert_eq 3000 "$(run_count "$run" ResultCounts cancelled)" "cancelled jobs of the 3000-job plan"
 expect_rc 0 "jobctl undrain" jobctl undrain
+
+# A paused run whose jobs all end (cancelled one by one) is done, not paused: its Retry() runs at once.
+printf '{ "jobs": [ { "name": "only", "command": ["true"] } ] }' >"$TEST_TMP/one.json"
+expect_rc 0 "jobctl drain" jobctl drain
+run=$(plan_submit "$TEST_TMP/one.json")
+expect_rc 0 "jobctl run-pause" jobctl run-pause "$run"
+expect_rc 0 "jobctl cancel" jobctl cancel "$(run_job_id "$run" only)"
+wait_run_done "$run"
+expect_rc 0 "jobctl undrain" jobctl undrain
+expect_rc 0 "jobctl run-retry" jobctl run-retry "$run" all
+wait_run_done "$run"
+assert_eq success "$(run_prop "$run" Result)" "Retry of a run that finished while paused"
 daemon_still_ok

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/../helpers/lib.sh"
 . "$(dirname "$0")/../helpers/plans.sh"
 setup
-printf '[Pool lic]\nCapacity=1\n' >"$TEST_TMP/jobd.conf"
+printf '[Pool lic]\nCapacity=1\n[Group builds]\nLimit=2\n' >"$TEST_TMP/jobd.conf"
 start() {
         jobd_start --max-parallel=8 --config="$TEST_TMP/jobd.conf"
 }
@@ -17,6 +17,7 @@ expect_rc 0 "jobctl set-parallel 6" jobctl set-parallel 6
 expect_rc 0 "jobctl pool lic 5" jobctl pool lic 5
 expect_rc 0 "jobctl group sims 3" jobctl group sims 3
 expect_rc 0 "jobctl slot-pool" jobctl slot-pool board b0 b1 b2 --quarantine-after=1
+expect_rc 0 "jobctl group builds 0" jobctl group builds 0   # jobd.conf's limit lifted
 
 # b0 fails once: quarantined.
 bad=$(submit --resource=board=1 -- sh -c 'echo $JOBD_SLOT_BOARD; exit 1')
@@ -73,6 +74,11 @@ assert_contains "after a restart of jobd" "$(job_prop "$delayed" Reason)" "its R
 assert_eq 6 "$(mgr_prop MaxParallel)" "MaxParallel after the restart"
 assert_match "lic +counted +5 " "$(jobctl pools)" "the capacity of lic after the restart"
 assert_match "sims +3 +1 +0 +yes" "$(jobctl groups)" "group sims after the restart (limit, running, paused)"
+group_limit() {  # GROUP: its limit, 0 for none (a group without a limit or jobs is not listed)
+        bctl --json=short call org.jobd1 /org/jobd1 org.jobd1.Manager ListGroups |
+                jq -r --arg g "$1" '[.data[0][] | select(.[0] == $g) | .[1]] | first // 0'
+}
+assert_eq 0 "$(group_limit builds)" "jobd.conf's group limit, lifted at run time, after the restart"
 assert_eq paused "$(job_prop "$simjob" State)" "the job of the paused group after the restart"
 assert_match "b0 +QUARANTINED" "$(jobctl pools)" "b0 still quarantined after the restart"
 assert_eq running "$(job_prop "$holder" State)" "the job holding b2, re-adopted"
@@ -131,11 +137,15 @@ assert_eq success "$(job_prop "$runner" Result)" "the job that ran across the dr
 expect_rc 0 "jobctl undrain" jobctl undrain
 wait_done "$held"
 
-# jobd.conf edited: its values win over the saved ones for what it defines; the rest is kept.
-printf '[Pool lic]\nCapacity=2\n' >"$TEST_TMP/jobd.conf"
+# jobd.conf edited: its values win over the saved ones for what it defines; the rest is kept, MaxParallel
+# too (jobd.conf does not set it). Another --max-parallel= wins over a saved MaxParallel.
+expect_rc 0 "jobctl set-parallel 5" jobctl set-parallel 5
+printf '[Pool lic]\nCapacity=2\n[Group builds]\nLimit=2\n' >"$TEST_TMP/jobd.conf"
 jobd_crash
 start
 assert_match "lic +counted +2 " "$(jobctl pools)" "the capacity of lic from the edited jobd.conf"
+assert_eq 2 "$(group_limit builds)" "the limit of builds from the edited jobd.conf"
+assert_eq 5 "$(mgr_prop MaxParallel)" "MaxParallel set at run time, after jobd.conf was edited"
 assert_match "sims +3 " "$(jobctl groups)" "a group jobd.conf does not name keeps its saved limit"
 assert_match "b0 +QUARANTINED" "$(jobctl pools)" "the quarantine is kept"
 wait_done "$delayed"
@@ -147,6 +157,9 @@ attempts=$(bctl --json=short get-property org.jobd1 "$(job_path "$retried")" org
 assert_eq '[["failed",3],["failed",4]]' "$attempts" "the attempts of a finished job after the journal was rewritten"
 assert_eq 1 "$(bctl --json=short get-property org.jobd1 "$(job_path "$frozen")" org.jobd1.Job Attempts | jq '.data | length')" \
         "the attempts of a job that ran once, after the journal was rewritten"
+jobd_crash
+jobd_start --max-parallel=3 --config="$TEST_TMP/jobd.conf"
+assert_eq 3 "$(mgr_prop MaxParallel)" "MaxParallel after a restart with another --max-parallel="
 # Every re-adopted job got its own resources back, none ran on outside the limits.
 assert_not_contains "outside the limits" "$(cat "$JOBD_LOG")" "jobd's log"
 assert_not_contains "Could not be" "$(cat "$JOBD_LOG")" "jobd's log (a job lost at a restart)"

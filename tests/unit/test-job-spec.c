@@ -286,8 +286,18 @@ static void test_system_call_filter(void **state) {
         expect_filter(strv_of("~", NULL, NULL), false);                 /* ~ and nothing */
         expect_filter(strv_of("~~socket", NULL, NULL), false);
         expect_filter(strv_of("", NULL, NULL), false);
-        expect_filter(strv_of("read", "012345678901234567890123456789012345678901234567890123456789012345", NULL),
-                      false);
+        {
+                JobSpec s;
+                char *msg = NULL;
+
+                job_spec_init(&s);
+                s.argv = make_argv("true", NULL);
+                s.system_call_filter = strv_of("read", "a_name_longer_than_any_system_call_has_and_longer_than_sixty_four", NULL);
+                assert_int_equal(job_spec_validate(&s, &msg), -EINVAL);
+                assert_non_null(strstr(msg, "too long"));
+                free(msg);
+                job_spec_done(&s);
+        }
         for (unsigned i = 0; i <= 1024; i++)
                 assert_int_equal(strv_extend(&big, "read"), 0);
         expect_filter(big, false);                                      /* 1025 entries */
