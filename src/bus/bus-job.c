@@ -207,7 +207,9 @@ static int property_get_strv(sd_bus *bus, const char *path, const char *interfac
 static int property_get_system_call_filter(sd_bus *bus, const char *path, const char *interface,
                                           const char *property, sd_bus_message *reply, void *userdata,
                                           sd_bus_error *error) {
-        return sd_bus_message_append_strv(reply, ((Job *) userdata)->spec.system_call_filter);
+        const SeccompFilter *f = ((Job *) userdata)->spec.system_call_filter;
+
+        return sd_bus_message_append_strv(reply, f ? f->names : NULL);
 }
 
 static int property_get_main_pid(sd_bus *bus, const char *path, const char *interface, const char *property,

@@ -184,11 +184,18 @@ static int read_value(sd_bus_message *m, const char *key, JobSpec *spec, sd_bus_
                         return sd_bus_error_set(error, JOBD_ERROR_INVALID_SPEC, why);
                 return r;
         }
-        if (streq(key, "SystemCallFilter"))
+        if (streq(key, "SystemCallFilter")) {
+                char **l = NULL;
+
                 /* Checked with the rest of the spec (job_spec_validate()). */
-                return bus_read_strv_bounded(m, key, SECCOMP_FILTER_NAMES_MAX,
-                                             SECCOMP_FILTER_NAMES_MAX * (SECCOMP_FILTER_NAME_MAX + 2),
-                                             &spec->system_call_filter, error);
+                r = bus_read_strv_bounded(m, key, SECCOMP_FILTER_NAMES_MAX,
+                                          SECCOMP_FILTER_NAMES_MAX * (SECCOMP_FILTER_NAME_MAX + 2), &l, error);
+                if (r < 0)
+                        return r;
+                seccomp_filter_unref(spec->system_call_filter);
+                spec->system_call_filter = seccomp_filter_new(l);
+                return spec->system_call_filter ? 0 : -ENOMEM;
+        }
         if (streq(key, "AfterCondition")) {
                 const char *s;
                 r = sd_bus_message_read_basic(m, 's', &s);

@@ -65,7 +65,7 @@ void job_spec_done(JobSpec *s) {
         free(s->resources);
         free(s->retry_on_exit_codes);
         job_shared_env_unref(s->base_environment);
-        strv_free(s->system_call_filter);
+        seccomp_filter_unref(s->system_call_filter);
         job_spec_init(s);
 }
 
@@ -198,7 +198,7 @@ int job_spec_validate(const JobSpec *s, char **ret) {
         if (s->retry_delay_usec > JOB_RETRY_DELAY_MAX)
                 return fail(ret, "RetryDelayUSec: %llu µs is more than a day",
                             (unsigned long long) s->retry_delay_usec);
-        r = seccomp_filter_check(s->system_call_filter, ret);
+        r = seccomp_filter_check(s->system_call_filter ? s->system_call_filter->names : NULL, ret);
         if (r < 0)
                 return r;
 

@@ -8,6 +8,7 @@
 
 #include "backend.h"
 #include "sched.h"
+#include "seccomp-filter.h"
 #include "time-util.h"
 
 /* Bounds on what one client request may make the daemon hold. */
@@ -64,7 +65,7 @@ typedef struct JobSpec {
         size_t n_retry_on_exit_codes;
         usec_t retry_delay_usec;
         JobSharedEnv *base_environment;      /* shared defaults (a plan's) that environment overrides */
-        char **system_call_filter;           /* NULL: none (src/exec/seccomp-filter.h) */
+        SeccompFilter *system_call_filter;   /* NULL: none; shared by a plan's jobs */
 } JobSpec;
 
 void job_spec_init(JobSpec *s);

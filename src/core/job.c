@@ -522,7 +522,7 @@ static char **job_build_helper_argv(Job *j) {
                 if (j->n_groups > 0 && strv_extend(&a, g) < 0)
                         return NULL;
         }
-        if (!strv_isempty(j->spec.system_call_filter) &&
+        if (seccomp_filter_is_set(j->spec.system_call_filter) &&
             strv_extend(&a, "--seccomp=" SECCOMP_FILTER_FILE) < 0)
                 return NULL;
         /* Held until the backend has put it into the job's cgroup (fd 4: see job_start()). */
@@ -678,8 +678,8 @@ int job_start(Job *j) {
         if (r < 0)
                 return job_fail_start(j, r, "Cannot create the job's cgroup");
 
-        if (!strv_isempty(j->spec.system_call_filter)) {
-                r = seccomp_filter_export(j->spec.system_call_filter, j->state_dir_fd);
+        if (seccomp_filter_is_set(j->spec.system_call_filter)) {
+                r = seccomp_filter_write(j->spec.system_call_filter, j->state_dir_fd);
                 if (r < 0)
                         return job_fail_start(j, r, "Cannot compile the job's SystemCallFilter");
         }

@@ -20,6 +20,7 @@ void journal_init(Journal *jr, int dir_fd) {
 
 void journal_close(Journal *jr) {
         jr->fd = safe_close(jr->fd);
+        jr->filter_ref.filter = seccomp_filter_unref(jr->filter_ref.filter);
 }
 
 static int write_line(int fd, json_object *o) {
@@ -90,7 +91,9 @@ static json_object *event_new(const char *e, Job *j) {
         return o;
 }
 
-static json_object *submit_line(Job *j) {
+/* A filter shared by many jobs (a plan's default) is written once: later jobs name the job whose line
+ * has it. ref remembers the last one written to the file. */
+static json_object *submit_line(Job *j, JournalFilterRef *ref) {
         json_object *o = event_new("submit", j), *a;
         const JobSpec *s = &j->spec;
         Run *run = manager_run_of_job(j->manager, j->id);
@@ -140,8 +143,14 @@ static json_object *submit_line(Job *j) {
                 json_object_object_add(o, "retry_on", strv_to_json(l));
         }
         add_u64(o, "retry_delay", s->retry_delay_usec);
-        if (s->system_call_filter)
-                json_object_object_add(o, "syscalls", strv_to_json(s->system_call_filter));
+        if (s->system_call_filter && ref->filter == s->system_call_filter)
+                add_u64(o, "syscalls_of", ref->job);
+        else if (s->system_call_filter) {
+                json_object_object_add(o, "syscalls", strv_to_json(s->system_call_filter->names));
+                /* Held, so that no other filter can take its address. */
+                seccomp_filter_unref(ref->filter);
+                *ref = (JournalFilterRef) { seccomp_filter_ref(s->system_call_filter), j->id };
+        }
         return o;
 }
 
@@ -238,7 +247,7 @@ static json_object *done_line(Job *j) {
 }
 
 void journal_submit(Journal *jr, Job *j) {
-        journal_write(jr, submit_line(j));
+        journal_write(jr, submit_line(j, &jr->filter_ref));
 }
 
 void journal_submit_many(Journal *jr, Manager *m, uint64_t first, size_t n) {
@@ -252,7 +261,7 @@ void journal_submit_many(Journal *jr, Manager *m, uint64_t first, size_t n) {
         /* Lines gathered into writes of about 1 MiB: 100k write() calls would cost more than the rest of
          * a plan's submission. A crash may cut the last line of a chunk; the replay skips it. */
         for (size_t i = 0; i < n && r >= 0; i++) {
-                json_object *o = submit_line(manager_get_job(m, first + i));
+                json_object *o = submit_line(manager_get_job(m, first + i), &jr->filter_ref);
                 const char *s;
                 size_t l;
 
@@ -437,7 +446,10 @@ static int run_from_line(Journal *jr, json_object *o) {
         return 0;
 }
 
-static int job_from_submit(Journal *jr, Manager *m, json_object *o, uint64_t id, Job **ret) {
+static JournalRecord *find_record(JournalRecord *r, size_t n, uint64_t id);
+
+static int job_from_submit(Journal *jr, Manager *m, json_object *o, uint64_t id, JournalRecord *recs,
+                           size_t n_recs, Job **ret) {
         _cleanup_free_ gid_t *groups = NULL;
         json_object *a;
         size_t n_groups = 0;
@@ -464,9 +476,25 @@ static int job_from_submit(Journal *jr, Manager *m, json_object *o, uint64_t id,
                 spec.after_condition = SCHED_AFTER_SUCCESS;
         spec.retry_delay_usec = get_u64(o, "retry_delay", 0);
         if (json_object_object_get_ex(o, "syscalls", NULL)) {
-                r = get_strv(o, "syscalls", &spec.system_call_filter);
+                char **l = NULL;
+
+                r = get_strv(o, "syscalls", &l);
                 if (r < 0)
                         goto fail;
+                spec.system_call_filter = seccomp_filter_new(l);
+                if (!spec.system_call_filter) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+        } else if (json_object_object_get_ex(o, "syscalls_of", NULL)) {
+                JournalRecord *of = find_record(recs, n_recs, get_u64(o, "syscalls_of", 0));
+
+                /* An earlier job with the same filter (a plan's jobs share their defaults'). */
+                if (of)
+                        spec.system_call_filter = seccomp_filter_ref(of->job->spec.system_call_filter);
+                else
+                        log_warning("Journal: job %llu refers to the filter of an unknown job, ignoring it.",
+                                    (unsigned long long) id);
         }
         if (json_object_object_get_ex(o, "retry_on", &a)) {
                 _cleanup_strv_free_ char **l = NULL;
@@ -671,7 +699,7 @@ int journal_replay(Journal *jr, Manager *m, JournalRecord **ret) {
                                 recs = t;
                         }
                         recs[n] = (JournalRecord) { .id = id };
-                        r = job_from_submit(jr, m, o, id, &recs[n].job);
+                        r = job_from_submit(jr, m, o, id, recs, n, &recs[n].job);
                         json_object_put(o);
                         if (r < 0)
                                 goto fail;
@@ -759,6 +787,7 @@ static int write_attempts(int fd, Manager *m, Job *j) {
 
 int journal_compact(Journal *jr, Manager *m) {
         _cleanup_close_ int fd = -EBADF;
+        JournalFilterRef ref = {};
         size_t ri = 0;
         int r = 0;
 
@@ -779,7 +808,7 @@ int journal_compact(Journal *jr, Manager *m) {
                 }
                 if (!j || r < 0)
                         continue;
-                o = submit_line(j);
+                o = submit_line(j, &ref);
                 r = o ? write_line(fd, o) : -ENOMEM;
                 json_object_put(o);
                 if (r < 0)
@@ -792,13 +821,18 @@ int journal_compact(Journal *jr, Manager *m) {
                 json_object_put(o);
         }
         if (r < 0) {
+                seccomp_filter_unref(ref.filter);
                 (void) unlinkat(jr->dir_fd, JOURNAL_FILE ".tmp", 0);
                 return r;
         }
-        if (renameat(jr->dir_fd, JOURNAL_FILE ".tmp", jr->dir_fd, JOURNAL_FILE) < 0)
+        if (renameat(jr->dir_fd, JOURNAL_FILE ".tmp", jr->dir_fd, JOURNAL_FILE) < 0) {
+                seccomp_filter_unref(ref.filter);
                 return -errno;
+        }
 
+        /* Lines from now on may refer to what the new file holds. */
         journal_close(jr);
+        jr->filter_ref = ref;
         jr->fd = openat(jr->dir_fd, JOURNAL_FILE, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
         return jr->fd < 0 ? -errno : 0;
 }

@@ -33,8 +33,15 @@ typedef struct JournalRun {
         uint32_t gone[_JOB_RESULT_MAX];
 } JournalRun;
 
+/* The filter of the last submit line that spelled one out (a reference held), and its job. */
+typedef struct JournalFilterRef {
+        SeccompFilter *filter;
+        uint64_t job;
+} JournalFilterRef;
+
 typedef struct Journal {
         int dir_fd;      /* the state folder */
+        JournalFilterRef filter_ref;
         int fd;          /* open for appending, or -EBADF */
         bool broken;     /* a write failed: logged once */
         JournalRun *runs;/* found by journal_replay(), in id order; journal_runs_free() */

@@ -133,11 +133,8 @@ static int apply_defaults(JobSpec *s, uint64_t keys, const JobSpec *d, uint64_t 
         }
         if (GIVEN(want, JOB_KEY_RETRY_DELAY_USEC))
                 s->retry_delay_usec = d->retry_delay_usec;
-        if (GIVEN(want, JOB_KEY_SYSTEM_CALL_FILTER) && d->system_call_filter) {
-                s->system_call_filter = strv_copy(d->system_call_filter);
-                if (!s->system_call_filter)
-                        return -ENOMEM;
-        }
+        if (GIVEN(want, JOB_KEY_SYSTEM_CALL_FILTER))
+                s->system_call_filter = seccomp_filter_ref(d->system_call_filter);   /* one for the plan */
         return 0;
 }
 

@@ -64,11 +64,13 @@ assert_contains "SystemCallFilter" "$RUN_ERR" "jobctl's message for an unknown s
 cat >"$TEST_TMP/plan.json" <<JSON
 { "defaults": { "system_call_filter": ["~socket"] },
   "jobs": [ { "name": "sandboxed", "command": ["python3", "-c", $(jq -Rs . <<<"$probe")] },
+            { "name": "sandboxed-too", "command": ["python3", "-c", $(jq -Rs . <<<"$probe")] },
             { "name": "free", "command": ["python3", "-c", $(jq -Rs . <<<"$probe")], "system_call_filter": [] } ] }
 JSON
 run=$(plan_submit "$TEST_TMP/plan.json")
 wait_run_done "$run"
 assert_eq "socket refused: EPERM" "$(jobctl logs "$(run_job_id "$run" sandboxed)")" "a plan's default filter"
+assert_eq "socket refused: EPERM" "$(jobctl logs "$(run_job_id "$run" sandboxed-too)")" "a plan's default filter, shared"
 assert_eq "socket allowed" "$(jobctl logs "$(run_job_id "$run" free)")" "a plan job that clears the default"
 
 release="$TEST_TMP/release"
@@ -82,4 +84,17 @@ assert_eq 'as 1 "~socket"' "$(bctl get-property org.jobd1 "$(job_path "$across")
 touch "$release"
 wait_done "$across"
 assert_eq "socket refused: EPERM" "$(jobctl logs "$across")" "the filter of a job that ran across a restart"
+# The plan's jobs share one filter, written once in the journal: each gets it back, twice (the second
+# time from the journal the first restart rewrote).
+for round in 1 2; do
+        for name in sandboxed sandboxed-too; do
+                assert_eq 'as 1 "~socket"' \
+                        "$(bctl get-property org.jobd1 "$(job_path "$(run_job_id "$run" "$name")")" org.jobd1.Job SystemCallFilter)" \
+                        "SystemCallFilter of plan job $name after restart $round"
+        done
+        assert_eq 'as 0' "$(bctl get-property org.jobd1 "$(job_path "$(run_job_id "$run" free)")" org.jobd1.Job SystemCallFilter)" \
+                "SystemCallFilter of the plan job that cleared it, after restart $round"
+        [[ $round == 2 ]] || { jobd_crash; jobd_start; }
+done
+grep -q '"syscalls_of"' "$STATE_DIR/journal" || fail "the journal spells the plan's filter out for every job"
 daemon_still_ok

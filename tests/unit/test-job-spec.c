@@ -253,7 +253,8 @@ static void expect_filter(char **filter, bool valid) {
 
         job_spec_init(&s);
         s.argv = make_argv("true", NULL);
-        s.system_call_filter = filter;
+        s.system_call_filter = seccomp_filter_new(filter);
+        assert_non_null(s.system_call_filter);
         if (valid) {
                 assert_int_equal(job_spec_validate(&s, &msg), 0);
                 assert_null(msg);
@@ -292,7 +293,8 @@ static void test_system_call_filter(void **state) {
 
                 job_spec_init(&s);
                 s.argv = make_argv("true", NULL);
-                s.system_call_filter = strv_of("read", "a_name_longer_than_any_system_call_has_and_longer_than_sixty_four", NULL);
+                s.system_call_filter = seccomp_filter_new(
+                        strv_of("read", "a_name_longer_than_any_system_call_has_and_longer_than_sixty_four", NULL));
                 assert_int_equal(job_spec_validate(&s, &msg), -EINVAL);
                 assert_non_null(strstr(msg, "too long"));
                 free(msg);
