@@ -211,12 +211,9 @@ int verb_wait(int argc, char *argv[]) {
         r = jobctl_bus_open(&bus);
         if (r < 0)
                 return r;
-        r = sd_event_default(&event);
+        r = jobctl_bus_attach_event(bus, &event);
         if (r < 0)
-                return log_error_errno(r, "Failed to allocate event loop: %m");
-        r = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
-        if (r < 0)
-                return log_error_errno(r, "Failed to attach bus to event loop: %m");
+                return r;
 
         /* Subscribe first, then read: a job finishing in between is seen either way. */
         progress = arg_json == JSON_OFF && (arg_progress || isatty(STDOUT_FILENO));

@@ -400,12 +400,48 @@ static void run_report(const WatchedJob *j) {
                 log_error("Job %" PRIu64 " %s.", j->id, strna(j->result));
 }
 
+/* Follows the job's log (if run wants it) and its state until it is done, then prints what is left of
+ * the log. -ECANCELED: interrupted. */
+static int run_follow(Run *run, Watch *watch, sd_bus *bus, sd_event *event, uint64_t id, char *path) {
+        _cleanup_(log_follow_freep) LogFollow *follow = NULL;
+        int r;
+
+        run->bus = bus;
+        run->event = event;
+        run->id = id;
+        run->path = path;
+        watch->on_state = run_on_state;
+        watch->userdata = run;
+
+        r = watch_add(watch, id, path, NULL, NULL);
+        if (r < 0)
+                return r;
+
+        /* The daemon may already hand out the log of a job that has not started yet. */
+        run_try_open_log(run, true);
+
+        r = watch_start(watch);
+        if (r >= 0)
+                r = watch_run(watch);
+        follow = TAKE_PTR(run->log);     /* freed on return, after the final drain */
+        if (r < 0)
+                return r;
+
+        if (follow) {
+                r = log_follow_drain(follow);
+                if (r < 0)
+                        return r;
+        }
+        if (fflush(stdout) != 0)
+                return log_error_errno(-EIO, "Failed to write to stdout: %m");
+        return 0;
+}
+
 int verb_run(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
         _cleanup_(sd_event_source_unrefp) sd_event_source *sigint = NULL, *sigterm = NULL;
         _cleanup_(watch_freep) Watch *watch = NULL;
-        _cleanup_(log_follow_freep) LogFollow *follow = NULL;
         _cleanup_free_ char *path = NULL;
         Run run = { .want_log = !arg_pipe };
         WatchedJob *j;
@@ -416,12 +452,9 @@ int verb_run(int argc, char *argv[]) {
         r = jobctl_bus_open(&bus);
         if (r < 0)
                 return r;
-        r = sd_event_default(&event);
+        r = jobctl_bus_attach_event(bus, &event);
         if (r < 0)
-                return log_error_errno(r, "Failed to allocate event loop: %m");
-        r = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
-        if (r < 0)
-                return log_error_errno(r, "Failed to attach bus to event loop: %m");
+                return r;
 
         /* Block the signals before submitting: an early Ctrl-C then cancels the job once we wait. */
         sigemptyset(&mask);
@@ -445,34 +478,9 @@ int verb_run(int argc, char *argv[]) {
                 return r;
         log_debug("Submitted job %" PRIu64 ".", id);
 
-        run.bus = bus;
-        run.event = event;
-        run.id = id;
-        run.path = path;
-        watch->on_state = run_on_state;
-        watch->userdata = &run;
-
-        r = watch_add(watch, id, path, NULL, NULL);
-        if (r < 0)
-                return r;
-
-        /* The daemon may already hand out the log of a job that has not started yet. */
-        run_try_open_log(&run, true);
-
-        r = watch_start(watch);
-        if (r >= 0)
-                r = watch_run(watch);
-        follow = TAKE_PTR(run.log);     /* freed on return, after the final drain */
+        r = run_follow(&run, watch, bus, event, id, path);
         if (r < 0)
                 return r == -ECANCELED ? 128 + SIGINT : r;
-
-        if (follow) {
-                r = log_follow_drain(follow);
-                if (r < 0)
-                        return r;
-        }
-        if (fflush(stdout) != 0)
-                return log_error_errno(-EIO, "Failed to write to stdout: %m");
 
         j = watch_find(watch, id);
         run_report(j);
@@ -483,7 +491,6 @@ int verb_logs(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
         _cleanup_(watch_freep) Watch *watch = NULL;
-        _cleanup_(log_follow_freep) LogFollow *follow = NULL;
         _cleanup_free_ char *path = NULL;
         Run run = { .want_log = true };
         uint64_t id;
@@ -513,12 +520,9 @@ int verb_logs(int argc, char *argv[]) {
                 return 0;
         }
 
-        r = sd_event_default(&event);
+        r = jobctl_bus_attach_event(bus, &event);
         if (r < 0)
-                return log_error_errno(r, "Failed to allocate event loop: %m");
-        r = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
-        if (r < 0)
-                return log_error_errno(r, "Failed to attach bus to event loop: %m");
+                return r;
 
         /* Subscribe before the first read of the state, as run does. */
         r = watch_new(bus, event, false, &watch);
@@ -529,31 +533,8 @@ int verb_logs(int argc, char *argv[]) {
         if (r < 0)
                 return r;
 
-        run.bus = bus;
-        run.event = event;
-        run.id = id;
-        run.path = path;
-        watch->on_state = run_on_state;
-        watch->userdata = &run;
-
-        r = watch_add(watch, id, path, NULL, NULL);
+        r = run_follow(&run, watch, bus, event, id, path);
         if (r < 0)
                 return r;
-        run_try_open_log(&run, true);
-
-        r = watch_start(watch);
-        if (r >= 0)
-                r = watch_run(watch);
-        follow = TAKE_PTR(run.log);
-        if (r < 0)
-                return r;
-
-        if (follow) {
-                r = log_follow_drain(follow);
-                if (r < 0)
-                        return r;
-        }
-        if (fflush(stdout) != 0)
-                return log_error_errno(-EIO, "Failed to write to stdout: %m");
         return run.log_error;
 }

@@ -65,6 +65,20 @@ int log_usage_error(const char *fmt, ...) {
         return -EINVAL;
 }
 
+int jobctl_bus_attach_event(sd_bus *bus, sd_event **ret) {
+        _cleanup_(sd_event_unrefp) sd_event *event = NULL;
+        int r;
+
+        r = sd_event_default(&event);
+        if (r < 0)
+                return log_error_errno(r, "Failed to allocate event loop: %m");
+        r = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to attach bus to event loop: %m");
+        *ret = TAKE_PTR(event);
+        return 0;
+}
+
 int jobctl_bus_open(sd_bus **ret) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         int r;

@@ -35,6 +35,8 @@ int log_usage_error(const char *fmt, ...) _printf_(1, 2);
 
 /* Connects as --user/--system/--address (or $JOBD_BUS_ADDRESS) say. Logs on failure. */
 int jobctl_bus_open(sd_bus **ret);
+/* The default event loop with bus attached to it, for verbs that wait for signals. */
+int jobctl_bus_attach_event(sd_bus *bus, sd_event **ret);
 
 /* Calls a method of org.jobd1.Manager; on failure logs "<what>: <error>" and returns it. */
 int jobctl_call_manager(sd_bus *bus, const char *method, sd_bus_message **ret_reply, const char *what,

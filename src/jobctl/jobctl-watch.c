@@ -66,6 +66,22 @@ static void watch_check_all_done(Watch *w) {
                 (void) sd_event_exit(w->event, 0);
 }
 
+static void watch_notify(Watch *w, WatchedJob *j) {
+        if (w->on_state)
+                w->on_state(w, j, w->userdata);
+}
+
+/* The end of a signal handler that changed j (r < 0: it failed, which ends the wait). */
+static int watch_signal_handled(Watch *w, WatchedJob *j, int r) {
+        if (r < 0) {
+                (void) sd_event_exit(w->event, r);
+                return 0;
+        }
+        watch_notify(w, j);
+        watch_check_all_done(w);
+        return 0;
+}
+
 static int job_get_int(Watch *w, WatchedJob *j, const char *property, int *ret) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;
@@ -134,8 +150,7 @@ static int job_refresh(Watch *w, WatchedJob *j, bool after_restart) {
                 r = job_set_done(w, j, "lost");
                 if (r < 0)
                         return r;
-                if (w->on_state)
-                        w->on_state(w, j, w->userdata);
+                watch_notify(w, j);
                 return 0;
         }
         if (r < 0)
@@ -145,8 +160,7 @@ static int job_refresh(Watch *w, WatchedJob *j, bool after_restart) {
                 if (!j->state || !streq(j->state, state)) {
                         if (set_string(&j->state, state) < 0)
                                 return log_oom();
-                        if (w->on_state)
-                                w->on_state(w, j, w->userdata);
+                        watch_notify(w, j);
                 }
                 return 0;
         }
@@ -158,8 +172,7 @@ static int job_refresh(Watch *w, WatchedJob *j, bool after_restart) {
         r = job_set_done(w, j, result);
         if (r < 0)
                 return r;
-        if (w->on_state)
-                w->on_state(w, j, w->userdata);
+        watch_notify(w, j);
         return 0;
 }
 
@@ -189,15 +202,7 @@ static int on_job_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
                 r = job_set_done(w, j, result);
         else
                 r = set_string(&j->state, state);
-        if (r < 0) {
-                (void) sd_event_exit(w->event, r);
-                return 0;
-        }
-
-        if (w->on_state)
-                w->on_state(w, j, w->userdata);
-        watch_check_all_done(w);
-        return 0;
+        return watch_signal_handled(w, j, r);
 }
 
 static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
@@ -221,15 +226,7 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
         log_warning("Job %" PRIu64 " was removed before it was done.", id);
         free(j->path);
         j->path = NULL;         /* nothing left to read details from */
-        r = job_set_done(w, j, "lost");
-        if (r < 0) {
-                (void) sd_event_exit(w->event, r);
-                return 0;
-        }
-        if (w->on_state)
-                w->on_state(w, j, w->userdata);
-        watch_check_all_done(w);
-        return 0;
+        return watch_signal_handled(w, j, job_set_done(w, j, "lost"));
 }
 
 static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
