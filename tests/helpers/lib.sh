@@ -112,6 +112,22 @@ assert_file_missing() {
         [[ ! -e "$1" ]] || fail "${2:-file}: expected $1 not to exist, it does"
 }
 
+# assert_cgroup_gone DIR WHAT: a job that is done has no process left in its cgroup (DESIGN.md: done only
+# when none remains), checked at once. The directory itself: jobd removes its own cgroups (cgroupfs)
+# before it says done, so it must be gone already; a scope's cgroup is removed by systemd when it
+# collects the unit, asynchronously after the scope emptied (jobd does not hold done back for the
+# manager's garbage collection), so it is waited for, bounded.
+assert_cgroup_gone() {
+        local d=$1 what=$2
+        if [[ -e "$d/cgroup.procs" ]]; then
+                [[ ! -s "$d/cgroup.procs" ]] || fail "$what: $d still has processes: $(head -n 5 "$d/cgroup.procs" | tr '\n' ' ')"
+        fi
+        if [[ "$JOBD_TEST_BACKEND" == systemd ]]; then
+                wait_until 10 "systemd to remove $d ($what)" test ! -e "$d"
+        fi
+        assert_file_missing "$d" "$what"
+}
+
 # run_rc VAR CMD...: runs CMD, stores its exit code in VAR and its stdout/stderr in RUN_OUT/RUN_ERR.
 RUN_OUT=""
 RUN_ERR=""
@@ -415,6 +431,10 @@ cleanup() {
                 stop_pid "$DBUS_PID" TERM 5
         fi
 
+        if ((${#TEST_USERS[@]} + ${#TEST_GROUPS[@]} > 0)); then
+                users_cleanup "${TEST_USERS[@]}" "${TEST_GROUPS[@]}"
+        fi
+
         if [[ "$rc" != 0 && "$rc" != "$TEST_SKIP" && -n "$JOBD_LOG" && -s "$JOBD_LOG" ]]; then
                 echo "----- jobd log (last 60 lines) -----" >&2
                 tail -n 60 "$JOBD_LOG" >&2
@@ -500,6 +520,96 @@ jobd_start() {
                 sleep 0.02
         done
         log "jobd pid $JOBD_PID on $BUS, cgroup root $CG_ROOT"
+}
+
+# --- system mode: a system-type bus with the shipped policy, and throw-away users --------------------
+
+SRC_ROOT=$(cd "$HARNESS_DIR/../.." && pwd)
+
+# system_bus_start [EXTRA-POLICY-FILE...]: a private bus of type system whose rules are the machine's
+# default-deny system bus rules (the <policy context="default"> of dbus's own system.conf: nobody may own
+# a name or call a method unless a policy file punches the hole) plus <include> of the shipped
+# policy/org.jobd1.conf and of each EXTRA-POLICY-FILE (e.g. polkit's). Every user may connect. Sets BUS.
+system_bus_start() {
+        local sysconf=/usr/share/dbus-1/system.conf f
+        [[ -n "$TEST_TMP" ]] || setup
+        [[ -r "$sysconf" ]] || skip "no $sysconf to take the system bus's default rules from"
+        chmod 711 "$TEST_TMP"
+        mkdir -m 755 "$TEST_TMP/bus"
+        DBUS_TEST_CONFIG="$TEST_TMP/system-bus.conf"
+        {
+                cat <<CONF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:dir=$TEST_TMP/bus</listen>
+  <auth>EXTERNAL</auth>
+CONF
+                awk '/<policy context="default">/ { p = 1 } p { print } p && /<\/policy>/ { exit }' "$sysconf"
+                echo "  <include>$SRC_ROOT/policy/org.jobd1.conf</include>"
+                for f in "$@"; do
+                        echo "  <include>$f</include>"
+                done
+                echo "</busconfig>"
+        } >"$DBUS_TEST_CONFIG"
+        grep -q '<deny own="\*"/>' "$DBUS_TEST_CONFIG" ||
+                fail "the default policy taken from $sysconf does not deny owning names: $(cat "$DBUS_TEST_CONFIG")"
+        local old_umask
+        old_umask=$(umask)
+        umask 000
+        dbus_start
+        umask "$old_umask"
+}
+
+# user_add VAR [GROUP...]: creates a throw-away user (with a group of its own, no home, a real uid from
+# the user database) that is also a member of each GROUP; its name goes into VAR. Removed by the cleanup
+# (or the guardian). group_add VAR: the same for a group.
+TEST_USERS=()
+TEST_GROUPS=()
+user_add() {
+        local var=$1 name
+        shift
+        command -v useradd >/dev/null || skip "no useradd(8) to create throw-away users"
+        name="jt$$u${#TEST_USERS[@]}"
+        local g=()
+        (($# == 0)) || g=(--groups "$(IFS=,; echo "$*")")
+        useradd --no-create-home --home-dir / --shell /bin/sh --user-group "${g[@]}" "$name" ||
+                fail "cannot create the throw-away user $name"
+        TEST_USERS+=("$name")
+        echo "TUSER=$name" >>"$TEST_TMP/harness.state"
+        printf -v "$var" '%s' "$name"
+}
+
+group_add() {
+        local var=$1 name
+        name="jt$$g${#TEST_GROUPS[@]}"
+        groupadd "$name" || fail "cannot create the throw-away group $name"
+        TEST_GROUPS+=("$name")
+        echo "TGROUP=$name" >>"$TEST_TMP/harness.state"
+        printf -v "$var" '%s' "$name"
+}
+
+# users_cleanup [USER... -- GROUP...]: removes the throw-away users and groups (after their jobs' cgroups
+# are gone). Only names this harness made (jt<pid>u<n>, jt<pid>g<n>) are ever removed.
+users_cleanup() {
+        local u
+        for u in "$@"; do
+                [[ "$u" =~ ^jt[0-9]+[ug][0-9]+$ ]] || continue
+                if [[ "$u" == *u* ]] && getent passwd "$u" >/dev/null; then
+                        userdel "$u" 2>/dev/null || log "cleanup: cannot remove user $u"
+                fi
+                if getent group "$u" >/dev/null; then
+                        groupdel "$u" 2>/dev/null || log "cleanup: cannot remove group $u"
+                fi
+        done
+}
+
+# as_user NAME CMD...: CMD as NAME (its uid, gid and groups from the user database), on the test bus.
+as_user() {
+        local u=$1
+        shift
+        runuser -u "$u" -- env JOBD_BUS_ADDRESS="$BUS" "$@"
 }
 
 # --- talking to the daemon --------------------------------------------------------------------------

@@ -52,7 +52,7 @@ assert_eq cancelled "$(job_prop "$s" Result)" "Result of a cancelled SIGTERM-ign
 assert_none_alive "$pids" "SIGTERM-ignoring tree after cancel"
 assert_int "$dt" -ge 450 "ms from cancel to done for a job ignoring SIGTERM (grace 500ms)"
 assert_int "$dt" -le 10000 "ms from cancel to done for a job ignoring SIGTERM (grace 500ms)"
-assert_file_missing "$(job_cgroup_dir "$s")" "job cgroup after cancel"
+assert_cgroup_gone "$(job_cgroup_dir "$s")" "job cgroup after cancel"
 
 # Cancel of a done job: refused or a no-op, but the result stays.
 run_rc rc jobctl cancel "$blocker"

@@ -21,4 +21,4 @@ wait_done "$id" 60
 log "1000-process tree done $(($(now_ms) - t0)) ms after the kill"
 assert_none_alive "$pids" "1000-process tree after the kill"
 assert_eq killed "$(job_prop "$id" Result)" "Result"
-assert_file_missing "$cg" "job cgroup after the kill"
+assert_cgroup_gone "$cg" "job cgroup after the kill"

@@ -29,7 +29,7 @@ if [[ "${JOBD_TEST_BACKEND:-cgroupfs}" == systemd ]]; then
         assert_contains "send signal 9 to every process of jobd-$id.scope" "$(cat "$JOBD_LOG")" \
                 "jobd's log: KillUnit for the job's scope"
 fi
-assert_file_missing "$cg" "job cgroup after the kill"
+assert_cgroup_gone "$cg" "job cgroup after the kill"
 
 # Job.Kill(i) on the object with SIGTERM: processes that do not ignore it die, and so the job is done.
 pids2="$TEST_TMP/tree2.pids"

@@ -20,7 +20,7 @@ assert_contains "jobd-$id" "$cg" "ControlGroup names jobd-<id>"
 if [[ "$JOBD_TEST_BACKEND" == cgroupfs ]]; then
         assert_eq "$CG_ROOT/jobd-$id" "$cg" "ControlGroup of a cgroupfs job: <root>/jobd-<id>"
 fi
-assert_file_missing "$cg" "job cgroup after the job is done"
+assert_cgroup_gone "$cg" "job cgroup after the job is done"
 assert_int "$(job_prop "$id" FinishUSec)" -ge "$(job_prop "$id" StartUSec)" "FinishUSec >= StartUSec"
 
 # A job with no strays reports 0.

@@ -19,13 +19,16 @@ if [[ "$main" != 0 ]] && kill -0 "$main" 2>/dev/null && ! is_zombie "$main"; the
         [[ "$(cat /proc/"$main"/comm 2>/dev/null)" != sleep ]] || fail "the timed-out sleep $main is still alive"
 fi
 
+# The tree's timeout leaves it time to write its pid file even on a loaded machine (on the systemd
+# backend under load, 30 double-forks took more than a second): what is checked is that a timeout ends
+# every process of a tree that ignores SIGTERM, not how fast the tree starts.
 pids="$TEST_TMP/t.pids"
-id=$(submit --timeout=1s -- "$SPAWN_TREE" -n 30 -s -d -i -I -S -w -p "$pids")
+id=$(submit --timeout=5s -- "$SPAWN_TREE" -n 30 -s -d -i -I -S -w -p "$pids")
 wait_file "$pids"
 wait_done "$id" 20
-assert_eq timeout "$(job_prop "$id" Result)" "Result of a SIGTERM-ignoring tree with --timeout=1s"
+assert_eq timeout "$(job_prop "$id" Result)" "Result of a SIGTERM-ignoring tree with --timeout=5s"
 assert_none_alive "$pids" "SIGTERM-ignoring tree after its timeout"
-assert_file_missing "$(job_cgroup_dir "$id")" "job cgroup after the timeout"
+assert_cgroup_gone "$(job_cgroup_dir "$id")" "job cgroup after the timeout"
 
 # jobctl run of a job that times out: exit status 124 and a line on stderr naming the result.
 run_rc rc jobctl run --timeout=1s -- sleep 100
