@@ -23,4 +23,5 @@ for key in BG JOBD DBUS; do
         done < <(sed -n "s/^$key=//p" "$state")
 done
 [[ -n "$CG_NAME" ]] && cgroup_cleanup
+users_cleanup $(sed -n 's/^TUSER=//p; s/^TGROUP=//p' "$state")
 rm -rf "$tmp"

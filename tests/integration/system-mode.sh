@@ -6,38 +6,18 @@
 . "$(dirname "$0")/../helpers/lib.sh"
 [[ "${JOBD_TEST_BACKEND:-cgroupfs}" != systemd ]] ||
         skip "jobd --system with the systemd backend needs the system manager (systemd is not PID 1 here)"
-id -u nobody >/dev/null 2>&1 || skip "no user nobody to act as another user"
 command -v runuser >/dev/null || skip "no runuser(1)"
-nobody=$(id -u nobody)
 
 setup
-# The bus socket must be reachable for nobody: a folder it may enter, a socket it may open.
-chmod 711 "$TEST_TMP"
-mkdir -m 755 "$TEST_TMP/bus"
-DBUS_TEST_CONFIG="$TEST_TMP/bus.conf"
-cat >"$DBUS_TEST_CONFIG" <<CONF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:dir=$TEST_TMP/bus</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <allow own="*"/>
-    <allow send_destination="*"/>
-    <allow receive_sender="*"/>
-  </policy>
-</busconfig>
-CONF
-old_umask=$(umask)
-umask 000
-dbus_start
-umask "$old_umask"
+# A system-type bus with the machine's default-deny rules and the shipped policy/org.jobd1.conf, and a
+# real throw-away user (uid, gid and groups from the user database) as the other user.
+system_bus_start
+user_add other
+nobody=$(id -u "$other")
 jobd_start --system
 
 as_nobody() {
-        runuser -u nobody -- env JOBD_BUS_ADDRESS="$BUS" "$@"
+        as_user "$other" "$@"
 }
 
 # A job of root's, with a secret in its environment.
