@@ -211,6 +211,7 @@ void job_complete(Job *j) {
 void job_reset_for_retry(Job *j) {
         j->result = JOB_RESULT_NONE;
         j->stray_processes = 0;
+        j->sigkill_sent = false;
         j->stats = (JobStats) {};
         journal_retry(&j->manager->journal, j);
         job_set_state(j, JOB_WAITING);
@@ -326,6 +327,7 @@ static int job_sigkill(Job *j) {
         r = backend_job_kill(j->cgroup, SIGKILL);
         if (r < 0)
                 return log_warning_errno(r, "Job %llu: cannot kill its cgroup: %m", (unsigned long long) j->id);
+        j->sigkill_sent = true;
         return job_arm_kill_timer(j, JOB_STUCK_USEC, on_stuck);
 }
 
@@ -395,9 +397,15 @@ static int on_adopted_exit(sd_event_source *s, int fd, uint32_t revents, void *u
         Job *j = userdata;
 
         j->child_source = sd_event_source_disable_unref(j->child_source);
-        if (!job_read_exec_status(j) && !j->reason)
-                job_set_reason(j, "The exec helper ended while jobd was not watching, without recording an "
-                               "exit status");
+        if (!job_read_exec_status(j)) {
+                /* Not our child, so no siginfo: but if jobd SIGKILLed the whole cgroup, that is what ended
+                 * the helper before it could record anything (on_child learns the same from siginfo). */
+                if (j->sigkill_sent)
+                        j->exit_signal = SIGKILL;
+                else if (!j->reason)
+                        job_set_reason(j, "The exec helper ended while jobd was not watching, without "
+                                       "recording an exit status");
+        }
         job_main_exited(j);
         return 0;
 }

@@ -67,6 +67,7 @@ typedef struct Job {
         JobStopReason stop_reason;
         bool main_exited;
         bool killed_by_user;           /* KillJob/Kill with SIGKILL: result "killed" */
+        bool sigkill_sent;             /* jobd SIGKILLed the cgroup (a helper it did not fork died of it) */
         unsigned stray_processes;
         JobStats stats;
         ExecStatus exec_status;

@@ -5,7 +5,7 @@
 # cgroups (with their true exit status, also of a job that ended while it was down) and restores queued
 # jobs; new ids continue after the old ones.
 . "$(dirname "$0")/../helpers/lib.sh"
-jobd_start --max-parallel=2
+jobd_start --max-parallel=3
 
 release="$TEST_TMP/release"
 hold='while [ ! -e "$0" ]; do sleep 0.05; done; echo "$1 done"; exit "$2"'
@@ -13,10 +13,12 @@ fin=$(submit --name=finished -- true)
 wait_done "$fin"
 run=$(submit --name=running -- sh -c "$hold" "$release" running 3)
 ended=$(submit --name=ends-while-down -- sh -c 'while [ ! -e "$0" ]; do sleep 0.05; done; exit 4' "$release.early")
+victim=$(submit --name=killed-after-restart -- sleep 600)
 wait_state "$run" running
 wait_state "$ended" running
+wait_state "$victim" running
 queued=$(submit --name=queued -- sh -c 'echo queued ran')
-assert_eq queued "$(job_prop "$queued" State)" "State of the third job with max-parallel 2"
+assert_eq queued "$(job_prop "$queued" State)" "State of the fourth job with max-parallel 3"
 run_pid=$(job_prop "$run" MainPID)
 run_cg=$(job_cgroup_dir "$run")
 
@@ -28,7 +30,7 @@ touch "$release.early"   # this one ends while no daemon watches
 ended_cg=$(dirname "$run_cg")/jobd-$ended
 wait_until 10 "job $ended to end while the daemon is down" eval "! grep -q '^populated 1' '$ended_cg/cgroup.events' 2>/dev/null"
 
-jobd_start --max-parallel=2
+jobd_start --max-parallel=3
 assert_eq done "$(job_prop "$fin" State)" "State of the finished job after the restart"
 assert_eq success "$(job_prop "$fin" Result)" "Result of the finished job after the restart"
 assert_eq finished "$(job_prop "$fin" Name)" "Name of the finished job after the restart"
@@ -49,6 +51,14 @@ assert_contains "running done" "$(jobctl logs "$run")" "log of the re-adopted jo
 wait_done "$queued" 20
 assert_eq success "$(job_prop "$queued" Result)" "Result of the restored queued job"
 assert_eq "queued ran" "$(jobctl logs "$queued")" "log of the restored queued job"
+
+# A re-adopted job killed with SIGKILL: its exec helper dies with it and records nothing, and jobd is not
+# its parent (no siginfo): the result is still "killed", as for a job jobd started itself.
+wait_state "$victim" running
+jobctl kill -s KILL "$victim" || fail "cannot kill the re-adopted job $victim"
+wait_done "$victim" 20
+assert_eq killed "$(job_prop "$victim" Result)" "Result of a re-adopted job killed with SIGKILL"
+assert_eq 9 "$(job_prop "$victim" ExitSignal)" "ExitSignal of a re-adopted job killed with SIGKILL"
 
 new=$(submit -- true)
 assert_int "$new" -gt "$queued" "id of a job submitted after the restart (ids are not reused)"
