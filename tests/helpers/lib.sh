@@ -337,6 +337,16 @@ cg_empty_one() {
         fi
 }
 
+cg_rmdir() {
+        local deadline
+        deadline=$(($(now_ms) + 5000))
+        until rmdir "$1" 2>/dev/null; do
+                [[ -d "$1" ]] || return 0
+                (($(now_ms) < deadline)) || return 1
+                sleep 0.05
+        done
+}
+
 # Removes the test cgroup subtree in every hierarchy (the daemon may have created v1 memory/pids cgroups
 # under the same name), killing what is left, depth-first.
 cgroup_cleanup() {
@@ -347,8 +357,10 @@ cgroup_cleanup() {
                         while IFS= read -r sub; do
                                 cg_empty_one "$sub" || true
                         done < <(find "$d" -depth -type d 2>/dev/null)
+                        # A killed process leaves its cgroup a moment after cgroup.procs stops listing it
+                        # (v1, a container's many processes): rmdir is retried, bounded.
                         while IFS= read -r sub; do
-                                rmdir "$sub" 2>/dev/null || log "cleanup: cannot remove $sub"
+                                cg_rmdir "$sub" || log "cleanup: cannot remove $sub"
                         done < <(find "$d" -depth -type d 2>/dev/null)
                 done < <(find "$m" -maxdepth 4 -type d -name "$CG_NAME" 2>/dev/null)
         done
@@ -393,10 +405,18 @@ is_zombie() {
         [[ "$st" == Z || "$st" == X ]]
 }
 
+# Functions the cleanup calls first, before it ends the recorded processes (e.g. a container's clean
+# poweroff: container.sh).
+CLEANUP_HOOKS=()
+
 cleanup() {
         local rc=$? p drc
         set +e
         trap - EXIT
+
+        for p in "${CLEANUP_HOOKS[@]}"; do
+                "$p"
+        done
 
         for p in "${BG_PIDS[@]}"; do
                 kill -KILL "$p" 2>/dev/null
