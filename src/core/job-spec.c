@@ -202,8 +202,8 @@ int job_spec_validate(const JobSpec *s, char **ret) {
         r = seccomp_filter_check(s->system_call_filter ? s->system_call_filter->names : NULL, ret);
         if (r < 0)
                 return r;
-        r = seccomp_address_families_check(s->system_call_filter ? s->system_call_filter->address_families : NULL,
-                                           ret);
+        r = seccomp_address_families_check(
+                        s->system_call_filter ? s->system_call_filter->address_families : NULL, ret);
         if (r < 0)
                 return r;
 

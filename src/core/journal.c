@@ -148,7 +148,8 @@ static json_object *submit_line(Job *j, JournalFilterRef *ref) {
         else if (s->system_call_filter) {
                 json_object_object_add(o, "syscalls", strv_to_json(s->system_call_filter->names));
                 if (s->system_call_filter->address_families)
-                        json_object_object_add(o, "afs", strv_to_json(s->system_call_filter->address_families));
+                        json_object_object_add(o, "afs",
+                                               strv_to_json(s->system_call_filter->address_families));
                 /* Held, so that no other filter can take its address. */
                 seccomp_filter_unref(ref->filter);
                 *ref = (JournalFilterRef) { seccomp_filter_ref(s->system_call_filter), j->id };

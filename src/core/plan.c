@@ -136,13 +136,14 @@ static int apply_defaults(JobSpec *s, uint64_t keys, const JobSpec *d, uint64_t 
         if (!d->system_call_filter || !(want & (JOB_SPEC_KEY_BIT(JOB_KEY_SYSTEM_CALL_FILTER) |
                                                JOB_SPEC_KEY_BIT(JOB_KEY_RESTRICT_ADDRESS_FAMILIES))))
                 return 0;
-        /* SystemCallFilter and RestrictAddressFamilies are one filter: shared (one for the plan) when the job
-         * gave neither, merged into the job's own when it gave one. */
+        /* SystemCallFilter and RestrictAddressFamilies are one filter: shared (one for the plan) when the
+         * job gave neither, merged into the job's own when it gave one. */
         if (!s->system_call_filter)
                 s->system_call_filter = seccomp_filter_ref(d->system_call_filter);
         else if (GIVEN(want, JOB_KEY_SYSTEM_CALL_FILTER) || GIVEN(want, JOB_KEY_RESTRICT_ADDRESS_FAMILIES)) {
                 bool names = GIVEN(want, JOB_KEY_SYSTEM_CALL_FILTER);
-                char *const *from = names ? d->system_call_filter->names : d->system_call_filter->address_families;
+                char *const *from = names ? d->system_call_filter->names :
+                                            d->system_call_filter->address_families;
                 char **l = NULL;
                 int r;
 

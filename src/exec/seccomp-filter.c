@@ -290,24 +290,26 @@ int seccomp_address_families_check(char *const *l, char **ret) {
                 const char *name = entry_name(l, n);
 
                 if (n >= SECCOMP_FAMILIES_MAX)
-                        return refuse(ret, "RestrictAddressFamilies: more than %u entries", SECCOMP_FAMILIES_MAX);
+                        return refuse(ret, "RestrictAddressFamilies: more than %u entries",
+                                      SECCOMP_FAMILIES_MAX);
                 if (!name) {
                         if (!l[1])
-                                return refuse(ret, "RestrictAddressFamilies: \"~\" must be followed by address "
-                                              "families");
+                                return refuse(ret, "RestrictAddressFamilies: \"~\" must be followed by "
+                                              "address families");
                         continue;
                 }
                 if (name[0] == '~')
-                        return refuse(ret, "RestrictAddressFamilies: \"%.32s\": \"~\" (deny the families that "
-                                      "follow) may only come first", name);
+                        return refuse(ret, "RestrictAddressFamilies: \"%.32s\": \"~\" (deny the families "
+                                      "that follow) may only come first", name);
                 if (streq(name, "none")) {
                         if (n > 0 || l[1])
-                                return refuse(ret, "RestrictAddressFamilies: \"none\" must be the only entry");
+                                return refuse(ret, "RestrictAddressFamilies: \"none\" must be the only "
+                                              "entry");
                         continue;
                 }
                 if (seccomp_address_family_from_string(name) < 0)
-                        return refuse(ret, "RestrictAddressFamilies: \"%.32s\" is not an address family jobd "
-                                      "knows (AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, ...)", name);
+                        return refuse(ret, "RestrictAddressFamilies: \"%.32s\" is not an address family "
+                                      "jobd knows (AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, ...)", name);
         }
         return 0;
 }
@@ -411,7 +413,7 @@ static int add_compat_arches(scmp_filter_ctx ctx, bool with_multiplexed) {
         return 0;
 }
 
-/* A set of system call numbers (a handful to a few hundred: a sorted array is enough). */
+/* A set of system call numbers (a handful to a few hundred: an array is enough). */
 typedef struct NrSet {
         int *nrs;
         size_t n;
@@ -437,7 +439,8 @@ static int nr_set_add(NrSet *s, int nr) {
         return 0;
 }
 
-/* A member of a group that libseccomp does not know (another architecture's, a newer kernel's) is skipped. */
+/* A member of a group that libseccomp does not know (another architecture's, a newer kernel's) is
+ * skipped. */
 static int add_group_member(const char *name, void *userdata) {
         int nr = seccomp_syscall_resolve_name(name);
 
@@ -481,11 +484,12 @@ static int rule_add(scmp_filter_ctx ctx, uint32_t action, int nr, unsigned n_arg
 }
 
 /* The first argument of socket() and socketpair() decides: families from 0 to AF_MAX - 1 one by one, the
- * rest (numbers no family has, and every value with bits above the int the kernel reads) refused in one rule.
- * The rules cover each value exactly once, so their order does not matter. */
+ * rest (numbers no family has, and every value with bits above the int the kernel reads) refused in one
+ * rule. The rules cover each value exactly once, so their order does not matter, and each must go in: a
+ * rule libseccomp refuses as a duplicate would leave a family open. */
 static int add_family_rules(scmp_filter_ctx ctx, int nr, char *const *l, uint32_t default_action) {
         const uint32_t refuse_family = SCMP_ACT_ERRNO(EAFNOSUPPORT);
-        bool deny = seccomp_filter_is_deny_list(l), allowed[AF_MAX] = {};
+        bool deny = seccomp_filter_is_deny_list(l), named[AF_MAX] = {};
         struct scmp_arg_cmp cmp;
         int r;
 
@@ -498,20 +502,20 @@ static int add_family_rules(scmp_filter_ctx ctx, int nr, char *const *l, uint32_
                 af = seccomp_address_family_from_string(name);
                 if (af < 0 || af >= AF_MAX)
                         return -EINVAL;
-                allowed[af] = true;
+                named[af] = true;
         }
         for (int af = 0; af < AF_MAX; af++) {
-                uint32_t action = allowed[af] != deny ? SCMP_ACT_ALLOW : refuse_family;
+                uint32_t action = named[af] != deny ? SCMP_ACT_ALLOW : refuse_family;
 
                 if (action == default_action)
                         continue;
                 cmp = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t) af);
-                r = rule_add(ctx, action, nr, 1, &cmp);
+                r = seccomp_rule_add_array(ctx, action, nr, 1, &cmp);
                 if (r < 0)
                         return r;
         }
         cmp = SCMP_A0(SCMP_CMP_GE, (scmp_datum_t) AF_MAX);
-        return rule_add(ctx, refuse_family, nr, 1, &cmp);
+        return seccomp_rule_add_array(ctx, refuse_family, nr, 1, &cmp);
 }
 
 typedef struct Rules {
