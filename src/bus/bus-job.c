@@ -212,6 +212,14 @@ static int property_get_system_call_filter(sd_bus *bus, const char *path, const 
         return sd_bus_message_append_strv(reply, f ? f->names : NULL);
 }
 
+static int property_get_restrict_address_families(sd_bus *bus, const char *path, const char *interface,
+                                                  const char *property, sd_bus_message *reply, void *userdata,
+                                                  sd_bus_error *error) {
+        const SeccompFilter *f = ((Job *) userdata)->spec.system_call_filter;
+
+        return sd_bus_message_append_strv(reply, f ? f->address_families : NULL);
+}
+
 static int property_get_main_pid(sd_bus *bus, const char *path, const char *interface, const char *property,
                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         return sd_bus_message_append(reply, "u", (uint32_t) job_main_pid(userdata));
@@ -312,6 +320,7 @@ const sd_bus_vtable bus_job_vtable[] = {
         SD_BUS_PROPERTY("Priority", "i", NULL, offsetof(Job, spec.priority), CONST),
         SD_BUS_PROPERTY("TimeoutUSec", "t", NULL, offsetof(Job, spec.timeout_usec), CONST),
         SD_BUS_PROPERTY("SystemCallFilter", "as", property_get_system_call_filter, 0, CONST),
+        SD_BUS_PROPERTY("RestrictAddressFamilies", "as", property_get_restrict_address_families, 0, CONST),
         SD_BUS_PROPERTY("State", "s", property_get_name, 0, EMITS),
         SD_BUS_PROPERTY("Result", "s", property_get_name, 0, EMITS),
         SD_BUS_PROPERTY("ExitCode", "i", NULL, offsetof(Job, exit_code), EMITS),

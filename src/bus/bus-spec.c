@@ -192,9 +192,17 @@ static int read_value(sd_bus_message *m, const char *key, JobSpec *spec, sd_bus_
                                           SECCOMP_FILTER_NAMES_MAX * (SECCOMP_FILTER_NAME_MAX + 2), &l, error);
                 if (r < 0)
                         return r;
-                seccomp_filter_unref(spec->system_call_filter);
-                spec->system_call_filter = seccomp_filter_new(l);
-                return spec->system_call_filter ? 0 : -ENOMEM;
+                return seccomp_filter_set_names(&spec->system_call_filter, l);
+        }
+        if (streq(key, "RestrictAddressFamilies")) {
+                char **l = NULL;
+
+                /* Checked with the rest of the spec; one filter with SystemCallFilter. */
+                r = bus_read_strv_bounded(m, key, SECCOMP_FAMILIES_MAX,
+                                          SECCOMP_FAMILIES_MAX * (SECCOMP_FAMILY_NAME_MAX + 2), &l, error);
+                if (r < 0)
+                        return r;
+                return seccomp_filter_set_address_families(&spec->system_call_filter, l);
         }
         if (streq(key, "AfterCondition")) {
                 const char *s;

@@ -33,6 +33,7 @@ const JobSpecKey job_spec_keys[_JOB_KEY_MAX + 1] = {
         [JOB_KEY_RETRY_ON]         = { "RetryOn", "as" },
         [JOB_KEY_RETRY_DELAY_USEC] = { "RetryDelayUSec", "t" },
         [JOB_KEY_SYSTEM_CALL_FILTER] = { "SystemCallFilter", "as" },
+        [JOB_KEY_RESTRICT_ADDRESS_FAMILIES] = { "RestrictAddressFamilies", "as" },
         {}
 };
 
@@ -199,6 +200,10 @@ int job_spec_validate(const JobSpec *s, char **ret) {
                 return fail(ret, "RetryDelayUSec: %llu µs is more than a day",
                             (unsigned long long) s->retry_delay_usec);
         r = seccomp_filter_check(s->system_call_filter ? s->system_call_filter->names : NULL, ret);
+        if (r < 0)
+                return r;
+        r = seccomp_address_families_check(
+                        s->system_call_filter ? s->system_call_filter->address_families : NULL, ret);
         if (r < 0)
                 return r;
 

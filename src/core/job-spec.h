@@ -65,7 +65,8 @@ typedef struct JobSpec {
         size_t n_retry_on_exit_codes;
         usec_t retry_delay_usec;
         JobSharedEnv *base_environment;      /* shared defaults (a plan's) that environment overrides */
-        SeccompFilter *system_call_filter;   /* NULL: none; shared by a plan's jobs */
+        SeccompFilter *system_call_filter;   /* NULL: none; shared by a plan's jobs; SystemCallFilter and
+                                              * RestrictAddressFamilies */
 } JobSpec;
 
 void job_spec_init(JobSpec *s);
@@ -112,6 +113,7 @@ typedef enum JobSpecKeyId {
         JOB_KEY_RETRY_ON,
         JOB_KEY_RETRY_DELAY_USEC,
         JOB_KEY_SYSTEM_CALL_FILTER,
+        JOB_KEY_RESTRICT_ADDRESS_FAMILIES,
         _JOB_KEY_MAX,
 } JobSpecKeyId;
 

@@ -147,6 +147,9 @@ static json_object *submit_line(Job *j, JournalFilterRef *ref) {
                 add_u64(o, "syscalls_of", ref->job);
         else if (s->system_call_filter) {
                 json_object_object_add(o, "syscalls", strv_to_json(s->system_call_filter->names));
+                if (s->system_call_filter->address_families)
+                        json_object_object_add(o, "afs",
+                                               strv_to_json(s->system_call_filter->address_families));
                 /* Held, so that no other filter can take its address. */
                 seccomp_filter_unref(ref->filter);
                 *ref = (JournalFilterRef) { seccomp_filter_ref(s->system_call_filter), j->id };
@@ -485,6 +488,12 @@ static int job_from_submit(Journal *jr, Manager *m, json_object *o, uint64_t id,
                 if (!spec.system_call_filter) {
                         r = -ENOMEM;
                         goto fail;
+                }
+                /* RestrictAddressFamilies, since 0.x: the same filter. */
+                if (json_object_object_get_ex(o, "afs", NULL)) {
+                        r = get_strv(o, "afs", &spec.system_call_filter->address_families);
+                        if (r < 0)
+                                goto fail;
                 }
         } else if (json_object_object_get_ex(o, "syscalls_of", NULL)) {
                 JournalRecord *of = find_record(recs, n_recs, get_u64(o, "syscalls_of", 0));

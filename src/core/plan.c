@@ -133,8 +133,30 @@ static int apply_defaults(JobSpec *s, uint64_t keys, const JobSpec *d, uint64_t 
         }
         if (GIVEN(want, JOB_KEY_RETRY_DELAY_USEC))
                 s->retry_delay_usec = d->retry_delay_usec;
-        if (GIVEN(want, JOB_KEY_SYSTEM_CALL_FILTER))
-                s->system_call_filter = seccomp_filter_ref(d->system_call_filter);   /* one for the plan */
+        if (!d->system_call_filter || !(want & (JOB_SPEC_KEY_BIT(JOB_KEY_SYSTEM_CALL_FILTER) |
+                                               JOB_SPEC_KEY_BIT(JOB_KEY_RESTRICT_ADDRESS_FAMILIES))))
+                return 0;
+        /* SystemCallFilter and RestrictAddressFamilies are one filter: shared (one for the plan) when the
+         * job gave neither, merged into the job's own when it gave one. */
+        if (!s->system_call_filter)
+                s->system_call_filter = seccomp_filter_ref(d->system_call_filter);
+        else if (GIVEN(want, JOB_KEY_SYSTEM_CALL_FILTER) || GIVEN(want, JOB_KEY_RESTRICT_ADDRESS_FAMILIES)) {
+                bool names = GIVEN(want, JOB_KEY_SYSTEM_CALL_FILTER);
+                char *const *from = names ? d->system_call_filter->names :
+                                            d->system_call_filter->address_families;
+                char **l = NULL;
+                int r;
+
+                if (from) {
+                        l = strv_copy(from);
+                        if (!l)
+                                return -ENOMEM;
+                }
+                r = names ? seccomp_filter_set_names(&s->system_call_filter, l) :
+                            seccomp_filter_set_address_families(&s->system_call_filter, l);
+                if (r < 0)
+                        return r;
+        }
         return 0;
 }
 

@@ -199,6 +199,11 @@ static int append_spec(sd_bus_message *m, char **command, bool pipe) {
                 if (r < 0)
                         goto fail;
         }
+        if (arg_restrict_address_families_set) {
+                r = bus_append_strv_entry(m, "RestrictAddressFamilies", arg_restrict_address_families);
+                if (r < 0)
+                        goto fail;
+        }
         if (pipe) {
                 static const char *const keys[] = { "StdinFD", "StdoutFD", "StderrFD" };
 

@@ -44,6 +44,8 @@ bool arg_retries_set = false;
 unsigned arg_retries = 0;
 char **arg_system_call_filter = NULL;
 bool arg_system_call_filter_set = false;
+char **arg_restrict_address_families = NULL;
+bool arg_restrict_address_families_set = false;
 bool arg_pipe = false;
 
 int arg_signal = SIGTERM;
@@ -79,6 +81,7 @@ typedef enum Option {
         OPT_RESOURCE,
         OPT_RETRIES,
         OPT_SYSTEM_CALL_FILTER,
+        OPT_RESTRICT_ADDRESS_FAMILIES,
         OPT_PIPE,
         OPT_SIGNAL,
         OPT_FOLLOW,
@@ -96,7 +99,8 @@ typedef enum Option {
 #define OPTS_SUBMIT (OPT(OPT_NAME) | OPT(OPT_PRIORITY) | OPT(OPT_TIMEOUT) | OPT(OPT_MEMORY_MAX) |  \
                      OPT(OPT_TASKS_MAX) | OPT(OPT_CPU_WEIGHT) | OPT(OPT_CWD) | OPT(OPT_SETENV) |     \
                      OPT(OPT_NO_ENV) | OPT(OPT_AFTER) | OPT(OPT_AFTER_CONDITION) | OPT(OPT_GROUP) | \
-                     OPT(OPT_RESOURCE) | OPT(OPT_RETRIES) | OPT(OPT_SYSTEM_CALL_FILTER))
+                     OPT(OPT_RESOURCE) | OPT(OPT_RETRIES) | OPT(OPT_SYSTEM_CALL_FILTER) |   \
+                     OPT(OPT_RESTRICT_ADDRESS_FAMILIES))
 
 /* getopt_long() returns the short letter where there is one, else 0x100 + Option. */
 #define OPT_VAL(o) (0x100 + (int) (o))
@@ -124,6 +128,7 @@ static const struct option options[] = {
         { "resource",        required_argument, NULL, OPT_VAL(OPT_RESOURCE)        },
         { "retries",         required_argument, NULL, OPT_VAL(OPT_RETRIES)         },
         { "system-call-filter", required_argument, NULL, OPT_VAL(OPT_SYSTEM_CALL_FILTER) },
+        { "restrict-address-families", required_argument, NULL, OPT_VAL(OPT_RESTRICT_ADDRESS_FAMILIES) },
         { "pipe",            no_argument,       NULL, OPT_VAL(OPT_PIPE)            },
         { "signal",          required_argument, NULL, 's'                          },
         { "follow",          no_argument,       NULL, 'f'                          },
@@ -167,10 +172,13 @@ static const char *option_name(Option o) {
         "     --after-condition=COND  What --after waits for: success, failure or any\n"               \
         "     --group=GROUP           Put the job into a group (groups have their own limits)\n"       \
         "     --resource=POOL=N       Hold N tokens of resource POOL while running\n"                  \
-        "     --retries=N             Retry a failed job up to N more times\n"                        \
+        "     --retries=N             Retry a failed job up to N more times\n"                         \
         "     --system-call-filter=LIST\n"                                                             \
-        "                             Only these system calls (names, separated by spaces or\n"       \
-        "                             commas); with a leading ~, all but these. Refused: EPERM\n"
+        "                             Only these system calls (names, separated by spaces or\n"        \
+        "                             commas); with a leading ~, all but these. Refused: EPERM\n"      \
+        "     --restrict-address-families=LIST\n"                                                      \
+        "                             Only these socket families (AF_UNIX AF_INET ...); with a\n"      \
+        "                             leading ~, all but these. Refused: EAFNOSUPPORT\n"
 
 typedef struct Verb {
         const char *name;
@@ -707,13 +715,16 @@ static int parse_option(int c, const char *arg, const Verb *verb, uint64_t *seen
                         return log_usage_error("Invalid --retries=%s: expected a number", arg);
                 arg_retries_set = true;
                 break;
-        case OPT_SYSTEM_CALL_FILTER: {
+        case OPT_SYSTEM_CALL_FILTER:
+        case OPT_RESTRICT_ADDRESS_FAMILIES: {
+                bool families = o == OPT_RESTRICT_ADDRESS_FAMILIES;
+                char ***list = families ? &arg_restrict_address_families : &arg_system_call_filter;
                 const char *p = arg;
 
                 /* Words separated by spaces or commas; repeated options add to the list ("" resets). */
-                arg_system_call_filter_set = true;
+                *(families ? &arg_restrict_address_families_set : &arg_system_call_filter_set) = true;
                 if (isempty(arg))
-                        arg_system_call_filter = strv_free(arg_system_call_filter);
+                        *list = strv_free(*list);
                 while (*p) {
                         size_t l;
 
@@ -722,7 +733,7 @@ static int parse_option(int c, const char *arg, const Verb *verb, uint64_t *seen
                         if (l == 0)
                                 break;
                         _cleanup_free_ char *w = strndup(p, l);
-                        if (!w || strv_extend(&arg_system_call_filter, w) < 0)
+                        if (!w || strv_extend(list, w) < 0)
                                 return log_oom();
                         p += l;
                 }
@@ -829,6 +840,7 @@ static int parse_argv(int argc, char *argv[], const Verb **ret_verb, int *ret_ar
 static void free_args(void) {
         arg_setenv = strv_free(arg_setenv);
         arg_system_call_filter = strv_free(arg_system_call_filter);
+        arg_restrict_address_families = strv_free(arg_restrict_address_families);
         arg_cwd = mfree(arg_cwd);
         arg_after = mfree(arg_after);
         for (size_t i = 0; i < arg_n_resources; i++)

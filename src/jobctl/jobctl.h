@@ -64,6 +64,8 @@ extern bool arg_retries_set;
 extern unsigned arg_retries;
 extern char **arg_system_call_filter;
 extern bool arg_system_call_filter_set;
+extern char **arg_restrict_address_families;
+extern bool arg_restrict_address_families_set;
 extern bool arg_pipe;
 
 /* kill, logs, wait */

@@ -243,7 +243,7 @@ static int get_cwd(const Where *w, const char *key, json_object *v, const char *
 static const char *const job_keys[] = {
         "name", "command", "cwd", "env", "priority", "timeout", "memory_max", "tasks_max", "cpu_weight",
         "after", "after_condition", "group", "resources", "retries", "retry_on", "retry_delay",
-        "system_call_filter",
+        "system_call_filter", "restrict_address_families",
 };
 
 static int parse_spec(const Where *w, json_object *o, bool defaults, const char *base_dir, PlanFileSpec *s) {
@@ -262,7 +262,8 @@ static int parse_spec(const Where *w, json_object *o, bool defaults, const char 
                         return fail(w, key,
                                     "unknown key (known: name, command, cwd, env, priority, timeout, "
                                     "memory_max, tasks_max, cpu_weight, after, after_condition, group, "
-                                    "resources, retries, retry_on, retry_delay, system_call_filter)");
+                                    "resources, retries, retry_on, retry_delay, system_call_filter, "
+                                    "restrict_address_families)");
                 if (defaults && (streq(key, "name") || streq(key, "command") || streq(key, "after")))
                         return fail(w, key, "is for each job, not for the defaults");
 
@@ -336,6 +337,8 @@ static int parse_spec(const Where *w, json_object *o, bool defaults, const char 
                 } else if (streq(key, "system_call_filter"))
                         /* The names are checked by jobd, which knows the system calls of its host. */
                         r = get_string_list(w, key, v, true, false, &s->system_call_filter);
+                else if (streq(key, "restrict_address_families"))
+                        r = get_string_list(w, key, v, true, false, &s->restrict_address_families);
                 if (r < 0)
                         return r;
         }
@@ -357,6 +360,7 @@ static void spec_done(PlanFileSpec *s) {
         free(s->resources);
         strv_free(s->retry_on);
         strv_free(s->system_call_filter);
+        strv_free(s->restrict_address_families);
         *s = (PlanFileSpec) {};
 }
 

@@ -57,6 +57,7 @@ typedef struct PlanFileSpec {
         bool retry_delay_set;
         usec_t retry_delay;
         char **system_call_filter;     /* [] clears a default */
+        char **restrict_address_families; /* [] clears a default */
 } PlanFileSpec;
 
 typedef struct PlanFile {
