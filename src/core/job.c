@@ -526,7 +526,7 @@ static char **job_build_helper_argv(Job *j, const UserRecord *user) {
         return TAKE_PTR(a);
 }
 
-static char **job_build_env(Job *j) {
+static char **job_build_env(Job *j, const UserRecord *user) {
         _cleanup_strv_free_ char **e = NULL;
         char *const *slots;
         char buf[64];
@@ -534,6 +534,27 @@ static char **job_build_env(Job *j) {
         e = job_spec_environment(&j->spec);
         if (!e)
                 return NULL;
+        /* As systemd's User=: the login variables of the job's user, unless the spec has its own. */
+        if (user) {
+                const struct {
+                        const char *name, *value;
+                } login[] = {
+                        { "HOME", user->home },
+                        { "USER", user->name },
+                        { "LOGNAME", user->name },
+                        { "SHELL", user->shell },
+                };
+
+                for (size_t i = 0; i < ELEMENTSOF(login); i++) {
+                        _cleanup_free_ char *v = NULL;
+
+                        if (strv_env_get(e, login[i].name))
+                                continue;
+                        if (asprintf(&v, "%s=%s", login[i].name, login[i].value) < 0 ||
+                            strv_extend(&e, v) < 0)
+                                return NULL;
+                }
+        }
         snprintf(buf, sizeof(buf), "JOBD_JOB_ID=%llu", (unsigned long long) j->id);
         if (strv_extend(&e, buf) < 0)
                 return NULL;
@@ -699,7 +720,7 @@ int job_start(Job *j) {
                         return job_fail_start(j, r, "Cannot compile the job's SystemCallFilter");
         }
         argv = job_build_helper_argv(j, user);
-        env = argv ? job_build_env(j) : NULL;
+        env = argv ? job_build_env(j, user) : NULL;
         if (!env)
                 return job_fail_start(j, -ENOMEM, "Cannot prepare the command");
 
