@@ -9,89 +9,76 @@
 #include "fd-util.h"
 #include "jobd-bus.h"
 #include "strv.h"
+#include "user-util.h"
 
-/* The credentials of a bus connection are fixed when it connects and unique names are never reused, so
- * the last sender's are kept: a client pipelining thousands of calls costs one synchronous query to the
- * bus, not one per call (sd_bus_query_sender_creds() asks the bus driver and waits). */
+/* Only the uid is taken from the bus, and only what the bus driver itself says (GetConnectionUnixUser:
+ * SO_PEERCRED of the connection, fixed when the client connected). Never SD_BUS_CREDS_AUGMENT: libsystemd
+ * fills augmented fields from /proc/<pid>/status of the client at the time of the query, which the client
+ * controls (it may exec a setgid or setuid program after connecting, or its pid may be reused). Gid and
+ * groups come from the user database (bus_verify_submitter(), job_start()).
+ *
+ * Unique names are never reused, so the last sender's uid is kept: a client pipelining thousands of calls
+ * costs one synchronous query to the bus, not one per call (sd_bus_query_sender_creds() asks the bus driver
+ * and waits). */
 static struct {
         char *sender;
         uid_t uid;
-        gid_t gid;
-        gid_t *groups;
-        int n_groups;
-        bool have_groups;
 } caller_cache;
 
-int bus_get_caller(sd_bus_message *m, bool need_groups, BusCaller *ret) {
+int bus_get_caller(sd_bus_message *m, BusCaller *ret) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-        uint64_t mask = SD_BUS_CREDS_EUID | SD_BUS_CREDS_AUGMENT;
         const char *sender = sd_bus_message_get_sender(m);
-        const gid_t *groups = NULL;
-        gid_t *copy = NULL;
         uid_t uid;
-        gid_t gid = (gid_t) -1;
-        int n = 0, r;
+        int r;
 
-        if (sender && caller_cache.sender && streq(sender, caller_cache.sender) &&
-            (!need_groups || caller_cache.have_groups))
-                goto found;
+        if (sender && caller_cache.sender && streq(sender, caller_cache.sender)) {
+                *ret = (BusCaller) { .uid = caller_cache.uid };
+                return 0;
+        }
 
-        if (need_groups)
-                mask |= SD_BUS_CREDS_EGID | SD_BUS_CREDS_SUPPLEMENTARY_GIDS;
-        r = sd_bus_query_sender_creds(m, mask, &creds);
+        r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &creds);
         if (r < 0)
                 return r;
         r = sd_bus_creds_get_euid(creds, &uid);
         if (r < 0)
                 return r;
-        if (need_groups) {
-                r = sd_bus_creds_get_egid(creds, &gid);
-                if (r < 0)
-                        return r;
-                r = sd_bus_creds_get_supplementary_gids(creds, &groups);
-                if (r < 0 && r != -ENODATA)
-                        return r;
-                n = MAX(r, 0);
-                if (n > 0) {
-                        copy = malloc(n * sizeof(gid_t));
-                        if (!copy)
-                                return -ENOMEM;
-                        memcpy(copy, groups, n * sizeof(gid_t));
-                }
-        }
 
         free(caller_cache.sender);
-        free(caller_cache.groups);
         caller_cache.sender = sender ? strdup(sender) : NULL;
         caller_cache.uid = uid;
-        caller_cache.gid = gid;
-        caller_cache.groups = copy;
-        caller_cache.n_groups = n;
-        caller_cache.have_groups = need_groups;
-found:
-        *ret = (BusCaller) {
-                .uid = caller_cache.uid,
-                .gid = caller_cache.gid,
-                .groups = caller_cache.groups,
-                .n_groups = caller_cache.n_groups,
-        };
+        *ret = (BusCaller) { .uid = uid };
         return 0;
 }
 
-void bus_caller_done(BusCaller *c) {
-        /* Nothing to release: the credentials live in the cache. Callers may still read c's fields. */
-        c->groups = NULL;
-        c->n_groups = 0;
+int bus_verify_submitter(Manager *manager, uid_t uid, sd_bus_error *error) {
+        _cleanup_(user_record_freep) UserRecord *u = NULL;
+        int r;
+
+        /* Root's jobs keep the daemon's credentials, and a --user daemon runs every job as itself. */
+        if (!manager->system_mode || uid == 0)
+                return 0;
+        r = user_record_get(uid, &u);
+        if (r == -ESRCH)
+                return sd_bus_error_setf(error, JOBD_ERROR_ACCESS_DENIED,
+                                         "uid %u has no entry in the user database; jobd runs jobs only as "
+                                         "users it can look up", (unsigned) uid);
+        if (r == -E2BIG)
+                return sd_bus_error_setf(error, JOBD_ERROR_ACCESS_DENIED,
+                                         "uid %u is in more than %u groups in the user database",
+                                         (unsigned) uid, USER_GROUPS_MAX);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot look up uid %u in the user database: %m",
+                                               (unsigned) uid);
+        return 0;
 }
 
 int bus_verify_job_access(Manager *manager, sd_bus_message *m, Job *j, sd_bus_error *error) {
         BusCaller c;
         int r;
 
-        r = bus_get_caller(m, false, &c);
+        r = bus_get_caller(m, &c);
         if (r < 0)
                 return r;
-        bus_caller_done(&c);
         if (c.uid == 0 || c.uid == j->owner || c.uid == manager->uid)
                 return 0;
         return sd_bus_error_setf(error, JOBD_ERROR_ACCESS_DENIED,
@@ -183,7 +170,7 @@ static bool job_may_reveal(Job *j, sd_bus *bus) {
         member = sd_bus_message_get_member(m);
         if (!member || !(streq(member, "Get") || streq(member, "GetAll") || streq(member, "GetManagedObjects")))
                 return false;
-        if (bus_get_caller(m, false, &c) < 0)
+        if (bus_get_caller(m, &c) < 0)
                 return false;
         return c.uid == 0 || c.uid == j->owner;
 }

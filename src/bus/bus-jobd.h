@@ -18,15 +18,17 @@ int bus_job_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nod
 int bus_job_kill(Job *j, sd_bus_message *m, int sig, sd_bus_error *error);
 int bus_job_cancel(Job *j, sd_bus_message *m, sd_bus_error *error);
 
-/* Who called: the caller's effective uid (and in system mode its gid and groups). */
+/* Who called: the uid of the caller's connection as the bus driver gives it (never augmented from the
+ * client's /proc). In system mode a job's gid and groups come from the user database, not from the bus. */
 typedef struct BusCaller {
         uid_t uid;
-        gid_t gid;
-        const gid_t *groups;      /* borrowed: valid until the next bus_get_caller() */
-        int n_groups;
 } BusCaller;
-int bus_get_caller(sd_bus_message *m, bool need_groups, BusCaller *ret);
-void bus_caller_done(BusCaller *c);
+int bus_get_caller(sd_bus_message *m, BusCaller *ret);
+
+/* 0 if uid may submit jobs: in system mode (uid other than 0) it must have a passwd entry and at most
+ * USER_GROUPS_MAX groups; otherwise sets org.jobd1.Error.AccessDenied (or an errno error if the lookup
+ * itself fails). Blocks on NSS (see user_record_get()). */
+int bus_verify_submitter(Manager *manager, uid_t uid, sd_bus_error *error);
 
 /* 0 if the caller may act on the job (root, the job's owner, or the daemon's own user); otherwise sets
  * org.jobd1.Error.AccessDenied. */

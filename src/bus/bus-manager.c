@@ -31,11 +31,12 @@ static int method_submit(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         if (r < 0)
                 goto finish;
 
-        r = bus_get_caller(msg, m->system_mode, &c);
+        r = bus_get_caller(msg, &c);
+        if (r >= 0)
+                r = bus_verify_submitter(m, c.uid, error);
         if (r < 0)
                 goto finish;
-        r = manager_submit(m, &spec, c.uid, m->system_mode ? c.gid : getgid(), c.groups, c.n_groups, &j, &why);
-        bus_caller_done(&c);
+        r = manager_submit(m, &spec, c.uid, &j, &why);
         if (r < 0) {
                 const char *name = r == -EDQUOT ? JOBD_ERROR_QUOTA_EXCEEDED :
                                    r == -ELOOP ? JOBD_ERROR_DEPENDENCY_CYCLE : JOBD_ERROR_INVALID_SPEC;
@@ -135,10 +136,9 @@ static int method_set_max_parallel(sd_bus_message *msg, void *userdata, sd_bus_e
         r = sd_bus_message_read(msg, "u", &n);
         if (r < 0)
                 return r;
-        r = bus_get_caller(msg, false, &c);
+        r = bus_get_caller(msg, &c);
         if (r < 0)
                 return r;
-        bus_caller_done(&c);
         if (c.uid != 0 && c.uid != m->uid)
                 return sd_bus_error_set(error, JOBD_ERROR_ACCESS_DENIED, "Only root may change MaxParallel");
         manager_set_max_parallel(m, n);

@@ -44,10 +44,9 @@ static int verify_run_access(Run *r, sd_bus_message *m, sd_bus_error *error) {
         BusCaller c;
         int q;
 
-        q = bus_get_caller(m, false, &c);
+        q = bus_get_caller(m, &c);
         if (q < 0)
                 return q;
-        bus_caller_done(&c);
         if (c.uid == 0 || c.uid == r->owner || c.uid == r->manager->uid)
                 return 0;
         return sd_bus_error_setf(error, JOBD_ERROR_ACCESS_DENIED,

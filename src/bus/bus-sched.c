@@ -19,10 +19,9 @@ int bus_verify_admin(Manager *m, sd_bus_message *msg, const char *what, sd_bus_e
         BusCaller c;
         int r;
 
-        r = bus_get_caller(msg, false, &c);
+        r = bus_get_caller(msg, &c);
         if (r < 0)
                 return r;
-        bus_caller_done(&c);
         if (c.uid == 0 || c.uid == m->uid)
                 return 0;
         return sd_bus_error_setf(error, JOBD_ERROR_ACCESS_DENIED, "Only root may %s", what);
@@ -133,12 +132,12 @@ static int method_submit_plan(sd_bus_message *msg, void *userdata, sd_bus_error 
         if (r < 0)
                 goto finish;
 
-        r = bus_get_caller(msg, m->system_mode, &c);
+        r = bus_get_caller(msg, &c);
+        if (r >= 0)
+                r = bus_verify_submitter(m, c.uid, error);
         if (r < 0)
                 goto finish;
-        r = manager_submit_plan(m, &p, c.uid, m->system_mode ? c.gid : getgid(), c.groups, c.n_groups, &run,
-                                &why);
-        bus_caller_done(&c);
+        r = manager_submit_plan(m, &p, c.uid, &run, &why);
         if (r < 0) {
                 r = reply_refusal(r, why,
                                   r == -EDQUOT ? JOBD_ERROR_QUOTA_EXCEEDED :

@@ -24,33 +24,23 @@
 #include "seccomp-filter.h"
 #include "spawn.h"
 #include "strv.h"
+#include "user-util.h"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
 #endif
 
-int job_new(Manager *m, uint64_t id, JobSpec *spec, uid_t owner, gid_t gid, const gid_t *groups, int n_groups,
-            Job **ret) {
+int job_new(Manager *m, uint64_t id, JobSpec *spec, uid_t owner, Job **ret) {
         Job *j;
 
         j = calloc(1, sizeof(Job));
         if (!j)
                 return -ENOMEM;
-        if (n_groups > 0) {
-                j->groups = calloc(n_groups, sizeof(gid_t));
-                if (!j->groups) {
-                        free(j);
-                        return -ENOMEM;
-                }
-                memcpy(j->groups, groups, n_groups * sizeof(gid_t));
-                j->n_groups = n_groups;
-        }
         j->manager = m;
         j->id = id;
         j->spec = *spec;
         job_spec_init(spec);
         j->owner = owner;
-        j->gid = gid;
         j->state = JOB_WAITING;
         j->result = JOB_RESULT_NONE;
         j->exit_code = -1;
@@ -78,7 +68,6 @@ Job *job_free(Job *j) {
          * the v1 mirrors are deleted only when empty. */
         backend_job_free(j->cgroup);
         job_spec_done(&j->spec);
-        free(j->groups);
         free(j->reason);
         free(j->unit);
         free(j->control_group);
@@ -500,7 +489,8 @@ static int job_open_log_for_writing(Job *j) {
         return fd < 0 ? -errno : fd;
 }
 
-static char **job_build_helper_argv(Job *j) {
+/* user: the owner's record (system mode, owner not root), NULL otherwise. */
+static char **job_build_helper_argv(Job *j, const UserRecord *user) {
         _cleanup_strv_free_ char **a = NULL;
         char buf[64];
 
@@ -511,23 +501,23 @@ static char **job_build_helper_argv(Job *j) {
                 if (asprintf(&c, "--chdir=%s", j->spec.working_directory) < 0 || strv_extend(&a, c) < 0)
                         return NULL;
         }
-        if (j->manager->system_mode && j->owner != 0) {
+        if (user) {
                 _cleanup_free_ char *g = NULL;
                 size_t l = 0;
 
-                snprintf(buf, sizeof(buf), "--uid=%u", (unsigned) j->owner);
+                snprintf(buf, sizeof(buf), "--uid=%u", (unsigned) user->uid);
                 if (strv_extend(&a, buf) < 0)
                         return NULL;
-                snprintf(buf, sizeof(buf), "--gid=%u", (unsigned) j->gid);
+                snprintf(buf, sizeof(buf), "--gid=%u", (unsigned) user->gid);
                 if (strv_extend(&a, buf) < 0)
                         return NULL;
-                g = malloc(16 + 12 * (size_t) j->n_groups);
+                g = malloc(16 + 12 * (size_t) user->n_groups);
                 if (!g)
                         return NULL;
                 l = sprintf(g, "--groups=");
-                for (int i = 0; i < j->n_groups; i++)
-                        l += sprintf(g + l, "%s%u", i > 0 ? "," : "", (unsigned) j->groups[i]);
-                if (j->n_groups > 0 && strv_extend(&a, g) < 0)
+                for (int i = 0; i < user->n_groups; i++)
+                        l += sprintf(g + l, "%s%u", i > 0 ? "," : "", (unsigned) user->groups[i]);
+                if (user->n_groups > 0 && strv_extend(&a, g) < 0)
                         return NULL;
         }
         if (seccomp_filter_is_set(j->spec.system_call_filter) &&
@@ -544,7 +534,7 @@ static char **job_build_helper_argv(Job *j) {
         return TAKE_PTR(a);
 }
 
-static char **job_build_env(Job *j) {
+static char **job_build_env(Job *j, const UserRecord *user) {
         _cleanup_strv_free_ char **e = NULL;
         char *const *slots;
         char buf[64];
@@ -552,6 +542,27 @@ static char **job_build_env(Job *j) {
         e = job_spec_environment(&j->spec);
         if (!e)
                 return NULL;
+        /* As systemd's User=: the login variables of the job's user, unless the spec has its own. */
+        if (user) {
+                const struct {
+                        const char *name, *value;
+                } login[] = {
+                        { "HOME", user->home },
+                        { "USER", user->name },
+                        { "LOGNAME", user->name },
+                        { "SHELL", user->shell },
+                };
+
+                for (size_t i = 0; i < ELEMENTSOF(login); i++) {
+                        _cleanup_free_ char *v = NULL;
+
+                        if (strv_env_get(e, login[i].name))
+                                continue;
+                        if (asprintf(&v, "%s=%s", login[i].name, login[i].value) < 0 ||
+                            strv_extend(&e, v) < 0)
+                                return NULL;
+                }
+        }
         snprintf(buf, sizeof(buf), "JOBD_JOB_ID=%llu", (unsigned long long) j->id);
         if (strv_extend(&e, buf) < 0)
                 return NULL;
@@ -652,6 +663,7 @@ static void on_placed(BackendJob *bj, int error, const char *message, void *user
 
 int job_start(Job *j) {
         Manager *m = j->manager;
+        _cleanup_(user_record_freep) UserRecord *user = NULL;
         _cleanup_strv_free_ char **argv = NULL, **env = NULL;
         _cleanup_close_ int logfd = -EBADF, pidfd = -EBADF, held = -EBADF;
         bool place = m->backend->ops->job_place_async;
@@ -667,6 +679,30 @@ int job_start(Job *j) {
         j->exit_signal = 0;
         j->command_pid = 0;
         j->reason = mfree(j->reason);
+
+        /* Gid and groups from the user database at each start, not from submit time: a user removed from a
+         * group (or deleted) since then does not keep it. Root's jobs keep the daemon's own credentials, and
+         * a --user daemon runs everything as itself: no lookup (NSS may block) for those. */
+        if (m->system_mode && j->owner != 0) {
+                char why[160];
+
+                r = user_record_get(j->owner, &user);
+                if (r == -ESRCH) {
+                        snprintf(why, sizeof(why), "uid %u no longer has an entry in the user database "
+                                 "(deleted since the job was submitted?)", (unsigned) j->owner);
+                        return job_fail_start_full(j, r, NULL, why);
+                }
+                if (r == -E2BIG) {
+                        snprintf(why, sizeof(why), "uid %u is in more than %u groups in the user database",
+                                 (unsigned) j->owner, USER_GROUPS_MAX);
+                        return job_fail_start_full(j, r, NULL, why);
+                }
+                if (r < 0) {
+                        snprintf(why, sizeof(why), "Cannot look up uid %u in the user database",
+                                 (unsigned) j->owner);
+                        return job_fail_start(j, r, why);
+                }
+        }
 
         r = job_open_state_dir(j);
         if (r < 0)
@@ -691,8 +727,8 @@ int job_start(Job *j) {
                 if (r < 0)
                         return job_fail_start(j, r, "Cannot compile the job's SystemCallFilter");
         }
-        argv = job_build_helper_argv(j);
-        env = argv ? job_build_env(j) : NULL;
+        argv = job_build_helper_argv(j, user);
+        env = argv ? job_build_env(j, user) : NULL;
         if (!env)
                 return job_fail_start(j, -ENOMEM, "Cannot prepare the command");
 

@@ -37,10 +37,7 @@ typedef struct Job {
         uint64_t id;
         JobSpec spec;
 
-        uid_t owner;
-        gid_t gid;
-        gid_t *groups;                 /* system mode: the caller's supplementary groups */
-        int n_groups;
+        uid_t owner;                   /* system mode: gid and groups are looked up for each start */
 
         JobState state;
         JobResult result;
@@ -80,8 +77,7 @@ typedef struct Job {
 } Job;
 
 /* Takes ownership of the spec's contents (leaves *spec initialised). */
-int job_new(Manager *m, uint64_t id, JobSpec *spec, uid_t owner, gid_t gid, const gid_t *groups, int n_groups,
-            Job **ret);
+int job_new(Manager *m, uint64_t id, JobSpec *spec, uid_t owner, Job **ret);
 Job *job_free(Job *j);
 
 /* Starts a job the scheduler handed out. On failure the job is already done with result "failed" and a

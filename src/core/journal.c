@@ -113,11 +113,6 @@ static json_object *submit_line(Job *j, JournalFilterRef *ref) {
         }
         add_u64(o, "submit", j->submit_usec);
         add_u64(o, "owner", j->owner);
-        add_u64(o, "gid", j->gid);
-        a = json_object_new_array();
-        for (int i = 0; i < j->n_groups; i++)
-                json_object_array_add(a, json_object_new_uint64(j->groups[i]));
-        json_object_object_add(o, "groups", a);
         json_object_object_add(o, "argv", strv_to_json(s->argv));
         json_object_object_add(o, "env", strv_to_json(env ?: s->environment));
         add_str(o, "name", s->name);
@@ -453,9 +448,7 @@ static JournalRecord *find_record(JournalRecord *r, size_t n, uint64_t id);
 
 static int job_from_submit(Journal *jr, Manager *m, json_object *o, uint64_t id, JournalRecord *recs,
                            size_t n_recs, Job **ret) {
-        _cleanup_free_ gid_t *groups = NULL;
         json_object *a;
-        size_t n_groups = 0;
         JobSpec spec;
         int r;
 
@@ -547,20 +540,10 @@ static int job_from_submit(Journal *jr, Manager *m, json_object *o, uint64_t id,
                         spec.resources[spec.n_resources++].amount = (uint32_t) json_object_get_uint64(amount);
                 }
         }
-        if (json_object_object_get_ex(o, "groups", &a) && json_object_is_type(a, json_type_array) &&
-            json_object_array_length(a) > 0) {
-                n_groups = json_object_array_length(a);
-                groups = calloc(n_groups, sizeof(gid_t));
-                if (!groups) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
-                for (size_t i = 0; i < n_groups; i++)
-                        groups[i] = (gid_t) json_object_get_uint64(json_object_array_get_idx(a, i));
-        }
-
-        r = job_new(m, id, &spec, (uid_t) get_u64(o, "owner", 0), (gid_t) get_u64(o, "gid", 0), groups,
-                    (int) n_groups, ret);
+        /* Only the owner: gid and groups are looked up in the user database when the job starts. Lines
+         * written by earlier versions also have "gid" and "groups", taken from the submitting client's
+         * /proc: they are ignored, never trusted. */
+        r = job_new(m, id, &spec, (uid_t) get_u64(o, "owner", 0), ret);
         if (r < 0)
                 goto fail;
         (*ret)->submit_usec = get_u64(o, "submit", 0);

@@ -265,8 +265,7 @@ int manager_grow(Manager *m, uint64_t id) {
         return 0;
 }
 
-int manager_submit(Manager *m, JobSpec *spec, uid_t owner, gid_t gid, const gid_t *groups, int n_groups,
-                   Job **ret, char **ret_message) {
+int manager_submit(Manager *m, JobSpec *spec, uid_t owner, Job **ret, char **ret_message) {
         SchedResourceRequest res[SCHED_RESOURCES_MAX];
         const char *why = NULL;
         uint64_t id, bad = 0;
@@ -305,7 +304,7 @@ int manager_submit(Manager *m, JobSpec *spec, uid_t owner, gid_t gid, const gid_
         r = manager_grow(m, id);
         if (r < 0)
                 return r;
-        r = job_new(m, id, spec, owner, gid, groups, n_groups, &j);
+        r = job_new(m, id, spec, owner, &j);
         if (r < 0)
                 return r;
 

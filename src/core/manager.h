@@ -93,8 +93,7 @@ Job *manager_get_job(Manager *m, uint64_t id);
 /* Validates and adds a job (spec contents are taken over). On a refused spec returns -EINVAL (or
  * -ENOENT for an unknown dependency, -ENOSPC/-ENXIO for resources, -EDQUOT for quotas, -EOPNOTSUPP for a
  * limit the host cannot enforce) with *ret_message saying why. */
-int manager_submit(Manager *m, JobSpec *spec, uid_t owner, gid_t gid, const gid_t *groups, int n_groups,
-                   Job **ret, char **ret_message);
+int manager_submit(Manager *m, JobSpec *spec, uid_t owner, Job **ret, char **ret_message);
 
 void manager_set_max_parallel(Manager *m, unsigned n);
 

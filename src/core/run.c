@@ -472,8 +472,7 @@ static int runs_ensure_source(Manager *m) {
         return 0;
 }
 
-int manager_submit_plan(Manager *m, Plan *p, uid_t owner, gid_t gid, const gid_t *groups, int n_groups,
-                        Run **ret, char **ret_message) {
+int manager_submit_plan(Manager *m, Plan *p, uid_t owner, Run **ret, char **ret_message) {
         _cleanup_free_ uint64_t *ids = NULL, *cycle = NULL;
         uint64_t first = m->next_id, bad = 0;
         size_t n = p->n_jobs, n_unfinished_runs = 0, n_unfinished_own = 0, n_cycle = 0;
@@ -571,7 +570,7 @@ int manager_submit_plan(Manager *m, Plan *p, uid_t owner, gid_t gid, const gid_t
         for (size_t i = 0; i < n; i++) {
                 Job *j;
 
-                r = job_new(m, first + i, &p->jobs[i].spec, owner, gid, groups, n_groups, &j);
+                r = job_new(m, first + i, &p->jobs[i].spec, owner, &j);
                 if (r < 0)
                         goto fail;
                 m->jobs[first + i] = j;

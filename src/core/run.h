@@ -51,8 +51,7 @@ typedef struct Run {
  * cycle, *ret_message names it by the jobs' names), -EDQUOT (quotas), -EOPNOTSUPP (a limit the host cannot
  * enforce), -ENOENT/-ENXIO/-ENOSPC (unknown dependency id, unknown pool, more than a pool has; with
  * *ret_message). */
-int manager_submit_plan(Manager *m, Plan *p, uid_t owner, gid_t gid, const gid_t *groups, int n_groups,
-                        Run **ret, char **ret_message);
+int manager_submit_plan(Manager *m, Plan *p, uid_t owner, Run **ret, char **ret_message);
 
 Run *manager_get_run(Manager *m, uint64_t id);
 /* The run a job belongs to, NULL if none. */
