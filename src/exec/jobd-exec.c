@@ -97,7 +97,9 @@ static void record(const ExecStatus *s) {
 /* Set by the vfork()ed child, which shares our memory until it execs. */
 typedef struct ExecError {
         int error;
-        char stage[16];
+        /* A pointer to a literal, not a copy: stores through a volatile ExecError stay volatile (a strcpy()
+         * into it that casts volatile away was dropped by the optimiser, the child _exit()ing next). */
+        const char *stage;
 } ExecError;
 
 static int parse_args(int argc, char **argv, Setup *s, char ***ret_cmd) {
@@ -199,20 +201,20 @@ _noreturn_ static void run_command(const Setup *s, char **cmd, volatile ExecErro
         (void) sigprocmask(SIG_SETMASK, &none, NULL);
 
         if (setsid() < 0) {
-                strcpy((char *) e->stage, "setsid");
+                e->stage = "setsid";
                 goto fail;
         }
         close_all_but_stdio();
         if (s->set_ids) {
                 if (setgroups(s->n_groups, s->groups) < 0 || setresgid(s->gid, s->gid, s->gid) < 0 ||
                     setresuid(s->uid, s->uid, s->uid) < 0) {
-                        strcpy((char *) e->stage, "credentials");
+                        e->stage = "credentials";
                         goto fail;
                 }
         }
         /* Only now, with the user's rights: see the top of this file. */
         if (s->chdir && chdir(s->chdir) < 0) {
-                strcpy((char *) e->stage, "chdir");
+                e->stage = "chdir";
                 goto fail;
         }
         if (getrlimit(RLIMIT_NOFILE, &rl) >= 0 && rl.rlim_cur > NOFILE_SOFT) {
@@ -222,14 +224,14 @@ _noreturn_ static void run_command(const Setup *s, char **cmd, volatile ExecErro
         if (s->filter.len > 0 &&
             (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
              syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &s->filter) < 0)) {
-                strcpy((char *) e->stage, "seccomp");
+                e->stage = "seccomp";
                 goto fail;
         }
         /* execvp() searches the PATH of environ: the job's. (The parent, which shares our memory, no
          * longer reads its environment.) */
         environ = s->envp ?: empty_env;
         execvp(cmd[0], cmd);
-        strcpy((char *) e->stage, "exec");
+        e->stage = "exec";
 fail:
         e->error = errno > 0 ? errno : EIO;
         _exit(127);
@@ -305,8 +307,7 @@ int main(int argc, char **argv) {
         if (e.error != 0) {
                 st.outcome = EXEC_SETUP_FAILED;
                 st.value = e.error;
-                memcpy(st.stage, (const char *) e.stage, sizeof(st.stage));
-                st.stage[sizeof(st.stage) - 1] = 0;
+                snprintf(st.stage, sizeof(st.stage), "%s", e.stage ?: "exec");
                 fprintf(stderr, "jobd-exec: %s %s: %s\n", st.stage, streq(st.stage, "chdir") ? s.chdir : cmd[0],
                         strerror(e.error));
         } else if (WIFSIGNALED(status)) {
