@@ -1,11 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "fd-util.h"
+#include "parse-util.h"
+
+#ifndef __NR_close_range
+#define __NR_close_range 436
+#endif
 
 int safe_close(int fd) {
         if (fd >= 0) {
@@ -96,4 +103,24 @@ int fd_nonblock(int fd, bool nonblock) {
         if (nflags == flags)
                 return 0;
         return RET_NERRNO(fcntl(fd, F_SETFL, nflags));
+}
+
+int close_all_fds(int from) {
+        DIR *d;
+        struct dirent *de;
+
+        if (syscall(__NR_close_range, (unsigned) from, ~0U, 0U) >= 0)
+                return 0;
+        /* Before Linux 5.9 (or where a sandbox denies it): what /proc says is open. */
+        d = opendir("/proc/self/fd");
+        if (!d)
+                return -errno;
+        while ((de = readdir(d))) {
+                int fd;
+
+                if (safe_atoi(de->d_name, &fd) >= 0 && fd >= from && fd != dirfd(d))
+                        (void) close(fd);
+        }
+        closedir(d);
+        return 0;
 }

@@ -32,3 +32,6 @@ int write_string_file_at(int dirfd, const char *path, const char *s);
 int write_file_atomic_at(int dirfd, const char *path, const char *s);
 
 int fd_nonblock(int fd, bool nonblock);
+
+/* Closes every fd from "from" up. Returns 0 or -errno. */
+int close_all_fds(int from);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cgroup-util.h"
+#include "exec-env.h"
 #include "fd-util.h"
 #include "journal.h"
 #include "job.h"
@@ -152,6 +153,9 @@ static void job_finalize(Job *j) {
                         if (streq(j->exec_status.stage, "chdir"))
                                 job_set_reason(j, "Cannot change to WorkingDirectory %s: %s",
                                                strna(j->spec.working_directory), strerror(j->exec_status.value));
+                        else if (streq(j->exec_status.stage, "env"))
+                                job_set_reason(j, "Cannot pass the environment to the job: %s",
+                                               strerror(j->exec_status.value));
                         else if (streq(j->exec_status.stage, "seccomp"))
                                 job_set_reason(j, "Cannot apply the SystemCallFilter: %s",
                                                strerror(j->exec_status.value));
@@ -523,8 +527,11 @@ static char **job_build_helper_argv(Job *j, const UserRecord *user) {
         if (seccomp_filter_is_set(j->spec.system_call_filter) &&
             strv_extend(&a, "--seccomp=" SECCOMP_FILTER_FILE) < 0)
                 return NULL;
-        /* Held until the backend has put it into the job's cgroup (fd 4: see job_start()). */
-        if (j->manager->backend->ops->job_place_async && strv_extend(&a, "--wait-fd=4") < 0)
+        /* The job's environment, as data: the helper itself runs with none (exec-env.h). */
+        if (strv_extend(&a, "--env-fd=4") < 0)
+                return NULL;
+        /* Held until the backend has put it into the job's cgroup (fd 5: see job_start()). */
+        if (j->manager->backend->ops->job_place_async && strv_extend(&a, "--wait-fd=5") < 0)
                 return NULL;
         if (strv_extend(&a, "--") < 0)
                 return NULL;
@@ -665,10 +672,11 @@ int job_start(Job *j) {
         Manager *m = j->manager;
         _cleanup_(user_record_freep) UserRecord *user = NULL;
         _cleanup_strv_free_ char **argv = NULL, **env = NULL;
-        _cleanup_close_ int logfd = -EBADF, pidfd = -EBADF, held = -EBADF;
+        _cleanup_close_ int logfd = -EBADF, pidfd = -EBADF, held = -EBADF, envfd = -EBADF;
         bool place = m->backend->ops->job_place_async;
+        char *no_env[] = { NULL };
         char description[256];
-        int fds[5];
+        int fds[6];
         pid_t pid;
         int r;
 
@@ -731,28 +739,32 @@ int job_start(Job *j) {
         env = argv ? job_build_env(j, user) : NULL;
         if (!env)
                 return job_fail_start(j, -ENOMEM, "Cannot prepare the command");
+        envfd = exec_env_memfd(env);
+        if (envfd < 0)
+                return job_fail_start(j, envfd, "Cannot pass the job's environment to the exec helper");
 
         fds[0] = j->spec.stdio_fds[0];
         fds[1] = j->spec.stdio_fds[1] >= 0 ? j->spec.stdio_fds[1] : logfd;
         fds[2] = j->spec.stdio_fds[2] >= 0 ? j->spec.stdio_fds[2] : logfd;
         fds[3] = j->state_dir_fd;
+        fds[4] = envfd;
         if (place) {
                 int p[2];
 
-                /* The helper blocks reading fds[4] until we write a byte (or exits at EOF). */
+                /* The helper blocks reading fds[5] until we write a byte (or exits at EOF). */
                 if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0)
                         return job_fail_start(j, -errno, "Cannot create the exec helper's hold pipe");
                 held = p[0];
                 j->hold_fd = p[1];
-                fds[4] = held;
+                fds[5] = held;
         }
 
         r = spawn(&(SpawnParams) {
                         .path = m->exec_path,
                         .argv = argv,
-                        .envp = env,
+                        .envp = no_env,
                         .fds = fds,
-                        .n_fds = place ? 5 : 4,
+                        .n_fds = place ? 6 : 5,
                         .cgroup_fd = j->cgroup->cgroup_fd,
                         .attach_fds = j->cgroup->attach_fds,
                         .n_attach_fds = j->cgroup->n_attach_fds,

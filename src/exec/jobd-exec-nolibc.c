@@ -21,15 +21,22 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "clone-on-stack.h"
+#include "exec-env.h"
 #include "exec-status.h"
 
 #define GROUPS_MAX 256
 #define PATH_BUF 4096
 #define SECCOMP_INSNS_MAX 4096      /* BPF_MAXINSNS */
+#define NOFILE_SOFT 1024            /* jobd-exec.c: systemd's rule for select() users */
+#define HELPER_FDS_MAX 16           /* jobd-exec.c: what to close without close_range() */
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
 
 /* The compiler may emit calls to these for struct copies and initialisations. */
 void *memset(void *s, int c, size_t n);
@@ -154,6 +161,7 @@ typedef struct Setup {
         int n_groups;
         int set_ids;
         int wait_fd;
+        int env_fd;
         const char *seccomp;
         struct sock_fprog filter;
         char **cmd;
@@ -200,6 +208,8 @@ static int parse_args(int argc, char **argv, Setup *s) {
                         s->seccomp = a + 10;
                 else if (sprefix(a, "--wait-fd=") && (v = parse_u(a + 10, 1023)) > 2)
                         s->wait_fd = (int) v;
+                else if (sprefix(a, "--env-fd=") && (v = parse_u(a + 9, 1023)) > 2)
+                        s->env_fd = (int) v;
                 else
                         return -1;
         }
@@ -257,6 +267,7 @@ static int exec_search(Setup *s) {
 static int child_main(void *arg) {
         Setup *s = arg;
         struct { void *handler; unsigned long flags; void *restorer; unsigned long mask; } dfl = {};
+        struct { uint64_t rlim_cur, rlim_max; } rl;
         unsigned long none = 0;
         int r;
 
@@ -264,16 +275,28 @@ static int child_main(void *arg) {
                 (void) sys6(SYS_rt_sigaction, sig, (long) &dfl, 0, 8, 0, 0);
         (void) sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long) &none, 0, 8, 0, 0);
 
-        if (s->chdir && (r = (int) sys(SYS_chdir, s->chdir, 0, 0)) < 0) {
-                s->stage = "chdir";
+        /* The order and why: the top of jobd-exec.c. */
+        if ((r = (int) sys(SYS_setsid, 0, 0, 0)) < 0) {
+                s->stage = "setsid";
                 goto fail;
         }
+        if (sys(SYS_close_range, 3, ~0U, 0) < 0)
+                for (int fd = 3; fd < 3 + HELPER_FDS_MAX; fd++)
+                        (void) sys(SYS_close, fd, 0, 0);
         if (s->set_ids &&
             ((r = (int) sys(SYS_setgroups, s->n_groups, s->groups, 0)) < 0 ||
              (r = (int) sys(SYS_setresgid, s->gid, s->gid, s->gid)) < 0 ||
              (r = (int) sys(SYS_setresuid, s->uid, s->uid, s->uid)) < 0)) {
                 s->stage = "credentials";
                 goto fail;
+        }
+        if (s->chdir && (r = (int) sys(SYS_chdir, s->chdir, 0, 0)) < 0) {
+                s->stage = "chdir";
+                goto fail;
+        }
+        if (sys6(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, (long) &rl, 0, 0) >= 0 && rl.rlim_cur > NOFILE_SOFT) {
+                rl.rlim_cur = NOFILE_SOFT;
+                (void) sys6(SYS_prlimit64, 0, RLIMIT_NOFILE, (long) &rl, 0, 0, 0);
         }
         if (s->filter.len > 0 &&
             ((r = (int) sys6(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0)) < 0 ||
@@ -321,6 +344,31 @@ static long load_filter(Setup *s) {
         return 0;
 }
 
+/* The job's environment from the daemon's memfd (exec-env.h). */
+static long load_env(Setup *s) {
+        static char buf[EXEC_ENV_BYTES_MAX + 1];
+        static char *envp[EXEC_ENV_ENTRIES_MAX + 1];
+        size_t n = 0;
+        long k;
+
+        for (;;) {
+                k = sys6(SYS_pread64, s->env_fd, (long) (buf + n), (long) (sizeof(buf) - n), (long) n, 0, 0);
+                if (k == -EINTR)
+                        continue;
+                if (k < 0)
+                        return k;
+                if (k == 0)
+                        break;
+                n += (size_t) k;
+                if (n >= sizeof(buf))
+                        return -E2BIG;
+        }
+        k = exec_env_split(buf, n, envp, EXEC_ENV_ENTRIES_MAX);
+        if (k < 0)
+                return k;
+        s->envp = envp;
+        return 0;
+}
 
 static void write_all(int fd, const char *s, size_t n) {
         while (n > 0) {
@@ -346,20 +394,22 @@ static void record(const Buf *b) {
         (void) sys(SYS_close, fd, 0, 0);
 }
 
-static int run(int argc, char **argv, char **envp) {
+static int run(int argc, char **argv) {
         static const int ignored[] = {
                 SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM, SIGTSTP, SIGTTIN, SIGTTOU,
         };
         struct { void *handler; unsigned long flags; void *restorer; unsigned long mask; } ign = {
                 .handler = (void *) SIG_IGN,
         };
+        /* Our own environment is ignored: the job's comes with --env-fd (exec-env.h). */
+        static char *empty_env[] = { NULL };
         static Setup s;
         Buf b = {};
         long pid, r;
         int status = 0;
 
-        s.wait_fd = -1;
-        s.envp = envp;
+        s.wait_fd = s.env_fd = -1;
+        s.envp = empty_env;
         if (parse_args(argc, argv, &s) < 0) {
                 static const char msg[] = "jobd-exec: invalid arguments (this program is started by jobd).\n";
                 write_all(2, msg, sizeof(msg) - 1);
@@ -372,9 +422,8 @@ static int run(int argc, char **argv, char **envp) {
                 while (r == -EINTR);
                 if (r != 1)
                         return 127;    /* the daemon gave the job up before it was placed */
-                (void) sys(SYS_fcntl, s.wait_fd, F_SETFD, FD_CLOEXEC);
         }
-        if (sys(SYS_fcntl, EXEC_STATE_FD, F_SETFD, FD_CLOEXEC) < 0) {
+        if (sys(SYS_fcntl, EXEC_STATE_FD, F_GETFD, 0) < 0) {
                 static const char msg[] = "jobd-exec: no state folder at fd 3\n";
                 write_all(2, msg, sizeof(msg) - 1);
                 return 127;
@@ -389,6 +438,19 @@ static int run(int argc, char **argv, char **envp) {
                 put(&b, " seccomp pid 0\n");
                 record(&b);
                 return 127;
+        }
+        if (s.env_fd >= 0) {
+                if ((r = load_env(&s)) < 0) {
+                        static const char msg[] = "jobd-exec: cannot read the job's environment\n";
+                        write_all(2, msg, sizeof(msg) - 1);
+                        put(&b, "setup-failed ");
+                        put_int(&b, -r);
+                        put(&b, " env pid 0\n");
+                        record(&b);
+                        return 127;
+                }
+                (void) sys(SYS_close, s.env_fd, 0, 0);
+                s.env_fd = -1;
         }
 
         /* We resume once the child has exec'd or exited. */
@@ -463,12 +525,12 @@ static int run(int argc, char **argv, char **envp) {
         return WEXITSTATUS(status);
 }
 
-/* The kernel's entry: argc, argv..., NULL, envp..., NULL on the stack. */
+/* The kernel's entry: argc, argv..., NULL, envp..., NULL on the stack (envp ignored, see run()). */
 __attribute__((used)) static void start_c(long *sp) {
         int argc = (int) sp[0];
         char **argv = (char **) (sp + 1);
 
-        sys_exit(run(argc, argv, argv + argc + 1));
+        sys_exit(run(argc, argv));
 }
 
 __asm__(".text\n"

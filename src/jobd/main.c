@@ -126,7 +126,12 @@ int main(int argc, char *argv[]) {
         long ncpu;
         int opt, r;
 
+        /* Whatever we inherited beyond stdio (an fd of the shell or service manager that started us, say an
+         * open /etc/shadow) would reach every job: nothing of ours is open yet, so close it all. */
+        r = close_all_fds(3);
         log_setup("jobd");
+        if (r < 0)
+                log_warning_errno(r, "Cannot close inherited file descriptors, ignoring: %m");
         ncpu = sysconf(_SC_NPROCESSORS_ONLN);
         c.max_parallel = ncpu > 0 ? (unsigned) ncpu : 1;
 

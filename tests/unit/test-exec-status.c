@@ -3,9 +3,11 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
+#include "exec-env.h"
 #include "exec-status.h"
 #include "parse-util.h"
 
@@ -77,12 +79,86 @@ static void test_parse_util(void **state) {
         assert_int_equal(safe_atou64("18446744073709551616", &v), -ERANGE);
 }
 
+/* The job's environment as data (exec-env.h): what the daemon packs, the helper splits back, exactly. */
+static void test_env_roundtrip(void **state) {
+        char *env[] = { "A=1", "PATH=/usr/bin:/bin", "EMPTY=", "EQ==x=", "LD_PRELOAD=/tmp/x.so", NULL };
+        char *out[8], *buf = NULL;
+        size_t size;
+
+        assert_int_equal(exec_env_pack(env, &buf, &size), 0);
+        assert_int_equal(size, strlen("A=1PATH=/usr/bin:/binEMPTY=EQ==x=LD_PRELOAD=/tmp/x.so") + 5);
+        assert_int_equal(exec_env_split(buf, size, out, 7), 5);
+        for (int i = 0; i < 5; i++)
+                assert_string_equal(out[i], env[i]);
+        assert_null(out[5]);
+        /* One entry short of room: too many. */
+        assert_int_equal(exec_env_split(buf, size, out, 4), -E2BIG);
+        free(buf);
+
+        /* Nothing at all: an empty environment. */
+        assert_int_equal(exec_env_pack((char *[]) { NULL }, &buf, &size), 0);
+        assert_int_equal(size, 0);
+        assert_int_equal(exec_env_split(buf, size, out, 7), 0);
+        assert_null(out[0]);
+        free(buf);
+        assert_int_equal(exec_env_pack(NULL, &buf, &size), 0);
+        assert_int_equal(size, 0);
+        free(buf);
+}
+
+static void test_env_garbage(void **state) {
+        char *out[4];
+        char b1[] = "A=1\0B=2";            /* the last entry is not terminated */
+        char b2[] = "A=1\0\0";             /* an empty entry */
+        char b3[] = "=1\0";                 /* an empty name */
+        char b4[] = "NOEQUALS\0";
+        char b5[] = "A=1\0=B\0";
+
+        assert_int_equal(exec_env_split(b1, sizeof(b1) - 1, out, 3), -EBADMSG);
+        assert_int_equal(exec_env_split(b2, sizeof(b2) - 1, out, 3), -EBADMSG);
+        assert_int_equal(exec_env_split(b3, sizeof(b3) - 1, out, 3), -EBADMSG);
+        assert_int_equal(exec_env_split(b4, sizeof(b4) - 1, out, 3), -EBADMSG);
+        assert_int_equal(exec_env_split(b5, sizeof(b5) - 1, out, 3), -EBADMSG);
+        assert_int_equal(exec_env_split(b4, EXEC_ENV_BYTES_MAX + 1, out, 3), -E2BIG);
+}
+
+/* The daemon refuses to pack what the helper would refuse to read. */
+static void test_env_bounds(void **state) {
+        size_t n = EXEC_ENV_ENTRIES_MAX + 1, size;
+        char **env = calloc(n + 1, sizeof(char *)), *big, *buf = NULL;
+
+        assert_non_null(env);
+        for (size_t i = 0; i < n; i++)
+                env[i] = (char *) "X=1";
+        assert_int_equal(exec_env_pack(env, &buf, &size), -E2BIG);
+        env[n - 1] = NULL;
+        assert_int_equal(exec_env_pack(env, &buf, &size), 0);
+        free(buf);
+
+        big = malloc(EXEC_ENV_BYTES_MAX + 1);
+        assert_non_null(big);
+        memset(big, 'v', EXEC_ENV_BYTES_MAX);
+        memcpy(big, "BIG=", 4);
+        big[EXEC_ENV_BYTES_MAX] = 0;    /* with its NUL one byte more than the helper takes */
+        env[0] = big;
+        env[1] = NULL;
+        assert_int_equal(exec_env_pack(env, &buf, &size), -E2BIG);
+        big[EXEC_ENV_BYTES_MAX - 1] = 0;
+        assert_int_equal(exec_env_pack(env, &buf, &size), 0);
+        free(buf);
+        free(big);
+        free(env);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_roundtrip),
                 cmocka_unit_test(test_garbage),
                 cmocka_unit_test(test_buffer_too_small),
                 cmocka_unit_test(test_parse_util),
+                cmocka_unit_test(test_env_roundtrip),
+                cmocka_unit_test(test_env_garbage),
+                cmocka_unit_test(test_env_bounds),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
