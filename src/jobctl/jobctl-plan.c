@@ -333,6 +333,7 @@ static int run_get_string(sd_bus *bus, const char *path, const char *property, c
 
 typedef struct RunWait {
         uint64_t id;                   /* 0 until SubmitPlan() replied */
+        char *daemon;                  /* the unique name that owns org.jobd1, NULL once it left */
         bool finished;
         bool daemon_gone;
 } RunWait;
@@ -342,6 +343,8 @@ static int on_run_finished(sd_bus_message *m, void *userdata, sd_bus_error *ret_
         const char *result;
         uint64_t id;
 
+        if (!jobctl_signal_from_daemon(m, w->daemon))
+                return 0;
         if (sd_bus_message_read(m, "ts", &id, &result) >= 0 && id == w->id)
                 w->finished = true;
         return 0;
@@ -349,10 +352,12 @@ static int on_run_finished(sd_bus_message *m, void *userdata, sd_bus_error *ret_
 
 static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         RunWait *w = userdata;
-        const char *name, *old, *new;
+        int r;
 
-        if (sd_bus_message_read(m, "sss", &name, &old, &new) >= 0 && streq(name, JOBD_BUS_NAME) &&
-            isempty(new))
+        r = jobctl_daemon_owner_changed(m, &w->daemon);
+        if (r < 0)
+                return log_oom();
+        if (r > 0 && !w->daemon)
                 w->daemon_gone = true;
         return 0;
 }
@@ -435,6 +440,9 @@ int verb_plan(int argc, char *argv[]) {
                         log_error_errno(r, "Failed to subscribe to the run's signals: %m");
                         goto finish;
                 }
+                r = jobctl_get_daemon_owner(bus, &w.daemon);
+                if (r < 0)
+                        goto finish;
         }
 
         r = build_submit_plan(bus, &p, run_name, &call);
@@ -475,11 +483,16 @@ int verb_plan(int argc, char *argv[]) {
         if (!arg_wait)
                 goto finish;
 
-        /* It may have finished before we listened to it by id (a plan all of whose jobs were skipped). */
-        r = run_get_string(bus, run_path, "State", &state);
-        if (r < 0)
-                goto finish;
-        if (!streq(state, "done")) {
+        /* It may have finished before we listened to it by id (a plan all of whose jobs were skipped). After
+         * each Finished, the daemon is asked again: what it says ends the wait, not the signal. */
+        for (;;) {
+                state = mfree(state);
+                r = run_get_string(bus, run_path, "State", &state);
+                if (r < 0)
+                        goto finish;
+                if (streq(state, "done"))
+                        break;
+                w.finished = false;
                 r = wait_for_run(bus, &w);
                 if (r < 0)
                         goto finish;
@@ -502,6 +515,7 @@ int verb_plan(int argc, char *argv[]) {
 
 finish:
         plan_file_done(&p);
+        free(w.daemon);
         return r;
 }
 

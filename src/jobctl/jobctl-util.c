@@ -122,6 +122,66 @@ int jobctl_bus_open(sd_bus **ret) {
         return 0;
 }
 
+int jobctl_get_daemon_owner(sd_bus *bus, char **ret) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *owner;
+        char *c;
+        int r;
+
+        r = sd_bus_call_method(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                               "GetNameOwner", &error, &reply, "s", JOBD_BUS_NAME);
+        if (sd_bus_error_has_name(&error, SD_BUS_ERROR_NAME_HAS_NO_OWNER)) {
+                *ret = NULL;
+                return 0;
+        }
+        if (r < 0)
+                return log_bus_error(r, &error, "Failed to look up the owner of %s", JOBD_BUS_NAME);
+        r = sd_bus_message_read(reply, "s", &owner);
+        if (r < 0)
+                return log_error_errno(r, "Failed to parse the GetNameOwner() reply: %m");
+        c = strdup(owner);
+        if (!c)
+                return log_oom();
+        *ret = c;
+        return 0;
+}
+
+int jobctl_daemon_owner_changed(sd_bus_message *m, char **owner) {
+        const char *name, *old_owner, *new_owner;
+        char *c = NULL;
+
+        /* The bus driver is the only sender that dbus-daemon labels with its well-known name: every client's
+         * messages carry the client's unique name, whatever the match said. */
+        if (!streq_ptr(sd_bus_message_get_sender(m), "org.freedesktop.DBus")) {
+                log_debug("Ignoring NameOwnerChanged from %s: not from the bus driver.",
+                          strna(sd_bus_message_get_sender(m)));
+                return 0;
+        }
+        if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0 || !streq(name, JOBD_BUS_NAME))
+                return 0;
+
+        if (!isempty(new_owner)) {
+                c = strdup(new_owner);
+                if (!c)
+                        return -ENOMEM;
+        }
+        free(*owner);
+        *owner = c;
+        return 1;
+}
+
+bool jobctl_signal_from_daemon(sd_bus_message *m, const char *owner) {
+        const char *sender = sd_bus_message_get_sender(m);
+
+        if (owner && streq_ptr(sender, owner))
+                return true;
+        log_debug("Ignoring %s.%s signal from %s: not from the owner of %s (%s).",
+                  strna(sd_bus_message_get_interface(m)), strna(sd_bus_message_get_member(m)), strna(sender),
+                  JOBD_BUS_NAME, owner ?: "none now");
+        return false;
+}
+
 int jobctl_call_manager(sd_bus *bus, const char *method, sd_bus_message **ret_reply, const char *what,
                         const char *types, ...) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;

@@ -1,0 +1,159 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# jobctl against a hostile local user (issue 7), on a system-type bus with the shipped policy and a real
+# throw-away user:
+# - Forged signals: the user sends unicast signals (destination = root's jobctl) that look like jobd's
+#   (JobChanged "done" "success", JobRemoved, Run.Finished) and like the bus driver's (NameOwnerChanged
+#   saying jobd left, or that the user now owns org.jobd1). The bus enforces a match's sender='org.jobd1'
+#   for broadcasts only, so these reach jobctl: root's `jobctl wait`, `run`, `logs -f` and `plan --wait`
+#   must keep waiting and end with what the daemon says.
+# - Terminal escapes: the user's job has escape sequences in its Argv, WorkingDirectory, Reason and (C1
+#   controls, the daemon refuses C0 there) Name; root's human-readable listings show them escaped, no ESC
+#   or C1 byte reaches the terminal, and --json gives the exact strings.
+. "$(dirname "$0")/../helpers/lib.sh"
+. "$(dirname "$0")/../helpers/plans.sh"
+[[ "${JOBD_TEST_BACKEND:-cgroupfs}" != systemd ]] ||
+        skip "jobd --system with the systemd backend needs the system manager (systemd is not PID 1 here)"
+command -v runuser >/dev/null || skip "no runuser(1)"
+py=$(find_python_dbus) || skip "no python3 with the dbus module to forge signals"
+FORGE="$HARNESS_DIR/forge-signal.py"
+
+setup
+system_bus_start
+user_add other
+jobd_start --system
+
+as_other() {
+        as_user "$other" "$@"
+}
+
+pid_alive() {
+        ! pid_gone "$1"
+}
+
+# One signal a line, as forge-signal.py takes them.
+sig() {  # PATH INTERFACE MEMBER SIGNATURE ARGS-JSON
+        printf '{"path": "%s", "interface": "%s", "member": "%s", "signature": "%s", "args": [%s]}\n' "$@"
+}
+
+sig_job_changed() {  # ID STATE RESULT
+        sig /org/jobd1 org.jobd1.Manager JobChanged toss "$1, \"$(job_path "$1")\", \"$2\", \"$3\""
+}
+
+sig_job_removed() {  # ID
+        sig /org/jobd1 org.jobd1.Manager JobRemoved to "$1, \"$(job_path "$1")\""
+}
+
+sig_run_finished() {  # RUN RESULT
+        sig "$(run_path "$1")" org.jobd1.Run Finished ts "$1, \"$2\""
+}
+
+sig_owner_changed() {  # OLD NEW ("$SELF": the forger's unique name)
+        sig /org/freedesktop/DBus org.freedesktop.DBus NameOwnerChanged sss "\"org.jobd1\", \"$1\", \"$2\""
+}
+
+jobd_unique=$(bctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus GetNameOwner s org.jobd1)
+jobd_unique=$(unwrap "$jobd_unique")
+assert_match '^:' "$jobd_unique" "unique name of jobd"
+
+# Everything a forger can say about job ID: it is done and succeeded, it was removed, jobd left the bus,
+# jobd came back as the forger (which then says the job succeeded, and was removed), the run finished;
+# all of them unicast, and one broadcast.
+all_forgeries() {  # ID [RUN]
+        local id=$1
+        local l=("$(sig_job_changed "$id" done success)"
+                 "$(sig_job_changed "$id" running "")"
+                 "$(sig_job_removed "$id")"
+                 "$(sig_owner_changed "$jobd_unique" "")"
+                 "$(sig_owner_changed "" '$SELF')"
+                 "$(sig_job_changed "$id" done success)"
+                 "$(sig_job_removed "$id")"
+                 "$(sig_owner_changed '$SELF' "$jobd_unique")")
+        [[ -z "${2:-}" ]] || l+=("$(sig_run_finished "$2" success)")
+        l+=("$(sig_job_changed "$id" done success | sed 's/^{/{"broadcast": true, /')")
+        printf '%s\n' "${l[@]}"
+}
+
+# forge_all PID WHAT ID [RUN]: the other user sends all of them to the bus connection of process PID,
+# which must still be waiting a while later.
+forge_all() {
+        local pid=$1 what=$2 out
+        shift 2
+        out=$(as_other "$py" "$FORGE" "$BUS" "$pid" "[$(all_forgeries "$@" | paste -sd,)]") ||
+                fail "forge-signal.py failed: $out"
+        assert_match "^SENT [0-9]+ :" "$out" "forge-signal.py"
+        # On a jobctl that believes them this ends within milliseconds; a second is ample.
+        holds_for 1 pid_alive "$pid" || fail "$what ended on forged signals"
+}
+
+# A root job that runs until released, prints, then fails with exit code 3.
+gate="$TEST_TMP/gate"
+gated_cmd=(sh -c 'echo begin; while [ ! -e "$0" ]; do sleep 0.05; done; echo end; exit 3' "$gate")
+
+# --- jobctl wait ---------------------------------------------------------------------------------------
+id=$(submit -- "${gated_cmd[@]}")
+wait_state "$id" running
+bg_start env JOBD_LOG_LEVEL=debug "$JOBCTL" wait "$id" >"$TEST_TMP/wait.out" 2>"$TEST_TMP/wait.log"
+wpid=$BG_PID
+forge_all "$wpid" "root's jobctl wait $id" "$id"
+assert_eq running "$(job_prop "$id" State)" "State of job $id after the forgeries"
+touch "$gate"
+wait_until 20 "jobctl wait $id to return after the job ended" pid_gone "$wpid"
+rc=0; wait "$wpid" || rc=$?
+assert_eq 1 "$rc" "exit code of jobctl wait (the job failed; forged: success) ($(cat "$TEST_TMP/wait.log"))"
+assert_contains "did not succeed: failed" "$(cat "$TEST_TMP/wait.log")" "jobctl wait's message"
+assert_contains "not from the owner of org.jobd1" "$(cat "$TEST_TMP/wait.log")" \
+        "jobctl wait's debug log (the forged signals reached it and were dropped)"
+rm -f "$gate"
+
+# --- jobctl run -------------------------------------------------------------------------------------
+bg_start env JOBD_LOG_LEVEL=debug "$JOBCTL" run -- "${gated_cmd[@]}" >"$TEST_TMP/run.out" 2>"$TEST_TMP/run.log"
+rpid=$BG_PID
+wait_until 10 "jobctl run to print the job's first line" grep -q begin "$TEST_TMP/run.out"
+id=$(jobctl --json=short list | jq -er '[.[] | select(.state == "running")] | last | .id')
+forge_all "$rpid" "root's jobctl run (job $id)" "$id"
+touch "$gate"
+wait_until 20 "jobctl run to return after the job ended" pid_gone "$rpid"
+rc=0; wait "$rpid" || rc=$?
+assert_eq 3 "$rc" "exit code of jobctl run (the job's own: 3; forged: success) ($(cat "$TEST_TMP/run.log"))"
+assert_eq $'begin\nend' "$(cat "$TEST_TMP/run.out")" "output of jobctl run"
+rm -f "$gate"
+
+# --- jobctl logs -f ----------------------------------------------------------------------------------
+id=$(submit -- "${gated_cmd[@]}")
+wait_until 10 "first line of job $id" grep -q begin "$STATE_DIR/jobs/$id/log"
+bg_start env JOBD_LOG_LEVEL=debug "$JOBCTL" logs -f "$id" >"$TEST_TMP/follow.out" 2>"$TEST_TMP/follow.log"
+fpid=$BG_PID
+wait_until 10 "jobctl logs -f to print the first line" grep -q begin "$TEST_TMP/follow.out"
+forge_all "$fpid" "root's jobctl logs -f $id" "$id"
+touch "$gate"
+wait_until 20 "jobctl logs -f to return after the job ended" pid_gone "$fpid"
+rc=0; wait "$fpid" || rc=$?
+assert_eq 0 "$rc" "exit code of jobctl logs -f ($(cat "$TEST_TMP/follow.log"))"
+assert_eq $'begin\nend' "$(cat "$TEST_TMP/follow.out")" "output of jobctl logs -f (all of it: it did not stop early)"
+rm -f "$gate"
+
+# --- jobctl plan --wait (what the nightly timer runs) -------------------------------------------------
+cat >"$TEST_TMP/nightly.json" <<JSON
+{
+  "name": "nightly",
+  "jobs": [
+    { "name": "gated", "command": "echo begin; while [ ! -e '$gate' ]; do sleep 0.05; done; exit 3", "cwd": "/" }
+  ]
+}
+JSON
+bg_start env JOBD_LOG_LEVEL=debug "$JOBCTL" plan --wait "$TEST_TMP/nightly.json" >"$TEST_TMP/plan.out" \
+        2>"$TEST_TMP/plan.log"
+ppid_=$BG_PID
+wait_until 10 "jobctl plan to say the run was submitted" grep -q '^Run [0-9]* (nightly)' "$TEST_TMP/plan.out"
+run=$(sed -n 's/^Run \([0-9]*\) (nightly).*/\1/p' "$TEST_TMP/plan.out" | head -n 1)
+id=$(run_job_id "$run" gated)
+wait_state "$id" running
+forge_all "$ppid_" "root's jobctl plan --wait (run $run)" "$id" "$run"
+assert_eq running "$(run_prop "$run" State)" "State of run $run after the forgeries"
+touch "$gate"
+wait_until 20 "jobctl plan --wait to return after the run finished" pid_gone "$ppid_"
+rc=0; wait "$ppid_" || rc=$?
+assert_eq 1 "$rc" "exit code of jobctl plan --wait (the run failed; forged: success) ($(cat "$TEST_TMP/plan.log"))"
+assert_contains "finished: failed (1 failed)" "$(cat "$TEST_TMP/plan.out")" "jobctl plan --wait summary"
+rm -f "$gate"
