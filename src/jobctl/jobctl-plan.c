@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "escape-util.h"
 #include "fd-util.h"
 #include "jobctl-util.h"
 #include "jobctl.h"
@@ -269,7 +270,7 @@ static int print_run_summary(sd_bus *bus, const char *run_path) {
                 return log_error_errno(r, "Failed to parse the ListJobs() reply: %m");
         for (;;) {
                 const char *name, *state, *result, *path;
-                _cleanup_free_ char *reason = NULL;
+                _cleanup_free_ char *reason = NULL, *name_e = NULL, *reason_e = NULL;
                 uint32_t owner;
                 uint64_t id;
 
@@ -286,10 +287,14 @@ static int print_run_summary(sd_bus *bus, const char *run_path) {
                 sd_bus_error_free(&error);
                 (void) sd_bus_get_property_string(bus, JOBD_BUS_NAME, path, JOBD_JOB_INTERFACE, "Reason",
                                                   &error, &reason);
+                /* Names and reasons may be what other users chose (escape-util.h). */
+                name_e = escape_non_printable(isempty(name) ? "-" : name);
+                reason_e = escape_non_printable(strempty(reason));
+                if (!name_e || !reason_e)
+                        return log_oom();
                 if (shown++ == 0)
                         printf("Jobs that did not succeed:\n");
-                printf("  %6" PRIu64 "  %-24s %-9s %s\n", id, isempty(name) ? "-" : name, result,
-                       strempty(reason));
+                printf("  %6" PRIu64 "  %-24s %-9s %s\n", id, name_e, result, reason_e);
         }
         if (n_bad > shown)
                 printf("  ... and %zu more (jobctl list)\n", n_bad - shown);
@@ -576,6 +581,7 @@ int verb_runs(int argc, char *argv[]) {
                "FAILED");
         for (;;) {
                 const char *name, *state, *result, *path;
+                _cleanup_free_ char *name_e = NULL;
                 uint32_t n, done, failed;
                 uint64_t id;
 
@@ -585,8 +591,11 @@ int verb_runs(int argc, char *argv[]) {
                         return log_error_errno(r, "Failed to parse the ListRuns() reply: %m");
                 if (r == 0)
                         break;
+                name_e = escape_non_printable(isempty(name) ? "-" : name);
+                if (!name_e)
+                        return log_oom();
                 printf("%6" PRIu64 " %-24s %-8s %-9s %8" PRIu32 " %8" PRIu32 " %8" PRIu32 "\n", id,
-                       isempty(name) ? "-" : name, state, isempty(result) ? "-" : result, n, done, failed);
+                       name_e, state, isempty(result) ? "-" : result, n, done, failed);
         }
         return 0;
 }
@@ -595,7 +604,7 @@ int verb_run_status(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_free_ char *path = NULL, *name = NULL, *state = NULL, *result = NULL;
+        _cleanup_free_ char *path = NULL, *name = NULL, *state = NULL, *result = NULL, *name_e = NULL;
         char states[512], results[512], t1[64], t2[64];
         uint64_t id = 0, submit = 0, finish = 0;
         uint32_t n = 0;
@@ -643,8 +652,11 @@ int verb_run_status(int argc, char *argv[]) {
         (void) sd_bus_get_property_trivial(bus, JOBD_BUS_NAME, path, JOBD_RUN_INTERFACE, "FinishUSec",
                                            &error, 't', &finish);
 
-        printf("Run %" PRIu64 " (%s): %s%s%s\n", id, isempty(name) ? "-" : name, state,
-               isempty(result) ? "" : ", ", strempty(result));
+        name_e = escape_non_printable(isempty(name) ? "-" : name);
+        if (!name_e)
+                return log_oom();
+        printf("Run %" PRIu64 " (%s): %s%s%s\n", id, name_e, state, isempty(result) ? "" : ", ",
+               strempty(result));
         printf("  Jobs:      %" PRIu32 "\n", n);
         printf("  States:    %s\n", states);
         printf("  Results:   %s\n", results);

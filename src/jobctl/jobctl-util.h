@@ -74,10 +74,12 @@ int jobctl_get_job_path(sd_bus *bus, uint64_t id, char **ret);
  * arrays. */
 int bus_message_read_json(sd_bus_message *m, json_object **ret);
 
-/* Prints o and a newline on stdout, as --json=short or --json=pretty ask. */
+/* Prints o and a newline on stdout, as --json=short or --json=pretty ask; DEL and C1 controls in strings
+ * as \u escapes (json_escape_c1()). */
 int json_print(json_object *o);
 
-/* argv joined by spaces, each word quoted for a POSIX shell where needed. NULL on OOM. */
+/* argv joined by spaces, each word quoted for a POSIX shell where needed; a word with a control character
+ * or invalid UTF-8 in it as $'...' with those bytes escaped (see escape-util.h). NULL on OOM. */
 char *quote_command_line(char **argv);
 
 /* Writes all of buf to fd, retrying on EINTR and partial writes. */

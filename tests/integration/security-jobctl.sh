@@ -59,18 +59,19 @@ assert_match '^:' "$jobd_unique" "unique name of jobd"
 # Everything a forger can say about job ID: it is done and succeeded, it was removed, jobd left the bus,
 # jobd came back as the forger (which then says the job succeeded, and was removed), the run finished;
 # all of them unicast, and one broadcast.
+# shellcheck disable=SC2016 # '$SELF' is for forge-signal.py
 all_forgeries() {  # ID [RUN]
         local id=$1
-        local l=("$(sig_job_changed "$id" done success)"
+        local l=("$(sig_job_changed "$id" "done" success)"
                  "$(sig_job_changed "$id" running "")"
                  "$(sig_job_removed "$id")"
                  "$(sig_owner_changed "$jobd_unique" "")"
                  "$(sig_owner_changed "" '$SELF')"
-                 "$(sig_job_changed "$id" done success)"
+                 "$(sig_job_changed "$id" "done" success)"
                  "$(sig_job_removed "$id")"
                  "$(sig_owner_changed '$SELF' "$jobd_unique")")
         [[ -z "${2:-}" ]] || l+=("$(sig_run_finished "$2" success)")
-        l+=("$(sig_job_changed "$id" done success | sed 's/^{/{"broadcast": true, /')")
+        l+=("$(sig_job_changed "$id" "done" success | sed 's/^{/{"broadcast": true, /')")
         printf '%s\n' "${l[@]}"
 }
 
@@ -157,3 +158,82 @@ rc=0; wait "$ppid_" || rc=$?
 assert_eq 1 "$rc" "exit code of jobctl plan --wait (the run failed; forged: success) ($(cat "$TEST_TMP/plan.log"))"
 assert_contains "finished: failed (1 failed)" "$(cat "$TEST_TMP/plan.out")" "jobctl plan --wait summary"
 rm -f "$gate"
+
+# --- terminal escapes ----------------------------------------------------------------------------------
+# What the other user chooses: ESC sequences that set the title and clear the screen in Argv, the
+# Environment and WorkingDirectory (and so in the Reason its job fails with); the daemon refuses C0 in a
+# Name, so that has C1 controls: CSI (U+009B) and OSC (U+009D), which some terminals take as ESC [ and ESC ].
+evil=$'\033]0;pwned\007\033[2J'
+evil_name=$'x\xc2\x9b2J\xc2\x9d0;pwned\xc2\x9c'
+evil_dir="/nonexistent$evil"
+
+# has_controls FILE: whether FILE has a control character a terminal acts on (C0 but newline, DEL, C1).
+has_controls() {
+        python3 -c 'import re, sys
+sys.exit(0 if re.search(rb"[\x00-\x09\x0b-\x1f\x7f]|\xc2[\x80-\x9f]", open(sys.argv[1], "rb").read()) else 1)' "$1"
+}
+
+# expect_clean WHAT JOBCTL-ARGS...: root's jobctl prints no control character, on stdout or stderr.
+expect_clean() {
+        local what=$1 rc=0
+        shift
+        "$JOBCTL" "$@" >"$TEST_TMP/out" 2>"$TEST_TMP/err" || rc=$?
+        ! has_controls "$TEST_TMP/out" ||
+                soft_fail "$what: control characters on stdout: $(od -c "$TEST_TMP/out" | head -n 20)"
+        ! has_controls "$TEST_TMP/err" ||
+                soft_fail "$what: control characters on stderr: $(od -c "$TEST_TMP/err" | head -n 20)"
+        CLEAN_RC=$rc
+}
+
+bad=$(as_other env EVIL="$evil" "$JOBCTL" submit --name="$evil_name" --cwd="$evil_dir" -- \
+        /bin/echo "$evil" "it's") || fail "the other user cannot submit its job"
+bad=$(parse_id "$bad")
+wait_done "$bad"
+assert_eq failed "$(job_prop "$bad" Result)" "Result of a job whose WorkingDirectory does not exist"
+running=$(as_other "$JOBCTL" submit --name="$evil_name" --cwd=/ -- sh -c 'exec sleep 600' "$evil") ||
+        fail "the other user cannot submit its job"
+running=$(parse_id "$running")
+wait_state "$running" running
+
+expect_clean "jobctl list" list
+assert_contains 'x\xc2\x9b2J\xc2\x9d0;pwned\xc2\x9c' "$(cat "$TEST_TMP/out")" "jobctl list: the name, escaped"
+expect_clean "jobctl show" show "$bad" "$running"
+out=$(cat "$TEST_TMP/out")
+assert_contains "/nonexistent\\x1b]0;pwned\\a\\x1b[2J" "$out" "jobctl show: WorkingDirectory, escaped"
+assert_contains "/bin/echo \$'\\x1b]0;pwned\\a\\x1b[2J' 'it'\\''s'" "$out" "jobctl show: Argv, quoted and escaped"
+assert_contains "EVIL=\\x1b]0;pwned\\a\\x1b[2J" "$out" "jobctl show: Environment, escaped"
+# The command line as shown reads back in bash as the job's Argv.
+argv_line=$(sed -n "s/^Argv: *//p" <<<"$out" | head -n 1)
+eval "words=($argv_line)"
+assert_eq "/bin/echo|$evil|it's" "$(IFS='|'; echo "${words[*]}")" "jobctl show's Argv read back by bash"
+assert_match "Name: +x\\\\xc2\\\\x9b2J" "$out" "jobctl show: Name, escaped"
+expect_clean "jobctl status" status
+expect_clean "jobctl wait --progress" wait --progress "$bad"
+assert_eq 1 "$CLEAN_RC" "exit code of jobctl wait --progress on a failed job"
+expect_clean "jobctl wait" wait "$bad"
+expect_clean "jobctl list --json" --json=short list
+# --json gives the exact strings (json-c escapes C0, jobctl DEL and C1: still the same JSON strings).
+"$JOBCTL" --json=short show "$bad" >"$TEST_TMP/show.json" || fail "jobctl show --json failed"
+! has_controls "$TEST_TMP/show.json" || soft_fail "jobctl show --json: control characters in the JSON"
+assert_eq "$evil_name" "$(jq -j .Name "$TEST_TMP/show.json")" "Name in jobctl show --json"
+assert_eq "$evil_dir" "$(jq -j .WorkingDirectory "$TEST_TMP/show.json")" "WorkingDirectory in jobctl show --json"
+assert_eq "$evil" "$(jq -j '.Argv[1]' "$TEST_TMP/show.json")" "Argv[1] in jobctl show --json"
+assert_eq "$(job_prop_json "$bad" Reason | jq -j .)" "$(jq -j .Reason "$TEST_TMP/show.json")" \
+        "Reason in jobctl show --json (as the bus has it)"
+assert_eq "$evil_name" "$("$JOBCTL" --json=short list | jq -j --argjson id "$bad" '.[] | select(.id == $id) | .name')" \
+        "name in jobctl list --json"
+as_other "$JOBCTL" cancel "$running" || fail "the other user cannot cancel its job"
+
+# A plan of the other user's: run-status lists the jobs that did not succeed, with names and reasons.
+cat >"$TEST_TMP/evil.json" <<JSON
+{ "name": "evil", "jobs": [ { "name": $(jq -Rn --arg s "$evil_name" '$s'), "command": "true",
+                              "cwd": $(jq -Rn --arg s "$evil_dir" '$s') } ] }
+JSON
+chmod 644 "$TEST_TMP/evil.json"
+run_rc rc as_other "$JOBCTL" --json=short plan --wait "$TEST_TMP/evil.json"
+assert_eq 1 "$rc" "exit code of the other user's jobctl plan --wait (its job failed) ($RUN_ERR)"
+evil_run=$(jq -er .run <<<"$RUN_OUT") || fail "no run id in the output of jobctl plan: $RUN_OUT"
+expect_clean "jobctl run-status" run-status "$evil_run"
+assert_contains 'x\xc2\x9b2J' "$(cat "$TEST_TMP/out")" "jobctl run-status: the job's name, escaped"
+expect_clean "jobctl runs" runs
+((FAILURES == 0)) || fail "$FAILURES checks failed"
