@@ -107,6 +107,27 @@ assert_contains "not from the owner of org.jobd1" "$(cat "$TEST_TMP/wait.log")" 
         "jobctl wait's debug log (the forged signals reached it and were dropped)"
 rm -f "$gate"
 
+# --- jobctl wait across a restart of jobd: the new owner of org.jobd1 is believed, forgers still not --
+id=$(submit -- "${gated_cmd[@]}")
+wait_state "$id" running
+bg_start env JOBD_LOG_LEVEL=debug "$JOBCTL" wait "$id" >"$TEST_TMP/wait.out" 2>"$TEST_TMP/wait.log"
+wpid=$BG_PID
+forge_all "$wpid" "root's jobctl wait $id" "$id"
+jobd_crash
+jobd_start --system
+wait_until 10 "jobctl wait to see jobd back" grep -q "jobd is back on the bus" "$TEST_TMP/wait.log"
+jobd_unique=$(unwrap "$(bctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus GetNameOwner s org.jobd1)")
+forge_all "$wpid" "root's jobctl wait $id after jobd restarted" "$id"
+assert_eq running "$(job_prop "$id" State)" "State of job $id after the restart and the forgeries"
+touch "$gate"
+wait_until 20 "jobctl wait $id to return after the job ended" pid_gone "$wpid"
+rc=0; wait "$wpid" || rc=$?
+result=$(job_prop "$id" Result)
+assert_ne success "$result" "Result of job $id, which exited 3 (adopted by the restarted jobd)"
+assert_eq 1 "$rc" "exit code of jobctl wait across a restart ($(cat "$TEST_TMP/wait.log"))"
+assert_contains "did not succeed: $result" "$(cat "$TEST_TMP/wait.log")" "jobctl wait's message after a restart"
+rm -f "$gate"
+
 # --- jobctl run -------------------------------------------------------------------------------------
 bg_start env JOBD_LOG_LEVEL=debug "$JOBCTL" run -- "${gated_cmd[@]}" >"$TEST_TMP/run.out" 2>"$TEST_TMP/run.log"
 rpid=$BG_PID
