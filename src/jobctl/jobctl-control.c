@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "escape-util.h"
 #include "jobctl-util.h"
 #include "jobctl-watch.h"
 #include "jobctl.h"
@@ -184,8 +185,12 @@ static void print_progress(Watch *w, WatchedJob *j, void *userdata) {
         printf("[%6.1fs] job %-6" PRIu64 " %-8s %-28s | %zu running, %zu/%zu done\n",
                (double) (now(CLOCK_MONOTONIC) - *start) / USEC_PER_SEC, j->id, strempty(j->state), what,
                running, w->n_done, w->n_jobs);
-        if (j->done && !isempty(j->reason))
-                printf("%*s%s\n", 11, "", j->reason);
+        if (j->done && !isempty(j->reason)) {
+                /* The reason may quote the job's owner's choices (escape-util.h). */
+                _cleanup_free_ char *reason = escape_non_printable(j->reason);
+
+                printf("%*s%s\n", 11, "", reason ?: "(out of memory)");
+        }
         fflush(stdout);
 }
 

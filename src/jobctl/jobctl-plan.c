@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "escape-util.h"
 #include "fd-util.h"
 #include "jobctl-util.h"
 #include "jobctl.h"
@@ -271,7 +272,7 @@ static int print_run_summary(sd_bus *bus, const char *run_path) {
                 return log_error_errno(r, "Failed to parse the ListJobs() reply: %m");
         for (;;) {
                 const char *name, *state, *result, *path;
-                _cleanup_free_ char *reason = NULL;
+                _cleanup_free_ char *reason = NULL, *name_e = NULL, *reason_e = NULL;
                 uint32_t owner;
                 uint64_t id;
 
@@ -288,10 +289,14 @@ static int print_run_summary(sd_bus *bus, const char *run_path) {
                 sd_bus_error_free(&error);
                 (void) sd_bus_get_property_string(bus, JOBD_BUS_NAME, path, JOBD_JOB_INTERFACE, "Reason",
                                                   &error, &reason);
+                /* Names and reasons may be what other users chose (escape-util.h). */
+                name_e = escape_non_printable(isempty(name) ? "-" : name);
+                reason_e = escape_non_printable(strempty(reason));
+                if (!name_e || !reason_e)
+                        return log_oom();
                 if (shown++ == 0)
                         printf("Jobs that did not succeed:\n");
-                printf("  %6" PRIu64 "  %-24s %-9s %s\n", id, isempty(name) ? "-" : name, result,
-                       strempty(reason));
+                printf("  %6" PRIu64 "  %-24s %-9s %s\n", id, name_e, result, reason_e);
         }
         if (n_bad > shown)
                 printf("  ... and %zu more (jobctl list)\n", n_bad - shown);
@@ -335,6 +340,7 @@ static int run_get_string(sd_bus *bus, const char *path, const char *property, c
 
 typedef struct RunWait {
         uint64_t id;                   /* 0 until SubmitPlan() replied */
+        char *daemon;                  /* the unique name that owns org.jobd1, NULL once it left */
         bool finished;
         bool daemon_gone;
 } RunWait;
@@ -344,6 +350,8 @@ static int on_run_finished(sd_bus_message *m, void *userdata, sd_bus_error *ret_
         const char *result;
         uint64_t id;
 
+        if (!jobctl_signal_from_daemon(m, w->daemon))
+                return 0;
         if (sd_bus_message_read(m, "ts", &id, &result) >= 0 && id == w->id)
                 w->finished = true;
         return 0;
@@ -351,10 +359,12 @@ static int on_run_finished(sd_bus_message *m, void *userdata, sd_bus_error *ret_
 
 static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         RunWait *w = userdata;
-        const char *name, *old, *new;
+        int r;
 
-        if (sd_bus_message_read(m, "sss", &name, &old, &new) >= 0 && streq(name, JOBD_BUS_NAME) &&
-            isempty(new))
+        r = jobctl_daemon_owner_changed(m, &w->daemon);
+        if (r < 0)
+                return log_oom();
+        if (r > 0 && !w->daemon)
                 w->daemon_gone = true;
         return 0;
 }
@@ -437,6 +447,9 @@ int verb_plan(int argc, char *argv[]) {
                         log_error_errno(r, "Failed to subscribe to the run's signals: %m");
                         goto finish;
                 }
+                r = jobctl_get_daemon_owner(bus, &w.daemon);
+                if (r < 0)
+                        goto finish;
         }
 
         r = build_submit_plan(bus, &p, run_name, &call);
@@ -477,11 +490,16 @@ int verb_plan(int argc, char *argv[]) {
         if (!arg_wait)
                 goto finish;
 
-        /* It may have finished before we listened to it by id (a plan all of whose jobs were skipped). */
-        r = run_get_string(bus, run_path, "State", &state);
-        if (r < 0)
-                goto finish;
-        if (!streq(state, "done")) {
+        /* It may have finished before we listened to it by id (a plan all of whose jobs were skipped). After
+         * each Finished, the daemon is asked again: what it says ends the wait, not the signal. */
+        for (;;) {
+                state = mfree(state);
+                r = run_get_string(bus, run_path, "State", &state);
+                if (r < 0)
+                        goto finish;
+                if (streq(state, "done"))
+                        break;
+                w.finished = false;
                 r = wait_for_run(bus, &w);
                 if (r < 0)
                         goto finish;
@@ -504,6 +522,7 @@ int verb_plan(int argc, char *argv[]) {
 
 finish:
         plan_file_done(&p);
+        free(w.daemon);
         return r;
 }
 
@@ -564,6 +583,7 @@ int verb_runs(int argc, char *argv[]) {
                "FAILED");
         for (;;) {
                 const char *name, *state, *result, *path;
+                _cleanup_free_ char *name_e = NULL;
                 uint32_t n, done, failed;
                 uint64_t id;
 
@@ -573,8 +593,11 @@ int verb_runs(int argc, char *argv[]) {
                         return log_error_errno(r, "Failed to parse the ListRuns() reply: %m");
                 if (r == 0)
                         break;
+                name_e = escape_non_printable(isempty(name) ? "-" : name);
+                if (!name_e)
+                        return log_oom();
                 printf("%6" PRIu64 " %-24s %-8s %-9s %8" PRIu32 " %8" PRIu32 " %8" PRIu32 "\n", id,
-                       isempty(name) ? "-" : name, state, isempty(result) ? "-" : result, n, done, failed);
+                       name_e, state, isempty(result) ? "-" : result, n, done, failed);
         }
         return 0;
 }
@@ -583,7 +606,7 @@ int verb_run_status(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_free_ char *path = NULL, *name = NULL, *state = NULL, *result = NULL;
+        _cleanup_free_ char *path = NULL, *name = NULL, *state = NULL, *result = NULL, *name_e = NULL;
         char states[512], results[512], t1[64], t2[64];
         uint64_t id = 0, submit = 0, finish = 0;
         uint32_t n = 0;
@@ -631,8 +654,11 @@ int verb_run_status(int argc, char *argv[]) {
         (void) sd_bus_get_property_trivial(bus, JOBD_BUS_NAME, path, JOBD_RUN_INTERFACE, "FinishUSec",
                                            &error, 't', &finish);
 
-        printf("Run %" PRIu64 " (%s): %s%s%s\n", id, isempty(name) ? "-" : name, state,
-               isempty(result) ? "" : ", ", strempty(result));
+        name_e = escape_non_printable(isempty(name) ? "-" : name);
+        if (!name_e)
+                return log_oom();
+        printf("Run %" PRIu64 " (%s): %s%s%s\n", id, name_e, state, isempty(result) ? "" : ", ",
+               strempty(result));
         printf("  Jobs:      %" PRIu32 "\n", n);
         printf("  States:    %s\n", states);
         printf("  Results:   %s\n", results);

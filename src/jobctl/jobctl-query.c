@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape-util.h"
 #include "format-util.h"
 #include "jobctl-util.h"
 #include "jobctl.h"
@@ -66,13 +67,32 @@ static int print_list_json(const ListEntry *e, size_t n) {
         return json_print(a);
 }
 
-static void print_list_table(const ListEntry *e, size_t n) {
+static char **strv_free_n(char **l, size_t n) {
+        for (size_t i = 0; l && i < n; i++)
+                free(l[i]);
+        free(l);
+        return NULL;
+}
+
+static int print_list_table(const ListEntry *e, size_t n) {
         int w_id = 2, w_name = 4, w_state = 5, w_result = 6;
-        char owner[64];
+        char **names, owner[64];
+
+        /* The names are their owners' to choose: escaped (escape-util.h) before measuring columns. */
+        names = calloc(MAX(n, 1u), sizeof(char *));
+        if (!names)
+                return log_oom();
+        for (size_t i = 0; i < n; i++) {
+                names[i] = escape_non_printable(isempty(e[i].name) ? "-" : e[i].name);
+                if (!names[i]) {
+                        strv_free_n(names, i);
+                        return log_oom();
+                }
+        }
 
         for (size_t i = 0; i < n; i++) {
                 w_id = MAX(w_id, snprintf(NULL, 0, "%" PRIu64, e[i].id));
-                w_name = MAX(w_name, (int) strlen(isempty(e[i].name) ? "-" : e[i].name));
+                w_name = MAX(w_name, (int) strlen(names[i]));
                 w_state = MAX(w_state, (int) strlen(e[i].state));
                 w_result = MAX(w_result, (int) strlen(isempty(e[i].result) ? "-" : e[i].result));
         }
@@ -81,10 +101,12 @@ static void print_list_table(const ListEntry *e, size_t n) {
                "OWNER");
         for (size_t i = 0; i < n; i++)
                 printf("%*" PRIu64 " %-*s %-*s %-*s %s\n", w_id, e[i].id,
-                       w_name, isempty(e[i].name) ? "-" : e[i].name,
+                       w_name, names[i],
                        w_state, e[i].state,
                        w_result, isempty(e[i].result) ? "-" : e[i].result,
                        uid_to_name(e[i].owner, owner, sizeof(owner)));
+        strv_free_n(names, n);
+        return 0;
 }
 
 int verb_list(int argc, char *argv[]) {
@@ -132,7 +154,9 @@ int verb_list(int argc, char *argv[]) {
         if (arg_json != JSON_OFF)
                 return print_list_json(entries, n);
 
-        print_list_table(entries, n);
+        r = print_list_table(entries, n);
+        if (r < 0)
+                return r;
         if (fflush(stdout) != 0)
                 return log_error_errno(-EIO, "Failed to write to stdout: %m");
         return 0;
@@ -167,20 +191,9 @@ static bool name_endswith(const char *name, const char *suffix) {
         return n >= s && streq(name + n - s, suffix);
 }
 
-/* One property, made readable. Knows the jobd properties by name; anything else is shown as it is. */
+/* One number, made readable. Knows the jobd properties by name; anything else is shown as it is. */
 static void format_property(const char *name, json_object *v, char *buf, size_t l) {
         char tmp[64];
-
-        if (json_object_is_type(v, json_type_string)) {
-                snprintf(buf, l, "%s", isempty(json_object_get_string(v)) ? "-" : json_object_get_string(v));
-                return;
-        }
-        if (!json_object_is_type(v, json_type_int)) {
-                snprintf(buf, l, "%s", json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
-                                                                         JSON_C_TO_STRING_NOSLASHESCAPE));
-                return;
-        }
-
         int64_t i = json_object_get_int64(v);
         uint64_t u = json_object_get_uint64(v);
 
@@ -229,6 +242,7 @@ static void format_property(const char *name, json_object *v, char *buf, size_t 
 
 /* An entry of Attempts: [start, finish, result, exit code, signal]. */
 static void print_attempt(int indent, size_t number, json_object *a) {
+        _cleanup_free_ char *result = NULL;
         char start[64], took[64];
         uint64_t t0, t1;
         int code, sig;
@@ -239,9 +253,9 @@ static void print_attempt(int indent, size_t number, json_object *a) {
         t1 = json_object_get_uint64(json_object_array_get_idx(a, 1));
         code = json_object_get_int(json_object_array_get_idx(a, 3));
         sig = json_object_get_int(json_object_array_get_idx(a, 4));
+        result = escape_non_printable(json_object_get_string(json_object_array_get_idx(a, 2)));
         printf("%*s#%zu %s, %s, %s", indent, "", number, format_timestamp(start, sizeof(start), t0),
-               t0 > 0 && t1 >= t0 ? format_timespan(took, sizeof(took), t1 - t0) : "-",
-               json_object_get_string(json_object_array_get_idx(a, 2)));
+               t0 > 0 && t1 >= t0 ? format_timespan(took, sizeof(took), t1 - t0) : "-", strna(result));
         if (sig > 0)
                 printf(" (signal %s)\n", signal_to_string(sig) ?: "?");
         else if (code >= 0)
@@ -275,10 +289,14 @@ static int print_properties(json_object *props) {
                                         print_attempt(width + 1, i + 1, json_object_array_get_idx(v, i));
                         } else if (streq(name, "Environment")) {
                                 /* One variable a line: the whole of a user's environment is long. */
-                                printf("%s:%*s%s\n", name, width - (int) strlen(name), "",
-                                       n > 0 ? l[0] : "-");
-                                for (size_t i = 1; i < n; i++)
-                                        printf("%*s%s\n", width + 1, "", l[i]);
+                                printf("%s:%*s%s", name, width - (int) strlen(name), "", n > 0 ? "" : "-\n");
+                                for (size_t i = 0; i < n; i++) {
+                                        _cleanup_free_ char *e = escape_non_printable(strempty(l[i]));
+
+                                        if (!e)
+                                                return log_oom();
+                                        printf("%*s%s\n", i > 0 ? width + 1 : 0, "", e);
+                                }
                         } else {
                                 _cleanup_free_ char *q = quote_command_line(l);
 
@@ -286,6 +304,22 @@ static int print_properties(json_object *props) {
                                         return log_oom();
                                 printf("%s:%*s%s\n", name, width - (int) strlen(name), "", n > 0 ? q : "-");
                         }
+                        continue;
+                }
+
+                if (!json_object_is_type(v, json_type_int)) {
+                        /* Strings (and the odd dict) as they are, but escaped: many are other users'. */
+                        _cleanup_free_ char *e = NULL;
+                        const char *t;
+
+                        t = json_object_is_type(v, json_type_string) ?
+                                json_object_get_string(v) :
+                                json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
+                                                                  JSON_C_TO_STRING_NOSLASHESCAPE);
+                        e = escape_non_printable(isempty(t) ? "-" : t);
+                        if (!e)
+                                return log_oom();
+                        printf("%s:%*s%s\n", name, width - (int) strlen(name), "", e);
                         continue;
                 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "escape-util.h"
 #include "fd-util.h"
 #include "jobctl-util.h"
 #include "jobctl-watch.h"
@@ -388,6 +389,7 @@ static int run_exit_status(const WatchedJob *j) {
 }
 
 static void run_report(const WatchedJob *j) {
+        _cleanup_free_ char *reason = NULL;
         const char *sig;
 
         if (streq_ptr(j->result, "success"))
@@ -398,7 +400,9 @@ static void run_report(const WatchedJob *j) {
 
         sig = j->exit_signal > 0 ? signal_to_string(j->exit_signal) : NULL;
         if (!isempty(j->reason))
-                log_error("Job %" PRIu64 " %s: %s", j->id, strna(j->result), j->reason);
+                reason = escape_non_printable(j->reason);
+        if (reason)
+                log_error("Job %" PRIu64 " %s: %s", j->id, strna(j->result), reason);
         else if (sig)
                 log_error("Job %" PRIu64 " %s: SIG%s", j->id, strna(j->result), sig);
         else

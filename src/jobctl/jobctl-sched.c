@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape-util.h"
 #include "jobctl-util.h"
 #include "jobctl.h"
 #include "jobd-bus.h"
@@ -155,6 +156,7 @@ int verb_groups(int argc, char *argv[]) {
         } else
                 printf("%-24s %9s %8s %8s %s\n", "GROUP", "LIMIT", "RUNNING", "QUEUED", "PAUSED");
         for (;;) {
+                _cleanup_free_ char *name_e = NULL;
                 uint32_t limit, running, queued;
                 const char *name;
                 int held;
@@ -181,7 +183,11 @@ int verb_groups(int argc, char *argv[]) {
                         continue;
                 }
                 snprintf(buf, sizeof(buf), "%" PRIu32, limit);
-                printf("%-24s %9s %8" PRIu32 " %8" PRIu32 " %s\n", name, limit == 0 ? "unlimited" : buf,
+                /* The daemon takes only [A-Za-z0-9_.-] names today; escaped all the same (escape-util.h). */
+                name_e = escape_non_printable(name);
+                if (!name_e)
+                        return log_oom();
+                printf("%-24s %9s %8" PRIu32 " %8" PRIu32 " %s\n", name_e, limit == 0 ? "unlimited" : buf,
                        running, queued, held ? "yes" : "no");
         }
         return a ? json_print(a) : 0;
@@ -197,6 +203,7 @@ static int read_slots(sd_bus_message *reply, json_object *slots_json, bool print
         if (r < 0)
                 return r;
         for (;;) {
+                _cleanup_free_ char *slot_e = NULL;
                 const char *slot;
                 uint64_t holder;
                 uint32_t failures;
@@ -228,7 +235,10 @@ static int read_slots(sd_bus_message *reply, json_object *slots_json, bool print
                         snprintf(state, sizeof(state), "job %" PRIu64, holder);
                 else
                         snprintf(state, sizeof(state), "free");
-                printf("    %-28s %-14s %" PRIu32 " consecutive failure%s\n", slot, state, failures,
+                slot_e = escape_non_printable(slot);
+                if (!slot_e)
+                        return -ENOMEM;
+                printf("    %-28s %-14s %" PRIu32 " consecutive failure%s\n", slot_e, state, failures,
                        failures == 1 ? "" : "s");
         }
         if (r < 0)
@@ -259,6 +269,7 @@ int verb_pools(int argc, char *argv[]) {
                 goto parse_fail;
         for (;;) {
                 json_object *o = NULL, *slots = NULL;
+                _cleanup_free_ char *name_e = NULL;
                 uint32_t capacity, in_use;
                 const char *name, *kind;
                 int is_slots;
@@ -287,9 +298,12 @@ int verb_pools(int argc, char *argv[]) {
                             json_object_object_add(o, "slots", slots) < 0)
                                 return log_oom();
                 } else {
+                        name_e = escape_non_printable(name);
+                        if (!name_e)
+                                return log_oom();
                         if (n++ == 0)
                                 printf("%-24s %-8s %9s %7s\n", "POOL", "KIND", "CAPACITY", "IN-USE");
-                        printf("%-24s %-8s %9" PRIu32 " %7" PRIu32 "\n", name, kind, capacity, in_use);
+                        printf("%-24s %-8s %9" PRIu32 " %7" PRIu32 "\n", name_e, kind, capacity, in_use);
                 }
                 r = read_slots(reply, slots, !a);
                 if (r < 0)

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "escape-util.h"
 #include "fd-util.h"
 #include "jobctl-util.h"
 #include "jobctl.h"
@@ -45,9 +46,12 @@ int log_bus_error(int r, const sd_bus_error *error, const char *fmt, ...) {
         else
                 jobctl_note_failure(JOBCTL_EXIT_FAILURE);
 
-        if (sd_bus_error_is_set(error))
-                log_error("%s: %s", what, error->message ?: error->name);
-        else
+        if (sd_bus_error_is_set(error)) {
+                /* The daemon's messages may quote what another user chose. */
+                _cleanup_free_ char *msg = escape_non_printable(error->message ?: error->name);
+
+                log_error("%s: %s", what, msg ?: error->name);
+        } else
                 log_error_errno(r, "%s: %m", what);
         return r;
 }
@@ -120,6 +124,66 @@ int jobctl_bus_open(sd_bus **ret) {
 
         *ret = TAKE_PTR(bus);
         return 0;
+}
+
+int jobctl_get_daemon_owner(sd_bus *bus, char **ret) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *owner;
+        char *c;
+        int r;
+
+        r = sd_bus_call_method(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                               "GetNameOwner", &error, &reply, "s", JOBD_BUS_NAME);
+        if (sd_bus_error_has_name(&error, SD_BUS_ERROR_NAME_HAS_NO_OWNER)) {
+                *ret = NULL;
+                return 0;
+        }
+        if (r < 0)
+                return log_bus_error(r, &error, "Failed to look up the owner of %s", JOBD_BUS_NAME);
+        r = sd_bus_message_read(reply, "s", &owner);
+        if (r < 0)
+                return log_error_errno(r, "Failed to parse the GetNameOwner() reply: %m");
+        c = strdup(owner);
+        if (!c)
+                return log_oom();
+        *ret = c;
+        return 0;
+}
+
+int jobctl_daemon_owner_changed(sd_bus_message *m, char **owner) {
+        const char *name, *old_owner, *new_owner;
+        char *c = NULL;
+
+        /* The bus driver is the only sender that dbus-daemon labels with its well-known name: every client's
+         * messages carry the client's unique name, whatever the match said. */
+        if (!streq_ptr(sd_bus_message_get_sender(m), "org.freedesktop.DBus")) {
+                log_debug("Ignoring NameOwnerChanged from %s: not from the bus driver.",
+                          strna(sd_bus_message_get_sender(m)));
+                return 0;
+        }
+        if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0 || !streq(name, JOBD_BUS_NAME))
+                return 0;
+
+        if (!isempty(new_owner)) {
+                c = strdup(new_owner);
+                if (!c)
+                        return -ENOMEM;
+        }
+        free(*owner);
+        *owner = c;
+        return 1;
+}
+
+bool jobctl_signal_from_daemon(sd_bus_message *m, const char *owner) {
+        const char *sender = sd_bus_message_get_sender(m);
+
+        if (owner && streq_ptr(sender, owner))
+                return true;
+        log_debug("Ignoring %s.%s signal from %s: not from the owner of %s (%s).",
+                  strna(sd_bus_message_get_interface(m)), strna(sd_bus_message_get_member(m)), strna(sender),
+                  JOBD_BUS_NAME, owner ?: "none now");
+        return false;
 }
 
 int jobctl_call_manager(sd_bus *bus, const char *method, sd_bus_message **ret_reply, const char *what,
@@ -369,11 +433,17 @@ int bus_message_read_json(sd_bus_message *m, json_object **ret) {
 }
 
 int json_print(json_object *o) {
+        _cleanup_free_ char *text = NULL;
         int flags = JSON_C_TO_STRING_NOSLASHESCAPE;
 
         flags |= arg_json == JSON_PRETTY ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED
                                          : JSON_C_TO_STRING_PLAIN;
-        if (puts(json_object_to_json_string_ext(o, flags)) < 0 || fflush(stdout) != 0)
+        /* json-c escapes C0 controls in strings but leaves DEL and C1 raw: escape those too, so that the
+         * JSON is as safe on a terminal as the other output and still decodes to the exact strings. */
+        text = json_escape_c1(json_object_to_json_string_ext(o, flags));
+        if (!text)
+                return log_oom();
+        if (puts(text) < 0 || fflush(stdout) != 0)
                 return log_error_errno(errno > 0 ? -errno : -EIO, "Failed to write to stdout: %m");
         return 0;
 }
@@ -387,12 +457,35 @@ static bool word_is_safe(const char *s) {
         return true;
 }
 
+/* $'...' (bash, zsh, ksh, POSIX.1-2024 sh): the only quoting in which a control character can be written
+ * as an escape, and pasted back as itself. */
+static char *quote_word_escaped(char *q, const char *s) {
+        size_t n;
+
+        q = stpcpy(q, "$'");
+        for (; *s; s += n) {
+                n = utf8_printable_char_len(s);
+                if (n == 0) {
+                        q = escape_byte(q, (unsigned char) *s);
+                        n = 1;
+                } else if (IN_SET(*s, '\\', '\'')) {
+                        *q++ = '\\';
+                        *q++ = *s;
+                } else {
+                        memcpy(q, s, n);
+                        q += n;
+                }
+        }
+        *q++ = '\'';
+        return q;
+}
+
 char *quote_command_line(char **argv) {
         size_t n = 1;
         char *buf, *q;
 
         STRV_FOREACH(a, argv)
-                n += strlen(*a) * 4 + 3;
+                n += strlen(*a) * ESCAPE_BYTE_MAX + 4;
         buf = q = malloc(n);
         if (!buf)
                 return NULL;
@@ -402,6 +495,10 @@ char *quote_command_line(char **argv) {
                         *q++ = ' ';
                 if (word_is_safe(*a)) {
                         q = stpcpy(q, *a);
+                        continue;
+                }
+                if (!string_is_printable(*a)) {
+                        q = quote_word_escaped(q, *a);
                         continue;
                 }
                 *q++ = '\'';

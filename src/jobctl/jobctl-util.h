@@ -38,6 +38,22 @@ int jobctl_bus_open(sd_bus **ret);
 /* The default event loop with bus attached to it, for verbs that wait for signals. */
 int jobctl_bus_attach_event(sd_bus *bus, sd_event **ret);
 
+/* jobd's signals are matched with sender='org.jobd1', which the bus enforces for broadcasts only: any
+ * peer may send us a unicast signal with jobd's path, interface and member, or the bus driver's. So a
+ * handler believes a signal only if it comes from the unique name that owns org.jobd1 now, learnt with
+ * GetNameOwner() after subscribing to NameOwnerChanged and kept up to date from the NameOwnerChanged
+ * signals that the bus driver itself sent. */
+
+/* The unique name that owns org.jobd1 now, in *ret (NULL if nobody does). Logs on failure. */
+int jobctl_get_daemon_owner(sd_bus *bus, char **ret);
+/* For a NameOwnerChanged handler: if m is the bus driver's own NameOwnerChanged about org.jobd1, stores its
+ * new owner in *owner (NULL: jobd left the bus) and returns 1; if m is forged or about another name,
+ * changes nothing and returns 0. -ENOMEM. */
+int jobctl_daemon_owner_changed(sd_bus_message *m, char **owner);
+/* Whether the signal m comes from owner, the unique name that owns org.jobd1 now. Logs at debug level
+ * that m is ignored if not. */
+bool jobctl_signal_from_daemon(sd_bus_message *m, const char *owner);
+
 /* Calls a method of org.jobd1.Manager; on failure logs "<what>: <error>" and returns it. */
 int jobctl_call_manager(sd_bus *bus, const char *method, sd_bus_message **ret_reply, const char *what,
                         const char *types, ...);
@@ -58,10 +74,12 @@ int jobctl_get_job_path(sd_bus *bus, uint64_t id, char **ret);
  * arrays. */
 int bus_message_read_json(sd_bus_message *m, json_object **ret);
 
-/* Prints o and a newline on stdout, as --json=short or --json=pretty ask. */
+/* Prints o and a newline on stdout, as --json=short or --json=pretty ask; DEL and C1 controls in strings
+ * as \u escapes (json_escape_c1()). */
 int json_print(json_object *o);
 
-/* argv joined by spaces, each word quoted for a POSIX shell where needed. NULL on OOM. */
+/* argv joined by spaces, each word quoted for a POSIX shell where needed; a word with a control character
+ * or invalid UTF-8 in it as $'...' with those bytes escaped (see escape-util.h). NULL on OOM. */
 char *quote_command_line(char **argv);
 
 /* Writes all of buf to fd, retrying on EINTR and partial writes. */

@@ -25,6 +25,7 @@ Watch *watch_free(Watch *w) {
         sd_bus_slot_unref(w->slot_removed);
         sd_bus_slot_unref(w->slot_owner);
         sd_bus_slot_unref(w->slot_disconnected);
+        free(w->daemon);
         for (size_t i = 0; i < w->n_jobs; i++)
                 watched_job_done(&w->jobs[i]);
         free(w->jobs);
@@ -176,12 +177,42 @@ static int job_refresh(Watch *w, WatchedJob *j, bool after_restart) {
         return 0;
 }
 
+/* JobChanged said "done": act on what the daemon says when asked (it may also have re-queued the job
+ * meanwhile), not on the signal alone. */
+static int job_confirm_done(Watch *w, WatchedJob *j, const char *signal_result) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *state = NULL, *result = NULL;
+        int r;
+
+        if (!j->path)
+                return job_set_done(w, j, signal_result);
+
+        r = sd_bus_get_property_string(w->bus, JOBD_BUS_NAME, j->path, JOBD_JOB_INTERFACE, "State",
+                                       &error, &state);
+        if (r >= 0 && streq(state, "done"))
+                r = sd_bus_get_property_string(w->bus, JOBD_BUS_NAME, j->path, JOBD_JOB_INTERFACE, "Result",
+                                               &error, &result);
+        if (r < 0) {
+                /* Collected as soon as it was done (more jobs ended than the daemon keeps): the signal,
+                 * which came from jobd itself, is all there is to go by. */
+                if (sd_bus_error_has_names(&error, JOBD_ERROR_NO_SUCH_JOB, SD_BUS_ERROR_UNKNOWN_OBJECT))
+                        return job_set_done(w, j, signal_result);
+                return log_bus_error(r, &error, "Failed to read the state of job %" PRIu64, j->id);
+        }
+        if (!streq(state, "done"))
+                return set_string(&j->state, state) < 0 ? log_oom() : 0;
+        return job_set_done(w, j, result);
+}
+
 static int on_job_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         Watch *w = userdata;
         const char *path, *state, *result;
         WatchedJob *j;
         uint64_t id;
         int r;
+
+        if (!jobctl_signal_from_daemon(m, w->daemon))
+                return 0;
 
         /* The contract says "toss"; take the path as a string too, it is not used. */
         r = sd_bus_message_read(m, "t", &id);
@@ -199,7 +230,7 @@ static int on_job_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
                 return 0;
 
         if (streq(state, "done"))
-                r = job_set_done(w, j, result);
+                r = job_confirm_done(w, j, result);
         else
                 r = set_string(&j->state, state);
         return watch_signal_handled(w, j, r);
@@ -212,6 +243,9 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
         uint64_t id;
         int r;
 
+        if (!jobctl_signal_from_daemon(m, w->daemon))
+                return 0;
+
         r = sd_bus_message_read(m, "to", &id, &path);
         if (r < 0) {
                 log_warning_errno(r, "Failed to parse JobRemoved signal, ignoring: %m");
@@ -222,6 +256,17 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
         if (!j || j->done)
                 return 0;
 
+        /* Believed only if the daemon no longer knows the job either. */
+        if (j->path) {
+                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+                _cleanup_free_ char *state = NULL;
+
+                r = sd_bus_get_property_string(w->bus, JOBD_BUS_NAME, j->path, JOBD_JOB_INTERFACE, "State",
+                                               &error, &state);
+                if (r >= 0)
+                        return watch_signal_handled(w, j, job_refresh(w, j, false));
+        }
+
         /* Removed without ever being seen done: count it as lost. */
         log_warning("Job %" PRIu64 " was removed before it was done.", id);
         free(j->path);
@@ -231,14 +276,17 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
 
 static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         Watch *w = userdata;
-        const char *name, *old_owner, *new_owner;
         int r;
 
-        r = sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner);
-        if (r < 0 || !streq(name, JOBD_BUS_NAME))
+        r = jobctl_daemon_owner_changed(m, &w->daemon);
+        if (r < 0) {
+                (void) sd_event_exit(w->event, log_oom());
+                return 0;
+        }
+        if (r == 0)
                 return 0;
 
-        if (isempty(new_owner)) {
+        if (!w->daemon) {
                 if (!w->warned_gone)
                         log_warning("jobd left the bus; waiting for it to come back.");
                 w->warned_gone = true;
@@ -321,6 +369,11 @@ int watch_new(sd_bus *bus, sd_event *event, bool want_details, Watch **ret) {
                                 on_disconnected, w);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch for the bus connection going away: %m");
+
+        /* Asked after subscribing: a change of owner from now on reaches us as NameOwnerChanged. */
+        r = jobctl_get_daemon_owner(bus, &w->daemon);
+        if (r < 0)
+                return r;
 
         *ret = TAKE_PTR(w);
         return 0;

@@ -7,7 +7,11 @@
  * created, so create it before submitting a job to watch. Then watch_add() the jobs, watch_start() reads
  * each one's state once (a job may have been done before we subscribed), and watch_run() runs the event
  * loop until every job is done. A daemon restart is survived: when jobd comes back, the jobs still
- * pending are read again. */
+ * pending are read again.
+ *
+ * Only signals from the unique name that owns org.jobd1 count (see jobctl_signal_from_daemon()), and a
+ * job is done when the daemon, asked after its JobChanged "done", says so: another user's forged signals
+ * cannot end a wait. */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -39,6 +43,7 @@ struct Watch {
         sd_bus_slot *slot_removed;
         sd_bus_slot *slot_owner;
         sd_bus_slot *slot_disconnected;
+        char *daemon;           /* the unique name that owns org.jobd1 now, NULL while nobody does */
         WatchedJob *jobs;       /* sorted by id after watch_start() */
         size_t n_jobs;
         size_t n_done;
@@ -49,8 +54,8 @@ struct Watch {
         void *userdata;
 };
 
-/* Subscribes (asynchronously: the AddMatch calls go out before anything sent afterwards). The bus must
- * be attached to event. */
+/* Subscribes (asynchronously: the AddMatch calls go out before anything sent afterwards), then asks who
+ * owns org.jobd1. The bus must be attached to event. */
 int watch_new(sd_bus *bus, sd_event *event, bool want_details, Watch **ret);
 Watch *watch_free(Watch *w);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Watch *, watch_free);
