@@ -135,6 +135,8 @@ static int apply_defaults(JobSpec *s, uint64_t keys, const JobSpec *d, uint64_t 
                 s->retry_delay_usec = d->retry_delay_usec;
         if (GIVEN(want, JOB_KEY_SYSTEM_CALL_FILTER))
                 s->system_call_filter = seccomp_filter_ref(d->system_call_filter);   /* one for the plan */
+        if (GIVEN(want, JOB_KEY_LOG_MAX_BYTES))
+                s->log_max_bytes = d->log_max_bytes;
         return 0;
 }
 
