@@ -112,6 +112,8 @@ static int append_spec_entries(sd_bus_message *m, const PlanFileSpec *s, char **
                 r = sd_bus_message_append(m, "{sv}", "RetryDelayUSec", "t", (uint64_t) s->retry_delay);
         if (r >= 0 && s->system_call_filter)
                 r = bus_append_strv_entry(m, "SystemCallFilter", s->system_call_filter);
+        if (r >= 0 && s->log_max_bytes_set)
+                r = sd_bus_message_append(m, "{sv}", "LogMaxBytes", "t", s->log_max_bytes);
         return r;
 }
 

@@ -44,6 +44,8 @@ bool arg_retries_set = false;
 unsigned arg_retries = 0;
 char **arg_system_call_filter = NULL;
 bool arg_system_call_filter_set = false;
+bool arg_log_max_bytes_set = false;
+uint64_t arg_log_max_bytes = 0;
 bool arg_pipe = false;
 
 int arg_signal = SIGTERM;
@@ -79,6 +81,7 @@ typedef enum Option {
         OPT_RESOURCE,
         OPT_RETRIES,
         OPT_SYSTEM_CALL_FILTER,
+        OPT_LOG_MAX_BYTES,
         OPT_PIPE,
         OPT_SIGNAL,
         OPT_FOLLOW,
@@ -96,7 +99,8 @@ typedef enum Option {
 #define OPTS_SUBMIT (OPT(OPT_NAME) | OPT(OPT_PRIORITY) | OPT(OPT_TIMEOUT) | OPT(OPT_MEMORY_MAX) |  \
                      OPT(OPT_TASKS_MAX) | OPT(OPT_CPU_WEIGHT) | OPT(OPT_CWD) | OPT(OPT_SETENV) |     \
                      OPT(OPT_NO_ENV) | OPT(OPT_AFTER) | OPT(OPT_AFTER_CONDITION) | OPT(OPT_GROUP) | \
-                     OPT(OPT_RESOURCE) | OPT(OPT_RETRIES) | OPT(OPT_SYSTEM_CALL_FILTER))
+                     OPT(OPT_RESOURCE) | OPT(OPT_RETRIES) | OPT(OPT_SYSTEM_CALL_FILTER) |             \
+                     OPT(OPT_LOG_MAX_BYTES))
 
 /* getopt_long() returns the short letter where there is one, else 0x100 + Option. */
 #define OPT_VAL(o) (0x100 + (int) (o))
@@ -124,6 +128,7 @@ static const struct option options[] = {
         { "resource",        required_argument, NULL, OPT_VAL(OPT_RESOURCE)        },
         { "retries",         required_argument, NULL, OPT_VAL(OPT_RETRIES)         },
         { "system-call-filter", required_argument, NULL, OPT_VAL(OPT_SYSTEM_CALL_FILTER) },
+        { "log-max-bytes",   required_argument, NULL, OPT_VAL(OPT_LOG_MAX_BYTES)   },
         { "pipe",            no_argument,       NULL, OPT_VAL(OPT_PIPE)            },
         { "signal",          required_argument, NULL, 's'                          },
         { "follow",          no_argument,       NULL, 'f'                          },
@@ -170,7 +175,8 @@ static const char *option_name(Option o) {
         "     --retries=N             Retry a failed job up to N more times\n"                        \
         "     --system-call-filter=LIST\n"                                                             \
         "                             Only these system calls (names, separated by spaces or\n"       \
-        "                             commas); with a leading ~, all but these. Refused: EPERM\n"
+        "                             commas); with a leading ~, all but these. Refused: EPERM\n" \
+        "     --log-max-bytes=BYTES   Cut the log at BYTES (\"1M\"; 0 or \"infinity\": no cap)\n"
 
 typedef struct Verb {
         const char *name;
@@ -706,6 +712,14 @@ static int parse_option(int c, const char *arg, const Verb *verb, uint64_t *seen
                 if (safe_atou(arg, &arg_retries) < 0)
                         return log_usage_error("Invalid --retries=%s: expected a number", arg);
                 arg_retries_set = true;
+                break;
+        case OPT_LOG_MAX_BYTES:
+                if (streq(arg, "0") || streq(arg, "infinity"))
+                        arg_log_max_bytes = 0;
+                else if (parse_size(arg, &arg_log_max_bytes) < 0 || arg_log_max_bytes == 0)
+                        return log_usage_error("Invalid --log-max-bytes=%s: expected a size such as 1M, "
+                                               "0 or infinity", arg);
+                arg_log_max_bytes_set = true;
                 break;
         case OPT_SYSTEM_CALL_FILTER: {
                 const char *p = arg;

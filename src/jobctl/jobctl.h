@@ -64,6 +64,8 @@ extern bool arg_retries_set;
 extern unsigned arg_retries;
 extern char **arg_system_call_filter;
 extern bool arg_system_call_filter_set;
+extern bool arg_log_max_bytes_set;
+extern uint64_t arg_log_max_bytes;
 extern bool arg_pipe;
 
 /* kill, logs, wait */

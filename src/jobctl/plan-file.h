@@ -57,6 +57,8 @@ typedef struct PlanFileSpec {
         bool retry_delay_set;
         usec_t retry_delay;
         char **system_call_filter;     /* [] clears a default */
+        bool log_max_bytes_set;
+        uint64_t log_max_bytes;        /* 0: no cap */
 } PlanFileSpec;
 
 typedef struct PlanFile {
