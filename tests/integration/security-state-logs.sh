@@ -167,6 +167,18 @@ wait_done "$did" 60
 size=$(stat -c %s "$(job_prop "$did" LogPath)")
 assert_int "$size" -le $((1048576 + 80)) "size of a log cut by jobd.conf's default"
 
+# The cap holds for a job re-adopted after a restart of jobd (SIGKILL): it writes only afterwards.
+release="$TEST_TMP/release"
+rid=$(bsubmit 3 Argv as 4 sh -c 'while [ ! -e "$0" ]; do sleep 0.05; done; head -c 1000000 /dev/zero' "$release" \
+        WorkingDirectory s / LogMaxBytes t 65536)
+wait_state "$rid" running
+jobd_crash
+jobd_start --system --config="$conf"
+touch "$release"
+wait_done "$rid" 30
+assert_contains "truncated at 65536 bytes" "$(job_prop "$rid" Reason)" "Reason of a re-adopted job whose log was cut"
+assert_int "$(stat -c %s "$(job_prop "$rid" LogPath)")" -le $((65536 + 80)) "size of a re-adopted job's cut log"
+
 # A plan: its defaults' log_max_bytes reaches its jobs; a job's own 0 lifts every cap.
 cat >"$TEST_TMP/plan.json" <<'PLAN'
 { "name": "capped", "defaults": { "cwd": "/", "log_max_bytes": "64K" },
