@@ -1025,6 +1025,15 @@ int job_open_log(Job *j) {
         int fd = -EBADF, r;
 
         r = job_open_log_file(j, false, &fd);
+        if (r == -ENOENT && j->state == JOB_DONE) {
+                char old[64];
+
+                /* A job that ended before jobd kept logs in DIR/logs: its log is where it was, the
+                 * daemon's. */
+                snprintf(old, sizeof(old), "%llu/log", (unsigned long long) j->id);
+                r = state_open_file(j->manager->jobs_dir_fd, old, j->manager->uid, &fd);
+                return r < 0 ? -ENOENT : fd;
+        }
         if (r != -ENOENT || j->state == JOB_DONE)
                 return r < 0 ? r : fd;
 

@@ -192,6 +192,11 @@ for pid in $(mcall ListJobs | grep -oE '[0-9]+ "(a|b)"' | awk '{ print $1 }'); d
 done
 assert_eq "a=65536 b=0 " "$caps" "LogMaxBytes of the plan's jobs"
 
+# A job that ended before this layout keeps its log where it was (DIR/jobs/<id>/log, the daemon's).
+rm "$(job_prop "$did" LogPath)"
+printf 'from an older jobd\n' >"$STATE_DIR/jobs/$did/log"
+assert_eq "from an older jobd" "$(jobctl logs "$did")" "jobctl logs of a job whose log is in the old place"
+
 # A cap below the minimum is refused with the key's name.
 expect_bus_error org.jobd1.Error.InvalidSpec "LogMaxBytes below the minimum" \
         call org.jobd1 /org/jobd1 org.jobd1.Manager Submit 'a{sv}' 2 Argv as 1 true LogMaxBytes t 10
