@@ -101,11 +101,17 @@ ssize_t state_read_file(int dir_fd, const char *name, uid_t uid, char *buf, size
 }
 
 /* An ancestor of the state folder may be shared (/tmp, 1777) only if it is sticky: then nobody else can
- * rename or remove what we own in it. It must belong to root or to us. */
-static bool ancestor_is_safe(const struct stat *st, uid_t uid) {
+ * rename or remove what we own in it. It must belong to root or to us. Group-writable is fine for our own
+ * group or root's: a home of a user-private group with umask 002 (~/.local 0775) must not keep
+ * `jobd --user` from starting. */
+static bool ancestor_is_safe(const struct stat *st, uid_t uid, gid_t gid) {
         if (st->st_uid != 0 && st->st_uid != uid)
                 return false;
-        return !(st->st_mode & (S_IWGRP | S_IWOTH)) || (st->st_mode & S_ISVTX);
+        if (st->st_mode & S_ISVTX)
+                return true;
+        if (st->st_mode & S_IWOTH)
+                return false;
+        return !(st->st_mode & S_IWGRP) || st->st_gid == gid || st->st_gid == 0;
 }
 
 int state_dir_open(const char *path, uid_t uid, int *ret_fd) {
@@ -150,12 +156,13 @@ int state_dir_open(const char *path, uid_t uid, int *ret_fd) {
                         return log_error_errno(-errno, "Cannot open %s: %m", p);
                 if (fstat(fd, &st) < 0)
                         return log_error_errno(-errno, "Cannot check %s: %m", p);
-                if (!ancestor_is_safe(&st, uid))
+                if (!ancestor_is_safe(&st, uid, getegid()))
                         return log_error_errno(-EPERM, "Refusing the state folder %s: its ancestor %s belongs to "
-                                               "uid %u with mode %04o (it must belong to root or uid %u and not "
-                                               "be writable by its group or others unless sticky).",
-                                               path, p, (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777),
-                                               (unsigned) uid);
+                                               "uid %u gid %u with mode %04o (it must belong to root or uid %u "
+                                               "and not be writable by others, or by a group other than root's "
+                                               "and jobd's, unless sticky).",
+                                               path, p, (unsigned) st.st_uid, (unsigned) st.st_gid,
+                                               (unsigned) (st.st_mode & 07777), (unsigned) uid);
                 safe_close(dir_fd);
                 dir_fd = TAKE_FD(fd);
                 *s = '/';

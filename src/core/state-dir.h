@@ -11,9 +11,9 @@
 
 /* Opens (creating what is missing, 0755) the state folder at path and returns its fd. Refused with a
  * logged error that names the path and why: path itself is a symlink, is not owned by uid, or is writable
- * by its group or others; an ancestor is not owned by root or uid, or is writable by its group or others
- * without the sticky bit, or is a symlink that neither root nor uid owns. Returns -EPERM for those, or
- * -errno. */
+ * by its group or others; an ancestor is not owned by root or uid, or is writable by others or by a group
+ * other than root's and the daemon's without the sticky bit, or is a symlink that neither root nor uid
+ * owns. Returns -EPERM for those, or -errno. */
 int state_dir_open(const char *path, uid_t uid, int *ret_fd);
 
 /* Checks an opened component of the state folder: of type (S_IFREG, S_IFDIR), owned by uid, one link

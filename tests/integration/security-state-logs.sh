@@ -67,6 +67,12 @@ mkdir -m 777 "$TEST_TMP/open"
 mkdir -m 755 "$TEST_TMP/open/state"
 jobd_refuses "state folder below a world-writable parent" "$TEST_TMP/open/state" "ancestor"
 
+# The same with a parent that a user's group may write.
+mkdir -m 775 "$TEST_TMP/grp"
+chgrp "$evil" "$TEST_TMP/grp"
+mkdir -m 755 "$TEST_TMP/grp/state"
+jobd_refuses "state folder below a parent another group may write" "$TEST_TMP/grp/state" "ancestor"
+
 # A folder of root's with a journal of the user's (it was theirs before): the journal is refused.
 mkdir -m 755 "$TEST_TMP/had"
 echo "$planted" >"$TEST_TMP/had/journal"
