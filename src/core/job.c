@@ -514,6 +514,12 @@ static int job_open_state_dir(Job *j) {
         return state_open_subdir(j->manager->jobs_dir_fd, name, j->manager->uid, 0755, &j->state_dir_fd);
 }
 
+/* Whose the log is: the job's owner's in system mode. A user instance runs every job as its own user and
+ * cannot give a file away, whoever called it (root may call a user's instance). */
+static uid_t job_log_uid(Job *j) {
+        return j->manager->system_mode ? j->owner : j->manager->uid;
+}
+
 /* DIR/logs/<uid>: the folder of the owner's logs, made theirs (0700) on first use, so that they may follow
  * and delete their logs and the logs count against their quota. Nobody else can create or rename anything
  * in DIR/logs, so an entry there that is not the owner's was made by the daemon and not handed over yet. */
@@ -522,7 +528,7 @@ static int job_open_log_dir(Job *j, int *ret_fd) {
         char name[32];
         struct stat st;
 
-        snprintf(name, sizeof(name), "%u", (unsigned) j->owner);
+        snprintf(name, sizeof(name), "%u", (unsigned) job_log_uid(j));
         if (mkdirat(j->manager->logs_dir_fd, name, 0700) < 0 && errno != EEXIST)
                 return -errno;
         fd = openat(j->manager->logs_dir_fd, name, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -530,10 +536,10 @@ static int job_open_log_dir(Job *j, int *ret_fd) {
                 return -errno;
         if (fstat(fd, &st) < 0)
                 return -errno;
-        if (st.st_uid != j->owner) {
+        if (st.st_uid != job_log_uid(j)) {
                 if (st.st_uid != j->manager->uid)
                         return -EPERM;
-                if (fchmod(fd, 0700) < 0 || fchown(fd, j->owner, j->gid) < 0)
+                if (fchmod(fd, 0700) < 0 || fchown(fd, job_log_uid(j), j->gid) < 0)
                         return -errno;
         }
         *ret_fd = TAKE_FD(fd);
@@ -557,7 +563,7 @@ static int job_open_log_file(Job *j, bool for_writing, int *ret_fd) {
         if (for_writing) {
                 fd = openat(dir_fd, name, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY |
                             O_CLOEXEC, 0600);
-                if (fd >= 0 && j->owner != j->manager->uid && fchown(fd, j->owner, j->gid) < 0) {
+                if (fd >= 0 && job_log_uid(j) != j->manager->uid && fchown(fd, job_log_uid(j), j->gid) < 0) {
                         r = -errno;
                         (void) unlinkat(dir_fd, name, 0);
                         return r;
@@ -575,7 +581,7 @@ static int job_open_log_file(Job *j, bool for_writing, int *ret_fd) {
                 return -errno;
         if (!S_ISREG(st.st_mode))
                 return -EBADFD;
-        if (st.st_uid != j->owner)
+        if (st.st_uid != job_log_uid(j))
                 return -EPERM;
         if (st.st_nlink != 1)
                 return -EMLINK;
@@ -1047,7 +1053,7 @@ int job_open_log(Job *j) {
 }
 
 const char *job_log_path(Job *j, char *buf, size_t l) {
-        snprintf(buf, l, "%s/logs/%u/%llu.log", j->manager->state_dir, (unsigned) j->owner,
+        snprintf(buf, l, "%s/logs/%u/%llu.log", j->manager->state_dir, (unsigned) job_log_uid(j),
                  (unsigned long long) j->id);
         return buf;
 }
