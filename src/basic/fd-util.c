@@ -76,7 +76,7 @@ int write_file_atomic_at(int dirfd, const char *path, const char *s) {
         if (r < 0 || (size_t) r >= sizeof(tmp))
                 return -ENAMETOOLONG;
 
-        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
+        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0644);
         if (fd < 0)
                 return -errno;
         if (write(fd, s, l) != (ssize_t) l) {

@@ -308,6 +308,7 @@ const sd_bus_vtable bus_job_vtable[] = {
         SD_BUS_PROPERTY("TimeoutUSec", "t", NULL, offsetof(Job, spec.timeout_usec), CONST),
         SD_BUS_PROPERTY("SystemCallFilter", "as", property_get_system_call_filter, 0, CONST),
         SD_BUS_PROPERTY("RestrictAddressFamilies", "as", property_get_restrict_address_families, 0, CONST),
+        SD_BUS_PROPERTY("LogMaxBytes", "t", NULL, offsetof(Job, spec.log_max_bytes), CONST),
         SD_BUS_PROPERTY("State", "s", property_get_name, 0, EMITS),
         SD_BUS_PROPERTY("Result", "s", property_get_name, 0, EMITS),
         SD_BUS_PROPERTY("ExitCode", "i", NULL, offsetof(Job, exit_code), EMITS),

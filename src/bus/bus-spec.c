@@ -229,6 +229,8 @@ static int read_value(sd_bus_message *m, const char *key, JobSpec *spec, sd_bus_
                 spec->limits.cpu_weight = t;
         else if (streq(key, "RetryDelayUSec"))
                 spec->retry_delay_usec = t;
+        else if (streq(key, "LogMaxBytes"))
+                spec->log_max_bytes = t;
         return 0;
 }
 

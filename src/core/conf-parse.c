@@ -61,6 +61,7 @@ static char *strip(char *s) {
 typedef struct Section {
         ConfEntry *entry;
         bool have_value, have_slots;
+        bool defaults;                 /* [Defaults]: no entry, keys of the whole daemon */
 } Section;
 
 static int section_check(const Section *sec, const char *filename, char **ret) {
@@ -88,6 +89,10 @@ static int parse_header(char *l, const char *filename, unsigned line, JobdConf *
                 return fail(ret, filename, line, "a section header is \"[Kind NAME]\" on a line of its own");
         *end = 0;
         l = strip(l + 1);
+        if (streq(l, "Defaults")) {
+                *sec = (Section) { .defaults = true };
+                return 0;
+        }
         k = strcspn(l, " \t");
         name = strip(l + k);
         l[k] = 0;
@@ -95,7 +100,7 @@ static int parse_header(char *l, const char *filename, unsigned line, JobdConf *
                 if (streq(l, conf_kind_table[i]))
                         kind = i;
         if (kind == _CONF_KIND_MAX)
-                return fail(ret, filename, line, "unknown section [%.64s] (known: Pool, SlotPool, Group)",
+                return fail(ret, filename, line, "unknown section [%.64s] (known: Pool, SlotPool, Group, Defaults)",
                             l);
         if (!identifier_is_valid(name, kind == CONF_GROUP ? JOB_GROUP_MAX : JOB_POOL_NAME_MAX))
                 return fail(ret, filename, line,
@@ -130,7 +135,25 @@ static int parse_u32(const char *v, uint32_t *ret) {
         return 0;
 }
 
-static int parse_assignment(char *l, const char *filename, unsigned line, Section *sec, char **ret) {
+static int parse_default(const char *key, const char *value, const char *filename, unsigned line, JobdConf *c,
+                         char **ret) {
+        if (streq(key, "LogMaxBytes")) {
+                uint64_t v;
+
+                if (streq(value, "infinity") || streq(value, "0"))
+                        v = 0;
+                else if (parse_size(value, &v) < 0 || v < JOB_LOG_MAX_BYTES_MIN || v == UINT64_MAX)
+                        return fail(ret, filename, line, "LogMaxBytes=%.64s: expected a size such as 100M (at "
+                                    "least %llu bytes), or infinity", value, JOB_LOG_MAX_BYTES_MIN);
+                c->log_max_bytes = v;
+                return 0;
+        }
+        return fail(ret, filename, line, "unknown key %.64s= in the [Defaults] section (known: LogMaxBytes)",
+                    key);
+}
+
+static int parse_assignment(char *l, const char *filename, unsigned line, JobdConf *c, Section *sec,
+                            char **ret) {
         char *eq = strchr(l, '='), *key, *value;
         ConfEntry *e = sec->entry;
 
@@ -139,6 +162,8 @@ static int parse_assignment(char *l, const char *filename, unsigned line, Sectio
         *eq = 0;
         key = strip(l);
         value = strip(eq + 1);
+        if (sec->defaults)
+                return parse_default(key, value, filename, line, c, ret);
         if (!e)
                 return fail(ret, filename, line, "%s= outside of a section", key);
 
@@ -225,7 +250,7 @@ int jobd_conf_parse(const char *text, const char *filename, JobdConf *ret, char 
                                 break;
                         r = parse_header(l, filename, line, &c, &sec, ret_error);
                 } else
-                        r = parse_assignment(l, filename, line, &sec, ret_error);
+                        r = parse_assignment(l, filename, line, &c, &sec, ret_error);
                 if (r < 0)
                         break;
         }

@@ -14,6 +14,9 @@
  *     [Group build]
  *     Limit=2
  *     TimeoutSec=2h
+ *
+ *     [Defaults]
+ *     LogMaxBytes=100M
  */
 
 #include <stdbool.h>
@@ -41,6 +44,7 @@ typedef struct ConfEntry {
 typedef struct JobdConf {
         ConfEntry *entries;
         size_t n_entries;
+        uint64_t log_max_bytes;        /* [Defaults] LogMaxBytes=, for jobs that do not set it (0: no cap) */
 } JobdConf;
 
 /* Parses the text of a configuration file. On a mistake returns -EINVAL with *ret_error saying

@@ -20,6 +20,7 @@
 #include "fd-util.h"
 #include "log.h"
 #include "resources.h"
+#include "state-dir.h"
 #include "strv.h"
 
 #define CONTROLS_FILE "controls.json"
@@ -200,23 +201,35 @@ static json_object *get_array(json_object *o, const char *key) {
 
 static int read_controls(Manager *m, json_object **ret) {
         _cleanup_free_ char *buf = NULL;
+        _cleanup_close_ int fd = -EBADF;
         struct stat st;
-        ssize_t n;
+        ssize_t n = 0;
+        int r;
 
+        r = state_open_file(m->journal.dir_fd, CONTROLS_FILE, m->uid, &fd);
+        if (r < 0)
+                return r;
         /* Sized to the file: a large buffer freed would raise glibc's mmap threshold for good, and keep
          * the daemon's later big tables in its heap (measured: +280 bytes of RSS per job of a 100k plan). */
-        if (fstatat(m->journal.dir_fd, CONTROLS_FILE, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        if (fstat(fd, &st) < 0)
                 return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EBADMSG;
         if (st.st_size > CONTROLS_FILE_MAX)
                 return -EFBIG;
         buf = malloc(st.st_size + 1);
         if (!buf)
                 return -ENOMEM;
-        n = read_file_at(m->journal.dir_fd, CONTROLS_FILE, buf, st.st_size + 1);
-        if (n < 0)
-                return (int) n;
+        while ((size_t) n < (size_t) st.st_size) {
+                ssize_t k = read(fd, buf + n, st.st_size - n);
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                if (k == 0)
+                        break;
+                n += k;
+        }
+        buf[n] = 0;
         *ret = json_tokener_parse(buf);
         return *ret && json_object_is_type(*ret, json_type_object) ? 0 : -EBADMSG;
 }
@@ -278,8 +291,8 @@ int manager_load_controls(Manager *m) {
                 return 0;
         if (r < 0) {
                 /* Not fatal: the jobs matter more than the knobs. */
-                log_warning_errno(r, "Cannot read the saved controls %s/%s, using jobd.conf's alone: %m",
-                                  m->state_dir, CONTROLS_FILE);
+                log_warning_errno(r, "Cannot read the saved controls %s/%s, using jobd.conf's alone: %s",
+                                  m->state_dir, CONTROLS_FILE, state_strerror(r));
                 return 0;
         }
 

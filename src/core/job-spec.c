@@ -34,6 +34,7 @@ const JobSpecKey job_spec_keys[_JOB_KEY_MAX + 1] = {
         [JOB_KEY_RETRY_DELAY_USEC] = { "RetryDelayUSec", "t" },
         [JOB_KEY_SYSTEM_CALL_FILTER] = { "SystemCallFilter", "as" },
         [JOB_KEY_RESTRICT_ADDRESS_FAMILIES] = { "RestrictAddressFamilies", "as" },
+        [JOB_KEY_LOG_MAX_BYTES]    = { "LogMaxBytes", "t" },
         {}
 };
 
@@ -49,6 +50,7 @@ void job_spec_init(JobSpec *s) {
                 .limits = JOB_LIMITS_NONE,
                 .stdio_fds = { -EBADF, -EBADF, -EBADF },
                 .after_condition = SCHED_AFTER_SUCCESS,
+                .log_max_bytes = JOB_LOG_MAX_BYTES_UNSET,
         };
 }
 
@@ -199,6 +201,10 @@ int job_spec_validate(const JobSpec *s, char **ret) {
         if (s->retry_delay_usec > JOB_RETRY_DELAY_MAX)
                 return fail(ret, "RetryDelayUSec: %llu µs is more than a day",
                             (unsigned long long) s->retry_delay_usec);
+        if (s->log_max_bytes != 0 && s->log_max_bytes != JOB_LOG_MAX_BYTES_UNSET &&
+            s->log_max_bytes < JOB_LOG_MAX_BYTES_MIN)
+                return fail(ret, "LogMaxBytes: %llu bytes is below the minimum of %llu (0: no cap)",
+                            (unsigned long long) s->log_max_bytes, JOB_LOG_MAX_BYTES_MIN);
         r = seccomp_filter_check(s->system_call_filter ? s->system_call_filter->names : NULL, ret);
         if (r < 0)
                 return r;

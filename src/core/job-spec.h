@@ -26,6 +26,9 @@
 #define JOB_CPU_WEIGHT_MAX      10000ULL
 #define JOB_POOL_NAME_MAX       64U
 #define JOB_RETRY_DELAY_MAX     (24ULL * 3600 * USEC_PER_SEC)
+/* LogMaxBytes: at least a page, so that the note is not most of the log. */
+#define JOB_LOG_MAX_BYTES_MIN   4096ULL
+#define JOB_LOG_MAX_BYTES_UNSET UINT64_MAX
 
 /* An environment shared by many jobs (the defaults of a plan): refcounted, never changed once shared. */
 typedef struct JobSharedEnv {
@@ -67,6 +70,7 @@ typedef struct JobSpec {
         JobSharedEnv *base_environment;      /* shared defaults (a plan's) that environment overrides */
         SeccompFilter *system_call_filter;   /* NULL: none; shared by a plan's jobs; SystemCallFilter and
                                               * RestrictAddressFamilies */
+        uint64_t log_max_bytes;              /* 0: no cap; JOB_LOG_MAX_BYTES_UNSET: jobd.conf's default */
 } JobSpec;
 
 void job_spec_init(JobSpec *s);
@@ -114,6 +118,7 @@ typedef enum JobSpecKeyId {
         JOB_KEY_RETRY_DELAY_USEC,
         JOB_KEY_SYSTEM_CALL_FILTER,
         JOB_KEY_RESTRICT_ADDRESS_FAMILIES,
+        JOB_KEY_LOG_MAX_BYTES,
         _JOB_KEY_MAX,
 } JobSpecKeyId;
 

@@ -24,6 +24,7 @@
 #include "parse-util.h"
 #include "seccomp-filter.h"
 #include "spawn.h"
+#include "state-dir.h"
 #include "strv.h"
 #include "user-util.h"
 
@@ -41,12 +42,15 @@ int job_new(Manager *m, uint64_t id, JobSpec *spec, uid_t owner, Job **ret) {
         j->id = id;
         j->spec = *spec;
         job_spec_init(spec);
+        if (j->spec.log_max_bytes == JOB_LOG_MAX_BYTES_UNSET)
+                j->spec.log_max_bytes = m ? m->default_log_max_bytes : 0;
         j->owner = owner;
         j->state = JOB_WAITING;
         j->result = JOB_RESULT_NONE;
         j->exit_code = -1;
         j->state_dir_fd = -EBADF;
         j->hold_fd = -EBADF;
+        j->log_fd = -EBADF;
         j->submit_usec = now(CLOCK_REALTIME);
         *ret = j;
         return 0;
@@ -59,6 +63,8 @@ static void job_release_runtime(Job *j) {
         j->events_source = sd_event_source_disable_unref(j->events_source);
         j->state_dir_fd = safe_close(j->state_dir_fd);
         j->hold_fd = safe_close(j->hold_fd);
+        j->log_source = sd_event_source_disable_unref(j->log_source);
+        j->log_fd = safe_close(j->log_fd);
 }
 
 Job *job_free(Job *j) {
@@ -128,6 +134,10 @@ void job_finish_unstarted(Job *j, JobResult result, const char *reason) {
         job_set_done(j, result);
 }
 
+static int job_enforce_log_cap(Job *j, bool announce);
+static int job_open_log_file(Job *j, bool for_writing, gid_t gid, int *ret_fd);
+static int job_watch_log(Job *j, int logfd);
+
 /* The end of every started job: computes the result from why it ended and hands it to the manager
  * (which may retry it). */
 static void job_finalize(Job *j) {
@@ -138,6 +148,11 @@ static void job_finalize(Job *j) {
                 j->cgroup->backend->ops->job_stats(j->cgroup->backend, j->cgroup, &j->stats);
                 j->cgroup = backend_job_free(j->cgroup);
         }
+        /* Nothing of the job writes any more: what the rate limit let through is capped now. */
+        (void) job_enforce_log_cap(j, false);
+        if (j->reason_is_log_note)
+                j->reason = mfree(j->reason);
+        j->reason_is_log_note = false;
         job_release_runtime(j);
 
         if (j->have_exec_status) {
@@ -188,6 +203,15 @@ static void job_finalize(Job *j) {
                                (unsigned long long) j->spec.limits.memory_max);
         else if (result == JOB_FAILED && !j->reason && j->exit_code < 0)
                 job_set_reason(j, "The job's exec helper ended without recording an exit status");
+
+        if (j->log_truncated) {
+                if (j->reason)
+                        job_set_reason(j, "%s; log truncated at %llu bytes (LogMaxBytes)", j->reason,
+                                       (unsigned long long) j->spec.log_max_bytes);
+                else
+                        job_set_reason(j, "Log truncated at %llu bytes (LogMaxBytes)",
+                                       (unsigned long long) j->spec.log_max_bytes);
+        }
 
         if (j->stray_processes > 0)
                 log_info("Job %llu: killed %u stray process(es) left behind by its main process.",
@@ -332,7 +356,7 @@ static bool job_read_exec_status(Job *j) {
         char buf[256];
 
         if (j->state_dir_fd < 0 ||
-            read_file_at(j->state_dir_fd, EXEC_STATUS_FILE, buf, sizeof(buf) - 1) <= 0 ||
+            state_read_file(j->state_dir_fd, EXEC_STATUS_FILE, j->manager->uid, buf, sizeof(buf) - 1) <= 0 ||
             exec_status_parse(buf, &j->exec_status) < 0)
                 return false;
         j->have_exec_status = true;
@@ -413,6 +437,17 @@ int job_adopt(Job *j, const char *cgroup_path, const char *unit, pid_t main_pid)
         j->unit = unit ? strdup(unit) : NULL;
         j->start_monotonic = now(CLOCK_MONOTONIC);
         (void) job_open_state_dir(j);
+        /* The log cap holds across a restart of the daemon. */
+        if (j->spec.log_max_bytes > 0) {
+                _cleanup_close_ int logfd = -EBADF;
+
+                r = job_open_log_file(j, true, (gid_t) -1, &logfd);
+                if (r >= 0)
+                        r = job_watch_log(j, logfd);
+                if (r < 0)
+                        log_warning_errno(r, "Job %llu: cannot watch its log for LogMaxBytes, ignoring: %m",
+                                          (unsigned long long) j->id);
+        }
 
         r = cgroup_path ? backend_job_adopt(j->manager->backend, j->id, cgroup_path, &j->cgroup) : -ENOENT;
         if (r < 0) {
@@ -477,20 +512,177 @@ static int job_open_state_dir(Job *j) {
         if (j->state_dir_fd >= 0)
                 return 0;
         snprintf(name, sizeof(name), "%llu", (unsigned long long) j->id);
-        if (mkdirat(j->manager->jobs_dir_fd, name, 0755) < 0 && errno != EEXIST)
+        return state_open_subdir(j->manager->jobs_dir_fd, name, j->manager->uid, 0755, &j->state_dir_fd);
+}
+
+/* Whose the log is: the job's owner's in system mode. A user instance runs every job as its own user and
+ * cannot give a file away, whoever called it (root may call a user's instance). */
+static uid_t job_log_uid(Job *j) {
+        return j->manager->system_mode ? j->owner : j->manager->uid;
+}
+
+/* DIR/logs/<uid>: the folder of the owner's logs, made theirs (0700; group gid, the user database's
+ * primary group at start, or left as it is when (gid_t) -1) on first use, so that they may follow
+ * and delete their logs and the logs count against their quota. Nobody else can create or rename anything
+ * in DIR/logs, so an entry there that is not the owner's was made by the daemon and not handed over yet. */
+static int job_open_log_dir(Job *j, gid_t gid, int *ret_fd) {
+        _cleanup_close_ int fd = -EBADF;
+        char name[32];
+        struct stat st;
+
+        snprintf(name, sizeof(name), "%u", (unsigned) job_log_uid(j));
+        if (mkdirat(j->manager->logs_dir_fd, name, 0700) < 0 && errno != EEXIST)
                 return -errno;
-        j->state_dir_fd = openat(j->manager->jobs_dir_fd, name, O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-        if (j->state_dir_fd < 0)
+        fd = openat(j->manager->logs_dir_fd, name, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
                 return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (st.st_uid != job_log_uid(j)) {
+                if (st.st_uid != j->manager->uid)
+                        return -EPERM;
+                if (fchmod(fd, 0700) < 0 || fchown(fd, job_log_uid(j), gid) < 0)
+                        return -errno;
+        }
+        *ret_fd = TAKE_FD(fd);
         return 0;
 }
 
-static int job_open_log_for_writing(Job *j) {
-        int fd;
+/* The job's log in its owner's folder: for writing (O_APPEND, created as the owner's if missing: retries
+ * append to it) or for reading. The owner may have put anything there under that name, so it is opened
+ * without following a symlink, without blocking on a FIFO, and then it must be a regular file of the
+ * owner's with one link: never another file (root's or someone else's) reached through a link. */
+static int job_open_log_file(Job *j, bool for_writing, gid_t gid, int *ret_fd) {
+        _cleanup_close_ int dir_fd = -EBADF, fd = -EBADF;
+        char name[32];
+        struct stat st;
+        int r;
 
-        fd = openat(j->state_dir_fd, "log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY,
-                    0640);
-        return fd < 0 ? -errno : fd;
+        r = job_open_log_dir(j, gid, &dir_fd);
+        if (r < 0)
+                return r;
+        snprintf(name, sizeof(name), "%llu.log", (unsigned long long) j->id);
+        if (for_writing) {
+                fd = openat(dir_fd, name, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY |
+                            O_CLOEXEC, 0600);
+                if (fd >= 0 && job_log_uid(j) != j->manager->uid && fchown(fd, job_log_uid(j), gid) < 0) {
+                        r = -errno;
+                        (void) unlinkat(dir_fd, name, 0);
+                        return r;
+                }
+                if (fd < 0 && errno != EEXIST)
+                        return -errno;
+        }
+        if (fd < 0) {
+                fd = openat(dir_fd, name, (for_writing ? O_WRONLY | O_APPEND : O_RDONLY) | O_NOFOLLOW |
+                            O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+                if (fd < 0)
+                        return -errno;
+        }
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        if (st.st_uid != job_log_uid(j))
+                return -EPERM;
+        if (st.st_nlink != 1)
+                return -EMLINK;
+        r = fd_nonblock(fd, false);
+        if (r < 0)
+                return r;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+static int job_open_log_for_writing(Job *j, gid_t gid) {
+        int fd = -EBADF, r;
+
+        r = job_open_log_file(j, true, gid, &fd);
+        return r < 0 ? r : fd;
+}
+
+#define LOG_NOTE_MAX 80
+
+static size_t job_log_note(Job *j, char *buf, size_t l) {
+        int n = snprintf(buf, l, "\njobd: log truncated at %llu bytes\n",
+                         (unsigned long long) j->spec.log_max_bytes);
+
+        return n < 0 ? 0 : MIN((size_t) n, l - 1);
+}
+
+/* LogMaxBytes: a log grown beyond it keeps its first LogMaxBytes bytes and a note; what the job writes
+ * later is cut off again each time. The daemon's fd has no O_APPEND (the note goes at a fixed offset);
+ * the job's own fd appends, so its writes land after the note and the final ftruncate() removes them,
+ * whatever raced with the first two steps. announce: publish the Reason at once (not while finishing). */
+static int job_enforce_log_cap(Job *j, bool announce) {
+        char note[LOG_NOTE_MAX];
+        uint64_t cap = j->spec.log_max_bytes;
+        size_t l;
+        struct stat st;
+
+        if (j->log_fd < 0 || cap == 0)
+                return 0;
+        if (fstat(j->log_fd, &st) < 0)
+                return -errno;
+        l = job_log_note(j, note, sizeof(note));
+        if ((uint64_t) st.st_size <= cap + l && (j->log_truncated || (uint64_t) st.st_size <= cap))
+                return 0;
+        errno = EIO;   /* a short pwrite() sets none */
+        if (ftruncate(j->log_fd, (off_t) cap) < 0 ||
+            pwrite(j->log_fd, note, l, (off_t) cap) != (ssize_t) l ||
+            ftruncate(j->log_fd, (off_t) (cap + l)) < 0)
+                return log_warning_errno(-errno, "Job %llu: cannot truncate its log: %m",
+                                         (unsigned long long) j->id);
+        if (j->log_truncated)
+                return 0;
+        j->log_truncated = true;
+        log_info("Job %llu: log truncated at %llu bytes (LogMaxBytes); later output is dropped.",
+                 (unsigned long long) j->id, (unsigned long long) cap);
+        if (announce && !j->reason) {
+                job_set_reason(j, "Log truncated at %llu bytes (LogMaxBytes); later output is dropped",
+                               (unsigned long long) cap);
+                j->reason_is_log_note = true;
+                manager_send_job_changed(j->manager, j, "Reason", NULL);
+        }
+        return 0;
+}
+
+static int on_log_modified(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
+        (void) job_enforce_log_cap(userdata, true);
+        return 0;
+}
+
+/* While rate limited, modifications go unseen: look once when that ends. */
+static int on_log_ratelimit_expired(sd_event_source *s, void *userdata) {
+        (void) job_enforce_log_cap(userdata, true);
+        return 0;
+}
+
+/* Only jobs with a cap whose output goes to the log are watched, through sd-event's inotify (one
+ * inotify instance for all of them), at most LOG_WATCH_BURST callbacks per LOG_WATCH_INTERVAL. */
+#define LOG_WATCH_INTERVAL (100 * USEC_PER_MSEC)
+#define LOG_WATCH_BURST 10U
+
+static int job_watch_log(Job *j, int logfd) {
+        char path[64];
+        int r;
+
+        if (j->spec.log_max_bytes == 0 || j->log_fd >= 0 ||
+            (j->spec.stdio_fds[1] >= 0 && j->spec.stdio_fds[2] >= 0))
+                return 0;
+        /* A description of the file of its own, without O_APPEND: a reopen of the inode, not of the
+         * name (the owner may have changed what the name points to). */
+        snprintf(path, sizeof(path), "/proc/self/fd/%i", logfd);
+        j->log_fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+        if (j->log_fd < 0)
+                return -errno;
+        r = sd_event_add_inotify_fd(j->manager->event, &j->log_source, j->log_fd, IN_MODIFY, on_log_modified, j);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(j->log_source, "job-log-cap");
+        (void) sd_event_source_set_ratelimit(j->log_source, LOG_WATCH_INTERVAL, LOG_WATCH_BURST);
+        (void) sd_event_source_set_ratelimit_expire_callback(j->log_source, on_log_ratelimit_expired);
+        return job_enforce_log_cap(j, true);
 }
 
 /* user: the owner's record (system mode, owner not root), NULL otherwise. */
@@ -687,6 +879,7 @@ int job_start(Job *j) {
         j->exit_signal = 0;
         j->command_pid = 0;
         j->reason = mfree(j->reason);
+        j->reason_is_log_note = j->log_truncated = false;
 
         /* Gid and groups from the user database at each start, not from submit time: a user removed from a
          * group (or deleted) since then does not keep it. Root's jobs keep the daemon's own credentials, and
@@ -718,9 +911,15 @@ int job_start(Job *j) {
         /* A fresh folder has no status file; only a retry must not read the previous attempt's. */
         if (j->start_usec > 0)
                 (void) unlinkat(j->state_dir_fd, EXEC_STATUS_FILE, 0);
-        logfd = job_open_log_for_writing(j);
+        logfd = job_open_log_for_writing(j, user ? user->gid : (gid_t) -1);
         if (logfd < 0)
-                return job_fail_start(j, logfd, "Cannot open the job's log");
+                return job_fail_start(j, logfd, logfd == -EPERM || logfd == -EBADFD || logfd == -EMLINK ?
+                                      "Cannot open the job's log (not a regular file of its owner's with one "
+                                      "link)" : "Cannot open the job's log");
+        r = job_watch_log(j, logfd);
+        if (r < 0)
+                log_warning_errno(r, "Job %llu: cannot watch its log for LogMaxBytes, ignoring: %m",
+                                  (unsigned long long) j->id);
 
         r = backend_job_new(m->backend, j->id, &j->cgroup);
         if (r < 0)
@@ -886,28 +1085,33 @@ int job_resume(Job *j) {
 }
 
 int job_open_log(Job *j) {
-        char path[64];
-        int fd, r;
+        int fd = -EBADF, r;
+
+        r = job_open_log_file(j, false, (gid_t) -1, &fd);
+        if (r == -ENOENT && j->state == JOB_DONE) {
+                char old[64];
+
+                /* A job that ended before jobd kept logs in DIR/logs: its log is where it was, the
+                 * daemon's. */
+                snprintf(old, sizeof(old), "%llu/log", (unsigned long long) j->id);
+                r = state_open_file(j->manager->jobs_dir_fd, old, j->manager->uid, &fd);
+                return r < 0 ? -ENOENT : fd;
+        }
+        if (r != -ENOENT || j->state == JOB_DONE)
+                return r < 0 ? r : fd;
 
         /* Created on demand, so a client can start following before the job starts. */
-        snprintf(path, sizeof(path), "%llu/log", (unsigned long long) j->id);
-        fd = openat(j->manager->jobs_dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-        if (fd >= 0 || errno != ENOENT || j->state == JOB_DONE)
-                return fd < 0 ? -errno : fd;
-
-        r = job_open_state_dir(j);
+        r = job_open_log_file(j, true, (gid_t) -1, &fd);
         if (r < 0)
                 return r;
-        r = job_open_log_for_writing(j);
-        if (r < 0)
-                return r;
-        safe_close(r);
-        fd = openat(j->state_dir_fd, "log", O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-        return fd < 0 ? -errno : fd;
+        safe_close(fd);
+        r = job_open_log_file(j, false, (gid_t) -1, &fd);
+        return r < 0 ? r : fd;
 }
 
 const char *job_log_path(Job *j, char *buf, size_t l) {
-        snprintf(buf, l, "%s/jobs/%llu/log", j->manager->state_dir, (unsigned long long) j->id);
+        snprintf(buf, l, "%s/logs/%u/%llu.log", j->manager->state_dir, (unsigned) job_log_uid(j),
+                 (unsigned long long) j->id);
         return buf;
 }
 

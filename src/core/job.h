@@ -56,6 +56,10 @@ typedef struct Job {
         pid_t main_pid;                /* the exec helper */
         pid_t command_pid;             /* its child, read lazily from the state folder; 0: unknown */
         int state_dir_fd;              /* DIR/jobs/<id> */
+        int log_fd;                    /* LogMaxBytes: the daemon's own fd of the log (no O_APPEND) */
+        sd_event_source *log_source;   /* LogMaxBytes: inotify IN_MODIFY on the log, rate limited */
+        bool log_truncated;            /* this attempt's log was cut at LogMaxBytes */
+        bool reason_is_log_note;       /* Reason is only the note that the log was cut (running) */
         sd_event_source *child_source;
         sd_event_source *timeout_source;
         sd_event_source *kill_source;  /* grace period after SIGTERM, then "stuck" after SIGKILL */
@@ -96,7 +100,8 @@ int job_kill(Job *j, int sig);
 int job_cancel(Job *j);
 int job_pause(Job *j);
 int job_resume(Job *j);
-/* A new read-only fd of the job's log; -ENOENT if it has none (yet). */
+/* A new read-only fd of the job's log (DIR/logs/<owner uid>/<id>.log, its owner's); -ENOENT if it has none
+ * (yet); -EPERM, -EBADFD, -EMLINK if what is there is not a regular file of the owner's with one link. */
 int job_open_log(Job *j);
 
 /* Called by the manager for scheduler decisions on unstarted jobs. */

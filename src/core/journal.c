@@ -12,6 +12,7 @@
 #include "log.h"
 #include "manager.h"
 #include "run.h"
+#include "state-dir.h"
 #include "strv.h"
 
 void journal_init(Journal *jr, int dir_fd) {
@@ -138,6 +139,8 @@ static json_object *submit_line(Job *j, JournalFilterRef *ref) {
                 json_object_object_add(o, "retry_on", strv_to_json(l));
         }
         add_u64(o, "retry_delay", s->retry_delay_usec);
+        if (s->log_max_bytes != 0 && s->log_max_bytes != JOB_LOG_MAX_BYTES_UNSET)
+                add_u64(o, "log_max", s->log_max_bytes);
         if (s->system_call_filter && ref->filter == s->system_call_filter)
                 add_u64(o, "syscalls_of", ref->job);
         else if (s->system_call_filter) {
@@ -471,6 +474,7 @@ static int job_from_submit(Journal *jr, Manager *m, json_object *o, uint64_t id,
         if (spec.after_condition < 0)
                 spec.after_condition = SCHED_AFTER_SUCCESS;
         spec.retry_delay_usec = get_u64(o, "retry_delay", 0);
+        spec.log_max_bytes = get_u64(o, "log_max", 0);
         if (json_object_object_get_ex(o, "syscalls", NULL)) {
                 char **l = NULL;
 
@@ -637,10 +641,11 @@ int journal_replay(Journal *jr, Manager *m, JournalRecord **ret) {
         size_t sz = 0;
         int fd, r;
 
-        fd = openat(jr->dir_fd, JOURNAL_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0) {
+        /* Its lines are commands run as any uid: only a journal the daemon's uid wrote is read. */
+        r = state_open_file(jr->dir_fd, JOURNAL_FILE, m->uid, &fd);
+        if (r < 0) {
                 *ret = NULL;
-                return errno == ENOENT ? 0 : -errno;
+                return r == -ENOENT ? 0 : r;
         }
         f = fdopen(fd, "r");
         if (!f) {

@@ -18,6 +18,7 @@
 #include "parse-util.h"
 #include "resources.h"
 #include "run.h"
+#include "state-dir.h"
 #include "strv.h"
 
 static SchedResult job_result_to_sched(JobResult r) {
@@ -368,23 +369,6 @@ void manager_set_max_parallel(Manager *m, unsigned n) {
         manager_reschedule(m);
 }
 
-static int mkdir_p(const char *path, mode_t mode) {
-        _cleanup_free_ char *p = strdup(path);
-
-        if (!p)
-                return -ENOMEM;
-        for (char *s = p + 1; *s; s++)
-                if (*s == '/') {
-                        *s = 0;
-                        if (mkdir(p, mode) < 0 && errno != EEXIST)
-                                return -errno;
-                        *s = '/';
-                }
-        if (mkdir(p, mode) < 0 && errno != EEXIST)
-                return -errno;
-        return 0;
-}
-
 /* Job ids continue after the highest one found in the state folder, so a restarted daemon never
  * reuses a folder (and log) of an earlier job. */
 static uint64_t scan_next_id(int dir_fd) {
@@ -440,7 +424,8 @@ static int manager_restore(Manager *m) {
 
         n = journal_replay(&m->journal, m, &recs);
         if (n < 0)
-                return log_error_errno(n, "Cannot read the journal in %s: %m", m->state_dir);
+                return log_error_errno(n, "Cannot read the journal in %s: %s", m->state_dir,
+                                       state_strerror(n));
 
         for (int i = 0; i < n; i++) {
                 r = manager_grow(m, recs[i].id);
@@ -640,7 +625,7 @@ int manager_new(const ManagerConfig *c, Manager **ret) {
         m = calloc(1, sizeof(Manager));
         if (!m)
                 return log_oom();
-        m->jobs_dir_fd = -EBADF;
+        m->jobs_dir_fd = m->logs_dir_fd = -EBADF;
         journal_init(&m->journal, -EBADF);
         m->system_mode = c->system_mode;
         m->uid = getuid();
@@ -693,22 +678,29 @@ int manager_new(const ManagerConfig *c, Manager **ret) {
         }
         sched_set_max_parallel(m->sched, c->max_parallel == 0 ? SCHED_UNLIMITED : c->max_parallel);
 
-        r = mkdir_p(c->state_dir, 0755);
-        if (r >= 0) {
-                _cleanup_close_ int sfd = open(c->state_dir, O_DIRECTORY | O_CLOEXEC);
-                if (sfd < 0 || (mkdirat(sfd, "jobs", 0755) < 0 && errno != EEXIST))
-                        r = -errno;
-                else {
-                        m->jobs_dir_fd = openat(sfd, "jobs", O_DIRECTORY | O_CLOEXEC);
-                        if (m->jobs_dir_fd < 0)
-                                r = -errno;
-                        else
-                                journal_init(&m->journal, TAKE_FD(sfd));
+        /* The journal holds commands the daemon runs as any uid: a state folder (or a part of it) that
+         * someone else could have written is refused, not trusted. */
+        {
+                _cleanup_close_ int sfd = -EBADF;
+
+                r = state_dir_open(c->state_dir, m->uid, &sfd);
+                if (r < 0)
+                        goto fail;
+                r = state_open_subdir(sfd, "jobs", m->uid, 0755, &m->jobs_dir_fd);
+                if (r < 0) {
+                        log_error_errno(r, "Refusing the state folder %s: its jobs/ is %s.", c->state_dir,
+                                        state_strerror(r));
+                        goto fail;
                 }
-        }
-        if (r < 0) {
-                log_error_errno(r, "Cannot set up the state folder %s: %m", c->state_dir);
-                goto fail;
+                /* Where each user's folder of logs lives (job.c): searchable by all, each folder in it
+                 * its user's alone. */
+                r = state_open_subdir(sfd, "logs", m->uid, 0755, &m->logs_dir_fd);
+                if (r < 0) {
+                        log_error_errno(r, "Refusing the state folder %s: its logs/ is %s.", c->state_dir,
+                                        state_strerror(r));
+                        goto fail;
+                }
+                journal_init(&m->journal, TAKE_FD(sfd));
         }
         m->next_id = scan_next_id(m->jobs_dir_fd);
         m->gc_cursor = m->next_id;
@@ -785,6 +777,7 @@ Manager *manager_free(Manager *m) {
         journal_close(&m->journal);
         safe_close(m->journal.dir_fd);
         safe_close(m->jobs_dir_fd);
+        safe_close(m->logs_dir_fd);
         free(m->state_dir);
         free(m->exec_path);
         free(m);

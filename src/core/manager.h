@@ -54,9 +54,11 @@ struct Manager {
 
         char *state_dir;
         int jobs_dir_fd;
+        int logs_dir_fd;               /* DIR/logs: a folder per user, owned by that user */
         Journal journal;               /* in the state folder */
         char *exec_path;
         usec_t kill_grace;
+        uint64_t default_log_max_bytes; /* jobd.conf [Defaults] LogMaxBytes= (0: no cap) */
 
         sd_event_source *reschedule_source;
         unsigned reschedule_requests;  /* since the last scheduler pass */

@@ -310,6 +310,7 @@ int manager_load_config(Manager *m, const char *path) {
                 else if (r < 0)
                         log_error_errno(r, "%s:%u: cannot apply this section: %m", path ?: p, e->line);
         }
+        m->default_log_max_bytes = c.log_max_bytes;
         jobd_conf_done(&c);
         if (r >= 0)
                 log_debug("Configuration %s applied.", path ?: p);

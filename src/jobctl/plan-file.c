@@ -243,7 +243,7 @@ static int get_cwd(const Where *w, const char *key, json_object *v, const char *
 static const char *const job_keys[] = {
         "name", "command", "cwd", "env", "priority", "timeout", "memory_max", "tasks_max", "cpu_weight",
         "after", "after_condition", "group", "resources", "retries", "retry_on", "retry_delay",
-        "system_call_filter", "restrict_address_families",
+        "system_call_filter", "restrict_address_families", "log_max_bytes",
 };
 
 static int parse_spec(const Where *w, json_object *o, bool defaults, const char *base_dir, PlanFileSpec *s) {
@@ -263,7 +263,7 @@ static int parse_spec(const Where *w, json_object *o, bool defaults, const char 
                                     "unknown key (known: name, command, cwd, env, priority, timeout, "
                                     "memory_max, tasks_max, cpu_weight, after, after_condition, group, "
                                     "resources, retries, retry_on, retry_delay, system_call_filter, "
-                                    "restrict_address_families)");
+                                    "restrict_address_families, log_max_bytes)");
                 if (defaults && (streq(key, "name") || streq(key, "command") || streq(key, "after")))
                         return fail(w, key, "is for each job, not for the defaults");
 
@@ -297,6 +297,15 @@ static int parse_spec(const Where *w, json_object *o, bool defaults, const char 
                 } else if (streq(key, "timeout")) {
                         r = get_time(w, key, v, &s->timeout);
                         s->timeout_set = true;
+                } else if (streq(key, "log_max_bytes")) {
+                        /* 0 or "infinity": no cap (not even jobd.conf's default). */
+                        if (json_object_is_type(v, json_type_int) && json_object_get_int64(v) == 0)
+                                s->log_max_bytes = 0;
+                        else
+                                r = get_size(w, key, v, &s->log_max_bytes);
+                        if (s->log_max_bytes == UINT64_MAX)
+                                s->log_max_bytes = 0;
+                        s->log_max_bytes_set = true;
                 } else if (streq(key, "memory_max")) {
                         r = get_size(w, key, v, &s->memory_max);
                         s->memory_max_set = true;

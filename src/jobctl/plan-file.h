@@ -58,6 +58,8 @@ typedef struct PlanFileSpec {
         usec_t retry_delay;
         char **system_call_filter;     /* [] clears a default */
         char **restrict_address_families; /* [] clears a default */
+        bool log_max_bytes_set;
+        uint64_t log_max_bytes;        /* 0: no cap */
 } PlanFileSpec;
 
 typedef struct PlanFile {

@@ -24,7 +24,7 @@ assert_eq success "$(job_prop "$blocker" Result)" "Result of the blocker"
 # finished and the queue drained.
 assert_eq 0 "$(mgr_prop JobsQueued)" "JobsQueued after the blocker"
 assert_file_missing "$marker" "side effect of the cancelled job"
-logp="$STATE_DIR/jobs/$q/log"
+logp="$STATE_DIR/logs/$(id -u)/$q.log"
 if [[ -e "$logp" ]]; then
         assert_eq "" "$(cat "$logp")" "log of the cancelled job"
 fi
@@ -33,7 +33,7 @@ fi
 seen="$TEST_TMP/seen-term"
 r=$(submit -- sh -c 'trap "echo TERM > $0; exit 0" TERM; echo started; while :; do sleep 0.05; done' "$seen")
 wait_state "$r" running
-wait_until 10 "job $r started its loop" grep -q started "$STATE_DIR/jobs/$r/log"
+wait_until 10 "job $r started its loop" grep -q started "$STATE_DIR/logs/$(id -u)/$r.log"
 out=$(mcall CancelJob t "$r") || fail "CancelJob failed: $out"
 wait_done "$r" 10
 assert_eq cancelled "$(job_prop "$r" Result)" "Result of a cancelled running job"

@@ -50,7 +50,7 @@ find_running() {
         [[ -n "$id" ]]
 }
 wait_until 10 "the job of the second jobctl run to be running" find_running
-wait_until 10 "job $id to print 'started'" grep -q started "$STATE_DIR/jobs/$id/log"
+wait_until 10 "job $id to print 'started'" grep -q started "$STATE_DIR/logs/$(id -u)/$id.log"
 kill -INT "$client"
 wait_until 15 "jobctl run to exit after SIGINT" pid_gone "$client"
 crc=0; wait "$client" || crc=$?

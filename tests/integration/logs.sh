@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# The job's stdout and stderr land in DIR/jobs/<ID>/log (LogPath); `jobctl logs`, `jobctl logs -f` and
+# The job's stdout and stderr land in DIR/logs/<UID>/<ID>.log (LogPath); `jobctl logs`, `jobctl logs -f` and
 # Job.OpenLog (a read-only fd, read here from python3-dbus) all return it.
 . "$(dirname "$0")/../helpers/lib.sh"
 jobd_start
@@ -9,8 +9,8 @@ expected=$'out 1\nerr 2\nout 3'
 id=$(submit -- sh -c 'echo "out 1"; echo "err 2" >&2; echo "out 3"')
 wait_done "$id"
 assert_eq success "$(job_prop "$id" Result)" "Result"
-assert_eq "$STATE_DIR/jobs/$id/log" "$(job_prop "$id" LogPath)" "LogPath"
-assert_eq "$expected" "$(cat "$STATE_DIR/jobs/$id/log")" "content of the log file"
+assert_eq "$STATE_DIR/logs/$(id -u)/$id.log" "$(job_prop "$id" LogPath)" "LogPath"
+assert_eq "$expected" "$(cat "$STATE_DIR/logs/$(id -u)/$id.log")" "content of the log file"
 run_rc rc jobctl logs "$id"
 assert_eq 0 "$rc" "jobctl logs exit code"
 assert_eq "$expected" "$RUN_OUT" "jobctl logs output"
@@ -26,15 +26,15 @@ assert_match '^h [0-9]+$' "$out" "busctl OpenLog reply"
 # Binary-safe and large: 1 MiB of output.
 id=$(submit -- sh -c 'head -c 1048576 /dev/urandom | od -An -v -tx1 | head -c 1048576')
 wait_done "$id"
-assert_eq 1048576 "$(stat -c %s "$STATE_DIR/jobs/$id/log")" "size of a 1 MiB log"
-"$py" "$(dirname "$0")/../helpers/openlog.py" "$BUS" "$id" | cmp -s - "$STATE_DIR/jobs/$id/log" ||
+assert_eq 1048576 "$(stat -c %s "$STATE_DIR/logs/$(id -u)/$id.log")" "size of a 1 MiB log"
+"$py" "$(dirname "$0")/../helpers/openlog.py" "$BUS" "$id" | cmp -s - "$STATE_DIR/logs/$(id -u)/$id.log" ||
         fail "OpenLog of a 1 MiB log differs from the file"
-jobctl logs "$id" | cmp -s - "$STATE_DIR/jobs/$id/log" || fail "jobctl logs of a 1 MiB log differs from the file"
+jobctl logs "$id" | cmp -s - "$STATE_DIR/logs/$(id -u)/$id.log" || fail "jobctl logs of a 1 MiB log differs from the file"
 
 # logs -f follows a running job and returns once it is done, with everything it wrote.
 release="$TEST_TMP/release"
 id=$(submit -- sh -c 'echo first; while [ ! -e "$0" ]; do sleep 0.05; done; echo second' "$release")
-wait_until 10 "first line of job $id" grep -q first "$STATE_DIR/jobs/$id/log"
+wait_until 10 "first line of job $id" grep -q first "$STATE_DIR/logs/$(id -u)/$id.log"
 follow="$TEST_TMP/follow.out"
 bg_start timeout -k 5 30 "$JOBCTL" logs -f "$id" >"$follow" 2>&1
 fpid=$BG_PID

@@ -24,7 +24,7 @@ py=$(command -v /usr/bin/python3 || command -v python3)
 id=$(submit --memory-max=64M -- "$py" -c "$hog")
 wait_done "$id" 30
 assert_eq oom "$(job_prop "$id" Result)" "Result of a job allocating 1 GiB under MemoryMax=64M (Reason: $(job_prop "$id" Reason))"
-assert_not_contains survived "$(cat "$STATE_DIR/jobs/$id/log" 2>/dev/null)" "log of the OOM-killed job"
+assert_not_contains survived "$(cat "$STATE_DIR/logs/$(id -u)/$id.log" 2>/dev/null)" "log of the OOM-killed job"
 peak=$(job_prop "$id" MemoryPeakBytes)
 assert_int "$peak" -gt $((16 << 20)) "MemoryPeakBytes of a job that filled its 64M limit"
 assert_int "$peak" -le $((80 << 20)) "MemoryPeakBytes of a job limited to 64M"
@@ -35,4 +35,4 @@ print("fine")'
 id=$(submit --memory-max=256M -- "$py" -c "$small")
 wait_done "$id" 30
 assert_eq success "$(job_prop "$id" Result)" "Result of a job using 16 MiB under MemoryMax=256M"
-assert_contains fine "$(cat "$STATE_DIR/jobs/$id/log")" "log of the job under its limit"
+assert_contains fine "$(cat "$STATE_DIR/logs/$(id -u)/$id.log")" "log of the job under its limit"

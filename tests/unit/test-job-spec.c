@@ -247,6 +247,26 @@ static void test_retry_on(void **state) {
         job_spec_done(&s);
 }
 
+/* LogMaxBytes: unset (jobd.conf's default) and 0 (none) pass; a cap must be at least a page. */
+static void test_log_max_bytes(void **state) {
+        JobSpec s;
+        char *msg = NULL;
+
+        job_spec_init(&s);
+        assert_true(s.log_max_bytes == JOB_LOG_MAX_BYTES_UNSET);
+        s.argv = make_argv("true", NULL);
+        assert_int_equal(job_spec_validate(&s, &msg), 0);
+        s.log_max_bytes = 0;
+        assert_int_equal(job_spec_validate(&s, &msg), 0);
+        s.log_max_bytes = JOB_LOG_MAX_BYTES_MIN;
+        assert_int_equal(job_spec_validate(&s, &msg), 0);
+        s.log_max_bytes = JOB_LOG_MAX_BYTES_MIN - 1;
+        expect_invalid(&s, "LogMaxBytes");
+        assert_non_null(job_spec_key_find("LogMaxBytes"));
+        assert_string_equal(job_spec_key_find("LogMaxBytes")->signature, "t");
+        job_spec_done(&s);
+}
+
 static void expect_filter(char **filter, bool valid) {
         JobSpec s;
         char *msg = NULL;
@@ -335,6 +355,7 @@ static void test_shared_environment(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_log_max_bytes),
                 cmocka_unit_test(test_valid_minimal),
                 cmocka_unit_test(test_argv),
                 cmocka_unit_test(test_paths_and_names),

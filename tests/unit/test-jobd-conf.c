@@ -87,10 +87,33 @@ static void test_mistakes(void **state) {
         expect_error("[Group g] x\n", "x.conf:1: a section header is");
 }
 
+/* [Defaults]: no name, no entry; LogMaxBytes= is a size, infinity or 0 for none. */
+static void test_defaults(void **state) {
+        char *error = NULL;
+        JobdConf c;
+
+        assert_int_equal(jobd_conf_parse("[Defaults]\nLogMaxBytes=1M\n[Group g]\nLimit=1\n", "x.conf", &c,
+                                         &error), 0);
+        assert_int_equal(c.log_max_bytes, 1048576);
+        assert_int_equal(c.n_entries, 1);
+        jobd_conf_done(&c);
+        assert_int_equal(jobd_conf_parse("[Defaults]\nLogMaxBytes=infinity\n", "x.conf", &c, &error), 0);
+        assert_int_equal(c.log_max_bytes, 0);
+        jobd_conf_done(&c);
+        assert_int_equal(jobd_conf_parse("[Pool p]\nCapacity=1\n", "x.conf", &c, &error), 0);
+        assert_int_equal(c.log_max_bytes, 0);
+        jobd_conf_done(&c);
+
+        expect_error("[Defaults]\nLogMaxBytes=10\n", "x.conf:2: LogMaxBytes=10: expected a size");
+        expect_error("[Defaults]\nLogMaxBytes=lots\n", "x.conf:2: LogMaxBytes=lots: expected a size");
+        expect_error("[Defaults]\nLimit=1\n", "x.conf:2: unknown key Limit= in the [Defaults] section");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_example),
                 cmocka_unit_test(test_mistakes),
+                cmocka_unit_test(test_defaults),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,7 +21,7 @@ static void test_full(void **state) {
                 "  \"name\": \"nightly\", \"max_parallel\": 64,\n"
                 "  \"defaults\": { \"cwd\": \"work\", \"env\": { \"SEED\": 1, \"MODE\": \"fast\" },\n"
                 "                \"timeout\": \"2h\", \"retries\": 1, \"retry_on\": [\"timeout\", 3],\n"
-                "                \"retry_delay\": 1.5, \"group\": \"sim\",\n"
+                "                \"retry_delay\": 1.5, \"group\": \"sim\", \"log_max_bytes\": \"1M\",\n"
                 "                \"resources\": { \"lic\": 1 } },\n"
                 "  \"jobs\": [\n"
                 "    { \"name\": \"build\", \"command\": [\"make\", \"-j8\"], \"group\": \"build\",\n"
@@ -29,7 +29,7 @@ static void test_full(void **state) {
                 "      \"priority\": -5 },\n"
                 "    { \"name\": \"test\", \"command\": \"./run 1 && echo ok\", \"after\": \"build\",\n"
                 "      \"after_condition\": \"any\", \"cwd\": \"/abs\", \"env\": [\"X=1\"],\n"
-                "      \"timeout\": 90 }\n"
+                "      \"timeout\": 90, \"log_max_bytes\": 0 }\n"
                 "  ]\n"
                 "}\n";
         char *error = NULL;
@@ -49,6 +49,8 @@ static void test_full(void **state) {
         assert_int_equal(p.defaults.retries, 1);
         assert_string_equal(p.defaults.retry_on[1], "3");
         assert_int_equal(p.defaults.retry_delay, 1500 * USEC_PER_MSEC);
+        assert_true(p.defaults.log_max_bytes_set);
+        assert_int_equal(p.defaults.log_max_bytes, 1048576);
         assert_int_equal(p.defaults.n_resources, 1);
         assert_int_equal(p.defaults.resources[0].amount, 1);
 
@@ -58,6 +60,9 @@ static void test_full(void **state) {
         assert_int_equal(p.jobs[0].tasks_max, UINT64_MAX);
         assert_int_equal(p.jobs[0].cpu_weight, 200);
         assert_int_equal(p.jobs[0].priority, -5);
+        assert_false(p.jobs[0].log_max_bytes_set);
+        assert_true(p.jobs[1].log_max_bytes_set);           /* 0: no cap, not even the default's */
+        assert_int_equal(p.jobs[1].log_max_bytes, 0);
         assert_false(p.jobs[0].timeout_set);
 
         assert_string_equal(p.jobs[1].command[0], "/bin/sh");
