@@ -81,12 +81,16 @@ int backend_job_kill(BackendJob *j, int sig) {
          * which a manager's KillUnit is not guaranteed to be. */
         if (sig == SIGKILL) {
                 r = cg_kill_all(j->cgroup_fd);
-                if (r != -EOPNOTSUPP)
-                        return r;
-                /* Kernels before 5.14 have no cgroup.kill: freeze, so nothing forks meanwhile. */
-                (void) cg_freeze(j->cgroup_fd, true);
-                r = cg_signal_all(j->cgroup_fd, SIGKILL);
-                (void) cg_freeze(j->cgroup_fd, false);
+                if (r == -EOPNOTSUPP) {
+                        /* Kernels before 5.14 have no cgroup.kill: freeze, so nothing forks meanwhile. */
+                        (void) cg_freeze(j->cgroup_fd, true);
+                        r = cg_signal_all(j->cgroup_fd, SIGKILL);
+                        (void) cg_freeze(j->cgroup_fd, false);
+                }
+                /* The manager was asked first and may have killed everything and removed the scope's
+                 * cgroup before we got here (seen under load): gone is what was asked for. */
+                if (r < 0 && asked && faccessat(j->cgroup_fd, "cgroup.procs", F_OK, 0) < 0 && errno == ENOENT)
+                        return 0;
                 return r < 0 ? r : 0;
         }
         if (asked)

@@ -44,6 +44,11 @@ wait_until 10 "alice's job to print its ids" eval '[[ $(ct jobctl --system logs 
 ids=$(ct jobctl --system logs "$a")
 assert_eq "$alice_uid" "$(head -n 1 <<<"$ids")" "uid alice's job runs as"
 assert_contains " $sim_gid" " $(sed -n 2p <<<"$ids")" "groups of alice's job (from the user database)"
+assert_eq "$ids" "$(ct_as alice jobctl --system logs "$a")" "alice's own log, read by alice"
+assert_eq "alice 600" "$(ct stat -c '%U %a' "$(ct_job_prop "$a" LogPath)")" "owner and mode of alice's log"
+rc=0
+ct_as bob jobctl --system logs "$a" >/dev/null 2>&1 || rc=$?
+assert_eq 4 "$rc" "exit code of bob's jobctl logs of alice's job (access denied)"
 
 # Scopes of the system manager, below jobd.slice.
 assert_eq "/jobd.slice/jobd-$a.scope" "$(ct_job_prop "$a" ControlGroup)" "ControlGroup of alice's job"
