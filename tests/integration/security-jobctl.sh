@@ -143,7 +143,7 @@ rm -f "$gate"
 
 # --- jobctl logs -f ----------------------------------------------------------------------------------
 id=$(submit -- "${gated_cmd[@]}")
-wait_until 10 "first line of job $id" grep -q begin "$STATE_DIR/jobs/$id/log"
+wait_until 10 "first line of job $id" grep -q begin "$(job_prop "$id" LogPath)"
 bg_start env JOBD_LOG_LEVEL=debug "$JOBCTL" logs -f "$id" >"$TEST_TMP/follow.out" 2>"$TEST_TMP/follow.log"
 fpid=$BG_PID
 wait_until 10 "jobctl logs -f to print the first line" grep -q begin "$TEST_TMP/follow.out"
