@@ -87,10 +87,66 @@ static void test_mistakes(void **state) {
         expect_error("[Group g] x\n", "x.conf:1: a section header is");
 }
 
+static void test_users_defaults(void **state) {
+        const char *text =
+                "[Users]\n"
+                "MaxRunningJobs=4\n"
+                "MaxUnfinishedJobs = infinity\n"
+                "MaxSpecBytes=64M\n"
+                "MaxPriority=-5\n"
+                "[Group g]\n"
+                "Limit=1\n"
+                "[Defaults]\n"
+                "TimeoutSec=2h\n"
+                "MaxTimeoutSec=1d\n"
+                "TasksMax=512\n"
+                "MemoryMax=4G\n"
+                "[Users]\n"
+                "MaxRunningJobs=8\n";           /* again: the last value wins */
+        char *error = NULL;
+        JobdConf c;
+
+        assert_int_equal(jobd_conf_parse(text, "u.conf", &c, &error), 0);
+        assert_null(error);
+        assert_int_equal(c.n_entries, 1);
+        assert_int_equal(c.users.max_running_jobs, 8);
+        assert_true(c.users.max_unfinished_jobs == CONF_INFINITY);
+        assert_int_equal(c.users.max_spec_bytes, 64ULL << 20);
+        assert_int_equal(c.users.max_priority, -5);
+        assert_int_equal(c.defaults.timeout_usec, 2 * 3600 * USEC_PER_SEC);
+        assert_int_equal(c.defaults.max_timeout_usec, 24 * 3600 * USEC_PER_SEC);
+        assert_int_equal(c.defaults.tasks_max, 512);
+        assert_int_equal(c.defaults.memory_max, 4ULL << 30);
+        jobd_conf_done(&c);
+
+        /* Nothing given: everything unset, so the daemon's built-in values apply. */
+        assert_int_equal(jobd_conf_parse("[Defaults]\nTimeoutSec=0\n", "u.conf", &c, &error), 0);
+        assert_true(c.users.max_running_jobs == CONF_UNSET);
+        assert_true(c.users.max_spec_bytes == CONF_UNSET);
+        assert_true(c.users.max_priority == CONF_PRIORITY_UNSET);
+        assert_true(c.defaults.timeout_usec == CONF_INFINITY);   /* 0: none, like TimeoutUSec */
+        assert_true(c.defaults.memory_max == CONF_UNSET);
+        jobd_conf_done(&c);
+
+        expect_error("[Users alice]\n", "x.conf:1: [Users] is a section without a name");
+        expect_error("[Users]\nMaxRunningJobs=0\n",
+                     "x.conf:2: MaxRunningJobs=0: expected a number of at least 1, or infinity");
+        expect_error("[Users]\nMaxPriority=high\n", "x.conf:2: MaxPriority=high: expected a number");
+        expect_error("[Users]\nMaxSpecBytes=lots\n", "x.conf:2: MaxSpecBytes=lots: expected a size");
+        expect_error("[Users]\nTimeoutSec=1h\n",
+                     "x.conf:2: unknown key TimeoutSec= in the [Users] section (known: MaxRunningJobs, "
+                     "MaxUnfinishedJobs, MaxSpecBytes, MaxPriority)");
+        expect_error("[Defaults]\nTimeoutSec=2y\n", "x.conf:2: TimeoutSec=2y: expected a time span");
+        expect_error("[Defaults]\nTasksMax=5000000\n", "x.conf:2: TasksMax=5000000: expected a number");
+        expect_error("[Defaults]\nMemoryMax=1K\n", "x.conf:2: MemoryMax=1K: expected a size of at least 1M");
+        expect_error("[Defaults]\nLimit=1\n", "x.conf:2: unknown key Limit= in the [Defaults] section");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_example),
                 cmocka_unit_test(test_mistakes),
+                cmocka_unit_test(test_users_defaults),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
