@@ -38,6 +38,8 @@ typedef struct Job {
         JobSpec spec;
 
         uid_t owner;
+        bool quota_counted;            /* unfinished: counted in its owner's usage (src/core/quota.c) */
+        uint64_t quota_bytes;          /* job_spec_bytes() when it was counted */
         gid_t gid;
         gid_t *groups;                 /* system mode: the caller's supplementary groups */
         int n_groups;
@@ -101,6 +103,10 @@ int job_pause(Job *j);
 int job_resume(Job *j);
 /* A new read-only fd of the job's log; -ENOENT if it has none (yet). */
 int job_open_log(Job *j);
+
+/* A done job that will not run again (not of a run) gives back its Environment and most of a long Argv
+ * (job_spec_trim_done()): a finished job holds little. */
+void job_trim_done(Job *j);
 
 /* Called by the manager for scheduler decisions on unstarted jobs. */
 void job_set_queued(Job *j);

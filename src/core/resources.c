@@ -13,6 +13,7 @@
 #include "fd-util.h"
 #include "jobd-bus.h"
 #include "log.h"
+#include "quota.h"
 #include "resources.h"
 #include "strv.h"
 
@@ -283,6 +284,11 @@ int manager_load_config(Manager *m, const char *path) {
                 return log_error_errno(r, "%s", strna(why));
         if (r < 0)
                 return log_error_errno(r, "Cannot parse %s: %m", path ?: p);
+        r = manager_setup_user_limits(m, &c, path ?: p);
+        if (r < 0) {
+                jobd_conf_done(&c);
+                return r;
+        }
 
         for (size_t i = 0; i < c.n_entries && r >= 0; i++) {
                 const ConfEntry *e = &c.entries[i];

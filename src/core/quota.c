@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "log.h"
+#include "quota.h"
+#include "resources.h"
+
+/* Users with unfinished jobs are few (the users of one machine): a short array. */
+static UserUsage *usage_find(Manager *m, uid_t uid) {
+        for (size_t i = 0; i < m->n_usage; i++)
+                if (m->usage[i].uid == uid)
+                        return &m->usage[i];
+        return NULL;
+}
+
+int manager_setup_user_limits(Manager *m, const JobdConf *c, const char *filename) {
+        _cleanup_free_ char *why = NULL;
+        SchedOwnerPolicy p;
+        int r;
+
+        r = user_limits_from_conf(c, m->system_mode, &m->user_limits, &why);
+        if (r == -EINVAL)
+                return log_error_errno(r, "%s: %s", strna(filename), strna(why));
+        if (r < 0)
+                return log_oom();
+
+        /* In system mode one user's failures count once per streak on a shared slot: alone, a user
+         * cannot take a board away from everyone. Root's (and a --user daemon's) count each. */
+        p = (SchedOwnerPolicy) {
+                .max_running = m->user_limits.max_running_jobs,
+                .slot_failures_once = m->system_mode,
+        };
+        sched_set_owner_default(m->sched, &p);
+        r = sched_set_owner_policy(m->sched, 0, &(SchedOwnerPolicy) { .max_running = SCHED_UNLIMITED });
+        if (r < 0)
+                return log_oom();
+        return 0;
+}
+
+void manager_apply_defaults(Manager *m, JobSpec *spec) {
+        manager_apply_group_defaults(m, spec);
+        user_limits_apply_defaults(&m->user_limits, spec);
+}
+
+int manager_check_user_limits(Manager *m, uid_t owner, const JobSpec *spec, char **ret_message) {
+        if (!user_limits_apply_to(owner))
+                return 0;
+        return user_limits_check_spec(&m->user_limits, spec, ret_message);
+}
+
+int manager_check_quota(Manager *m, uid_t owner, uint64_t n_jobs, uint64_t bytes, char **ret_message) {
+        UserUsage *u = usage_find(m, owner);
+
+        if (!user_limits_apply_to(owner))
+                return 0;
+        return user_limits_check_quota(&m->user_limits, owner, u ? u->unfinished : 0, u ? u->spec_bytes : 0,
+                                       n_jobs, bytes, ret_message);
+}
+
+void manager_quota_count(Manager *m, Job *j) {
+        UserUsage *u, *t;
+
+        if (j->quota_counted)
+                return;
+        u = usage_find(m, j->owner);
+        if (!u) {
+                t = reallocarray(m->usage, m->n_usage + 1, sizeof(UserUsage));
+                if (!t) {
+                        /* Not counted: the user holds a job more than its quota says, never less. */
+                        log_oom();
+                        return;
+                }
+                m->usage = t;
+                u = &m->usage[m->n_usage++];
+                *u = (UserUsage) { .uid = j->owner };
+        }
+        j->quota_bytes = job_spec_bytes(&j->spec);
+        j->quota_counted = true;
+        u->unfinished++;
+        u->spec_bytes += j->quota_bytes;
+}
+
+void manager_quota_uncount(Manager *m, Job *j) {
+        UserUsage *u;
+
+        if (!j->quota_counted)
+                return;
+        j->quota_counted = false;
+        u = usage_find(m, j->owner);
+        if (!u)
+                return;
+        u->unfinished--;
+        u->spec_bytes -= MIN(u->spec_bytes, j->quota_bytes);
+        if (u->unfinished == 0)
+                *u = m->usage[--m->n_usage];
+}
+
+void manager_quota_free(Manager *m) {
+        m->usage = mfree(m->usage);
+        m->n_usage = 0;
+}
