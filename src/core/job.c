@@ -140,8 +140,13 @@ static void job_set_done(Job *j, JobResult result) {
 
 void job_trim_done(Job *j) {
         /* A run's Retry() starts its done jobs again with their whole spec. */
-        if (j->state == JOB_DONE && !manager_run_of_job(j->manager, j->id))
-                job_spec_trim_done(&j->spec);
+        uint64_t before;
+
+        if (j->state != JOB_DONE || manager_run_of_job(j->manager, j->id))
+                return;
+        before = job_spec_bytes(&j->spec);
+        job_spec_trim_done(&j->spec);
+        manager_note_freed(j->manager, before - MIN(before, job_spec_bytes(&j->spec)));
 }
 
 void job_finish_unstarted(Job *j, JobResult result, const char *reason) {

@@ -87,6 +87,8 @@ struct Manager {
         UserLimits user_limits;        /* jobd.conf [Users] and [Defaults] (src/core/quota.c) */
         struct UserUsage *usage;       /* what the unfinished jobs of each user hold */
         size_t n_usage;
+        uint64_t freed_since_trim;     /* bytes of specs of done jobs given back since malloc_trim() */
+        sd_event_source *trim_source;
 };
 
 int manager_new(const ManagerConfig *c, Manager **ret);

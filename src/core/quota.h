@@ -31,3 +31,7 @@ void manager_quota_count(Manager *m, Job *j);
 /* A counted job became done or is freed; does nothing for one not counted. */
 void manager_quota_uncount(Manager *m, Job *j);
 void manager_quota_free(Manager *m);
+
+/* bytes of a done job's spec were freed (job_trim_done()): once many were, the heap's free pages are
+ * given back to the system, from an idle event source. */
+void manager_note_freed(Manager *m, uint64_t bytes);

@@ -9,8 +9,8 @@
  *
  *   WAITING  - some dependency has not finished yet (or has not finished the way the condition wants),
  *              or it waits for sched_job_retry_now() before another attempt
- *   QUEUED   - runnable; waits for the global limit, its run's and its group's limits, its run/group not
- *              being held, the scheduler not draining, and its resources
+ *   QUEUED   - runnable; waits for the global limit, its run's, its group's and its owner's limits, its
+ *              run/group not being held, the scheduler not draining, and its resources
  *   RUNNING  - handed out by sched_next(); holds one global slot, one run slot, one group slot and its
  *              resources until sched_job_finished()
  *   DONE     - finished (any result), or skipped because a dependency can no longer satisfy its condition,
