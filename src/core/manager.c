@@ -487,6 +487,7 @@ static int manager_restore(Manager *m) {
          * and let it hand them all out. */
         max_parallel = sched_get_max_parallel(m->sched);
         sched_set_max_parallel(m->sched, SCHED_UNLIMITED);
+        manager_enforce_running_limits(m, false);
         for (int i = 0; i < n; i++) {
                 SchedJobSpec s;
 
@@ -535,6 +536,7 @@ static int manager_restore(Manager *m) {
         while (sched_next(m->sched, &id) > 0)
                 n_adopted++;
         sched_set_max_parallel(m->sched, max_parallel);
+        manager_enforce_running_limits(m, true);
 
         for (int i = 0; i < n; i++) {
                 Job *j = recs[i].job;

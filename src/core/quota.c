@@ -17,7 +17,6 @@ static UserUsage *usage_find(Manager *m, uid_t uid) {
 
 int manager_setup_user_limits(Manager *m, const JobdConf *c, const char *filename) {
         _cleanup_free_ char *why = NULL;
-        SchedOwnerPolicy p;
         int r;
 
         r = user_limits_from_conf(c, m->system_mode, &m->user_limits, &why);
@@ -26,17 +25,20 @@ int manager_setup_user_limits(Manager *m, const JobdConf *c, const char *filenam
         if (r < 0)
                 return log_oom();
 
-        /* In system mode one user's failures count once per streak on a shared slot: alone, a user
-         * cannot take a board away from everyone. Root's (and a --user daemon's) count each. */
-        p = (SchedOwnerPolicy) {
-                .max_running = m->user_limits.max_running_jobs,
-                .slot_failures_once = m->system_mode,
-        };
-        sched_set_owner_default(m->sched, &p);
         r = sched_set_owner_policy(m->sched, 0, &(SchedOwnerPolicy) { .max_running = SCHED_UNLIMITED });
         if (r < 0)
                 return log_oom();
+        manager_enforce_running_limits(m, true);
         return 0;
+}
+
+void manager_enforce_running_limits(Manager *m, bool enforce) {
+        /* In system mode one user's failures count once per streak on a shared slot: alone, a user
+         * cannot take a board away from everyone. Root's (and a --user daemon's) count each. */
+        sched_set_owner_default(m->sched, &(SchedOwnerPolicy) {
+                        .max_running = enforce ? m->user_limits.max_running_jobs : SCHED_UNLIMITED,
+                        .slot_failures_once = m->system_mode,
+                });
 }
 
 void manager_apply_defaults(Manager *m, JobSpec *spec) {

@@ -17,6 +17,10 @@ typedef struct UserUsage {
  * in the file. */
 int manager_setup_user_limits(Manager *m, const JobdConf *c, const char *filename);
 
+/* Off while the jobs that ran before a restart are re-adopted: they run, whatever MaxRunningJobs= says
+ * now. */
+void manager_enforce_running_limits(Manager *m, bool enforce);
+
 /* The defaults of the job's group (jobd.conf [Group] TimeoutSec=), then of [Defaults]. */
 void manager_apply_defaults(Manager *m, JobSpec *spec);
 

@@ -217,3 +217,34 @@ id=$(usubmit "$bob" 2 Argv as 1 false Resources 'a{su}' 1 board 1)
 wait_done "$id"
 pools=$(bctl --json=short call org.jobd1 /org/jobd1 org.jobd1.Manager ListPools | jq -c '.data[0][0]')
 assert_eq '["board",true,1,0,[["b0",0,2,true]]]' "$pools" "ListPools after alice's and bob's failures on b0"
+release_board() {
+        mcall ReleaseSlot ss board b0 >/dev/null
+}
+release_board
+
+log "--- after a restart: running jobs are re-adopted whatever MaxRunningJobs says now; usage is restored"
+jobd_crash
+sed -i -e 's/^MaxRunningJobs=1$/MaxRunningJobs=2/' "$conf"
+jobd_start --system --config="$conf" --max-parallel=16
+c1=$(usubmit "$alice" 1 Argv as 2 sleep 600)
+c2=$(usubmit "$alice" 1 Argv as 2 sleep 600)
+c3=$(usubmit "$alice" 1 Argv as 2 sleep 600)
+wait_state "$c1" running
+wait_state "$c2" running
+assert_eq queued "$(job_prop "$c3" State)" "State of alice's third job under MaxRunningJobs=2"
+jobd_crash
+sed -i -e 's/^MaxRunningJobs=2$/MaxRunningJobs=1/' "$conf"
+jobd_start --system --config="$conf" --max-parallel=16
+assert_eq running "$(job_prop "$c1" State)" "State of alice's first job after the restart"
+assert_eq running "$(job_prop "$c2" State)" "State of alice's second job after the restart (over the new limit)"
+assert_eq queued "$(job_prop "$c3" State)" "State of alice's third job after the restart"
+expect_refusal "$alice" org.jobd1.Error.QuotaExceeded "alice's fourth unfinished job after the restart" \
+        "has 3 unfinished jobs" 1 Argv as 1 true
+jobctl cancel "$c2" >/dev/null
+wait_done "$c2"
+holds_for 1 job_state_is "$c3" queued || fail "alice's third job started with 1 running under MaxRunningJobs=1"
+jobctl cancel "$c1" >/dev/null
+wait_done "$c1"
+wait_state "$c3" running
+jobctl cancel "$c3" >/dev/null
+wait_done "$c3"
