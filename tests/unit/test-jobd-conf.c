@@ -11,6 +11,7 @@
 #include "conf-parse.h"
 #include "strv.h"
 #include "time-util.h"
+#include "user-limits.h"
 
 static void test_example(void **state) {
         const char *text =
@@ -142,11 +143,93 @@ static void test_users_defaults(void **state) {
         expect_error("[Defaults]\nLimit=1\n", "x.conf:2: unknown key Limit= in the [Defaults] section");
 }
 
+static void test_user_limits(void **state) {
+        char *error = NULL, *msg = NULL;
+        UserLimits l;
+        JobdConf c;
+        JobSpec s;
+
+        /* Built in: none for --user, bounds for --system. */
+        assert_int_equal(user_limits_from_conf(NULL, false, &l, &error), 0);
+        assert_true(l.max_unfinished_jobs == UINT64_MAX && l.max_spec_bytes == UINT64_MAX);
+        assert_int_equal(l.max_priority, INT32_MAX);
+        assert_int_equal(l.max_running_jobs, UINT32_MAX);
+        assert_int_equal(user_limits_from_conf(NULL, true, &l, &error), 0);
+        assert_int_equal(l.max_unfinished_jobs, USER_LIMITS_SYSTEM_UNFINISHED_JOBS);
+        assert_int_equal(l.max_spec_bytes, USER_LIMITS_SYSTEM_SPEC_BYTES);
+        assert_int_equal(l.max_priority, 0);
+        assert_true(l.max_timeout_usec == USEC_INFINITY);
+        assert_int_equal(l.default_timeout_usec, 0);
+        assert_true(l.default_tasks_max == LIMIT_UNSET && l.default_memory_max == LIMIT_UNSET);
+
+        /* The file wins; infinity lifts a built-in limit. */
+        assert_int_equal(jobd_conf_parse("[Users]\nMaxUnfinishedJobs=infinity\nMaxPriority=10\n"
+                                         "MaxRunningJobs=4\n[Defaults]\nMaxTimeoutSec=1h\nTasksMax=50\n",
+                                         "u.conf", &c, &error), 0);
+        assert_int_equal(user_limits_from_conf(&c, true, &l, &error), 0);
+        jobd_conf_done(&c);
+        assert_true(l.max_unfinished_jobs == UINT64_MAX);
+        assert_int_equal(l.max_spec_bytes, USER_LIMITS_SYSTEM_SPEC_BYTES);
+        assert_int_equal(l.max_priority, 10);
+        assert_int_equal(l.max_running_jobs, 4);
+
+        /* Defaults: the maximum is the timeout of a job without one; the spec's own values stay. */
+        job_spec_init(&s);
+        user_limits_apply_defaults(&l, &s);
+        assert_int_equal(s.timeout_usec, 3600 * USEC_PER_SEC);
+        assert_int_equal(s.limits.tasks_max, 50);
+        assert_true(s.limits.memory_max == LIMIT_UNSET);
+        assert_int_equal(user_limits_check_spec(&l, &s, &msg), 0);
+        s.priority = 10;
+        assert_int_equal(user_limits_check_spec(&l, &s, &msg), 0);
+        s.priority = 11;
+        assert_int_equal(user_limits_check_spec(&l, &s, &msg), -EINVAL);
+        assert_string_equal(msg, "Priority: 11 is more than the 10 a user may give (jobd.conf [Users] "
+                                 "MaxPriority=); only root may raise a job above it");
+        free(msg);
+        s.priority = -100;
+        s.timeout_usec = USEC_INFINITY;
+        assert_int_equal(user_limits_check_spec(&l, &s, &msg), -EINVAL);
+        assert_string_equal(msg, "TimeoutUSec: no timeout is more than the 1h 0min 0s a job may run (jobd.conf "
+                                 "[Defaults] MaxTimeoutSec=)");
+        free(msg);
+        s.timeout_usec = 3600 * USEC_PER_SEC + 1;
+        assert_int_equal(user_limits_check_spec(&l, &s, &msg), -EINVAL);
+        free(msg);
+        s.limits.tasks_max = 7;
+        s.timeout_usec = 0;
+        user_limits_apply_defaults(&l, &s);
+        assert_int_equal(s.limits.tasks_max, 7);
+        job_spec_done(&s);
+
+        /* Quotas: at the limit is fine, over it is not; the message has the numbers. */
+        l.max_unfinished_jobs = 3;
+        l.max_spec_bytes = 1000;
+        assert_int_equal(user_limits_check_quota(&l, 1000, 2, 500, 1, 500, &msg), 0);
+        assert_int_equal(user_limits_check_quota(&l, 1000, 2, 500, 2, 10, &msg), -EDQUOT);
+        assert_string_equal(msg, "MaxUnfinishedJobs: uid 1000 has 2 unfinished jobs; 2 more would be over the "
+                                 "limit of 3 (jobd.conf [Users])");
+        free(msg);
+        assert_int_equal(user_limits_check_quota(&l, 1000, 1, 500, 1, 501, &msg), -EDQUOT);
+        assert_string_equal(msg, "MaxSpecBytes: the unfinished jobs of uid 1000 hold 500 bytes of specs; 501 "
+                                 "more would be over the limit of 1000 (jobd.conf [Users])");
+        free(msg);
+
+        /* A default timeout longer than the maximum is a mistake of the file. */
+        assert_int_equal(jobd_conf_parse("[Defaults]\nTimeoutSec=2h\nMaxTimeoutSec=1h\n", "u.conf", &c, &error),
+                         0);
+        assert_int_equal(user_limits_from_conf(&c, false, &l, &error), -EINVAL);
+        assert_non_null(strstr(error, "TimeoutSec= is longer than MaxTimeoutSec="));
+        free(error);
+        jobd_conf_done(&c);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_example),
                 cmocka_unit_test(test_mistakes),
                 cmocka_unit_test(test_users_defaults),
+                cmocka_unit_test(test_user_limits),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
