@@ -139,9 +139,9 @@ static void job_set_done(Job *j, JobResult result) {
 }
 
 void job_trim_done(Job *j) {
-        /* A run's Retry() starts its done jobs again with their whole spec. */
         uint64_t before;
 
+        /* A run's Retry() starts its done jobs again with their whole spec. */
         if (j->state != JOB_DONE || manager_run_of_job(j->manager, j->id))
                 return;
         before = job_spec_bytes(&j->spec);
