@@ -306,6 +306,9 @@ const sd_bus_vtable bus_job_vtable[] = {
         SD_BUS_PROPERTY("Owner", "u", NULL, offsetof(Job, owner), CONST),
         SD_BUS_PROPERTY("Priority", "i", NULL, offsetof(Job, spec.priority), CONST),
         SD_BUS_PROPERTY("TimeoutUSec", "t", NULL, offsetof(Job, spec.timeout_usec), CONST),
+        /* With jobd.conf's defaults applied; UINT64_MAX: none (systemd's infinity). */
+        SD_BUS_PROPERTY("MemoryMax", "t", NULL, offsetof(Job, spec.limits.memory_max), CONST),
+        SD_BUS_PROPERTY("TasksMax", "t", NULL, offsetof(Job, spec.limits.tasks_max), CONST),
         SD_BUS_PROPERTY("SystemCallFilter", "as", property_get_system_call_filter, 0, CONST),
         SD_BUS_PROPERTY("RestrictAddressFamilies", "as", property_get_restrict_address_families, 0, CONST),
         SD_BUS_PROPERTY("LogMaxBytes", "t", NULL, offsetof(Job, spec.log_max_bytes), CONST),

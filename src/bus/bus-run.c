@@ -134,7 +134,8 @@ static int method_retry(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         q = run_retry(r, which, &why);
         if (q < 0 && why)
                 return sd_bus_error_set(error, q == -EINVAL ? SD_BUS_ERROR_INVALID_ARGS :
-                                               q == -EBUSY ? JOBD_ERROR_NOT_RUNNING : SD_BUS_ERROR_FAILED,
+                                               q == -EBUSY ? JOBD_ERROR_NOT_RUNNING :
+                                               q == -EDQUOT ? JOBD_ERROR_QUOTA_EXCEEDED : SD_BUS_ERROR_FAILED,
                                         why);
         if (q < 0)
                 return q;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,14 +23,134 @@ const char *conf_kind_to_string(ConfKind k) {
         return k >= 0 && k < _CONF_KIND_MAX ? conf_kind_table[k] : NULL;
 }
 
+void jobd_conf_init(JobdConf *c) {
+        *c = (JobdConf) {
+                .users = {
+                        .max_running_jobs = CONF_UNSET,
+                        .max_unfinished_jobs = CONF_UNSET,
+                        .max_spec_bytes = CONF_UNSET,
+                        .max_priority = CONF_PRIORITY_UNSET,
+                },
+                .defaults = {
+                        .timeout_usec = CONF_UNSET,
+                        .max_timeout_usec = CONF_UNSET,
+                        .tasks_max = CONF_UNSET,
+                        .memory_max = CONF_UNSET,
+                },
+        };
+}
+
 void jobd_conf_done(JobdConf *c) {
         for (size_t i = 0; i < c->n_entries; i++) {
                 free(c->entries[i].name);
                 strv_free(c->entries[i].slots);
         }
         free(c->entries);
-        *c = (JobdConf) {};
+        jobd_conf_init(c);
 }
+
+/* ---- sections without a name ([Users], [Defaults]): one table line per key ---- */
+
+static int parse_count(const char *v, void *ret) {
+        uint64_t u;
+
+        if (streq(v, "infinity")) {
+                *(uint64_t *) ret = CONF_INFINITY;
+                return 0;
+        }
+        if (safe_atou64(v, &u) < 0 || u == 0 || u >= CONF_INFINITY)
+                return -EINVAL;
+        *(uint64_t *) ret = u;
+        return 0;
+}
+
+static int parse_bytes(const char *v, void *ret) {
+        uint64_t u;
+
+        if (parse_size(v, &u) < 0 || u == 0)
+                return -EINVAL;
+        *(uint64_t *) ret = u >= CONF_INFINITY ? CONF_INFINITY : u;
+        return 0;
+}
+
+static int parse_priority(const char *v, void *ret) {
+        int i;
+
+        if (safe_atoi(v, &i) < 0)
+                return -EINVAL;
+        *(int64_t *) ret = i;
+        return 0;
+}
+
+static int parse_timeout(const char *v, void *ret) {
+        usec_t t;
+
+        if (parse_sec(v, &t) < 0 || (t != USEC_INFINITY && t > JOB_TIMEOUT_MAX))
+                return -EINVAL;
+        /* 0 is "no timeout", as for TimeoutUSec. */
+        *(uint64_t *) ret = t == USEC_INFINITY || t == 0 ? CONF_INFINITY : t;
+        return 0;
+}
+
+static int parse_tasks(const char *v, void *ret) {
+        int r = parse_count(v, ret);
+
+        if (r < 0 || (*(uint64_t *) ret != CONF_INFINITY && *(uint64_t *) ret > JOB_TASKS_MAX_MAX))
+                return -EINVAL;
+        return 0;
+}
+
+static int parse_memory(const char *v, void *ret) {
+        int r = parse_bytes(v, ret);
+
+        if (r < 0 || *(uint64_t *) ret < JOB_MEMORY_MAX_MIN)
+                return -EINVAL;
+        return 0;
+}
+
+static int parse_log_max(const char *v, void *ret) {
+        uint64_t u;
+
+        if (streq(v, "infinity") || streq(v, "0")) {
+                *(uint64_t *) ret = 0;
+                return 0;
+        }
+        if (parse_size(v, &u) < 0 || u < JOB_LOG_MAX_BYTES_MIN || u == UINT64_MAX)
+                return -EINVAL;
+        *(uint64_t *) ret = u;
+        return 0;
+}
+
+typedef struct ConfSetting {
+        const char *section;
+        const char *key;
+        int (*parse)(const char *value, void *ret);
+        size_t offset;                 /* in JobdConf */
+        const char *expected;          /* for the message about a bad value */
+} ConfSetting;
+
+#define COUNT_EXPECTED "a number of at least 1, or infinity"
+#define BYTES_EXPECTED "a size such as 512M or 4G, or infinity"
+
+static const ConfSetting conf_settings[] = {
+        { "Users", "MaxRunningJobs", parse_count, offsetof(JobdConf, users.max_running_jobs), COUNT_EXPECTED },
+        { "Users", "MaxUnfinishedJobs", parse_count, offsetof(JobdConf, users.max_unfinished_jobs),
+          COUNT_EXPECTED },
+        { "Users", "MaxSpecBytes", parse_bytes, offsetof(JobdConf, users.max_spec_bytes), BYTES_EXPECTED },
+        { "Users", "MaxPriority", parse_priority, offsetof(JobdConf, users.max_priority),
+          "a number such as 0, 10 or -5" },
+        { "Defaults", "TimeoutSec", parse_timeout, offsetof(JobdConf, defaults.timeout_usec),
+          "a time span such as 90, 10min or 2h (at most a year), or infinity" },
+        { "Defaults", "MaxTimeoutSec", parse_timeout, offsetof(JobdConf, defaults.max_timeout_usec),
+          "a time span such as 90, 10min or 2h (at most a year), or infinity" },
+        { "Defaults", "TasksMax", parse_tasks, offsetof(JobdConf, defaults.tasks_max),
+          "a number between 1 and 4194304, or infinity" },
+        { "Defaults", "MemoryMax", parse_memory, offsetof(JobdConf, defaults.memory_max),
+          "a size of at least 1M such as 512M or 4G, or infinity" },
+        { "Defaults", "LogMaxBytes", parse_log_max, offsetof(JobdConf, defaults.log_max_bytes),
+          "a size such as 100M (at least 4096 bytes), 0 or infinity" },
+};
+
 
 _printf_(4, 5)
 static int fail(char **ret, const char *filename, unsigned line, const char *fmt, ...) {
@@ -60,8 +182,8 @@ static char *strip(char *s) {
 /* Seen keys of the current section, to say which required one is missing. */
 typedef struct Section {
         ConfEntry *entry;
+        const char *unnamed;           /* [Users], [Defaults], ...: the section's kind */
         bool have_value, have_slots;
-        bool defaults;                 /* [Defaults]: no entry, keys of the whole daemon */
 } Section;
 
 static int section_check(const Section *sec, const char *filename, char **ret) {
@@ -89,19 +211,22 @@ static int parse_header(char *l, const char *filename, unsigned line, JobdConf *
                 return fail(ret, filename, line, "a section header is \"[Kind NAME]\" on a line of its own");
         *end = 0;
         l = strip(l + 1);
-        if (streq(l, "Defaults")) {
-                *sec = (Section) { .defaults = true };
-                return 0;
-        }
         k = strcspn(l, " \t");
         name = strip(l + k);
         l[k] = 0;
+        for (size_t i = 0; i < ELEMENTSOF(conf_settings); i++)
+                if (streq(l, conf_settings[i].section)) {
+                        if (!isempty(name))
+                                return fail(ret, filename, line, "[%s] is a section without a name", l);
+                        *sec = (Section) { .unnamed = conf_settings[i].section };
+                        return 0;
+                }
         for (ConfKind i = 0; i < _CONF_KIND_MAX; i++)
                 if (streq(l, conf_kind_table[i]))
                         kind = i;
         if (kind == _CONF_KIND_MAX)
-                return fail(ret, filename, line, "unknown section [%.64s] (known: Pool, SlotPool, Group, Defaults)",
-                            l);
+                return fail(ret, filename, line,
+                            "unknown section [%.64s] (known: Pool, SlotPool, Group, Users, Defaults)", l);
         if (!identifier_is_valid(name, kind == CONF_GROUP ? JOB_GROUP_MAX : JOB_POOL_NAME_MAX))
                 return fail(ret, filename, line,
                             "[%s %.64s]: the name must be 1-%u characters of "
@@ -135,23 +260,6 @@ static int parse_u32(const char *v, uint32_t *ret) {
         return 0;
 }
 
-static int parse_default(const char *key, const char *value, const char *filename, unsigned line, JobdConf *c,
-                         char **ret) {
-        if (streq(key, "LogMaxBytes")) {
-                uint64_t v;
-
-                if (streq(value, "infinity") || streq(value, "0"))
-                        v = 0;
-                else if (parse_size(value, &v) < 0 || v < JOB_LOG_MAX_BYTES_MIN || v == UINT64_MAX)
-                        return fail(ret, filename, line, "LogMaxBytes=%.64s: expected a size such as 100M (at "
-                                    "least %llu bytes), or infinity", value, JOB_LOG_MAX_BYTES_MIN);
-                c->log_max_bytes = v;
-                return 0;
-        }
-        return fail(ret, filename, line, "unknown key %.64s= in the [Defaults] section (known: LogMaxBytes)",
-                    key);
-}
-
 static int parse_assignment(char *l, const char *filename, unsigned line, JobdConf *c, Section *sec,
                             char **ret) {
         char *eq = strchr(l, '='), *key, *value;
@@ -162,8 +270,32 @@ static int parse_assignment(char *l, const char *filename, unsigned line, JobdCo
         *eq = 0;
         key = strip(l);
         value = strip(eq + 1);
-        if (sec->defaults)
-                return parse_default(key, value, filename, line, c, ret);
+        if (sec->unnamed) {
+                _cleanup_free_ char *known = NULL;
+
+                for (size_t i = 0; i < ELEMENTSOF(conf_settings); i++) {
+                        const ConfSetting *t = &conf_settings[i];
+
+                        if (!streq(t->section, sec->unnamed) || !streq(t->key, key))
+                                continue;
+                        if (t->parse(value, (uint8_t *) c + t->offset) < 0)
+                                return fail(ret, filename, line, "%s=%.64s: expected %s", key, value,
+                                            t->expected);
+                        return 0;
+                }
+                for (size_t i = 0; i < ELEMENTSOF(conf_settings); i++) {
+                        char *k;
+
+                        if (!streq(conf_settings[i].section, sec->unnamed))
+                                continue;
+                        if (asprintf(&k, "%s%s%s", strempty(known), known ? ", " : "", conf_settings[i].key) < 0)
+                                return -ENOMEM;
+                        free(known);
+                        known = k;
+                }
+                return fail(ret, filename, line, "unknown key %.64s= in the [%s] section (known: %s)", key,
+                            sec->unnamed, strempty(known));
+        }
         if (!e)
                 return fail(ret, filename, line, "%s= outside of a section", key);
 
@@ -227,13 +359,14 @@ static int parse_assignment(char *l, const char *filename, unsigned line, JobdCo
 
 int jobd_conf_parse(const char *text, const char *filename, JobdConf *ret, char **ret_error) {
         _cleanup_free_ char *copy = strdup(text);
-        JobdConf c = {};
+        JobdConf c;
         Section sec = {};
         unsigned line = 0;
         char *next;
         int r = 0;
 
         *ret_error = NULL;
+        jobd_conf_init(&c);
         if (!copy)
                 return -ENOMEM;
         for (char *l = copy; l; l = next) {

@@ -15,8 +15,19 @@
  *     Limit=2
  *     TimeoutSec=2h
  *
+ *     # What each user may hold (system mode: every uid but root) and what a job gets by default.
+ *     [Users]
+ *     MaxRunningJobs=8
+ *     MaxPriority=10
+ *
  *     [Defaults]
+ *     TimeoutSec=1d
+ *     MemoryMax=4G
  *     LogMaxBytes=100M
+ *
+ * [Users] and [Defaults] are sections without a name: their keys are described once in a table
+ * (conf-parse.c, conf_settings[]) that says the section, the key, the parser and the field of JobdConf it
+ * fills; a key given twice keeps the last value.
  */
 
 #include <stdbool.h>
@@ -41,15 +52,40 @@ typedef struct ConfEntry {
         uint32_t quarantine_after;     /* SlotPool: QuarantineAfter (0: never) */
 } ConfEntry;
 
+/* A number of [Users]/[Defaults] that was not given; "infinity" is CONF_INFINITY. */
+#define CONF_UNSET UINT64_MAX
+#define CONF_INFINITY (UINT64_MAX - 1)
+#define CONF_PRIORITY_UNSET INT64_MIN
+
+/* [Users]: limits on what each user may hold at once. */
+typedef struct ConfUsers {
+        uint64_t max_running_jobs;     /* jobs RUNNING at once; more wait QUEUED */
+        uint64_t max_unfinished_jobs;  /* jobs not done; more are refused (QuotaExceeded) */
+        uint64_t max_spec_bytes;       /* bytes of the specs of unfinished jobs; more are refused */
+        int64_t max_priority;          /* highest Priority a user may give (CONF_PRIORITY_UNSET) */
+} ConfUsers;
+
+/* [Defaults]: what a job gets when its spec says nothing, and the most it may ask for. */
+typedef struct ConfDefaults {
+        uint64_t timeout_usec;         /* TimeoutSec=, for jobs without one (CONF_INFINITY: none) */
+        uint64_t max_timeout_usec;     /* MaxTimeoutSec=: a longer (or no) timeout is refused */
+        uint64_t tasks_max;            /* TasksMax= */
+        uint64_t memory_max;           /* MemoryMax= (bytes) */
+        uint64_t log_max_bytes;        /* LogMaxBytes=, for jobs that do not set it (0, the default: no cap) */
+} ConfDefaults;
+
 typedef struct JobdConf {
         ConfEntry *entries;
         size_t n_entries;
-        uint64_t log_max_bytes;        /* [Defaults] LogMaxBytes=, for jobs that do not set it (0: no cap) */
+        ConfUsers users;               /* every field CONF_UNSET (CONF_PRIORITY_UNSET) unless given */
+        ConfDefaults defaults;
 } JobdConf;
 
 /* Parses the text of a configuration file. On a mistake returns -EINVAL with *ret_error saying
  * "FILENAME:LINE: what is wrong". Names and slot names are checked as the daemon's API checks them. */
 int jobd_conf_parse(const char *text, const char *filename, JobdConf *ret, char **ret_error);
 void jobd_conf_done(JobdConf *c);
+/* An empty configuration: no entries, every [Users]/[Defaults] value unset. */
+void jobd_conf_init(JobdConf *c);
 
 const char *conf_kind_to_string(ConfKind k);

@@ -226,6 +226,45 @@ int job_spec_validate(const JobSpec *s, char **ret) {
         return 0;
 }
 
+static size_t strlen_null(const char *s) {
+        return s ? strlen(s) + 1 : 0;
+}
+
+uint64_t job_spec_bytes(const JobSpec *s) {
+        uint64_t b;
+
+        b = strv_bytes(s->argv) + strv_bytes(s->environment) + strlen_null(s->name) +
+            strlen_null(s->working_directory) + strlen_null(s->group) + s->n_after * sizeof(uint64_t);
+        for (size_t i = 0; i < s->n_resources; i++)
+                b += strlen_null(s->resources[i].pool) + sizeof(uint32_t);
+        return b;
+}
+
+void job_spec_trim_done(JobSpec *s) {
+        size_t bytes = 0, k = 0;
+
+        s->environment = strv_free(s->environment);
+        if (strv_bytes(s->argv) <= JOB_DONE_ARGV_BYTES_MAX)
+                return;
+
+        /* The command stays whatever its length; then whole arguments while they fit. */
+        for (; s->argv[k]; k++) {
+                size_t l = strlen(s->argv[k]) + 1;
+
+                if (k > 0 && bytes + l > JOB_DONE_ARGV_BYTES_MAX - sizeof("…"))
+                        break;
+                bytes += l;
+        }
+        if (!s->argv[k])
+                return;   /* a long command alone */
+        for (size_t i = k + 1; s->argv[i]; i++)
+                s->argv[i] = mfree(s->argv[i]);
+        free(s->argv[k]);
+        /* Out of memory: the argv just ends without the mark. */
+        s->argv[k] = strdup("…");
+        s->argv = reallocarray(s->argv, k + 2, sizeof(char *)) ?: s->argv;
+}
+
 JobSharedEnv *job_shared_env_new(char **env) {
         JobSharedEnv *e;
 

@@ -81,6 +81,18 @@ void job_spec_done(JobSpec *s);
  * e.g. "WorkingDirectory: must be an absolute path". */
 int job_spec_validate(const JobSpec *s, char **ret_message);
 
+/* What the spec makes the daemon hold, as jobd.conf's MaxSpecBytes= counts it: the bytes of Argv,
+ * Environment (its own; a plan's shared defaults are held once per plan), Name, WorkingDirectory, Group,
+ * After (8 each) and Resources (the pool names, plus 4 each). */
+uint64_t job_spec_bytes(const JobSpec *s);
+
+/* What a done job keeps of its Argv: its first arguments, up to this many bytes. */
+#define JOB_DONE_ARGV_BYTES_MAX 4096U
+/* A job that is done and will not run again gives back what its properties need not keep: its own
+ * Environment (the property is then empty: org.jobd1(5)) and its Argv beyond JOB_DONE_ARGV_BYTES_MAX,
+ * which ends with "…" then. A plan's shared environment is the run's and stays. */
+void job_spec_trim_done(JobSpec *s);
+
 /* The environment the job gets: base_environment overlaid by environment (same NAME: environment wins).
  * A new strv, NULL on OOM. */
 char **job_spec_environment(const JobSpec *s);

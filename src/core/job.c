@@ -22,6 +22,8 @@
 #include "log.h"
 #include "manager.h"
 #include "parse-util.h"
+#include "quota.h"
+#include "run.h"
 #include "seccomp-filter.h"
 #include "spawn.h"
 #include "state-dir.h"
@@ -70,6 +72,8 @@ static void job_release_runtime(Job *j) {
 Job *job_free(Job *j) {
         if (!j)
                 return NULL;
+        if (j->manager)
+                manager_quota_uncount(j->manager, j);
         job_release_runtime(j);
         /* A job still running when the daemon exits keeps its cgroup: rmdir fails on a busy cgroup and
          * the v1 mirrors are deleted only when empty. */
@@ -124,8 +128,21 @@ static void job_set_done(Job *j, JobResult result) {
                         j->manager->n_client_fds--;
                 }
         journal_done(&j->manager->journal, j);
+        manager_quota_uncount(j->manager, j);
+        job_trim_done(j);
         manager_send_job_changed(j->manager, j, "State", "Result", "ExitCode", "ExitSignal", "Reason",
                                  "FinishUSec", "StrayProcessesKilled", NULL);
+}
+
+void job_trim_done(Job *j) {
+        uint64_t before;
+
+        /* A run's Retry() starts its done jobs again with their whole spec. */
+        if (j->state != JOB_DONE || manager_run_of_job(j->manager, j->id))
+                return;
+        before = job_spec_bytes(&j->spec);
+        job_spec_trim_done(&j->spec);
+        manager_note_freed(j->manager, before - MIN(before, job_spec_bytes(&j->spec)));
 }
 
 void job_finish_unstarted(Job *j, JobResult result, const char *reason) {

@@ -38,6 +38,8 @@ typedef struct Job {
         JobSpec spec;
 
         uid_t owner;                   /* system mode: gid and groups are looked up for each start */
+        bool quota_counted;            /* unfinished: counted in its owner's usage (src/core/quota.c) */
+        uint64_t quota_bytes;          /* job_spec_bytes() when it was counted */
 
         JobState state;
         JobResult result;
@@ -103,6 +105,10 @@ int job_resume(Job *j);
 /* A new read-only fd of the job's log (DIR/logs/<owner uid>/<id>.log, its owner's); -ENOENT if it has none
  * (yet); -EPERM, -EBADFD, -EMLINK if what is there is not a regular file of the owner's with one link. */
 int job_open_log(Job *j);
+
+/* A done job that will not run again (not of a run) gives back its Environment and most of a long Argv
+ * (job_spec_trim_done()): a finished job holds little. */
+void job_trim_done(Job *j);
 
 /* Called by the manager for scheduler decisions on unstarted jobs. */
 void job_set_queued(Job *j);

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "manager.h"
 #include "parse-util.h"
+#include "quota.h"
 #include "resources.h"
 #include "run.h"
 #include "state-dir.h"
@@ -274,8 +275,11 @@ int manager_submit(Manager *m, JobSpec *spec, uid_t owner, Job **ret, char **ret
         Job *j;
         int r;
 
-        manager_apply_group_defaults(m, spec);
+        manager_apply_defaults(m, spec);
         r = job_spec_validate(spec, ret_message);
+        if (r < 0)
+                return r;
+        r = manager_check_user_limits(m, owner, spec, ret_message);
         if (r < 0)
                 return r;
         r = m->backend->ops->check_limits(m->backend, &spec->limits, &why);
@@ -291,6 +295,9 @@ int manager_submit(Manager *m, JobSpec *spec, uid_t owner, Job **ret, char **ret
                         *ret_message = NULL;
                 return -EDQUOT;
         }
+        r = manager_check_quota(m, owner, 1, job_spec_bytes(spec), ret_message);
+        if (r < 0)
+                return r;
 
         n_fds = (spec->stdio_fds[0] >= 0) + (spec->stdio_fds[1] >= 0) + (spec->stdio_fds[2] >= 0);
         if (n_fds > 0 && m->n_client_fds + n_fds > MANAGER_CLIENT_FDS_MAX) {
@@ -344,6 +351,7 @@ int manager_submit(Manager *m, JobSpec *spec, uid_t owner, Job **ret, char **ret
         m->next_id++;
         m->n_jobs++;
         m->n_client_fds += n_fds;
+        manager_quota_count(m, j);
         journal_submit(&m->journal, j);
         if (r == SCHED_QUEUED)
                 j->state = JOB_QUEUED;
@@ -435,6 +443,8 @@ static int manager_restore(Manager *m) {
                 m->n_jobs++;
                 if (recs[i].done)
                         m->n_done++;
+                else
+                        manager_quota_count(m, recs[i].job);
                 m->next_id = MAX(m->next_id, recs[i].id + 1);
                 m->gc_cursor = MIN(m->gc_cursor, recs[i].id);
         }
@@ -443,6 +453,9 @@ static int manager_restore(Manager *m) {
                 log_error_errno(r, "Cannot restore the runs of the journal: %m");
                 goto finish;
         }
+        for (int i = 0; i < n; i++)
+                if (recs[i].done)
+                        job_trim_done(recs[i].job);
 
         for (int i = 0; i < n; i++)
                 n_res += recs[i].job->spec.n_resources;
@@ -458,6 +471,7 @@ static int manager_restore(Manager *m) {
          * and let it hand them all out. */
         max_parallel = sched_get_max_parallel(m->sched);
         sched_set_max_parallel(m->sched, SCHED_UNLIMITED);
+        manager_enforce_running_limits(m, false);
         for (int i = 0; i < n; i++) {
                 SchedJobSpec s;
 
@@ -506,6 +520,7 @@ static int manager_restore(Manager *m) {
         while (sched_next(m->sched, &id) > 0)
                 n_adopted++;
         sched_set_max_parallel(m->sched, max_parallel);
+        manager_enforce_running_limits(m, true);
 
         for (int i = 0; i < n; i++) {
                 Job *j = recs[i].job;
@@ -733,7 +748,11 @@ int manager_new(const ManagerConfig *c, Manager **ret) {
         }
         log_debug("Backend %s, job cgroups below %s.", m->backend->ops->name, m->backend->root_path);
 
-        /* Pools and groups first: the restored jobs ask for them. */
+        /* Pools and groups first: the restored jobs ask for them. The built-in per-user limits hold unless
+         * jobd.conf says otherwise. */
+        r = manager_setup_user_limits(m, NULL, NULL);
+        if (r < 0)
+                goto fail;
         r = manager_load_config(m, c->config_path);
         if (r < 0)
                 goto fail;
@@ -764,6 +783,7 @@ Manager *manager_free(Manager *m) {
         free(m->jobs);
         manager_runs_free(m);
         manager_resources_free(m);
+        manager_quota_free(m);
         strv_free(m->held_groups);
         strv_free(m->config_groups);
         sched_free(m->sched);

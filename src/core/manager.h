@@ -11,6 +11,7 @@
 #include "job.h"
 #include "journal.h"
 #include "sched.h"
+#include "user-limits.h"
 
 /* Jobs (unfinished) one user may have at once, and jobs the daemon keeps in all. */
 #define MANAGER_JOBS_PER_USER_MAX 250000U
@@ -84,6 +85,12 @@ struct Manager {
         bool held_draining;
         struct GroupDefault *group_defaults;   /* jobd.conf's default timeouts of groups */
         size_t n_group_defaults;
+
+        UserLimits user_limits;        /* jobd.conf [Users] and [Defaults] (src/core/quota.c) */
+        struct UserUsage *usage;       /* what the unfinished jobs of each user hold */
+        size_t n_usage;
+        uint64_t freed_since_trim;     /* bytes of specs of done jobs given back since malloc_trim() */
+        sd_event_source *trim_source;
 };
 
 int manager_new(const ManagerConfig *c, Manager **ret);

@@ -13,6 +13,7 @@
 #include "fd-util.h"
 #include "jobd-bus.h"
 #include "log.h"
+#include "quota.h"
 #include "resources.h"
 #include "strv.h"
 
@@ -283,6 +284,11 @@ int manager_load_config(Manager *m, const char *path) {
                 return log_error_errno(r, "%s", strna(why));
         if (r < 0)
                 return log_error_errno(r, "Cannot parse %s: %m", path ?: p);
+        r = manager_setup_user_limits(m, &c, path ?: p);
+        if (r < 0) {
+                jobd_conf_done(&c);
+                return r;
+        }
 
         for (size_t i = 0; i < c.n_entries && r >= 0; i++) {
                 const ConfEntry *e = &c.entries[i];
@@ -310,7 +316,7 @@ int manager_load_config(Manager *m, const char *path) {
                 else if (r < 0)
                         log_error_errno(r, "%s:%u: cannot apply this section: %m", path ?: p, e->line);
         }
-        m->default_log_max_bytes = c.log_max_bytes;
+        m->default_log_max_bytes = c.defaults.log_max_bytes;
         jobd_conf_done(&c);
         if (r >= 0)
                 log_debug("Configuration %s applied.", path ?: p);

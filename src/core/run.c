@@ -8,6 +8,7 @@
 #include "jobd-bus.h"
 #include "journal.h"
 #include "log.h"
+#include "quota.h"
 #include "resources.h"
 #include "run.h"
 #include "strv.h"
@@ -476,6 +477,7 @@ int manager_submit_plan(Manager *m, Plan *p, uid_t owner, Run **ret, char **ret_
         _cleanup_free_ uint64_t *ids = NULL, *cycle = NULL;
         uint64_t first = m->next_id, bad = 0;
         size_t n = p->n_jobs, n_unfinished_runs = 0, n_unfinished_own = 0, n_cycle = 0;
+        uint64_t bytes = 0;
         char label[96];
         Run *run = NULL, **t;
         int r;
@@ -484,8 +486,18 @@ int manager_submit_plan(Manager *m, Plan *p, uid_t owner, Run **ret, char **ret_
         r = plan_prepare(p, first, ret_message);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < n; i++)
-                manager_apply_group_defaults(m, &p->jobs[i].spec);
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *why = NULL;
+
+                manager_apply_defaults(m, &p->jobs[i].spec);
+                r = manager_check_user_limits(m, owner, &p->jobs[i].spec, &why);
+                if (r < 0) {
+                        (void) set_message(ret_message, "%s: %s", plan_job_label(p, i, label, sizeof(label)),
+                                           strna(why));
+                        return r;
+                }
+                bytes += job_spec_bytes(&p->jobs[i].spec);
+        }
 
         for (size_t i = 0; i < n; i++) {
                 const char *why = NULL;
@@ -507,6 +519,9 @@ int manager_submit_plan(Manager *m, Plan *p, uid_t owner, Run **ret, char **ret_
                                    n, MANAGER_JOBS_PER_USER_MAX, MANAGER_JOBS_MAX);
                 return -EDQUOT;
         }
+        r = manager_check_quota(m, owner, n, bytes, ret_message);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < m->n_runs; i++)
                 if (!run_is_done(m->runs[i])) {
                         n_unfinished_runs++;
@@ -593,6 +608,8 @@ int manager_submit_plan(Manager *m, Plan *p, uid_t owner, Run **ret, char **ret_
         m->next_id += n;
         m->n_jobs += n;
         m->next_run_id = run->id + 1;
+        for (size_t i = 0; i < n; i++)
+                manager_quota_count(m, manager_get_job(m, first + i));
         run_take_sched_states(run, ids, n);
         run_recount(run, NULL);
 
@@ -734,6 +751,7 @@ static void job_reset_for_rerun(Job *j) {
         j->stray_processes = 0;
         j->stats = (JobStats) {};
         m->n_done--;
+        manager_quota_count(m, j);
 }
 
 int run_retry(Run *r, const char *which, char **ret_message) {
@@ -813,6 +831,17 @@ int run_retry(Run *r, const char *which, char **ret_message) {
                                 return -ESTALE;
                         }
                 }
+        }
+
+        /* Running them again holds them again: the owner's quota must have room. */
+        {
+                uint64_t bytes = 0;
+
+                for (size_t i = 0; i < n; i++)
+                        bytes += job_spec_bytes(&manager_get_job(m, sel[i])->spec);
+                q = manager_check_quota(m, r->owner, n, bytes, ret_message);
+                if (q < 0)
+                        return q;
         }
 
         r->cancelled = false;

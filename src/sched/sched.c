@@ -14,9 +14,9 @@
  *   (priority, owner) pair and the virtual time is the highest round started at that priority. An owner
  *   with a long backlog thus alternates with one that arrives later, and an idle owner earns no credit.
  *
- * - parking: when sched_next() finds the job it looks at blocked (its run or group held or full, a pool
- *   short), the job moves to a park heap of that blocker (run, group, or the pool's bucket for that
- *   amount), keeping its key, and the next one is looked at. A run, group or pool that would let some
+ * - parking: when sched_next() finds the job it looks at blocked (its run or group held or full, its
+ *   owner at its limit, a pool short), the job moves to a park heap of that blocker (run, group, owner, or
+ *   the pool's bucket for that amount), keeping its key, and the next one is looked at. A run, group or pool that would let some
  *   parked job through now (room, not held) is "eligible": it sits in the eligible heap keyed by the best
  *   such job, its candidate. sched_next() looks at the better of the top of ready and the best
  *   candidate, so it sees jobs in exactly the order of their keys among those not known to be blocked;
@@ -37,6 +37,7 @@ typedef struct Job Job;
 typedef struct Level Level;
 typedef struct Lane Lane;
 typedef struct Group Group;
+typedef struct Owner Owner;
 typedef struct Run Run;
 typedef struct Pool Pool;
 typedef struct PoolBucket PoolBucket;
@@ -45,6 +46,7 @@ typedef struct Slot Slot;
 typedef enum BlockerKind {
         BLOCKER_GROUP,
         BLOCKER_RUN,
+        BLOCKER_OWNER,
         BLOCKER_POOL,
 } BlockerKind;
 
@@ -79,6 +81,16 @@ struct Group {
         SchedHeap parked;
 };
 
+struct Owner {                          /* exists while jobs or a policy of its own refer to it */
+        uint32_t uid;
+        Blocker blocker;
+        bool own_policy;                /* else the Sched's default applies */
+        SchedOwnerPolicy policy;
+        uint32_t running;
+        size_t n_jobs;                  /* jobs not forgotten */
+        SchedHeap parked;
+};
+
 struct Run {                            /* exists while jobs or settings refer to it, like a group */
         uint64_t id;
         Blocker blocker;
@@ -96,6 +108,8 @@ struct Slot {
         char *identity;                 /* "POOL=SLOT" */
         uint64_t holder;
         uint32_t consecutive_failures;
+        uint32_t *failed_owners;        /* owners whose failures count once, that failed in this streak */
+        size_t n_failed_owners;
         bool quarantined;
         bool retired;                   /* removed from its pool while held: freed when released */
 };
@@ -150,6 +164,7 @@ struct Job {
         bool retry_pending:1;           /* WAITING for sched_job_retry_now() */
 
         Lane *lane;                     /* NULL once DONE */
+        Owner *owner;
         Group *group;
         Run *run;
         int32_t priority;
@@ -189,6 +204,8 @@ struct Sched {
         SchedHashmap groups;            /* hash(name) → Group */
         SchedHashmap pools;             /* hash(name) → Pool */
         SchedHashmap runs;              /* id → Run */
+        SchedHashmap owners;            /* uid → Owner */
+        SchedOwnerPolicy owner_default; /* of owners without a policy of their own */
         Run *last_run;                  /* the run last acquired, or NULL */
 
         SchedHeap ready;
@@ -260,6 +277,10 @@ static Group *group_of(Blocker *b) {
 
 static Run *run_of(Blocker *b) {
         return container_of(b, Run, blocker);
+}
+
+static Owner *owner_of(Blocker *b) {
+        return container_of(b, Owner, blocker);
 }
 
 static Pool *pool_of(Blocker *b) {
@@ -413,6 +434,57 @@ static int group_acquire(Sched *s, const char *name, Group **ret) {
         return 0;
 }
 
+/* ---- owners (per-user limits) ---- */
+
+static const SchedOwnerPolicy *owner_policy(const Sched *s, const Owner *o) {
+        return o->own_policy ? &o->policy : &s->owner_default;
+}
+
+static Owner *owner_free(Owner *o) {
+        if (!o)
+                return NULL;
+        sched_heap_done(&o->parked);
+        return mfree(o);
+}
+
+static void owner_gc(Sched *s, Owner *o) {
+        if (!o || o->n_jobs > 0 || o->own_policy)
+                return;
+
+        sched_hashmap_remove(&s->owners, o->uid, o);
+        blocker_done(s, &o->blocker);
+        owner_free(o);
+}
+
+static int owner_acquire(Sched *s, uint32_t uid, Owner **ret) {
+        Owner *o;
+        int r;
+
+        o = sched_hashmap_get(&s->owners, uid, NULL, NULL);
+        if (o) {
+                *ret = o;
+                return 0;
+        }
+
+        r = sched_hashmap_reserve(&s->owners, 1);
+        if (r < 0)
+                return r;
+        o = calloc(1, sizeof(Owner));
+        if (!o)
+                return -ENOMEM;
+        r = blocker_init(s, &o->blocker, BLOCKER_OWNER);
+        if (r < 0) {
+                free(o);
+                return r;
+        }
+        o->uid = uid;
+        o->parked = (SchedHeap) SCHED_HEAP_INIT(Job, heap_idx);
+
+        (void) sched_hashmap_put(&s->owners, uid, o);
+        *ret = o;
+        return 0;
+}
+
 /* ---- runs ---- */
 
 static Run *run_get(Sched *s, uint64_t id) {
@@ -480,6 +552,7 @@ static Pool *pool_get(Sched *s, const char *name) {
 static Slot *slot_free(Slot *t) {
         if (!t)
                 return NULL;
+        free(t->failed_owners);
         free(t->name);
         free(t->identity);
         return mfree(t);
@@ -570,6 +643,10 @@ static Job *job_free(Sched *s, Job *j) {
                 return NULL;
 
         lane_unref(s, j->lane);
+        if (j->owner) {
+                j->owner->n_jobs--;
+                owner_gc(s, j->owner);
+        }
         if (j->group) {
                 j->group->n_jobs--;
                 group_gc(s, j->group);
@@ -618,6 +695,11 @@ static void job_set_state(Sched *s, Job *j, SchedState state) {
                 else if (state == SCHED_RUNNING)
                         j->group->running++;
         }
+
+        if (old == SCHED_RUNNING)
+                j->owner->running--;
+        if (state == SCHED_RUNNING)
+                j->owner->running++;
 
         if (j->run) {
                 if (old == SCHED_QUEUED)
@@ -690,6 +772,12 @@ static Job *run_candidate(Run *x) {
         return sched_heap_peek(&x->parked);
 }
 
+static Job *owner_candidate(Sched *s, Owner *o) {
+        if (o->running >= owner_policy(s, o)->max_running)
+                return NULL;
+        return sched_heap_peek(&o->parked);
+}
+
 static Job *pool_candidate(Pool *p) {
         int64_t room = pool_room(p);
         PoolBucket *best = NULL;
@@ -731,6 +819,9 @@ static void blocker_update(Sched *s, Blocker *b) {
         case BLOCKER_RUN:
                 c = run_candidate(run_of(b));
                 break;
+        case BLOCKER_OWNER:
+                c = owner_candidate(s, owner_of(b));
+                break;
         default:
                 c = pool_candidate(pool_of(b));
         }
@@ -752,6 +843,8 @@ static void job_update_blockers(Sched *s, Job *j) {
                 blocker_update(s, &j->run->blocker);
         if (j->group)
                 blocker_update(s, &j->group->blocker);
+        if (j->owner->blocker.candidate || sched_heap_size(&j->owner->parked) > 0)
+                blocker_update(s, &j->owner->blocker);
         for (uint32_t i = 0; i < j->n_resources; i++)
                 blocker_update(s, &j->resources[i].pool->blocker);
 }
@@ -949,6 +1042,11 @@ static int job_init(Sched *s, Job *j, const SchedJobSpec *spec) {
         r = lane_acquire(s, spec->priority, spec->owner, &j->lane);
         if (r < 0)
                 return r;
+
+        r = owner_acquire(s, spec->owner, &j->owner);
+        if (r < 0)
+                return r;
+        j->owner->n_jobs++;
 
         if (!isempty(spec->group)) {
                 r = group_acquire(s, spec->group, &j->group);
@@ -1293,6 +1391,12 @@ static int job_find_park(Sched *s, Job *j, SchedHeap **ret, Blocker **ret_blocke
                 return 1;
         }
 
+        if (j->owner->running >= owner_policy(s, j->owner)->max_running) {
+                *ret = &j->owner->parked;
+                *ret_blocker = &j->owner->blocker;
+                return 1;
+        }
+
         for (uint32_t i = 0; i < j->n_resources; i++) {
                 PoolBucket *b;
 
@@ -1419,12 +1523,33 @@ char *const *sched_job_slots(Sched *s, uint64_t id) {
         return j->identities;
 }
 
-static void slot_release(Sched *s, Slot *t, SchedResult result) {
+/* Whether a failure of this owner on the slot adds to its count: an owner whose failures count once adds
+ * one per streak of failures, so that one user's failing jobs alone cannot quarantine a shared slot. */
+static bool slot_count_failure(const Sched *s, Slot *t, const Owner *o) {
+        uint32_t *a;
+
+        if (!owner_policy(s, o)->slot_failures_once)
+                return true;
+        for (size_t i = 0; i < t->n_failed_owners; i++)
+                if (t->failed_owners[i] == o->uid)
+                        return false;
+        /* Out of memory: count it, as if the owner's failures always counted. */
+        a = reallocarray(t->failed_owners, t->n_failed_owners + 1, sizeof(uint32_t));
+        if (a) {
+                t->failed_owners = a;
+                a[t->n_failed_owners++] = o->uid;
+        }
+        return true;
+}
+
+static void slot_release(Sched *s, Slot *t, const Owner *o, SchedResult result) {
         Pool *p = t->pool;
 
-        if (result == SCHED_RESULT_SUCCESS)
+        if (result == SCHED_RESULT_SUCCESS) {
                 t->consecutive_failures = 0;
-        else if (t->consecutive_failures < UINT32_MAX)
+                t->failed_owners = mfree(t->failed_owners);
+                t->n_failed_owners = 0;
+        } else if (t->consecutive_failures < UINT32_MAX && slot_count_failure(s, t, o))
                 t->consecutive_failures++;
 
         t->holder = 0;
@@ -1487,7 +1612,7 @@ int sched_job_finished(Sched *s, uint64_t id, SchedResult result, int exit_code)
                         j->resources[i].pool->in_use -= j->resources[i].amount;
         for (uint32_t i = 0; i < j->n_slots; i++) {
                 if (j->held[i])
-                        slot_release(s, j->held[i], result);
+                        slot_release(s, j->held[i], j->owner, result);
                 j->held[i] = NULL;
                 j->identities[i] = NULL;
         }
@@ -1689,6 +1814,39 @@ int sched_set_run_limit(Sched *s, uint64_t run, uint32_t limit) {
 void sched_set_draining(Sched *s, bool draining) {
         if (s)
                 s->draining = draining;
+}
+
+void sched_set_owner_default(Sched *s, const SchedOwnerPolicy *p) {
+        Owner *o;
+
+        if (!s || !p)
+                return;
+        s->owner_default = *p;
+        for (size_t i = 0; (o = sched_hashmap_iterate(&s->owners, &i)); )
+                if (!o->own_policy)
+                        blocker_update(s, &o->blocker);
+}
+
+int sched_set_owner_policy(Sched *s, uint32_t owner, const SchedOwnerPolicy *p) {
+        Owner *o;
+        int r;
+
+        if (!s)
+                return -EINVAL;
+
+        o = sched_hashmap_get(&s->owners, owner, NULL, NULL);
+        if (!o && !p)
+                return 0;
+        r = owner_acquire(s, owner, &o);
+        if (r < 0)
+                return r;
+
+        o->own_policy = !!p;
+        if (p)
+                o->policy = *p;
+        blocker_update(s, &o->blocker);
+        owner_gc(s, o);
+        return 0;
 }
 
 static int check_pool_name(const char *name) {
@@ -1920,6 +2078,8 @@ int sched_release_slot(Sched *s, const char *pool, const char *slot) {
 
         t->quarantined = false;
         t->consecutive_failures = 0;
+        t->failed_owners = mfree(t->failed_owners);
+        t->n_failed_owners = 0;
         if (t->holder == 0)
                 p->n_available++;
         blocker_update(s, &p->blocker);
@@ -2111,6 +2271,7 @@ int sched_new(const SchedCallbacks *cb, void *userdata, Sched **ret) {
         s->ready = (SchedHeap) SCHED_HEAP_INIT(Job, heap_idx);
         s->eligible = (SchedHeap) SCHED_HEAP_INIT(Blocker, eligible_idx);
         s->max_parallel = SCHED_UNLIMITED;
+        s->owner_default = (SchedOwnerPolicy) { .max_running = SCHED_UNLIMITED };
         s->next_seq = 1;
 
         *ret = s;
@@ -2119,6 +2280,7 @@ int sched_new(const SchedCallbacks *cb, void *userdata, Sched **ret) {
 
 Sched *sched_free(Sched *s) {
         Job **all;
+        Owner *o;
         Group *g;
         size_t n;
         Pool *p;
@@ -2135,6 +2297,8 @@ Sched *sched_free(Sched *s) {
                 sched_heap_done(&x->parked);
         for (size_t i = 0; (g = sched_hashmap_iterate(&s->groups, &i)); )
                 sched_heap_done(&g->parked);
+        for (size_t i = 0; (o = sched_hashmap_iterate(&s->owners, &i)); )
+                sched_heap_done(&o->parked);
         for (size_t i = 0; (p = sched_hashmap_iterate(&s->pools, &i)); )
                 for (size_t k = 0; k < p->n_buckets; k++)
                         sched_heap_done(&p->buckets[k]->parked);
@@ -2168,6 +2332,9 @@ Sched *sched_free(Sched *s) {
         for (size_t i = 0; (g = sched_hashmap_iterate(&s->groups, &i)); )
                 group_free(g);
         sched_hashmap_done(&s->groups);
+        for (size_t i = 0; (o = sched_hashmap_iterate(&s->owners, &i)); )
+                owner_free(o);
+        sched_hashmap_done(&s->owners);
         for (size_t i = 0; (p = sched_hashmap_iterate(&s->pools, &i)); )
                 pool_free(p);
         sched_hashmap_done(&s->pools);

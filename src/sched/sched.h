@@ -9,8 +9,8 @@
  *
  *   WAITING  - some dependency has not finished yet (or has not finished the way the condition wants),
  *              or it waits for sched_job_retry_now() before another attempt
- *   QUEUED   - runnable; waits for the global limit, its run's and its group's limits, its run/group not
- *              being held, the scheduler not draining, and its resources
+ *   QUEUED   - runnable; waits for the global limit, its run's, its group's and its owner's limits, its
+ *              run/group not being held, the scheduler not draining, and its resources
  *   RUNNING  - handed out by sched_next(); holds one global slot, one run slot, one group slot and its
  *              resources until sched_job_finished()
  *   DONE     - finished (any result), or skipped because a dependency can no longer satisfy its condition,
@@ -250,6 +250,23 @@ void sched_set_draining(Sched *s, bool draining);
  * running jobs; takes effect for the next sched_next()). Run 0 is "no run": -EINVAL. Setting a limit on a
  * run that has no jobs (yet) is fine. */
 int sched_set_run_limit(Sched *s, uint64_t run, uint32_t limit);
+
+/* What one owner (uid) may do. */
+typedef struct SchedOwnerPolicy {
+        uint32_t max_running;          /* at most this many of its jobs RUNNING at once; the others wait
+                                        * QUEUED (SCHED_UNLIMITED: no limit); lowering never touches running
+                                        * jobs */
+        bool slot_failures_once;       /* on a slot, its failures count once per streak of consecutive
+                                        * failures (quarantine_after of sched_set_slot_pool()), however
+                                        * many of its jobs fail there: one such owner alone cannot
+                                        * quarantine a slot that quarantine_after > 1 protects. A success
+                                        * of anyone ends the streak. */
+} SchedOwnerPolicy;
+
+/* The policy of every owner without one of its own (initially: no limit, every failure counts). */
+void sched_set_owner_default(Sched *s, const SchedOwnerPolicy *p);
+/* A policy of the owner's own; NULL: the default again. Takes effect for the next sched_next(). */
+int sched_set_owner_policy(Sched *s, uint32_t owner, const SchedOwnerPolicy *p);
 
 /* Counters for the Manager properties. */
 typedef struct SchedCounts {

@@ -353,6 +353,66 @@ static void test_shared_environment(void **state) {
         assert_false(slot_name_is_valid(""));
 }
 
+static char **list(const char *a, const char *b) {
+        char *const l[] = { (char *) a, (char *) b, NULL };
+
+        return strv_copy(l);
+}
+
+static void test_spec_bytes_and_trim(void **state) {
+        JobSpec s;
+        char big[1000], *huge;
+
+        job_spec_init(&s);
+        s.argv = list("echo", "hello");
+        s.environment = list("A=1", NULL);
+        s.name = strdup("n");
+        s.working_directory = strdup("/tmp");
+        s.n_after = 2;
+        s.after = calloc(2, sizeof(uint64_t));
+        assert_non_null(s.after);
+        /* "echo" "hello" "A=1" "n" "/tmp", each with its NUL, and two ids. */
+        assert_int_equal(job_spec_bytes(&s), 5 + 6 + 4 + 2 + 5 + 16);
+
+        /* A short Argv stays; the environment goes. */
+        job_spec_trim_done(&s);
+        assert_null(s.environment);
+        assert_int_equal(strv_length(s.argv), 2);
+        assert_string_equal(s.argv[1], "hello");
+        assert_int_equal(job_spec_bytes(&s), 5 + 6 + 2 + 5 + 16);
+        job_spec_done(&s);
+
+        /* A long one keeps its first arguments and says that more were there. */
+        memset(big, 'x', sizeof(big) - 1);
+        big[sizeof(big) - 1] = 0;
+        s.argv = list("cmd", NULL);
+        for (int i = 0; i < 100; i++)
+                assert_int_equal(strv_extend(&s.argv, big), 0);
+        job_spec_trim_done(&s);
+        assert_int_equal(strv_length(s.argv), 6);   /* 4 + 4 × 1000 bytes, and the mark */
+        assert_string_equal(s.argv[0], "cmd");
+        assert_string_equal(s.argv[4], big);
+        assert_string_equal(s.argv[5], "…");
+        assert_true(strv_bytes(s.argv) <= JOB_DONE_ARGV_BYTES_MAX);
+        job_spec_done(&s);
+
+        /* A command longer than the bound stays; what follows it goes. */
+        huge = calloc(1, 5000);
+        assert_non_null(huge);
+        memset(huge, 'y', 4999);
+        s.argv = list(huge, "arg");
+        job_spec_trim_done(&s);
+        assert_int_equal(strv_length(s.argv), 2);
+        assert_string_equal(s.argv[0], huge);
+        assert_string_equal(s.argv[1], "…");
+        job_spec_done(&s);
+        s.argv = list(huge, NULL);
+        job_spec_trim_done(&s);
+        assert_int_equal(strv_length(s.argv), 1);
+        job_spec_done(&s);
+        free(huge);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_log_max_bytes),
@@ -366,6 +426,7 @@ int main(void) {
                 cmocka_unit_test(test_retry_on),
                 cmocka_unit_test(test_system_call_filter),
                 cmocka_unit_test(test_shared_environment),
+                cmocka_unit_test(test_spec_bytes_and_trim),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 #include "conf-parse.h"
 #include "strv.h"
 #include "time-util.h"
+#include "user-limits.h"
 
 static void test_example(void **state) {
         const char *text =
@@ -94,14 +95,14 @@ static void test_defaults(void **state) {
 
         assert_int_equal(jobd_conf_parse("[Defaults]\nLogMaxBytes=1M\n[Group g]\nLimit=1\n", "x.conf", &c,
                                          &error), 0);
-        assert_int_equal(c.log_max_bytes, 1048576);
+        assert_int_equal(c.defaults.log_max_bytes, 1048576);
         assert_int_equal(c.n_entries, 1);
         jobd_conf_done(&c);
         assert_int_equal(jobd_conf_parse("[Defaults]\nLogMaxBytes=infinity\n", "x.conf", &c, &error), 0);
-        assert_int_equal(c.log_max_bytes, 0);
+        assert_int_equal(c.defaults.log_max_bytes, 0);
         jobd_conf_done(&c);
         assert_int_equal(jobd_conf_parse("[Pool p]\nCapacity=1\n", "x.conf", &c, &error), 0);
-        assert_int_equal(c.log_max_bytes, 0);
+        assert_int_equal(c.defaults.log_max_bytes, 0);
         jobd_conf_done(&c);
 
         expect_error("[Defaults]\nLogMaxBytes=10\n", "x.conf:2: LogMaxBytes=10: expected a size");
@@ -109,11 +110,149 @@ static void test_defaults(void **state) {
         expect_error("[Defaults]\nLimit=1\n", "x.conf:2: unknown key Limit= in the [Defaults] section");
 }
 
+static void test_users_defaults(void **state) {
+        const char *text =
+                "[Users]\n"
+                "MaxRunningJobs=4\n"
+                "MaxUnfinishedJobs = infinity\n"
+                "MaxSpecBytes=64M\n"
+                "MaxPriority=-5\n"
+                "[Group g]\n"
+                "Limit=1\n"
+                "[Defaults]\n"
+                "TimeoutSec=2h\n"
+                "MaxTimeoutSec=1d\n"
+                "TasksMax=512\n"
+                "MemoryMax=4G\n"
+                "[Users]\n"
+                "MaxRunningJobs=8\n";           /* again: the last value wins */
+        char *error = NULL;
+        JobdConf c;
+
+        assert_int_equal(jobd_conf_parse(text, "u.conf", &c, &error), 0);
+        assert_null(error);
+        assert_int_equal(c.n_entries, 1);
+        assert_int_equal(c.users.max_running_jobs, 8);
+        assert_true(c.users.max_unfinished_jobs == CONF_INFINITY);
+        assert_int_equal(c.users.max_spec_bytes, 64ULL << 20);
+        assert_int_equal(c.users.max_priority, -5);
+        assert_int_equal(c.defaults.timeout_usec, 2 * 3600 * USEC_PER_SEC);
+        assert_int_equal(c.defaults.max_timeout_usec, 24 * 3600 * USEC_PER_SEC);
+        assert_int_equal(c.defaults.tasks_max, 512);
+        assert_int_equal(c.defaults.memory_max, 4ULL << 30);
+        jobd_conf_done(&c);
+
+        /* Nothing given: everything unset, so the daemon's built-in values apply. */
+        assert_int_equal(jobd_conf_parse("[Defaults]\nTimeoutSec=0\n", "u.conf", &c, &error), 0);
+        assert_true(c.users.max_running_jobs == CONF_UNSET);
+        assert_true(c.users.max_spec_bytes == CONF_UNSET);
+        assert_true(c.users.max_priority == CONF_PRIORITY_UNSET);
+        assert_true(c.defaults.timeout_usec == CONF_INFINITY);   /* 0: none, like TimeoutUSec */
+        assert_true(c.defaults.memory_max == CONF_UNSET);
+        jobd_conf_done(&c);
+
+        expect_error("[Users alice]\n", "x.conf:1: [Users] is a section without a name");
+        expect_error("[Users]\nMaxRunningJobs=0\n",
+                     "x.conf:2: MaxRunningJobs=0: expected a number of at least 1, or infinity");
+        expect_error("[Users]\nMaxPriority=high\n", "x.conf:2: MaxPriority=high: expected a number");
+        expect_error("[Users]\nMaxSpecBytes=lots\n", "x.conf:2: MaxSpecBytes=lots: expected a size");
+        expect_error("[Users]\nTimeoutSec=1h\n",
+                     "x.conf:2: unknown key TimeoutSec= in the [Users] section (known: MaxRunningJobs, "
+                     "MaxUnfinishedJobs, MaxSpecBytes, MaxPriority)");
+        expect_error("[Defaults]\nTimeoutSec=2y\n", "x.conf:2: TimeoutSec=2y: expected a time span");
+        expect_error("[Defaults]\nTasksMax=5000000\n", "x.conf:2: TasksMax=5000000: expected a number");
+        expect_error("[Defaults]\nMemoryMax=1K\n", "x.conf:2: MemoryMax=1K: expected a size of at least 1M");
+        expect_error("[Defaults]\nLimit=1\n", "x.conf:2: unknown key Limit= in the [Defaults] section");
+}
+
+static void test_user_limits(void **state) {
+        char *error = NULL, *msg = NULL;
+        UserLimits l;
+        JobdConf c;
+        JobSpec s;
+
+        /* Built in: none for --user, bounds for --system. */
+        assert_int_equal(user_limits_from_conf(NULL, false, &l, &error), 0);
+        assert_true(l.max_unfinished_jobs == UINT64_MAX && l.max_spec_bytes == UINT64_MAX);
+        assert_int_equal(l.max_priority, INT32_MAX);
+        assert_int_equal(l.max_running_jobs, UINT32_MAX);
+        assert_int_equal(user_limits_from_conf(NULL, true, &l, &error), 0);
+        assert_int_equal(l.max_unfinished_jobs, USER_LIMITS_SYSTEM_UNFINISHED_JOBS);
+        assert_int_equal(l.max_spec_bytes, USER_LIMITS_SYSTEM_SPEC_BYTES);
+        assert_int_equal(l.max_priority, 0);
+        assert_true(l.max_timeout_usec == USEC_INFINITY);
+        assert_int_equal(l.default_timeout_usec, 0);
+        assert_true(l.default_tasks_max == LIMIT_UNSET && l.default_memory_max == LIMIT_UNSET);
+
+        /* The file wins; infinity lifts a built-in limit. */
+        assert_int_equal(jobd_conf_parse("[Users]\nMaxUnfinishedJobs=infinity\nMaxPriority=10\n"
+                                         "MaxRunningJobs=4\n[Defaults]\nMaxTimeoutSec=1h\nTasksMax=50\n",
+                                         "u.conf", &c, &error), 0);
+        assert_int_equal(user_limits_from_conf(&c, true, &l, &error), 0);
+        jobd_conf_done(&c);
+        assert_true(l.max_unfinished_jobs == UINT64_MAX);
+        assert_int_equal(l.max_spec_bytes, USER_LIMITS_SYSTEM_SPEC_BYTES);
+        assert_int_equal(l.max_priority, 10);
+        assert_int_equal(l.max_running_jobs, 4);
+
+        /* Defaults: the maximum is the timeout of a job without one; the spec's own values stay. */
+        job_spec_init(&s);
+        user_limits_apply_defaults(&l, &s);
+        assert_int_equal(s.timeout_usec, 3600 * USEC_PER_SEC);
+        assert_int_equal(s.limits.tasks_max, 50);
+        assert_true(s.limits.memory_max == LIMIT_UNSET);
+        assert_int_equal(user_limits_check_spec(&l, &s, &msg), 0);
+        s.priority = 10;
+        assert_int_equal(user_limits_check_spec(&l, &s, &msg), 0);
+        s.priority = 11;
+        assert_int_equal(user_limits_check_spec(&l, &s, &msg), -EINVAL);
+        assert_string_equal(msg, "Priority: 11 is more than the 10 a user may give (jobd.conf [Users] "
+                                 "MaxPriority=); only root may raise a job above it");
+        free(msg);
+        s.priority = -100;
+        s.timeout_usec = USEC_INFINITY;
+        assert_int_equal(user_limits_check_spec(&l, &s, &msg), -EINVAL);
+        assert_string_equal(msg, "TimeoutUSec: no timeout is more than the 1h 0min 0s a job may run (jobd.conf "
+                                 "[Defaults] MaxTimeoutSec=)");
+        free(msg);
+        s.timeout_usec = 3600 * USEC_PER_SEC + 1;
+        assert_int_equal(user_limits_check_spec(&l, &s, &msg), -EINVAL);
+        free(msg);
+        s.limits.tasks_max = 7;
+        s.timeout_usec = 0;
+        user_limits_apply_defaults(&l, &s);
+        assert_int_equal(s.limits.tasks_max, 7);
+        job_spec_done(&s);
+
+        /* Quotas: at the limit is fine, over it is not; the message has the numbers. */
+        l.max_unfinished_jobs = 3;
+        l.max_spec_bytes = 1000;
+        assert_int_equal(user_limits_check_quota(&l, 1000, 2, 500, 1, 500, &msg), 0);
+        assert_int_equal(user_limits_check_quota(&l, 1000, 2, 500, 2, 10, &msg), -EDQUOT);
+        assert_string_equal(msg, "MaxUnfinishedJobs: uid 1000 has 2 unfinished jobs; 2 more would be over the "
+                                 "limit of 3 (jobd.conf [Users])");
+        free(msg);
+        assert_int_equal(user_limits_check_quota(&l, 1000, 1, 500, 1, 501, &msg), -EDQUOT);
+        assert_string_equal(msg, "MaxSpecBytes: the unfinished jobs of uid 1000 hold 500 bytes of specs; 501 "
+                                 "more would be over the limit of 1000 (jobd.conf [Users])");
+        free(msg);
+
+        /* A default timeout longer than the maximum is a mistake of the file. */
+        assert_int_equal(jobd_conf_parse("[Defaults]\nTimeoutSec=2h\nMaxTimeoutSec=1h\n", "u.conf", &c, &error),
+                         0);
+        assert_int_equal(user_limits_from_conf(&c, false, &l, &error), -EINVAL);
+        assert_non_null(strstr(error, "TimeoutSec= is longer than MaxTimeoutSec="));
+        free(error);
+        jobd_conf_done(&c);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_example),
                 cmocka_unit_test(test_mistakes),
                 cmocka_unit_test(test_defaults),
+                cmocka_unit_test(test_users_defaults),
+                cmocka_unit_test(test_user_limits),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

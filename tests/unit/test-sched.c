@@ -942,6 +942,60 @@ static void test_group_limit(void **state) {
         sched_free(s);
 }
 
+/* Per-owner limits (jobd.conf's MaxRunningJobs=): an owner at its limit waits, others pass it by. */
+static void test_owner_limit(void **state) {
+        Sched *s = new_sched(NULL);
+        const SchedOwnerPolicy two = { .max_running = 2 }, none = { .max_running = SCHED_UNLIMITED };
+
+        sched_set_owner_default(s, &two);
+        assert_int_equal(sched_set_owner_policy(s, 0, &none), 0);   /* root: no limit */
+
+        /* Owner 1000 has high-priority jobs; the third waits without holding back owner 1001's. */
+        for (uint64_t id = 1; id <= 4; id++)
+                assert_int_equal(ADD(s, .id = id, .owner = 1000, .priority = 5), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 5, .owner = 1001), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 6, .owner = 1001), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 7, .owner = 1001), SCHED_QUEUED);
+        for (uint64_t id = 8; id <= 10; id++)
+                assert_int_equal(ADD(s, .id = id, .owner = 0), SCHED_QUEUED);
+        assert_int_equal(next(s), 1);
+        assert_int_equal(next(s), 2);
+        assert_int_equal(next(s), 5);
+        assert_int_equal(next(s), 8);
+        assert_int_equal(next(s), 6);
+        assert_int_equal(next(s), 9);
+        assert_int_equal(next(s), 10);
+        assert_int_equal(next(s), 0);
+        assert_counts(s, 0, 3, 7, 0);
+
+        /* One of 1000's ends: its next one starts (before 1001's, which is at its limit anyway). */
+        finish(s, 1, SCHED_RESULT_SUCCESS);
+        assert_int_equal(next(s), 3);
+        assert_int_equal(next(s), 0);
+
+        /* A limit of its own for 1001 (raised), and the default lowered: running jobs are not touched. */
+        assert_int_equal(sched_set_owner_policy(s, 1001, &(SchedOwnerPolicy) { .max_running = 3 }), 0);
+        assert_int_equal(next(s), 7);
+        sched_set_owner_default(s, &(SchedOwnerPolicy) { .max_running = 1 });
+        finish(s, 2, SCHED_RESULT_SUCCESS);
+        assert_int_equal(next(s), 0);   /* 1000 still runs 3 > 1 */
+        finish(s, 3, SCHED_RESULT_SUCCESS);
+        assert_int_equal(next(s), 4);
+        finish(s, 4, SCHED_RESULT_FAILED);
+
+        /* Back to the default for 1001 (1), which it is over: nothing new of it starts. */
+        assert_int_equal(sched_set_owner_policy(s, 1001, NULL), 0);
+        assert_int_equal(ADD(s, .id = 11, .owner = 1001), SCHED_QUEUED);
+        assert_int_equal(next(s), 0);
+        finish(s, 5, SCHED_RESULT_SUCCESS);
+        finish(s, 6, SCHED_RESULT_SUCCESS);
+        assert_int_equal(next(s), 0);
+        finish(s, 7, SCHED_RESULT_SUCCESS);
+        assert_int_equal(next(s), 11);
+        assert_int_equal(sched_set_owner_policy(s, 0, NULL), 0);
+        sched_free(s);
+}
+
 static void test_group_hold(void **state) {
         Sched *s = new_sched(NULL);
         GroupSeen seen = {};
@@ -1749,6 +1803,66 @@ static void test_slot_quarantine(void **state) {
         assert_false(seen.info[0].quarantined);
         assert_false(seen.info[1].quarantined);
         assert_int_equal(rec.n_quarantined, 2);
+        sched_free(s);
+}
+
+/* One owner's failures alone do not quarantine a shared slot when they count once per streak. */
+static void test_slot_quarantine_owners(void **state) {
+        Recorder rec;
+        Sched *s = new_sched(&rec);
+        SlotSeen seen = {};
+        uint64_t id = 1;
+
+        sched_set_owner_default(s, &(SchedOwnerPolicy) { .max_running = SCHED_UNLIMITED,
+                                                         .slot_failures_once = true });
+        assert_int_equal(sched_set_owner_policy(s, 0, &(SchedOwnerPolicy) { .max_running = SCHED_UNLIMITED }),
+                         0);
+        assert_int_equal(sched_set_slot_pool(s, "board", SLOTS("b0"), 3), 0);
+
+        /* Ten failures of uid 1000 on b0: one counts. */
+        for (int i = 0; i < 10; i++, id++) {
+                assert_int_equal(ADD(s, .id = id, .owner = 1000, RES({ "board", 1 })), SCHED_QUEUED);
+                assert_int_equal(next(s), id);
+                finish(s, id, SCHED_RESULT_FAILED);
+        }
+        assert_int_equal(rec.n_quarantined, 0);
+        assert_int_equal(sched_foreach_slot(s, "board", see_slot, &seen), 0);
+        assert_int_equal(seen.info[0].consecutive_failures, 1);
+
+        /* Another user's failure counts; then a success of anyone ends the streak. */
+        assert_int_equal(ADD(s, .id = id, .owner = 1001, RES({ "board", 1 })), SCHED_QUEUED);
+        assert_int_equal(next(s), id);
+        finish(s, id++, SCHED_RESULT_FAILED);
+        assert_int_equal(ADD(s, .id = id, .owner = 1000, RES({ "board", 1 })), SCHED_QUEUED);
+        assert_int_equal(next(s), id);
+        finish(s, id++, SCHED_RESULT_SUCCESS);
+        seen = (SlotSeen) {};
+        assert_int_equal(sched_foreach_slot(s, "board", see_slot, &seen), 0);
+        assert_int_equal(seen.info[0].consecutive_failures, 0);
+
+        /* After the success, 1000's failure counts again; with root's two (each counts) b0 goes. */
+        assert_int_equal(ADD(s, .id = id, .owner = 1000, RES({ "board", 1 })), SCHED_QUEUED);
+        assert_int_equal(next(s), id);
+        finish(s, id++, SCHED_RESULT_FAILED);
+        for (int i = 0; i < 2; i++, id++) {
+                assert_int_equal(ADD(s, .id = id, .owner = 0, RES({ "board", 1 })), SCHED_QUEUED);
+                assert_int_equal(next(s), id);
+                finish(s, id, SCHED_RESULT_FAILED);
+        }
+        assert_int_equal(rec.n_quarantined, 1);
+        assert_string_equal(rec.quarantined[0], "board=b0");
+
+        /* Released: the streak starts anew, 1000 counts once again. */
+        assert_int_equal(sched_release_slot(s, "board", "b0"), 1);
+        for (int i = 0; i < 3; i++, id++) {
+                assert_int_equal(ADD(s, .id = id, .owner = 1000, RES({ "board", 1 })), SCHED_QUEUED);
+                assert_int_equal(next(s), id);
+                finish(s, id, SCHED_RESULT_FAILED);
+        }
+        assert_int_equal(rec.n_quarantined, 1);
+        seen = (SlotSeen) {};
+        assert_int_equal(sched_foreach_slot(s, "board", see_slot, &seen), 0);
+        assert_int_equal(seen.info[0].consecutive_failures, 1);
         sched_free(s);
 }
 
@@ -2716,11 +2830,15 @@ typedef struct World {
         uint32_t run_limit[3];          /* runs 1 and 2 */
         uint32_t lic_cap;
         uint32_t gpu_free;
+        bool owner_own[3];              /* owner (id % 3) has a policy of its own ... */
+        uint32_t owner_limit[3];        /* ... with this limit */
+        uint32_t owner_default;         /* the limit of the others */
 } World;
 
 /* May m start now, by the rules, ignoring the global limit? */
 static bool model_allowed(const Model *m, const Model *all, size_t n, const World *w) {
-        uint32_t lic_used = 0, in_group = 0, in_run = 0;
+        uint32_t lic_used = 0, in_group = 0, in_run = 0, of_owner = 0;
+        uint64_t o = m->id % 3;
 
         if (m->run == 1 && w->run_held)
                 return false;
@@ -2728,6 +2846,8 @@ static bool model_allowed(const Model *m, const Model *all, size_t n, const Worl
                 if (all[i].state != SCHED_RUNNING)
                         continue;
                 lic_used += all[i].lic;
+                if (all[i].id % 3 == o)
+                        of_owner++;
                 if (m->group >= 0 && all[i].group == m->group)
                         in_group++;
                 if (m->run != 0 && all[i].run == m->run)
@@ -2736,6 +2856,8 @@ static bool model_allowed(const Model *m, const Model *all, size_t n, const Worl
         if (m->run != 0 && in_run >= w->run_limit[m->run])
                 return false;
         if (m->group >= 0 && (w->group_held[m->group] || in_group >= w->group_limit[m->group]))
+                return false;
+        if (of_owner >= (w->owner_own[o] ? w->owner_limit[o] : w->owner_default))
                 return false;
         if (m->lic > 0 && lic_used + m->lic > w->lic_cap)
                 return false;
@@ -2753,12 +2875,14 @@ static int count_free_gpu(void *userdata, const SchedSlotInfo *i) {
 }
 
 /* With run_limits, runs 1 and 2 get limits that change at random too. */
-static void model(bool run_limits) {
+/* With owner_limits, the owners' limits (of their own, or the default) change at random. */
+static void model(bool run_limits, bool owner_limits) {
         Model m[M_JOBS];
         World w = {
                 .group_limit = { 2, 1, 4 },
                 .run_limit = { SCHED_UNLIMITED, SCHED_UNLIMITED, SCHED_UNLIMITED },
                 .lic_cap = 5,
+                .owner_default = SCHED_UNLIMITED,
         };
         uint32_t max_parallel = 8;
         uint64_t seed = 0x9e3779b97f4a7c15ULL;
@@ -2851,6 +2975,26 @@ static void model(bool run_limits) {
 
                         w.run_limit[run] = limit == 4 ? SCHED_UNLIMITED : limit;
                         assert_int_equal(sched_set_run_limit(s, run, w.run_limit[run]), 0);
+                } else if (op < 84 && owner_limits) {
+                        uint32_t o = (uint32_t) (rnd(&seed) % 3), limit = (uint32_t) (rnd(&seed) % 5);
+
+                        limit = limit == 4 ? SCHED_UNLIMITED : limit;
+                        switch (rnd(&seed) % 3) {
+                        case 0:
+                                w.owner_own[o] = true;
+                                w.owner_limit[o] = limit;
+                                assert_int_equal(sched_set_owner_policy(s, o, &(SchedOwnerPolicy) {
+                                                                                .max_running = limit }),
+                                                 0);
+                                break;
+                        case 1:
+                                w.owner_own[o] = false;
+                                assert_int_equal(sched_set_owner_policy(s, o, NULL), 0);
+                                break;
+                        default:
+                                w.owner_default = limit;
+                                sched_set_owner_default(s, &(SchedOwnerPolicy) { .max_running = limit });
+                        }
                 } else {
                         /* Start all that may start, checking each against the model. */
                         for (;;) {
@@ -2915,6 +3059,12 @@ static void model(bool run_limits) {
                         }
                         w.lic_cap = 10;
                         assert_int_equal(sched_set_pool(s, "lic", w.lic_cap), 0);
+                        for (uint32_t o = 0; o < 3; o++) {
+                                w.owner_own[o] = false;
+                                assert_int_equal(sched_set_owner_policy(s, o, NULL), 0);
+                        }
+                        w.owner_default = SCHED_UNLIMITED;
+                        sched_set_owner_default(s, &(SchedOwnerPolicy) { .max_running = SCHED_UNLIMITED });
                 }
                 assert_true(steps < 200000);
         }
@@ -2923,11 +3073,15 @@ static void model(bool run_limits) {
 }
 
 static void test_model(void **state) {
-        model(false);
+        model(false, false);
 }
 
 static void test_model_run_limits(void **state) {
-        model(true);
+        model(true, false);
+}
+
+static void test_model_owner_limits(void **state) {
+        model(true, true);
 }
 
 static void test_no_head_of_line_at_scale(void **state) {
@@ -2974,6 +3128,7 @@ int main(void) {
                 cmocka_unit_test(test_fairness_under_group_limit),
                 cmocka_unit_test(test_max_parallel),
                 cmocka_unit_test(test_group_limit),
+                cmocka_unit_test(test_owner_limit),
                 cmocka_unit_test(test_group_hold),
                 cmocka_unit_test(test_run_hold),
                 cmocka_unit_test(test_run_limit),
@@ -2988,6 +3143,7 @@ int main(void) {
                 cmocka_unit_test(test_pool_names),
                 cmocka_unit_test(test_slot_pool),
                 cmocka_unit_test(test_slot_quarantine),
+                cmocka_unit_test(test_slot_quarantine_owners),
                 cmocka_unit_test(test_slot_pool_redefine),
                 cmocka_unit_test(test_preferred_slots),
                 cmocka_unit_test(test_slot_health),
@@ -3006,6 +3162,7 @@ int main(void) {
                 cmocka_unit_test(test_counts_and_callbacks_quiet),
                 cmocka_unit_test(test_model),
                 cmocka_unit_test(test_model_run_limits),
+                cmocka_unit_test(test_model_owner_limits),
                 cmocka_unit_test(test_no_head_of_line_at_scale),
         };
 
