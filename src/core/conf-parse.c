@@ -27,6 +27,7 @@ void jobd_conf_done(JobdConf *c) {
                 strv_free(c->entries[i].slots);
         }
         free(c->entries);
+        free(c->operator_group);
         *c = (JobdConf) {};
 }
 
@@ -61,6 +62,7 @@ static char *strip(char *s) {
 typedef struct Section {
         ConfEntry *entry;
         bool have_value, have_slots;
+        bool access;                   /* in [Access], which has no name and no entry */
 } Section;
 
 static int section_check(const Section *sec, const char *filename, char **ret) {
@@ -91,12 +93,18 @@ static int parse_header(char *l, const char *filename, unsigned line, JobdConf *
         k = strcspn(l, " \t");
         name = strip(l + k);
         l[k] = 0;
+        if (streq(l, "Access")) {
+                if (!isempty(name))
+                        return fail(ret, filename, line, "[Access] takes no name");
+                *sec = (Section) { .access = true };
+                return 0;
+        }
         for (ConfKind i = 0; i < _CONF_KIND_MAX; i++)
                 if (streq(l, conf_kind_table[i]))
                         kind = i;
         if (kind == _CONF_KIND_MAX)
-                return fail(ret, filename, line, "unknown section [%.64s] (known: Pool, SlotPool, Group)",
-                            l);
+                return fail(ret, filename, line,
+                            "unknown section [%.64s] (known: Pool, SlotPool, Group, Access)", l);
         if (!identifier_is_valid(name, kind == CONF_GROUP ? JOB_GROUP_MAX : JOB_POOL_NAME_MAX))
                 return fail(ret, filename, line,
                             "[%s %.64s]: the name must be 1-%u characters of "
@@ -130,7 +138,42 @@ static int parse_u32(const char *v, uint32_t *ret) {
         return 0;
 }
 
-static int parse_assignment(char *l, const char *filename, unsigned line, Section *sec, char **ret) {
+/* A group name as useradd(8)/groupadd(8) accept it, or a decimal gid. */
+static bool operator_group_is_valid(const char *s) {
+        size_t n = strlen(s);
+
+        if (n == 0 || n > 64 || s[0] == '-')
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!isalnum((unsigned char) s[i]) && !strchr("_.-$", s[i]))
+                        return false;
+        return true;
+}
+
+static int parse_access(const char *key, const char *value, const char *filename, unsigned line, JobdConf *c,
+                        char **ret) {
+        char *v;
+
+        if (!streq(key, "OperatorGroup"))
+                return fail(ret, filename, line, "unknown key %.64s= in the [Access] section (known: "
+                            "OperatorGroup)", key);
+        /* Empty: none, as if unset (a later line may take back an earlier one). */
+        if (isempty(value)) {
+                c->operator_group = mfree(c->operator_group);
+                return 0;
+        }
+        if (!operator_group_is_valid(value))
+                return fail(ret, filename, line, "OperatorGroup=%.64s: expected a group name or a gid", value);
+        v = strdup(value);
+        if (!v)
+                return -ENOMEM;
+        free(c->operator_group);
+        c->operator_group = v;
+        return 0;
+}
+
+static int parse_assignment(char *l, const char *filename, unsigned line, JobdConf *c, Section *sec,
+                            char **ret) {
         char *eq = strchr(l, '='), *key, *value;
         ConfEntry *e = sec->entry;
 
@@ -139,6 +182,8 @@ static int parse_assignment(char *l, const char *filename, unsigned line, Sectio
         *eq = 0;
         key = strip(l);
         value = strip(eq + 1);
+        if (sec->access)
+                return parse_access(key, value, filename, line, c, ret);
         if (!e)
                 return fail(ret, filename, line, "%s= outside of a section", key);
 
@@ -225,7 +270,7 @@ int jobd_conf_parse(const char *text, const char *filename, JobdConf *ret, char 
                                 break;
                         r = parse_header(l, filename, line, &c, &sec, ret_error);
                 } else
-                        r = parse_assignment(l, filename, line, &sec, ret_error);
+                        r = parse_assignment(l, filename, line, &c, &sec, ret_error);
                 if (r < 0)
                         break;
         }

@@ -14,6 +14,10 @@
  *     [Group build]
  *     Limit=2
  *     TimeoutSec=2h
+ *
+ *     # Who may act on other users' jobs and on the daemon where polkit is absent.
+ *     [Access]
+ *     OperatorGroup=jobd-operators
  */
 
 #include <stdbool.h>
@@ -41,6 +45,7 @@ typedef struct ConfEntry {
 typedef struct JobdConf {
         ConfEntry *entries;
         size_t n_entries;
+        char *operator_group;          /* [Access] OperatorGroup=: a group name or a gid; NULL: none */
 } JobdConf;
 
 /* Parses the text of a configuration file. On a mistake returns -EINVAL with *ret_error saying

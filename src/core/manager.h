@@ -82,6 +82,12 @@ struct Manager {
         bool held_draining;
         struct GroupDefault *group_defaults;   /* jobd.conf's default timeouts of groups */
         size_t n_group_defaults;
+
+        /* Operators (system mode): jobd.conf's [Access] OperatorGroup=, asked where polkit is absent, and
+         * the polkit questions that are out (src/bus/bus-polkit.c; freed by bus_polkit_free()). */
+        gid_t operator_gid;
+        bool have_operator_group;
+        struct BusPolkit *polkit;
 };
 
 int manager_new(const ManagerConfig *c, Manager **ret);
