@@ -196,6 +196,21 @@ if [[ "$MODE" != polkit ]]; then
         as_user "$operator" "$JOBCTL" undrain || fail "the operator cannot resume the daemon"
         assert_eq false "$(mgr_prop Draining)" "Draining after the operator's undrain"
 
+        # A run (plan) of the owner's, and a pool: the same rules.
+        out=$(as_user "$owner" busctl --address="$BUS" call org.jobd1 /org/jobd1 org.jobd1.Manager SubmitPlan \
+                'aa{sv}a{sv}' 1 2 Argv as 2 sleep 600 WorkingDirectory s / 0) || fail "the owner cannot submit a plan: $out"
+        [[ "$out" =~ ^toao\ ([0-9]+)\  ]] || fail "SubmitPlan reply: '$out'"
+        run=${BASH_REMATCH[1]}
+        user_expect_error "$stranger" org.jobd1.Error.AccessDenied "Run.Cancel of the owner's run by a stranger" \
+                call org.jobd1 "/org/jobd1/run/$run" org.jobd1.Run Cancel
+        user_expect_ok "$operator" "Run.Cancel of the owner's run by the operator" \
+                call org.jobd1 "/org/jobd1/run/$run" org.jobd1.Run Cancel
+        assert_logged "Run $run of uid $owner_uid cancelled by uid $op_uid \(OperatorGroup\)\." "the operator's Run.Cancel"
+        user_expect_error "$stranger" org.jobd1.Error.AccessDenied "SetPool by a stranger" \
+                call org.jobd1 /org/jobd1 org.jobd1.Manager SetPool su lic 2
+        user_expect_ok "$operator" "SetPool by the operator" call org.jobd1 /org/jobd1 org.jobd1.Manager SetPool su lic 2
+        assert_logged "Capacity of pool lic set to 2 by uid $op_uid \(OperatorGroup\)\." "the operator's SetPool"
+
         # The owner acting on their own job is no operator's action: nothing recorded.
         job3=$(owner_job)
         as_user "$owner" "$JOBCTL" cancel "$job3" || fail "the owner cannot cancel their own job"
@@ -222,6 +237,22 @@ else
                 "Pause by the operator without interactive authorization (polkit: auth_admin)" \
                 --allow-interactive-authorization=no call org.jobd1 "$(job_path "$job2")" org.jobd1.Job Pause
         assert_eq running "$(job_prop "$job2" State)" "State of the job the operator could not pause"
+        # jobctl lets polkit ask for a password only on a terminal, and never with --no-ask-password.
+        rc=0
+        as_user "$operator" "$JOBCTL" --no-ask-password pause "$job2" 2>"$TEST_TMP/pause.err" || rc=$?
+        assert_eq 4 "$rc" "exit code of jobctl --no-ask-password pause by the operator (polkit: auth_admin)"
+        assert_contains "Interactive authentication required" "$(cat "$TEST_TMP/pause.err")" \
+                "jobctl --no-ask-password pause by the operator"
+        assert_logged "uid $op_uid \([^)]*\) may org.jobd1.manage-jobs \(Pause\)\.$" \
+                "a non-interactive question from jobctl --no-ask-password"
+        if command -v script >/dev/null; then
+                rc=0
+                as_user "$operator" script -qec "$JOBCTL pause $job2" /dev/null >"$TEST_TMP/pause-tty.out" 2>&1 || rc=$?
+                assert_logged "uid $op_uid \([^)]*\) may org.jobd1.manage-jobs \(Pause\), interactively\.$" \
+                        "an interactive question from jobctl on a terminal"
+                log "jobctl pause on a terminal without an agent: exit $rc: $(tr -d '\r' <"$TEST_TMP/pause-tty.out")"
+                assert_eq running "$(job_prop "$job2" State)" "State of the job after jobctl pause on a terminal"
+        fi
 
         user_expect_error "$operator" org.jobd1.Error.AccessDenied "SetMaxParallel by the operator (polkit: no)" \
                 call org.jobd1 /org/jobd1 org.jobd1.Manager SetMaxParallel u 3
