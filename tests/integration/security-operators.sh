@@ -12,6 +12,10 @@
 #                                  are never touched), with a rule that gives the operator group
 #                                  org.jobd1.manage-jobs and not org.jobd1.manage-daemon: polkit decides,
 #                                  not OperatorGroup= (which would allow both).
+#   security-operators.sh journal  jobd's stderr is a stream of a real systemd-journald (in a mount
+#                                  namespace of this test, on tmpfs: the host's journal is untouched): the
+#                                  operator's actions are journal entries with MESSAGE_ID= and the
+#                                  JOBD_* fields.
 #
 # Real throw-away users and groups, a system-type bus with the machine's default-deny rules and the
 # shipped policy/org.jobd1.conf (plus polkit's own bus policy).
@@ -30,7 +34,36 @@ if [[ "$MODE" == polkit ]]; then
         command -v unshare >/dev/null || skip "no unshare(1) for polkitd's private mount namespace"
 fi
 
+JOURNALD=/lib/systemd/systemd-journald
+if [[ "$MODE" == journal && -z "${JOBD_TEST_OPERATORS_NS:-}" ]]; then
+        [[ -x "$JOURNALD" ]] || skip "no $JOURNALD"
+        for b in unshare systemd-cat journalctl stat; do
+                command -v "$b" >/dev/null || skip "no $b"
+        done
+        # A mount namespace of its own: tmpfs over the journal's sockets and folders before journald starts.
+        export JOBD_TEST_OPERATORS_NS=1
+        exec unshare -m --propagation private bash "$0" "$@"
+fi
+if [[ "$MODE" == journal ]]; then
+        mount -t tmpfs -o mode=755 tmpfs /run/systemd || skip "cannot mount a tmpfs on /run/systemd"
+        mount -t tmpfs -o mode=755 tmpfs /run/log
+        if [[ -d /var/log/journal ]]; then
+                mount -t tmpfs -o mode=755 tmpfs /var/log/journal
+        fi
+fi
+
 setup
+if [[ "$MODE" == journal ]]; then
+        bg_start "$JOURNALD" >"$TEST_TMP/journald.log" 2>&1
+        wait_until 10 "systemd-journald's sockets" test -S /run/systemd/journal/stdout -a -S /run/systemd/journal/socket
+        # jobd as under systemd: stderr a journal stream, JOURNAL_STREAM naming it.
+        cat >"$TEST_TMP/jobd-journal" <<EOF
+#!/bin/bash
+exec systemd-cat -t jobd bash -c 'JOURNAL_STREAM=\$(stat -L -c %d:%i /proc/self/fd/2) exec "\$0" "\$@"' "$JOBD" "\$@"
+EOF
+        chmod 755 "$TEST_TMP/jobd-journal"
+        JOBD="$TEST_TMP/jobd-journal"
+fi
 if [[ "$MODE" == polkit ]]; then
         system_bus_start "$POLKIT_BUS_CONF"
 else
@@ -164,7 +197,43 @@ assert_eq running "$(job_prop "$job" State)" "State of the owner's job after the
 assert_eq "$max_before" "$(mgr_prop MaxParallel)" "MaxParallel after the stranger's attempt"
 assert_eq false "$(mgr_prop Draining)" "Draining after the stranger's attempt"
 
-if [[ "$MODE" != polkit ]]; then
+# journal_field MESSAGE-ID FIELD MATCH...: FIELD of the last entry with that MESSAGE_ID (and the matches).
+journal_field() {
+        local id=$1 field=$2
+        shift 2
+        journalctl --no-pager -o json "MESSAGE_ID=$id" "$@" 2>/dev/null | tail -n 1 | jq -r ".$field // empty"
+}
+
+journal_has() {
+        [[ -n "$(journal_field "$@")" ]]
+}
+
+if [[ "$MODE" == journal ]]; then
+        as_user "$operator" "$JOBCTL" cancel "$job" || fail "the operator cannot cancel the owner's job"
+        wait_done "$job"
+        id=f5456f2f3ea8456ba2f0d8daeba12100
+        wait_until 10 "the journal entry of the operator's cancel" journal_has "$id" MESSAGE "JOBD_JOB_ID=$job"
+        assert_eq "Job $job of uid $owner_uid cancelled by uid $op_uid (OperatorGroup)." \
+                "$(journal_field "$id" MESSAGE "JOBD_JOB_ID=$job")" "MESSAGE of the operator's cancel"
+        assert_eq "$op_uid" "$(journal_field "$id" JOBD_CALLER_UID "JOBD_JOB_ID=$job")" "JOBD_CALLER_UID"
+        assert_eq "$owner_uid" "$(journal_field "$id" JOBD_OWNER_UID "JOBD_JOB_ID=$job")" "JOBD_OWNER_UID"
+        assert_eq CancelJob "$(journal_field "$id" JOBD_ACTION "JOBD_JOB_ID=$job")" "JOBD_ACTION"
+        assert_eq OperatorGroup "$(journal_field "$id" JOBD_AUTHORIZED_BY "JOBD_JOB_ID=$job")" "JOBD_AUTHORIZED_BY"
+        assert_eq 5 "$(journal_field "$id" PRIORITY "JOBD_JOB_ID=$job")" "PRIORITY (notice)"
+
+        user_expect_ok "$operator" "SetMaxParallel by the operator" \
+                call org.jobd1 /org/jobd1 org.jobd1.Manager SetMaxParallel u 3
+        id=d1b1321e96cf488f813c4578fb812bf1
+        wait_until 10 "the journal entry of the operator's SetMaxParallel" journal_has "$id" MESSAGE \
+                JOBD_ACTION=SetMaxParallel
+        assert_eq "MaxParallel set to 3 by uid $op_uid (OperatorGroup)." \
+                "$(journal_field "$id" MESSAGE JOBD_ACTION=SetMaxParallel)" "MESSAGE of the operator's SetMaxParallel"
+        assert_eq "$op_uid" "$(journal_field "$id" JOBD_CALLER_UID JOBD_ACTION=SetMaxParallel)" \
+                "JOBD_CALLER_UID of SetMaxParallel"
+        # The daemon's ordinary lines still reach the journal through the stream.
+        [[ -n "$(journalctl --no-pager -o cat SYSLOG_IDENTIFIER=jobd 2>/dev/null | grep -m1 'ready: bus name')" ]] ||
+                fail "jobd's ordinary log lines are not in the journal"
+elif [[ "$MODE" != polkit ]]; then
         # The operator, through OperatorGroup= (no polkit on this bus).
         user_expect_ok "$operator" "OpenLog of the owner's job by the operator" \
                 call org.jobd1 "$(job_path "$job")" org.jobd1.Job OpenLog
