@@ -134,8 +134,12 @@ static int on_polkit_answer(sd_bus_message *reply, void *userdata, sd_bus_error 
         q->answered = true;
         q->answer = -EACCES;
 
-        if (e && (sd_bus_error_has_name(e, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
-                  sd_bus_error_has_name(e, SD_BUS_ERROR_NAME_HAS_NO_OWNER))) {
+        /* Absent only if the bus driver says so: polkit itself passes on the same NameHasNoOwner when the
+         * caller left before it could look the caller up, and such a caller must not be judged by the
+         * fallback group instead of by polkit. */
+        if (e && streq_ptr(sd_bus_message_get_sender(reply), "org.freedesktop.DBus") &&
+            (sd_bus_error_has_name(e, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
+             sd_bus_error_has_name(e, SD_BUS_ERROR_NAME_HAS_NO_OWNER))) {
                 q->answer = operator_group_answer(m, q->uid);
                 q->via = BUS_AUTH_OPERATOR_GROUP;
                 log_debug("polkit is absent (%s); uid %u is %sin OperatorGroup=.", e->name, (unsigned) q->uid,

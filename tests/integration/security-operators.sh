@@ -139,6 +139,12 @@ start_polkitd() {
         cat >"$pk/rules-etc/50-jobd-test.rules" <<EOF
 polkit.addRule(function(action, subject) {
     if (action.id == "org.jobd1.manage-jobs" && subject.isInGroup("$ops")) {
+        // A slow answer: the daemon must go on serving others meanwhile.
+        if (action.lookup("verb") == "Kill") {
+            var end = Date.now() + 1000;
+            while (Date.now() < end) {}
+            return polkit.Result.YES;
+        }
         // jobd passes what is acted on: pausing is for an administrator with a password only.
         if (action.lookup("verb") == "Pause")
             return polkit.Result.AUTH_ADMIN;
@@ -341,5 +347,74 @@ else
         wait_done "$job2"
         wait_done "$root_job"
         pid_gone "$POLKITD_PID" && fail "polkitd died during the test: $(tail -n 5 "$TEST_TMP/polkitd.log")"
+
+        # polkit takes a second per Kill (the rule above): 8 questions of one caller may be out at once, the
+        # 9th is refused at once, and the daemon answers others meanwhile (it never waits for polkit). The
+        # caller stays connected until it is told to go (a file appears).
+        py=$(find_python_dbus) || skip "no python3 with dbus to send calls without waiting"
+        job4=$(owner_job)
+        job5=$(owner_job)
+        wait_state "$job4" running
+        wait_state "$job5" running
+        cat >"$TEST_TMP/kills.py" <<'PY'
+import os, sys, time, dbus
+c = dbus.bus.BusConnection(sys.argv[1])
+def kill(path, sig):
+    m = dbus.lowlevel.MethodCallMessage("org.jobd1", path, "org.jobd1.Job", "Kill")
+    m.append(dbus.Int32(sig))
+    c.send_message(m)
+if sys.argv[3] == "quit":
+    kill(sys.argv[2], 9)
+else:
+    for i in range(8):
+        kill(sys.argv[2], 18)
+    try:
+        c.call_blocking("org.jobd1", sys.argv[2], "org.jobd1.Job", "Kill", "i", (18,), timeout=5)
+        print("accepted", flush=True)
+    except dbus.exceptions.DBusException as e:
+        print(e.get_dbus_name(), flush=True)
+c.flush()
+# Connected until the test says (bounded).
+for i in range(1200):
+    if os.path.exists(sys.argv[4]):
+        break
+    time.sleep(0.05)
+PY
+        chmod 644 "$TEST_TMP/kills.py"
+        bg_start as_user "$operator" "$py" "$TEST_TMP/kills.py" "$BUS" "$(job_path "$job4")" wait \
+                "$TEST_TMP/kills.done" >"$TEST_TMP/kills.out" 2>&1
+        wait_file "$TEST_TMP/kills.out" 10
+        assert_eq org.freedesktop.DBus.Error.LimitsExceeded "$(cat "$TEST_TMP/kills.out")" \
+                "the 9th question of one caller while 8 are out"
+        t0=$(now_ms)
+        bctl call org.jobd1 /org/jobd1 org.jobd1.Manager ListJobs >/dev/null || fail "ListJobs fails while polkit is slow"
+        t1=$(now_ms)
+        assert_int $((t1 - t0)) -lt 900 "ms for ListJobs while 8 questions wait for a slow polkit"
+
+        # A caller that leaves after the daemon asked polkit about it, before polkit got to the question
+        # (it is busy with the 8 slow ones): polkit cannot tell who it was, and the daemon must refuse, not
+        # ask OperatorGroup= (which would allow it).
+        bg_start as_user "$operator" "$py" "$TEST_TMP/kills.py" "$BUS" "$(job_path "$job5")" quit \
+                "$TEST_TMP/kills.quit"
+        quitter=$BG_PID
+        wait_until 10 "the daemon to ask polkit about the leaving caller's Kill" eval \
+                '(( $(grep -c "Asking polkit whether uid $op_uid .* (Kill)" "$JOBD_LOG") == 9 ))'
+        touch "$TEST_TMP/kills.quit"
+        wait_until 10 "the leaving caller to leave" pid_gone "$quitter"
+
+        # Each answer dispatches its call again: the signal is sent.
+        wait_until 30 "polkit's 8 slow answers, each acted on" eval \
+                '(( $(grep -Ec "Signal 18 \([A-Za-z]+\) sent to job $job4 of uid $owner_uid by uid $op_uid \(polkit\)" "$JOBD_LOG") == 8 ))'
+        touch "$TEST_TMP/kills.done"
+        wait_until 30 "the answer for the caller that left" \
+                grep -Eq "polkit did not answer whether uid $op_uid may|sent to job $job5 " "$JOBD_LOG"
+        assert_eq running "$(job_prop "$job5" State)" "State of the job a caller that left tried to SIGKILL"
+        if grep -q "sent to job $job5 " "$JOBD_LOG"; then
+                fail "the Kill of a caller that left before polkit's answer was carried out: $(grep "job $job5 " "$JOBD_LOG")"
+        fi
+        jobctl cancel "$job4" >/dev/null || fail "root cannot cancel the owner's job"
+        jobctl cancel "$job5" >/dev/null || fail "root cannot cancel the owner's job"
+        wait_done "$job4"
+        wait_done "$job5"
 fi
 daemon_still_ok
