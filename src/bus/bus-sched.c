@@ -23,8 +23,9 @@ int bus_verify_manage_daemon(Manager *m, sd_bus_message *msg, const char *what, 
 
         r = bus_verify_operator(m, msg, &op, ret, error);
         if (r == -EACCES)
-                return bus_access_denied(error, "Only root may %s (or an operator: polkit action %s, see "
-                                         "org.jobd1(5))", what, op.action);
+                return bus_access_denied(error, "Only root may %s%s", what,
+                                         m->system_mode ? " (or an operator: polkit action "
+                                         JOBD_ACTION_MANAGE_DAEMON ", see org.jobd1(5))" : "");
         return r;
 }
 

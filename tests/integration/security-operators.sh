@@ -75,7 +75,6 @@ user_add operator "$ops"
 user_add stranger
 owner_uid=$(id -u "$owner")
 op_uid=$(id -u "$operator")
-stranger_uid=$(id -u "$stranger")
 
 # The operator is in the group only as a supplementary member in /etc/group: the daemon must find it in the
 # user database, the bus says nothing about groups.
