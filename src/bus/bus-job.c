@@ -100,7 +100,8 @@ int bus_verify_manage_job(Job *j, sd_bus_message *m, BusAuth *ret, sd_bus_error 
 
         r = bus_verify_operator(j->manager, m, &op, ret, error);
         if (r == -EACCES)
-                return bus_access_denied(error, "Job %llu belongs to uid %u; only its owner or root may do this%s",
+                return bus_access_denied(error,
+                                         "Job %llu belongs to uid %u; only its owner or root may do this%s",
                                          (unsigned long long) j->id, (unsigned) j->owner,
                                          j->manager->system_mode ? " (or an operator: polkit action "
                                          JOBD_ACTION_MANAGE_JOBS ", see org.jobd1(5))" : "");

@@ -56,7 +56,8 @@ static int verify_run_access(Run *r, sd_bus_message *m, BusAuth *ret, sd_bus_err
 
         q = bus_verify_operator(r->manager, m, &op, ret, error);
         if (q == -EACCES)
-                return bus_access_denied(error, "Run %llu belongs to uid %u; only its owner or root may do this%s",
+                return bus_access_denied(error,
+                                         "Run %llu belongs to uid %u; only its owner or root may do this%s",
                                          (unsigned long long) r->id, (unsigned) r->owner,
                                          r->manager->system_mode ? " (or an operator: polkit action "
                                          JOBD_ACTION_MANAGE_JOBS ", see org.jobd1(5))" : "");
