@@ -316,8 +316,8 @@ void bus_log_operation(const BusOperation *op, const BusAuth *a, const char *for
                 "MESSAGE_ID=d1b1321e96cf488f813c4578fb812bf1",   /* on the daemon */
         };
         char what[512], message[700];
-        char f_msg[720], f_prio[16], f_caller[40], f_owner[40], f_job[48], f_run[48], f_action[96], f_via[64];
-        struct iovec iov[11];
+        char f_msg[720], f_prio[16], f_ident[32], f_caller[40], f_owner[40], f_job[48], f_run[48], f_action[96], f_via[64];
+        struct iovec iov[12];
         size_t n = 0;
         va_list ap;
 
@@ -330,10 +330,11 @@ void bus_log_operation(const BusOperation *op, const BusAuth *a, const char *for
                  bus_auth_via_to_string(a->via));
 
         if (log_get_journal()) {
-#define FIELD(buf, ...) (snprintf(buf, sizeof(buf), __VA_ARGS__), iov[n++] = (struct iovec) { buf, strlen(buf) })
+#define FIELD(buf, ...) \
+        (snprintf(buf, sizeof(buf), __VA_ARGS__), iov[n++] = (struct iovec) { buf, strlen(buf) })
                 FIELD(f_msg, "MESSAGE=%s", message);
                 FIELD(f_prio, "PRIORITY=%i", LOG_NOTICE);
-                iov[n++] = (struct iovec) { (char *) "SYSLOG_IDENTIFIER=jobd", strlen("SYSLOG_IDENTIFIER=jobd") };
+                FIELD(f_ident, "SYSLOG_IDENTIFIER=%s", "jobd");
                 iov[n++] = (struct iovec) { (char *) message_id[op->owner == UID_NONE],
                                             strlen(message_id[op->owner == UID_NONE]) };
                 FIELD(f_caller, "JOBD_CALLER_UID=%u", (unsigned) a->uid);

@@ -454,7 +454,8 @@ static int method_drain_resume(sd_bus_message *msg, void *userdata, sd_bus_error
         BusAuth a;
         int r;
 
-        r = bus_verify_manage_daemon(m, msg, drain ? "drain the daemon" : "resume a drained daemon", &a, error);
+        r = bus_verify_manage_daemon(m, msg, drain ? "drain the daemon" : "resume a drained daemon", &a,
+                                     error);
         if (r <= 0)
                 return r == 0 ? 1 : r;
         manager_set_draining(m, drain);

@@ -163,7 +163,8 @@ static int parse_access(const char *key, const char *value, const char *filename
                 return 0;
         }
         if (!operator_group_is_valid(value))
-                return fail(ret, filename, line, "OperatorGroup=%.64s: expected a group name or a gid", value);
+                return fail(ret, filename, line, "OperatorGroup=%.64s: expected a group name or a gid",
+                            value);
         v = strdup(value);
         if (!v)
                 return -ENOMEM;

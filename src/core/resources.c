@@ -349,7 +349,8 @@ int manager_load_config(Manager *m, const char *path) {
         if (r >= 0 && c.operator_group) {
                 r = resolve_group(c.operator_group, &m->operator_gid);
                 if (r == -ESRCH)
-                        log_error_errno(r, "%s: OperatorGroup=%s: no such group.", path ?: p, c.operator_group);
+                        log_error_errno(r, "%s: OperatorGroup=%s: no such group.", path ?: p,
+                                        c.operator_group);
                 else if (r < 0)
                         log_error_errno(r, "%s: OperatorGroup=%s: cannot look the group up: %m", path ?: p,
                                         c.operator_group);
