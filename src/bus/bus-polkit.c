@@ -316,7 +316,8 @@ void bus_log_operation(const BusOperation *op, const BusAuth *a, const char *for
                 "MESSAGE_ID=d1b1321e96cf488f813c4578fb812bf1",   /* on the daemon */
         };
         char what[512], message[700];
-        char f_msg[720], f_prio[16], f_ident[32], f_caller[40], f_owner[40], f_job[48], f_run[48], f_action[96], f_via[64];
+        char f_msg[720], f_prio[16], f_ident[32], f_caller[40], f_owner[40], f_job[48], f_run[48];
+        char f_action[96], f_via[64];
         struct iovec iov[12];
         size_t n = 0;
         va_list ap;
