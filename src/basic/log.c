@@ -19,6 +19,10 @@ int log_get_max_level(void) {
         return max_level;
 }
 
+bool log_get_journal(void) {
+        return prefix_level;
+}
+
 void log_setup(const char *ident) {
         const char *e;
 

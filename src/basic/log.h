@@ -10,6 +10,8 @@ void log_set_max_level(int level);
 int log_get_max_level(void);
 /* When stderr is connected to the journal (or --log-prefix is wanted) prefix each line with <N>. */
 void log_setup(const char *ident);
+/* Is stderr the journal's stream (so that structured entries, sd_journal_send(), reach the same journal)? */
+bool log_get_journal(void);
 
 /* Logs a line; "%m" expands to strerror(-error). Returns -abs(error) (or 0 if error is 0), so that
  * "return log_error_errno(r, ...)" both logs and propagates. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bus-jobd.h"
+#include "bus-polkit.h"
 #include "fd-util.h"
 #include "jobd-bus.h"
 #include "strv.h"
@@ -72,18 +73,27 @@ int bus_verify_submitter(Manager *manager, uid_t uid, sd_bus_error *error) {
         return 0;
 }
 
-int bus_verify_job_access(Manager *manager, sd_bus_message *m, Job *j, sd_bus_error *error) {
-        BusCaller c;
+static BusOperation job_operation(Job *j, sd_bus_message *m) {
+        return (BusOperation) {
+                .action = JOBD_ACTION_MANAGE_JOBS,
+                .verb = sd_bus_message_get_member(m),
+                .job_id = j->id,
+                .owner = j->owner,
+        };
+}
+
+int bus_verify_manage_job(Job *j, sd_bus_message *m, BusAuth *ret, sd_bus_error *error) {
+        BusOperation op = job_operation(j, m);
         int r;
 
-        r = bus_get_caller(m, &c);
-        if (r < 0)
-                return r;
-        if (c.uid == 0 || c.uid == j->owner || c.uid == manager->uid)
-                return 0;
-        return sd_bus_error_setf(error, JOBD_ERROR_ACCESS_DENIED,
-                                 "Job %llu belongs to uid %u; only its owner or root may do this",
-                                 (unsigned long long) j->id, (unsigned) j->owner);
+        r = bus_verify_operator(j->manager, m, &op, ret, error);
+        if (r == -EACCES)
+                return bus_access_denied(error,
+                                         "Job %llu belongs to uid %u; only its owner or root may do this%s",
+                                         (unsigned long long) j->id, (unsigned) j->owner,
+                                         j->manager->system_mode ? " (or an operator: polkit action "
+                                         JOBD_ACTION_MANAGE_JOBS ", see org.jobd1(5))" : "");
+        return r;
 }
 
 int bus_job_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
@@ -231,23 +241,35 @@ static int reply_job_errno(sd_bus_message *m, Job *j, int r, sd_bus_error *error
 }
 
 int bus_job_kill(Job *j, sd_bus_message *m, int sig, sd_bus_error *error) {
+        BusOperation op = job_operation(j, m);
+        BusAuth a;
         int r;
 
         if (sig <= 0 || sig >= _NSIG)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid signal number %i", sig);
-        r = bus_verify_job_access(j->manager, m, j, error);
-        if (r < 0)
-                return r;
-        return reply_job_errno(m, j, job_kill(j, sig), error);
+        r = bus_verify_manage_job(j, m, &a, error);
+        if (r <= 0)
+                return r == 0 ? 1 : r;   /* 0: polkit is asked, the call comes back with the answer */
+        r = job_kill(j, sig);
+        if (r >= 0)
+                bus_log_operation(&op, &a, "Signal %i (%s) sent to job %llu of uid %u", sig, strsignal(sig),
+                                  (unsigned long long) j->id, (unsigned) j->owner);
+        return reply_job_errno(m, j, r, error);
 }
 
 int bus_job_cancel(Job *j, sd_bus_message *m, sd_bus_error *error) {
+        BusOperation op = job_operation(j, m);
+        BusAuth a;
         int r;
 
-        r = bus_verify_job_access(j->manager, m, j, error);
-        if (r < 0)
-                return r;
-        return reply_job_errno(m, j, job_cancel(j), error);
+        r = bus_verify_manage_job(j, m, &a, error);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
+        r = job_cancel(j);
+        if (r >= 0)
+                bus_log_operation(&op, &a, "Job %llu of uid %u cancelled", (unsigned long long) j->id,
+                                  (unsigned) j->owner);
+        return reply_job_errno(m, j, r, error);
 }
 
 static int method_kill(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -266,23 +288,31 @@ static int method_cancel(sd_bus_message *m, void *userdata, sd_bus_error *error)
 
 static int method_pause_resume(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Job *j = userdata;
+        BusOperation op = job_operation(j, m);
+        bool pause = streq(sd_bus_message_get_member(m), "Pause");
+        BusAuth a;
         int r;
 
-        r = bus_verify_job_access(j->manager, m, j, error);
-        if (r < 0)
-                return r;
-        r = streq(sd_bus_message_get_member(m), "Pause") ? job_pause(j) : job_resume(j);
+        r = bus_verify_manage_job(j, m, &a, error);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
+        r = pause ? job_pause(j) : job_resume(j);
+        if (r >= 0)
+                bus_log_operation(&op, &a, "Job %llu of uid %u %s", (unsigned long long) j->id,
+                                  (unsigned) j->owner, pause ? "paused" : "resumed");
         return reply_job_errno(m, j, r, error);
 }
 
 static int method_open_log(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_close_ int fd = -EBADF;
         Job *j = userdata;
+        BusOperation op = job_operation(j, m);
+        BusAuth a;
         int r;
 
-        r = bus_verify_job_access(j->manager, m, j, error);
-        if (r < 0)
-                return r;
+        r = bus_verify_manage_job(j, m, &a, error);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
         fd = job_open_log(j);
         if (fd == -ENOENT)
                 return sd_bus_error_setf(error, JOBD_ERROR_NOT_RUNNING, "Job %llu has no log",
@@ -290,6 +320,8 @@ static int method_open_log(sd_bus_message *m, void *userdata, sd_bus_error *erro
         if (fd < 0)
                 return sd_bus_error_set_errnof(error, fd, "Cannot open the log of job %llu: %m",
                                                (unsigned long long) j->id);
+        bus_log_operation(&op, &a, "Log of job %llu of uid %u opened", (unsigned long long) j->id,
+                          (unsigned) j->owner);
         return sd_bus_reply_method_return(m, "h", fd);
 }
 

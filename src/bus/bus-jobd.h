@@ -30,6 +30,10 @@ int bus_get_caller(sd_bus_message *m, BusCaller *ret);
  * itself fails). Blocks on NSS (see user_record_get()). */
 int bus_verify_submitter(Manager *manager, uid_t uid, sd_bus_error *error);
 
-/* 0 if the caller may act on the job (root, the job's owner, or the daemon's own user); otherwise sets
- * org.jobd1.Error.AccessDenied. */
-int bus_verify_job_access(Manager *manager, sd_bus_message *m, Job *j, sd_bus_error *error);
+/* May the caller act on the job (kill, cancel, pause, resume, open its log)? Its owner, root and the
+ * daemon's own user may; in system mode an operator too (polkit action org.jobd1.manage-jobs, else
+ * jobd.conf's OperatorGroup=). Returns bus_verify_operator()'s 1 (allowed; *ret who), 0 (polkit is asked:
+ * return 1 from the handler, it is called again) or negative, with org.jobd1.Error.AccessDenied set on
+ * a refusal. */
+typedef struct BusAuth BusAuth;
+int bus_verify_manage_job(Job *j, sd_bus_message *m, BusAuth *ret, sd_bus_error *error);

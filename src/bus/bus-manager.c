@@ -5,6 +5,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "bus-jobd.h"
+#include "bus-polkit.h"
 #include "bus-sched.h"
 #include "bus-spec.h"
 #include "jobd-bus.h"
@@ -129,19 +130,18 @@ static int method_cancel_job(sd_bus_message *msg, void *userdata, sd_bus_error *
 
 static int method_set_max_parallel(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        BusCaller c;
+        BusAuth a;
         uint32_t n;
         int r;
 
         r = sd_bus_message_read(msg, "u", &n);
         if (r < 0)
                 return r;
-        r = bus_get_caller(msg, &c);
-        if (r < 0)
-                return r;
-        if (c.uid != 0 && c.uid != m->uid)
-                return sd_bus_error_set(error, JOBD_ERROR_ACCESS_DENIED, "Only root may change MaxParallel");
+        r = bus_verify_manage_daemon(m, msg, "change MaxParallel", &a, error);
+        if (r <= 0)
+                return r == 0 ? 1 : r;   /* 0: polkit is asked, the call comes back with the answer */
         manager_set_max_parallel(m, n);
+        LOG_DAEMON_OPERATION(msg, &a, "MaxParallel set to %u%s", n, n == 0 ? " (unlimited)" : "");
         return sd_bus_reply_method_return(msg, NULL);
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "bus-jobd.h"
+#include "bus-polkit.h"
 #include "bus-sched.h"
 #include "jobd-bus.h"
 #include "run.h"
@@ -40,18 +41,27 @@ int bus_run_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nod
         return 1;
 }
 
-static int verify_run_access(Run *r, sd_bus_message *m, sd_bus_error *error) {
-        BusCaller c;
+static BusOperation run_operation(Run *r, sd_bus_message *m) {
+        return (BusOperation) {
+                .action = JOBD_ACTION_MANAGE_JOBS,
+                .verb = sd_bus_message_get_member(m),
+                .run_id = r->id,
+                .owner = r->owner,
+        };
+}
+
+static int verify_run_access(Run *r, sd_bus_message *m, BusAuth *ret, sd_bus_error *error) {
+        BusOperation op = run_operation(r, m);
         int q;
 
-        q = bus_get_caller(m, &c);
-        if (q < 0)
-                return q;
-        if (c.uid == 0 || c.uid == r->owner || c.uid == r->manager->uid)
-                return 0;
-        return sd_bus_error_setf(error, JOBD_ERROR_ACCESS_DENIED,
-                                 "Run %llu belongs to uid %u; only its owner or root may do this",
-                                 (unsigned long long) r->id, (unsigned) r->owner);
+        q = bus_verify_operator(r->manager, m, &op, ret, error);
+        if (q == -EACCES)
+                return bus_access_denied(error,
+                                         "Run %llu belongs to uid %u; only its owner or root may do this%s",
+                                         (unsigned long long) r->id, (unsigned) r->owner,
+                                         r->manager->system_mode ? " (or an operator: polkit action "
+                                         JOBD_ACTION_MANAGE_JOBS ", see org.jobd1(5))" : "");
+        return q;
 }
 
 static int property_get_string(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -100,22 +110,34 @@ static int reply_run_errno(sd_bus_message *m, Run *r, int q, sd_bus_error *error
 
 static int method_cancel(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Run *r = userdata;
+        BusOperation op = run_operation(r, m);
+        BusAuth a;
         int q;
 
-        q = verify_run_access(r, m, error);
-        if (q < 0)
-                return q;
-        return reply_run_errno(m, r, run_cancel(r), error);
+        q = verify_run_access(r, m, &a, error);
+        if (q <= 0)
+                return q == 0 ? 1 : q;   /* 0: polkit is asked, the call comes back with the answer */
+        q = run_cancel(r);
+        if (q >= 0)
+                bus_log_operation(&op, &a, "Run %llu of uid %u cancelled", (unsigned long long) r->id,
+                                  (unsigned) r->owner);
+        return reply_run_errno(m, r, q, error);
 }
 
 static int method_pause_resume(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Run *r = userdata;
+        BusOperation op = run_operation(r, m);
+        bool pause = streq(sd_bus_message_get_member(m), "Pause");
+        BusAuth a;
         int q;
 
-        q = verify_run_access(r, m, error);
-        if (q < 0)
-                return q;
-        q = streq(sd_bus_message_get_member(m), "Pause") ? run_pause(r) : run_resume(r);
+        q = verify_run_access(r, m, &a, error);
+        if (q <= 0)
+                return q == 0 ? 1 : q;
+        q = pause ? run_pause(r) : run_resume(r);
+        if (q >= 0)
+                bus_log_operation(&op, &a, "Run %llu of uid %u %s", (unsigned long long) r->id,
+                                  (unsigned) r->owner, pause ? "paused" : "resumed");
         return reply_run_errno(m, r, q, error);
 }
 
@@ -123,15 +145,20 @@ static int method_retry(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         _cleanup_free_ char *why = NULL;
         const char *which;
         Run *r = userdata;
+        BusOperation op = run_operation(r, m);
+        BusAuth a;
         int q;
 
         q = sd_bus_message_read(m, "s", &which);
         if (q < 0)
                 return q;
-        q = verify_run_access(r, m, error);
-        if (q < 0)
-                return q;
+        q = verify_run_access(r, m, &a, error);
+        if (q <= 0)
+                return q == 0 ? 1 : q;
         q = run_retry(r, which, &why);
+        if (q >= 0)
+                bus_log_operation(&op, &a, "Run %llu of uid %u: %s jobs retried (%i queued)",
+                                  (unsigned long long) r->id, (unsigned) r->owner, which, q);
         if (q < 0 && why)
                 return sd_bus_error_set(error, q == -EINVAL ? SD_BUS_ERROR_INVALID_ARGS :
                                                q == -EBUSY ? JOBD_ERROR_NOT_RUNNING :

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bus-jobd.h"
+#include "bus-polkit.h"
 #include "bus-sched.h"
 #include "bus-spec.h"
 #include "jobd-bus.h"
@@ -15,16 +16,17 @@
 #include "run.h"
 #include "strv.h"
 
-int bus_verify_admin(Manager *m, sd_bus_message *msg, const char *what, sd_bus_error *error) {
-        BusCaller c;
+int bus_verify_manage_daemon(Manager *m, sd_bus_message *msg, const char *what, BusAuth *ret,
+                             sd_bus_error *error) {
+        BusOperation op = bus_daemon_operation(msg);
         int r;
 
-        r = bus_get_caller(msg, &c);
-        if (r < 0)
-                return r;
-        if (c.uid == 0 || c.uid == m->uid)
-                return 0;
-        return sd_bus_error_setf(error, JOBD_ERROR_ACCESS_DENIED, "Only root may %s", what);
+        r = bus_verify_operator(m, msg, &op, ret, error);
+        if (r == -EACCES)
+                return bus_access_denied(error, "Only root may %s%s", what,
+                                         m->system_mode ? " (or an operator: polkit action "
+                                         JOBD_ACTION_MANAGE_DAEMON ", see org.jobd1(5))" : "");
+        return r;
 }
 
 /* Sets the error from a refusal of the core: its message if it gave one. */
@@ -220,6 +222,7 @@ static int method_get_run(sd_bus_message *msg, void *userdata, sd_bus_error *err
 static int method_set_group_limit(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_free_ char *why = NULL;
         Manager *m = userdata;
+        BusAuth a;
         const char *group;
         uint32_t limit;
         int r;
@@ -227,12 +230,13 @@ static int method_set_group_limit(sd_bus_message *msg, void *userdata, sd_bus_er
         r = sd_bus_message_read(msg, "su", &group, &limit);
         if (r < 0)
                 return r;
-        r = bus_verify_admin(m, msg, "change group limits", error);
-        if (r < 0)
-                return r;
+        r = bus_verify_manage_daemon(m, msg, "change group limits", &a, error);
+        if (r <= 0)
+                return r == 0 ? 1 : r;   /* 0: polkit is asked, the call comes back with the answer */
         r = manager_set_group_limit(m, group, limit, &why);
         if (r < 0)
                 return reply_refusal(r, why, SD_BUS_ERROR_INVALID_ARGS, error);
+        LOG_DAEMON_OPERATION(msg, &a, "Limit of group %s set to %u", group, limit);
         return sd_bus_reply_method_return(msg, NULL);
 }
 
@@ -241,17 +245,19 @@ static int method_pause_resume_group(sd_bus_message *msg, void *userdata, sd_bus
         Manager *m = userdata;
         bool pause = streq(sd_bus_message_get_member(msg), "PauseGroup");
         const char *group;
+        BusAuth a;
         int r;
 
         r = sd_bus_message_read(msg, "s", &group);
         if (r < 0)
                 return r;
-        r = bus_verify_admin(m, msg, pause ? "pause groups" : "resume groups", error);
-        if (r < 0)
-                return r;
+        r = bus_verify_manage_daemon(m, msg, pause ? "pause groups" : "resume groups", &a, error);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
         r = manager_set_group_paused(m, group, pause, &why);
         if (r < 0)
                 return reply_refusal(r, why, SD_BUS_ERROR_INVALID_ARGS, error);
+        LOG_DAEMON_OPERATION(msg, &a, "Group %s %s", group, pause ? "held" : "released");
         return sd_bus_reply_method_return(msg, NULL);
 }
 
@@ -286,17 +292,19 @@ static int method_set_pool(sd_bus_message *msg, void *userdata, sd_bus_error *er
         Manager *m = userdata;
         const char *pool;
         uint32_t capacity;
+        BusAuth a;
         int r;
 
         r = sd_bus_message_read(msg, "su", &pool, &capacity);
         if (r < 0)
                 return r;
-        r = bus_verify_admin(m, msg, "change pools", error);
-        if (r < 0)
-                return r;
+        r = bus_verify_manage_daemon(m, msg, "change pools", &a, error);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
         r = manager_set_pool(m, pool, capacity, &why);
         if (r < 0)
                 return reply_refusal(r, why, SD_BUS_ERROR_INVALID_ARGS, error);
+        LOG_DAEMON_OPERATION(msg, &a, "Capacity of pool %s set to %u", pool, capacity);
         return sd_bus_reply_method_return(msg, NULL);
 }
 
@@ -306,12 +314,13 @@ static int method_set_slot_pool(sd_bus_message *msg, void *userdata, sd_bus_erro
         Manager *m = userdata;
         const char *pool;
         uint32_t quarantine_after;
+        BusAuth a;
         int r;
 
         /* Who asks first: the slot list is the expensive part of the message. */
-        r = bus_verify_admin(m, msg, "change pools", error);
-        if (r < 0)
-                return r;
+        r = bus_verify_manage_daemon(m, msg, "change pools", &a, error);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
         r = sd_bus_message_read(msg, "s", &pool);
         if (r < 0)
                 return r;
@@ -324,6 +333,8 @@ static int method_set_slot_pool(sd_bus_message *msg, void *userdata, sd_bus_erro
         r = manager_set_slot_pool(m, pool, slots, quarantine_after, &why);
         if (r < 0)
                 return reply_refusal(r, why, SD_BUS_ERROR_INVALID_ARGS, error);
+        LOG_DAEMON_OPERATION(msg, &a, "Slot pool %s set to %zu slots, quarantine after %u failures", pool,
+                             strv_length(slots), quarantine_after);
         return sd_bus_reply_method_return(msg, NULL);
 }
 
@@ -331,19 +342,22 @@ static int method_release_slot(sd_bus_message *msg, void *userdata, sd_bus_error
         _cleanup_free_ char *why = NULL;
         Manager *m = userdata;
         const char *pool, *slot;
+        BusAuth a;
         int r;
 
         r = sd_bus_message_read(msg, "ss", &pool, &slot);
         if (r < 0)
                 return r;
-        r = bus_verify_admin(m, msg, "release slots", error);
-        if (r < 0)
-                return r;
+        r = bus_verify_manage_daemon(m, msg, "release slots", &a, error);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
         r = manager_release_slot(m, pool, slot, &why);
         if (r == -ENOENT)
                 return reply_refusal(r, why, JOBD_ERROR_NO_SUCH_SLOT, error);
         if (r < 0)
                 return reply_refusal(r, why, SD_BUS_ERROR_INVALID_ARGS, error);
+        LOG_DAEMON_OPERATION(msg, &a, "Slot %s of pool %s released%s", slot, pool,
+                             r > 0 ? "" : " (it was free)");
         return sd_bus_reply_method_return(msg, "b", r > 0);
 }
 
@@ -437,12 +451,15 @@ static int property_get_draining(sd_bus *bus, const char *path, const char *inte
 static int method_drain_resume(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         bool drain = streq(sd_bus_message_get_member(msg), "Drain");
+        BusAuth a;
         int r;
 
-        r = bus_verify_admin(m, msg, drain ? "drain the daemon" : "resume a drained daemon", error);
-        if (r < 0)
-                return r;
+        r = bus_verify_manage_daemon(m, msg, drain ? "drain the daemon" : "resume a drained daemon", &a,
+                                     error);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
         manager_set_draining(m, drain);
+        LOG_DAEMON_OPERATION(msg, &a, "%s", drain ? "Daemon drained" : "Drained daemon resumed");
         return sd_bus_reply_method_return(msg, NULL);
 }
 

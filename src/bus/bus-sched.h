@@ -21,6 +21,11 @@ int bus_run_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nod
 /* Appends the ListJobs() entry (tsssuo) of each job with an id in [first, first + n) that still exists. */
 int bus_append_job_list(Manager *m, sd_bus_message *reply, uint64_t first, uint64_t n);
 
-/* 0 if the caller is root or the daemon's own user; else sets org.jobd1.Error.AccessDenied saying what
- * only they may do. */
-int bus_verify_admin(Manager *m, sd_bus_message *msg, const char *what, sd_bus_error *error);
+/* May the caller change the daemon (limits, pools, groups, slots, drain)? Root and the daemon's own user
+ * may; in system mode an operator too (polkit action org.jobd1.manage-daemon, else jobd.conf's
+ * OperatorGroup=). Returns bus_verify_operator()'s 1 (allowed; *ret who), 0 (polkit is asked: return 1
+ * from the handler, it is called again with the answer) or negative, with org.jobd1.Error.AccessDenied
+ * saying what only they may do. */
+typedef struct BusAuth BusAuth;
+int bus_verify_manage_daemon(Manager *m, sd_bus_message *msg, const char *what, BusAuth *ret,
+                             sd_bus_error *error);

@@ -46,6 +46,7 @@ void jobd_conf_done(JobdConf *c) {
                 strv_free(c->entries[i].slots);
         }
         free(c->entries);
+        free(c->operator_group);
         jobd_conf_init(c);
 }
 
@@ -184,6 +185,7 @@ typedef struct Section {
         ConfEntry *entry;
         const char *unnamed;           /* [Users], [Defaults], ...: the section's kind */
         bool have_value, have_slots;
+        bool access;                   /* in [Access], which has no name and no entry */
 } Section;
 
 static int section_check(const Section *sec, const char *filename, char **ret) {
@@ -214,6 +216,12 @@ static int parse_header(char *l, const char *filename, unsigned line, JobdConf *
         k = strcspn(l, " \t");
         name = strip(l + k);
         l[k] = 0;
+        if (streq(l, "Access")) {
+                if (!isempty(name))
+                        return fail(ret, filename, line, "[Access] takes no name");
+                *sec = (Section) { .access = true };
+                return 0;
+        }
         for (size_t i = 0; i < ELEMENTSOF(conf_settings); i++)
                 if (streq(l, conf_settings[i].section)) {
                         if (!isempty(name))
@@ -226,7 +234,7 @@ static int parse_header(char *l, const char *filename, unsigned line, JobdConf *
                         kind = i;
         if (kind == _CONF_KIND_MAX)
                 return fail(ret, filename, line,
-                            "unknown section [%.64s] (known: Pool, SlotPool, Group, Users, Defaults)", l);
+                            "unknown section [%.64s] (known: Pool, SlotPool, Group, Users, Defaults, Access)", l);
         if (!identifier_is_valid(name, kind == CONF_GROUP ? JOB_GROUP_MAX : JOB_POOL_NAME_MAX))
                 return fail(ret, filename, line,
                             "[%s %.64s]: the name must be 1-%u characters of "
@@ -257,6 +265,41 @@ static int parse_u32(const char *v, uint32_t *ret) {
         if (safe_atou(v, &u) < 0)
                 return -EINVAL;
         *ret = u;
+        return 0;
+}
+
+/* A group name as useradd(8)/groupadd(8) accept it, or a decimal gid. */
+static bool operator_group_is_valid(const char *s) {
+        size_t n = strlen(s);
+
+        if (n == 0 || n > 64 || s[0] == '-')
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!isalnum((unsigned char) s[i]) && !strchr("_.-$", s[i]))
+                        return false;
+        return true;
+}
+
+static int parse_access(const char *key, const char *value, const char *filename, unsigned line, JobdConf *c,
+                        char **ret) {
+        char *v;
+
+        if (!streq(key, "OperatorGroup"))
+                return fail(ret, filename, line, "unknown key %.64s= in the [Access] section (known: "
+                            "OperatorGroup)", key);
+        /* Empty: none, as if unset (a later line may take back an earlier one). */
+        if (isempty(value)) {
+                c->operator_group = mfree(c->operator_group);
+                return 0;
+        }
+        if (!operator_group_is_valid(value))
+                return fail(ret, filename, line, "OperatorGroup=%.64s: expected a group name or a gid",
+                            value);
+        v = strdup(value);
+        if (!v)
+                return -ENOMEM;
+        free(c->operator_group);
+        c->operator_group = v;
         return 0;
 }
 
@@ -296,6 +339,8 @@ static int parse_assignment(char *l, const char *filename, unsigned line, JobdCo
                 return fail(ret, filename, line, "unknown key %.64s= in the [%s] section (known: %s)", key,
                             sec->unnamed, strempty(known));
         }
+        if (sec->access)
+                return parse_access(key, value, filename, line, c, ret);
         if (!e)
                 return fail(ret, filename, line, "%s= outside of a section", key);
 

@@ -25,6 +25,10 @@
  *     MemoryMax=4G
  *     LogMaxBytes=100M
  *
+ *     # Who may act on other users' jobs and on the daemon where polkit is absent.
+ *     [Access]
+ *     OperatorGroup=jobd-operators
+ *
  * [Users] and [Defaults] are sections without a name: their keys are described once in a table
  * (conf-parse.c, conf_settings[]) that says the section, the key, the parser and the field of JobdConf it
  * fills; a key given twice keeps the last value.
@@ -79,6 +83,7 @@ typedef struct JobdConf {
         size_t n_entries;
         ConfUsers users;               /* every field CONF_UNSET (CONF_PRIORITY_UNSET) unless given */
         ConfDefaults defaults;
+        char *operator_group;          /* [Access] OperatorGroup=: a group name or a gid; NULL: none */
 } JobdConf;
 
 /* Parses the text of a configuration file. On a mistake returns -EINVAL with *ret_error saying

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "jobd-bus.h"
 #include "log.h"
 #include "quota.h"
+#include "parse-util.h"
 #include "resources.h"
 #include "strv.h"
 
@@ -260,6 +262,38 @@ static int read_config(const char *path, char **ret) {
         return 0;
 }
 
+/* OperatorGroup=: a gid as such, else a name from the group database. Blocks on NSS, once at start. */
+static int resolve_group(const char *s, gid_t *ret) {
+        _cleanup_free_ char *buf = NULL;
+        struct group gr, *found = NULL;
+        size_t sz = 4096;
+        unsigned u;
+        int r;
+
+        if (safe_atou(s, &u) >= 0 && u != (unsigned) (gid_t) -1) {
+                *ret = (gid_t) u;
+                return 0;
+        }
+        for (;;) {
+                free(buf);
+                buf = malloc(sz);
+                if (!buf)
+                        return -ENOMEM;
+                r = getgrnam_r(s, &gr, buf, sz, &found);
+                if (r != ERANGE)
+                        break;
+                if (sz >= 1024 * 1024)
+                        return -E2BIG;
+                sz *= 2;
+        }
+        if (r != 0)
+                return -r;
+        if (!found)
+                return -ESRCH;
+        *ret = gr.gr_gid;
+        return 0;
+}
+
 int manager_load_config(Manager *m, const char *path) {
         _cleanup_free_ char *p = NULL, *text = NULL, *why = NULL;
         JobdConf c = {};
@@ -317,6 +351,22 @@ int manager_load_config(Manager *m, const char *path) {
                         log_error_errno(r, "%s:%u: cannot apply this section: %m", path ?: p, e->line);
         }
         m->default_log_max_bytes = c.defaults.log_max_bytes;
+        /* A group that is not there is a mistake worth stopping for: silently nobody would be an operator
+         * where the administrator meant a group to be. */
+        if (r >= 0 && c.operator_group) {
+                r = resolve_group(c.operator_group, &m->operator_gid);
+                if (r == -ESRCH)
+                        log_error_errno(r, "%s: OperatorGroup=%s: no such group.", path ?: p,
+                                        c.operator_group);
+                else if (r < 0)
+                        log_error_errno(r, "%s: OperatorGroup=%s: cannot look the group up: %m", path ?: p,
+                                        c.operator_group);
+                else {
+                        m->have_operator_group = true;
+                        log_debug("Operators (where polkit is absent): members of group %s (gid %u).",
+                                  c.operator_group, (unsigned) m->operator_gid);
+                }
+        }
         jobd_conf_done(&c);
         if (r >= 0)
                 log_debug("Configuration %s applied.", path ?: p);

@@ -122,6 +122,12 @@ int jobctl_bus_open(sd_bus **ret) {
                 break;
         }
 
+        /* As systemctl: polkit may ask for a password (through the session's agent) when jobd asks it
+         * whether we may act on another user's job or the daemon, only where a person can answer. */
+        r = sd_bus_set_allow_interactive_authorization(bus, arg_ask_password && isatty(STDIN_FILENO));
+        if (r < 0)
+                return log_error_errno(r, "Failed to allow interactive authorization: %m");
+
         *ret = TAKE_PTR(bus);
         return 0;
 }

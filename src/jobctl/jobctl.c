@@ -18,6 +18,7 @@
 BusTransport arg_transport = BUS_TRANSPORT_USER;
 const char *arg_address = NULL;
 JsonMode arg_json = JSON_OFF;
+bool arg_ask_password = true;
 
 char **arg_command = NULL;
 const char *arg_name = NULL;
@@ -68,6 +69,7 @@ typedef enum Option {
         OPT_ADDRESS,
         OPT_JSON,
         OPT_NO_PAGER,
+        OPT_NO_ASK_PASSWORD,
         OPT_NAME,
         OPT_PRIORITY,
         OPT_TIMEOUT,
@@ -98,7 +100,7 @@ typedef enum Option {
 
 #define OPT(o) (UINT64_C(1) << (o))
 #define OPTS_GLOBAL (OPT(OPT_HELP) | OPT(OPT_VERSION) | OPT(OPT_USER) | OPT(OPT_SYSTEM) | \
-                     OPT(OPT_ADDRESS) | OPT(OPT_NO_PAGER))
+                     OPT(OPT_ADDRESS) | OPT(OPT_NO_PAGER) | OPT(OPT_NO_ASK_PASSWORD))
 #define OPTS_SUBMIT (OPT(OPT_NAME) | OPT(OPT_PRIORITY) | OPT(OPT_TIMEOUT) | OPT(OPT_MEMORY_MAX) |  \
                      OPT(OPT_TASKS_MAX) | OPT(OPT_CPU_WEIGHT) | OPT(OPT_CWD) | OPT(OPT_SETENV) |     \
                      OPT(OPT_NO_ENV) | OPT(OPT_AFTER) | OPT(OPT_AFTER_CONDITION) | OPT(OPT_GROUP) | \
@@ -116,6 +118,7 @@ static const struct option options[] = {
         { "address",         required_argument, NULL, OPT_VAL(OPT_ADDRESS)         },
         { "json",            optional_argument, NULL, OPT_VAL(OPT_JSON)            },
         { "no-pager",        no_argument,       NULL, OPT_VAL(OPT_NO_PAGER)        },
+        { "no-ask-password", no_argument,       NULL, OPT_VAL(OPT_NO_ASK_PASSWORD) },
         { "name",            required_argument, NULL, OPT_VAL(OPT_NAME)            },
         { "priority",        required_argument, NULL, OPT_VAL(OPT_PRIORITY)        },
         { "timeout",         required_argument, NULL, OPT_VAL(OPT_TIMEOUT)         },
@@ -466,12 +469,15 @@ static void help(void) {
                "     --json[=short|pretty]    Print JSON (submit, list, show, status, wait);\n"
                "                              default: pretty on a terminal, else short\n"
                "     --no-pager               Accepted for compatibility; jobctl never pages\n"
+               "     --no-ask-password        Do not let polkit ask for a password (acting on other\n"
+               "                              users' jobs or the daemon); asked only on a terminal\n"
                "\n%s\nSee jobctl(1) for details.\n", exit_status_help);
 }
 
 static void verb_help(const Verb *v) {
         printf("jobctl [OPTIONS...] %s\n\n%s\n"
-               "Global options: --user, --system, --address=ADDRESS, --no-pager, -h/--help\n"
+               "Global options: --user, --system, --address=ADDRESS, --no-pager, --no-ask-password,\n"
+               "-h/--help"
                "(see \"jobctl --help\").\n", v->synopsis, v->help);
 }
 
@@ -648,6 +654,9 @@ static int parse_option(int c, const char *arg, const Verb *verb, uint64_t *seen
                         return log_usage_error("Invalid --json=%s: expected short, pretty or off", arg);
                 break;
         case OPT_NO_PAGER:
+                break;
+        case OPT_NO_ASK_PASSWORD:
+                arg_ask_password = false;
                 break;
         case OPT_NAME:
                 arg_name = arg;

@@ -37,6 +37,7 @@ typedef struct ResourceArg {
 extern BusTransport arg_transport;
 extern const char *arg_address;
 extern JsonMode arg_json;
+extern bool arg_ask_password;           /* --no-ask-password: false */
 
 /* submit and run */
 extern char **arg_command;

@@ -12,6 +12,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "bus-jobd.h"
+#include "bus-polkit.h"
 #include "fd-util.h"
 #include "log.h"
 #include "manager.h"
@@ -247,6 +248,7 @@ int main(int argc, char *argv[]) {
                         log_error_errno(r, "Event loop failed: %m");
         }
         (void) sd_notify(false, "STOPPING=1");
+        bus_polkit_free(m);   /* the questions still out hold the bus */
         manager_free(m);
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -57,6 +57,31 @@ static void test_example(void **state) {
         jobd_conf_done(&c);
 }
 
+static void test_access(void **state) {
+        char *error = NULL;
+        JobdConf c;
+
+        assert_int_equal(jobd_conf_parse("[Pool p]\nCapacity=1\n[Access]\nOperatorGroup = jobd-operators\n"
+                                         "[Group g]\nLimit=1\n", "a.conf", &c, &error), 0);
+        assert_string_equal(c.operator_group, "jobd-operators");
+        assert_int_equal(c.n_entries, 2);
+        jobd_conf_done(&c);
+
+        assert_int_equal(jobd_conf_parse("[Access]\nOperatorGroup=1234\n", "a.conf", &c, &error), 0);
+        assert_string_equal(c.operator_group, "1234");
+        jobd_conf_done(&c);
+
+        /* Empty takes an earlier line back. */
+        assert_int_equal(jobd_conf_parse("[Access]\nOperatorGroup=wheel\nOperatorGroup=\n", "a.conf", &c,
+                                         &error), 0);
+        assert_null(c.operator_group);
+        jobd_conf_done(&c);
+
+        assert_int_equal(jobd_conf_parse("", "a.conf", &c, &error), 0);
+        assert_null(c.operator_group);
+        jobd_conf_done(&c);
+}
+
 static void expect_error(const char *text, const char *want) {
         char *error = NULL;
         JobdConf c;
@@ -86,6 +111,10 @@ static void test_mistakes(void **state) {
         expect_error("[Group g]\nTimeoutSec=soon\n", "x.conf:2: TimeoutSec=soon: expected a time span");
         expect_error("[Group g]\nLimit=1\n[Pool p]\nCapacity=1\njunk\n", "x.conf:5: expected KEY=VALUE");
         expect_error("[Group g] x\n", "x.conf:1: a section header is");
+        expect_error("[Access ops]\n", "x.conf:1: [Access] takes no name");
+        expect_error("[Access]\nOperatorGroup=a b\n", "x.conf:2: OperatorGroup=a b: expected a group name");
+        expect_error("[Access]\nOperatorGroup=-x\n", "x.conf:2: OperatorGroup=-x: expected a group name");
+        expect_error("[Access]\nOperators=x\n", "x.conf:2: unknown key Operators= in the [Access] section");
 }
 
 /* [Defaults]: no name, no entry; LogMaxBytes= is a size, infinity or 0 for none. */
@@ -253,6 +282,7 @@ int main(void) {
                 cmocka_unit_test(test_defaults),
                 cmocka_unit_test(test_users_defaults),
                 cmocka_unit_test(test_user_limits),
+                cmocka_unit_test(test_access),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
