@@ -211,7 +211,8 @@ bad=$(as_other env EVIL="$evil" "$JOBCTL" submit --name="$evil_name" --cwd="$evi
 bad=$(parse_id "$bad")
 wait_done "$bad"
 assert_eq failed "$(job_prop "$bad" Result)" "Result of a job whose WorkingDirectory does not exist"
-running=$(as_other "$JOBCTL" submit --name="$evil_name" --cwd=/ -- sh -c 'exec sleep 600' "$evil") ||
+# (Its Environment is shown from the running job: a finished job outside a run gives its back.)
+running=$(as_other env EVIL="$evil" "$JOBCTL" submit --name="$evil_name" --cwd=/ -- sh -c 'exec sleep 600' "$evil") ||
         fail "the other user cannot submit its job"
 running=$(parse_id "$running")
 wait_state "$running" running

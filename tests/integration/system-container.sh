@@ -73,6 +73,32 @@ ct_as bob jobctl --system kill -s KILL "$b" || fail "bob cannot kill his own job
 wait_until 20 "bob's job to be done" eval '[[ "$(ct_job_prop '"$b"' State)" == done ]]'
 assert_eq killed "$(ct_job_prop "$b" Result)" "Result of bob's job killed by bob"
 
+# --- operators through the system's polkitd (activated on the system bus) ---------------------------
+# carol is in group jobops, which a rule allows org.jobd1.manage-jobs but not org.jobd1.manage-daemon.
+ct groupadd jobops
+ct useradd --shell /bin/sh --groups jobops carol
+ct test -f /usr/share/polkit-1/actions/org.jobd1.policy || fail "meson install did not install the polkit actions"
+ct sh -c 'cat >/etc/polkit-1/rules.d/50-jobd-test.rules' <<'EOF2'
+polkit.addRule(function(action, subject) {
+        if (action.id == "org.jobd1.manage-jobs" && subject.isInGroup("jobops"))
+                return polkit.Result.YES;
+});
+EOF2
+v=$(parse_id "$(ct_as alice jobctl --system submit --name=victim -- sleep 600)")
+ct_wait_state "$v" running
+ct_as carol jobctl --system --no-ask-password cancel "$v" >/dev/null ||
+        fail "carol (jobops, allowed org.jobd1.manage-jobs by a polkit rule) cannot cancel alice's job"
+wait_until 20 "alice's job cancelled by carol to be done" eval '[[ "$(ct_job_prop '"$v"' State)" == done ]]'
+assert_eq cancelled "$(ct_job_prop "$v" Result)" "Result of alice's job cancelled by an operator"
+assert_contains "cancelled by uid $(ct id -u carol) (polkit)" "$(ct journalctl --no-pager -u jobd.service)" \
+        "the daemon's journal: who cancelled alice's job"
+rc=0
+ct_as carol jobctl --system --no-ask-password set-parallel 1 2>/dev/null || rc=$?
+assert_eq 4 "$rc" "carol's set-parallel (org.jobd1.manage-daemon is not granted to jobops)"
+rc=0
+ct_as bob jobctl --system --no-ask-password cancel "$a" 2>/dev/null || rc=$?
+assert_eq 4 "$rc" "bob's cancel of alice's job (not an operator)"
+
 # --- orphans, timeout, pause, limits on the systemd backend -------------------------------------------
 t=$(parse_id "$(ct jobctl --system submit -- spawn-tree -n 30 -s -d -i -I -S -w -p /run/t.pids)")
 wait_until 20 "the tree's pid file" ct test -s /run/t.pids
