@@ -15,11 +15,13 @@ the name, jobs still waited for are read again.
 
 from __future__ import annotations
 
+import array
 import asyncio
 import ctypes
 import ctypes.util
 import math
 import os
+import socket
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -202,6 +204,52 @@ class RunResult:
     result_counts: dict[str, int]
 
 
+def _tolerate_full_socket(bus: MessageBus) -> None:
+    """dbus-next 0.2.3 (Debian 12) closes the connection when a send finds the socket buffer full
+    (BlockingIOError), which many pipelined calls (a DVSim batch) do. Its writer stays registered for
+    writability, so the fix is to stop there and go on when the socket drains: this replaces the writer's
+    callback by one that does so. Skipped where the writer does not look as expected."""
+    w = getattr(bus, "_writer", None)
+    if w is None or not all(hasattr(w, a) for a in ("messages", "buf", "offset", "unix_fds", "fut", "sock")):
+        return
+
+    def done(fut: asyncio.Future[None] | None, exc: BaseException | None = None) -> None:
+        if fut is not None and not fut.done():
+            if exc is None:
+                fut.set_result(None)
+            else:
+                fut.set_exception(exc)
+
+    def write_callback() -> None:
+        try:
+            while True:
+                if w.buf is None:
+                    if w.messages.qsize() == 0:
+                        w.loop.remove_writer(w.fd)
+                        return
+                    buf, w.unix_fds, w.fut = w.messages.get_nowait()
+                    w.buf = memoryview(buf)
+                    w.offset = 0
+                try:
+                    if w.unix_fds and w.negotiate_unix_fd:
+                        anc = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", w.unix_fds))]
+                        w.offset += w.sock.sendmsg([w.buf[w.offset:]], anc)
+                        w.unix_fds = None
+                    else:
+                        w.offset += w.sock.send(w.buf[w.offset:])
+                except BlockingIOError:
+                    return
+                if w.offset < len(w.buf):
+                    return
+                w.buf = None
+                done(w.fut)
+        except Exception as e:  # noqa: BLE001
+            done(w.fut, e)
+            bus._finalize(e)
+
+    w.write_callback = write_callback
+
+
 def _unvariant(v: Any) -> Any:
     return v.value if isinstance(v, Variant) else v
 
@@ -276,6 +324,7 @@ class Client:
         else:
             mb = MessageBus(bus_address=bus, negotiate_unix_fd=True)
         await mb.connect()
+        _tolerate_full_socket(mb)
         self = cls(mb)
         mb.add_message_handler(self._on_message)
         # The matches go out before anything else is sent, so no signal about a job submitted or read
