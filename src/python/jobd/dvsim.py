@@ -218,6 +218,7 @@ class JobdRuntimeBackend(RuntimeBackend):
         if jobd_reason:
             context.append(f"jobd reason: {jobd_reason}")
 
+        handle.job_runtime.set(runtime, "s")
         if result == "failed" and exit_code == 127 and jobd_reason:
             # jobd could not start the command (missing program, working directory).
             return JobStatus.KILLED, JobStatusInfo(message=f"Failed to launch job: {jobd_reason}",
