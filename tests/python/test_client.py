@@ -263,3 +263,18 @@ def test_groups_pools_drain():
             assert (await c.manager_properties())["Draining"] is False
             await c.set_max_parallel(0)
     run(t())
+
+
+def test_closing_ends_waits():
+    async def t():
+        c = await _client()
+        job = await c.submit(["sleep", "30"])
+        waiter = asyncio.ensure_future(job.wait())
+        await asyncio.sleep(0.2)
+        await c.close()
+        with pytest.raises(jobd.DaemonGone):
+            await waiter
+        async with await _client() as c2:
+            await c2.cancel(job.id)
+            assert (await c2.wait(job.id)).result == "cancelled"
+    run(t())

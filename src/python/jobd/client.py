@@ -327,6 +327,7 @@ class Client:
         _tolerate_full_socket(mb)
         self = cls(mb)
         mb.add_message_handler(self._on_message)
+        self._disconnect_task = asyncio.ensure_future(self._on_disconnect())
         # The matches go out before anything else is sent, so no signal about a job submitted or read
         # afterwards can be missed.
         rules = [
@@ -342,6 +343,13 @@ class Client:
         except JobdError:
             self._owner = None
         return self
+
+    async def _on_disconnect(self) -> None:
+        try:
+            await self._bus.wait_for_disconnect()
+        except Exception:  # noqa: BLE001
+            pass
+        self._fail_waiters(DaemonGone("the connection to the bus was lost"))
 
     async def close(self) -> None:
         """Closes the connection; pending waits raise :class:`DaemonGone`."""
