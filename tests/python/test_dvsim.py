@@ -69,7 +69,7 @@ def test_pass_fail_exports_log(tmp_path):
             make_spec(tmp_path, "ok", py("print(''.join(map(chr, [83, 69, 78, 84])))")),
             make_spec(tmp_path, "exit3", "sh -c 'echo oops; exit 3'"),
             make_spec(tmp_path, "env", "sh -c 'echo \"V=$MY_EXPORT\"; test \"$MY_EXPORT\" = \"a b\"'",
-                      exports={"MY_EXPORT": "a b"}),
+                      exports={"MY_EXPORT": "a b", "NOT A NAME": "dropped", "BAD=NAME": "dropped"}),
             make_spec(tmp_path, "failpat", "echo UVM_ERROR here", fail_patterns=["UVM_ERROR"]),
             make_spec(tmp_path, "passpat", "echo nothing", pass_patterns=["TEST PASSED"]),
             make_spec(tmp_path, "passes", "echo TEST PASSED", pass_patterns=["TEST PASSED"]),
@@ -144,8 +144,12 @@ def test_interactive_is_refused(tmp_path):
     async def t():
         be = JobdRuntimeBackend()
         Collector(be)
+        await be._get_client()  # the connection's descriptors are not the point
+        fds = len(os.listdir("/proc/self/fd"))
         with pytest.raises(RuntimeError, match="Interactive"):
-            await be.submit_many([make_spec(tmp_path, "i", "true", interactive=True)])
+            await be.submit_many([make_spec(tmp_path, "ok", "true"),
+                                  make_spec(tmp_path, "i", "true", interactive=True)])
+        assert len(os.listdir("/proc/self/fd")) == fds, "a prepared job's log descriptor leaked"
         await be.close()
     run(t())
 

@@ -128,7 +128,18 @@ class JobdRuntimeBackend(RuntimeBackend):
 
     @staticmethod
     def _jobd_env(env: dict[str, str]) -> list[str]:
-        return [f"{k}={v}" for k, v in env.items() if _ENV_NAME.fullmatch(k) and "\0" not in v]
+        """KEY=VALUE entries jobd accepts: D-Bus strings are UTF-8 (no undecodable bytes), names have no
+        blank or "="."""
+        out = []
+        for k, v in env.items():
+            entry = f"{k}={v}"
+            try:
+                entry.encode()
+            except UnicodeEncodeError:
+                continue
+            if _ENV_NAME.fullmatch(k) and "\0" not in v:
+                out.append(entry)
+        return out
 
     def _open_log(self, job: JobSpec) -> int:
         """Creates the log with the local backend's preamble; returns an append-only fd for the job."""
@@ -147,27 +158,27 @@ class JobdRuntimeBackend(RuntimeBackend):
         handles: dict[Hashable, JobHandle] = {}
         prepared: list[tuple[JobSpec, Spec, int]] = []
 
-        for job in jobs:
-            env = self._build_job_env(job)
-            self._prepare_launch(job)
-            try:
-                argv = shlex.split(job.cmd)
-                if not argv:
-                    raise ValueError("empty command")
-                fd = self._open_log(job)
-            except (OSError, ValueError) as e:
-                completions.append(JobCompletionEvent(
-                    job, JobStatus.KILLED, JobStatusInfo(message=f"Failed to launch job: {e}")))
-                continue
-            spec = Spec(argv, name=self._job_name(job), working_directory=os.getcwd(),
-                        environment=self._jobd_env(env), priority=int(job.weight),
-                        timeout=job.timeout_secs, stdout=fd, stderr=fd, group=self._group)
-            prepared.append((job, spec, fd))
-
         try:
+            for job in jobs:
+                env = self._build_job_env(job)
+                self._prepare_launch(job)
+                try:
+                    argv = shlex.split(job.cmd)
+                    if not argv:
+                        raise ValueError("empty command")
+                    fd = self._open_log(job)
+                except (OSError, ValueError) as e:
+                    completions.append(JobCompletionEvent(
+                        job, JobStatus.KILLED, JobStatusInfo(message=f"Failed to launch job: {e}")))
+                    continue
+                spec = Spec(argv, name=self._job_name(job), working_directory=os.getcwd(),
+                            environment=self._jobd_env(env), priority=int(job.weight),
+                            timeout=job.timeout_secs, stdout=fd, stderr=fd, group=self._group)
+                prepared.append((job, spec, fd))
             results = await asyncio.gather(*(client.submit(spec) for _, spec, _ in prepared),
                                            return_exceptions=True)
         finally:
+            # jobd holds its own copies of the log descriptors once Submit() returned.
             for _, _, fd in prepared:
                 os.close(fd)
 
