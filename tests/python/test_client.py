@@ -278,3 +278,23 @@ def test_closing_ends_waits():
             await c2.cancel(job.id)
             assert (await c2.wait(job.id)).result == "cancelled"
     run(t())
+
+
+def test_new_owner_rereads_pending_jobs():
+    """Signals of a former owner are ignored; when org.jobd1 gets an owner again (NameOwnerChanged),
+    the jobs still waited for are read again, so an end missed meanwhile is not waited for forever."""
+    async def t():
+        async with await _client() as c:
+            real = c.owner
+            c._owner = ":0.0-former"  # as if jobd had restarted: the live daemon's signals are ignored now
+            job = await c.submit(["sleep", "0.3"])
+            waiter = asyncio.ensure_future(job.wait())
+            await asyncio.sleep(1)
+            assert not waiter.done()
+            noc = Message.new_signal("/org/freedesktop/DBus", "org.freedesktop.DBus", "NameOwnerChanged",
+                                     "sss", ["org.jobd1", ":0.0-former", real])
+            noc.sender = "org.freedesktop.DBus"
+            c._on_message(noc)
+            assert c.owner == real
+            assert (await asyncio.wait_for(waiter, 5)).success
+    run(t())
