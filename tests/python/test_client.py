@@ -3,6 +3,7 @@
 import asyncio
 import os
 import signal
+import time
 
 import pytest
 from conftest import run
@@ -87,21 +88,32 @@ def test_results_by_signal():
 
 
 def test_wait_uses_signals_not_polling():
-    """While the job runs, wait() makes no call: one read before, one read of the details after."""
+    """While the job runs, wait() makes no call: a read of its state before (none for a job submitted on
+    this connection: its end cannot be missed), the details after."""
     async def t():
-        async with await _client() as c:
-            job = await c.submit(["sleep", "1.5"])
+        async with await _client() as c, await _client() as other:
+            own = await c.submit(["sleep", "1.5"])
+            job = await other.submit(["sleep", "1.5"])
             calls = []
             orig = c._call
 
             async def counting(*a, **kw):
-                calls.append(a[3])
+                calls.append((a[3], a[4] if len(a) > 4 else "", time.monotonic()))
                 return await orig(*a, **kw)
 
             c._call = counting
-            res = await job.wait()
-            assert res.success
-            assert calls == ["GetAll", "GetAll"], calls
+            t0 = time.monotonic()
+            own_res, res = await asyncio.gather(c.wait(own.id), c.wait(job.id))
+            assert own_res.success and res.success and time.monotonic() - t0 > 1
+            assert [m for m, _, _ in calls].count("Get") == len(calls) == 1 + 3 + 3, calls
+            # Nothing was read while the jobs ran: the first read, then only the details at the end.
+            assert sum(1 for _, _, at in calls if at - t0 < 1) == 1, calls
+            # A job that ended before anyone waited: no read at all but the details.
+            quick = await c.submit(["true"])
+            await asyncio.sleep(0.5)
+            calls.clear()
+            assert (await c.wait(quick.id, details=False)).success
+            assert calls == [], calls
     run(t())
 
 

@@ -22,6 +22,7 @@ import ctypes.util
 import math
 import os
 import socket
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,6 +54,7 @@ _DBUS = "org.freedesktop.DBus"
 _PROPS = "org.freedesktop.DBus.Properties"
 
 _USEC = 1_000_000
+_RECENT_DONE_MAX = 65536
 _UINT64_MAX = 2**64 - 1
 
 
@@ -304,6 +306,12 @@ class Client:
         self._owner: str | None = None
         self._job_waiters: dict[int, list[asyncio.Future[str]]] = {}
         self._run_waiters: dict[int, list[asyncio.Future[str]]] = {}
+        # The last ends seen (JobChanged "done"), whether or not anyone waited: a job submitted here may end
+        # before the coroutine that submitted it runs again. A job that runs again (Run.Retry) leaves it.
+        self._recent_done: OrderedDict[int, str] = OrderedDict()
+        # Jobs submitted here without After: their end comes as a signal after the Submit() reply (the
+        # matches were added first), so waiting for one needs no read first. Forgotten if jobd restarts.
+        self._fresh: set[int] = set()
         self._closed = False
 
     # --- connection ------------------------------------------------------------------------------
@@ -413,6 +421,8 @@ class Client:
             name, _old, new = msg.body
             if name == BUS_NAME:
                 self._owner = new or None
+                self._fresh.clear()
+                self._recent_done.clear()
                 if new:
                     # A (re)started daemon: jobs and runs waited for may have ended meanwhile.
                     asyncio.get_event_loop().create_task(self._reread_pending())
@@ -423,7 +433,14 @@ class Client:
         if msg.interface == MANAGER_IFACE and msg.member == "JobChanged" and msg.signature == "toss":
             job_id, _path, state, result = msg.body
             if state == "done":
+                self._recent_done[job_id] = result
+                self._recent_done.move_to_end(job_id)
+                if len(self._recent_done) > _RECENT_DONE_MAX:
+                    old, _ = self._recent_done.popitem(last=False)
+                    self._fresh.discard(old)
                 self._settle_job(job_id, result)
+            else:
+                self._recent_done.pop(job_id, None)
         elif msg.interface == RUN_IFACE and msg.member == "Finished" and msg.signature == "ts":
             run_id, result = msg.body
             for fut in self._run_waiters.pop(run_id, []):
@@ -477,6 +494,8 @@ class Client:
         fds: list[int] = []
         d = spec.to_dbus(fds)
         job_id, path = await self.call_manager("Submit", "a{sv}", [d], fds)
+        if not spec.after:
+            self._fresh.add(job_id)
         return Job(self, job_id, path)
 
     async def list_jobs(self) -> list[JobInfo]:
@@ -553,27 +572,40 @@ class Client:
         return fut
 
     async def _check_done_now(self, job_id: int) -> None:
+        path = f"{MANAGER_PATH}/job/{job_id}"
         try:
-            props = await self.job_properties(job_id)
+            state = await self.get_property(path, JOB_IFACE, "State")
+            if state == "done":
+                self._settle_job(job_id, await self.get_property(path, JOB_IFACE, "Result"))
         except NoSuchJob:
             self._settle_job(job_id, "lost")
             raise
-        if props["State"] == "done":
-            self._settle_job(job_id, props["Result"])
+
+    async def get_job_properties(self, job_id: int, *names: str) -> dict[str, Any]:
+        """Some properties of a job, read with one Get() each, all sent at once: cheaper than GetAll()
+        when a job carries a large Environment."""
+        path = f"{MANAGER_PATH}/job/{job_id}"
+        values = await asyncio.gather(*(self.get_property(path, JOB_IFACE, n) for n in names))
+        return dict(zip(names, values))
 
     async def wait(self, job_id: int, *, details: bool = True) -> JobResult:
         """Waits until the job is done (by its JobChanged signal) and says how it ended."""
-        fut = self._job_future(job_id)
-        try:
-            await self._check_done_now(job_id)
-        except BaseException:
-            fut.cancel()
-            raise
-        result = await fut
+        if job_id in self._recent_done:
+            result = self._recent_done[job_id]
+        else:
+            fut = self._job_future(job_id)
+            if job_id not in self._fresh:
+                try:
+                    await self._check_done_now(job_id)
+                except BaseException:
+                    fut.cancel()
+                    raise
+            result = await fut
+        self._fresh.discard(job_id)
         if not details:
             return JobResult(job_id, result)
         try:
-            p = await self.job_properties(job_id)
+            p = await self.get_job_properties(job_id, "ExitCode", "ExitSignal", "Reason")
         except NoSuchJob:
             return JobResult(job_id, result)
         return JobResult(job_id, result, p.get("ExitCode", -1), p.get("ExitSignal", 0), p.get("Reason", ""))

@@ -208,10 +208,16 @@ class JobdRuntimeBackend(RuntimeBackend):
         client = await self._get_client()
         try:
             result = (await client.wait(handle.jobd_id, details=False)).result
-            try:
-                props: dict[str, Any] = await client.job_properties(handle.jobd_id)
-            except NoSuchJob:
-                props = {}
+            props: dict[str, Any] = {}
+            if result == "success":
+                # Nothing more to read: exit code 0, and the run time as the local backend measures it.
+                props = {"ExitCode": 0}
+            else:
+                try:
+                    props = await client.get_job_properties(
+                        handle.jobd_id, "ExitCode", "ExitSignal", "Reason", "StartUSec", "FinishUSec")
+                except NoSuchJob:
+                    pass
         except JobdError as e:
             result, props = "lost", {"Reason": str(e)}
         handle.done = True
