@@ -140,6 +140,23 @@ def test_kill_many_leaves_no_orphan(tmp_path):
     run(t())
 
 
+def test_daemonized_child_does_not_hold_the_job(tmp_path):
+    """A job that exits leaving a daemonized child on its output completes at once, and the child is
+    gone (DVSim's local backend waits for the output pipe to close: such a job never completes)."""
+    async def t():
+        be = JobdRuntimeBackend()
+        col = Collector(be)
+        pidfile = tmp_path / "child.pid"
+        child = f"trap '' TERM; echo $$ > {pidfile}; exec sleep 300"
+        script = f"(setsid sh -c {shlex.quote(child)} &); while [ ! -s {pidfile} ]; do sleep 0.01; done; echo bye"
+        await be.submit_many([make_spec(tmp_path, "leaver", f"sh -c {shlex.quote(script)}")])
+        await asyncio.wait_for(col.wait_for(1), 10)
+        assert col.events["leaver"].status == JobStatus.PASSED
+        assert not pid_alive(int(pidfile.read_text()))
+        await be.close()
+    run(t())
+
+
 def test_interactive_is_refused(tmp_path):
     async def t():
         be = JobdRuntimeBackend()
