@@ -48,7 +48,9 @@ def test_submit_every_key_typed(tmp_path):
             p = await job.properties()
             assert p["Name"] == "every-key"
             assert p["WorkingDirectory"] == str(tmp_path)
-            assert "FOO=bar" in p["Environment"]
+            # A finished job outside a run gives its Environment back (org.jobd1(5)); the log below shows
+            # that FOO reached the job.
+            assert p["Environment"] == []
             assert p["Priority"] == 7
             assert p["TimeoutUSec"] == 90_000_000
             assert p["After"] == [dep.id] and p["AfterCondition"] == "any"
