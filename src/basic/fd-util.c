@@ -23,13 +23,8 @@ int safe_close(int fd) {
         return -EBADF;
 }
 
-ssize_t read_file_at(int dirfd, const char *path, char *buf, size_t max) {
-        _cleanup_close_ int fd = -EBADF;
+ssize_t read_fd_full(int fd, char *buf, size_t max) {
         size_t n = 0;
-
-        fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
 
         for (;;) {
                 ssize_t k;
@@ -48,6 +43,15 @@ ssize_t read_file_at(int dirfd, const char *path, char *buf, size_t max) {
         }
         buf[n] = 0;
         return (ssize_t) n;
+}
+
+ssize_t read_file_at(int dirfd, const char *path, char *buf, size_t max) {
+        _cleanup_close_ int fd = -EBADF;
+
+        fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        return read_fd_full(fd, buf, max);
 }
 
 int write_string_file_at(int dirfd, const char *path, const char *s) {

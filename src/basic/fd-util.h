@@ -24,6 +24,8 @@ static inline void fclosep(FILE **f) {
 /* Reads a whole small file relative to dirfd into a NUL-terminated buffer. Returns the size read or
  * -errno; -EFBIG if it is larger than max. */
 ssize_t read_file_at(int dirfd, const char *path, char *buf, size_t max);
+/* The same for an open fd, read from its current offset to the end. */
+ssize_t read_fd_full(int fd, char *buf, size_t max);
 
 /* Writes a string to an existing file relative to dirfd (no O_CREAT), as one write(). */
 int write_string_file_at(int dirfd, const char *path, const char *s);

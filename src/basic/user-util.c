@@ -19,32 +19,41 @@ UserRecord *user_record_free(UserRecord *u) {
         return NULL;
 }
 
+/* getpwuid_r()/getgrnam_r() into a buffer that grows on ERANGE (an NSS module may return an entry of
+ * any size), bounded: call may use _sz, the size of buf. Returns 0 with found set, -ESRCH for no entry,
+ * or -errno. */
+#define NSS_LOOKUP(call, buf, found)                                            \
+        ({                                                                      \
+                size_t _sz = 4096;                                              \
+                int _r;                                                         \
+                for (;;) {                                                      \
+                        free(buf);                                              \
+                        (buf) = malloc(_sz);                                    \
+                        if (!(buf)) {                                           \
+                                _r = ENOMEM;                                    \
+                                break;                                          \
+                        }                                                       \
+                        _r = (call);                                            \
+                        if (_r != ERANGE)                                       \
+                                break;                                          \
+                        if (_sz >= 1024 * 1024) {                               \
+                                _r = E2BIG;                                     \
+                                break;                                          \
+                        }                                                       \
+                        _sz *= 2;                                               \
+                }                                                               \
+                _r != 0 ? -_r : !(found) ? -ESRCH : 0;                          \
+        })
+
 int user_record_get(uid_t uid, UserRecord **ret) {
         _cleanup_(user_record_freep) UserRecord *u = NULL;
         _cleanup_free_ char *buf = NULL;
         struct passwd pw, *found = NULL;
-        long sz = sysconf(_SC_GETPW_R_SIZE_MAX);
-        size_t bufsz = sz > 0 ? (size_t) sz : 4096;
         int n, r;
 
-        /* ERANGE: a longer entry than the hint (NSS modules may return any size); grow, bounded. */
-        for (;;) {
-                free(buf);
-                buf = malloc(bufsz);
-                if (!buf)
-                        return -ENOMEM;
-                errno = 0;
-                r = getpwuid_r(uid, &pw, buf, bufsz, &found);
-                if (r != ERANGE)
-                        break;
-                if (bufsz >= 1024 * 1024)
-                        return -E2BIG;
-                bufsz *= 2;
-        }
-        if (r != 0)
-                return -r;
-        if (!found)
-                return -ESRCH;
+        r = NSS_LOOKUP(getpwuid_r(uid, &pw, buf, _sz, &found), buf, found);
+        if (r < 0)
+                return r;
 
         u = calloc(1, sizeof(*u));
         if (!u)
@@ -79,4 +88,24 @@ bool user_record_in_group(const UserRecord *u, gid_t gid) {
                 if (u->groups[i] == gid)
                         return true;
         return false;
+}
+
+int group_lookup(const char *s, gid_t *ret) {
+        _cleanup_free_ char *buf = NULL;
+        struct group gr, *found = NULL;
+        char *end;
+        unsigned long u;
+        int r;
+
+        errno = 0;
+        u = strtoul(s, &end, 10);
+        if (*s >= '0' && *s <= '9' && !*end && errno == 0 && u < (gid_t) -1) {
+                *ret = (gid_t) u;
+                return 0;
+        }
+        r = NSS_LOOKUP(getgrnam_r(s, &gr, buf, _sz, &found), buf, found);
+        if (r < 0)
+                return r;
+        *ret = gr.gr_gid;
+        return 0;
 }

@@ -32,3 +32,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(UserRecord *, user_record_free);
 
 /* Is gid the user's primary group or one of its supplementary groups? */
 bool user_record_in_group(const UserRecord *u, gid_t gid);
+
+/* A group given as a gid, or as a name looked up in the group database (getgrnam_r(); blocks on NSS).
+ * Returns 0, -ESRCH if there is no such group, or another -errno. */
+int group_lookup(const char *s, gid_t *ret);

@@ -17,6 +17,7 @@
 #include "quota.h"
 #include "parse-util.h"
 #include "resources.h"
+#include "user-util.h"
 #include "strv.h"
 
 /* A configuration file is a few lines; this bounds what a mistake (a log file given as --config) costs. */
@@ -262,38 +263,6 @@ static int read_config(const char *path, char **ret) {
         return 0;
 }
 
-/* OperatorGroup=: a gid as such, else a name from the group database. Blocks on NSS, once at start. */
-static int resolve_group(const char *s, gid_t *ret) {
-        _cleanup_free_ char *buf = NULL;
-        struct group gr, *found = NULL;
-        size_t sz = 4096;
-        unsigned u;
-        int r;
-
-        if (safe_atou(s, &u) >= 0 && u != (unsigned) (gid_t) -1) {
-                *ret = (gid_t) u;
-                return 0;
-        }
-        for (;;) {
-                free(buf);
-                buf = malloc(sz);
-                if (!buf)
-                        return -ENOMEM;
-                r = getgrnam_r(s, &gr, buf, sz, &found);
-                if (r != ERANGE)
-                        break;
-                if (sz >= 1024 * 1024)
-                        return -E2BIG;
-                sz *= 2;
-        }
-        if (r != 0)
-                return -r;
-        if (!found)
-                return -ESRCH;
-        *ret = gr.gr_gid;
-        return 0;
-}
-
 int manager_load_config(Manager *m, const char *path) {
         _cleanup_free_ char *p = NULL, *text = NULL, *why = NULL;
         JobdConf c = {};
@@ -354,7 +323,7 @@ int manager_load_config(Manager *m, const char *path) {
         /* A group that is not there is a mistake worth stopping for: silently nobody would be an operator
          * where the administrator meant a group to be. */
         if (r >= 0 && c.operator_group) {
-                r = resolve_group(c.operator_group, &m->operator_gid);
+                r = group_lookup(c.operator_group, &m->operator_gid);
                 if (r == -ESRCH)
                         log_error_errno(r, "%s: OperatorGroup=%s: no such group.", path ?: p,
                                         c.operator_group);

@@ -75,29 +75,12 @@ int state_open_file(int dir_fd, const char *name, uid_t uid, int *ret_fd) {
 
 ssize_t state_read_file(int dir_fd, const char *name, uid_t uid, char *buf, size_t max) {
         _cleanup_close_ int fd = -EBADF;
-        size_t n = 0;
         int r;
 
         r = state_open_file(dir_fd, name, uid, &fd);
         if (r < 0)
                 return r;
-        for (;;) {
-                ssize_t k;
-
-                if (n >= max)
-                        return -EFBIG;
-                k = read(fd, buf + n, max - n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        break;
-                n += k;
-        }
-        buf[n] = 0;
-        return (ssize_t) n;
+        return read_fd_full(fd, buf, max);
 }
 
 /* An ancestor of the state folder may be shared (/tmp, 1777) only if it is sticky: then nobody else can

@@ -47,11 +47,25 @@ static void test_nobody_not_in_root_group(void **state) {
                 assert_int_not_equal(u->groups[i], 0);
 }
 
+static void test_group_lookup(void **state) {
+        gid_t g = 1;
+
+        assert_int_equal(group_lookup("0", &g), 0);
+        assert_int_equal(g, 0);
+        assert_int_equal(group_lookup("4711", &g), 0);
+        assert_int_equal(g, 4711);
+        g = 1;
+        assert_int_equal(group_lookup(getgrgid(0)->gr_name, &g), 0);
+        assert_int_equal(g, 0);
+        assert_int_equal(group_lookup("no-such-group-jobd-test", &g), -ESRCH);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_root),
                 cmocka_unit_test(test_no_entry),
                 cmocka_unit_test(test_nobody_not_in_root_group),
+                cmocka_unit_test(test_group_lookup),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
