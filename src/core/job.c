@@ -72,8 +72,10 @@ static void job_release_runtime(Job *j) {
 Job *job_free(Job *j) {
         if (!j)
                 return NULL;
-        if (j->manager)
+        if (j->manager) {
                 manager_quota_uncount(j->manager, j);
+                manager_quota_release_bytes(j->manager, j);
+        }
         job_release_runtime(j);
         /* A job still running when the daemon exits keeps its cgroup: rmdir fails on a busy cgroup and
          * the v1 mirrors are deleted only when empty. */
@@ -142,6 +144,7 @@ void job_trim_done(Job *j) {
                 return;
         before = job_spec_bytes(&j->spec);
         job_spec_trim_done(&j->spec);
+        manager_quota_release_bytes(j->manager, j);
         manager_note_freed(j->manager, before - MIN(before, job_spec_bytes(&j->spec)));
 }
 

@@ -39,6 +39,7 @@ typedef struct Job {
 
         uid_t owner;                   /* system mode: gid and groups are looked up for each start */
         bool quota_counted;            /* unfinished: counted in its owner's usage (src/core/quota.c) */
+        bool quota_holds_bytes;        /* its spec's bytes are counted in its owner's usage */
         uint64_t quota_bytes;          /* job_spec_bytes() when it was counted */
 
         JobState state;

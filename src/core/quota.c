@@ -61,27 +61,44 @@ int manager_check_quota(Manager *m, uid_t owner, uint64_t n_jobs, uint64_t bytes
                                        n_jobs, bytes, ret_message);
 }
 
+static UserUsage *usage_get(Manager *m, uid_t uid) {
+        UserUsage *u = usage_find(m, uid), *t;
+
+        if (u)
+                return u;
+        t = reallocarray(m->usage, m->n_usage + 1, sizeof(UserUsage));
+        if (!t)
+                return NULL;
+        m->usage = t;
+        u = &m->usage[m->n_usage++];
+        *u = (UserUsage) { .uid = uid };
+        return u;
+}
+
+static void usage_forget_if_unused(Manager *m, UserUsage *u) {
+        if (u->unfinished == 0 && u->spec_bytes == 0)
+                *u = m->usage[--m->n_usage];
+}
+
 void manager_quota_count(Manager *m, Job *j) {
-        UserUsage *u, *t;
+        UserUsage *u;
 
         if (j->quota_counted)
                 return;
-        u = usage_find(m, j->owner);
+        u = usage_get(m, j->owner);
         if (!u) {
-                t = reallocarray(m->usage, m->n_usage + 1, sizeof(UserUsage));
-                if (!t) {
-                        /* Not counted: the user holds a job more than its quota says, never less. */
-                        log_oom();
-                        return;
-                }
-                m->usage = t;
-                u = &m->usage[m->n_usage++];
-                *u = (UserUsage) { .uid = j->owner };
+                /* Not counted: the user holds a job more than its quota says, never less. */
+                log_oom();
+                return;
         }
-        j->quota_bytes = job_spec_bytes(&j->spec);
         j->quota_counted = true;
         u->unfinished++;
-        u->spec_bytes += j->quota_bytes;
+        /* A run's job that is started again (Retry) still holds its spec's bytes from the first time. */
+        if (!j->quota_holds_bytes) {
+                j->quota_bytes = job_spec_bytes(&j->spec);
+                j->quota_holds_bytes = true;
+                u->spec_bytes += j->quota_bytes;
+        }
 }
 
 void manager_quota_uncount(Manager *m, Job *j) {
@@ -94,9 +111,20 @@ void manager_quota_uncount(Manager *m, Job *j) {
         if (!u)
                 return;
         u->unfinished--;
+        usage_forget_if_unused(m, u);
+}
+
+void manager_quota_release_bytes(Manager *m, Job *j) {
+        UserUsage *u;
+
+        if (!j->quota_holds_bytes)
+                return;
+        j->quota_holds_bytes = false;
+        u = usage_find(m, j->owner);
+        if (!u)
+                return;
         u->spec_bytes -= MIN(u->spec_bytes, j->quota_bytes);
-        if (u->unfinished == 0)
-                *u = m->usage[--m->n_usage];
+        usage_forget_if_unused(m, u);
 }
 
 void manager_quota_free(Manager *m) {

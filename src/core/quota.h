@@ -10,7 +10,8 @@
 typedef struct UserUsage {
         uid_t uid;
         uint64_t unfinished;           /* jobs not done */
-        uint64_t spec_bytes;           /* job_spec_bytes() of those */
+        uint64_t spec_bytes;           /* job_spec_bytes() of those, and of done jobs that keep their spec
+                                        * (a run's, for Retry) until they are forgotten */
 } UserUsage;
 
 /* Sets the limits (c NULL: the built-in ones) and the scheduler's per-owner policies. Logs what is wrong
@@ -32,8 +33,12 @@ int manager_check_quota(Manager *m, uid_t owner, uint64_t n_jobs, uint64_t bytes
 
 /* A job became unfinished (submitted, restored, run again): counted in its owner's usage. */
 void manager_quota_count(Manager *m, Job *j);
-/* A counted job became done or is freed; does nothing for one not counted. */
+/* A counted job became done or is freed; does nothing for one not counted. Its spec's bytes stay
+ * counted until manager_quota_release_bytes(): a done job of a run keeps its whole spec for Retry(), so
+ * cancelling a run does not give a user room for another of the same size while the first is kept. */
 void manager_quota_uncount(Manager *m, Job *j);
+/* The job's spec was trimmed (done, outside a run) or the job is freed. */
+void manager_quota_release_bytes(Manager *m, Job *j);
 void manager_quota_free(Manager *m);
 
 /* bytes of a done job's spec were freed (job_trim_done()): once many were, the heap's free pages are

@@ -103,8 +103,8 @@ int user_limits_check_quota(const UserLimits *l, uid_t uid, uint64_t unfinished,
                             (unsigned long long) l->max_unfinished_jobs);
         if (l->max_spec_bytes != UINT64_MAX && spec_bytes + more_bytes > l->max_spec_bytes)
                 return fail(ret_message, -EDQUOT,
-                            "MaxSpecBytes: the unfinished jobs of uid %u hold %llu bytes of specs; %llu more "
-                            "would be over the limit of %llu (jobd.conf [Users])",
+                            "MaxSpecBytes: the jobs of uid %u (unfinished, and those of runs still kept) hold "
+                            "%llu bytes of specs; %llu more would be over the limit of %llu (jobd.conf [Users])",
                             (unsigned) uid, (unsigned long long) spec_bytes, (unsigned long long) more_bytes,
                             (unsigned long long) l->max_spec_bytes);
         return 0;

@@ -158,6 +158,23 @@ expect_refusal "$bob" org.jobd1.Error.QuotaExceeded "bob's job with 70 KB of env
         2 Argv as 1 true Environment as 1 "$big"
 assert_contains "limit of 65536" "$BUS_ERR_MSG" "MaxSpecBytes message names the limit"
 assert_eq "$jobs_before" "$(mcall ListJobs | awk '{print $2}')" "jobs after bob's refused submission"
+# A run keeps its jobs' whole specs for Retry() after they are done: cancelling a run gives no room for
+# another of the same size while the first is kept (else a user could hold any amount of memory and
+# journal, one MaxSpecBytes at a time).
+mid=$(printf 'X=%040000d' 0)
+ubus_try "$bob" call -- org.jobd1 /org/jobd1 org.jobd1.Manager SubmitPlan 'aa{sv}a{sv}' \
+        1 2 Argv as 2 sleep 600 Environment as 1 "$mid" 0
+[[ "$BUS_OK" == 1 ]] ||
+        fail "bob's plan with 40 KB of environment was refused: $BUS_ERR_NAME $BUS_ERR_MSG"
+bob_run=$(awk '{print $2}' <<<"$BUS_OUT")
+ubus_try "$bob" call -- org.jobd1 "/org/jobd1/run/$bob_run" org.jobd1.Run Cancel
+[[ "$BUS_OK" == 1 ]] || fail "bob cannot cancel his run $bob_run: $BUS_ERR_NAME $BUS_ERR_MSG"
+wait_until 20 "bob's cancelled run to be done" eval \
+        '[[ "$(unwrap "$(bctl get-property org.jobd1 /org/jobd1/run/'"$bob_run"' org.jobd1.Run State)")" == done ]]'
+ubus_try "$bob" call -- org.jobd1 /org/jobd1 org.jobd1.Manager SubmitPlan 'aa{sv}a{sv}' \
+        1 2 Argv as 2 sleep 600 Environment as 1 "$mid" 0
+assert_eq org.jobd1.Error.QuotaExceeded "$BUS_ERR_NAME" "bob's second 40 KB plan after cancelling the first ($BUS_ERR_MSG)"
+assert_contains "MaxSpecBytes" "$BUS_ERR_MSG" "the second plan's refusal names the limit"
 # Root is not limited by them.
 rbig=$(bsubmit 2 Argv as 1 true Environment as 1 "$big")
 wait_done "$rbig"
