@@ -120,7 +120,7 @@ int main(int argc, char *argv[]) {
                 .kill_grace = 5 * USEC_PER_SEC,
                 .keep_finished = MANAGER_KEEP_FINISHED_DEFAULT,
         };
-        _cleanup_free_ char *state_dir = NULL, *exec_path = NULL;
+        _cleanup_free_ char *state_dir = NULL, *exec_path = NULL, *config_path = NULL;
         Manager *m = NULL;
         struct rlimit rl;
         sigset_t mask;
@@ -218,6 +218,19 @@ int main(int argc, char *argv[]) {
                 if (!state_dir)
                         return log_oom(), EXIT_FAILURE;
                 c.state_dir = state_dir;
+        }
+        /* A job without a WorkingDirectory starts in the daemon's folder: in system mode that must not be
+         * wherever root started jobd from (a user's job could read below root's 0700 home). Work from "/"
+         * as systemd's services do; a relative --config= is resolved first. */
+        if (c.system_mode) {
+                if (c.config_path && c.config_path[0] != '/') {
+                        config_path = realpath(c.config_path, NULL);
+                        if (!config_path)
+                                return log_error_errno(-errno, "--config=%s: %m", c.config_path), EXIT_FAILURE;
+                        c.config_path = config_path;
+                }
+                if (chdir("/") < 0)
+                        return log_error_errno(-errno, "Cannot change to /: %m"), EXIT_FAILURE;
         }
         exec_path = default_exec_path();
         if (!exec_path)

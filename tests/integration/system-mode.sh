@@ -14,7 +14,13 @@ setup
 system_bus_start
 user_add other
 nobody=$(id -u "$other")
+# Started from a folder below a 0700 one, as root might from a shell in its home.
+mkdir -m 700 "$TEST_TMP/secret"
+mkdir "$TEST_TMP/secret/work"
+echo hunter2 >"$TEST_TMP/secret/work/notes"
+pushd "$TEST_TMP/secret/work" >/dev/null
 jobd_start --system
+popd >/dev/null
 
 as_nobody() {
         as_user "$other" "$@"
@@ -59,3 +65,14 @@ assert_eq killed "$(job_prop "$nb_job" Result)" "Result of nobody's job killed b
 # Root may end anyone's job.
 jobctl cancel "$root_job" >/dev/null || fail "root cannot cancel root's job"
 wait_done "$root_job"
+
+# A job without a WorkingDirectory runs in "/", not in the folder jobd was started from: nobody may not
+# read below root's 0700 folder that way.
+out=$(as_nobody busctl --address="$BUS" call -- org.jobd1 /org/jobd1 org.jobd1.Manager Submit 'a{sv}' 1 \
+        Argv as 3 sh -c 'pwd; cat notes 2>&1; exit 0' 2>&1) || fail "nobody cannot submit without a WorkingDirectory: $out"
+[[ "$out" =~ ^to\ ([0-9]+) ]] || fail "Submit reply: $out"
+cwd_job=${BASH_REMATCH[1]}
+wait_done "$cwd_job"
+log_out=$(as_nobody "$JOBCTL" logs "$cwd_job")
+assert_eq / "$(head -n 1 <<<"$log_out")" "folder of a job without WorkingDirectory in system mode"
+assert_not_contains hunter2 "$log_out" "what a job without WorkingDirectory could read where jobd was started"
