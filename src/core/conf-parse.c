@@ -116,7 +116,7 @@ static int parse_log_max(const char *v, void *ret) {
                 *(uint64_t *) ret = 0;
                 return 0;
         }
-        if (parse_size(v, &u) < 0 || u < JOB_LOG_MAX_BYTES_MIN || u == UINT64_MAX)
+        if (parse_size(v, &u) < 0 || u < JOB_LOG_MAX_BYTES_MIN || u > JOB_LOG_MAX_BYTES_MAX)
                 return -EINVAL;
         *(uint64_t *) ret = u;
         return 0;

@@ -205,6 +205,9 @@ int job_spec_validate(const JobSpec *s, char **ret) {
             s->log_max_bytes < JOB_LOG_MAX_BYTES_MIN)
                 return fail(ret, "LogMaxBytes: %llu bytes is below the minimum of %llu (0: no cap)",
                             (unsigned long long) s->log_max_bytes, JOB_LOG_MAX_BYTES_MIN);
+        if (s->log_max_bytes != JOB_LOG_MAX_BYTES_UNSET && s->log_max_bytes > JOB_LOG_MAX_BYTES_MAX)
+                return fail(ret, "LogMaxBytes: %llu bytes is above the maximum of %llu (0: no cap)",
+                            (unsigned long long) s->log_max_bytes, JOB_LOG_MAX_BYTES_MAX);
         r = seccomp_filter_check(s->system_call_filter ? s->system_call_filter->names : NULL, ret);
         if (r < 0)
                 return r;

@@ -28,6 +28,7 @@
 #define JOB_RETRY_DELAY_MAX     (24ULL * 3600 * USEC_PER_SEC)
 /* LogMaxBytes: at least a page, so that the note is not most of the log. */
 #define JOB_LOG_MAX_BYTES_MIN   4096ULL
+#define JOB_LOG_MAX_BYTES_MAX   (1ULL << 50)   /* 1 PiB: far above any disk, far below off_t's end */
 #define JOB_LOG_MAX_BYTES_UNSET UINT64_MAX
 
 /* An environment shared by many jobs (the defaults of a plan): refcounted, never changed once shared. */

@@ -645,14 +645,20 @@ static int job_enforce_log_cap(Job *j, bool announce) {
         if (fstat(j->log_fd, &st) < 0)
                 return -errno;
         l = job_log_note(j, note, sizeof(note));
+        /* cap <= JOB_LOG_MAX_BYTES_MAX (validated): cap + l cannot wrap. */
         if ((uint64_t) st.st_size <= cap + l && (j->log_truncated || (uint64_t) st.st_size <= cap))
                 return 0;
         errno = EIO;   /* a short pwrite() sets none */
         if (ftruncate(j->log_fd, (off_t) cap) < 0 ||
             pwrite(j->log_fd, note, l, (off_t) cap) != (ssize_t) l ||
-            ftruncate(j->log_fd, (off_t) (cap + l)) < 0)
-                return log_warning_errno(-errno, "Job %llu: cannot truncate its log: %m",
-                                         (unsigned long long) j->id);
+            ftruncate(j->log_fd, (off_t) (cap + l)) < 0) {
+                int r = -errno;
+
+                if (j->log_cap_failed)
+                        return r;
+                j->log_cap_failed = true;
+                return log_warning_errno(r, "Job %llu: cannot truncate its log: %m", (unsigned long long) j->id);
+        }
         if (j->log_truncated)
                 return 0;
         j->log_truncated = true;
@@ -899,7 +905,7 @@ int job_start(Job *j) {
         j->exit_signal = 0;
         j->command_pid = 0;
         j->reason = mfree(j->reason);
-        j->reason_is_log_note = j->log_truncated = false;
+        j->reason_is_log_note = j->log_truncated = j->log_cap_failed = false;
 
         /* Gid and groups from the user database at each start, not from submit time: a user removed from a
          * group (or deleted) since then does not keep it. Root's jobs keep the daemon's own credentials, and

@@ -62,6 +62,7 @@ typedef struct Job {
         int log_fd;                    /* LogMaxBytes: the daemon's own fd of the log (no O_APPEND) */
         sd_event_source *log_source;   /* LogMaxBytes: inotify IN_MODIFY on the log, rate limited */
         bool log_truncated;            /* this attempt's log was cut at LogMaxBytes */
+        bool log_cap_failed;           /* cutting it failed once: said once, not on every write */
         bool reason_is_log_note;       /* Reason is only the note that the log was cut (running) */
         sd_event_source *child_source;
         sd_event_source *timeout_source;

@@ -247,7 +247,8 @@ static void test_retry_on(void **state) {
         job_spec_done(&s);
 }
 
-/* LogMaxBytes: unset (jobd.conf's default) and 0 (none) pass; a cap must be at least a page. */
+/* LogMaxBytes: unset (jobd.conf's default) and 0 (none) pass; a cap must be at least a page and at most
+ * JOB_LOG_MAX_BYTES_MAX. */
 static void test_log_max_bytes(void **state) {
         JobSpec s;
         char *msg = NULL;
@@ -261,6 +262,11 @@ static void test_log_max_bytes(void **state) {
         s.log_max_bytes = JOB_LOG_MAX_BYTES_MIN;
         assert_int_equal(job_spec_validate(&s, &msg), 0);
         s.log_max_bytes = JOB_LOG_MAX_BYTES_MIN - 1;
+        expect_invalid(&s, "LogMaxBytes");
+        /* Above the maximum: the cap plus the note would wrap, and ftruncate() fail on every write. */
+        s.log_max_bytes = JOB_LOG_MAX_BYTES_MAX;
+        assert_int_equal(job_spec_validate(&s, &msg), 0);
+        s.log_max_bytes = JOB_LOG_MAX_BYTES_UNSET - 1;
         expect_invalid(&s, "LogMaxBytes");
         assert_non_null(job_spec_key_find("LogMaxBytes"));
         assert_string_equal(job_spec_key_find("LogMaxBytes")->signature, "t");

@@ -262,8 +262,9 @@ static void test_user_limits(void **state) {
                                  "limit of 3 (jobd.conf [Users])");
         free(msg);
         assert_int_equal(user_limits_check_quota(&l, 1000, 1, 500, 1, 501, &msg), -EDQUOT);
-        assert_string_equal(msg, "MaxSpecBytes: the unfinished jobs of uid 1000 hold 500 bytes of specs; 501 "
-                                 "more would be over the limit of 1000 (jobd.conf [Users])");
+        assert_string_equal(msg, "MaxSpecBytes: the jobs of uid 1000 (unfinished, and those of runs still kept) "
+                                 "hold 500 bytes of specs; 501 more would be over the limit of 1000 (jobd.conf "
+                                 "[Users])");
         free(msg);
 
         /* A default timeout longer than the maximum is a mistake of the file. */
