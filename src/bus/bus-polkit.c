@@ -208,7 +208,7 @@ static int query_start(Manager *m, sd_bus_message *msg, const BusOperation *op, 
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *c = NULL;
         const char *sender = sd_bus_message_get_sender(msg);
         bool interactive = sd_bus_message_get_allow_interactive_authorization(msg) > 0;
-        unsigned n_sender = 0;
+        unsigned n_uid = 0;
         PolkitQuery *q;
         int r;
 
@@ -222,11 +222,11 @@ static int query_start(Manager *m, sd_bus_message *msg, const BusOperation *op, 
                 m->polkit->manager = m;
         }
         for (q = m->polkit->queries; q; q = q->next)
-                n_sender += streq(q->sender, sender);
-        if (m->polkit->n_queries >= BUS_POLKIT_PENDING_MAX || n_sender >= BUS_POLKIT_PENDING_PER_CALLER_MAX)
+                n_uid += q->uid == uid;
+        if (m->polkit->n_queries >= BUS_POLKIT_PENDING_MAX || n_uid >= BUS_POLKIT_PENDING_PER_UID_MAX)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
-                                         "Too many authorization questions are out (%u of this caller, "
-                                         "%u in all); try again later", n_sender, m->polkit->n_queries);
+                                         "Too many authorization questions are out (%u of uid %u, %u in all); "
+                                         "try again later", n_uid, (unsigned) uid, m->polkit->n_queries);
 
         r = sd_bus_message_new_method_call(m->bus, &c, "org.freedesktop.PolicyKit1",
                                            "/org/freedesktop/PolicyKit1/Authority",

@@ -13,10 +13,11 @@
 #define JOBD_ACTION_MANAGE_JOBS   "org.jobd1.manage-jobs"    /* act on other users' jobs and runs */
 #define JOBD_ACTION_MANAGE_DAEMON "org.jobd1.manage-daemon"  /* limits, pools, groups, slots, drain */
 
-/* Questions to polkit that may be out at once, in all and per caller (unique bus name): what a client
- * can make the daemon hold. A caller over the bound gets LimitsExceeded at once. */
-#define BUS_POLKIT_PENDING_MAX            128U
-#define BUS_POLKIT_PENDING_PER_CALLER_MAX 8U
+/* Questions to polkit that may be out at once, in all and per uid (not per connection: a user may open
+ * as many as they like): what a user can make the daemon hold. Over the bound: LimitsExceeded at once.
+ * One user fills at most 8 of the 128, so others' questions are still asked. */
+#define BUS_POLKIT_PENDING_MAX         128U
+#define BUS_POLKIT_PENDING_PER_UID_MAX 8U
 /* How long polkit may take to answer: as a method call, or longer when it may ask a person for a
  * password (the caller allowed interactive authorization). */
 #define BUS_POLKIT_TIMEOUT_USEC             (25 * USEC_PER_SEC)
