@@ -134,7 +134,10 @@ int state_dir_open(const char *path, uid_t uid, int *ret_fd) {
                 if (S_ISLNK(st.st_mode) && st.st_uid != 0 && st.st_uid != uid)
                         return log_error_errno(-EPERM, "Refusing the state folder %s: its ancestor %s is a "
                                                "symbolic link owned by uid %u.", path, p, (unsigned) st.st_uid);
-                fd = openat(dir_fd, name, O_DIRECTORY | O_PATH | O_CLOEXEC);
+                /* What was not a symlink when checked is opened without following one: a stranger who
+                 * owns an entry of a sticky ancestor cannot swap it for a link in between. */
+                fd = openat(dir_fd, name, O_DIRECTORY | O_PATH | O_CLOEXEC |
+                                              (S_ISLNK(st.st_mode) ? 0 : O_NOFOLLOW));
                 if (fd < 0)
                         return log_error_errno(-errno, "Cannot open %s: %m", p);
                 if (fstat(fd, &st) < 0)
