@@ -8,8 +8,8 @@
  * comes in a memfd (--env-fd=N) that holds every "NAME=VALUE" entry followed by a NUL, back to back; the
  * helper gives it to the command's execve() only.
  *
- * The parser is header-only and free of the C library (constants only), so that the libc-less helper
- * (jobd-exec-nolibc.c) and jobd-exec.c share it and a unit test covers both. */
+ * The parser is header-only and free of the C library (constants only): both builds of the helper
+ * (jobd-exec.c over exec-sys-nolibc.c or exec-sys-libc.c) use it, and so does the unit test. */
 
 #include <errno.h>
 #include <stddef.h>

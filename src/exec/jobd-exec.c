@@ -9,6 +9,10 @@
  *   jobd-exec [--chdir=DIR] [--uid=UID --gid=GID [--groups=G,G,...]] [--seccomp=FILE] [--env-fd=N]
  *             [--wait-fd=N] -- COMMAND [ARG...]
  *
+ * (the grammar and its bounds: exec-args.h). This is the helper's one source: it calls no C library
+ * function, only the system calls of exec-sys.h, which exec-sys-nolibc.c implements without the C library
+ * (x86-64: the installed helper; why: the top of that file) and exec-sys-libc.c with it.
+ *
  * --env-fd=N: the job's environment, as data (exec-env.h: "NAME=VALUE\0" entries in a memfd, at most
  * EXEC_ENV_BYTES_MAX bytes and EXEC_ENV_ENTRIES_MAX entries). The helper's own environment is empty and
  * ignored: it runs as root, and a dynamically linked helper would otherwise honour LD_PRELOAD & co. of
@@ -24,36 +28,32 @@
  * has ended, send a byte on fd N (a socket) and exit only once the daemon closes it (or is gone): the
  * helper keeps the cgroup populated while the daemon reads the job's final figures.
  *
- * What the command inherits is decided here, in this order, between fork and exec (the same in
- * jobd-exec-nolibc.c): a new session (setsid(): never the daemon's controlling terminal); every fd but
- * 0-2 closed (the state folder, the env and wait fds, anything the daemon might have leaked); with --uid,
- * groups, gid and uid dropped BEFORE any path of the user's choice is touched, so that chdir() and the
- * PATH search are done with the user's rights only and their errors tell the user nothing it could not
- * find out itself; the soft RLIMIT_NOFILE reset to 1024 (the daemon raises its own; select() users break
- * above 1024: systemd's rule), the hard limit kept; then the seccomp filter and execve().
+ * What the command inherits is decided here, in this order, between fork and exec: a new session (setsid():
+ * never the daemon's controlling terminal); every fd but 0-2 closed (the state folder, the env and wait fds,
+ * anything the daemon might have leaked); with --uid, groups, gid and uid dropped BEFORE any path of the
+ * user's choice is touched, so that chdir() and the PATH search are done with the user's rights only and
+ * their errors tell the user nothing it could not find out itself; the soft RLIMIT_NOFILE reset to 1024 (the
+ * daemon raises its own; select() users break above 1024: systemd's rule), the hard limit kept; then the
+ * seccomp filter and execve(). A COMMAND without '/' is looked up in the job's PATH (else EXEC_DEFAULT_PATH)
+ * as execvp() does, without its fall-back to /bin/sh for a file that is not a program (ENOEXEC is reported
+ * as such).
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
+#include "exec-args.h"
 #include "exec-env.h"
 #include "exec-status.h"
-#include "fd-util.h"
-#include "macro.h"
-#include "parse-util.h"
+#include "exec-sys.h"
 
-#define GROUPS_MAX 256
 /* The kernel's limit on a filter program (BPF_MAXINSNS). */
 #define SECCOMP_INSNS_MAX 4096
 /* systemd's rule: select() cannot handle fds above 1023, so that is what a program gets by default. */
@@ -61,275 +61,360 @@
 /* Without close_range() (before Linux 5.9): the daemon passes us at most this many fds (SPAWN_FDS_MAX) and
  * marks every other fd of its own close-on-exec, so closing our own numbers is enough there. */
 #define HELPER_FDS_MAX 16
+/* Where a COMMAND without '/' is looked up when the job's environment has no PATH. */
+#define EXEC_DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
+#define PATH_BUF 4096
 
 static const int ignored_signals[] = {
         SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM, SIGTSTP, SIGTTIN, SIGTTOU,
 };
 
-typedef struct Setup {
-        const char *chdir;
-        uid_t uid;
-        gid_t gid;
-        gid_t groups[GROUPS_MAX];
-        int n_groups;
-        bool set_ids;
-        int wait_fd;
-        int env_fd;
+typedef struct Exec {
+        ExecArgs args;
         char **envp;
-        const char *seccomp;
         struct sock_fprog filter;
-} Setup;
+        /* Set by the child, which shares our memory until it execs. The stage is a pointer to a literal,
+         * not a copy: stores through volatile stay volatile (a copy that casts volatile away was once
+         * dropped by the optimiser, the child exiting next). */
+        volatile int error;
+        const char *volatile stage;
+} Exec;
+
+static size_t str_len(const char *s) {
+        size_t n = 0;
+
+        while (s[n])
+                n++;
+        return n;
+}
+
+static bool str_eq(const char *a, const char *b) {
+        while (*a && *a == *b)
+                a++, b++;
+        return *a == *b;
+}
+
+static void write_all(int fd, const char *s, size_t n) {
+        while (n > 0) {
+                long k = sys_write(fd, s, n);
+                if (k == -EINTR)
+                        continue;
+                if (k <= 0)
+                        return;
+                s += k;
+                n -= (size_t) k;
+        }
+}
+
+/* "jobd-exec: WHAT[ WHO][: ERROR]\n" on stderr (the job's, or the daemon's log); error > 0 or 0. */
+static void log_error(const char *what, const char *who, int error) {
+        char buf[512];
+        size_t n = 0;
+        const char *msg;
+
+        (void) (exec_fmt_str(buf, sizeof(buf), &n, "jobd-exec: ") &&
+                exec_fmt_str(buf, sizeof(buf), &n, what));
+        if (who)
+                (void) (exec_fmt_str(buf, sizeof(buf), &n, " ") && exec_fmt_str(buf, sizeof(buf), &n, who));
+        if (error > 0) {
+                msg = sys_strerror(error);
+                (void) exec_fmt_str(buf, sizeof(buf), &n, ": ");
+                if (msg)
+                        (void) exec_fmt_str(buf, sizeof(buf), &n, msg);
+                else
+                        (void) (exec_fmt_str(buf, sizeof(buf), &n, "error ") &&
+                                exec_fmt_int(buf, sizeof(buf), &n, error));
+        }
+        /* What did not fit is cut, but the line still ends. */
+        if (n + 1 >= sizeof(buf))
+                n = sizeof(buf) - 2;
+        buf[n++] = '\n';
+        write_all(2, buf, n);
+}
 
 /* One write() to a fresh file: the daemon reads it only after this process is gone, so it sees all of
  * it or (killed between open and write) an empty file, which counts as no status. Cheaper than a
  * temporary file and rename() on every job. */
-static void record(const ExecStatus *s) {
-        _cleanup_close_ int fd = -EBADF;
+static void record(const ExecStatus *st) {
         char buf[128];
+        int fd;
 
-        if (exec_status_format(s, buf, sizeof(buf)) < 0)
+        if (exec_status_format(st, buf, sizeof(buf)) < 0)
                 return;
-        fd = openat(EXEC_STATE_FD, EXEC_STATUS_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-        if (fd >= 0)
-                (void) write(fd, buf, strlen(buf));
+        fd = sys_openat(EXEC_STATE_FD, EXEC_STATUS_FILE,
+                        O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return;
+        write_all(fd, buf, str_len(buf));
+        (void) sys_close(fd);
 }
 
-/* Set by the vfork()ed child, which shares our memory until it execs. */
-typedef struct ExecError {
-        int error;
-        /* A pointer to a literal, not a copy: stores through a volatile ExecError stay volatile (a strcpy()
-         * into it that casts volatile away was dropped by the optimiser, the child _exit()ing next). */
-        const char *stage;
-} ExecError;
+static void record_setup_failed(int error, const char *stage, pid_t pid) {
+        ExecStatus st = { .outcome = EXEC_SETUP_FAILED, .value = error, .pid = pid };
+        size_t n = 0;
 
-static int parse_args(int argc, char **argv, Setup *s, char ***ret_cmd) {
-        int i;
-
-        for (i = 1; i < argc; i++) {
-                const char *a = argv[i];
-                unsigned v;
-
-                if (streq(a, "--")) {
-                        i++;
-                        break;
-                } else if (strneq(a, "--chdir=", 8))
-                        s->chdir = a + 8;
-                else if (strneq(a, "--uid=", 6) && safe_atou(a + 6, &v) >= 0) {
-                        s->uid = v;
-                        s->set_ids = true;
-                } else if (strneq(a, "--gid=", 6) && safe_atou(a + 6, &v) >= 0)
-                        s->gid = v;
-                else if (strneq(a, "--seccomp=", 10) && a[10])
-                        s->seccomp = a + 10;
-                else if (strneq(a, "--wait-fd=", 10) && safe_atou(a + 10, &v) >= 0 && v > 2 && v < 1024)
-                        s->wait_fd = (int) v;
-                else if (strneq(a, "--env-fd=", 9) && safe_atou(a + 9, &v) >= 0 && v > 2 && v < 1024)
-                        s->env_fd = (int) v;
-                else if (strneq(a, "--groups=", 9)) {
-                        char *copy = strdupa(a + 9), *save = NULL;
-                        for (char *g = strtok_r(copy, ",", &save); g; g = strtok_r(NULL, ",", &save)) {
-                                if (s->n_groups >= GROUPS_MAX || safe_atou(g, &v) < 0)
-                                        return -EINVAL;
-                                s->groups[s->n_groups++] = v;
-                        }
-                } else
-                        return -EINVAL;
-        }
-        if (i >= argc)
-                return -EINVAL;
-        *ret_cmd = argv + i;
-        return 0;
+        (void) exec_fmt_str(st.stage, sizeof(st.stage), &n, stage);
+        record(&st);
 }
 
-static int load_filter(Setup *s) {
+/* The daemon's compiled SystemCallFilter, from the state folder. */
+static int load_filter(Exec *x) {
         static struct sock_filter prog[SECCOMP_INSNS_MAX + 1];
-        ssize_t n;
+        size_t n = 0;
+        long k;
+        int fd;
 
-        n = read_file_at(EXEC_STATE_FD, s->seccomp, (char *) prog, sizeof(prog));
-        if (n < 0)
-                return (int) n;
-        if (n == 0 || n % sizeof(struct sock_filter) != 0 || (size_t) n > SECCOMP_INSNS_MAX * sizeof(struct sock_filter))
+        fd = sys_openat(EXEC_STATE_FD, x->args.seccomp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0);
+        if (fd < 0)
+                return fd;
+        for (;;) {
+                k = sys_read(fd, (char *) prog + n, sizeof(prog) - n);
+                if (k == -EINTR)
+                        continue;
+                if (k <= 0)
+                        break;
+                n += (size_t) k;
+                if (n >= sizeof(prog)) {
+                        k = -EFBIG;
+                        break;
+                }
+        }
+        (void) sys_close(fd);
+        if (k < 0)
+                return (int) k;
+        if (n == 0 || n % sizeof(struct sock_filter) != 0)
                 return -EBADMSG;
-        s->filter = (struct sock_fprog) { .len = (unsigned short) (n / sizeof(struct sock_filter)), .filter = prog };
+        x->filter = (struct sock_fprog) {
+                .len = (unsigned short) (n / sizeof(struct sock_filter)),
+                .filter = prog,
+        };
         return 0;
 }
 
 /* The job's environment from the daemon's memfd (exec-env.h). */
-static int load_env(Setup *s) {
+static int load_env(Exec *x) {
         static char buf[EXEC_ENV_BYTES_MAX + 1];
         static char *envp[EXEC_ENV_ENTRIES_MAX + 1];
         size_t n = 0;
-        int r;
+        long k;
 
         for (;;) {
-                ssize_t k = pread(s->env_fd, buf + n, sizeof(buf) - n, (off_t) n);
-                if (k < 0 && errno == EINTR)
+                k = sys_pread(x->args.env_fd, buf + n, sizeof(buf) - n, (off_t) n);
+                if (k == -EINTR)
                         continue;
                 if (k < 0)
-                        return -errno;
+                        return (int) k;
                 if (k == 0)
                         break;
                 n += (size_t) k;
                 if (n >= sizeof(buf))
                         return -E2BIG;
         }
-        r = exec_env_split(buf, n, envp, EXEC_ENV_ENTRIES_MAX);
-        if (r < 0)
-                return r;
-        s->envp = envp;
+        k = exec_env_split(buf, n, envp, EXEC_ENV_ENTRIES_MAX);
+        if (k < 0)
+                return (int) k;
+        x->envp = envp;
         return 0;
 }
 
-/* Every fd but 0-2. The vfork()ed child has a copy of our fd table (no CLONE_FILES): ours stay open. */
-static void close_all_but_stdio(void) {
-        if (syscall(SYS_close_range, 3U, ~0U, 0U) >= 0)
-                return;
-        for (int fd = 3; fd < 3 + HELPER_FDS_MAX; fd++)
-                (void) close(fd);
+static const char *env_get(char **envp, const char *key) {
+        for (; envp && *envp; envp++) {
+                const char *v = exec_arg_value(*envp, key);
+                if (v && v[0] == '=')
+                        return v + 1;
+        }
+        return NULL;
 }
 
-/* In the vfork()ed child: errors go back through *e, in the parent's memory. */
-_noreturn_ static void run_command(const Setup *s, char **cmd, volatile ExecError *e) {
-        static char *empty_env[] = { NULL };
-        struct sigaction sa = { .sa_handler = SIG_DFL };
+/* execvp(): a name without '/' is tried in every folder of PATH; EACCES wins over ENOENT/ENOTDIR, any other
+ * error stops the search. Returns -errno (on success it does not return). */
+static int exec_search(Exec *x) {
+        char **cmd = x->args.cmd, buf[PATH_BUF];
+        const char *file = cmd[0], *path, *p;
+        bool seen_eacces = false;
+        size_t fl = str_len(file);
+        int r;
+
+        for (p = file; *p; p++)
+                if (*p == '/')
+                        return sys_execve(file, cmd, x->envp);
+
+        path = env_get(x->envp, "PATH") ?: EXEC_DEFAULT_PATH;
+        for (p = path;; p++) {
+                const char *start = p;
+                size_t dl;
+
+                while (*p && *p != ':')
+                        p++;
+                dl = (size_t) (p - start);
+                /* An empty element is the current folder. */
+                if (dl == 0) {
+                        start = ".";
+                        dl = 1;
+                }
+                if (dl + fl + 2 <= sizeof(buf)) {
+                        memcpy(buf, start, dl);
+                        buf[dl] = '/';
+                        memcpy(buf + dl + 1, file, fl + 1);
+                        r = sys_execve(buf, cmd, x->envp);
+                        if (r == -EACCES)
+                                seen_eacces = true;
+                        else if (r != -ENOENT && r != -ENOTDIR)
+                                return r;
+                }
+                if (!*p)
+                        break;
+        }
+        return seen_eacces ? -EACCES : -ENOENT;
+}
+
+/* Every fd but 0-2. The child has a copy of our fd table (no CLONE_FILES): ours stay open. */
+static void close_all_but_stdio(void) {
+        if (sys_close_range(3, ~0U) >= 0)
+                return;
+        for (int fd = 3; fd < 3 + HELPER_FDS_MAX; fd++)
+                (void) sys_close(fd);
+}
+
+/* The child, in our memory until it execs. Errors go back through x. The order and why: the top of this
+ * file. */
+static int child_main(void *userdata) {
+        Exec *x = userdata;
+        const ExecArgs *a = &x->args;
         struct rlimit rl;
-        sigset_t none;
+        int r;
 
         for (int sig = 1; sig < _NSIG; sig++)
-                (void) sigaction(sig, &sa, NULL);
-        sigemptyset(&none);
-        (void) sigprocmask(SIG_SETMASK, &none, NULL);
+                (void) sys_signal_set(sig, false);
+        (void) sys_sigmask_clear();
 
-        if (setsid() < 0) {
-                e->stage = "setsid";
+        r = sys_setsid();
+        if (r < 0) {
+                x->stage = "setsid";
                 goto fail;
         }
         close_all_but_stdio();
-        if (s->set_ids) {
-                if (setgroups(s->n_groups, s->groups) < 0 || setresgid(s->gid, s->gid, s->gid) < 0 ||
-                    setresuid(s->uid, s->uid, s->uid) < 0) {
-                        e->stage = "credentials";
-                        goto fail;
-                }
+        if (a->set_ids &&
+            ((r = sys_setgroups(a->n_groups, a->groups)) < 0 ||
+             (r = sys_setresgid(a->gid, a->gid, a->gid)) < 0 ||
+             (r = sys_setresuid(a->uid, a->uid, a->uid)) < 0)) {
+                x->stage = "credentials";
+                goto fail;
         }
         /* Only now, with the user's rights: see the top of this file. */
-        if (s->chdir && chdir(s->chdir) < 0) {
-                e->stage = "chdir";
+        if (a->chdir && (r = sys_chdir(a->chdir)) < 0) {
+                x->stage = "chdir";
                 goto fail;
         }
-        if (getrlimit(RLIMIT_NOFILE, &rl) >= 0 && rl.rlim_cur > NOFILE_SOFT) {
+        if (sys_prlimit(RLIMIT_NOFILE, NULL, &rl) >= 0 && rl.rlim_cur > NOFILE_SOFT) {
                 rl.rlim_cur = NOFILE_SOFT;
-                (void) setrlimit(RLIMIT_NOFILE, &rl);
+                (void) sys_prlimit(RLIMIT_NOFILE, &rl, NULL);
         }
-        if (s->filter.len > 0 &&
-            (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-             syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &s->filter) < 0)) {
-                e->stage = "seccomp";
+        if (x->filter.len > 0 &&
+            ((r = sys_prctl(PR_SET_NO_NEW_PRIVS, 1)) < 0 ||
+             (r = sys_seccomp(SECCOMP_SET_MODE_FILTER, 0, &x->filter)) < 0)) {
+                x->stage = "seccomp";
                 goto fail;
         }
-        /* execvp() searches the PATH of environ: the job's. (The parent, which shares our memory, no
-         * longer reads its environment.) */
-        environ = s->envp ?: empty_env;
-        execvp(cmd[0], cmd);
-        e->stage = "exec";
+        r = exec_search(x);
+        x->stage = "exec";
 fail:
-        e->error = errno > 0 ? errno : EIO;
-        _exit(127);
+        x->error = r < 0 ? -r : EIO;
+        return 127;
 }
 
-int main(int argc, char **argv) {
-        struct sigaction ign = { .sa_handler = SIG_IGN };
-        volatile ExecError e = {};
+int exec_main(int argc, char **argv) {
+        /* Our own environment is ignored: the job's comes with --env-fd (exec-env.h). */
+        static char *empty_env[] = { NULL };
+        static Exec x;
         ExecStatus st = {};
-        Setup s = { .wait_fd = -1, .env_fd = -1 };
-        char **cmd = NULL;
-        int status;
-        ssize_t n;
+        int status = 0, r;
         pid_t pid;
 
-        if (parse_args(argc, argv, &s, &cmd) < 0) {
-                fprintf(stderr, "jobd-exec: invalid arguments (this program is started by jobd).\n");
+        x.envp = empty_env;
+        if (exec_args_parse(argc, argv, &x.args) < 0) {
+                log_error("invalid arguments (this program is started by jobd).", NULL, 0);
                 return 127;
         }
-        if (s.wait_fd >= 0) {
+        if (x.args.wait_fd >= 0) {
                 char c;
+                long k;
 
                 do
-                        n = read(s.wait_fd, &c, 1);
-                while (n < 0 && errno == EINTR);
-                if (n != 1)
+                        k = sys_read(x.args.wait_fd, &c, 1);
+                while (k == -EINTR);
+                if (k != 1)
                         return 127;    /* the daemon gave the job up before it was placed */
         }
-        if (fcntl(EXEC_STATE_FD, F_GETFD) < 0) {
-                fprintf(stderr, "jobd-exec: no state folder at fd %i: %m\n", EXEC_STATE_FD);
+        r = sys_fd_check(EXEC_STATE_FD);
+        if (r < 0) {
+                log_error("no state folder at fd 3", NULL, -r);
                 return 127;
         }
-        for (size_t i = 0; i < ELEMENTSOF(ignored_signals); i++)
-                (void) sigaction(ignored_signals[i], &ign, NULL);
-        if (s.seccomp) {
-                int r = load_filter(&s);
+        for (size_t i = 0; i < sizeof(ignored_signals) / sizeof(ignored_signals[0]); i++)
+                (void) sys_signal_set(ignored_signals[i], true);
+        if (x.args.seccomp) {
+                r = load_filter(&x);
                 if (r < 0) {
-                        st = (ExecStatus) { .outcome = EXEC_SETUP_FAILED, .value = -r, .stage = "seccomp" };
-                        fprintf(stderr, "jobd-exec: cannot read the system call filter %s: %s\n", s.seccomp,
-                                strerror(-r));
-                        record(&st);
+                        log_error("cannot read the system call filter", x.args.seccomp, -r);
+                        record_setup_failed(-r, "seccomp", 0);
                         return 127;
                 }
         }
-
-        if (s.env_fd >= 0) {
-                int r = load_env(&s);
+        if (x.args.env_fd >= 0) {
+                r = load_env(&x);
                 if (r < 0) {
-                        st = (ExecStatus) { .outcome = EXEC_SETUP_FAILED, .value = -r, .stage = "env" };
-                        fprintf(stderr, "jobd-exec: cannot read the job's environment: %s\n", strerror(-r));
-                        record(&st);
+                        log_error("cannot read the job's environment", NULL, -r);
+                        record_setup_failed(-r, "env", 0);
                         return 127;
                 }
-                s.env_fd = safe_close(s.env_fd);
+                (void) sys_close(x.args.env_fd);
+                x.args.env_fd = -1;
         }
 
-        /* vfork(): no copy of our page tables, and we resume once the command has exec'd or failed.
-         * The daemon finds the command's pid in /proc/<our pid>/task/<our pid>/children. */
-        pid = vfork();
+        /* vfork()-like: we resume once the command has exec'd or failed. The daemon finds the command's pid
+         * in /proc/<our pid>/task/<our pid>/children. */
+        pid = sys_spawn(child_main, &x);
         if (pid < 0) {
-                st = (ExecStatus) { .outcome = EXEC_SETUP_FAILED, .value = errno, .stage = "fork" };
-                record(&st);
+                record_setup_failed(-pid, "fork", 0);
                 return 127;
         }
-        if (pid == 0)
-                run_command(&s, cmd, &e);
-
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return 127;
+        do
+                r = sys_wait4(pid, &status);
+        while (r == -EINTR);
+        if (r < 0)
+                return 127;
 
         st.pid = pid;
-        if (e.error != 0) {
-                st.outcome = EXEC_SETUP_FAILED;
-                st.value = e.error;
-                snprintf(st.stage, sizeof(st.stage), "%s", e.stage ?: "exec");
-                fprintf(stderr, "jobd-exec: %s %s: %s\n", st.stage, streq(st.stage, "chdir") ? s.chdir : cmd[0],
-                        strerror(e.error));
-        } else if (WIFSIGNALED(status)) {
-                st.outcome = EXEC_SIGNALED;
-                st.value = WTERMSIG(status);
-        } else {
-                st.outcome = EXEC_EXITED;
-                st.value = WEXITSTATUS(status);
-        }
-        record(&st);
+        if (x.error != 0) {
+                const char *stage = x.stage ?: "exec";
 
-        if (s.wait_fd >= 0) {
+                log_error(stage, str_eq(stage, "chdir") ? x.args.chdir : x.args.cmd[0], x.error);
+                record_setup_failed(x.error, stage, pid);
+        } else {
+                if (WIFSIGNALED(status)) {
+                        st.outcome = EXEC_SIGNALED;
+                        st.value = WTERMSIG(status);
+                } else {
+                        st.outcome = EXEC_EXITED;
+                        st.value = WEXITSTATUS(status);
+                }
+                record(&st);
+        }
+
+        if (x.args.wait_fd >= 0) {
                 char c;
 
                 /* SIGPIPE is ignored: a daemon that is gone gives EPIPE, then EOF. */
-                if (write(s.wait_fd, "d", 1) == 1)
-                        while (read(s.wait_fd, &c, 1) < 0 && errno == EINTR)
+                if (sys_write(x.args.wait_fd, "d", 1) == 1)
+                        while (sys_read(x.args.wait_fd, &c, 1) == -EINTR)
                                 ;
-                safe_close(s.wait_fd);
+                (void) sys_close(x.args.wait_fd);
         }
 
+        if (x.error != 0)
+                return 127;
         if (st.outcome == EXEC_SIGNALED)
                 return 128 + st.value;
-        return st.outcome == EXEC_EXITED ? st.value : 127;
+        return st.value;
 }

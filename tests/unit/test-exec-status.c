@@ -3,10 +3,12 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
+#include "exec-args.h"
 #include "exec-env.h"
 #include "exec-status.h"
 #include "parse-util.h"
@@ -32,6 +34,25 @@ static void test_roundtrip(void **state) {
         roundtrip(&(ExecStatus) { .outcome = EXEC_SETUP_FAILED, .value = 13, .pid = 5, .stage = "chdir" });
 }
 
+/* The exact lines: the helper's writer (exec-status.h, both builds) is the format the daemon reads. */
+static void test_format_exact(void **state) {
+        char buf[128];
+
+        assert_int_equal(exec_status_format(&(ExecStatus) { .outcome = EXEC_EXITED, .value = 3,
+                                                            .pid = 1234 }, buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "exited 3 pid 1234\n");
+        assert_int_equal(exec_status_format(&(ExecStatus) { .outcome = EXEC_SIGNALED, .value = 9, .pid = 7 },
+                                            buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "signaled 9 pid 7\n");
+        assert_int_equal(exec_status_format(&(ExecStatus) { .outcome = EXEC_SETUP_FAILED, .value = 2,
+                                                            .stage = "exec" }, buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "setup-failed 2 exec pid 0\n");
+        assert_int_equal(exec_status_format(&(ExecStatus) { .outcome = EXEC_EXITED, .value = -2147483647 - 1,
+                                                            .pid = 2147483647 }, buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "exited -2147483648 pid 2147483647\n");
+        assert_int_equal(exec_status_format(&(ExecStatus) { .outcome = 42 }, buf, sizeof(buf)), -EINVAL);
+}
+
 static void test_garbage(void **state) {
         ExecStatus out;
 
@@ -43,10 +64,97 @@ static void test_garbage(void **state) {
 }
 
 static void test_buffer_too_small(void **state) {
-        char buf[8];
+        const ExecStatus s = { .outcome = EXEC_EXITED, .value = 1, .pid = 123456 };
+        char buf[32];
 
-        assert_int_equal(exec_status_format(&(ExecStatus) { .outcome = EXEC_EXITED, .value = 1, .pid = 123456 },
-                                            buf, sizeof(buf)), -ENOBUFS);
+        assert_int_equal(exec_status_format(&s, buf, 8), -ENOBUFS);
+        assert_int_equal(exec_status_format(&s, buf, 0), -ENOBUFS);
+        /* "exited 1 pid 123456\n" is 20 bytes: it needs 21 with the NUL. */
+        assert_int_equal(exec_status_format(&s, buf, 20), -ENOBUFS);
+        assert_int_equal(exec_status_format(&s, buf, 21), 0);
+        assert_string_equal(buf, "exited 1 pid 123456\n");
+}
+
+/* Parses the NULL-terminated arguments; a->cmd points into a static array, valid until the next call. */
+static int parse(ExecArgs *a, ...) {
+        static char *argv[32] = { (char *) "jobd-exec" };
+        int argc = 1;
+        va_list ap;
+
+        va_start(ap, a);
+        for (char *s; (s = va_arg(ap, char *)); )
+                argv[argc++] = s;
+        va_end(ap);
+        argv[argc] = NULL;
+        return exec_args_parse(argc, argv, a);
+}
+
+/* The helper's command line (exec-args.h), as core/job.c writes it. */
+static void test_args(void **state) {
+        ExecArgs a;
+
+        assert_int_equal(parse(&a, "--chdir=/tmp", "--uid=1000", "--gid=100", "--groups=100,27,",
+                               "--seccomp=filter", "--env-fd=5", "--wait-fd=4", "--", "ls", "-l", NULL), 0);
+        assert_string_equal(a.chdir, "/tmp");
+        assert_true(a.set_ids);
+        assert_int_equal(a.uid, 1000);
+        assert_int_equal(a.gid, 100);
+        assert_int_equal(a.n_groups, 2);
+        assert_int_equal(a.groups[0], 100);
+        assert_int_equal(a.groups[1], 27);
+        assert_string_equal(a.seccomp, "filter");
+        assert_int_equal(a.env_fd, 5);
+        assert_int_equal(a.wait_fd, 4);
+        assert_string_equal(a.cmd[0], "ls");
+        assert_string_equal(a.cmd[1], "-l");
+        assert_null(a.cmd[2]);
+
+        assert_int_equal(parse(&a, "--", "true", NULL), 0);
+        assert_false(a.set_ids);
+        assert_null(a.chdir);
+        assert_null(a.seccomp);
+        assert_int_equal(a.wait_fd, -1);
+        assert_int_equal(a.env_fd, -1);
+        /* What follows "--" is the command's, even if it looks like ours. */
+        assert_int_equal(parse(&a, "--", "--uid=0", NULL), 0);
+        assert_false(a.set_ids);
+        assert_string_equal(a.cmd[0], "--uid=0");
+        assert_int_equal(parse(&a, "--uid=4294967294", "--", "x", NULL), 0);
+        assert_int_equal(a.uid, 4294967294U);
+
+        assert_int_equal(parse(&a, NULL), -EINVAL);
+        assert_int_equal(parse(&a, "--", NULL), -EINVAL);
+        assert_int_equal(parse(&a, "true", NULL), -EINVAL);
+        assert_int_equal(parse(&a, "--uid=4294967295", "--", "x", NULL), -EINVAL);
+        assert_int_equal(parse(&a, "--uid=-1", "--", "x", NULL), -EINVAL);
+        assert_int_equal(parse(&a, "--uid= 1", "--", "x", NULL), -EINVAL);
+        assert_int_equal(parse(&a, "--uid=", "--", "x", NULL), -EINVAL);
+        assert_int_equal(parse(&a, "--uid=0x10", "--", "x", NULL), -EINVAL);
+        assert_int_equal(parse(&a, "--groups=1,,2", "--", "x", NULL), -EINVAL);
+        assert_int_equal(parse(&a, "--groups=1,a", "--", "x", NULL), -EINVAL);
+        assert_int_equal(parse(&a, "--wait-fd=2", "--", "x", NULL), -EINVAL);
+        assert_int_equal(parse(&a, "--env-fd=1024", "--", "x", NULL), -EINVAL);
+        assert_int_equal(parse(&a, "--seccomp=", "--", "x", NULL), -EINVAL);
+        assert_int_equal(parse(&a, "--nope", "--", "x", NULL), -EINVAL);
+}
+
+/* At most USER_GROUPS_MAX groups: the daemon's bound on what it takes from the user database (user-util.h)
+ * is the helper's, so the daemon never writes a line the helper refuses. */
+static void test_args_groups_bound(void **state) {
+        char *argv[] = { (char *) "jobd-exec", NULL, (char *) "--", (char *) "x", NULL };
+        char list[USER_GROUPS_MAX * 12 + 32];
+        size_t n = 0;
+        ExecArgs a;
+
+        n += (size_t) snprintf(list, sizeof(list), "--groups=");
+        for (unsigned i = 0; i < USER_GROUPS_MAX; i++)
+                n += (size_t) snprintf(list + n, sizeof(list) - n, "%s%u", i ? "," : "", 4294967294U - i);
+        argv[1] = list;
+        assert_int_equal(exec_args_parse(4, argv, &a), 0);
+        assert_int_equal(a.n_groups, USER_GROUPS_MAX);
+        assert_int_equal(a.groups[USER_GROUPS_MAX - 1], 4294967294U - (USER_GROUPS_MAX - 1));
+        (void) snprintf(list + n, sizeof(list) - n, ",1");
+        assert_int_equal(exec_args_parse(4, argv, &a), -EINVAL);
 }
 
 static void test_parse_util(void **state) {
@@ -153,8 +261,11 @@ static void test_env_bounds(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_roundtrip),
+                cmocka_unit_test(test_format_exact),
                 cmocka_unit_test(test_garbage),
                 cmocka_unit_test(test_buffer_too_small),
+                cmocka_unit_test(test_args),
+                cmocka_unit_test(test_args_groups_bound),
                 cmocka_unit_test(test_parse_util),
                 cmocka_unit_test(test_env_roundtrip),
                 cmocka_unit_test(test_env_garbage),
