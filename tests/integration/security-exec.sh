@@ -12,8 +12,8 @@
 #   5. the helper runs with an empty environment (the job's comes as data, exec-env.h), so a submitter's
 #      LD_PRELOAD is not loaded by the root helper while the command still gets it; the job's soft
 #      RLIMIT_NOFILE is 1024 while the daemon's is raised, the hard limit is kept.
-# --libc: the same against the C library's helper (jobd-exec.c: what other architectures install; in a
-# sanitizer build it is dynamically linked, which is where LD_PRELOAD matters).
+# --libc: the same against the C library build of the helper (jobd-exec.c over exec-sys-libc.c: what other
+# architectures install; in a sanitizer build it is dynamically linked, which is where LD_PRELOAD matters).
 . "$(dirname "$0")/../helpers/lib.sh"
 [[ "${JOBD_TEST_BACKEND:-cgroupfs}" != systemd ]] ||
         skip "jobd --system with the systemd backend needs the system manager (systemd is not PID 1 here)"
