@@ -8,6 +8,8 @@
 #include "macro.h"
 #include "strv.h"
 
+DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(json_object *, json_object_put);
+
 uint64_t journal_get_u64(json_object *o, const char *key, uint64_t def) {
         json_object *v;
 
@@ -478,26 +480,23 @@ static int field_set(const JournalField *f, JournalSubmit *s, json_object *v) {
 }
 
 json_object *journal_submit_to_json(const JournalSubmit *s) {
-        json_object *o = json_object_new_object();
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
 
         if (!o)
                 return NULL;
         if (json_object_object_add(o, "e", json_object_new_string("submit")) < 0 ||
             json_object_object_add(o, "id", json_object_new_uint64(s->id)) < 0)
-                goto fail;
+                return NULL;
         for (size_t i = 0; i < journal_submit_n_fields; i++) {
                 const JournalField *f = &journal_submit_fields[i];
                 json_object *v;
 
                 if (field_get(f, s, &v) < 0)
-                        goto fail;
+                        return NULL;
                 if (v && json_object_object_add(o, f->name, v) < 0)
-                        goto fail;
+                        return NULL;
         }
-        return o;
-fail:
-        json_object_put(o);
-        return NULL;
+        return TAKE_PTR(o);
 }
 
 int journal_submit_from_json(json_object *o, JournalSubmit *ret, const char **ret_field) {

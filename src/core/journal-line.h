@@ -84,6 +84,7 @@ json_object *journal_submit_to_json(const JournalSubmit *s);
  * failure). -EBADMSG (and *ret_field, the key at fault) for a missing id, a field of the wrong type or out
  * of range; -ENOMEM. The caller resolves run and syscalls_of. */
 int journal_submit_from_json(json_object *o, JournalSubmit *ret, const char **ret_field);
+/* Frees what a read spec owns (for _cleanup_: s is initialised by journal_submit_from_json() first). */
 void journal_submit_done(JournalSubmit *s);
 
 /* Tolerant accessors for the hand-written lines: a missing key or a wrong type gives def (or NULL). */

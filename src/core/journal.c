@@ -369,7 +369,7 @@ static JournalRecord *find_record(JournalRecord *r, size_t n, uint64_t id);
 /* 1 and *ret if the line made a job, 0 if it was skipped as damaged. */
 static int job_from_submit(Journal *jr, Manager *m, json_object *o, JournalRecord *recs, size_t n_recs,
                            const char *name, unsigned lineno, Job **ret) {
-        JournalSubmit s;
+        _cleanup_(journal_submit_done) JournalSubmit s;
         const char *field;
         int r;
 
@@ -377,11 +377,10 @@ static int job_from_submit(Journal *jr, Manager *m, json_object *o, JournalRecor
         if (r == -EBADMSG) {
                 log_warning("%s line %u: the submit line of job %llu has a bad \"%s\", ignoring it.", name,
                             lineno, (unsigned long long) s.id, field);
-                journal_submit_done(&s);
                 return 0;
         }
         if (r < 0)
-                goto fail;
+                return r;
         if (s.syscalls_of > 0 && !s.spec.system_call_filter) {
                 JournalRecord *of = find_record(recs, n_recs, s.syscalls_of);
 
@@ -400,15 +399,12 @@ static int job_from_submit(Journal *jr, Manager *m, json_object *o, JournalRecor
         /* Only the owner: gid and groups are looked up in the user database when the job starts. Lines
          * written by earlier versions also have "gid" and "groups", taken from the submitting client's
          * /proc: they are ignored, never trusted. */
+        /* The spec is the job's from here on (job_new() leaves s.spec empty). */
         r = job_new(m, s.id, &s.spec, (uid_t) s.owner, ret);
         if (r < 0)
-                goto fail;
+                return r;
         (*ret)->submit_usec = s.submit_usec;
         return 1;
-
-fail:
-        journal_submit_done(&s);
-        return r;
 }
 
 static JobAttempt attempt_from_line(json_object *o) {

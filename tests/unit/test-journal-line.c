@@ -333,6 +333,23 @@ static void test_damaged(void **state) {
         (void) state;
 }
 
+/* The table: unique keys, none newer than the format written, custom fields with both directions. */
+static void test_table(void **state) {
+        for (size_t i = 0; i < journal_submit_n_fields; i++) {
+                const JournalField *f = &journal_submit_fields[i];
+
+                assert_true(f->since <= JOURNAL_FORMAT_VERSION);
+                assert_true(strcmp(f->name, "e") != 0 && strcmp(f->name, "id") != 0);
+                if (f->kind == JOURNAL_FIELD_CUSTOM) {
+                        assert_non_null(f->get);
+                        assert_non_null(f->set);
+                }
+                for (size_t k = 0; k < i; k++)
+                        assert_string_not_equal(f->name, journal_submit_fields[k].name);
+        }
+        (void) state;
+}
+
 static void test_tolerant_accessors(void **state) {
         json_object *o = json_tokener_parse("{\"pid\":-1,\"big\":18446744073709551615,\"s\":5,\"n\":12}");
 
@@ -356,6 +373,7 @@ int main(void) {
                 cmocka_unit_test(test_old_line),
                 cmocka_unit_test(test_header),
                 cmocka_unit_test(test_damaged),
+                cmocka_unit_test(test_table),
                 cmocka_unit_test(test_tolerant_accessors),
         };
 
