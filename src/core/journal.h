@@ -83,10 +83,13 @@ typedef struct JournalRecord {
         bool retry_pending;       /* the last line is a retry: the job waited for its next attempt */
 } JournalRecord;
 
-/* Reads the journal, creating a Job (with m as manager) for each submitted job, in id order. Lines it
- * cannot parse are skipped with a warning. Returns the number of records (*ret: malloc'ed array). */
+/* Reads state.log (or, if it is missing, the journal of earlier versions once: jr->migrate), creating a
+ * Job (with m as manager) for each submitted job, in id order. Lines it cannot parse, or with a field out
+ * of range, are skipped with a warning. Returns the number of records (*ret: malloc'ed array), or a
+ * negative errno, logged with the file's name: -EPROTONOSUPPORT for a file of a newer format version. */
 int journal_replay(Journal *jr, Manager *m, JournalRecord **ret);
 void journal_records_free(JournalRecord *r, size_t n);
 
-/* Rewrites the journal from the jobs the manager holds (atomically), then opens it for appending. */
+/* Rewrites state.log from the jobs the manager holds (its header first; fsync, rename, fsync of the folder),
+ * removes the old journal if that was read, then opens state.log for appending. */
 int journal_compact(Journal *jr, Manager *m);
