@@ -161,7 +161,9 @@ void manager_save_controls(Manager *m) {
         o = controls_build(m);
         text = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE)
                  : NULL;
-        r = text ? write_file_atomic_at(m->journal.dir_fd, CONTROLS_FILE, text) : -ENOMEM;
+        /* fsync()ed before and after the rename: a power loss leaves the old controls or the new, never an
+         * empty file. */
+        r = text ? state_write_file_atomic(m->journal.dir_fd, CONTROLS_FILE, text, 0644) : -ENOMEM;
         json_object_put(o);
         if (r < 0)
                 log_warning_errno(r, "Cannot save the scheduler's controls in %s/%s; a restart of jobd will "

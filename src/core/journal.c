@@ -2,15 +2,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "fd-util.h"
+#include "journal-line.h"
 #include "journal.h"
 #include "log.h"
 #include "manager.h"
+#include "plan.h"
 #include "run.h"
 #include "state-dir.h"
 #include "strv.h"
@@ -65,14 +68,6 @@ static void journal_write(Journal *jr, json_object *o) {
         json_object_put(o);
 }
 
-static json_object *strv_to_json(char **l) {
-        json_object *a = json_object_new_array();
-
-        STRV_FOREACH(s, l)
-                json_object_array_add(a, json_object_new_string(*s));
-        return a;
-}
-
 static void add_u64(json_object *o, const char *key, uint64_t v) {
         json_object_object_add(o, key, json_object_new_uint64(v));
 }
@@ -93,66 +88,33 @@ static json_object *event_new(const char *e, Job *j) {
 }
 
 /* A filter shared by many jobs (a plan's default) is written once: later jobs name the job whose line
- * has it. ref remembers the last one written to the file. */
+ * has it. ref remembers the last one written to the file. The fields are journal_submit_fields[]'s. */
 static json_object *submit_line(Job *j, JournalFilterRef *ref) {
-        json_object *o = event_new("submit", j), *a;
-        const JobSpec *s = &j->spec;
         Run *run = manager_run_of_job(j->manager, j->id);
         _cleanup_strv_free_ char **env = NULL;
+        JournalSubmit s = {
+                .id = j->id,
+                .run = run ? run->id : 0,
+                .submit_usec = j->submit_usec,
+                .owner = j->owner,
+                .spec = j->spec,   /* borrowed */
+        };
 
-        if (!o)
-                return NULL;
         /* A job of a run writes only its own variables: the run's line has the shared ones. */
-        if (run)
-                add_u64(o, "run", run->id);
-        else if (s->base_environment) {
-                env = job_spec_environment(s);
-                if (!env) {
-                        json_object_put(o);
+        if (!run && s.spec.base_environment) {
+                env = job_spec_environment(&s.spec);
+                if (!env)
                         return NULL;
-                }
+                s.env = env;
         }
-        add_u64(o, "submit", j->submit_usec);
-        add_u64(o, "owner", j->owner);
-        json_object_object_add(o, "argv", strv_to_json(s->argv));
-        json_object_object_add(o, "env", strv_to_json(env ?: s->environment));
-        add_str(o, "name", s->name);
-        add_str(o, "cwd", s->working_directory);
-        json_object_object_add(o, "prio", json_object_new_int(s->priority));
-        add_u64(o, "timeout", s->timeout_usec);
-        add_u64(o, "mem", s->limits.memory_max);
-        add_u64(o, "tasks", s->limits.tasks_max);
-        add_u64(o, "cpuw", s->limits.cpu_weight);
-        a = json_object_new_array();
-        for (size_t i = 0; i < s->n_after; i++)
-                json_object_array_add(a, json_object_new_uint64(s->after[i]));
-        json_object_object_add(o, "after", a);
-        add_str(o, "cond", sched_condition_to_string(s->after_condition));
-        add_str(o, "group", s->group);
-        a = json_object_new_object();
-        for (size_t i = 0; i < s->n_resources; i++)
-                add_u64(a, s->resources[i].pool, s->resources[i].amount);
-        json_object_object_add(o, "res", a);
-        add_u64(o, "retries", s->retries);
-        if (s->retry_on != 0) {
-                _cleanup_strv_free_ char **l = job_spec_retry_on_strv(s);
-                json_object_object_add(o, "retry_on", strv_to_json(l));
-        }
-        add_u64(o, "retry_delay", s->retry_delay_usec);
-        if (s->log_max_bytes != 0 && s->log_max_bytes != JOB_LOG_MAX_BYTES_UNSET)
-                add_u64(o, "log_max", s->log_max_bytes);
-        if (s->system_call_filter && ref->filter == s->system_call_filter)
-                add_u64(o, "syscalls_of", ref->job);
-        else if (s->system_call_filter) {
-                json_object_object_add(o, "syscalls", strv_to_json(s->system_call_filter->names));
-                if (s->system_call_filter->address_families)
-                        json_object_object_add(o, "afs",
-                                               strv_to_json(s->system_call_filter->address_families));
+        if (s.spec.system_call_filter && ref->filter == s.spec.system_call_filter)
+                s.syscalls_of = ref->job;
+        else if (s.spec.system_call_filter) {
                 /* Held, so that no other filter can take its address. */
                 seccomp_filter_unref(ref->filter);
-                *ref = (JournalFilterRef) { seccomp_filter_ref(s->system_call_filter), j->id };
+                *ref = (JournalFilterRef) { seccomp_filter_ref(s.spec.system_call_filter), j->id };
         }
-        return o;
+        return journal_submit_to_json(&s);
 }
 
 /* with_gone: only when the journal is rewritten, which is when jobs forgotten before are left out. */
@@ -175,7 +137,7 @@ static json_object *run_line(const Run *r, bool with_gone) {
         if (r->paused)
                 json_object_object_add(o, "paused", json_object_new_boolean(true));
         if (r->environment)
-                json_object_object_add(o, "env", strv_to_json(r->environment->env));
+                json_object_object_add(o, "env", journal_strv_to_json(r->environment->env));
         if (!with_gone)
                 return o;
         /* Jobs forgotten already (done, beyond --keep-finished) live on as counts. */
@@ -206,7 +168,7 @@ static json_object *start_line(Job *j) {
         /* The devices it was given: after a restart it keeps them, nobody else gets them. */
         slots = sched_job_slots(j->manager->sched, j->id);
         if (slots)
-                json_object_object_add(o, "slots", strv_to_json((char **) slots));
+                json_object_object_add(o, "slots", journal_strv_to_json((char **) slots));
         return o;
 }
 
@@ -325,56 +287,11 @@ void journal_rerun(Journal *jr, Job *j) {
         journal_write(jr, event_new("rerun", j));
 }
 
-/* Accessors that tolerate missing keys and wrong types: a damaged line degrades, it does not crash. */
-static uint64_t get_u64(json_object *o, const char *key, uint64_t def) {
-        json_object *v;
-
-        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
-                return def;
-        return json_object_get_uint64(v);
-}
-
-static int64_t get_i64(json_object *o, const char *key, int64_t def) {
-        json_object *v;
-
-        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
-                return def;
-        return json_object_get_int64(v);
-}
-
-static const char *get_str(json_object *o, const char *key) {
-        json_object *v;
-
-        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-                return NULL;
-        return json_object_get_string(v);
-}
-
+/* The hand-written lines (run, start, retry, done) are read with tolerant accessors: a missing key or a
+ * wrong type gives a default. */
 static char *dup_str(json_object *o, const char *key) {
-        const char *s = get_str(o, key);
+        const char *s = journal_get_str(o, key);
         return s ? strdup(s) : NULL;
-}
-
-static int get_strv(json_object *o, const char *key, char ***ret) {
-        json_object *a;
-        char **l = NULL;
-
-        if (json_object_object_get_ex(o, key, &a) && json_object_is_type(a, json_type_array))
-                for (size_t i = 0; i < json_object_array_length(a); i++) {
-                        json_object *e = json_object_array_get_idx(a, i);
-                        if (json_object_is_type(e, json_type_string) &&
-                            strv_extend(&l, json_object_get_string(e)) < 0) {
-                                strv_free(l);
-                                return -ENOMEM;
-                        }
-                }
-        if (!l) {
-                l = calloc(1, sizeof(char *));
-                if (!l)
-                        return -ENOMEM;
-        }
-        *ret = l;
-        return 0;
 }
 
 void journal_runs_free(Journal *jr) {
@@ -401,7 +318,7 @@ static int run_from_line(Journal *jr, json_object *o) {
         char **env = NULL;
         int r;
 
-        x = find_run(jr, get_u64(o, "id", 0));
+        x = find_run(jr, journal_get_u64(o, "id", 0));
         if (!x) {
                 t = reallocarray(jr->runs, jr->n_runs + 1, sizeof(JournalRun));
                 if (!t)
@@ -414,14 +331,14 @@ static int run_from_line(Journal *jr, json_object *o) {
                 memcpy(gone_before, x->gone, sizeof(gone_before));
         }
         *x = (JournalRun) {
-                .id = get_u64(o, "id", 0),
+                .id = journal_get_u64(o, "id", 0),
                 .name = dup_str(o, "name"),
-                .owner = (uid_t) get_u64(o, "owner", 0),
-                .first_job = get_u64(o, "first", 0),
-                .n_jobs = (uint32_t) get_u64(o, "n", 0),
-                .max_parallel = (uint32_t) get_u64(o, "maxpar", 0),
-                .submit_usec = get_u64(o, "submit", 0),
-                .finish_usec = get_u64(o, "finish", 0),
+                .owner = (uid_t) journal_get_uint(o, "owner", 0, UINT32_MAX - 1),
+                .first_job = journal_get_uint(o, "first", 0, UINT64_MAX / 2),
+                .n_jobs = (uint32_t) journal_get_uint(o, "n", 0, PLAN_JOBS_MAX),
+                .max_parallel = (uint32_t) journal_get_uint(o, "maxpar", 0, UINT32_MAX),
+                .submit_usec = journal_get_u64(o, "submit", 0),
+                .finish_usec = journal_get_u64(o, "finish", 0),
         };
         memcpy(x->gone, gone_before, sizeof(gone_before));
         if (json_object_object_get_ex(o, "cancelled", &gone))
@@ -429,7 +346,7 @@ static int run_from_line(Journal *jr, json_object *o) {
         if (json_object_object_get_ex(o, "paused", &gone))
                 x->paused = json_object_get_boolean(gone);
         if (json_object_object_get_ex(o, "env", &gone)) {
-                r = get_strv(o, "env", &env);
+                r = journal_get_strv(o, "env", &env);
                 if (r < 0)
                         return r;
                 x->environment = job_shared_env_new(env);
@@ -441,7 +358,7 @@ static int run_from_line(Journal *jr, json_object *o) {
                 json_object_object_foreach(gone, res, count) {
                         JobResult k = job_result_from_string(res);
                         if (k > JOB_RESULT_NONE && k < _JOB_RESULT_MAX)
-                                x->gone[k] = (uint32_t) json_object_get_uint64(count);
+                                x->gone[k] = (uint32_t) journal_get_uint(gone, res, 0, x->n_jobs);
                 }
         }
         return 0;
@@ -449,122 +366,54 @@ static int run_from_line(Journal *jr, json_object *o) {
 
 static JournalRecord *find_record(JournalRecord *r, size_t n, uint64_t id);
 
-static int job_from_submit(Journal *jr, Manager *m, json_object *o, uint64_t id, JournalRecord *recs,
-                           size_t n_recs, Job **ret) {
-        json_object *a;
-        JobSpec spec;
+/* 1 and *ret if the line made a job, 0 if it was skipped as damaged. */
+static int job_from_submit(Journal *jr, Manager *m, json_object *o, JournalRecord *recs, size_t n_recs,
+                           const char *name, unsigned lineno, Job **ret) {
+        _cleanup_(journal_submit_done) JournalSubmit s;
+        const char *field;
         int r;
 
-        job_spec_init(&spec);
-        r = get_strv(o, "argv", &spec.argv);
-        if (r >= 0)
-                r = get_strv(o, "env", &spec.environment);
+        r = journal_submit_from_json(o, &s, &field);
+        if (r == -EBADMSG) {
+                log_warning("%s line %u: the submit line of job %llu has a bad \"%s\", ignoring it.", name,
+                            lineno, (unsigned long long) s.id, field);
+                return 0;
+        }
         if (r < 0)
-                goto fail;
-        spec.name = dup_str(o, "name");
-        spec.working_directory = dup_str(o, "cwd");
-        spec.group = dup_str(o, "group");
-        spec.priority = (int32_t) get_i64(o, "prio", 0);
-        spec.timeout_usec = get_u64(o, "timeout", 0);
-        spec.limits.memory_max = get_u64(o, "mem", LIMIT_UNSET);
-        spec.limits.tasks_max = get_u64(o, "tasks", LIMIT_UNSET);
-        spec.limits.cpu_weight = get_u64(o, "cpuw", LIMIT_UNSET);
-        spec.retries = (uint32_t) get_u64(o, "retries", 0);
-        spec.after_condition = sched_condition_from_string(get_str(o, "cond"));
-        if (spec.after_condition < 0)
-                spec.after_condition = SCHED_AFTER_SUCCESS;
-        spec.retry_delay_usec = get_u64(o, "retry_delay", 0);
-        spec.log_max_bytes = get_u64(o, "log_max", 0);
-        if (json_object_object_get_ex(o, "syscalls", NULL)) {
-                char **l = NULL;
-
-                r = get_strv(o, "syscalls", &l);
-                if (r < 0)
-                        goto fail;
-                spec.system_call_filter = seccomp_filter_new(l);
-                if (!spec.system_call_filter) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
-                /* RestrictAddressFamilies, since 0.x: the same filter. */
-                if (json_object_object_get_ex(o, "afs", NULL)) {
-                        r = get_strv(o, "afs", &spec.system_call_filter->address_families);
-                        if (r < 0)
-                                goto fail;
-                }
-        } else if (json_object_object_get_ex(o, "syscalls_of", NULL)) {
-                JournalRecord *of = find_record(recs, n_recs, get_u64(o, "syscalls_of", 0));
+                return r;
+        if (s.syscalls_of > 0 && !s.spec.system_call_filter) {
+                JournalRecord *of = find_record(recs, n_recs, s.syscalls_of);
 
                 /* An earlier job with the same filter (a plan's jobs share their defaults'). */
                 if (of)
-                        spec.system_call_filter = seccomp_filter_ref(of->job->spec.system_call_filter);
+                        s.spec.system_call_filter = seccomp_filter_ref(of->job->spec.system_call_filter);
                 else
-                        log_warning("Journal: job %llu refers to the filter of an unknown job, ignoring it.",
-                                    (unsigned long long) id);
+                        log_warning("%s line %u: job %llu refers to the filter of an unknown job, ignoring it.",
+                                    name, lineno, (unsigned long long) s.id);
         }
-        if (json_object_object_get_ex(o, "retry_on", &a)) {
-                _cleanup_strv_free_ char **l = NULL;
-                _cleanup_free_ char *why = NULL;
-
-                r = get_strv(o, "retry_on", &l);
-                if (r < 0 || job_spec_set_retry_on(&spec, l, &why) == -ENOMEM) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
-        }
-        if (get_u64(o, "run", 0) > 0) {
-                JournalRun *run = find_run(jr, get_u64(o, "run", 0));
+        if (s.run > 0) {
+                JournalRun *run = find_run(jr, s.run);
                 if (run)
-                        spec.base_environment = job_shared_env_ref(run->environment);
-        }
-
-        if (json_object_object_get_ex(o, "after", &a) && json_object_is_type(a, json_type_array) &&
-            json_object_array_length(a) > 0) {
-                spec.n_after = json_object_array_length(a);
-                spec.after = calloc(spec.n_after, sizeof(uint64_t));
-                if (!spec.after) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
-                for (size_t i = 0; i < spec.n_after; i++)
-                        spec.after[i] = json_object_get_uint64(json_object_array_get_idx(a, i));
-        }
-        if (json_object_object_get_ex(o, "res", &a) && json_object_is_type(a, json_type_object)) {
-                spec.resources = calloc(json_object_object_length(a) + 1, sizeof(JobResourceRequest));
-                if (!spec.resources) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
-                json_object_object_foreach(a, pool, amount) {
-                        spec.resources[spec.n_resources].pool = strdup(pool);
-                        if (!spec.resources[spec.n_resources].pool) {
-                                r = -ENOMEM;
-                                goto fail;
-                        }
-                        spec.resources[spec.n_resources++].amount = (uint32_t) json_object_get_uint64(amount);
-                }
+                        s.spec.base_environment = job_shared_env_ref(run->environment);
         }
         /* Only the owner: gid and groups are looked up in the user database when the job starts. Lines
          * written by earlier versions also have "gid" and "groups", taken from the submitting client's
          * /proc: they are ignored, never trusted. */
-        r = job_new(m, id, &spec, (uid_t) get_u64(o, "owner", 0), ret);
+        /* The spec is the job's from here on (job_new() leaves s.spec empty). */
+        r = job_new(m, s.id, &s.spec, (uid_t) s.owner, ret);
         if (r < 0)
-                goto fail;
-        (*ret)->submit_usec = get_u64(o, "submit", 0);
-        return 0;
-
-fail:
-        job_spec_done(&spec);
-        return r;
+                return r;
+        (*ret)->submit_usec = s.submit_usec;
+        return 1;
 }
 
 static JobAttempt attempt_from_line(json_object *o) {
         JobAttempt a = {
-                .start_usec = get_u64(o, "start", 0),
-                .finish_usec = get_u64(o, "finish", 0),
-                .result = job_result_from_string(get_str(o, "result")),
-                .exit_code = (int) get_i64(o, "code", -1),
-                .exit_signal = (int) get_i64(o, "signal", 0),
+                .start_usec = journal_get_u64(o, "start", 0),
+                .finish_usec = journal_get_u64(o, "finish", 0),
+                .result = job_result_from_string(journal_get_str(o, "result")),
+                .exit_code = (int) journal_get_int(o, "code", -1, INT_MIN, INT_MAX),
+                .exit_signal = (int) journal_get_int(o, "signal", 0, 0, INT_MAX),
         };
 
         if ((int) a.result < 0 || a.result == JOB_RESULT_NONE)
@@ -575,28 +424,28 @@ static JobAttempt attempt_from_line(json_object *o) {
 static int job_apply_done(Job *j, json_object *o) {
         const char *s;
 
-        j->result = job_result_from_string(get_str(o, "result"));
+        j->result = job_result_from_string(journal_get_str(o, "result"));
         if ((int) j->result < 0 || j->result == JOB_RESULT_NONE)
                 j->result = JOB_LOST;
-        j->exit_code = (int) get_i64(o, "code", -1);
-        j->exit_signal = (int) get_i64(o, "signal", 0);
+        j->exit_code = (int) journal_get_int(o, "code", -1, INT_MIN, INT_MAX);
+        j->exit_signal = (int) journal_get_int(o, "signal", 0, 0, INT_MAX);
         free(j->reason);
         j->reason = dup_str(o, "reason");
-        j->start_usec = get_u64(o, "start", 0);
-        j->finish_usec = get_u64(o, "finish", 0);
-        j->stray_processes = (unsigned) get_u64(o, "strays", 0);
-        j->stats.cpu_nsec = get_u64(o, "cpu", 0);
-        j->stats.memory_peak = get_u64(o, "mem", 0);
-        j->command_pid = (pid_t) get_u64(o, "cmdpid", 0);
-        s = get_str(o, "cgroup");
+        j->start_usec = journal_get_u64(o, "start", 0);
+        j->finish_usec = journal_get_u64(o, "finish", 0);
+        j->stray_processes = (unsigned) journal_get_uint(o, "strays", 0, UINT_MAX);
+        j->stats.cpu_nsec = journal_get_u64(o, "cpu", 0);
+        j->stats.memory_peak = journal_get_u64(o, "mem", 0);
+        j->command_pid = (pid_t) journal_get_uint(o, "cmdpid", 0, INT_MAX);
+        s = journal_get_str(o, "cgroup");
         free(j->control_group);
         j->control_group = s ? strdup(s) : NULL;
-        s = get_str(o, "unit");
+        s = journal_get_str(o, "unit");
         free(j->unit);
         j->unit = s ? strdup(s) : NULL;
         j->state = JOB_DONE;
         /* The attempt that decided the result, unless it was a retry's that never started (a cancel). */
-        if (j->n_attempts < get_u64(o, "attempts", 0))
+        if (j->n_attempts < journal_get_u64(o, "attempts", 0))
                 return job_add_attempt(j, &(JobAttempt) {
                                 .start_usec = j->start_usec,
                                 .finish_usec = j->finish_usec,
@@ -636,40 +485,66 @@ void journal_records_free(JournalRecord *r, size_t n) {
 int journal_replay(Journal *jr, Manager *m, JournalRecord **ret) {
         _cleanup_fclose_ FILE *f = NULL;
         JournalRecord *recs = NULL;
-        size_t n = 0, allocated = 0, lineno = 0;
+        size_t n = 0, allocated = 0;
+        const char *name = JOURNAL_FILE;
+        unsigned lineno = 0, version;
         char *line = NULL;
         size_t sz = 0;
         int fd, r;
 
-        /* Its lines are commands run as any uid: only a journal the daemon's uid wrote is read. */
+        *ret = NULL;
+        /* Its lines are commands run as any uid: only a file the daemon's uid wrote is read. */
         r = state_open_file(jr->dir_fd, JOURNAL_FILE, m->uid, &fd);
-        if (r < 0) {
-                *ret = NULL;
-                return r == -ENOENT ? 0 : r;
+        if (r == -ENOENT) {
+                /* The name of versions before the format had one: read once, then state.log replaces it
+                 * (journal_compact()). */
+                r = state_open_file(jr->dir_fd, JOURNAL_FILE_OLD, m->uid, &fd);
+                if (r != -ENOENT)
+                        name = JOURNAL_FILE_OLD;
+                if (r >= 0) {
+                        jr->migrate = true;
+                        log_info("Reading %s/%s of an earlier jobd; it becomes %s.", m->state_dir,
+                                 JOURNAL_FILE_OLD, JOURNAL_FILE);
+                }
         }
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return log_error_errno(r, "Cannot read %s/%s: %s", m->state_dir, name, state_strerror(r));
         f = fdopen(fd, "r");
         if (!f) {
                 safe_close(fd);
-                return -errno;
+                return log_oom();
         }
 
         while (getline(&line, &sz, f) > 0) {
+                JournalLineKind kind;
                 json_object *o;
                 JournalRecord *rec;
                 const char *e;
                 uint64_t id;
 
-                lineno++;
-                o = json_tokener_parse(line);
-                e = o ? get_str(o, "e") : NULL;
-                id = o ? get_u64(o, "id", 0) : 0;
-                if (!e || id == 0) {
+                if (lineno < UINT_MAX)
+                        lineno++;
+                r = journal_line_parse(line, &o, &kind, &id, &version);
+                if (r < 0) {
                         /* The last line may be cut short by a crash; anything else is damage. */
-                        log_warning("Journal line %zu unreadable, ignoring it.", lineno);
-                        json_object_put(o);
+                        log_warning("%s line %u unreadable, ignoring it.", name, lineno);
                         continue;
                 }
-                if (streq(e, "run")) {
+                if (kind == JOURNAL_LINE_HEADER) {
+                        json_object_put(o);
+                        if (version <= JOURNAL_FORMAT_VERSION)
+                                continue;
+                        /* Rewriting it would drop what this version does not know: refused. */
+                        log_error("%s/%s is of state format %u, written by a newer jobd; this one reads format "
+                                  "%u and older. Refusing to start rather than rewrite it.", m->state_dir,
+                                  name, version, JOURNAL_FORMAT_VERSION);
+                        r = -EPROTONOSUPPORT;
+                        goto fail;
+                }
+                e = journal_get_str(o, "e");
+                if (kind == JOURNAL_LINE_RUN) {
                         r = run_from_line(jr, o);
                         json_object_put(o);
                         if (r < 0)
@@ -677,9 +552,9 @@ int journal_replay(Journal *jr, Manager *m, JournalRecord **ret) {
                         continue;
                 }
 
-                if (streq(e, "submit")) {
+                if (kind == JOURNAL_LINE_SUBMIT) {
                         if (n > 0 && id <= recs[n - 1].id) {
-                                log_warning("Journal line %zu: job %llu out of order, ignoring it.", lineno,
+                                log_warning("%s line %u: job %llu out of order, ignoring it.", name, lineno,
                                             (unsigned long long) id);
                                 json_object_put(o);
                                 continue;
@@ -696,17 +571,18 @@ int journal_replay(Journal *jr, Manager *m, JournalRecord **ret) {
                                 recs = t;
                         }
                         recs[n] = (JournalRecord) { .id = id };
-                        r = job_from_submit(jr, m, o, id, recs, n, &recs[n].job);
+                        r = job_from_submit(jr, m, o, recs, n, name, lineno, &recs[n].job);
                         json_object_put(o);
                         if (r < 0)
                                 goto fail;
-                        n++;
+                        if (r > 0)
+                                n++;
                         continue;
                 }
 
                 rec = find_record(recs, n, id);
                 if (!rec) {
-                        log_warning("Journal line %zu: event for unknown job %llu, ignoring it.", lineno,
+                        log_warning("%s line %u: event for unknown job %llu, ignoring it.", name, lineno,
                                     (unsigned long long) id);
                         json_object_put(o);
                         continue;
@@ -715,20 +591,20 @@ int journal_replay(Journal *jr, Manager *m, JournalRecord **ret) {
                 rec->retry_pending = streq(e, "retry");
                 if (streq(e, "start")) {
                         rec->started = true;
-                        rec->main_pid = (pid_t) get_u64(o, "pid", 0);
+                        rec->main_pid = (pid_t) journal_get_uint(o, "pid", 0, INT_MAX);
                         free(rec->cgroup);
                         free(rec->unit);
                         rec->slots = strv_free(rec->slots);
                         rec->cgroup = dup_str(o, "cgroup");
                         rec->unit = dup_str(o, "unit");
                         if (json_object_object_get_ex(o, "slots", NULL))
-                                r = get_strv(o, "slots", &rec->slots);
-                        rec->job->start_usec = get_u64(o, "start", 0);
+                                r = journal_get_strv(o, "slots", &rec->slots);
+                        rec->job->start_usec = journal_get_u64(o, "start", 0);
                 } else if (streq(e, "retry")) {
                         JobAttempt a = attempt_from_line(o);
 
                         rec->started = false;
-                        rec->tries = (uint32_t) get_u64(o, "tries", rec->tries + 1);
+                        rec->tries = (uint32_t) journal_get_uint(o, "tries", rec->tries + 1, UINT32_MAX);
                         /* Lines of older versions say nothing about the attempt. */
                         if (json_object_object_get_ex(o, "result", NULL))
                                 r = job_add_attempt(rec->job, &a);
@@ -758,6 +634,8 @@ int journal_replay(Journal *jr, Manager *m, JournalRecord **ret) {
 fail:
         free(line);
         journal_records_free(recs, n);
+        if (r != -EPROTONOSUPPORT)   /* logged with both versions */
+                log_error_errno(r, "Cannot read %s/%s: %m", m->state_dir, name);
         return r;
 }
 
@@ -785,16 +663,21 @@ static int write_attempts(int fd, Manager *m, Job *j) {
 int journal_compact(Journal *jr, Manager *m) {
         _cleanup_close_ int fd = -EBADF;
         JournalFilterRef ref = {};
+        json_object *o;
         size_t ri = 0;
-        int r = 0;
+        int r;
 
         fd = openat(jr->dir_fd, JOURNAL_FILE ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
                 return -errno;
 
+        /* The format version first: a later jobd knows how to read it, an earlier one refuses a newer. */
+        o = journal_header_new();
+        r = o ? write_line(fd, o) : -ENOMEM;
+        json_object_put(o);
+
         for (uint64_t id = m->gc_cursor; id <= m->next_id && r >= 0; id++) {
                 Job *j = id < m->next_id ? manager_get_job(m, id) : NULL;
-                json_object *o;
 
                 /* Each run before its first job (the last ones after all jobs: theirs are gone). */
                 for (; ri < m->n_runs && r >= 0 && (m->runs[ri]->first_job <= id || id == m->next_id);
@@ -817,14 +700,21 @@ int journal_compact(Journal *jr, Manager *m) {
                 r = o ? write_line(fd, o) : -ENOMEM;
                 json_object_put(o);
         }
+        /* On disk before it replaces the old file, and the rename on disk before anything is appended: on
+         * XFS or btrfs a power loss could otherwise leave an empty file in place of both. */
+        if (r >= 0)
+                r = state_replace_file(jr->dir_fd, fd, JOURNAL_FILE ".tmp", JOURNAL_FILE);
         if (r < 0) {
                 seccomp_filter_unref(ref.filter);
                 (void) unlinkat(jr->dir_fd, JOURNAL_FILE ".tmp", 0);
                 return r;
         }
-        if (renameat(jr->dir_fd, JOURNAL_FILE ".tmp", jr->dir_fd, JOURNAL_FILE) < 0) {
-                seccomp_filter_unref(ref.filter);
-                return -errno;
+        if (jr->migrate) {
+                /* Read once: from now on state.log is the daemon's memory. */
+                if (unlinkat(jr->dir_fd, JOURNAL_FILE_OLD, 0) < 0 && errno != ENOENT)
+                        log_warning_errno(errno, "Cannot remove %s/%s (now %s), ignoring: %m", m->state_dir,
+                                          JOURNAL_FILE_OLD, JOURNAL_FILE);
+                jr->migrate = false;
         }
 
         /* Lines from now on may refer to what the new file holds. */

@@ -5,7 +5,8 @@
  * The daemon's memory across restarts: an append-only file of JSON lines in the state folder, one line
  * per event of a job ("submit" with the whole spec, "start" with the slots it holds, "retry" with how the
  * attempt went, "done"), each written with one write() so a SIGKILL loses at most the line being written.
- * At start-up it is replayed, then rewritten with only the jobs still kept. Runs have "run" lines; the
+ * At start-up it is replayed, then rewritten with only the jobs still kept. Its first line names the
+ * format version; the submit line's fields are described by one table (src/core/journal-line.c). Runs have "run" lines; the
  * scheduler's controls live in a file of their own (src/core/controls.c).
  */
 
@@ -13,7 +14,9 @@
 
 #include "job.h"
 
-#define JOURNAL_FILE "journal"
+/* Named so that nobody takes it for systemd-journald's; JOURNAL_FILE_OLD is read once if it is missing. */
+#define JOURNAL_FILE "state.log"
+#define JOURNAL_FILE_OLD "journal"
 /* The journal is rewritten once the GC has forgotten --keep-finished plus this many jobs. */
 #define JOURNAL_COMPACT_SLACK 64U
 
@@ -44,6 +47,7 @@ typedef struct Journal {
         JournalFilterRef filter_ref;
         int fd;          /* open for appending, or -EBADF */
         bool broken;     /* a write failed: logged once */
+        bool migrate;    /* journal_replay() read JOURNAL_FILE_OLD: journal_compact() removes it */
         JournalRun *runs;/* found by journal_replay(), in id order; journal_runs_free() */
         size_t n_runs;
 } Journal;
@@ -79,10 +83,13 @@ typedef struct JournalRecord {
         bool retry_pending;       /* the last line is a retry: the job waited for its next attempt */
 } JournalRecord;
 
-/* Reads the journal, creating a Job (with m as manager) for each submitted job, in id order. Lines it
- * cannot parse are skipped with a warning. Returns the number of records (*ret: malloc'ed array). */
+/* Reads state.log (or, if it is missing, the journal of earlier versions once: jr->migrate), creating a
+ * Job (with m as manager) for each submitted job, in id order. Lines it cannot parse, or with a field out
+ * of range, are skipped with a warning. Returns the number of records (*ret: malloc'ed array), or a
+ * negative errno, logged with the file's name: -EPROTONOSUPPORT for a file of a newer format version. */
 int journal_replay(Journal *jr, Manager *m, JournalRecord **ret);
 void journal_records_free(JournalRecord *r, size_t n);
 
-/* Rewrites the journal from the jobs the manager holds (atomically), then opens it for appending. */
+/* Rewrites state.log from the jobs the manager holds (its header first; fsync, rename, fsync of the folder),
+ * removes the old journal if that was read, then opens state.log for appending. */
 int journal_compact(Journal *jr, Manager *m);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -184,4 +186,35 @@ int state_dir_open(const char *path, uid_t uid, int *ret_fd) {
                 *ret_fd = TAKE_FD(fd);
         }
         return 0;
+}
+
+int state_replace_file(int dir_fd, int fd, const char *tmp, const char *name) {
+        if (fsync(fd) < 0)
+                return -errno;
+        if (renameat(dir_fd, tmp, dir_fd, name) < 0)
+                return -errno;
+        /* The rename itself is only durable once the folder is. */
+        if (fsync(dir_fd) < 0)
+                return -errno;
+        return 0;
+}
+
+int state_write_file_atomic(int dir_fd, const char *name, const char *s, mode_t mode) {
+        _cleanup_close_ int fd = -EBADF;
+        char tmp[NAME_MAX + 1];
+        size_t l = strlen(s);
+        ssize_t n;
+        int r;
+
+        r = snprintf(tmp, sizeof(tmp), "%s.tmp", name);
+        if (r < 0 || (size_t) r >= sizeof(tmp))
+                return -ENAMETOOLONG;
+        fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, mode);
+        if (fd < 0)
+                return -errno;
+        n = write(fd, s, l);
+        r = n < 0 ? -errno : (size_t) n != l ? -EIO : state_replace_file(dir_fd, fd, tmp, name);
+        if (r < 0)
+                (void) unlinkat(dir_fd, tmp, 0);
+        return r;
 }

@@ -31,5 +31,13 @@ int state_open_file(int dir_fd, const char *name, uid_t uid, int *ret_fd);
  * buffer. Returns the size read or -errno; -EFBIG if it is larger than max. */
 ssize_t state_read_file(int dir_fd, const char *name, uid_t uid, char *buf, size_t max);
 
+/* Puts the file fd (written as tmp in dir_fd) in place of name: fsync() of the file, renameat(), fsync() of
+ * the folder, so that after a power loss name is the old file or the whole new one. The caller closes fd
+ * and removes tmp on failure. 0 or -errno. */
+int state_replace_file(int dir_fd, int fd, const char *tmp, const char *name);
+
+/* Writes s as name in dir_fd (mode, O_NOFOLLOW) through name.tmp and state_replace_file(). 0 or -errno. */
+int state_write_file_atomic(int dir_fd, const char *name, const char *s, mode_t mode);
+
 /* A human-readable reason for the errors above. */
 const char *state_strerror(int error);

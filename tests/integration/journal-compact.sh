@@ -16,7 +16,7 @@ wait_until 60 "all 200 jobs to end" \
         eval '[[ "$(mgr_prop JobsRunning)" == 0 && "$(mgr_prop JobsQueued)" == 0 && "$(mgr_prop JobsWaiting)" == 0 ]]'
 wait_until 10 "the GC to forget the oldest jobs" eval '! bctl get-property org.jobd1 "$(job_path "${ids[0]}")" org.jobd1.Job State >/dev/null 2>&1'
 
-submits=$(grep -c '"e":"submit"' "$STATE_DIR/journal")
+submits=$(grep -c '"e":"submit"' "$STATE_DIR/state.log")
 assert_int "$submits" -lt 150 "submit lines in the journal after 200 jobs with --keep-finished=5"
 
 jobd_crash

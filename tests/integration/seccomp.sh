@@ -96,5 +96,5 @@ for round in 1 2; do
                 "SystemCallFilter of the plan job that cleared it, after restart $round"
         [[ $round == 2 ]] || { jobd_crash; jobd_start; }
 done
-grep -q '"syscalls_of"' "$STATE_DIR/journal" || fail "the journal spells the plan's filter out for every job"
+grep -q '"syscalls_of"' "$STATE_DIR/state.log" || fail "the journal spells the plan's filter out for every job"
 daemon_still_ok

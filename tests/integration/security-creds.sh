@@ -150,7 +150,7 @@ b=$(blocker)
 jr=$(submit_forged "$alice" --regid=0 --groups=0,4)
 assert_eq queued "$(job_prop "$jr" State)" "State of alice's job behind the blocker"
 jobd_crash
-journal="$STATE_DIR/journal"
+journal="$STATE_DIR/state.log"
 assert_file_exists "$journal" "the journal"
 line=$(jq -c "select(.e == \"submit\" and .id == $jr)" "$journal")
 [[ -n "$line" ]] || fail "no submit line for job $jr in the journal"
