@@ -70,33 +70,6 @@ int write_string_file_at(int dirfd, const char *path, const char *s) {
         return 0;
 }
 
-int write_file_atomic_at(int dirfd, const char *path, const char *s) {
-        char tmp[PATH_MAX];
-        _cleanup_close_ int fd = -EBADF;
-        size_t l = strlen(s);
-        int r;
-
-        r = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-        if (r < 0 || (size_t) r >= sizeof(tmp))
-                return -ENAMETOOLONG;
-
-        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0644);
-        if (fd < 0)
-                return -errno;
-        if (write(fd, s, l) != (ssize_t) l) {
-                r = errno > 0 ? -errno : -EIO;
-                (void) unlinkat(dirfd, tmp, 0);
-                return r;
-        }
-        fd = safe_close(fd);
-        if (renameat(dirfd, tmp, dirfd, path) < 0) {
-                r = -errno;
-                (void) unlinkat(dirfd, tmp, 0);
-                return r;
-        }
-        return 0;
-}
-
 int fd_nonblock(int fd, bool nonblock) {
         int flags, nflags;
 

@@ -30,9 +30,6 @@ ssize_t read_fd_full(int fd, char *buf, size_t max);
 /* Writes a string to an existing file relative to dirfd (no O_CREAT), as one write(). */
 int write_string_file_at(int dirfd, const char *path, const char *s);
 
-/* Writes s into dirfd/path atomically: a temporary file, then rename(). */
-int write_file_atomic_at(int dirfd, const char *path, const char *s);
-
 int fd_nonblock(int fd, bool nonblock);
 
 /* Closes every fd from "from" up. Returns 0 or -errno. */
