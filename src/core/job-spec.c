@@ -9,6 +9,7 @@
 
 #include "fd-util.h"
 #include "job-spec.h"
+#include "message-util.h"
 #include "seccomp-filter.h"
 #include "strv.h"
 
@@ -106,16 +107,8 @@ bool slot_name_is_valid(const char *s) {
         return l <= JOB_SLOT_NAME_MAX;
 }
 
-_printf_(2, 3)
-static int fail(char **ret, const char *fmt, ...) {
-        va_list ap;
-
-        va_start(ap, fmt);
-        if (vasprintf(ret, fmt, ap) < 0)
-                *ret = NULL;
-        va_end(ap);
-        return -EINVAL;
-}
+/* Refuses: *ret says why. */
+#define fail(ret, ...) message_set(ret, -EINVAL, __VA_ARGS__)
 
 int job_spec_validate(const JobSpec *s, char **ret) {
         size_t n, bytes, n_env, env_bytes;
