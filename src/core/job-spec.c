@@ -319,9 +319,6 @@ char **job_spec_environment(const JobSpec *s) {
         return TAKE_PTR(l);
 }
 
-#define RETRY_ON_DEFAULT ((1U << SCHED_RESULT_FAILED) | (1U << SCHED_RESULT_TIMEOUT) | \
-                          (1U << SCHED_RESULT_KILLED) | (1U << SCHED_RESULT_OOM))
-
 static const SchedResult retry_on_results[] = {
         SCHED_RESULT_FAILED, SCHED_RESULT_TIMEOUT, SCHED_RESULT_KILLED, SCHED_RESULT_OOM, SCHED_RESULT_LOST,
 };
@@ -329,7 +326,7 @@ static const SchedResult retry_on_results[] = {
 SchedRetryPolicy job_spec_retry_policy(const JobSpec *s) {
         return (SchedRetryPolicy) {
                 .retries = s->retries,
-                .on_results = s->retry_on != 0 ? s->retry_on : RETRY_ON_DEFAULT,
+                .on_results = s->retry_on != 0 ? s->retry_on : SCHED_RETRY_DEFAULT_RESULTS,
                 .on_exit_codes = s->retry_on_exit_codes,
                 .n_on_exit_codes = s->n_retry_on_exit_codes,
         };
