@@ -2,7 +2,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
-#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,54 +56,77 @@ int safe_atoi(const char *s, int *ret) {
 
 typedef struct Unit {
         const char *suffix;
-        double factor;
+        uint64_t factor;
 } Unit;
 
-static int parse_scaled(const char *s, const Unit *units, size_t n_units, double default_factor, uint64_t *ret) {
-        double v, f = default_factor;
-        char *e;
+/* An integer part and a fraction, times the unit, in integers as systemd's parse_time() does: not through
+ * a double, which took "0x10" and "1e3" for numbers and cannot hold every value above 2^53. The fraction
+ * is exact, rounded down. */
+static int parse_scaled(const char *s, const Unit *units, size_t n_units, uint64_t default_factor,
+                        uint64_t *ret) {
+        uint64_t v = 0, f = default_factor, frac = 0;
+        const char *p = s, *frac_start = NULL, *frac_end = NULL;
+        bool digits = false;
 
-        if (isempty(s) || !(isdigit((unsigned char) s[0]) || s[0] == '.'))
+        if (isempty(s))
                 return -EINVAL;
-        errno = 0;
-        v = strtod(s, &e);
-        if (errno == ERANGE || !isfinite(v) || v < 0)
-                return -ERANGE;
-        while (*e == ' ')
-                e++;
-        if (*e) {
+        for (; *p >= '0' && *p <= '9'; p++) {
+                if (v > (UINT64_MAX - (uint64_t) (*p - '0')) / 10)
+                        return -ERANGE;
+                v = v * 10 + (uint64_t) (*p - '0');
+                digits = true;
+        }
+        if (*p == '.') {
+                frac_start = ++p;
+                while (*p >= '0' && *p <= '9')
+                        p++;
+                frac_end = p;
+                digits = digits || frac_end > frac_start;
+        }
+        if (!digits)
+                return -EINVAL;
+        while (*p == ' ')
+                p++;
+        if (*p) {
                 size_t i;
+
                 for (i = 0; i < n_units; i++)
-                        if (streq(e, units[i].suffix))
+                        if (streq(p, units[i].suffix))
                                 break;
                 if (i >= n_units)
                         return -EINVAL;
                 f = units[i].factor;
         }
-        v *= f;
-        if (v >= 18446744073709551615.0)
+
+        /* f × 0.d1d2…dk from the last digit to the first: r = (d × f + r) / 10 keeps r < f and floors
+         * exactly (every factor is below 2^60). */
+        for (const char *d = frac_end; frac_start && d > frac_start; d--)
+                frac = ((uint64_t) (d[-1] - '0') * f + frac) / 10;
+
+        if (f != 0 && v > (UINT64_MAX - 1 - frac) / f)
                 return -ERANGE;
-        *ret = (uint64_t) v;
+        *ret = v * f + frac;
         return 0;
 }
 
 int parse_sec(const char *s, usec_t *ret) {
         static const Unit units[] = {
-                { "us", 1 }, { "ms", 1e3 }, { "s", 1e6 }, { "sec", 1e6 },
-                { "m", 60e6 }, { "min", 60e6 }, { "h", 3600e6 }, { "d", 86400e6 },
+                { "us", 1 }, { "ms", USEC_PER_MSEC }, { "s", USEC_PER_SEC }, { "sec", USEC_PER_SEC },
+                { "m", 60 * USEC_PER_SEC }, { "min", 60 * USEC_PER_SEC }, { "h", 3600 * USEC_PER_SEC },
+                { "d", 86400 * USEC_PER_SEC },
         };
 
         if (s && streq(s, "infinity")) {
                 *ret = USEC_INFINITY;
                 return 0;
         }
-        return parse_scaled(s, units, ELEMENTSOF(units), 1e6, ret);
+        return parse_scaled(s, units, ELEMENTSOF(units), USEC_PER_SEC, ret);
 }
 
 int parse_size(const char *s, uint64_t *ret) {
         static const Unit units[] = {
-                { "B", 1 }, { "K", 1024.0 }, { "M", 1048576.0 }, { "G", 1073741824.0 },
-                { "T", 1099511627776.0 },
+                { "B", 1 }, { "K", UINT64_C(1) << 10 }, { "M", UINT64_C(1) << 20 }, { "G", UINT64_C(1) << 30 },
+                { "T", UINT64_C(1) << 40 },
         };
 
         if (s && streq(s, "infinity")) {

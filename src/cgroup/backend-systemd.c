@@ -599,11 +599,35 @@ static const BackendOps systemd_ops = {
         .job_kill = systemd_job_kill,
 };
 
+/* "35 25 0:30 / /sys/fs/cgroup/memory rw,... - cgroup cgroup rw,memory" */
+static int find_v1_controllers(const char *path, const char *fstype, const char *options, void *userdata) {
+        _cleanup_free_ char *opts = NULL;
+        SystemdBackend *b = userdata;
+        char *save = NULL;
+
+        if (!streq(fstype, "cgroup"))
+                return 0;
+        opts = strdup(options);
+        if (!opts)
+                return -ENOMEM;
+        for (char *w = strtok_r(opts, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+                if (streq(w, "memory")) {
+                        b->memory = true;
+                        if (!b->memory_v1) {
+                                b->memory_v1 = strdup(path);
+                                if (!b->memory_v1)
+                                        return -ENOMEM;
+                        }
+                }
+                b->pids = b->pids || streq(w, "pids");
+                b->cpu = b->cpu || streq(w, "cpu");
+        }
+        return 0;
+}
+
 /* Which controllers the host has (in the v2 root, or as v1 hierarchies), and the v1 memory mount. */
 static void systemd_find_controllers(SystemdBackend *b) {
-        _cleanup_fclose_ FILE *f = NULL;
-        char buf[1024], *line = NULL;
-        size_t n = 0;
+        char buf[1024];
         int fd;
 
         fd = open(b->mount, O_DIRECTORY | O_CLOEXEC);
@@ -619,29 +643,7 @@ static void systemd_find_controllers(SystemdBackend *b) {
                 safe_close(fd);
         }
 
-        f = fopen("/proc/self/mountinfo", "re");
-        if (!f)
-                return;
-        /* "35 25 0:30 / /sys/fs/cgroup/memory rw,... - cgroup cgroup rw,memory" */
-        while (getline(&line, &n, f) > 0) {
-                char mnt[4096], fstype[64], opts[1024];
-                const char *sep = strstr(line, " - ");
-
-                if (!sep || sscanf(sep, " - %63s %*s %1023s", fstype, opts) != 2 || !streq(fstype, "cgroup"))
-                        continue;
-                if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
-                        continue;
-                for (char *w = strtok(opts, ","); w; w = strtok(NULL, ",")) {
-                        if (streq(w, "memory")) {
-                                b->memory = true;
-                                if (!b->memory_v1)
-                                        b->memory_v1 = strdup(mnt);
-                        }
-                        b->pids = b->pids || streq(w, "pids");
-                        b->cpu = b->cpu || streq(w, "cpu");
-                }
-        }
-        free(line);
+        (void) cg_mountinfo_foreach(NULL, find_v1_controllers, b);
 }
 
 /* The manager's private socket first (no bus daemon between us, and it exists before the bus does),

@@ -12,32 +12,88 @@
 #include "macro.h"
 #include "parse-util.h"
 
-int cg_find_unified_mount(char **ret) {
-        _cleanup_fclose_ FILE *f = NULL;
-        char *line = NULL;
-        size_t n = 0;
-        int r = -ENOMEDIUM;
+/* The kernel writes a space, tab, newline or backslash in a path of mountinfo as a backslash and three octal
+ * digits ("\040"): undone in place. */
+static void unescape_octal(char *s) {
+        char *w = s;
 
-        f = fopen("/proc/self/mountinfo", "re");
-        if (!f)
-                return -errno;
-
-        /* "36 25 0:31 / /sys/fs/cgroup/unified rw,... shared:9 - cgroup2 cgroup2 rw" */
-        while (getline(&line, &n, f) > 0) {
-                char mnt[4096], fstype[64];
-                const char *sep;
-
-                sep = strstr(line, " - ");
-                if (!sep || sscanf(sep, " - %63s", fstype) != 1 || !streq(fstype, "cgroup2"))
-                        continue;
-                if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
-                        continue;
-                *ret = strdup(mnt);
-                r = *ret ? 0 : -ENOMEM;
-                break;
+        for (const char *p = s; *p; ) {
+                if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' &&
+                    p[3] >= '0' && p[3] <= '7') {
+                        *w++ = (char) (((p[1] - '0') << 6) | ((p[2] - '0') << 3) | (p[3] - '0'));
+                        p += 4;
+                } else
+                        *w++ = *p++;
         }
-        free(line);
-        return r;
+        *w = 0;
+}
+
+int cg_parse_mountinfo_line(char *line, const char **ret_path, const char **ret_fstype,
+                            const char **ret_options) {
+        char *fields[5], *fstype, *options, *save = NULL, *t;
+        size_t n = 0;
+
+        /* "36 25 0:31 / /sys/fs/cgroup/unified rw,nosuid shared:9 - cgroup2 cgroup2 rw": mount id, parent
+         * id, device, root, mount point, mount options, optional fields up to "-", then the file system
+         * type, the source and the super options. */
+        for (t = strtok_r(line, " \n", &save); t && n < ELEMENTSOF(fields); t = strtok_r(NULL, " \n", &save))
+                fields[n++] = t;
+        if (n < ELEMENTSOF(fields))
+                return -EINVAL;
+        while (t && !streq(t, "-"))
+                t = strtok_r(NULL, " \n", &save);
+        if (!t)
+                return -EINVAL;
+        fstype = strtok_r(NULL, " \n", &save);
+        if (!fstype || !strtok_r(NULL, " \n", &save))
+                return -EINVAL;
+        options = strtok_r(NULL, " \n", &save);
+        unescape_octal(fields[4]);
+        *ret_path = fields[4];
+        *ret_fstype = fstype;
+        *ret_options = options ?: "";
+        return 0;
+}
+
+int cg_mountinfo_foreach(FILE *f, cg_mount_func_t func, void *userdata) {
+        _cleanup_fclose_ FILE *own = NULL;
+        _cleanup_free_ char *line = NULL;
+        size_t n = 0;
+
+        if (!f) {
+                f = own = fopen("/proc/self/mountinfo", "re");
+                if (!f)
+                        return -errno;
+        }
+        while (getline(&line, &n, f) > 0) {
+                const char *path, *fstype, *options;
+                int r;
+
+                if (cg_parse_mountinfo_line(line, &path, &fstype, &options) < 0)
+                        continue;
+                r = func(path, fstype, options, userdata);
+                if (r != 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int find_cgroup2(const char *path, const char *fstype, const char *options, void *userdata) {
+        char **ret = userdata;
+
+        if (!streq(fstype, "cgroup2"))
+                return 0;
+        *ret = strdup(path);
+        return *ret ? 1 : -ENOMEM;
+}
+
+int cg_find_unified_mount(char **ret) {
+        int r;
+
+        r = cg_mountinfo_foreach(NULL, find_cgroup2, ret);
+        if (r < 0)
+                return r;
+        return r > 0 ? 0 : -ENOMEDIUM;
 }
 
 int cg_pid_get_path(pid_t pid, char **ret) {

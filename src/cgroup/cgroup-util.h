@@ -5,7 +5,18 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
+
+/* Splits a line of /proc/self/mountinfo (modified): the mount point, with the kernel's octal escapes ("\040"
+ * for a space) undone, the file system type and the super options ("" if none). -EINVAL if it is not one. */
+int cg_parse_mountinfo_line(char *line, const char **ret_path, const char **ret_fstype,
+                            const char **ret_options);
+
+/* Called for each mount; a return value other than 0 ends the walk and is returned. */
+typedef int (*cg_mount_func_t)(const char *path, const char *fstype, const char *options, void *userdata);
+/* Walks the mounts of f, or of /proc/self/mountinfo if f is NULL. */
+int cg_mountinfo_foreach(FILE *f, cg_mount_func_t func, void *userdata);
 
 /* The cgroup2 mount point from /proc/self/mountinfo ("/sys/fs/cgroup" on pure v2 hosts,
  * "/sys/fs/cgroup/unified" on hybrid ones). -ENOMEDIUM if there is none. */

@@ -10,6 +10,7 @@
 
 #include "conf-parse.h"
 #include "job-spec.h"
+#include "message-util.h"
 #include "parse-util.h"
 #include "strv.h"
 
@@ -155,18 +156,18 @@ static const ConfSetting conf_settings[] = {
 
 _printf_(4, 5)
 static int fail(char **ret, const char *filename, unsigned line, const char *fmt, ...) {
-        _cleanup_free_ char *what = NULL;
+        _cleanup_free_ char *where = NULL;
         va_list ap;
         int r;
 
-        va_start(ap, fmt);
-        r = vasprintf(&what, fmt, ap);
-        va_end(ap);
-        if (r < 0 || asprintf(ret, "%s:%u: %s", filename, line, what) < 0) {
+        if (asprintf(&where, "%s:%u", filename, line) < 0) {
                 *ret = NULL;
                 return -ENOMEM;
         }
-        return -EINVAL;
+        va_start(ap, fmt);
+        r = message_setv(ret, -EINVAL, where, fmt, ap);
+        va_end(ap);
+        return r;
 }
 
 static char *strip(char *s) {

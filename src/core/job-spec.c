@@ -9,6 +9,7 @@
 
 #include "fd-util.h"
 #include "job-spec.h"
+#include "message-util.h"
 #include "seccomp-filter.h"
 #include "strv.h"
 
@@ -106,16 +107,8 @@ bool slot_name_is_valid(const char *s) {
         return l <= JOB_SLOT_NAME_MAX;
 }
 
-_printf_(2, 3)
-static int fail(char **ret, const char *fmt, ...) {
-        va_list ap;
-
-        va_start(ap, fmt);
-        if (vasprintf(ret, fmt, ap) < 0)
-                *ret = NULL;
-        va_end(ap);
-        return -EINVAL;
-}
+/* Refuses: *ret says why. */
+#define fail(ret, ...) message_set(ret, -EINVAL, __VA_ARGS__)
 
 int job_spec_validate(const JobSpec *s, char **ret) {
         size_t n, bytes, n_env, env_bytes;
@@ -326,9 +319,6 @@ char **job_spec_environment(const JobSpec *s) {
         return TAKE_PTR(l);
 }
 
-#define RETRY_ON_DEFAULT ((1U << SCHED_RESULT_FAILED) | (1U << SCHED_RESULT_TIMEOUT) | \
-                          (1U << SCHED_RESULT_KILLED) | (1U << SCHED_RESULT_OOM))
-
 static const SchedResult retry_on_results[] = {
         SCHED_RESULT_FAILED, SCHED_RESULT_TIMEOUT, SCHED_RESULT_KILLED, SCHED_RESULT_OOM, SCHED_RESULT_LOST,
 };
@@ -336,7 +326,7 @@ static const SchedResult retry_on_results[] = {
 SchedRetryPolicy job_spec_retry_policy(const JobSpec *s) {
         return (SchedRetryPolicy) {
                 .retries = s->retries,
-                .on_results = s->retry_on != 0 ? s->retry_on : RETRY_ON_DEFAULT,
+                .on_results = s->retry_on != 0 ? s->retry_on : SCHED_RETRY_DEFAULT_RESULTS,
                 .on_exit_codes = s->retry_on_exit_codes,
                 .n_on_exit_codes = s->n_retry_on_exit_codes,
         };

@@ -63,8 +63,7 @@ typedef struct JobSpec {
         JobResourceRequest *resources;
         size_t n_resources;
         uint32_t retries;
-        uint32_t retry_on;                   /* 1U << SchedResult; 0: the default (failed, killed, timeout,
-                                              * oom) */
+        uint32_t retry_on;                   /* 1U << SchedResult; 0: SCHED_RETRY_DEFAULT_RESULTS */
         int *retry_on_exit_codes;            /* a failed attempt is retried only for these exit codes */
         size_t n_retry_on_exit_codes;
         usec_t retry_delay_usec;

@@ -58,11 +58,14 @@ int job_new(Manager *m, uint64_t id, JobSpec *spec, uid_t owner, Job **ret) {
         return 0;
 }
 
+static void job_unwatch_dir(Job *j);
+
 static void job_release_runtime(Job *j) {
         j->child_source = sd_event_source_disable_unref(j->child_source);
         j->timeout_source = sd_event_source_disable_unref(j->timeout_source);
         j->kill_source = sd_event_source_disable_unref(j->kill_source);
         j->events_source = sd_event_source_disable_unref(j->events_source);
+        job_unwatch_dir(j);
         j->state_dir_fd = safe_close(j->state_dir_fd);
         j->hold_fd = safe_close(j->hold_fd);
         j->log_source = sd_event_source_disable_unref(j->log_source);
@@ -254,57 +257,207 @@ void job_reset_for_retry(Job *j) {
         job_set_state(j, JOB_WAITING);
 }
 
-static int on_events(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        Job *j = userdata;
-        char buf[4096];
+/* How often a job polls its cgroup when no inotify watch on it could be set. */
+#define JOB_EVENTS_POLL_USEC (100 * USEC_PER_MSEC)
+
+/* A folder that holds cgroups of jobs that wait for theirs to empty. A manager may remove an emptied cgroup
+ * (a scope that stopped) before the kernel sends the rate-limited notification that it is empty: then that
+ * never comes. cgroupfs tells nothing to a watch on the removed folder itself, nor on its cgroup.events,
+ * only IN_DELETE to one on its parent. That parent is watched once for all the jobs waiting in it, not once
+ * per job: each removal there (one per job that ends) would wake every one of them. */
+typedef struct CgroupDirWatch {
+        Manager *manager;
+        char *path;
+        sd_event_source *source;
+        Job **jobs;
+        size_t n_jobs, n_alloc;
+        struct CgroupDirWatch *next;
+} CgroupDirWatch;
+
+static CgroupDirWatch *cgroup_dir_watch_free(CgroupDirWatch *w) {
+        if (!w)
+                return NULL;
+        sd_event_source_disable_unref(w->source);
+        free(w->jobs);
+        free(w->path);
+        free(w);
+        return NULL;
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(CgroupDirWatch *, cgroup_dir_watch_free);
+
+/* The cgroup of a job is .../<folder>/<name>/cgroup.events: where <name> starts, and its length. */
+static const char *job_cgroup_name(Job *j, size_t *ret_len) {
+        const char *p = j->cgroup->cgroup_events_path, *end, *start;
+
+        end = strrchr(p, '/');
+        if (!end || end == p)
+                return NULL;
+        for (start = end; start > p && start[-1] != '/'; start--)
+                ;
+        if (start == end || start - 1 == p)
+                return NULL;
+        *ret_len = end - start;
+        return start;
+}
+
+static void job_check_emptied(Job *j) {
         int r;
 
-        while (read(fd, buf, sizeof(buf)) > 0)
-                ;
         r = backend_job_populated(j->cgroup);
         if (r == 0 || r == -ENOENT)
                 job_finalize(j);
+}
+
+static int on_events(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
+        /* Also on an overflow of the queue (IN_Q_OVERFLOW), which sd-event passes to every source. */
+        job_check_emptied(userdata);
+        return 0;
+}
+
+static int on_dir_event(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
+        CgroupDirWatch *w = userdata;
+
+        /* An overflow reaches each job's own source as well (on_events()). */
+        if (!(ev->mask & IN_DELETE) || ev->len == 0)
+                return 0;
+        for (size_t i = 0; i < w->n_jobs; i++) {
+                Job *j = w->jobs[i];
+                const char *name;
+                size_t n;
+
+                name = job_cgroup_name(j, &n);
+                if (name && strneq(name, ev->name, n) && ev->name[n] == 0) {
+                        /* May free w (its last job done): nothing touches it after. */
+                        job_check_emptied(j);
+                        break;
+                }
+        }
+        return 0;
+}
+
+static void job_unwatch_dir(Job *j) {
+        CgroupDirWatch *w = j->events_dir;
+
+        if (!w)
+                return;
+        w->jobs[j->events_dir_index] = w->jobs[--w->n_jobs];
+        w->jobs[j->events_dir_index]->events_dir_index = j->events_dir_index;
+        j->events_dir = NULL;
+        if (w->n_jobs > 0)
+                return;
+        for (CgroupDirWatch **p = &w->manager->cgroup_dir_watches; *p; p = &(*p)->next)
+                if (*p == w) {
+                        *p = w->next;
+                        break;
+                }
+        cgroup_dir_watch_free(w);
+}
+
+static int job_watch_dir(Job *j, const char *path) {
+        Manager *m = j->manager;
+        CgroupDirWatch *w;
+        int r;
+
+        for (w = m->cgroup_dir_watches; w; w = w->next)
+                if (streq(w->path, path))
+                        break;
+        if (!w) {
+                _cleanup_(cgroup_dir_watch_freep) CgroupDirWatch *n = calloc(1, sizeof(CgroupDirWatch));
+
+                if (!n)
+                        return -ENOMEM;
+                n->manager = m;
+                n->path = strdup(path);
+                if (!n->path)
+                        return -ENOMEM;
+                r = sd_event_add_inotify(m->event, &n->source, path, IN_DELETE | IN_ONLYDIR, on_dir_event, n);
+                if (r < 0)
+                        return r;
+                (void) sd_event_source_set_description(n->source, "job-cgroup-folder");
+                n->next = m->cgroup_dir_watches;
+                w = m->cgroup_dir_watches = TAKE_PTR(n);
+        }
+        if (w->n_jobs == w->n_alloc) {
+                size_t a = MAX(w->n_alloc * 2, (size_t) 8);
+                Job **l = reallocarray(w->jobs, a, sizeof(Job *));
+
+                if (!l) {
+                        if (w->n_jobs == 0) {
+                                m->cgroup_dir_watches = w->next;
+                                cgroup_dir_watch_free(w);
+                        }
+                        return -ENOMEM;
+                }
+                w->jobs = l;
+                w->n_alloc = a;
+        }
+        j->events_dir = w;
+        j->events_dir_index = w->n_jobs;
+        w->jobs[w->n_jobs++] = j;
+        return 0;
+}
+
+static int job_add_timer(Job *j, sd_event_source **ret, usec_t after, sd_event_time_handler_t cb,
+                         const char *description);
+
+static int on_events_poll(sd_event_source *s, uint64_t usec, void *userdata) {
+        Job *j = userdata;
+        int r;
+
+        r = backend_job_populated(j->cgroup);
+        if (r == 0 || r == -ENOENT) {
+                job_finalize(j);
+                return 0;
+        }
+        r = sd_event_source_set_time(s, now(CLOCK_MONOTONIC) + JOB_EVENTS_POLL_USEC);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        if (r < 0)
+                log_warning_errno(r, "Job %llu: cannot poll its cgroup again, waiting for the kill timer: %m",
+                                  (unsigned long long) j->id);
         return 0;
 }
 
 /* Only while processes remain: the kernel rate-limits cgroup.events notifications (~10ms), so waiting
- * on inotify for every job would cap short jobs far below what they can do. */
+ * on inotify for every job would cap short jobs far below what they can do. Through sd-event, whose one
+ * inotify instance holds the watches of all jobs: one instance per job ran into
+ * fs.inotify.max_user_instances (128 by default) with that many jobs waiting for strays. Without a watch
+ * the cgroup is polled: a job is done only when its cgroup is empty, never because it could not be
+ * watched. */
 static int job_watch_events(Job *j) {
-        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *dir = NULL;
+        const char *name;
+        size_t n;
         int r;
 
         if (j->events_source)
                 return 0;
-        fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        if (inotify_add_watch(fd, j->cgroup->cgroup_events_path, IN_MODIFY) < 0)
-                return -errno;
-        /* A manager may remove the emptied cgroup (a scope that stopped) before the kernel sends the
-         * rate-limited notification that it is empty: then that never comes. cgroupfs tells nothing to a
-         * watch on the removed directory itself, only IN_DELETE to one on its parent. */
-        {
-                _cleanup_free_ char *parent = strdup(j->cgroup->cgroup_events_path);
-                char *slash;
-
-                /* .../<parent>/<job cgroup>/cgroup.events → .../<parent> */
-                for (int k = 0; parent && k < 2; k++)
-                        if ((slash = strrchr(parent, '/')) && slash != parent)
-                                *slash = 0;
-                if (parent)
-                        (void) inotify_add_watch(fd, parent, IN_DELETE | IN_ONLYDIR);
+        name = job_cgroup_name(j, &n);
+        dir = name ? strndup(j->cgroup->cgroup_events_path, name - 1 - j->cgroup->cgroup_events_path) : NULL;
+        if (!dir)
+                r = name ? -ENOMEM : -EINVAL;
+        else
+                r = sd_event_add_inotify(j->manager->event, &j->events_source, j->cgroup->cgroup_events_path,
+                                         IN_MODIFY, on_events, j);
+        if (r >= 0) {
+                (void) sd_event_source_set_description(j->events_source, "job-cgroup-events");
+                r = job_watch_dir(j, dir);
         }
-        r = sd_event_add_io(j->manager->event, &j->events_source, fd, EPOLLIN, on_events, j);
-        if (r < 0)
-                return r;
-        (void) sd_event_source_set_io_fd_own(j->events_source, true);
-        TAKE_FD(fd);
-        (void) sd_event_source_set_description(j->events_source, "job-cgroup-events");
+        if (r < 0) {
+                j->events_source = sd_event_source_disable_unref(j->events_source);
+                job_unwatch_dir(j);
+                if (r != -ENOENT)   /* the cgroup is gone: that is what the check below finds */
+                        log_warning_errno(r, "Job %llu: no inotify watch on %s (%m): polling it every %llu ms",
+                                          (unsigned long long) j->id, j->cgroup->cgroup_events_path,
+                                          (unsigned long long) (JOB_EVENTS_POLL_USEC / USEC_PER_MSEC));
+                r = job_add_timer(j, &j->events_source, JOB_EVENTS_POLL_USEC, on_events_poll,
+                                  "job-cgroup-poll");
+                if (r < 0)
+                        return r;
+        }
 
         /* It may have emptied before the watch existed. */
-        r = backend_job_populated(j->cgroup);
-        if (r == 0)
-                job_finalize(j);
+        job_check_emptied(j);
         return 0;
 }
 
@@ -405,12 +558,12 @@ static void job_main_exited(Job *j) {
                 (void) job_sigkill(j);
         }
         job_set_state(j, JOB_STOPPING);
+        /* On failure the job stays: done only once its cgroup is empty, which the kill timer still
+         * checks (on_stuck()). */
         r = job_watch_events(j);
-        if (r < 0) {
-                log_error_errno(r, "Job %llu: cannot watch %s: %m", (unsigned long long) j->id,
+        if (r < 0)
+                log_error_errno(r, "Job %llu: cannot wait for %s: %m", (unsigned long long) j->id,
                                 j->cgroup->cgroup_events_path);
-                job_finalize(j);
-        }
 }
 
 static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata) {

@@ -67,7 +67,10 @@ typedef struct Job {
         sd_event_source *child_source;
         sd_event_source *timeout_source;
         sd_event_source *kill_source;  /* grace period after SIGTERM, then "stuck" after SIGKILL */
-        sd_event_source *events_source;/* inotify on cgroup.events while processes remain */
+        sd_event_source *events_source;/* while processes remain: inotify on cgroup.events, or a timer that
+                                        * polls it if no watch could be set */
+        struct CgroupDirWatch *events_dir; /* the watch on the folder of its cgroup, shared (job.c) */
+        size_t events_dir_index;       /* its place in events_dir->jobs */
 
         JobStopReason stop_reason;
         bool main_exited;

@@ -91,6 +91,9 @@ struct Manager {
         size_t n_usage;
         uint64_t freed_since_trim;     /* bytes of specs of done jobs given back since malloc_trim() */
         sd_event_source *trim_source;
+        /* The folders that hold cgroups of jobs waiting for them to empty, each watched once for all of
+         * those jobs (src/core/job.c). */
+        struct CgroupDirWatch *cgroup_dir_watches;
         /* Operators (system mode): jobd.conf's [Access] OperatorGroup=, asked where polkit is absent, and
          * the polkit questions that are out (src/bus/bus-polkit.c; freed by bus_polkit_free()). */
         gid_t operator_gid;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "message-util.h"
 #include "plan.h"
 #include "strv.h"
 
@@ -54,19 +55,14 @@ const char *plan_job_label(const Plan *p, size_t i, char *buf, size_t l) {
 
 _printf_(4, 5)
 static int fail_job(const Plan *p, size_t i, char **ret, const char *fmt, ...) {
-        _cleanup_free_ char *what = NULL;
         char label[96];
         va_list ap;
         int r;
 
         va_start(ap, fmt);
-        r = vasprintf(&what, fmt, ap);
+        r = message_setv(ret, -EINVAL, plan_job_label(p, i, label, sizeof(label)), fmt, ap);
         va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        if (asprintf(ret, "%s: %s", plan_job_label(p, i, label, sizeof(label)), what) < 0)
-                return -ENOMEM;
-        return -EINVAL;
+        return r;
 }
 
 static int copy_resources(JobSpec *to, const JobSpec *from) {

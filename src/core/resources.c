@@ -14,6 +14,7 @@
 #include "fd-util.h"
 #include "jobd-bus.h"
 #include "log.h"
+#include "message-util.h"
 #include "quota.h"
 #include "parse-util.h"
 #include "resources.h"
@@ -23,16 +24,7 @@
 /* A configuration file is a few lines; this bounds what a mistake (a log file given as --config) costs. */
 #define CONFIG_FILE_MAX (1024U * 1024U)
 
-_printf_(2, 3)
-static int refuse(char **ret, const char *fmt, ...) {
-        va_list ap;
-
-        va_start(ap, fmt);
-        if (vasprintf(ret, fmt, ap) < 0)
-                *ret = NULL;
-        va_end(ap);
-        return -EINVAL;
-}
+#define refuse(ret, ...) message_set(ret, -EINVAL, __VA_ARGS__)
 
 int manager_set_group_limit(Manager *m, const char *group, uint32_t limit, char **ret) {
         int r;

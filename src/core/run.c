@@ -8,6 +8,7 @@
 #include "jobd-bus.h"
 #include "journal.h"
 #include "log.h"
+#include "message-util.h"
 #include "quota.h"
 #include "resources.h"
 #include "run.h"
@@ -18,16 +19,8 @@
 #define RUN_STATUS_STATE(s) ((JobState) ((s) & 7))
 #define RUN_STATUS_RESULT(s) ((JobResult) ((s) >> 3))
 
-_printf_(2, 3)
-static int set_message(char **ret, const char *fmt, ...) {
-        va_list ap;
-
-        va_start(ap, fmt);
-        if (vasprintf(ret, fmt, ap) < 0)
-                *ret = NULL;
-        va_end(ap);
-        return *ret ? 0 : -ENOMEM;
-}
+/* 0, or -ENOMEM if the message cannot be made. */
+#define set_message(ret, ...) message_set(ret, 0, __VA_ARGS__)
 
 static int cmp_run_id(const void *key, const void *elem) {
         uint64_t id = *(const uint64_t *) key;

@@ -5,18 +5,10 @@
 #include <stdlib.h>
 
 #include "macro.h"
+#include "message-util.h"
 #include "user-limits.h"
 
-_printf_(3, 4)
-static int fail(char **ret, int error, const char *fmt, ...) {
-        va_list ap;
-
-        va_start(ap, fmt);
-        if (vasprintf(ret, fmt, ap) < 0)
-                *ret = NULL;
-        va_end(ap);
-        return *ret ? error : -ENOMEM;
-}
+#define fail(ret, error, ...) message_set(ret, error, __VA_ARGS__)
 
 static uint64_t pick(uint64_t conf, uint64_t builtin) {
         if (conf == CONF_UNSET)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "message-util.h"
 #include "parse-util.h"
 #include "plan-file.h"
 #include "strv.h"
@@ -24,21 +25,19 @@ typedef struct Where {
 
 _printf_(3, 4)
 static int fail(const Where *w, const char *key, const char *fmt, ...) {
-        _cleanup_free_ char *what = NULL;
+        _cleanup_free_ char *where = NULL;
         va_list ap;
         int r;
 
-        va_start(ap, fmt);
-        r = vasprintf(&what, fmt, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        if (asprintf(w->error, "%s: %s%s%s%s%s", w->file, strempty(w->part), w->part ? ": " : "",
-                     strempty(key), key ? ": " : "", what) < 0) {
+        if (asprintf(&where, "%s%s%s%s%s", w->file, w->part ? ": " : "", strempty(w->part), key ? ": " : "",
+                     strempty(key)) < 0) {
                 *w->error = NULL;
                 return -ENOMEM;
         }
-        return -EINVAL;
+        va_start(ap, fmt);
+        r = message_setv(w->error, -EINVAL, where, fmt, ap);
+        va_end(ap);
+        return r;
 }
 
 /* The value as the file had it, shortened, for "got ...". */

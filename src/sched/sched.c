@@ -220,9 +220,6 @@ struct Sched {
         Job *settle_head, *settle_tail;
 };
 
-#define RETRY_DEFAULT_RESULTS                                                                   \
-        ((1U << SCHED_RESULT_FAILED) | (1U << SCHED_RESULT_KILLED) | (1U << SCHED_RESULT_TIMEOUT) | \
-         (1U << SCHED_RESULT_OOM) | (1U << SCHED_RESULT_LOST))
 #define RETRY_NEVER_RESULTS \
         ((1U << SCHED_RESULT_SUCCESS) | (1U << SCHED_RESULT_SKIPPED) | (1U << SCHED_RESULT_CANCELLED))
 
@@ -1576,7 +1573,7 @@ static void slot_release(Sched *s, Slot *t, const Owner *o, SchedResult result) 
 }
 
 static bool job_should_retry(const Job *j, SchedResult result, int exit_code) {
-        uint32_t mask = j->retry_on ?: RETRY_DEFAULT_RESULTS;
+        uint32_t mask = j->retry_on ?: SCHED_RETRY_DEFAULT_RESULTS;
 
         if (j->attempts > j->retries)
                 return false;

@@ -82,8 +82,14 @@ typedef enum SchedState {
         _SCHED_STATE_INVALID = -22,
 } SchedState;
 
+/* What on_results == 0 means, the RetryOn default of org.jobd1(5): endings of the job's own, not "lost" (it
+ * ended while jobd was not running and its outcome is unknown: it may well have done its work). */
+#define SCHED_RETRY_DEFAULT_RESULTS                                                                     \
+        ((1U << SCHED_RESULT_FAILED) | (1U << SCHED_RESULT_KILLED) | (1U << SCHED_RESULT_TIMEOUT) |     \
+         (1U << SCHED_RESULT_OOM))
+
 /* Which results trigger a retry (bit mask of 1U << SchedResult) plus specific exit codes.
- * on_results == 0 means FAILED, KILLED, TIMEOUT, OOM and LOST. A non-empty on_exit_codes implies FAILED
+ * on_results == 0 means SCHED_RETRY_DEFAULT_RESULTS. A non-empty on_exit_codes implies FAILED
  * and restricts it to those codes (other results are retried per on_results). SUCCESS, SKIPPED and
  * CANCELLED are never retried. */
 typedef struct SchedRetryPolicy {

@@ -2195,13 +2195,26 @@ static void test_retry_then_success(void **state) {
                          SCHED_QUEUED);
         assert_int_equal(ADD(s, .id = 7, AFTER(6)), SCHED_WAITING);
         assert_int_equal(next(s), 6);
-        assert_int_equal(sched_job_finished(s, 6, SCHED_RESULT_LOST, -1), SCHED_FINISH_RETRY);
+        assert_int_equal(sched_job_finished(s, 6, SCHED_RESULT_OOM, -1), SCHED_FINISH_RETRY);
         rec.n = 0;
         assert_int_equal(sched_cancel(s, 6), 0);
         assert_int_equal(sched_job_state(s, 6), SCHED_DONE);
         assert_int_equal(sched_job_retry_now(s, 6), -ESTALE);
         assert_int_equal(rec.n, 1);
         assert_event(&rec, 0, 7, SCHED_DONE, SCHED_RESULT_SKIPPED, 6, SCHED_RESULT_CANCELLED);
+
+        /* The default set is the one RetryOn documents (the same as job_spec_retry_policy()'s): not lost. */
+        for (SchedResult r = 0; r < _SCHED_RESULT_MAX; r++) {
+                bool retried = r == SCHED_RESULT_FAILED || r == SCHED_RESULT_KILLED ||
+                               r == SCHED_RESULT_TIMEOUT || r == SCHED_RESULT_OOM;
+
+                assert_int_equal(ADD(s, .id = 8 + r, .retry = { .retries = 1 }), SCHED_QUEUED);
+                assert_int_equal(next(s), 8 + r);
+                assert_int_equal(sched_job_finished(s, 8 + r, r, r == SCHED_RESULT_FAILED ? 1 : -1),
+                                 retried ? SCHED_FINISH_RETRY : SCHED_FINISH_DONE);
+                if (retried)
+                        assert_int_equal(sched_cancel(s, 8 + r), 0);
+        }
         sched_free(s);
 }
 
