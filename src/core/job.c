@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cgroup-util.h"
+#include "exec-args.h"
 #include "exec-env.h"
 #include "fd-util.h"
 #include "journal.h"
@@ -873,36 +874,36 @@ static char **job_build_helper_argv(Job *j, const UserRecord *user) {
                 return NULL;
         if (j->spec.working_directory) {
                 _cleanup_free_ char *c = NULL;
-                if (asprintf(&c, "--chdir=%s", j->spec.working_directory) < 0 || strv_extend(&a, c) < 0)
+                if (asprintf(&c, EXEC_ARG_CHDIR "%s", j->spec.working_directory) < 0 || strv_extend(&a, c) < 0)
                         return NULL;
         }
         if (user) {
                 _cleanup_free_ char *g = NULL;
                 size_t l = 0;
 
-                snprintf(buf, sizeof(buf), "--uid=%u", (unsigned) user->uid);
+                snprintf(buf, sizeof(buf), EXEC_ARG_UID "%u", (unsigned) user->uid);
                 if (strv_extend(&a, buf) < 0)
                         return NULL;
-                snprintf(buf, sizeof(buf), "--gid=%u", (unsigned) user->gid);
+                snprintf(buf, sizeof(buf), EXEC_ARG_GID "%u", (unsigned) user->gid);
                 if (strv_extend(&a, buf) < 0)
                         return NULL;
                 g = malloc(16 + 12 * (size_t) user->n_groups);
                 if (!g)
                         return NULL;
-                l = sprintf(g, "--groups=");
+                l = sprintf(g, EXEC_ARG_GROUPS);
                 for (int i = 0; i < user->n_groups; i++)
                         l += sprintf(g + l, "%s%u", i > 0 ? "," : "", (unsigned) user->groups[i]);
                 if (user->n_groups > 0 && strv_extend(&a, g) < 0)
                         return NULL;
         }
         if (seccomp_filter_is_set(j->spec.system_call_filter) &&
-            strv_extend(&a, "--seccomp=" SECCOMP_FILTER_FILE) < 0)
+            strv_extend(&a, EXEC_ARG_SECCOMP SECCOMP_FILTER_FILE) < 0)
                 return NULL;
         /* The job's environment, as data: the helper itself runs with none (exec-env.h). */
-        if (strv_extend(&a, "--env-fd=4") < 0)
+        if (strv_extend(&a, EXEC_ARG_ENV_FD "4") < 0)
                 return NULL;
         /* Held until the backend has put it into the job's cgroup (fd 5: see job_start()). */
-        if (j->manager->backend->ops->job_place_async && strv_extend(&a, "--wait-fd=5") < 0)
+        if (j->manager->backend->ops->job_place_async && strv_extend(&a, EXEC_ARG_WAIT_FD "5") < 0)
                 return NULL;
         if (strv_extend(&a, "--") < 0)
                 return NULL;
