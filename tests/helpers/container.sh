@@ -74,9 +74,15 @@ container_prepare() {
                 rm -rf "$CT_ROOT" "$dir/rootfs.done"
                 log "building the container's root file system (mmdebstrap, once per build folder)"
                 t0=$(now_ms)
-                mmdebstrap --quiet --variant=minbase --include="$CT_PACKAGES" bookworm "$CT_ROOT" \
-                        >"$dir/mmdebstrap.log" 2>&1 ||
-                        fail "mmdebstrap failed: $(tail -n 20 "$dir/mmdebstrap.log")"
+                # Once more after a failure: the package mirror may drop a connection now and then.
+                if ! mmdebstrap --quiet --variant=minbase --include="$CT_PACKAGES" bookworm "$CT_ROOT" \
+                        >"$dir/mmdebstrap.log" 2>&1; then
+                        log "mmdebstrap failed, trying once more: $(tail -n 3 "$dir/mmdebstrap.log")"
+                        rm -rf "$CT_ROOT"
+                        mmdebstrap --quiet --variant=minbase --include="$CT_PACKAGES" bookworm "$CT_ROOT" \
+                                >"$dir/mmdebstrap.log" 2>&1 ||
+                                fail "mmdebstrap failed: $(tail -n 20 "$dir/mmdebstrap.log")"
+                fi
                 echo "$CT_PACKAGES" >"$dir/rootfs.done"
                 log "root file system built in $(($(now_ms) - t0)) ms"
         fi
