@@ -50,28 +50,27 @@ Job *manager_get_job(Manager *m, uint64_t id) {
         return m->jobs[id];
 }
 
-void manager_send_job_changed(Manager *m, Job *j, const char *first_property, ...) {
-        const char *props[16];
+static const char *const job_change_property[] = {
+        "State", "Result", "ExitCode", "ExitSignal", "Reason", "StartUSec", "FinishUSec", "ControlGroup",
+        "Unit", "StrayProcessesKilled", "Attempts",
+};
+
+void manager_job_changed(Manager *m, Job *j, JobChange changed) {
+        const char *props[ELEMENTSOF(job_change_property) + 1];
         _cleanup_free_ char *path = NULL;
-        bool state_changed = false;
         size_t n = 0;
-        va_list ap;
 
         run_job_changed(m, j);
         if (!m->bus || jobd_job_path(j->id, &path) < 0)
                 return;
 
-        va_start(ap, first_property);
-        for (const char *p = first_property; p && n < ELEMENTSOF(props) - 1; p = va_arg(ap, const char *)) {
-                props[n++] = p;
-                if (streq(p, "State") || streq(p, "Result"))
-                        state_changed = true;
-        }
-        va_end(ap);
+        for (size_t i = 0; i < ELEMENTSOF(job_change_property); i++)
+                if (changed & (1U << i))
+                        props[n++] = job_change_property[i];
         props[n] = NULL;
 
         (void) sd_bus_emit_properties_changed_strv(m->bus, path, JOBD_JOB_INTERFACE, (char **) props);
-        if (state_changed)
+        if (changed & (JOB_CHANGE_STATE | JOB_CHANGE_RESULT))
                 (void) sd_bus_emit_signal(m->bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE, "JobChanged",
                                           "toss", j->id, path, job_state_to_string(j->state),
                                           job_result_to_string(j->result));
@@ -211,10 +210,10 @@ static void on_sched_state_changed(void *userdata, uint64_t id, SchedState state
                 return;
         switch (state) {
         case SCHED_WAITING:
-                job_set_waiting(j);
+                job_set_state(j, JOB_WAITING, 0);
                 break;
         case SCHED_QUEUED:
-                job_set_queued(j);
+                job_set_state(j, JOB_QUEUED, 0);
                 break;
         case SCHED_DONE:
                 if (j->state == JOB_DONE)
@@ -354,10 +353,11 @@ int manager_submit(Manager *m, JobSpec *spec, uid_t owner, Job **ret, char **ret
         m->n_client_fds += n_fds;
         manager_quota_count(m, j);
         journal_submit(&m->journal, j);
+        /* Not announced yet: JobNew follows. */
         if (r == SCHED_QUEUED)
-                j->state = JOB_QUEUED;
+                job_set_state(j, JOB_QUEUED, JOB_CHANGE_QUIET);
         else if (r == SCHED_WAITING)
-                j->state = JOB_WAITING;
+                job_set_state(j, JOB_WAITING, JOB_CHANGE_QUIET);
 
         if (m->bus) {
                 _cleanup_free_ char *path = NULL;

@@ -123,5 +123,6 @@ void manager_job_done(Manager *m, Job *j);
 /* Counts a job that became done without running (for the GC of finished jobs). */
 void manager_count_done(Manager *m);
 
-/* Bus signals and property changes for a job. */
-void manager_send_job_changed(Manager *m, Job *j, const char *first_property, ...);
+/* Tells the job's run and the observers that the properties in changed (a JobChange mask) changed. The
+ * state itself is set with job_set_state(), which calls this. */
+void manager_job_changed(Manager *m, Job *j, JobChange changed);

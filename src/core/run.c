@@ -157,10 +157,6 @@ void run_job_changed(Manager *m, Job *j) {
         uint8_t old, new;
         Run *r;
 
-        /* Done, whether by the scheduler or a cancel: no retry can follow any more. */
-        if (j->state == JOB_DONE && j->retry_source)
-                j->retry_source = sd_event_source_disable_unref(j->retry_source);
-
         r = manager_run_of_job(m, j->id);
         if (!r)
                 return;
@@ -379,7 +375,8 @@ static int run_sched_add(Run *r, const uint64_t *sel, size_t n, uint64_t *ret_ba
         return sched_add_batch(m->sched, specs, n, ret_bad_id, ret_cycle, ret_n_cycle);
 }
 
-/* The job states the scheduler gave after an add: skips were reported already (job_finish_unstarted). */
+/* The job states the scheduler gave after an add: skips were reported already (job_finish_unstarted).
+ * Quietly: the caller counts the run afresh and announces the jobs. */
 static void run_take_sched_states(Run *r, const uint64_t *sel, size_t n) {
         Manager *m = r->manager;
 
@@ -390,10 +387,10 @@ static void run_take_sched_states(Run *r, const uint64_t *sel, size_t n) {
                         continue;
                 switch (sched_job_state(m->sched, j->id)) {
                 case SCHED_QUEUED:
-                        j->state = JOB_QUEUED;
+                        job_set_state(j, JOB_QUEUED, JOB_CHANGE_QUIET);
                         break;
                 default:
-                        j->state = JOB_WAITING;
+                        job_set_state(j, JOB_WAITING, JOB_CHANGE_QUIET);
                         break;
                 }
         }
@@ -733,7 +730,8 @@ static bool in_run(const Run *r, uint64_t id) {
 static void job_reset_for_rerun(Job *j) {
         Manager *m = j->manager;
 
-        j->state = JOB_WAITING;
+        /* Announced by the caller, once the scheduler has placed it. */
+        job_set_state(j, JOB_WAITING, JOB_CHANGE_QUIET);
         j->result = JOB_RESULT_NONE;
         j->exit_code = -1;
         j->exit_signal = 0;
@@ -862,9 +860,10 @@ int run_retry(Run *r, const char *which, char **ret_message) {
         }
         run_take_sched_states(r, sel, n);
         for (size_t i = 0; i < n; i++)
-                manager_send_job_changed(m, manager_get_job(m, sel[i]), "State", "Result", "ExitCode",
-                                         "ExitSignal", "Reason", "StartUSec", "FinishUSec",
-                                         "StrayProcessesKilled", NULL);
+                manager_job_changed(m, manager_get_job(m, sel[i]),
+                                    JOB_CHANGE_STATE | JOB_CHANGE_RESULT | JOB_CHANGE_EXIT_CODE |
+                                    JOB_CHANGE_EXIT_SIGNAL | JOB_CHANGE_REASON | JOB_CHANGE_START_USEC |
+                                    JOB_CHANGE_FINISH_USEC | JOB_CHANGE_STRAY_PROCESSES_KILLED);
         log_info("Run %llu: %zu jobs queued again (%s).", (unsigned long long) r->id, n, which);
         manager_reschedule(m);
         return (int) MIN(n, (size_t) INT32_MAX);
