@@ -241,7 +241,8 @@ int bus_setup(Manager *m, const char *address) {
                                        address ? "given" : m->system_mode ? "system" : "session",
                                        address ? " " : "", address ?: "");
         }
-        m->bus = bus;
+        /* From now on the manager holds the connection, and tells it what changes. */
+        manager_set_observers(m, &bus_observers, bus);
 
         r = sd_bus_attach_event(bus, m->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)

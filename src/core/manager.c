@@ -12,7 +12,6 @@
 
 #include "controls.h"
 #include "fd-util.h"
-#include "jobd-bus.h"
 #include "log.h"
 #include "manager.h"
 #include "parse-util.h"
@@ -50,57 +49,38 @@ Job *manager_get_job(Manager *m, uint64_t id) {
         return m->jobs[id];
 }
 
-static const char *const job_change_property[] = {
-        "State", "Result", "ExitCode", "ExitSignal", "Reason", "StartUSec", "FinishUSec", "ControlGroup",
-        "Unit", "StrayProcessesKilled", "Attempts",
-};
+void manager_set_observers(Manager *m, const ManagerObservers *observers, void *userdata) {
+        m->observers = observers;
+        m->observers_userdata = userdata;
+}
 
 void manager_job_changed(Manager *m, Job *j, JobChange changed) {
-        const char *props[ELEMENTSOF(job_change_property) + 1];
-        _cleanup_free_ char *path = NULL;
-        size_t n = 0;
-
         run_job_changed(m, j);
-        if (!m->bus || jobd_job_path(j->id, &path) < 0)
-                return;
-
-        for (size_t i = 0; i < ELEMENTSOF(job_change_property); i++)
-                if (changed & (1U << i))
-                        props[n++] = job_change_property[i];
-        props[n] = NULL;
-
-        (void) sd_bus_emit_properties_changed_strv(m->bus, path, JOBD_JOB_INTERFACE, (char **) props);
-        if (changed & (JOB_CHANGE_STATE | JOB_CHANGE_RESULT))
-                (void) sd_bus_emit_signal(m->bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE, "JobChanged",
-                                          "toss", j->id, path, job_state_to_string(j->state),
-                                          job_result_to_string(j->result));
+        manager_notify(m, job_changed, j, changed);
 }
 
 static void manager_send_counts(Manager *m) {
-        const char *props[5];
+        ManagerChange what = 0;
         SchedCounts c;
-        size_t n = 0;
         uint32_t mp;
 
-        if (!m->bus)
+        if (!m->observers)
                 return;
         sched_get_counts(m->sched, &c);
         mp = sched_get_max_parallel(m->sched);
         if (!m->counts_sent || c.running != m->last_counts.running)
-                props[n++] = "JobsRunning";
+                what |= MANAGER_CHANGE_JOBS_RUNNING;
         if (!m->counts_sent || c.queued != m->last_counts.queued)
-                props[n++] = "JobsQueued";
+                what |= MANAGER_CHANGE_JOBS_QUEUED;
         if (!m->counts_sent || c.waiting != m->last_counts.waiting)
-                props[n++] = "JobsWaiting";
+                what |= MANAGER_CHANGE_JOBS_WAITING;
         if (!m->counts_sent || mp != m->last_max_parallel)
-                props[n++] = "MaxParallel";
-        props[n] = NULL;
+                what |= MANAGER_CHANGE_MAX_PARALLEL;
         m->last_counts = c;
         m->last_max_parallel = mp;
         m->counts_sent = true;
-        if (n > 0)
-                (void) sd_bus_emit_properties_changed_strv(m->bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE,
-                                                           (char **) props);
+        if (what != 0)
+                manager_notify(m, changed, what);
 }
 
 /* One scheduler pass serves many changes: it runs once the bus has nothing more for us (a lower priority
@@ -142,7 +122,6 @@ static int on_gc(sd_event_source *s, void *userdata) {
 
         /* Oldest finished jobs first; a job others still depend on stays until they are done. */
         for (uint64_t id = m->gc_cursor; id < m->next_id && m->n_done > m->keep_finished; id++) {
-                _cleanup_free_ char *path = NULL;
                 Job *j = m->jobs[id];
 
                 if (!j) {
@@ -155,11 +134,7 @@ static int on_gc(sd_event_source *s, void *userdata) {
                         continue;
                 if (id == m->gc_cursor)
                         m->gc_cursor++;
-                if (m->bus && jobd_job_path(id, &path) >= 0) {
-                        (void) sd_bus_emit_signal(m->bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE,
-                                                  "JobRemoved", "to", id, path);
-                        (void) sd_bus_emit_object_removed(m->bus, path);
-                }
+                manager_notify(m, job_removed, id);
                 m->jobs[id] = job_free(j);
                 m->n_jobs--;
                 m->n_done--;
@@ -359,14 +334,7 @@ int manager_submit(Manager *m, JobSpec *spec, uid_t owner, Job **ret, char **ret
         else if (r == SCHED_WAITING)
                 job_set_state(j, JOB_WAITING, JOB_CHANGE_QUIET);
 
-        if (m->bus) {
-                _cleanup_free_ char *path = NULL;
-                if (jobd_job_path(id, &path) >= 0) {
-                        (void) sd_bus_emit_object_added(m->bus, path);
-                        (void) sd_bus_emit_signal(m->bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE, "JobNew",
-                                                  "to", id, path);
-                }
-        }
+        manager_notify(m, job_new, id, false);
         manager_reschedule(m);
         *ret = j;
         return 0;
@@ -570,7 +538,8 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->gc_source);
         sd_event_source_disable_unref(m->sigterm_source);
         sd_event_source_disable_unref(m->sigint_source);
-        sd_bus_flush_close_unref(m->bus);
+        if (m->observers && m->observers->detach)
+                m->observers->detach(m, m->observers_userdata);
         sd_event_unref(m->event);
         journal_close(&m->journal);
         safe_close(m->journal.dir_fd);

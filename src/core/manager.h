@@ -4,7 +4,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
 #include "backend.h"
@@ -20,6 +19,47 @@
 #define MANAGER_CLIENT_FDS_MAX 4096U
 #define MANAGER_JOBS_MAX          1000000U
 #define MANAGER_KEEP_FINISHED_DEFAULT 100000U
+
+struct Run;
+
+/* What changed in the manager's own properties, for ManagerObservers.changed. */
+typedef enum ManagerChange {
+        MANAGER_CHANGE_JOBS_RUNNING = 1U << 0,
+        MANAGER_CHANGE_JOBS_QUEUED  = 1U << 1,
+        MANAGER_CHANGE_JOBS_WAITING = 1U << 2,
+        MANAGER_CHANGE_MAX_PARALLEL = 1U << 3,
+        MANAGER_CHANGE_DRAINING     = 1U << 4,
+} ManagerChange;
+
+/* Who presents the manager (src/bus/bus-emit.c) learns of its changes here, in the style of
+ * SchedCallbacks: core calls these and knows nothing of how they are told on. Any member may be NULL.
+ * Nothing is told before manager_set_observers(): a restore tells nobody. */
+typedef struct ManagerObservers {
+        /* A job was submitted; in_run: one of a plan's (announced in batches, only by the signal). */
+        void (*job_new)(Manager *m, uint64_t id, bool in_run, void *userdata);
+        /* changed: a JobChange mask of the job's properties. */
+        void (*job_changed)(Manager *m, Job *j, JobChange changed, void *userdata);
+        /* A finished job was forgotten. */
+        void (*job_removed)(Manager *m, uint64_t id, void *userdata);
+        void (*run_new)(Manager *m, struct Run *r, void *userdata);
+        /* Its state, result, counts or finish time changed (once per loop iteration). */
+        void (*run_changed)(Manager *m, struct Run *r, void *userdata);
+        void (*run_finished)(Manager *m, struct Run *r, void *userdata);
+        void (*run_removed)(Manager *m, uint64_t id, void *userdata);
+        /* The job counts, MaxParallel or draining changed: a ManagerChange mask. */
+        void (*changed)(Manager *m, ManagerChange changed, void *userdata);
+        void (*slot_quarantined)(Manager *m, const char *pool, const char *slot, void *userdata);
+        /* manager_free(): the observer lets go of what it holds in userdata. */
+        void (*detach)(Manager *m, void *userdata);
+} ManagerObservers;
+
+/* Calls an observer, if there is one. */
+#define manager_notify(m, member, ...)                                                          \
+        do {                                                                                    \
+                const ManagerObservers *_o = (m)->observers;                                    \
+                if (_o && _o->member)                                                           \
+                        _o->member((m), __VA_ARGS__, (m)->observers_userdata);                  \
+        } while (false)
 
 typedef struct ManagerConfig {
         bool system_mode;
@@ -37,7 +77,9 @@ typedef struct ManagerConfig {
 
 struct Manager {
         sd_event *event;
-        sd_bus *bus;
+        /* Set by bus_setup(): src/bus's connection is in the userdata, let go of by observers->detach. */
+        const ManagerObservers *observers;
+        void *observers_userdata;
         Backend *backend;
         Sched *sched;
         bool system_mode;
@@ -102,6 +144,8 @@ struct Manager {
 };
 
 int manager_new(const ManagerConfig *c, Manager **ret);
+/* Registers who is told of changes from now on (one set at a time). */
+void manager_set_observers(Manager *m, const ManagerObservers *observers, void *userdata);
 Manager *manager_free(Manager *m);
 int manager_run(Manager *m);
 
