@@ -61,6 +61,20 @@ int job_new(Manager *m, uint64_t id, JobSpec *spec, uid_t owner, Job **ret) {
 
 static void job_unwatch_dir(Job *j);
 
+int job_control_group(Job *j, char **ret) {
+        int r;
+
+        if (j->control_group) {
+                *ret = strdup(j->control_group);
+                return *ret ? 0 : -ENOMEM;
+        }
+        *ret = NULL;
+        if (j->start_usec == 0)
+                return 0;
+        r = backend_job_cgroup_path(j->manager->backend, j->id, ret);
+        return r == -ENODATA ? 0 : r;
+}
+
 static void job_release_runtime(Job *j) {
         j->child_source = sd_event_source_disable_unref(j->child_source);
         j->timeout_source = sd_event_source_disable_unref(j->timeout_source);

@@ -164,6 +164,9 @@ void job_retry_restored(Job *j, usec_t remaining);
 uint32_t job_attempt_number(Job *j);
 
 const char *job_log_path(Job *j, char *buf, size_t l);
+/* The job's cgroup (the ControlGroup property), as recorded or as the backend names it for a started job
+ * that recorded none; *ret NULL if it has none (never started, or only a placement knew it). */
+int job_control_group(Job *j, char **ret);
 pid_t job_main_pid(Job *j);
 /* CPU time so far (live while running, final once done). */
 uint64_t job_cpu_usage(Job *j);

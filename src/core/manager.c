@@ -49,6 +49,28 @@ Job *manager_get_job(Manager *m, uint64_t id) {
         return m->jobs[id];
 }
 
+void manager_get_counts(Manager *m, SchedCounts *ret) {
+        sched_get_counts(m->sched, ret);
+}
+
+uint32_t manager_get_max_parallel(Manager *m) {
+        uint32_t v = sched_get_max_parallel(m->sched);
+        return v == SCHED_UNLIMITED ? 0 : v;
+}
+
+int manager_foreach_group(Manager *m, int (*f)(void *userdata, const SchedGroupInfo *g), void *userdata) {
+        return sched_foreach_group(m->sched, f, userdata);
+}
+
+int manager_foreach_pool(Manager *m, int (*f)(void *userdata, const SchedPoolInfo *p), void *userdata) {
+        return sched_foreach_pool(m->sched, f, userdata);
+}
+
+int manager_foreach_slot(Manager *m, const char *pool, int (*f)(void *userdata, const SchedSlotInfo *i),
+                         void *userdata) {
+        return sched_foreach_slot(m->sched, pool, f, userdata);
+}
+
 void manager_set_observers(Manager *m, const ManagerObservers *observers, void *userdata) {
         m->observers = observers;
         m->observers_userdata = userdata;

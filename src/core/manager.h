@@ -151,6 +151,23 @@ int manager_run(Manager *m);
 
 Job *manager_get_job(Manager *m, uint64_t id);
 
+/* The jobs the table holds, lowest id first; the _RANGE form only those of ids in [first, end). The table
+ * must not change during the loop. */
+#define MANAGER_FOREACH_JOB_RANGE(j, m, first, end)                                                    \
+        for (uint64_t _id = MAX((uint64_t) (first), (m)->gc_cursor),                                   \
+                      _end = MIN((uint64_t) (end), (m)->next_id); _id < _end; _id++)                   \
+                if (!((j) = (m)->jobs[_id])) {} else
+#define MANAGER_FOREACH_JOB(j, m) MANAGER_FOREACH_JOB_RANGE(j, m, (m)->gc_cursor, (m)->next_id)
+
+/* What the scheduler holds, for those who present it (bus/ does not ask the scheduler itself). */
+void manager_get_counts(Manager *m, SchedCounts *ret);
+/* 0: unlimited. */
+uint32_t manager_get_max_parallel(Manager *m);
+int manager_foreach_group(Manager *m, int (*f)(void *userdata, const SchedGroupInfo *g), void *userdata);
+int manager_foreach_pool(Manager *m, int (*f)(void *userdata, const SchedPoolInfo *p), void *userdata);
+int manager_foreach_slot(Manager *m, const char *pool, int (*f)(void *userdata, const SchedSlotInfo *i),
+                         void *userdata);
+
 /* Validates and adds a job (spec contents are taken over). On a refused spec returns -EINVAL (or
  * -ENOENT for an unknown dependency, -ENOSPC/-ENXIO for resources, -EDQUOT for quotas, -EOPNOTSUPP for a
  * limit the host cannot enforce) with *ret_message saying why. */
