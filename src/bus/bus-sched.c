@@ -508,7 +508,8 @@ static int property_get_job_string(sd_bus *bus, const char *path, const char *in
         Job *j = userdata;
 
         if (streq(property, "AfterCondition"))
-                return sd_bus_message_append(reply, "s", sched_condition_to_string(j->spec.after_condition));
+                return sd_bus_message_append(reply, "s",
+                                             job_after_condition_to_string(j->spec.after_condition));
         return sd_bus_message_append(reply, "s", strempty(j->spec.group));
 }
 
