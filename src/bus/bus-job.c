@@ -115,17 +115,21 @@ int bus_job_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nod
         Manager *m = userdata;
         _cleanup_strv_free_ char **l = NULL;
         size_t n = 0;
+        Job *j;
 
         l = calloc(m->n_jobs + 1, sizeof(char *));
         if (!l)
                 return -ENOMEM;
-        for (uint64_t id = m->gc_cursor; id < m->next_id && n < m->n_jobs; id++)
-                if (m->jobs[id]) {
-                        int r = jobd_job_path(id, &l[n]);
-                        if (r < 0)
-                                return r;
-                        n++;
-                }
+        MANAGER_FOREACH_JOB(j, m) {
+                int r;
+
+                if (n >= m->n_jobs)
+                        break;
+                r = jobd_job_path(j->id, &l[n]);
+                if (r < 0)
+                        return r;
+                n++;
+        }
         *nodes = TAKE_PTR(l);
         return 1;
 }
@@ -133,6 +137,7 @@ int bus_job_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nod
 static int property_get_name(sd_bus *bus, const char *path, const char *interface, const char *property,
                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Job *j = userdata;
+        _cleanup_free_ char *cg = NULL;
         char buf[4096];
         const char *s = "";
 
@@ -151,14 +156,10 @@ static int property_get_name(sd_bus *bus, const char *path, const char *interfac
         else if (streq(property, "Unit"))
                 s = j->unit;
         else if (streq(property, "ControlGroup")) {
-                if (j->control_group)
-                        s = j->control_group;
-                else if (j->start_usec > 0) {
-                        const char *root = j->manager->backend->root_path;
-                        snprintf(buf, sizeof(buf), "%s/jobd-%llu", streq(root, "/") ? "" : root,
-                                 (unsigned long long) j->id);
-                        s = buf;
-                }
+                int r = job_control_group(j, &cg);
+                if (r < 0)
+                        return r;
+                s = cg;
         }
         return sd_bus_message_append_basic(reply, 's', strempty(s));
 }

@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <systemd/sd-bus.h>
+
 #include "manager.h"
 
 /* Connects the manager to its bus (address, or the system/session bus), registers the Manager object,
  * the per-job objects and the ObjectManager, and asks for the bus name; READY=1 is sent to the service
  * manager once the name is ours. */
 int bus_setup(Manager *m, const char *address);
+
+/* src/bus/bus-emit.c: tells the bus what the manager tells its observers; the userdata is the sd_bus,
+ * which the manager then holds (detach closes it). */
+extern const ManagerObservers bus_observers;
 
 extern const sd_bus_vtable bus_manager_vtable[];
 extern const sd_bus_vtable bus_job_vtable[];

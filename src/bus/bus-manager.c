@@ -56,6 +56,7 @@ finish:
 static int method_list_jobs(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Manager *m = userdata;
+        Job *j;
         int r;
 
         r = sd_bus_message_new_method_return(msg, &reply);
@@ -64,14 +65,11 @@ static int method_list_jobs(sd_bus_message *msg, void *userdata, sd_bus_error *e
         r = sd_bus_message_open_container(reply, 'a', "(tsssuo)");
         if (r < 0)
                 return r;
-        for (uint64_t id = m->gc_cursor; id < m->next_id; id++) {
+        MANAGER_FOREACH_JOB(j, m) {
                 char path[64];
-                Job *j = m->jobs[id];
 
-                if (!j)
-                        continue;
-                snprintf(path, sizeof(path), JOBD_JOB_PATH_PREFIX "/%llu", (unsigned long long) id);
-                r = sd_bus_message_append(reply, "(tsssuo)", id, j->spec.name ?: "",
+                snprintf(path, sizeof(path), JOBD_JOB_PATH_PREFIX "/%llu", (unsigned long long) j->id);
+                r = sd_bus_message_append(reply, "(tsssuo)", j->id, j->spec.name ?: "",
                                           job_state_to_string(j->state), job_result_to_string(j->result),
                                           (uint32_t) j->owner, path);
                 if (r < 0)
@@ -159,11 +157,9 @@ static int property_get_count(sd_bus *bus, const char *path, const char *interfa
         SchedCounts c;
         uint32_t v;
 
-        sched_get_counts(m->sched, &c);
-        if (streq(property, "MaxParallel")) {
-                v = sched_get_max_parallel(m->sched);
-                v = v == SCHED_UNLIMITED ? 0 : v;
-        } else if (streq(property, "JobsRunning"))
+        manager_get_counts(m, &c);
+        if (streq(property, "MaxParallel"))
+                v = manager_get_max_parallel(m); else if (streq(property, "JobsRunning"))
                 v = c.running;
         else if (streq(property, "JobsQueued"))
                 v = c.queued;
@@ -241,7 +237,8 @@ int bus_setup(Manager *m, const char *address) {
                                        address ? "given" : m->system_mode ? "system" : "session",
                                        address ? " " : "", address ?: "");
         }
-        m->bus = bus;
+        /* From now on the manager holds the connection, and tells it what changes. */
+        manager_set_observers(m, &bus_observers, bus);
 
         r = sd_bus_attach_event(bus, m->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)

@@ -209,6 +209,7 @@ static int query_start(Manager *m, sd_bus_message *msg, const BusOperation *op, 
         const char *sender = sd_bus_message_get_sender(msg);
         bool interactive = sd_bus_message_get_allow_interactive_authorization(msg) > 0;
         unsigned n_uid = 0;
+        sd_bus *bus;
         PolkitQuery *q;
         int r;
 
@@ -228,7 +229,9 @@ static int query_start(Manager *m, sd_bus_message *msg, const BusOperation *op, 
                                          "Too many authorization questions are out (%u of uid %u, %u in all); "
                                          "try again later", n_uid, (unsigned) uid, m->polkit->n_queries);
 
-        r = sd_bus_message_new_method_call(m->bus, &c, "org.freedesktop.PolicyKit1",
+        /* Asked on the connection the request came in on: the manager does not hold the bus for us. */
+        bus = sd_bus_message_get_bus(msg);
+        r = sd_bus_message_new_method_call(bus, &c, "org.freedesktop.PolicyKit1",
                                            "/org/freedesktop/PolicyKit1/Authority",
                                            "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization");
         if (r >= 0)
@@ -253,7 +256,7 @@ static int query_start(Manager *m, sd_bus_message *msg, const BusOperation *op, 
                 query_free(q);
                 return -ENOMEM;
         }
-        r = sd_bus_call_async(m->bus, &q->slot, c, on_polkit_answer, q,
+        r = sd_bus_call_async(bus, &q->slot, c, on_polkit_answer, q,
                               interactive ? BUS_POLKIT_INTERACTIVE_TIMEOUT_USEC : BUS_POLKIT_TIMEOUT_USEC);
         if (r < 0) {
                 query_free(q);

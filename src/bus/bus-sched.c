@@ -38,15 +38,12 @@ static int reply_refusal(int r, const char *message, const char *name, sd_bus_er
 
 int bus_append_job_list(Manager *m, sd_bus_message *reply, uint64_t first, uint64_t n) {
         char path[64];
+        Job *j;
         int r;
 
-        for (uint64_t id = MAX(first, m->gc_cursor); id < first + n && id < m->next_id; id++) {
-                Job *j = m->jobs[id];
-
-                if (!j)
-                        continue;
-                snprintf(path, sizeof(path), JOBD_JOB_PATH_PREFIX "/%llu", (unsigned long long) id);
-                r = sd_bus_message_append(reply, "(tsssuo)", id, j->spec.name ?: "",
+        MANAGER_FOREACH_JOB_RANGE(j, m, first, first + n) {
+                snprintf(path, sizeof(path), JOBD_JOB_PATH_PREFIX "/%llu", (unsigned long long) j->id);
+                r = sd_bus_message_append(reply, "(tsssuo)", j->id, j->spec.name ?: "",
                                           job_state_to_string(j->state), job_result_to_string(j->result),
                                           (uint32_t) j->owner, path);
                 if (r < 0)
@@ -278,7 +275,7 @@ static int method_list_groups(sd_bus_message *msg, void *userdata, sd_bus_error 
         r = sd_bus_message_open_container(reply, 'a', "(suuub)");
         if (r < 0)
                 return r;
-        r = sched_foreach_group(m->sched, append_group, reply);
+        r = manager_foreach_group(m, append_group, reply);
         if (r < 0)
                 return r;
         r = sd_bus_message_close_container(reply);
@@ -407,7 +404,7 @@ static int method_list_pools(sd_bus_message *msg, void *userdata, sd_bus_error *
         int r;
 
         /* Copied first: the slots are read by pool, not from inside the iteration over pools. */
-        r = sched_foreach_pool(m->sched, collect_pool, &l);
+        r = manager_foreach_pool(m, collect_pool, &l);
         if (r < 0)
                 return r;
         r = sd_bus_message_new_method_return(msg, &reply);
@@ -424,7 +421,7 @@ static int method_list_pools(sd_bus_message *msg, void *userdata, sd_bus_error *
                 if (r >= 0)
                         r = sd_bus_message_open_container(reply, 'a', "(stub)");
                 if (r >= 0 && l.pools[i].slots)
-                        r = sched_foreach_slot(m->sched, l.pools[i].name, append_slot, reply);
+                        r = manager_foreach_slot(m, l.pools[i].name, append_slot, reply);
                 if (r >= 0)
                         r = sd_bus_message_close_container(reply);
                 if (r >= 0)
@@ -511,7 +508,8 @@ static int property_get_job_string(sd_bus *bus, const char *path, const char *in
         Job *j = userdata;
 
         if (streq(property, "AfterCondition"))
-                return sd_bus_message_append(reply, "s", sched_condition_to_string(j->spec.after_condition));
+                return sd_bus_message_append(reply, "s",
+                                             job_after_condition_to_string(j->spec.after_condition));
         return sd_bus_message_append(reply, "s", strempty(j->spec.group));
 }
 

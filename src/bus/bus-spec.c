@@ -209,7 +209,7 @@ static int read_value(sd_bus_message *m, const char *key, JobSpec *spec, sd_bus_
                 r = sd_bus_message_read_basic(m, 's', &s);
                 if (r < 0)
                         return r;
-                spec->after_condition = sched_condition_from_string(s);
+                spec->after_condition = job_after_condition_from_string(s);
                 if (spec->after_condition < 0)
                         return sd_bus_error_setf(error, JOBD_ERROR_INVALID_SPEC,
                                                  "AfterCondition: \"%.64s\" is not one of success, failure, any", s);

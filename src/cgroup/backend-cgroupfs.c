@@ -224,6 +224,11 @@ static int v1_create(CgroupfsBackend *b, BackendJob *j, const JobLimits *l) {
         return 0;
 }
 
+static int cgroupfs_job_cgroup_path(Backend *b, uint64_t id, char **ret) {
+        return asprintf(ret, "%s/jobd-%llu", streq(b->root_path, "/") ? "" : b->root_path,
+                        (unsigned long long) id) < 0 ? -ENOMEM : 0;
+}
+
 static int cgroupfs_job_create(Backend *base, BackendJob *j, const JobLimits *l) {
         CgroupfsBackend *b = (CgroupfsBackend *) base;
         char name[32];
@@ -319,6 +324,7 @@ static void cgroupfs_job_stats(Backend *base, BackendJob *j, JobStats *ret) {
 
 static const BackendOps cgroupfs_ops = {
         .name = "cgroupfs",
+        .job_cgroup_path = cgroupfs_job_cgroup_path,
         .done = cgroupfs_done,
         .check_limits = cgroupfs_check_limits,
         .job_create = cgroupfs_job_create,

@@ -129,6 +129,12 @@ int backend_job_count(BackendJob *j) {
         return cg_count_procs(j->cgroup_fd);
 }
 
+int backend_job_cgroup_path(Backend *b, uint64_t id, char **ret) {
+        if (!b->ops->job_cgroup_path)
+                return -ENODATA;
+        return b->ops->job_cgroup_path(b, id, ret);
+}
+
 Backend *backend_free(Backend *b) {
         if (!b)
                 return NULL;

@@ -77,6 +77,9 @@ typedef struct BackendOps {
          * whom=all), so its manager knows. 0 once asked (the signal goes out asynchronously), or -errno:
          * then backend_job_kill() signals through the cgroup alone. */
         int (*job_kill)(Backend *b, BackendJob *j, int sig);
+        /* Optional: the cgroup (relative to the v2 mount) that job id has or had, for backends that name it
+         * themselves (cgroupfs). NULL where someone else names it (systemd: only the scope tells). */
+        int (*job_cgroup_path)(Backend *b, uint64_t id, char **ret);
 } BackendOps;
 
 struct Backend {
@@ -100,6 +103,9 @@ int backend_job_freeze(BackendJob *j, bool freeze);
 int backend_job_frozen(BackendJob *j);               /* asked to be frozen: 1, 0 or -errno */
 int backend_job_populated(BackendJob *j);            /* 1, 0 or -errno */
 int backend_job_count(BackendJob *j);
+
+/* The cgroup job id has or had, as the backend names it: -ENODATA if only a placed job knows it. */
+int backend_job_cgroup_path(Backend *b, uint64_t id, char **ret);
 
 Backend *backend_free(Backend *b);
 

@@ -42,7 +42,7 @@ int job_record_attempt(Job *j) {
                 });
         if (r < 0)
                 return log_oom();
-        manager_send_job_changed(j->manager, j, "Attempts", NULL);
+        manager_job_changed(j->manager, j, JOB_CHANGE_ATTEMPTS);
         return 0;
 }
 
@@ -60,7 +60,7 @@ static void job_queue_again(Job *j) {
                                   (unsigned long long) j->id);
                 return;
         }
-        job_set_queued(j);
+        job_set_state(j, JOB_QUEUED, 0);
         manager_reschedule(m);
 }
 
@@ -122,7 +122,7 @@ void job_retry_later(Job *j) {
         log_info("Job %llu: %s.", (unsigned long long) j->id, j->reason);
 
         job_reset_for_retry(j);
-        manager_send_job_changed(j->manager, j, "Reason", NULL);
+        manager_job_changed(j->manager, j, JOB_CHANGE_REASON);
         job_arm_retry(j, j->spec.retry_delay_usec);
 }
 

@@ -46,6 +46,14 @@ const JobSpecKey *job_spec_key_find(const char *name) {
         return NULL;
 }
 
+const char *job_after_condition_to_string(SchedCondition c) {
+        return sched_condition_to_string(c);
+}
+
+SchedCondition job_after_condition_from_string(const char *s) {
+        return sched_condition_from_string(s);
+}
+
 void job_spec_init(JobSpec *s) {
         *s = (JobSpec) {
                 .limits = JOB_LIMITS_NONE,

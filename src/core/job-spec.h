@@ -74,6 +74,10 @@ typedef struct JobSpec {
 } JobSpec;
 
 void job_spec_init(JobSpec *s);
+
+/* AfterCondition= spelled as the spec, the bus and the state log have it (the scheduler's names). */
+const char *job_after_condition_to_string(SchedCondition c);
+SchedCondition job_after_condition_from_string(const char *s);
 /* Frees everything the spec owns and closes its fds; leaves an initialised spec. */
 void job_spec_done(JobSpec *s);
 

@@ -48,7 +48,7 @@ int job_new(Manager *m, uint64_t id, JobSpec *spec, uid_t owner, Job **ret) {
         if (j->spec.log_max_bytes == JOB_LOG_MAX_BYTES_UNSET)
                 j->spec.log_max_bytes = m ? m->default_log_max_bytes : 0;
         j->owner = owner;
-        j->state = JOB_WAITING;
+        job_set_state(j, JOB_WAITING, JOB_CHANGE_QUIET);
         j->result = JOB_RESULT_NONE;
         j->exit_code = -1;
         j->state_dir_fd = -EBADF;
@@ -60,6 +60,20 @@ int job_new(Manager *m, uint64_t id, JobSpec *spec, uid_t owner, Job **ret) {
 }
 
 static void job_unwatch_dir(Job *j);
+
+int job_control_group(Job *j, char **ret) {
+        int r;
+
+        if (j->control_group) {
+                *ret = strdup(j->control_group);
+                return *ret ? 0 : -ENOMEM;
+        }
+        *ret = NULL;
+        if (j->start_usec == 0)
+                return 0;
+        r = backend_job_cgroup_path(j->manager->backend, j->id, ret);
+        return r == -ENODATA ? 0 : r;
+}
 
 static void job_release_runtime(Job *j) {
         j->child_source = sd_event_source_disable_unref(j->child_source);
@@ -94,11 +108,19 @@ Job *job_free(Job *j) {
         return NULL;
 }
 
-static void job_set_state(Job *j, JobState state) {
-        if (j->state == state)
+void job_set_state(Job *j, JobState state, JobChange also) {
+        JobChange changed = also & _JOB_CHANGE_ALL;
+
+        if (j->state != state) {
+                j->state = state;
+                changed |= JOB_CHANGE_STATE;
+        }
+        /* Done, whether by the scheduler or a cancel: no retry can follow any more. */
+        if (state == JOB_DONE)
+                j->retry_source = sd_event_source_disable_unref(j->retry_source);
+        if (changed == 0 || (also & JOB_CHANGE_QUIET))
                 return;
-        j->state = state;
-        manager_send_job_changed(j->manager, j, "State", NULL);
+        manager_job_changed(j->manager, j, changed);
 }
 
 _printf_(2, 3)
@@ -116,18 +138,11 @@ static void job_set_reason(Job *j, const char *fmt, ...) {
         j->reason = s;
 }
 
-void job_set_queued(Job *j) {
-        job_set_state(j, JOB_QUEUED);
-}
-
-void job_set_waiting(Job *j) {
-        job_set_state(j, JOB_WAITING);
-}
-
 static void job_set_done(Job *j, JobResult result) {
         j->result = result;
         j->finish_usec = now(CLOCK_REALTIME);
-        j->state = JOB_DONE;
+        /* Announced below, once the journal and the quotas know. */
+        job_set_state(j, JOB_DONE, JOB_CHANGE_QUIET);
         for (size_t i = 0; i < 3; i++)
                 if (j->spec.stdio_fds[i] >= 0) {
                         j->spec.stdio_fds[i] = safe_close(j->spec.stdio_fds[i]);
@@ -136,8 +151,9 @@ static void job_set_done(Job *j, JobResult result) {
         journal_done(&j->manager->journal, j);
         manager_quota_uncount(j->manager, j);
         job_trim_done(j);
-        manager_send_job_changed(j->manager, j, "State", "Result", "ExitCode", "ExitSignal", "Reason",
-                                 "FinishUSec", "StrayProcessesKilled", NULL);
+        manager_job_changed(j->manager, j, JOB_CHANGE_STATE | JOB_CHANGE_RESULT | JOB_CHANGE_EXIT_CODE |
+                            JOB_CHANGE_EXIT_SIGNAL | JOB_CHANGE_REASON | JOB_CHANGE_FINISH_USEC |
+                            JOB_CHANGE_STRAY_PROCESSES_KILLED);
 }
 
 void job_trim_done(Job *j) {
@@ -255,7 +271,7 @@ void job_reset_for_retry(Job *j) {
         j->sigkill_sent = false;
         j->stats = (JobStats) {};
         journal_retry(&j->manager->journal, j);
-        job_set_state(j, JOB_WAITING);
+        job_set_state(j, JOB_WAITING, 0);
 }
 
 /* How often a job polls its cgroup when no inotify watch on it could be set. */
@@ -485,7 +501,7 @@ static int on_stuck(sd_event_source *s, uint64_t usec, void *userdata) {
         job_set_reason(j, "%i process(es) did not exit %s after SIGKILL (uninterruptible sleep?); "
                        "the job ends when they do", n, format_timespan(buf, sizeof(buf), JOB_STUCK_USEC));
         log_warning("Job %llu: %s", (unsigned long long) j->id, j->reason);
-        manager_send_job_changed(j->manager, j, "Reason", NULL);
+        manager_job_changed(j->manager, j, JOB_CHANGE_REASON);
         return 0;
 }
 
@@ -558,7 +574,7 @@ static void job_main_exited(Job *j) {
                         j->stray_processes += r;
                 (void) job_sigkill(j);
         }
-        job_set_state(j, JOB_STOPPING);
+        job_set_state(j, JOB_STOPPING, 0);
         /* On failure the job stays: done only once its cgroup is empty, which the kill timer still
          * checks (on_stuck()). */
         r = job_watch_events(j);
@@ -605,7 +621,8 @@ int job_adopt(Job *j, const char *cgroup_path, const char *unit, pid_t main_pid)
         _cleanup_close_ int pidfd = -EBADF;
         int r;
 
-        j->state = JOB_RUNNING;
+        /* A restore: nobody to tell yet. */
+        job_set_state(j, JOB_RUNNING, JOB_CHANGE_QUIET);
         j->main_pid = main_pid;
         j->control_group = cgroup_path ? strdup(cgroup_path) : NULL;
         j->unit = unit ? strdup(unit) : NULL;
@@ -663,7 +680,7 @@ int job_adopt(Job *j, const char *cgroup_path, const char *unit, pid_t main_pid)
         }
         /* Paused before the restart: its cgroup is frozen still. */
         if (backend_job_frozen(j->cgroup) > 0)
-                j->state = JOB_PAUSED;
+                job_set_state(j, JOB_PAUSED, JOB_CHANGE_QUIET);
         log_info("Job %llu: re-adopted%s, main process %i in %s.", (unsigned long long) j->id,
                  j->state == JOB_PAUSED ? " (paused)" : "", (int) main_pid, cgroup_path);
         return 0;
@@ -675,7 +692,7 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         log_info("Job %llu: timed out, killing it.", (unsigned long long) j->id);
         j->stop_reason = JOB_STOP_TIMEOUT;
         j->timeout_source = sd_event_source_disable_unref(j->timeout_source);
-        job_set_state(j, JOB_STOPPING);
+        job_set_state(j, JOB_STOPPING, 0);
         (void) job_sigkill(j);
         return 0;
 }
@@ -822,7 +839,7 @@ static int job_enforce_log_cap(Job *j, bool announce) {
                 job_set_reason(j, "Log truncated at %llu bytes (LogMaxBytes); later output is dropped",
                                (unsigned long long) cap);
                 j->reason_is_log_note = true;
-                manager_send_job_changed(j->manager, j, "Reason", NULL);
+                manager_job_changed(j->manager, j, JOB_CHANGE_REASON);
         }
         return 0;
 }
@@ -1013,9 +1030,10 @@ static int job_enter_running(Job *j) {
 
         j->start_usec = now(CLOCK_REALTIME);
         j->start_monotonic = now(CLOCK_MONOTONIC);
-        j->state = JOB_RUNNING;
+        job_set_state(j, JOB_RUNNING, JOB_CHANGE_QUIET);
         journal_start(&m->journal, j);
-        manager_send_job_changed(m, j, "State", "StartUSec", "ControlGroup", "Unit", "Reason", NULL);
+        manager_job_changed(m, j, JOB_CHANGE_STATE | JOB_CHANGE_START_USEC | JOB_CHANGE_CONTROL_GROUP |
+                            JOB_CHANGE_UNIT | JOB_CHANGE_REASON);
         log_debug("Job %llu: started as pid %i in %s.", (unsigned long long) j->id, (int) j->main_pid,
                   j->cgroup->cgroup_path);
         return 0;
@@ -1052,7 +1070,6 @@ int job_start(Job *j) {
         pid_t pid;
         int r;
 
-        j->state = JOB_STARTING;
         j->stop_reason = JOB_STOP_NONE;
         j->main_exited = j->have_exec_status = false;
         j->exit_code = -1;
@@ -1060,6 +1077,8 @@ int job_start(Job *j) {
         j->command_pid = 0;
         j->reason = mfree(j->reason);
         j->reason_is_log_note = j->log_truncated = j->log_cap_failed = false;
+        /* Announced, unlike before: a client that Gets the state has been told of it. */
+        job_set_state(j, JOB_STARTING, JOB_CHANGE_REASON);
 
         /* Gid and groups from the user database at each start, not from submit time: a user removed from a
          * group (or deleted) since then does not keep it. Root's jobs keep the daemon's own credentials, and
@@ -1188,7 +1207,7 @@ int job_kill(Job *j, int sig) {
         if (sig == SIGKILL) {
                 j->killed_by_user = true;
                 if (j->state != JOB_STOPPING)
-                        job_set_state(j, JOB_STOPPING);
+                        job_set_state(j, JOB_STOPPING, 0);
                 return job_sigkill(j);
         }
         r = backend_job_kill(j->cgroup, sig);
@@ -1225,7 +1244,7 @@ int job_cancel(Job *j) {
                 return 0;
 
         j->stop_reason = JOB_STOP_CANCEL;
-        job_set_state(j, JOB_STOPPING);
+        job_set_state(j, JOB_STOPPING, 0);
         if (j->hold_fd >= 0)
                 return job_sigkill(j);          /* not placed yet: the command never ran */
         (void) backend_job_kill(j->cgroup, SIGTERM);
@@ -1246,7 +1265,7 @@ int job_pause(Job *j) {
         r = backend_job_freeze(j->cgroup, true);
         if (r < 0)
                 return r;
-        job_set_state(j, JOB_PAUSED);
+        job_set_state(j, JOB_PAUSED, 0);
         return 0;
 }
 
@@ -1260,7 +1279,7 @@ int job_resume(Job *j) {
         r = backend_job_freeze(j->cgroup, false);
         if (r < 0)
                 return r;
-        job_set_state(j, JOB_RUNNING);
+        job_set_state(j, JOB_RUNNING, 0);
         return 0;
 }
 

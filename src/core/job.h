@@ -115,9 +115,31 @@ int job_open_log(Job *j);
  * (job_spec_trim_done()): a finished job holds little. */
 void job_trim_done(Job *j);
 
-/* Called by the manager for scheduler decisions on unstarted jobs. */
-void job_set_queued(Job *j);
-void job_set_waiting(Job *j);
+/* What changed in a job, for the observers (ManagerObservers.job_changed): each bit is one property. */
+typedef enum JobChange {
+        JOB_CHANGE_STATE                  = 1U << 0,
+        JOB_CHANGE_RESULT                 = 1U << 1,
+        JOB_CHANGE_EXIT_CODE              = 1U << 2,
+        JOB_CHANGE_EXIT_SIGNAL            = 1U << 3,
+        JOB_CHANGE_REASON                 = 1U << 4,
+        JOB_CHANGE_START_USEC             = 1U << 5,
+        JOB_CHANGE_FINISH_USEC            = 1U << 6,
+        JOB_CHANGE_CONTROL_GROUP          = 1U << 7,
+        JOB_CHANGE_UNIT                   = 1U << 8,
+        JOB_CHANGE_STRAY_PROCESSES_KILLED = 1U << 9,
+        JOB_CHANGE_ATTEMPTS               = 1U << 10,
+        _JOB_CHANGE_ALL                   = (1U << 11) - 1,
+        /* Not a property: job_set_state() writes the state and tells nobody, neither the observers nor
+         * the job's run. For a job not announced yet (a submission, whose JobNew follows), restore and
+         * journal replay (no observers yet, the runs are counted afresh after), and a caller that
+         * announces the change itself with manager_job_changed() once it has set the rest. */
+        JOB_CHANGE_QUIET                  = 1U << 30,
+} JobChange;
+
+/* The only writer of j->state. Entering done cancels a pending retry delay. Unless JOB_CHANGE_QUIET,
+ * tells the job's run and the observers what changed: the state (if it did) and the properties in
+ * also, which the caller set before. */
+void job_set_state(Job *j, JobState state, JobChange also);
 void job_finish_unstarted(Job *j, JobResult result, const char *reason);
 /* Publishes a started job as done with j->result (called by the manager once no retry follows). */
 void job_complete(Job *j);
@@ -142,6 +164,9 @@ void job_retry_restored(Job *j, usec_t remaining);
 uint32_t job_attempt_number(Job *j);
 
 const char *job_log_path(Job *j, char *buf, size_t l);
+/* The job's cgroup (the ControlGroup property), as recorded or as the backend names it for a started job
+ * that recorded none; *ret NULL if it has none (never started, or only a placement knew it). */
+int job_control_group(Job *j, char **ret);
 pid_t job_main_pid(Job *j);
 /* CPU time so far (live while running, final once done). */
 uint64_t job_cpu_usage(Job *j);

@@ -443,7 +443,7 @@ static int job_apply_done(Job *j, json_object *o) {
         s = journal_get_str(o, "unit");
         free(j->unit);
         j->unit = s ? strdup(s) : NULL;
-        j->state = JOB_DONE;
+        job_set_state(j, JOB_DONE, JOB_CHANGE_QUIET);
         /* The attempt that decided the result, unless it was a retry's that never started (a cancel). */
         if (j->n_attempts < journal_get_u64(o, "attempts", 0))
                 return job_add_attempt(j, &(JobAttempt) {
@@ -612,7 +612,7 @@ int journal_replay(Journal *jr, Manager *m, JournalRecord **ret) {
                         /* A run's Retry(): back to a job that never ran, its retries counted anew. */
                         rec->tries = 0;
                         rec->started = rec->done = false;
-                        rec->job->state = JOB_WAITING;
+                        job_set_state(rec->job, JOB_WAITING, JOB_CHANGE_QUIET);
                         rec->job->result = JOB_RESULT_NONE;
                         rec->job->exit_code = -1;
                         rec->job->exit_signal = 0;

@@ -12,7 +12,6 @@
 
 #include "controls.h"
 #include "fd-util.h"
-#include "jobd-bus.h"
 #include "log.h"
 #include "manager.h"
 #include "parse-util.h"
@@ -50,58 +49,60 @@ Job *manager_get_job(Manager *m, uint64_t id) {
         return m->jobs[id];
 }
 
-void manager_send_job_changed(Manager *m, Job *j, const char *first_property, ...) {
-        const char *props[16];
-        _cleanup_free_ char *path = NULL;
-        bool state_changed = false;
-        size_t n = 0;
-        va_list ap;
+void manager_get_counts(Manager *m, SchedCounts *ret) {
+        sched_get_counts(m->sched, ret);
+}
 
+uint32_t manager_get_max_parallel(Manager *m) {
+        uint32_t v = sched_get_max_parallel(m->sched);
+        return v == SCHED_UNLIMITED ? 0 : v;
+}
+
+int manager_foreach_group(Manager *m, int (*f)(void *userdata, const SchedGroupInfo *g), void *userdata) {
+        return sched_foreach_group(m->sched, f, userdata);
+}
+
+int manager_foreach_pool(Manager *m, int (*f)(void *userdata, const SchedPoolInfo *p), void *userdata) {
+        return sched_foreach_pool(m->sched, f, userdata);
+}
+
+int manager_foreach_slot(Manager *m, const char *pool, int (*f)(void *userdata, const SchedSlotInfo *i),
+                         void *userdata) {
+        return sched_foreach_slot(m->sched, pool, f, userdata);
+}
+
+void manager_set_observers(Manager *m, const ManagerObservers *observers, void *userdata) {
+        m->observers = observers;
+        m->observers_userdata = userdata;
+}
+
+void manager_job_changed(Manager *m, Job *j, JobChange changed) {
         run_job_changed(m, j);
-        if (!m->bus || jobd_job_path(j->id, &path) < 0)
-                return;
-
-        va_start(ap, first_property);
-        for (const char *p = first_property; p && n < ELEMENTSOF(props) - 1; p = va_arg(ap, const char *)) {
-                props[n++] = p;
-                if (streq(p, "State") || streq(p, "Result"))
-                        state_changed = true;
-        }
-        va_end(ap);
-        props[n] = NULL;
-
-        (void) sd_bus_emit_properties_changed_strv(m->bus, path, JOBD_JOB_INTERFACE, (char **) props);
-        if (state_changed)
-                (void) sd_bus_emit_signal(m->bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE, "JobChanged",
-                                          "toss", j->id, path, job_state_to_string(j->state),
-                                          job_result_to_string(j->result));
+        manager_notify(m, job_changed, j, changed);
 }
 
 static void manager_send_counts(Manager *m) {
-        const char *props[5];
+        ManagerChange what = 0;
         SchedCounts c;
-        size_t n = 0;
         uint32_t mp;
 
-        if (!m->bus)
+        if (!m->observers)
                 return;
         sched_get_counts(m->sched, &c);
         mp = sched_get_max_parallel(m->sched);
         if (!m->counts_sent || c.running != m->last_counts.running)
-                props[n++] = "JobsRunning";
+                what |= MANAGER_CHANGE_JOBS_RUNNING;
         if (!m->counts_sent || c.queued != m->last_counts.queued)
-                props[n++] = "JobsQueued";
+                what |= MANAGER_CHANGE_JOBS_QUEUED;
         if (!m->counts_sent || c.waiting != m->last_counts.waiting)
-                props[n++] = "JobsWaiting";
+                what |= MANAGER_CHANGE_JOBS_WAITING;
         if (!m->counts_sent || mp != m->last_max_parallel)
-                props[n++] = "MaxParallel";
-        props[n] = NULL;
+                what |= MANAGER_CHANGE_MAX_PARALLEL;
         m->last_counts = c;
         m->last_max_parallel = mp;
         m->counts_sent = true;
-        if (n > 0)
-                (void) sd_bus_emit_properties_changed_strv(m->bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE,
-                                                           (char **) props);
+        if (what != 0)
+                manager_notify(m, changed, what);
 }
 
 /* One scheduler pass serves many changes: it runs once the bus has nothing more for us (a lower priority
@@ -143,7 +144,6 @@ static int on_gc(sd_event_source *s, void *userdata) {
 
         /* Oldest finished jobs first; a job others still depend on stays until they are done. */
         for (uint64_t id = m->gc_cursor; id < m->next_id && m->n_done > m->keep_finished; id++) {
-                _cleanup_free_ char *path = NULL;
                 Job *j = m->jobs[id];
 
                 if (!j) {
@@ -156,11 +156,7 @@ static int on_gc(sd_event_source *s, void *userdata) {
                         continue;
                 if (id == m->gc_cursor)
                         m->gc_cursor++;
-                if (m->bus && jobd_job_path(id, &path) >= 0) {
-                        (void) sd_bus_emit_signal(m->bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE,
-                                                  "JobRemoved", "to", id, path);
-                        (void) sd_bus_emit_object_removed(m->bus, path);
-                }
+                manager_notify(m, job_removed, id);
                 m->jobs[id] = job_free(j);
                 m->n_jobs--;
                 m->n_done--;
@@ -211,10 +207,10 @@ static void on_sched_state_changed(void *userdata, uint64_t id, SchedState state
                 return;
         switch (state) {
         case SCHED_WAITING:
-                job_set_waiting(j);
+                job_set_state(j, JOB_WAITING, 0);
                 break;
         case SCHED_QUEUED:
-                job_set_queued(j);
+                job_set_state(j, JOB_QUEUED, 0);
                 break;
         case SCHED_DONE:
                 if (j->state == JOB_DONE)
@@ -354,19 +350,13 @@ int manager_submit(Manager *m, JobSpec *spec, uid_t owner, Job **ret, char **ret
         m->n_client_fds += n_fds;
         manager_quota_count(m, j);
         journal_submit(&m->journal, j);
+        /* Not announced yet: JobNew follows. */
         if (r == SCHED_QUEUED)
-                j->state = JOB_QUEUED;
+                job_set_state(j, JOB_QUEUED, JOB_CHANGE_QUIET);
         else if (r == SCHED_WAITING)
-                j->state = JOB_WAITING;
+                job_set_state(j, JOB_WAITING, JOB_CHANGE_QUIET);
 
-        if (m->bus) {
-                _cleanup_free_ char *path = NULL;
-                if (jobd_job_path(id, &path) >= 0) {
-                        (void) sd_bus_emit_object_added(m->bus, path);
-                        (void) sd_bus_emit_signal(m->bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE, "JobNew",
-                                                  "to", id, path);
-                }
-        }
+        manager_notify(m, job_new, id, false);
         manager_reschedule(m);
         *ret = j;
         return 0;
@@ -570,7 +560,8 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->gc_source);
         sd_event_source_disable_unref(m->sigterm_source);
         sd_event_source_disable_unref(m->sigint_source);
-        sd_bus_flush_close_unref(m->bus);
+        if (m->observers && m->observers->detach)
+                m->observers->detach(m, m->observers_userdata);
         sd_event_unref(m->event);
         journal_close(&m->journal);
         safe_close(m->journal.dir_fd);

@@ -4,7 +4,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
 #include "backend.h"
@@ -20,6 +19,47 @@
 #define MANAGER_CLIENT_FDS_MAX 4096U
 #define MANAGER_JOBS_MAX          1000000U
 #define MANAGER_KEEP_FINISHED_DEFAULT 100000U
+
+struct Run;
+
+/* What changed in the manager's own properties, for ManagerObservers.changed. */
+typedef enum ManagerChange {
+        MANAGER_CHANGE_JOBS_RUNNING = 1U << 0,
+        MANAGER_CHANGE_JOBS_QUEUED  = 1U << 1,
+        MANAGER_CHANGE_JOBS_WAITING = 1U << 2,
+        MANAGER_CHANGE_MAX_PARALLEL = 1U << 3,
+        MANAGER_CHANGE_DRAINING     = 1U << 4,
+} ManagerChange;
+
+/* Who presents the manager (src/bus/bus-emit.c) learns of its changes here, in the style of
+ * SchedCallbacks: core calls these and knows nothing of how they are told on. Any member may be NULL.
+ * Nothing is told before manager_set_observers(): a restore tells nobody. */
+typedef struct ManagerObservers {
+        /* A job was submitted; in_run: one of a plan's (announced in batches, only by the signal). */
+        void (*job_new)(Manager *m, uint64_t id, bool in_run, void *userdata);
+        /* changed: a JobChange mask of the job's properties. */
+        void (*job_changed)(Manager *m, Job *j, JobChange changed, void *userdata);
+        /* A finished job was forgotten. */
+        void (*job_removed)(Manager *m, uint64_t id, void *userdata);
+        void (*run_new)(Manager *m, struct Run *r, void *userdata);
+        /* Its state, result, counts or finish time changed (once per loop iteration). */
+        void (*run_changed)(Manager *m, struct Run *r, void *userdata);
+        void (*run_finished)(Manager *m, struct Run *r, void *userdata);
+        void (*run_removed)(Manager *m, uint64_t id, void *userdata);
+        /* The job counts, MaxParallel or draining changed: a ManagerChange mask. */
+        void (*changed)(Manager *m, ManagerChange changed, void *userdata);
+        void (*slot_quarantined)(Manager *m, const char *pool, const char *slot, void *userdata);
+        /* manager_free(): the observer lets go of what it holds in userdata. */
+        void (*detach)(Manager *m, void *userdata);
+} ManagerObservers;
+
+/* Calls an observer, if there is one. */
+#define manager_notify(m, member, ...)                                                          \
+        do {                                                                                    \
+                const ManagerObservers *_o = (m)->observers;                                    \
+                if (_o && _o->member)                                                           \
+                        _o->member((m), __VA_ARGS__, (m)->observers_userdata);                  \
+        } while (false)
 
 typedef struct ManagerConfig {
         bool system_mode;
@@ -37,7 +77,9 @@ typedef struct ManagerConfig {
 
 struct Manager {
         sd_event *event;
-        sd_bus *bus;
+        /* Set by bus_setup(): src/bus's connection is in the userdata, let go of by observers->detach. */
+        const ManagerObservers *observers;
+        void *observers_userdata;
         Backend *backend;
         Sched *sched;
         bool system_mode;
@@ -102,10 +144,29 @@ struct Manager {
 };
 
 int manager_new(const ManagerConfig *c, Manager **ret);
+/* Registers who is told of changes from now on (one set at a time). */
+void manager_set_observers(Manager *m, const ManagerObservers *observers, void *userdata);
 Manager *manager_free(Manager *m);
 int manager_run(Manager *m);
 
 Job *manager_get_job(Manager *m, uint64_t id);
+
+/* The jobs the table holds, lowest id first; the _RANGE form only those of ids in [first, end). The table
+ * must not change during the loop. */
+#define MANAGER_FOREACH_JOB_RANGE(j, m, first, end)                                                    \
+        for (uint64_t _id = MAX((uint64_t) (first), (m)->gc_cursor),                                   \
+                      _end = MIN((uint64_t) (end), (m)->next_id); _id < _end; _id++)                   \
+                if (!((j) = (m)->jobs[_id])) {} else
+#define MANAGER_FOREACH_JOB(j, m) MANAGER_FOREACH_JOB_RANGE(j, m, (m)->gc_cursor, (m)->next_id)
+
+/* What the scheduler holds, for those who present it (bus/ does not ask the scheduler itself). */
+void manager_get_counts(Manager *m, SchedCounts *ret);
+/* 0: unlimited. */
+uint32_t manager_get_max_parallel(Manager *m);
+int manager_foreach_group(Manager *m, int (*f)(void *userdata, const SchedGroupInfo *g), void *userdata);
+int manager_foreach_pool(Manager *m, int (*f)(void *userdata, const SchedPoolInfo *p), void *userdata);
+int manager_foreach_slot(Manager *m, const char *pool, int (*f)(void *userdata, const SchedSlotInfo *i),
+                         void *userdata);
 
 /* Validates and adds a job (spec contents are taken over). On a refused spec returns -EINVAL (or
  * -ENOENT for an unknown dependency, -ENOSPC/-ENXIO for resources, -EDQUOT for quotas, -EOPNOTSUPP for a
@@ -123,5 +184,6 @@ void manager_job_done(Manager *m, Job *j);
 /* Counts a job that became done without running (for the GC of finished jobs). */
 void manager_count_done(Manager *m);
 
-/* Bus signals and property changes for a job. */
-void manager_send_job_changed(Manager *m, Job *j, const char *first_property, ...);
+/* Tells the job's run and the observers that the properties in changed (a JobChange mask) changed. The
+ * state itself is set with job_set_state(), which calls this. */
+void manager_job_changed(Manager *m, Job *j, JobChange changed);

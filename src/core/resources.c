@@ -12,7 +12,6 @@
 #include "conf-parse.h"
 #include "controls.h"
 #include "fd-util.h"
-#include "jobd-bus.h"
 #include "log.h"
 #include "message-util.h"
 #include "quota.h"
@@ -193,9 +192,7 @@ void manager_set_draining(Manager *m, bool draining) {
         sched_set_draining(m->sched, draining);
         log_info("%s", draining ? "Draining: running jobs finish, nothing new starts." :
                                   "No longer draining: jobs start again.");
-        if (m->bus)
-                (void) sd_bus_emit_properties_changed(m->bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE,
-                                                      "Draining", NULL);
+        manager_notify(m, changed, MANAGER_CHANGE_DRAINING);
         manager_save_controls(m);
         manager_reschedule(m);
 }
@@ -204,9 +201,7 @@ void manager_send_slot_quarantined(Manager *m, const char *pool, const char *slo
         log_warning("Slot %s of pool %s quarantined after repeated failures: no job gets it until it is "
                     "released (jobctl release-slot %s %s).", slot, pool, pool, slot);
         manager_save_controls(m);
-        if (m->bus)
-                (void) sd_bus_emit_signal(m->bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE,
-                                          "SlotQuarantined", "ss", pool, slot);
+        manager_notify(m, slot_quarantined, pool, slot);
 }
 
 static char *default_config_path(bool system_mode) {

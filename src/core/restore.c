@@ -237,10 +237,11 @@ static void restore_queue_unstarted(Restore *x) {
                 Job *j = manager_get_job(m, x->specs[i].id);
                 SchedState st = sched_job_state(m->sched, j->id);
 
+                /* The runs are counted afresh once all is restored (manager_recount_runs()). */
                 if (st == SCHED_QUEUED)
-                        j->state = JOB_QUEUED;
+                        job_set_state(j, JOB_QUEUED, JOB_CHANGE_QUIET);
                 else if (st == SCHED_WAITING) {
-                        j->state = JOB_WAITING;
+                        job_set_state(j, JOB_WAITING, JOB_CHANGE_QUIET);
                         if (x->specs[i].retry_pending)
                                 job_retry_restored(j, retry_remaining(j));
                 } else if (j->state != JOB_DONE) {

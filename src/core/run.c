@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jobd-bus.h"
 #include "journal.h"
 #include "log.h"
 #include "message-util.h"
@@ -112,17 +111,9 @@ static void run_mark_changed(Run *r) {
 /* JobNew for the run's jobs up to (not including) index end. */
 static void run_announce(Run *r, uint32_t end) {
         Manager *m = r->manager;
-        char path[64];
 
-        for (; r->n_announced < MIN(end, r->n_jobs); r->n_announced++) {
-                uint64_t id = r->first_job + r->n_announced;
-
-                if (!m->bus)
-                        continue;
-                snprintf(path, sizeof(path), JOBD_JOB_PATH_PREFIX "/%llu", (unsigned long long) id);
-                (void) sd_bus_emit_signal(m->bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE, "JobNew", "to",
-                                          id, path);
-        }
+        for (; r->n_announced < MIN(end, r->n_jobs); r->n_announced++)
+                manager_notify(m, job_new, r->first_job + r->n_announced, true);
         if (r->n_announced >= r->n_jobs)
                 r->announce_source = sd_event_source_disable_unref(r->announce_source);
 }
@@ -156,10 +147,6 @@ static int run_announce_later(Run *r) {
 void run_job_changed(Manager *m, Job *j) {
         uint8_t old, new;
         Run *r;
-
-        /* Done, whether by the scheduler or a cancel: no retry can follow any more. */
-        if (j->state == JOB_DONE && j->retry_source)
-                j->retry_source = sd_event_source_disable_unref(j->retry_source);
 
         r = manager_run_of_job(m, j->id);
         if (!r)
@@ -231,15 +218,7 @@ static void run_recount(Run *r, const uint32_t *gone) {
 }
 
 static void run_send_removed(Run *r) {
-        Manager *m = r->manager;
-        char path[64];
-
-        if (!m->bus)
-                return;
-        snprintf(path, sizeof(path), JOBD_RUN_PATH_PREFIX "/%llu", (unsigned long long) r->id);
-        (void) sd_bus_emit_signal(m->bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE, "RunRemoved", "to",
-                                  r->id, path);
-        (void) sd_bus_emit_object_removed(m->bus, path);
+        manager_notify(r->manager, run_removed, r->id);
 }
 
 /* Forgets the oldest finished runs beyond MANAGER_RUNS_MAX (their jobs stay, as jobs of no run). */
@@ -265,7 +244,6 @@ static void runs_gc(Manager *m) {
 
 static int on_runs_changed(sd_event_source *s, void *userdata) {
         Manager *m = userdata;
-        char path[64];
 
         for (size_t i = 0; i < m->n_runs; i++) {
                 Run *r = m->runs[i];
@@ -281,11 +259,7 @@ static int on_runs_changed(sd_event_source *s, void *userdata) {
                 if (!r->changed)
                         continue;
                 r->changed = false;
-                snprintf(path, sizeof(path), JOBD_RUN_PATH_PREFIX "/%llu", (unsigned long long) r->id);
-                if (m->bus)
-                        (void) sd_bus_emit_properties_changed(m->bus, path, JOBD_RUN_INTERFACE, "State",
-                                                              "Result", "StateCounts", "ResultCounts",
-                                                              "FinishUSec", NULL);
+                manager_notify(m, run_changed, r);
                 if (!r->finished_pending)
                         continue;
                 r->finished_pending = false;
@@ -295,9 +269,7 @@ static int on_runs_changed(sd_event_source *s, void *userdata) {
                 /* Let the scheduler forget the run's limit and hold. */
                 run_set_limit(r, false);
                 (void) sched_set_run_held(m->sched, r->id, false);
-                if (m->bus)
-                        (void) sd_bus_emit_signal(m->bus, path, JOBD_RUN_INTERFACE, "Finished", "ts", r->id,
-                                                  run_result(r));
+                manager_notify(m, run_finished, r);
         }
         runs_gc(m);
         return 0;
@@ -379,7 +351,8 @@ static int run_sched_add(Run *r, const uint64_t *sel, size_t n, uint64_t *ret_ba
         return sched_add_batch(m->sched, specs, n, ret_bad_id, ret_cycle, ret_n_cycle);
 }
 
-/* The job states the scheduler gave after an add: skips were reported already (job_finish_unstarted). */
+/* The job states the scheduler gave after an add: skips were reported already (job_finish_unstarted).
+ * Quietly: the caller counts the run afresh and announces the jobs. */
 static void run_take_sched_states(Run *r, const uint64_t *sel, size_t n) {
         Manager *m = r->manager;
 
@@ -390,10 +363,10 @@ static void run_take_sched_states(Run *r, const uint64_t *sel, size_t n) {
                         continue;
                 switch (sched_job_state(m->sched, j->id)) {
                 case SCHED_QUEUED:
-                        j->state = JOB_QUEUED;
+                        job_set_state(j, JOB_QUEUED, JOB_CHANGE_QUIET);
                         break;
                 default:
-                        j->state = JOB_WAITING;
+                        job_set_state(j, JOB_WAITING, JOB_CHANGE_QUIET);
                         break;
                 }
         }
@@ -613,16 +586,7 @@ int manager_submit_plan(Manager *m, Plan *p, uid_t owner, Run **ret, char **ret_
         if (r < 0)
                 log_warning_errno(r, "Run %llu: cannot defer the JobNew signals, sending them now: %m",
                                   (unsigned long long) run->id);
-        if (m->bus) {
-                char path[64];
-
-                /* InterfacesAdded only for the run: with every property of every job, it would cost more
-                 * than the whole submission. */
-                snprintf(path, sizeof(path), JOBD_RUN_PATH_PREFIX "/%llu", (unsigned long long) run->id);
-                (void) sd_bus_emit_object_added(m->bus, path);
-                (void) sd_bus_emit_signal(m->bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE, "RunNew", "to",
-                                          run->id, path);
-        }
+        manager_notify(m, run_new, run);
         log_info("Run %llu%s%s%s: %zu jobs (%llu-%llu) submitted by uid %u.", (unsigned long long) run->id,
                  run->name ? " (" : "", strempty(run->name), run->name ? ")" : "", n,
                  (unsigned long long) first, (unsigned long long) (first + n - 1), (unsigned) owner);
@@ -733,7 +697,8 @@ static bool in_run(const Run *r, uint64_t id) {
 static void job_reset_for_rerun(Job *j) {
         Manager *m = j->manager;
 
-        j->state = JOB_WAITING;
+        /* Announced by the caller, once the scheduler has placed it. */
+        job_set_state(j, JOB_WAITING, JOB_CHANGE_QUIET);
         j->result = JOB_RESULT_NONE;
         j->exit_code = -1;
         j->exit_signal = 0;
@@ -862,9 +827,10 @@ int run_retry(Run *r, const char *which, char **ret_message) {
         }
         run_take_sched_states(r, sel, n);
         for (size_t i = 0; i < n; i++)
-                manager_send_job_changed(m, manager_get_job(m, sel[i]), "State", "Result", "ExitCode",
-                                         "ExitSignal", "Reason", "StartUSec", "FinishUSec",
-                                         "StrayProcessesKilled", NULL);
+                manager_job_changed(m, manager_get_job(m, sel[i]),
+                                    JOB_CHANGE_STATE | JOB_CHANGE_RESULT | JOB_CHANGE_EXIT_CODE |
+                                    JOB_CHANGE_EXIT_SIGNAL | JOB_CHANGE_REASON | JOB_CHANGE_START_USEC |
+                                    JOB_CHANGE_FINISH_USEC | JOB_CHANGE_STRAY_PROCESSES_KILLED);
         log_info("Run %llu: %zu jobs queued again (%s).", (unsigned long long) r->id, n, which);
         manager_reschedule(m);
         return (int) MIN(n, (size_t) INT32_MAX);

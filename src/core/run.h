@@ -3,7 +3,7 @@
 
 /* Runs: each submitted plan is a run, an object at /org/jobd1/run/<id>. Its jobs have consecutive ids
  * (first_job ...), so a run is an id range plus what it last saw of each job: its counts per state and per
- * result are kept up to date as the jobs change (run_job_changed(), from manager_send_job_changed()),
+ * result are kept up to date as the jobs change (run_job_changed(), from manager_job_changed()),
  * never recounted. What changed is announced once per loop iteration. */
 
 #include <stdbool.h>
