@@ -402,7 +402,7 @@ static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si,
 }
 
 int manager_new(const ManagerConfig *c, Manager **ret) {
-        Manager *m;
+        _cleanup_(manager_freep) Manager *m = NULL;
         int r;
 
         m = calloc(1, sizeof(Manager));
@@ -417,48 +417,36 @@ int manager_new(const ManagerConfig *c, Manager **ret) {
 
         m->state_dir = strdup(c->state_dir);
         m->exec_path = strdup(c->exec_path);
-        if (!m->state_dir || !m->exec_path) {
-                r = log_oom();
-                goto fail;
-        }
+        if (!m->state_dir || !m->exec_path)
+                return log_oom();
 
         r = sd_event_default(&m->event);
-        if (r < 0) {
-                log_error_errno(r, "Cannot allocate the event loop: %m");
-                goto fail;
-        }
+        if (r < 0)
+                return log_error_errno(r, "Cannot allocate the event loop: %m");
         r = sd_event_add_signal(m->event, &m->sigterm_source, SIGTERM, on_exit_signal, m);
         if (r >= 0)
                 r = sd_event_add_signal(m->event, &m->sigint_source, SIGINT, on_exit_signal, m);
-        if (r < 0) {
-                log_error_errno(r, "Cannot watch SIGTERM/SIGINT: %m");
-                goto fail;
-        }
+        if (r < 0)
+                return log_error_errno(r, "Cannot watch SIGTERM/SIGINT: %m");
 
         r = sd_event_add_defer(m->event, &m->reschedule_source, on_reschedule, m);
-        if (r < 0) {
-                log_error_errno(r, "Cannot allocate the scheduler event source: %m");
-                goto fail;
-        }
+        if (r < 0)
+                return log_error_errno(r, "Cannot allocate the scheduler event source: %m");
         (void) sd_event_source_set_description(m->reschedule_source, "reschedule");
         (void) sd_event_source_set_enabled(m->reschedule_source, SD_EVENT_OFF);
         /* After the bus and job events of an iteration, so many changes make one pass. */
         (void) sd_event_source_set_priority(m->reschedule_source, RESCHEDULE_PRIORITY);
 
         r = sd_event_add_defer(m->event, &m->gc_source, on_gc, m);
-        if (r < 0) {
-                log_error_errno(r, "Cannot allocate the GC event source: %m");
-                goto fail;
-        }
+        if (r < 0)
+                return log_error_errno(r, "Cannot allocate the GC event source: %m");
         (void) sd_event_source_set_description(m->gc_source, "gc");
         (void) sd_event_source_set_enabled(m->gc_source, SD_EVENT_OFF);
         (void) sd_event_source_set_priority(m->gc_source, SD_EVENT_PRIORITY_IDLE);
 
         r = sched_new(&sched_callbacks, m, &m->sched);
-        if (r < 0) {
-                log_error_errno(r, "Cannot allocate the scheduler: %m");
-                goto fail;
-        }
+        if (r < 0)
+                return log_error_errno(r, "Cannot allocate the scheduler: %m");
         sched_set_max_parallel(m->sched, c->max_parallel == 0 ? SCHED_UNLIMITED : c->max_parallel);
 
         /* The journal holds commands the daemon runs as any uid: a state folder (or a part of it) that
@@ -468,21 +456,17 @@ int manager_new(const ManagerConfig *c, Manager **ret) {
 
                 r = state_dir_open(c->state_dir, m->uid, &sfd);
                 if (r < 0)
-                        goto fail;
+                        return r;
                 r = state_open_subdir(sfd, "jobs", m->uid, 0755, &m->jobs_dir_fd);
-                if (r < 0) {
-                        log_error_errno(r, "Refusing the state folder %s: its jobs/ is %s.", c->state_dir,
-                                        state_strerror(r));
-                        goto fail;
-                }
+                if (r < 0)
+                        return log_error_errno(r, "Refusing the state folder %s: its jobs/ is %s.",
+                                               c->state_dir, state_strerror(r));
                 /* Where each user's folder of logs lives (job.c): searchable by all, each folder in it
                  * its user's alone. */
                 r = state_open_subdir(sfd, "logs", m->uid, 0755, &m->logs_dir_fd);
-                if (r < 0) {
-                        log_error_errno(r, "Refusing the state folder %s: its logs/ is %s.", c->state_dir,
-                                        state_strerror(r));
-                        goto fail;
-                }
+                if (r < 0)
+                        return log_error_errno(r, "Refusing the state folder %s: its logs/ is %s.",
+                                               c->state_dir, state_strerror(r));
                 journal_init(&m->journal, TAKE_FD(sfd));
         }
         m->next_id = scan_next_id(m->jobs_dir_fd);
@@ -490,14 +474,12 @@ int manager_new(const ManagerConfig *c, Manager **ret) {
 
         /* auto: systemd if a manager answers, unless a cgroup root was given (that asks for cgroupfs). */
         if (streq(c->backend, "systemd") || (streq(c->backend, "auto") && !c->cgroup_root)) {
-                if (c->cgroup_root && streq(c->backend, "systemd")) {
-                        r = log_error_errno(-EINVAL, "--cgroup-root= is for the cgroupfs backend; systemd "
-                                            "places jobs in scopes of its own slice.");
-                        goto fail;
-                }
+                if (c->cgroup_root && streq(c->backend, "systemd"))
+                        return log_error_errno(-EINVAL, "--cgroup-root= is for the cgroupfs backend; systemd "
+                                               "places jobs in scopes of its own slice.");
                 r = backend_systemd_new(m->event, c->system_mode, streq(c->backend, "auto"), &m->backend);
                 if (r < 0 && streq(c->backend, "systemd"))
-                        goto fail;
+                        return r;
         }
         if (m->backend)
                 ;
@@ -507,40 +489,34 @@ int manager_new(const ManagerConfig *c, Manager **ret) {
                         if (streq(c->backend, "auto"))
                                 log_error("No backend can isolate jobs here: no systemd manager answers and no "
                                           "writable delegated cgroup; jobd does not run jobs unisolated.");
-                        goto fail;
+                        return r;
                 }
-        } else {
-                r = log_error_errno(-EINVAL, "Unknown backend \"%s\" (known: auto, systemd, cgroupfs).",
-                                    c->backend);
-                goto fail;
-        }
+        } else
+                return log_error_errno(-EINVAL, "Unknown backend \"%s\" (known: auto, systemd, cgroupfs).",
+                                       c->backend);
         log_debug("Backend %s, job cgroups below %s.", m->backend->ops->name, m->backend->root_path);
 
         /* Pools and groups first: the restored jobs ask for them. The built-in per-user limits hold unless
          * jobd.conf says otherwise. */
         r = manager_setup_user_limits(m, NULL, NULL);
         if (r < 0)
-                goto fail;
+                return r;
         r = manager_load_config(m, c->config_path);
         if (r < 0)
-                goto fail;
+                return r;
         m->max_parallel_option = c->max_parallel_set ? (int64_t) c->max_parallel : -1;
         r = manager_load_controls(m);
         if (r < 0)
-                goto fail;
+                return r;
         r = manager_restore(m);
         if (r < 0)
-                goto fail;
+                return r;
         manager_apply_saved_holds(m);
         m->controls_ready = true;
         manager_save_controls(m);   /* what jobd.conf changed, and its digest */
 
-        *ret = m;
+        *ret = TAKE_PTR(m);
         return 0;
-
-fail:
-        manager_free(m);
-        return r;
 }
 
 Manager *manager_free(Manager *m) {

@@ -7,6 +7,7 @@
 #include <systemd/sd-event.h>
 
 #include "backend.h"
+#include "macro.h"
 #include "job.h"
 #include "journal.h"
 #include "sched.h"
@@ -147,6 +148,7 @@ int manager_new(const ManagerConfig *c, Manager **ret);
 /* Registers who is told of changes from now on (one set at a time). */
 void manager_set_observers(Manager *m, const ManagerObservers *observers, void *userdata);
 Manager *manager_free(Manager *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
 int manager_run(Manager *m);
 
 Job *manager_get_job(Manager *m, uint64_t id);
