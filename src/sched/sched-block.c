@@ -3,12 +3,13 @@
 /*
  * Parking: when sched_next() finds the job it looks at blocked (its run or group held or full, its
  * owner at its limit, a pool short), the job moves to a park heap of that blocker (run, group, owner, or
- * the pool's bucket for that amount), keeping its key, and the next one is looked at. A run, group or pool that would let some
- * parked job through now (room, not held) is "eligible": it sits in the eligible heap keyed by the best
- * such job, its candidate. sched_next() looks at the better of the top of ready and the best
- * candidate, so it sees jobs in exactly the order of their keys among those not known to be blocked;
- * the first that passes every check starts. A candidate blocked by something else moves to that park.
- * No rescans, no job looked at twice per call, and a blocked job never blocks others.
+ * the pool's bucket for that amount), keeping its key, and the next one is looked at. A run, group or
+ * pool that would let some parked job through now (room, not held) is "eligible": it sits in the
+ * eligible heap keyed by the best such job, its candidate. sched_next() (sched_pick() here) looks at
+ * the better of the top of ready and the best candidate, so it sees jobs in exactly the order of their
+ * keys among those not known to be blocked; the first that passes every check starts. A candidate
+ * blocked by something else moves to that park. No rescans, no job looked at twice per call, and a
+ * blocked job never blocks others.
  */
 
 #include <errno.h>
@@ -51,6 +52,8 @@ static void blocker_done(Sched *s, Blocker *b) {
                 sched_heap_remove(&s->eligible, b);
         s->n_blockers--;
 }
+
+/* ---- groups ---- */
 
 static Group *group_get(Sched *s, const char *name) {
         return sched_hashmap_get(&s->groups, sched_hash_string(name), sched_match_name, name);
@@ -110,6 +113,8 @@ int sched_group_acquire(Sched *s, const char *name, Group **ret) {
         return 0;
 }
 
+/* ---- owners (per-user limits) ---- */
+
 Owner *sched_owner_free(Owner *o) {
         if (!o)
                 return NULL;
@@ -154,6 +159,8 @@ int sched_owner_acquire(Sched *s, uint32_t uid, Owner **ret) {
         *ret = o;
         return 0;
 }
+
+/* ---- runs ---- */
 
 SchedRun *sched_run_get(Sched *s, uint64_t id) {
         return sched_hashmap_get(&s->runs, id, NULL, NULL);
@@ -210,6 +217,8 @@ int sched_run_acquire(Sched *s, uint64_t id, SchedRun **ret) {
         *ret = s->last_run = x;
         return 0;
 }
+
+/* ---- parking ---- */
 
 /* Moves a job between heaps, keeping its key; "to" must have room. */
 static void sched_job_move(SchedJob *j, SchedHeap *to) {
@@ -376,6 +385,8 @@ int sched_pick(Sched *s, SchedJob **ret) {
         *ret = j;
         return 1;
 }
+
+/* ---- limits and holds ---- */
 
 int sched_set_group_limit(Sched *s, const char *group, uint32_t limit) {
         Group *g;

@@ -40,6 +40,8 @@ SchedJob *sched_job_free(Sched *s, SchedJob *j) {
         return mfree(j);
 }
 
+/* ---- adding ---- */
+
 static int check_spec(Sched *s, const SchedJobSpec *spec) {
         int r;
 
@@ -370,8 +372,8 @@ int sched_add_batch(Sched *s, const SchedJobSpec *specs, size_t n, uint64_t *ret
 
         /* Commit; nothing can fail from here on. Link everything before settling anything, so that each
          * unfinished dependency is counted exactly once. A job waiting for a retry has met its dependencies
-         * already: it counts none and is left WAITING for sched_job_retry_now() (sched_settle() passes it by),
-         * while its own dependents count it like any job that is not DONE. */
+         * already: it counts none and is left WAITING for sched_job_retry_now() (sched_settle() passes it
+         * by), while its own dependents count it like any job that is not DONE. */
         for (size_t i = 0; i < n; i++) {
                 jobs[i]->seq = s->next_seq++;
                 jobs[i]->fresh = true;
@@ -427,6 +429,8 @@ int sched_add(Sched *s, const SchedJobSpec *spec, uint64_t *ret_bad_id) {
 
         return (int) sched_job_get(s, spec->id)->state;
 }
+
+/* ---- forgetting ---- */
 
 static size_t remove_all(SchedJob **a, size_t n, const SchedJob *x) {
         size_t k = 0;

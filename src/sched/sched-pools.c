@@ -111,6 +111,8 @@ SchedJob *sched_pool_candidate(Pool *p) {
         return best ? sched_heap_peek(&best->parked) : NULL;
 }
 
+/* ---- a job's pools: preferences, taking, releasing ---- */
+
 /* The slot pool among the job's resources that "POOL=SLOT" names, NULL if none; *ret_slot is the SLOT. */
 static Pool *sched_job_preferred_pool(const SchedJob *j, const char *identity, const char **ret_slot) {
         const char *eq = strchr(identity, '=');
@@ -281,6 +283,8 @@ void sched_job_release_resources(Sched *s, SchedJob *j, SchedResult result) {
                 j->identities[i] = NULL;
         }
 }
+
+/* ---- defining pools and slots ---- */
 
 static int check_pool_name(const char *name) {
         int r;

@@ -36,7 +36,6 @@ static const char *const result_table[_SCHED_RESULT_MAX] = {
         [SCHED_RESULT_LOST]      = "lost",
 };
 
-
 const char *sched_condition_to_string(SchedCondition c) {
         if (c < 0 || c >= _SCHED_CONDITION_MAX)
                 return NULL;
@@ -57,6 +56,8 @@ const char *sched_result_to_string(SchedResult r) {
                 return NULL;
         return result_table[r];
 }
+
+/* ---- states and settling ---- */
 
 static uint32_t *count_of(Sched *s, SchedState state) {
         switch (state) {
@@ -184,6 +185,8 @@ void sched_settle(Sched *s) {
         }
 }
 
+/* ---- starting and finishing ---- */
+
 static void sched_job_start(Sched *s, SchedJob *j) {
         Level *v = j->lane->level;
 
@@ -264,6 +267,8 @@ int sched_cancel(Sched *s, uint64_t id) {
         return 0;
 }
 
+/* ---- global limits ---- */
+
 void sched_set_max_parallel(Sched *s, uint32_t n) {
         if (s)
                 s->max_parallel = n;
@@ -277,6 +282,8 @@ void sched_set_draining(Sched *s, bool draining) {
         if (s)
                 s->draining = draining;
 }
+
+/* ---- life cycle ---- */
 
 int sched_new(const SchedCallbacks *cb, void *userdata, Sched **ret) {
         Sched *s;
