@@ -71,7 +71,7 @@ struct Owner {                          /* exists while jobs or a policy of its 
         SchedHeap parked;
 };
 
-struct SchedRun {                            /* exists while jobs or settings refer to it, like a group */
+struct SchedRun {                       /* exists while jobs or settings refer to it, like a group */
         uint64_t id;
         Blocker blocker;
         uint32_t limit;
@@ -151,7 +151,7 @@ struct SchedJob {
 
         Blocker *parked_on;             /* the run, group or pool whose park heap it is in */
 
-        SchedJob *settle_next;               /* intrusive FIFO of jobs whose dependents must be settled */
+        SchedJob *settle_next;          /* intrusive FIFO of jobs whose dependents must be settled */
         SchedJob **dependents;
         size_t n_dependents, n_dependents_allocated;
         uint32_t n_reserve;             /* scratch while a batch is added */
@@ -186,7 +186,7 @@ struct Sched {
         SchedHashmap runs;              /* id → SchedRun */
         SchedHashmap owners;            /* uid → Owner */
         SchedOwnerPolicy owner_default; /* of owners without a policy of their own */
-        SchedRun *last_run;                  /* the run last acquired, or NULL */
+        SchedRun *last_run;             /* the run last acquired, or NULL */
 
         SchedHeap ready;
         SchedHeap eligible;             /* Blockers with a candidate */
