@@ -193,4 +193,25 @@ container_poweroff() {
         stop_pid "$CT_NSPAWN_PID" CONT 60
         CT_NSPAWN_PID=""
         CT_PID=""
+        # The container's processes leave its cgroups (v1 ones too) a moment after nspawn has exited:
+        # wait, bounded, so that the cleanup finds them empty and can remove them.
+        # (No fail() here: this also runs inside the cleanup.)
+        local d deadline
+        d="$(cgroup_hierarchy systemd)/$CG_NAME"
+        deadline=$(($(now_ms) + 20000))
+        until container_cgroups_empty "$d"; do
+                if (($(now_ms) > deadline)); then
+                        log "the container's processes did not leave $d within 20 s"
+                        break
+                fi
+                sleep 0.1
+        done
+}
+
+container_cgroups_empty() {
+        local f
+        while IFS= read -r f; do
+                [[ ! -s "$f" ]] || return 1
+        done < <(find "$1" -name cgroup.procs 2>/dev/null)
+        return 0
 }
