@@ -388,7 +388,9 @@ int sched_pick(Sched *s, SchedJob **ret) {
 
 /* ---- limits and holds ---- */
 
-int sched_set_group_limit(Sched *s, const char *group, uint32_t limit) {
+/* A group's limit or hold (whichever is given) changes: the group is made if new, and freed again if
+ * it no longer holds anything back. */
+static int set_group(Sched *s, const char *group, const uint32_t *limit, const bool *held) {
         Group *g;
         int r;
 
@@ -402,73 +404,55 @@ int sched_set_group_limit(Sched *s, const char *group, uint32_t limit) {
         if (r < 0)
                 return r;
 
-        g->limit = limit;
+        if (limit)
+                g->limit = *limit;
+        if (held)
+                g->held = *held;
         sched_blocker_update(s, &g->blocker);
         sched_group_gc(s, g);
         return 0;
 }
 
+int sched_set_group_limit(Sched *s, const char *group, uint32_t limit) {
+        return set_group(s, group, &limit, NULL);
+}
+
 int sched_set_group_held(Sched *s, const char *group, bool held) {
-        Group *g;
+        return set_group(s, group, NULL, &held);
+}
+
+/* The same for a run. Lifting a limit or hold of a run the Sched knows nothing of changes nothing: the
+ * run is not made for it. */
+static int set_run(Sched *s, uint64_t run, const uint32_t *limit, const bool *held) {
+        SchedRun *x;
         int r;
 
-        if (!s)
+        if (!s || run == 0)
                 return -EINVAL;
-        r = sched_check_name(group);
+
+        x = sched_run_get(s, run);
+        if (!x && (limit ? *limit == SCHED_UNLIMITED : !*held))
+                return 0;
+
+        r = sched_run_acquire(s, run, &x);
         if (r < 0)
                 return r;
 
-        r = sched_group_acquire(s, group, &g);
-        if (r < 0)
-                return r;
-
-        g->held = held;
-        sched_blocker_update(s, &g->blocker);
-        sched_group_gc(s, g);
+        if (limit)
+                x->limit = *limit;
+        if (held)
+                x->held = *held;
+        sched_blocker_update(s, &x->blocker);
+        sched_run_gc(s, x);
         return 0;
 }
 
 int sched_set_run_held(Sched *s, uint64_t run, bool held) {
-        SchedRun *x;
-        int r;
-
-        if (!s || run == 0)
-                return -EINVAL;
-
-        /* Releasing a run the Sched knows nothing of changes nothing: no need to create it. */
-        x = sched_run_get(s, run);
-        if (!x && !held)
-                return 0;
-
-        r = sched_run_acquire(s, run, &x);
-        if (r < 0)
-                return r;
-
-        x->held = held;
-        sched_blocker_update(s, &x->blocker);
-        sched_run_gc(s, x);
-        return 0;
+        return set_run(s, run, NULL, &held);
 }
 
 int sched_set_run_limit(Sched *s, uint64_t run, uint32_t limit) {
-        SchedRun *x;
-        int r;
-
-        if (!s || run == 0)
-                return -EINVAL;
-
-        x = sched_run_get(s, run);
-        if (!x && limit == SCHED_UNLIMITED)
-                return 0;
-
-        r = sched_run_acquire(s, run, &x);
-        if (r < 0)
-                return r;
-
-        x->limit = limit;
-        sched_blocker_update(s, &x->blocker);
-        sched_run_gc(s, x);
-        return 0;
+        return set_run(s, run, &limit, NULL);
 }
 
 void sched_set_owner_default(Sched *s, const SchedOwnerPolicy *p) {

@@ -497,19 +497,32 @@ fail:
         return r;
 }
 
-int sched_release_slot(Sched *s, const char *pool, const char *slot) {
+/* The named slot of a slot pool: -ENOENT if there is no such pool or slot. */
+static int slot_lookup(Sched *s, const char *pool, const char *slot, Pool **ret_pool, Slot **ret_slot) {
         Pool *p;
         Slot *t;
 
         if (!s || !pool || !slot)
                 return -EINVAL;
-
         p = sched_pool_get(s, pool);
         if (!p || !p->slots)
                 return -ENOENT;
         t = slot_find(p->by_name, p->n_slots, slot);
         if (!t)
                 return -ENOENT;
+        *ret_pool = p;
+        *ret_slot = t;
+        return 0;
+}
+
+int sched_release_slot(Sched *s, const char *pool, const char *slot) {
+        Pool *p;
+        Slot *t;
+        int r;
+
+        r = slot_lookup(s, pool, slot, &p, &t);
+        if (r < 0)
+                return r;
         if (!t->quarantined)
                 return 0;
 
@@ -527,16 +540,11 @@ int sched_set_slot_health(Sched *s, const char *pool, const char *slot, uint32_t
                           bool quarantined) {
         Pool *p;
         Slot *t;
+        int r;
 
-        if (!s || !pool || !slot)
-                return -EINVAL;
-
-        p = sched_pool_get(s, pool);
-        if (!p || !p->slots)
-                return -ENOENT;
-        t = slot_find(p->by_name, p->n_slots, slot);
-        if (!t)
-                return -ENOENT;
+        r = slot_lookup(s, pool, slot, &p, &t);
+        if (r < 0)
+                return r;
 
         t->consecutive_failures = consecutive_failures;
         if (t->quarantined == quarantined)
