@@ -205,7 +205,7 @@ static int read_controls(Manager *m, json_object **ret) {
         _cleanup_free_ char *buf = NULL;
         _cleanup_close_ int fd = -EBADF;
         struct stat st;
-        ssize_t n = 0;
+        ssize_t n;
         int r;
 
         r = state_open_file(m->journal.dir_fd, CONTROLS_FILE, m->uid, &fd);
@@ -220,18 +220,10 @@ static int read_controls(Manager *m, json_object **ret) {
         buf = malloc(st.st_size + 1);
         if (!buf)
                 return -ENOMEM;
-        while ((size_t) n < (size_t) st.st_size) {
-                ssize_t k = read(fd, buf + n, st.st_size - n);
-
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return -errno;
-                if (k == 0)
-                        break;
-                n += k;
-        }
-        buf[n] = 0;
+        /* A file that grew since fstat() is refused (-EFBIG), not cut. */
+        n = read_fd_full(fd, buf, st.st_size + 1);
+        if (n < 0)
+                return n;
         *ret = json_tokener_parse(buf);
         return *ret && json_object_is_type(*ret, json_type_object) ? 0 : -EBADMSG;
 }

@@ -221,7 +221,7 @@ static int read_config(const char *path, char **ret) {
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *buf = NULL;
         struct stat st;
-        size_t n = 0;
+        ssize_t n;
 
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
@@ -235,16 +235,10 @@ static int read_config(const char *path, char **ret) {
         buf = malloc(st.st_size + 1);
         if (!buf)
                 return -ENOMEM;
-        while (n < (size_t) st.st_size) {
-                ssize_t k = read(fd, buf + n, st.st_size - n);
-                if (k < 0)
-                        return -errno;
-                if (k == 0)
-                        break;
-                n += k;
-        }
-        buf[n] = 0;
-        if (strlen(buf) != n)
+        n = read_fd_full(fd, buf, st.st_size + 1);
+        if (n < 0)
+                return n;
+        if (strlen(buf) != (size_t) n)
                 return -EBADMSG;
         *ret = TAKE_PTR(buf);
         return 0;
