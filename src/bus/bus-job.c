@@ -9,6 +9,7 @@
 #include "bus-polkit.h"
 #include "fd-util.h"
 #include "jobd-bus.h"
+#include "log.h"
 #include "strv.h"
 #include "user-util.h"
 
@@ -49,6 +50,14 @@ int bus_get_caller(sd_bus_message *m, BusCaller *ret) {
         caller_cache.uid = uid;
         *ret = (BusCaller) { .uid = uid };
         return 0;
+}
+
+void bus_log_caller_unknown(sd_bus_message *m, int error) {
+        /* Nobody may be left to read the error reply (a sender that exited at once, or asked for none):
+         * the refusal is at least in the daemon's log. */
+        log_warning_errno(error, "%s from %s refused: cannot learn the sender's uid from the bus (has it "
+                          "left already?): %m", strna(sd_bus_message_get_member(m)),
+                          strna(sd_bus_message_get_sender(m)));
 }
 
 int bus_verify_submitter(Manager *manager, uid_t uid, sd_bus_error *error) {

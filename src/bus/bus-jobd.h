@@ -30,6 +30,8 @@ typedef struct BusCaller {
         uid_t uid;
 } BusCaller;
 int bus_get_caller(sd_bus_message *m, BusCaller *ret);
+/* Logs that a call is refused because bus_get_caller() failed (error): its sender may not read the reply. */
+void bus_log_caller_unknown(sd_bus_message *m, int error);
 
 /* 0 if uid may submit jobs: in system mode (uid other than 0) it must have a passwd entry and at most
  * USER_GROUPS_MAX groups; otherwise sets org.jobd1.Error.AccessDenied (or an errno error if the lookup

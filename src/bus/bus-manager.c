@@ -33,13 +33,17 @@ static int method_submit(sd_bus_message *msg, void *userdata, sd_bus_error *erro
                 goto finish;
 
         r = bus_get_caller(msg, &c);
-        if (r >= 0)
-                r = bus_verify_submitter(m, c.uid, error);
+        if (r < 0) {
+                bus_log_caller_unknown(msg, r);
+                goto finish;
+        }
+        r = bus_verify_submitter(m, c.uid, error);
         if (r < 0)
                 goto finish;
         r = manager_submit(m, &spec, c.uid, &j, &why);
         if (r < 0) {
                 const char *name = r == -EDQUOT ? JOBD_ERROR_QUOTA_EXCEEDED :
+                                   r == -EROFS ? JOBD_ERROR_STATE_FULL :
                                    r == -ELOOP ? JOBD_ERROR_DEPENDENCY_CYCLE : JOBD_ERROR_INVALID_SPEC;
                 if (why)
                         r = sd_bus_error_set(error, name, why);

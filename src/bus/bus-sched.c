@@ -132,14 +132,18 @@ static int method_submit_plan(sd_bus_message *msg, void *userdata, sd_bus_error 
                 goto finish;
 
         r = bus_get_caller(msg, &c);
-        if (r >= 0)
-                r = bus_verify_submitter(m, c.uid, error);
+        if (r < 0) {
+                bus_log_caller_unknown(msg, r);
+                goto finish;
+        }
+        r = bus_verify_submitter(m, c.uid, error);
         if (r < 0)
                 goto finish;
         r = manager_submit_plan(m, &p, c.uid, &run, &why);
         if (r < 0) {
                 r = reply_refusal(r, why,
                                   r == -EDQUOT ? JOBD_ERROR_QUOTA_EXCEEDED :
+                                  r == -EROFS  ? JOBD_ERROR_STATE_FULL :
                                   r == -ELOOP  ? JOBD_ERROR_DEPENDENCY_CYCLE :
                                                  JOBD_ERROR_INVALID_SPEC,
                                   error);

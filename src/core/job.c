@@ -1012,14 +1012,26 @@ static int job_fail_start(Job *j, int error, const char *what) {
 }
 
 /* The job's first process is in its cgroup and runs the command: the job is running. */
-static int job_enter_running(Job *j) {
-        Manager *m = j->manager;
+/* The start line, written before the command can run (before the helper is spawned, or released once
+ * placed): after a crash, a job whose process may have started is re-adopted through its cgroup or
+ * reported, never started again. Without the line, nothing was started. */
+static int job_record_start(Job *j) {
         int r;
 
         free(j->unit);
         free(j->control_group);
         j->unit = j->cgroup->unit ? strdup(j->cgroup->unit) : NULL;
         j->control_group = j->cgroup->cgroup_path ? strdup(j->cgroup->cgroup_path) : NULL;
+        j->start_usec = now(CLOCK_REALTIME);
+        r = journal_start(&j->manager->journal, j);
+        if (r < 0)
+                return job_fail_start(j, r, "Cannot record its start in the state folder's " JOURNAL_FILE);
+        return 0;
+}
+
+static int job_enter_running(Job *j) {
+        Manager *m = j->manager;
+        int r;
 
         if (j->spec.timeout_usec > 0 && j->spec.timeout_usec != USEC_INFINITY) {
                 r = job_add_timer(j, &j->timeout_source, j->spec.timeout_usec, on_timeout, "job-timeout");
@@ -1028,10 +1040,8 @@ static int job_enter_running(Job *j) {
                                           (unsigned long long) j->id);
         }
 
-        j->start_usec = now(CLOCK_REALTIME);
         j->start_monotonic = now(CLOCK_MONOTONIC);
         job_set_state(j, JOB_RUNNING, JOB_CHANGE_QUIET);
-        journal_start(&m->journal, j);
         manager_job_changed(m, j, JOB_CHANGE_STATE | JOB_CHANGE_START_USEC | JOB_CHANGE_CONTROL_GROUP |
                             JOB_CHANGE_UNIT | JOB_CHANGE_REASON);
         log_debug("Job %llu: started as pid %i in %s.", (unsigned long long) j->id, (int) j->main_pid,
@@ -1046,6 +1056,8 @@ static void on_placed(BackendJob *bj, int error, const char *message, void *user
                 (void) job_fail_start_full(j, error, NULL, message);
                 return;
         }
+        if (job_record_start(j) < 0)
+                return;
         /* Release the helper: it runs the command only now that it is in the job's cgroup. */
         if (write(j->hold_fd, "1", 1) != 1) {
                 (void) job_fail_start(j, -errno, "Cannot release the exec helper");
@@ -1157,6 +1169,14 @@ int job_start(Job *j) {
                 fds[5] = held;
         }
 
+        if (!place) {
+                /* The helper runs the command at once: its start line first (its pid is not known yet:
+                 * a restore finds it in the cgroup). */
+                j->main_pid = 0;
+                r = job_record_start(j);
+                if (r < 0)
+                        return r;
+        }
         r = spawn(&(SpawnParams) {
                         .path = m->exec_path,
                         .argv = argv,

@@ -134,7 +134,7 @@ int journal_line_parse(const char *line, json_object **ret, JournalLineKind *ret
                 return 0;
         }
         e = journal_get_str(o, "e");
-        id = journal_get_uint(o, "id", 0, UINT64_MAX / 2);
+        id = journal_get_uint(o, "id", 0, JOURNAL_ID_MAX);
         if (!e || id == 0) {
                 json_object_put(o);
                 return -EBADMSG;
@@ -509,7 +509,7 @@ int journal_submit_from_json(json_object *o, JournalSubmit *ret, const char **re
         ret->spec.log_max_bytes = 0;
         *ret_field = "id";
         if (!json_object_object_get_ex(o, "id", &v) || !json_object_is_type(v, json_type_int) ||
-            read_u64(v, 1, UINT64_MAX / 2, false, &ret->id) < 0)
+            read_u64(v, 1, JOURNAL_ID_MAX, false, &ret->id) < 0)
                 return -EBADMSG;
         for (size_t i = 0; i < journal_submit_n_fields; i++) {
                 const JournalField *f = &journal_submit_fields[i];

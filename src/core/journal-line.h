@@ -19,6 +19,9 @@
  * a file of a newer version rather than rewrite it without what it does not know. */
 #define JOURNAL_FORMAT_VERSION 1U
 #define JOURNAL_HEADER_KEY "jobd_state"
+/* The highest job or run id read back: jobs live in a table indexed by id (and ids are never reused), so
+ * a damaged line must not name one that would make it absurdly large. */
+#define JOURNAL_ID_MAX ((uint64_t) UINT32_MAX)
 
 /* A submit line. Writing, spec is a shallow copy of the job's (borrowed, never freed) and env, if not
  * NULL, what is written instead of spec.environment; reading, spec is owned (job_spec_done()). */
@@ -73,7 +76,7 @@ typedef enum JournalLineKind {
 } JournalLineKind;
 
 /* Parses one line of the file: *ret (to be put) and its kind; a header's version in *ret_version, else
- * the id ("e" and "id" present, 0 < id < 2^63) in *ret_id. -EBADMSG for a line that is neither (a line cut
+ * the id ("e" and "id" present, 0 < id <= JOURNAL_ID_MAX) in *ret_id. -EBADMSG for a line that is neither (a line cut
  * short by a crash, or damage). */
 int journal_line_parse(const char *line, json_object **ret, JournalLineKind *ret_kind, uint64_t *ret_id,
                        unsigned *ret_version);

@@ -3,6 +3,10 @@
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <limits.h>
+#include <signal.h>
+#include <sys/pidfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +16,7 @@
 #include "journal-line.h"
 #include "journal.h"
 #include "log.h"
+#include "parse-util.h"
 #include "manager.h"
 #include "plan.h"
 #include "run.h"
@@ -19,53 +24,214 @@
 #include "strv.h"
 
 void journal_init(Journal *jr, int dir_fd) {
+        const char *e;
+
         *jr = (Journal) { .dir_fd = dir_fd, .fd = -EBADF };
+#if JOBD_TEST_HOOKS
+        e = getenv("JOBD_TEST_CRASH_AT_WRITE");
+        if (e && safe_atou64(e, &jr->crash_at) < 0)
+                jr->crash_at = 0;
+#else
+        (void) e;
+#endif
+}
+
+void journal_init_manager(Journal *jr, Manager *m) {
+        jr->manager = m;
+}
+
+static void compact_abort(Journal *jr) {
+        if (jr->compact_pid > 0) {
+                (void) kill(jr->compact_pid, SIGKILL);
+                (void) waitpid(jr->compact_pid, NULL, 0);
+                (void) unlinkat(jr->dir_fd, JOURNAL_FILE ".tmp", 0);
+        }
+        jr->compact_pid = 0;
+        jr->compact_source = sd_event_source_disable_unref(jr->compact_source);
+        jr->pending = mfree(jr->pending);
+        jr->n_pending = jr->pending_allocated = 0;
+        jr->pending_failed = false;
 }
 
 void journal_close(Journal *jr) {
+        compact_abort(jr);
+        jr->retry_source = sd_event_source_disable_unref(jr->retry_source);
         jr->fd = safe_close(jr->fd);
         jr->filter_ref.filter = seccomp_filter_unref(jr->filter_ref.filter);
 }
 
-static int write_line(int fd, json_object *o) {
+static const char *journal_dir(Journal *jr) {
+        return jr->manager ? jr->manager->state_dir : "the state folder";
+}
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        Journal *jr = userdata;
+        int r;
+
+        r = journal_compact_start(jr);
+        if (r < 0)
+                (void) sd_event_source_set_time_relative(s, JOURNAL_RETRY_USEC),
+                (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        return 0;
+}
+
+static void arm_retry(Journal *jr) {
+        int r;
+
+        if (!jr->manager || !jr->manager->event)
+                return;
+        if (!jr->retry_source) {
+                r = sd_event_add_time_relative(jr->manager->event, &jr->retry_source, CLOCK_MONOTONIC,
+                                               JOURNAL_RETRY_USEC, 0, on_retry, jr);
+                if (r < 0) {
+                        log_warning_errno(r, "Cannot arm the timer that retries writing %s, ignoring: %m",
+                                          JOURNAL_FILE);
+                        return;
+                }
+                (void) sd_event_source_set_description(jr->retry_source, "journal-retry");
+                return;
+        }
+        (void) sd_event_source_set_time_relative(jr->retry_source, JOURNAL_RETRY_USEC);
+        (void) sd_event_source_set_enabled(jr->retry_source, SD_EVENT_ONESHOT);
+}
+
+/* The first failed write of an episode: said once, with its errno; then no more Submits and no more starts
+ * until the file is rewritten from memory. */
+void journal_enter_read_only(Journal *jr, int error) {
+        if (!jr->read_only) {
+                errno = -error;
+                log_error("Cannot write %s/%s: %m. Refusing new jobs and starting none until it can be "
+                          "written again (retried every %u s); running jobs go on.", journal_dir(jr),
+                          JOURNAL_FILE, (unsigned) (JOURNAL_RETRY_USEC / USEC_PER_SEC));
+                jr->read_only = true;
+                jr->error = error;
+        }
+        arm_retry(jr);
+}
+
+void journal_truncate(Journal *jr, uint64_t size) {
+        if (jr->fd < 0 || size >= jr->size)
+                return;
+        /* Needs no space: what was appended since is cut off, the file ends with a whole line again. */
+        if (ftruncate(jr->fd, (off_t) size) < 0)
+                log_warning_errno(errno, "Cannot cut %s/%s back after a failed write: %m", journal_dir(jr),
+                                  JOURNAL_FILE);
+        jr->size = size;
+        /* The line that spelled out the filter later lines would refer to may be gone with it. */
+        jr->filter_ref.filter = seccomp_filter_unref(jr->filter_ref.filter);
+        jr->filter_ref.job = 0;
+        if (jr->compact_pid > 0)
+                /* Lines already kept for the new file cannot be taken back one by one: start again. */
+                jr->pending_failed = true;
+}
+
+static void pending_add(Journal *jr, const char *buf, size_t len) {
+        if (jr->compact_pid <= 0 || jr->pending_failed)
+                return;
+        if (jr->n_pending + len > jr->pending_allocated) {
+                size_t k = MAX(jr->pending_allocated * 2, jr->n_pending + len + 4096);
+                char *t = realloc(jr->pending, k);
+
+                if (!t) {
+                        jr->pending_failed = true;
+                        return;
+                }
+                jr->pending = t;
+                jr->pending_allocated = k;
+        }
+        memcpy(jr->pending + jr->n_pending, buf, len);
+        jr->n_pending += len;
+}
+
+static int write_all(int fd, const char *buf, size_t len) {
+        while (len > 0) {
+                ssize_t n = write(fd, buf, len);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        return -EIO;
+                /* A short write (the disk filled up): the next one says why. */
+                buf += n;
+                len -= (size_t) n;
+        }
+        return 0;
+}
+
+/* Every append to state.log goes through here: whole lines, or nothing (cut back on failure). */
+static int journal_append(Journal *jr, const char *buf, size_t len) {
+        uint64_t before = jr->size;
+        int r;
+
+        if (jr->read_only)
+                return -EROFS;
+        if (jr->fd < 0)
+                return 0;   /* before the restore opened it */
+#if JOBD_TEST_HOOKS
+        if (jr->crash_at > 0 && ++jr->n_appends == jr->crash_at) {
+                /* A torn line, as a SIGKILL in the middle of a large write leaves it. */
+                (void) write(jr->fd, buf, len / 2);
+                (void) raise(SIGKILL);
+        }
+#endif
+        r = write_all(jr->fd, buf, len);
+        if (r < 0) {
+                jr->size += len;   /* whatever part of it got there is cut off */
+                journal_truncate(jr, before);
+                journal_enter_read_only(jr, r);
+                return r;
+        }
+        jr->size += len;
+        pending_add(jr, buf, len);
+        return 0;
+}
+
+static char *line_to_string(json_object *o, size_t *ret_len) {
         const char *s;
         size_t l;
         char *buf;
-        ssize_t n;
 
         s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
         if (!s)
-                return -ENOMEM;
+                return NULL;
         l = strlen(s);
-        /* One write() per line: with O_APPEND a line is never interleaved or half-followed by another. */
         buf = malloc(l + 1);
         if (!buf)
-                return -ENOMEM;
+                return NULL;
         memcpy(buf, s, l);
         buf[l] = '\n';
-        n = write(fd, buf, l + 1);
-        free(buf);
-        if (n < 0)
-                return -errno;
-        return (size_t) n == l + 1 ? 0 : -EIO;
+        *ret_len = l + 1;
+        return buf;
 }
 
-static void journal_write(Journal *jr, json_object *o) {
+/* For the rewrite (a file of its own). */
+static int write_line(int fd, json_object *o) {
+        _cleanup_free_ char *buf = NULL;
+        size_t l;
+
+        buf = line_to_string(o, &l);
+        if (!buf)
+                return -ENOMEM;
+        return write_all(fd, buf, l);
+}
+
+static int journal_write(Journal *jr, json_object *o) {
+        _cleanup_free_ char *buf = NULL;
+        size_t l;
         int r;
 
-        if (!o) {
-                log_oom();
-                return;
-        }
-        if (jr->fd >= 0) {
-                r = write_line(jr->fd, o);
-                if (r < 0 && !jr->broken) {
-                        jr->broken = true;
-                        log_error_errno(r, "Cannot write to the journal of the state folder; a restart will "
-                                        "lose jobs: %m");
-                }
-        }
+        if (!o)
+                return log_oom();
+        buf = line_to_string(o, &l);
         json_object_put(o);
+        if (!buf)
+                return log_oom();
+        /* One write() per line: with O_APPEND a line is never interleaved or half-followed by another. */
+        r = journal_append(jr, buf, l);
+        return r;
 }
 
 static void add_u64(json_object *o, const char *key, uint64_t v) {
@@ -209,29 +375,40 @@ static json_object *done_line(Job *j) {
         return o;
 }
 
-void journal_submit(Journal *jr, Job *j) {
-        journal_write(jr, submit_line(j, &jr->filter_ref));
+int journal_submit(Journal *jr, Job *j) {
+        return journal_write(jr, submit_line(j, &jr->filter_ref));
 }
 
-void journal_submit_many(Journal *jr, Manager *m, uint64_t first, size_t n) {
+int journal_submit_run(Journal *jr, const Run *run) {
         const int flags = JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE;
+        Manager *m = run->manager;
         _cleanup_free_ char *buf = NULL;
         size_t used = 0, allocated = 0;
-        int r = 0;
+        uint64_t before = jr->size;
+        json_object *o;
+        int r;
 
+        if (jr->read_only)
+                return -EROFS;
         if (jr->fd < 0)
-                return;
+                return 0;
+        /* The run's line says that a commit line must follow its jobs: a crash in between (the plan
+         * is written in chunks) leaves a run that the replay drops, never half a plan. */
+        o = run_line(run, false);
+        if (o)
+                json_object_object_add(o, "commit", json_object_new_boolean(true));
+        r = journal_write(jr, o);
         /* Lines gathered into writes of about 1 MiB: 100k write() calls would cost more than the rest of
-         * a plan's submission. A crash may cut the last line of a chunk; the replay skips it. */
-        for (size_t i = 0; i < n && r >= 0; i++) {
-                json_object *o = submit_line(manager_get_job(m, first + i), &jr->filter_ref);
+         * a plan's submission. */
+        for (uint32_t i = 0; i < run->n_jobs && r >= 0; i++) {
                 const char *s;
                 size_t l;
 
+                o = submit_line(manager_get_job(m, run->first_job + i), &jr->filter_ref);
                 s = o ? json_object_to_json_string_ext(o, flags) : NULL;
                 if (!s) {
                         json_object_put(o);
-                        r = -ENOMEM;
+                        r = log_oom();
                         break;
                 }
                 l = strlen(s);
@@ -241,7 +418,7 @@ void journal_submit_many(Journal *jr, Manager *m, uint64_t first, size_t n) {
 
                         if (!t) {
                                 json_object_put(o);
-                                r = -ENOMEM;
+                                r = log_oom();
                                 break;
                         }
                         buf = t;
@@ -251,40 +428,48 @@ void journal_submit_many(Journal *jr, Manager *m, uint64_t first, size_t n) {
                 buf[used + l] = '\n';
                 used += l + 1;
                 json_object_put(o);
-                if (used >= 1U << 20 || i + 1 == n) {
-                        ssize_t w = write(jr->fd, buf, used);
-                        r = w < 0 ? -errno : (size_t) w == used ? 0 : -EIO;
+                if (used >= 1U << 20 || i + 1 == run->n_jobs) {
+                        r = journal_append(jr, buf, used);
                         used = 0;
                 }
         }
-        if (r < 0 && !jr->broken) {
-                jr->broken = true;
-                log_error_errno(r, "Cannot write to the journal of the state folder; a restart will lose "
-                                   "jobs: %m");
+        if (r >= 0) {
+                o = json_object_new_object();
+                if (o) {
+                        add_str(o, "e", "commit");
+                        add_u64(o, "id", run->id);
+                }
+                r = journal_write(jr, o);
         }
+        if (r < 0) {
+                /* Nothing of the plan stays: its client is told it was refused. */
+                journal_truncate(jr, before);
+        }
+        return r;
 }
 
-void journal_start(Journal *jr, Job *j) {
-        journal_write(jr, start_line(j));
+int journal_start(Journal *jr, Job *j) {
+        return journal_write(jr, start_line(j));
 }
 
-void journal_retry(Journal *jr, Job *j) {
+int journal_retry(Journal *jr, Job *j) {
         const JobAttempt *a = job_last_attempt(j);
 
-        if (a)
-                journal_write(jr, retry_line(j, a, sched_job_attempts(j->manager->sched, j->id)));
+        if (!a)
+                return 0;
+        return journal_write(jr, retry_line(j, a, sched_job_attempts(j->manager->sched, j->id)));
 }
 
-void journal_done(Journal *jr, Job *j) {
-        journal_write(jr, done_line(j));
+int journal_done(Journal *jr, Job *j) {
+        return journal_write(jr, done_line(j));
 }
 
-void journal_run(Journal *jr, const Run *r) {
-        journal_write(jr, run_line(r, false));
+int journal_run(Journal *jr, const Run *r) {
+        return journal_write(jr, run_line(r, false));
 }
 
-void journal_rerun(Journal *jr, Job *j) {
-        journal_write(jr, event_new("rerun", j));
+int journal_rerun(Journal *jr, Job *j) {
+        return journal_write(jr, event_new("rerun", j));
 }
 
 /* The hand-written lines (run, start, retry, done) are read with tolerant accessors: a missing key or a
@@ -313,6 +498,7 @@ static JournalRun *find_run(Journal *jr, uint64_t id) {
 /* A "run" line: a later line of the same run (written by a rewrite) replaces the earlier. */
 static int run_from_line(Journal *jr, json_object *o) {
         uint32_t gone_before[_JOB_RESULT_MAX] = {};
+        bool needs_commit = false, committed = false;
         JournalRun *x, *t;
         json_object *gone;
         char **env = NULL;
@@ -329,18 +515,29 @@ static int run_from_line(Journal *jr, json_object *o) {
                 free(x->name);
                 job_shared_env_unref(x->environment);
                 memcpy(gone_before, x->gone, sizeof(gone_before));
+                needs_commit = x->needs_commit;
+                committed = x->committed;
+        }
+        /* The line of a submission: its jobs count only once its commit line follows them. */
+        if (json_object_object_get_ex(o, "commit", NULL)) {
+                needs_commit = true;
+                committed = false;
         }
         *x = (JournalRun) {
                 .id = journal_get_u64(o, "id", 0),
                 .name = dup_str(o, "name"),
                 .owner = (uid_t) journal_get_uint(o, "owner", 0, UINT32_MAX - 1),
-                .first_job = journal_get_uint(o, "first", 0, UINT64_MAX / 2),
+                .first_job = journal_get_uint(o, "first", 0, JOURNAL_ID_MAX),
                 .n_jobs = (uint32_t) journal_get_uint(o, "n", 0, PLAN_JOBS_MAX),
                 .max_parallel = (uint32_t) journal_get_uint(o, "maxpar", 0, UINT32_MAX),
                 .submit_usec = journal_get_u64(o, "submit", 0),
                 .finish_usec = journal_get_u64(o, "finish", 0),
         };
         memcpy(x->gone, gone_before, sizeof(gone_before));
+        x->needs_commit = needs_commit;
+        x->committed = committed;
+        if (x->n_jobs > 0 && x->first_job > JOURNAL_ID_MAX - x->n_jobs + 1)
+                x->n_jobs = 0;   /* beyond the ids a job may have: ignored as overlapping */
         if (json_object_object_get_ex(o, "cancelled", &gone))
                 x->cancelled = json_object_get_boolean(gone);
         if (json_object_object_get_ex(o, "paused", &gone))
@@ -368,7 +565,7 @@ static JournalRecord *find_record(JournalRecord *r, size_t n, uint64_t id);
 
 /* 1 and *ret if the line made a job, 0 if it was skipped as damaged. */
 static int job_from_submit(Journal *jr, Manager *m, json_object *o, JournalRecord *recs, size_t n_recs,
-                           const char *name, unsigned lineno, Job **ret) {
+                           const char *name, unsigned lineno, Job **ret, uint64_t *ret_run) {
         _cleanup_(journal_submit_done) JournalSubmit s;
         const char *field;
         int r;
@@ -400,6 +597,7 @@ static int job_from_submit(Journal *jr, Manager *m, json_object *o, JournalRecor
          * written by earlier versions also have "gid" and "groups", taken from the submitting client's
          * /proc: they are ignored, never trusted. */
         /* The spec is the job's from here on (job_new() leaves s.spec empty). */
+        *ret_run = s.run;
         r = job_new(m, s.id, &s.spec, (uid_t) s.owner, ret);
         if (r < 0)
                 return r;
@@ -480,6 +678,40 @@ void journal_records_free(JournalRecord *r, size_t n) {
                 strv_free(r[i].slots);
         }
         free(r);
+}
+
+/* A plan whose commit line is missing was being written when the daemon stopped: its client got no reply.
+ * It goes, with its jobs (none of which can have started: they are started after the commit line). */
+static void drop_uncommitted(Journal *jr, Manager *m, const char *name, JournalRecord *recs, size_t *n) {
+        size_t k = 0, n_runs = 0;
+
+        for (size_t i = 0; i < *n; i++) {
+                JournalRun *x = recs[i].run > 0 ? find_run(jr, recs[i].run) : NULL;
+
+                if (x && x->needs_commit && !x->committed) {
+                        job_free(recs[i].job);
+                        free(recs[i].cgroup);
+                        free(recs[i].unit);
+                        strv_free(recs[i].slots);
+                        continue;
+                }
+                recs[k++] = recs[i];
+        }
+        *n = k;
+        for (size_t i = 0; i < jr->n_runs; i++) {
+                JournalRun *x = &jr->runs[i];
+
+                if (x->needs_commit && !x->committed) {
+                        log_warning("%s/%s: run %llu was being submitted when jobd stopped (no commit line): "
+                                    "dropping it and its jobs, its client was told nothing.", m->state_dir,
+                                    name, (unsigned long long) x->id);
+                        free(x->name);
+                        job_shared_env_unref(x->environment);
+                        continue;
+                }
+                jr->runs[n_runs++] = *x;
+        }
+        jr->n_runs = n_runs;
 }
 
 int journal_replay(Journal *jr, Manager *m, JournalRecord **ret) {
@@ -571,7 +803,7 @@ int journal_replay(Journal *jr, Manager *m, JournalRecord **ret) {
                                 recs = t;
                         }
                         recs[n] = (JournalRecord) { .id = id };
-                        r = job_from_submit(jr, m, o, recs, n, name, lineno, &recs[n].job);
+                        r = job_from_submit(jr, m, o, recs, n, name, lineno, &recs[n].job, &recs[n].run);
                         json_object_put(o);
                         if (r < 0)
                                 goto fail;
@@ -580,6 +812,14 @@ int journal_replay(Journal *jr, Manager *m, JournalRecord **ret) {
                         continue;
                 }
 
+                if (streq(e, "commit")) {
+                        JournalRun *x = find_run(jr, id);
+
+                        if (x)
+                                x->committed = true;
+                        json_object_put(o);
+                        continue;
+                }
                 rec = find_record(recs, n, id);
                 if (!rec) {
                         log_warning("%s line %u: event for unknown job %llu, ignoring it.", name, lineno,
@@ -628,6 +868,7 @@ int journal_replay(Journal *jr, Manager *m, JournalRecord **ret) {
                         goto fail;
         }
         free(line);
+        drop_uncommitted(jr, m, name, recs, &n);
         *ret = recs;
         return (int) n;
 
@@ -660,16 +901,12 @@ static int write_attempts(int fd, Manager *m, Job *j) {
         return r;
 }
 
-int journal_compact(Journal *jr, Manager *m) {
-        _cleanup_close_ int fd = -EBADF;
-        JournalFilterRef ref = {};
+/* The whole file from memory into fd: header, then each run before its first job, each job's submit line,
+ * its history and its start or done line. */
+static int compact_write(Manager *m, int fd, JournalFilterRef *ref) {
         json_object *o;
         size_t ri = 0;
         int r;
-
-        fd = openat(jr->dir_fd, JOURNAL_FILE ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0)
-                return -errno;
 
         /* The format version first: a later jobd knows how to read it, an earlier one refuses a newer. */
         o = journal_header_new();
@@ -688,7 +925,7 @@ int journal_compact(Journal *jr, Manager *m) {
                 }
                 if (!j || r < 0)
                         continue;
-                o = submit_line(j, &ref);
+                o = submit_line(j, ref);
                 r = o ? write_line(fd, o) : -ENOMEM;
                 json_object_put(o);
                 if (r < 0)
@@ -700,10 +937,18 @@ int journal_compact(Journal *jr, Manager *m) {
                 r = o ? write_line(fd, o) : -ENOMEM;
                 json_object_put(o);
         }
+        return r;
+}
+
+/* The new file (fd, written as JOURNAL_FILE ".tmp") replaces the old one and is appended to from now on. */
+static int compact_finish(Journal *jr, int fd, JournalFilterRef ref) {
+        Manager *m = jr->manager;
+        struct stat st;
+        int r;
+
         /* On disk before it replaces the old file, and the rename on disk before anything is appended: on
          * XFS or btrfs a power loss could otherwise leave an empty file in place of both. */
-        if (r >= 0)
-                r = state_replace_file(jr->dir_fd, fd, JOURNAL_FILE ".tmp", JOURNAL_FILE);
+        r = state_replace_file(jr->dir_fd, fd, JOURNAL_FILE ".tmp", JOURNAL_FILE);
         if (r < 0) {
                 seccomp_filter_unref(ref.filter);
                 (void) unlinkat(jr->dir_fd, JOURNAL_FILE ".tmp", 0);
@@ -718,8 +963,128 @@ int journal_compact(Journal *jr, Manager *m) {
         }
 
         /* Lines from now on may refer to what the new file holds. */
-        journal_close(jr);
+        jr->fd = safe_close(jr->fd);
+        seccomp_filter_unref(jr->filter_ref.filter);
         jr->filter_ref = ref;
         jr->fd = openat(jr->dir_fd, JOURNAL_FILE, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
-        return jr->fd < 0 ? -errno : 0;
+        if (jr->fd < 0)
+                return -errno;
+        if (fstat(jr->fd, &st) < 0)
+                return -errno;
+        jr->size = (uint64_t) st.st_size;
+        if (jr->read_only) {
+                log_notice("%s/%s can be written again: accepting and starting jobs.", m->state_dir,
+                           JOURNAL_FILE);
+                jr->read_only = false;
+                jr->error = 0;
+                manager_reschedule(m);
+        }
+        return 0;
+}
+
+int journal_compact(Journal *jr, Manager *m) {
+        _cleanup_close_ int fd = -EBADF;
+        JournalFilterRef ref = {};
+        int r;
+
+        compact_abort(jr);
+        jr->manager = m;
+        fd = openat(jr->dir_fd, JOURNAL_FILE ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return -errno;
+        r = compact_write(m, fd, &ref);
+        if (r < 0) {
+                seccomp_filter_unref(ref.filter);
+                (void) unlinkat(jr->dir_fd, JOURNAL_FILE ".tmp", 0);
+                return r;
+        }
+        return compact_finish(jr, fd, ref);
+}
+
+static int on_compact_done(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        Journal *jr = userdata;
+        Manager *m = jr->manager;
+        _cleanup_close_ int fd = -EBADF;
+        usec_t begin = now(CLOCK_MONOTONIC);
+        int r = 0;
+
+        jr->compact_pid = 0;
+        jr->compact_source = sd_event_source_disable_unref(jr->compact_source);
+        if (si->si_code != CLD_EXITED || si->si_status != 0)
+                r = si->si_code == CLD_EXITED && si->si_status > 0 && si->si_status < 255 ? -si->si_status : -EIO;
+        else if (jr->pending_failed)
+                r = -ENOMEM;   /* an append was cut back, or not kept: the new file would not match */
+        if (r >= 0) {
+                fd = openat(jr->dir_fd, JOURNAL_FILE ".tmp", O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+                r = fd < 0 ? -errno : write_all(fd, jr->pending, jr->n_pending);
+        }
+        jr->pending = mfree(jr->pending);
+        jr->n_pending = jr->pending_allocated = 0;
+        jr->pending_failed = false;
+        if (r >= 0)
+                /* The lines appended meanwhile spelled out their filters (journal_compact_start()). */
+                r = compact_finish(jr, fd, jr->filter_ref.filter ?
+                                   (JournalFilterRef) { seccomp_filter_ref(jr->filter_ref.filter), jr->filter_ref.job } :
+                                   (JournalFilterRef) {});
+        if (r < 0) {
+                (void) unlinkat(jr->dir_fd, JOURNAL_FILE ".tmp", 0);
+                if (jr->read_only)
+                        arm_retry(jr);
+                else
+                        log_warning_errno(r, "Cannot rewrite %s/%s, ignoring: %m", m->state_dir, JOURNAL_FILE);
+                return 0;
+        }
+        log_debug("Rewrote %s/%s in the background in %llu ms; the event loop was held %llu us to fork and "
+                  "%llu us to finish.", m->state_dir, JOURNAL_FILE,
+                  (unsigned long long) ((begin - jr->compact_begin) / USEC_PER_MSEC),
+                  (unsigned long long) jr->compact_fork_usec,
+                  (unsigned long long) (now(CLOCK_MONOTONIC) - begin));
+        return 0;
+}
+
+int journal_compact_start(Journal *jr) {
+        Manager *m = jr->manager;
+        _cleanup_close_ int fd = -EBADF, pidfd = -EBADF;
+        pid_t pid;
+        int r;
+
+        if (jr->compact_pid > 0)
+                return 0;
+        jr->compact_begin = now(CLOCK_MONOTONIC);
+        fd = openat(jr->dir_fd, JOURNAL_FILE ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return -errno;
+        /* The child writes what memory holds now; what is appended from now on goes to the old file and
+         * into jr->pending. Those lines spell their filters out again: the child's file may lack the
+         * line an old reference names. */
+        jr->filter_ref.filter = seccomp_filter_unref(jr->filter_ref.filter);
+        jr->filter_ref.job = 0;
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                JournalFilterRef ref = {};
+
+                r = compact_write(m, fd, &ref);
+                if (r >= 0 && fsync(fd) < 0)
+                        r = -errno;
+                _exit(r < 0 ? MIN(-r, 254) : 0);
+        }
+        pidfd = pidfd_open(pid, 0);
+        if (pidfd >= 0)
+                r = sd_event_add_child_pidfd(m->event, &jr->compact_source, pidfd, WEXITED, on_compact_done, jr);
+        else
+                r = -errno;
+        if (r < 0) {
+                (void) kill(pid, SIGKILL);
+                (void) waitpid(pid, NULL, 0);
+                (void) unlinkat(jr->dir_fd, JOURNAL_FILE ".tmp", 0);
+                return r;
+        }
+        (void) sd_event_source_set_child_pidfd_own(jr->compact_source, true);
+        TAKE_FD(pidfd);
+        (void) sd_event_source_set_description(jr->compact_source, "journal-compact");
+        jr->compact_pid = pid;
+        jr->compact_fork_usec = now(CLOCK_MONOTONIC) - jr->compact_begin;
+        return 0;
 }

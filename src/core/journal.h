@@ -19,6 +19,8 @@
 #define JOURNAL_FILE_OLD "journal"
 /* The journal is rewritten once the GC has forgotten --keep-finished plus this many jobs. */
 #define JOURNAL_COMPACT_SLACK 64U
+/* While the state folder cannot be written (read-only mode), a rewrite is tried this often. */
+#define JOURNAL_RETRY_USEC (2 * USEC_PER_SEC)
 
 /* A run (plan) as its "run" line says: written before its jobs, so that they find its shared environment;
  * gone counts, per result, its jobs that were forgotten before the journal was last rewritten. */
@@ -34,6 +36,8 @@ typedef struct JournalRun {
         bool paused;
         JobSharedEnv *environment;
         uint32_t gone[_JOB_RESULT_MAX];
+        bool needs_commit;   /* its submission's line: valid only once its "commit" line follows */
+        bool committed;
 } JournalRun;
 
 /* The filter of the last submit line that spelled one out (a reference held), and its job. */
@@ -44,28 +48,55 @@ typedef struct JournalFilterRef {
 
 typedef struct Journal {
         int dir_fd;      /* the state folder */
+        Manager *manager;
         JournalFilterRef filter_ref;
         int fd;          /* open for appending, or -EBADF */
-        bool broken;     /* a write failed: logged once */
+        uint64_t size;   /* what fd holds: a failed append is cut off again (ftruncate()) */
+        /* Read-only mode: an append failed (error, a negative errno). The file may lack lines since: no
+         * Submit is accepted and no job started until a rewrite from memory succeeds (tried every
+         * JOURNAL_RETRY_USEC). Logged once per episode. */
+        bool read_only;
+        int error;
+        sd_event_source *retry_source;
         bool migrate;    /* journal_replay() read JOURNAL_FILE_OLD: journal_compact() removes it */
         JournalRun *runs;/* found by journal_replay(), in id order; journal_runs_free() */
         size_t n_runs;
+        /* A rewrite in a child process (journal_compact_start()): what is appended meanwhile is kept
+         * here too, and added to the new file before it replaces the old one. */
+        pid_t compact_pid;
+        sd_event_source *compact_source;
+        char *pending;
+        size_t n_pending, pending_allocated;
+        bool pending_failed;
+        usec_t compact_begin, compact_fork_usec;
+        /* -Dtest_hooks=true: JOBD_TEST_CRASH_AT_WRITE=N kills the daemon (SIGKILL) half-way through its
+         * Nth append; 0: never. */
+        uint64_t crash_at, n_appends;
 } Journal;
 
 void journal_init(Journal *jr, int dir_fd);
 void journal_close(Journal *jr);
 
-void journal_submit(Journal *jr, Job *j);
-/* The submit lines of the jobs first ... first + n - 1 (a plan's), in few large writes. */
-void journal_submit_many(Journal *jr, Manager *m, uint64_t first, size_t n);
-void journal_start(Journal *jr, Job *j);
-void journal_retry(Journal *jr, Job *j);
-void journal_done(Journal *jr, Job *j);
-/* A run, before the submit lines of its jobs, and again when it finished or changed (src/core/run.c). */
+void journal_init_manager(Journal *jr, Manager *m);
+
+/* Appends return 0, or a negative errno (-EROFS in read-only mode) after which the file is as it was
+ * before the call; the first failure of an episode is logged with its errno and starts read-only mode. */
+int journal_submit(Journal *jr, Job *j);
+/* A run (a plan): its line, the submit lines of its jobs in few large writes, then a "commit" line. The
+ * replay drops a run whose commit line is missing, with its jobs: a plan is all there or not at all. */
 struct Run;
-void journal_run(Journal *jr, const struct Run *r);
+int journal_submit_run(Journal *jr, const struct Run *r);
+int journal_start(Journal *jr, Job *j);
+int journal_retry(Journal *jr, Job *j);
+int journal_done(Journal *jr, Job *j);
+/* A run again when it finished or changed (src/core/run.c). */
+int journal_run(Journal *jr, const struct Run *r);
 /* A finished job is to run again (Run.Retry()): what it did is forgotten, it waits to start. */
-void journal_rerun(Journal *jr, Job *j);
+int journal_rerun(Journal *jr, Job *j);
+/* Starts read-only mode (error: why, a negative errno), logged once per episode. */
+void journal_enter_read_only(Journal *jr, int error);
+/* Cuts the file back to size (a value of jr->size taken before appending what is to be undone). */
+void journal_truncate(Journal *jr, uint64_t size);
 void journal_runs_free(Journal *jr);
 
 /* What a replay found for one job. */
@@ -78,6 +109,7 @@ typedef struct JournalRecord {
         char *cgroup;             /* ditto, relative to the v2 mount */
         char *unit;
         char **slots;             /* ditto: the "POOL=SLOT" identities the job holds */
+        uint64_t run;             /* the run of the submit line, 0: none */
         uint32_t tries;           /* attempts the scheduler counts (since the last Run.Retry()), the
                                    * started one not included */
         bool retry_pending;       /* the last line is a retry: the job waited for its next attempt */
@@ -91,5 +123,9 @@ int journal_replay(Journal *jr, Manager *m, JournalRecord **ret);
 void journal_records_free(JournalRecord *r, size_t n);
 
 /* Rewrites state.log from the jobs the manager holds (its header first; fsync, rename, fsync of the folder),
- * removes the old journal if that was read, then opens state.log for appending. */
+ * removes the old journal if that was read, then opens state.log for appending. Ends read-only mode. */
 int journal_compact(Journal *jr, Manager *m);
+/* The same in a child process (fork()), so that the event loop is not blocked while 100k jobs are written;
+ * the parent appends to the old file meanwhile and, once the child is done, adds those lines to the new
+ * file and renames it. 0 if started (or one is under way), or a negative errno. */
+int journal_compact_start(Journal *jr);

@@ -119,7 +119,8 @@ static int on_reschedule(sd_event_source *s, void *userdata) {
                 (void) sd_event_source_set_priority(s, RESCHEDULE_PRIORITY);
         m->reschedule_requests = 0;
 
-        while (sched_next(m->sched, &id) > 0) {
+        /* A job is started only once its start line can be written (read-only mode: none). */
+        while (!m->journal.read_only && sched_next(m->sched, &id) > 0) {
                 Job *j = manager_get_job(m, id);
 
                 if (!j) {
@@ -166,7 +167,8 @@ static int on_gc(sd_event_source *s, void *userdata) {
         /* The journal still has every forgotten job's lines: rewrite it once as many were forgotten as are
          * kept, so its size stays proportional to what is kept and the cost per job stays constant. */
         if (m->forgotten_since_compact >= m->keep_finished + JOURNAL_COMPACT_SLACK) {
-                r = journal_compact(&m->journal, m);
+                /* In a child process: the event loop goes on meanwhile. */
+                r = journal_compact_start(&m->journal);
                 if (r < 0)
                         log_warning_errno(r, "Cannot rewrite the journal in %s, ignoring: %m", m->state_dir);
                 m->forgotten_since_compact = 0;
@@ -264,8 +266,17 @@ int manager_grow(Manager *m, uint64_t id) {
         return 0;
 }
 
+int manager_refuse_state_full(Manager *m, char **ret_message) {
+        errno = -(m->journal.error ?: -EROFS);
+        if (asprintf(ret_message, "The state folder %s cannot be written (%m): jobd accepts no jobs until "
+                     "it can", m->state_dir) < 0)
+                *ret_message = NULL;
+        return -EROFS;
+}
+
 int manager_submit(Manager *m, JobSpec *spec, uid_t owner, Job **ret, char **ret_message) {
         SchedResourceRequest res[SCHED_RESOURCES_MAX];
+        uint64_t size_before;
         const char *why = NULL;
         uint64_t id, bad = 0;
         unsigned n_fds;
@@ -296,6 +307,9 @@ int manager_submit(Manager *m, JobSpec *spec, uid_t owner, Job **ret, char **ret
         if (r < 0)
                 return r;
 
+        if (m->journal.read_only)
+                return manager_refuse_state_full(m, ret_message);
+
         n_fds = (spec->stdio_fds[0] >= 0) + (spec->stdio_fds[1] >= 0) + (spec->stdio_fds[2] >= 0);
         if (n_fds > 0 && m->n_client_fds + n_fds > MANAGER_CLIENT_FDS_MAX) {
                 if (asprintf(ret_message, "StdinFD/StdoutFD/StderrFD: unfinished jobs hold %u client file "
@@ -317,6 +331,17 @@ int manager_submit(Manager *m, JobSpec *spec, uid_t owner, Job **ret, char **ret
                 res[i] = (SchedResourceRequest) { j->spec.resources[i].pool, j->spec.resources[i].amount };
 
         m->jobs[id] = j;
+        /* Its line first: a reply means it is in the file, and whatever the scheduler decides at once (a
+         * skip) comes after it. Cut off again if the scheduler refuses the job. */
+        size_before = m->journal.size;
+        r = journal_submit(&m->journal, j);
+        if (r < 0) {
+                m->jobs[id] = NULL;
+                *spec = j->spec;
+                job_spec_init(&j->spec);
+                job_free(j);
+                return manager_refuse_state_full(m, ret_message);
+        }
         r = sched_add(m->sched, &(SchedJobSpec) {
                         .id = id,
                         .priority = j->spec.priority,
@@ -330,6 +355,7 @@ int manager_submit(Manager *m, JobSpec *spec, uid_t owner, Job **ret, char **ret
                         .retry = job_spec_retry_policy(&j->spec),
                       }, &bad);
         if (r < 0) {
+                journal_truncate(&m->journal, size_before);
                 m->jobs[id] = NULL;
                 /* Give the spec back so the caller's cleanup closes the fds once. */
                 *spec = j->spec;
@@ -349,7 +375,6 @@ int manager_submit(Manager *m, JobSpec *spec, uid_t owner, Job **ret, char **ret
         m->n_jobs++;
         m->n_client_fds += n_fds;
         manager_quota_count(m, j);
-        journal_submit(&m->journal, j);
         /* Not announced yet: JobNew follows. */
         if (r == SCHED_QUEUED)
                 job_set_state(j, JOB_QUEUED, JOB_CHANGE_QUIET);
@@ -410,6 +435,7 @@ int manager_new(const ManagerConfig *c, Manager **ret) {
                 return log_oom();
         m->jobs_dir_fd = m->logs_dir_fd = -EBADF;
         journal_init(&m->journal, -EBADF);
+        journal_init_manager(&m->journal, m);
         m->system_mode = c->system_mode;
         m->uid = getuid();
         m->kill_grace = c->kill_grace;
@@ -468,6 +494,7 @@ int manager_new(const ManagerConfig *c, Manager **ret) {
                         return log_error_errno(r, "Refusing the state folder %s: its logs/ is %s.",
                                                c->state_dir, state_strerror(r));
                 journal_init(&m->journal, TAKE_FD(sfd));
+                journal_init_manager(&m->journal, m);
         }
         m->next_id = scan_next_id(m->jobs_dir_fd);
         m->gc_cursor = m->next_id;

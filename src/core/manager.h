@@ -173,6 +173,8 @@ int manager_foreach_slot(Manager *m, const char *pool, int (*f)(void *userdata, 
 /* Validates and adds a job (spec contents are taken over). On a refused spec returns -EINVAL (or
  * -ENOENT for an unknown dependency, -ENOSPC/-ENXIO for resources, -EDQUOT for quotas, -EOPNOTSUPP for a
  * limit the host cannot enforce) with *ret_message saying why. */
+/* -EROFS and *ret_message naming the state folder and why it cannot be written (read-only mode). */
+int manager_refuse_state_full(Manager *m, char **ret_message);
 int manager_submit(Manager *m, JobSpec *spec, uid_t owner, Job **ret, char **ret_message);
 
 void manager_set_max_parallel(Manager *m, unsigned n);

@@ -2,7 +2,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "cgroup-util.h"
+#include "fd-util.h"
 #include "log.h"
 #include "manager.h"
 #include "quota.h"
@@ -56,7 +59,8 @@ static int restore_jobs_and_runs(Restore *x) {
         for (int i = 0; i < x->n; i++) {
                 r = manager_grow(m, x->recs[i].id);
                 if (r < 0)
-                        return r;
+                        return log_error_errno(r, "Cannot make room for job %llu of %s/%s: %m",
+                                               (unsigned long long) x->recs[i].id, m->state_dir, JOURNAL_FILE);
                 m->jobs[x->recs[i].id] = x->recs[i].job;
                 m->n_jobs++;
                 if (x->recs[i].done)
@@ -152,6 +156,85 @@ static void restore_started_beyond_limits(Restore *x) {
                 x->n_adopted++;
 }
 
+static bool ends_with(const char *s, const char *suffix) {
+        size_t l = strlen(s), k = strlen(suffix);
+
+        return l >= k && streq(s + l - k, suffix);
+}
+
+/* Whether the cgroup of a start line is the job's own: below the backend's root and named for the job
+ * (cgroupfs: exactly the path it gives the job; systemd: the job's own scope). A damaged or forged line
+ * must not make the daemon watch, freeze or kill a process elsewhere. */
+static bool cgroup_is_jobs(Manager *m, uint64_t id, const char *cgroup, const char *unit) {
+        _cleanup_free_ char *own = NULL;
+        char prefix[64];
+        const char *base;
+        size_t l;
+        int r;
+
+        r = backend_job_cgroup_path(m->backend, id, &own);
+        if (r >= 0)
+                return streq(cgroup, own);
+        if (r != -ENODATA || !unit)
+                return false;
+        /* jobd-ID.scope or jobd-ID-ATTEMPT.scope, and the cgroup ends in it. */
+        l = (size_t) snprintf(prefix, sizeof(prefix), "jobd-%llu", (unsigned long long) id);
+        if (strncmp(unit, prefix, l) != 0 || !ends_with(unit, ".scope") || strchr(unit, '/'))
+                return false;
+        if (unit[l] == '-') {
+                const char *p = unit + l + 1;
+
+                if (!(*p >= '1' && *p <= '9'))
+                        return false;
+                while (*p >= '0' && *p <= '9')
+                        p++;
+                if (!streq(p, ".scope"))
+                        return false;
+        } else if (!streq(unit + l, ".scope"))
+                return false;
+        base = strrchr(cgroup, '/');
+        return base && streq(base + 1, unit) && !strstr(cgroup, "/../") && !ends_with(cgroup, "/..");
+}
+
+/* A start line written before the helper was spawned has no pid: the helper is the process of the cgroup
+ * whose parent is outside it (the command and its children are its descendants). 0 if there is none. */
+static pid_t find_helper(const char *cgroup) {
+        _cleanup_free_ char *mount = NULL, *path = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
+        pid_t pids[256];
+        size_t n = 0;
+        long v;
+
+        if (cg_find_unified_mount(&mount) < 0 || asprintf(&path, "%s%s/cgroup.procs", mount, cgroup) < 0)
+                return 0;
+        f = fopen(path, "re");
+        if (!f)
+                return 0;
+        while (n < ELEMENTSOF(pids) && fscanf(f, "%ld", &v) == 1)
+                if (v > 0 && v <= INT32_MAX)
+                        pids[n++] = (pid_t) v;
+        for (size_t i = 0; i < n; i++) {
+                char stat_path[64], buf[512], *e;
+                _cleanup_fclose_ FILE *s = NULL;
+                long ppid = 0;
+                bool inside = false;
+
+                snprintf(stat_path, sizeof(stat_path), "/proc/%i/stat", (int) pids[i]);
+                s = fopen(stat_path, "re");
+                if (!s || !fgets(buf, sizeof(buf), s))
+                        continue;
+                /* "pid (comm) state ppid ...": comm may hold anything, the last ')' ends it. */
+                e = strrchr(buf, ')');
+                if (!e || sscanf(e + 1, " %*c %ld", &ppid) != 1)
+                        continue;
+                for (size_t k = 0; k < n && !inside; k++)
+                        inside = pids[k] == (pid_t) ppid;
+                if (!inside)
+                        return pids[i];
+        }
+        return 0;
+}
+
 /* Step 4: the started jobs watched again through their cgroups (or lost, if the scheduler has no room). */
 static void restore_adopt_started(Restore *x) {
         Manager *m = x->m;
@@ -168,6 +251,15 @@ static void restore_adopt_started(Restore *x) {
                         m->n_done++;
                         continue;
                 }
+                if (rec->cgroup && !cgroup_is_jobs(m, j->id, rec->cgroup, rec->unit)) {
+                        log_warning("Job %llu: its start line names the cgroup %s (unit %s), not one of its "
+                                    "own below %s: not re-adopting that.", (unsigned long long) j->id,
+                                    rec->cgroup, strna(rec->unit), m->backend->root_path);
+                        rec->cgroup = mfree(rec->cgroup);
+                        rec->unit = mfree(rec->unit);
+                }
+                if (rec->main_pid == 0 && rec->cgroup)
+                        rec->main_pid = find_helper(rec->cgroup);
                 r = job_adopt(j, rec->cgroup, rec->unit, rec->main_pid);
                 if (r < 0)
                         log_warning_errno(r, "Job %llu: cannot watch it after the restart: %m",
@@ -299,6 +391,8 @@ finish:
                 return r;
         r = journal_compact(&m->journal, m);
         if (r < 0)
-                return log_error_errno(r, "Cannot write %s in %s: %m", JOURNAL_FILE, m->state_dir);
+                /* A full disk must not keep the daemon from starting: the jobs it has are watched, new
+                 * ones refused until the file can be written. */
+                journal_enter_read_only(&m->journal, r);
         return 0;
 }

@@ -441,7 +441,7 @@ static int runs_ensure_source(Manager *m) {
 
 int manager_submit_plan(Manager *m, Plan *p, uid_t owner, Run **ret, char **ret_message) {
         _cleanup_free_ uint64_t *ids = NULL, *cycle = NULL;
-        uint64_t first = m->next_id, bad = 0;
+        uint64_t first = m->next_id, bad = 0, size_before;
         size_t n = p->n_jobs, n_unfinished_runs = 0, n_unfinished_own = 0, n_cycle = 0;
         uint64_t bytes = 0;
         char label[96];
@@ -449,6 +449,8 @@ int manager_submit_plan(Manager *m, Plan *p, uid_t owner, Run **ret, char **ret_
         int r;
 
         *ret_message = NULL;
+        if (m->journal.read_only)
+                return manager_refuse_state_full(m, ret_message);
         r = plan_prepare(p, first, ret_message);
         if (r < 0)
                 return r;
@@ -558,8 +560,23 @@ int manager_submit_plan(Manager *m, Plan *p, uid_t owner, Run **ret, char **ret_
                 ids[i] = first + i;
         }
 
+        /* The plan into the file first, whole (a commit line ends it): the reply means it is there, and
+         * what the scheduler decides at once (skips) comes after it. Cut off again on a refusal. */
+        size_before = m->journal.size;
+        r = journal_submit_run(&m->journal, run);
+        if (r < 0) {
+                for (size_t i = 0; i < n; i++) {
+                        Job *j = m->jobs[first + i];
+
+                        p->jobs[i].spec = j->spec;
+                        job_spec_init(&j->spec);
+                }
+                r = manager_refuse_state_full(m, ret_message);
+                goto fail;
+        }
         r = run_sched_add(run, ids, n, &bad, &cycle, &n_cycle);
         if (r < 0) {
+                journal_truncate(&m->journal, size_before);
                 /* The specs went to the jobs: give them back, so the messages can name the jobs. */
                 for (size_t i = 0; i < n; i++) {
                         Job *j = m->jobs[first + i];
@@ -578,9 +595,6 @@ int manager_submit_plan(Manager *m, Plan *p, uid_t owner, Run **ret, char **ret_
                 manager_quota_count(m, manager_get_job(m, first + i));
         run_take_sched_states(run, ids, n);
         run_recount(run, NULL);
-
-        journal_run(&m->journal, run);
-        journal_submit_many(&m->journal, m, first, n);
 
         r = run_announce_later(run);
         if (r < 0)
