@@ -643,7 +643,8 @@ int job_adopt(Job *j, const char *cgroup_path, const char *unit, pid_t main_pid)
         r = cgroup_path ? backend_job_adopt(j->manager->backend, j->id, cgroup_path, &j->cgroup) : -ENOENT;
         if (r < 0) {
                 /* The cgroup is gone: the job ended and someone removed it. Its status file tells how. */
-                if (!job_read_exec_status(j))
+                /* Killed for its timeout or a cancel (a stop line): its helper recorded nothing. */
+                if (!job_read_exec_status(j) && j->stop_reason == JOB_STOP_NONE)
                         job_set_reason(j, "Lost while jobd was not running: no cgroup and no exit status");
                 j->main_exited = true;
                 job_finalize(j);
@@ -657,7 +658,7 @@ int job_adopt(Job *j, const char *cgroup_path, const char *unit, pid_t main_pid)
                         pidfd = safe_close(pidfd);
         }
         if (pidfd < 0) {
-                if (!job_read_exec_status(j) && !j->reason)
+                if (!job_read_exec_status(j) && !j->reason && j->stop_reason == JOB_STOP_NONE)
                         job_set_reason(j, "The exec helper ended while jobd was not running, without "
                                        "recording an exit status");
                 job_main_exited(j);
@@ -691,6 +692,7 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
 
         log_info("Job %llu: timed out, killing it.", (unsigned long long) j->id);
         j->stop_reason = JOB_STOP_TIMEOUT;
+        (void) journal_stop(&j->manager->journal, j);
         j->timeout_source = sd_event_source_disable_unref(j->timeout_source);
         job_set_state(j, JOB_STOPPING, 0);
         (void) job_sigkill(j);
@@ -1264,6 +1266,7 @@ int job_cancel(Job *j) {
                 return 0;
 
         j->stop_reason = JOB_STOP_CANCEL;
+        (void) journal_stop(&m->journal, j);
         job_set_state(j, JOB_STOPPING, 0);
         if (j->hold_fd >= 0)
                 return job_sigkill(j);          /* not placed yet: the command never ran */

@@ -460,6 +460,16 @@ int journal_retry(Journal *jr, Job *j) {
         return journal_write(jr, retry_line(j, a, sched_job_attempts(j->manager->sched, j->id)));
 }
 
+/* Why the daemon is ending a running job, before it kills it: its helper dies too and records no status,
+ * so after a crash only this line tells a timeout or a cancel from a job that failed. */
+int journal_stop(Journal *jr, Job *j) {
+        json_object *o = event_new("stop", j);
+
+        if (o)
+                add_str(o, "why", j->stop_reason == JOB_STOP_TIMEOUT ? "timeout" : "cancel");
+        return journal_write(jr, o);
+}
+
 int journal_done(Journal *jr, Job *j) {
         return journal_write(jr, done_line(j));
 }
@@ -829,8 +839,14 @@ int journal_replay(Journal *jr, Manager *m, JournalRecord **ret) {
                 }
                 r = 0;
                 rec->retry_pending = streq(e, "retry");
-                if (streq(e, "start")) {
+                if (streq(e, "stop")) {
+                        const char *why = journal_get_str(o, "why");
+
+                        rec->stop_reason = streq_ptr(why, "timeout") ? JOB_STOP_TIMEOUT :
+                                           streq_ptr(why, "cancel") ? JOB_STOP_CANCEL : JOB_STOP_NONE;
+                } else if (streq(e, "start")) {
                         rec->started = true;
+                        rec->stop_reason = JOB_STOP_NONE;
                         rec->main_pid = (pid_t) journal_get_uint(o, "pid", 0, INT_MAX);
                         free(rec->cgroup);
                         free(rec->unit);
@@ -844,6 +860,7 @@ int journal_replay(Journal *jr, Manager *m, JournalRecord **ret) {
                         JobAttempt a = attempt_from_line(o);
 
                         rec->started = false;
+                        rec->stop_reason = JOB_STOP_NONE;
                         rec->tries = (uint32_t) journal_get_uint(o, "tries", rec->tries + 1, UINT32_MAX);
                         /* Lines of older versions say nothing about the attempt. */
                         if (json_object_object_get_ex(o, "result", NULL))
@@ -852,6 +869,7 @@ int journal_replay(Journal *jr, Manager *m, JournalRecord **ret) {
                         /* A run's Retry(): back to a job that never ran, its retries counted anew. */
                         rec->tries = 0;
                         rec->started = rec->done = false;
+                        rec->stop_reason = JOB_STOP_NONE;
                         job_set_state(rec->job, JOB_WAITING, JOB_CHANGE_QUIET);
                         rec->job->result = JOB_RESULT_NONE;
                         rec->job->exit_code = -1;
@@ -936,6 +954,13 @@ static int compact_write(Manager *m, int fd, JournalFilterRef *ref) {
                 o = j->state == JOB_DONE ? done_line(j) : start_line(j);
                 r = o ? write_line(fd, o) : -ENOMEM;
                 json_object_put(o);
+                if (r >= 0 && j->state != JOB_DONE && j->stop_reason != JOB_STOP_NONE) {
+                        o = event_new("stop", j);
+                        if (o)
+                                add_str(o, "why", j->stop_reason == JOB_STOP_TIMEOUT ? "timeout" : "cancel");
+                        r = o ? write_line(fd, o) : -ENOMEM;
+                        json_object_put(o);
+                }
         }
         return r;
 }

@@ -88,6 +88,8 @@ struct Run;
 int journal_submit_run(Journal *jr, const struct Run *r);
 int journal_start(Journal *jr, Job *j);
 int journal_retry(Journal *jr, Job *j);
+/* Before a running job is killed for its timeout or a cancel (j->stop_reason): "stop". */
+int journal_stop(Journal *jr, Job *j);
 int journal_done(Journal *jr, Job *j);
 /* A run again when it finished or changed (src/core/run.c). */
 int journal_run(Journal *jr, const struct Run *r);
@@ -110,6 +112,7 @@ typedef struct JournalRecord {
         char *unit;
         char **slots;             /* ditto: the "POOL=SLOT" identities the job holds */
         uint64_t run;             /* the run of the submit line, 0: none */
+        JobStopReason stop_reason;/* a stop line after the last start */
         uint32_t tries;           /* attempts the scheduler counts (since the last Run.Retry()), the
                                    * started one not included */
         bool retry_pending;       /* the last line is a retry: the job waited for its next attempt */

@@ -260,10 +260,17 @@ static void restore_adopt_started(Restore *x) {
                 }
                 if (rec->main_pid == 0 && rec->cgroup)
                         rec->main_pid = find_helper(rec->cgroup);
+                j->stop_reason = rec->stop_reason;
                 r = job_adopt(j, rec->cgroup, rec->unit, rec->main_pid);
                 if (r < 0)
                         log_warning_errno(r, "Job %llu: cannot watch it after the restart: %m",
                                           (unsigned long long) j->id);
+                else if (j->stop_reason == JOB_STOP_CANCEL && job_state_is_active(j->state)) {
+                        /* Cancelled before the restart and still there: cancelled again (SIGTERM, then
+                         * SIGKILL after the grace period). */
+                        j->stop_reason = JOB_STOP_NONE;
+                        (void) job_cancel(j);
+                }
         }
 }
 
