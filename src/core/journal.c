@@ -99,10 +99,9 @@ static void arm_retry(Journal *jr) {
  * until the file is rewritten from memory. */
 void journal_enter_read_only(Journal *jr, int error) {
         if (!jr->read_only) {
-                errno = -error;
-                log_error("Cannot write %s/%s: %m. Refusing new jobs and starting none until it can be "
-                          "written again (retried every %u s); running jobs go on.", journal_dir(jr),
-                          JOURNAL_FILE, (unsigned) (JOURNAL_RETRY_USEC / USEC_PER_SEC));
+                log_error_errno(error, "Cannot write %s/%s: %m. Refusing new jobs and starting none until it "
+                                "can be written again (retried every %u s); running jobs go on.",
+                                journal_dir(jr), JOURNAL_FILE, (unsigned) (JOURNAL_RETRY_USEC / USEC_PER_SEC));
                 jr->read_only = true;
                 jr->error = error;
         }
@@ -379,8 +378,36 @@ int journal_submit(Journal *jr, Job *j) {
         return journal_write(jr, submit_line(j, &jr->filter_ref));
 }
 
+/* Appends o's line to buf (o put). */
+static int buf_add_line(char **buf, size_t *used, size_t *allocated, json_object *o) {
+        const char *s;
+        size_t l;
+
+        s = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE) : NULL;
+        if (!s) {
+                json_object_put(o);
+                return -ENOMEM;
+        }
+        l = strlen(s);
+        if (*used + l + 1 > *allocated) {
+                size_t k = MAX(*allocated * 2, MAX(*used + l + 1, (size_t) (1U << 20) + 65536));
+                char *t = realloc(*buf, k);
+
+                if (!t) {
+                        json_object_put(o);
+                        return -ENOMEM;
+                }
+                *buf = t;
+                *allocated = k;
+        }
+        memcpy(*buf + *used, s, l);
+        (*buf)[*used + l] = '\n';
+        *used += l + 1;
+        json_object_put(o);
+        return 0;
+}
+
 int journal_submit_run(Journal *jr, const Run *run) {
-        const int flags = JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE;
         Manager *m = run->manager;
         _cleanup_free_ char *buf = NULL;
         size_t used = 0, allocated = 0;
@@ -392,43 +419,18 @@ int journal_submit_run(Journal *jr, const Run *run) {
                 return -EROFS;
         if (jr->fd < 0)
                 return 0;
-        /* The run's line says that a commit line must follow its jobs: a crash in between (the plan
+        /* The run's line says that a commit line must follow its jobs: a crash in between (a large plan
          * is written in chunks) leaves a run that the replay drops, never half a plan. */
         o = run_line(run, false);
         if (o)
                 json_object_object_add(o, "commit", json_object_new_boolean(true));
-        r = journal_write(jr, o);
-        /* Lines gathered into writes of about 1 MiB: 100k write() calls would cost more than the rest of
-         * a plan's submission. */
+        r = buf_add_line(&buf, &used, &allocated, o);
+        /* Lines gathered into writes of about 1 MiB (a plan of a few hundred jobs is one write): 100k
+         * write() calls would cost more than the rest of a plan's submission. */
         for (uint32_t i = 0; i < run->n_jobs && r >= 0; i++) {
-                const char *s;
-                size_t l;
-
-                o = submit_line(manager_get_job(m, run->first_job + i), &jr->filter_ref);
-                s = o ? json_object_to_json_string_ext(o, flags) : NULL;
-                if (!s) {
-                        json_object_put(o);
-                        r = log_oom();
-                        break;
-                }
-                l = strlen(s);
-                if (used + l + 1 > allocated) {
-                        size_t k = MAX(allocated * 2, MAX(used + l + 1, (size_t) (1U << 20) + 65536));
-                        char *t = realloc(buf, k);
-
-                        if (!t) {
-                                json_object_put(o);
-                                r = log_oom();
-                                break;
-                        }
-                        buf = t;
-                        allocated = k;
-                }
-                memcpy(buf + used, s, l);
-                buf[used + l] = '\n';
-                used += l + 1;
-                json_object_put(o);
-                if (used >= 1U << 20 || i + 1 == run->n_jobs) {
+                r = buf_add_line(&buf, &used, &allocated,
+                                 submit_line(manager_get_job(m, run->first_job + i), &jr->filter_ref));
+                if (r >= 0 && used >= 1U << 20) {
                         r = journal_append(jr, buf, used);
                         used = 0;
                 }
@@ -439,12 +441,15 @@ int journal_submit_run(Journal *jr, const Run *run) {
                         add_str(o, "e", "commit");
                         add_u64(o, "id", run->id);
                 }
-                r = journal_write(jr, o);
+                r = buf_add_line(&buf, &used, &allocated, o);
         }
-        if (r < 0) {
+        if (r >= 0)
+                r = journal_append(jr, buf, used);
+        if (r == -ENOMEM)
+                log_oom();
+        if (r < 0)
                 /* Nothing of the plan stays: its client is told it was refused. */
                 journal_truncate(jr, before);
-        }
         return r;
 }
 
@@ -1089,6 +1094,12 @@ int journal_compact_start(Journal *jr) {
                 return -errno;
         if (pid == 0) {
                 JournalFilterRef ref = {};
+
+                /* Nothing but the new file: the bus connection must not outlive the daemon in here. */
+                if (dup2(fd, 3) < 0)
+                        _exit(EBADF);
+                fd = 3;
+                (void) close_all_fds(4);
 
                 r = compact_write(m, fd, &ref);
                 if (r >= 0 && fsync(fd) < 0)
