@@ -322,6 +322,8 @@ static void cgroupfs_job_stats(Backend *base, BackendJob *j, JobStats *ret) {
         }
 }
 
+static int cgroupfs_root_check(Backend *base);
+
 static const BackendOps cgroupfs_ops = {
         .name = "cgroupfs",
         .job_cgroup_path = cgroupfs_job_cgroup_path,
@@ -330,7 +332,31 @@ static const BackendOps cgroupfs_ops = {
         .job_create = cgroupfs_job_create,
         .job_destroy = cgroupfs_job_destroy,
         .job_stats = cgroupfs_job_stats,
+        .root_check = cgroupfs_root_check,
 };
+
+/* A removed cgroup keeps its fd open but has no files any more; one made again at the path is another. */
+static int cgroupfs_root_check(Backend *base) {
+        CgroupfsBackend *b = (CgroupfsBackend *) base;
+        _cleanup_free_ char *abs = NULL;
+        int fd;
+
+        if (faccessat(b->root_fd, "cgroup.procs", F_OK, 0) >= 0)
+                return 1;
+        if (asprintf(&abs, "%s/%s", b->mount, rel(b->base.root_path)) < 0)
+                return 0;
+        fd = open(abs, O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return 0;
+        if (faccessat(fd, "cgroup.procs", W_OK, 0) < 0 || faccessat(fd, ".", W_OK, 0) < 0) {
+                safe_close(fd);
+                return 0;
+        }
+        safe_close(b->root_fd);
+        b->root_fd = fd;
+        (void) v2_enable_controllers(b);
+        return 1;
+}
 
 int backend_cgroupfs_new(const char *root, Backend **ret) {
         _cleanup_free_ char *mount = NULL, *own = NULL, *abs = NULL;

@@ -80,6 +80,9 @@ typedef struct BackendOps {
         /* Optional: the cgroup (relative to the v2 mount) that job id has or had, for backends that name it
          * themselves (cgroupfs). NULL where someone else names it (systemd: only the scope tells). */
         int (*job_cgroup_path)(Backend *b, uint64_t id, char **ret);
+        /* Optional: 1 if the root below which job cgroups are made is there, 0 if it was removed (and is
+         * not back: once a cgroup of that path exists again, it is opened and set up, and 1 returned). */
+        int (*root_check)(Backend *b);
 } BackendOps;
 
 struct Backend {

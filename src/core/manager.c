@@ -111,6 +111,43 @@ static void manager_send_counts(Manager *m) {
 #define RESCHEDULE_BATCH 32U
 #define RESCHEDULE_PRIORITY (SD_EVENT_PRIORITY_NORMAL + 10)
 
+static int on_root_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        manager_reschedule(userdata);
+        return 0;
+}
+
+/* Whether jobs can be started: the cgroup root may have been removed (and made again) while jobd runs.
+ * Until it is back, no job is started (they would all fail); checked at each scheduler pass, and every
+ * second while it is gone. */
+static bool manager_root_ok(Manager *m) {
+        int r;
+
+        if (!m->backend || !m->backend->ops->root_check)
+                return true;
+        r = m->backend->ops->root_check(m->backend);
+        if (r > 0) {
+                if (m->root_missing) {
+                        log_notice("The cgroup root %s is there again: starting jobs again.", m->backend->root_path);
+                        m->root_missing = false;
+                        m->root_retry_source = sd_event_source_disable_unref(m->root_retry_source);
+                }
+                return true;
+        }
+        if (!m->root_missing) {
+                log_error("The cgroup root %s was removed: starting no jobs until it is there again (jobs "
+                          "stay queued).", m->backend->root_path);
+                m->root_missing = true;
+        }
+        if (!m->root_retry_source)
+                r = sd_event_add_time_relative(m->event, &m->root_retry_source, CLOCK_MONOTONIC, USEC_PER_SEC,
+                                               0, on_root_retry, m);
+        else
+                r = sd_event_source_set_time_relative(m->root_retry_source, USEC_PER_SEC);
+        if (r >= 0)
+                (void) sd_event_source_set_enabled(m->root_retry_source, SD_EVENT_ONESHOT);
+        return false;
+}
+
 static int on_reschedule(sd_event_source *s, void *userdata) {
         Manager *m = userdata;
         uint64_t id;
@@ -120,6 +157,8 @@ static int on_reschedule(sd_event_source *s, void *userdata) {
         m->reschedule_requests = 0;
 
         /* A job is started only once its start line can be written (read-only mode: none). */
+        if (!manager_root_ok(m))
+                goto counts;
         while (!m->journal.read_only && sched_next(m->sched, &id) > 0) {
                 Job *j = manager_get_job(m, id);
 
@@ -129,6 +168,7 @@ static int on_reschedule(sd_event_source *s, void *userdata) {
                 }
                 (void) job_start(j);
         }
+counts:
         manager_send_counts(m);
         return 0;
 }
@@ -561,6 +601,7 @@ Manager *manager_free(Manager *m) {
         backend_free(m->backend);
         sd_event_source_disable_unref(m->reschedule_source);
         sd_event_source_disable_unref(m->gc_source);
+        sd_event_source_disable_unref(m->root_retry_source);
         sd_event_source_disable_unref(m->sigterm_source);
         sd_event_source_disable_unref(m->sigint_source);
         if (m->observers && m->observers->detach)

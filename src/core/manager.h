@@ -100,6 +100,8 @@ struct Manager {
         int jobs_dir_fd;
         int logs_dir_fd;               /* DIR/logs: a folder per user, owned by that user */
         Journal journal;               /* in the state folder */
+        bool root_missing;             /* the backend's cgroup root was removed: no job is started */
+        sd_event_source *root_retry_source;
         char *exec_path;
         usec_t kill_grace;
         uint64_t default_log_max_bytes; /* jobd.conf [Defaults] LogMaxBytes= (0: no cap) */
