@@ -14,6 +14,7 @@ __all__ = [
     "NotRunning",
     "NoSuchRun",
     "NoSuchSlot",
+    "StateFull",
     "DaemonGone",
     "error_from_dbus",
 ]
@@ -91,6 +92,12 @@ class NoSuchSlot(JobdError):
     dbus_name = "org.jobd1.Error.NoSuchSlot"
 
 
+class StateFull(JobdError):
+    """The daemon cannot write its state folder (a full disk): it accepts no jobs until it can."""
+
+    dbus_name = "org.jobd1.Error.StateFull"
+
+
 class DaemonGone(JobdError):
     """The connection to the bus was lost while waiting."""
 
@@ -98,7 +105,7 @@ class DaemonGone(JobdError):
 _BY_NAME: dict[str, type[JobdError]] = {
     c.dbus_name: c
     for c in (InvalidSpec, NoSuchJob, AccessDenied, DependencyCycle, QuotaExceeded, NotRunning,
-              NoSuchRun, NoSuchSlot)
+              NoSuchRun, NoSuchSlot, StateFull)
 }
 
 
