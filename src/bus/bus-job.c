@@ -52,12 +52,27 @@ int bus_get_caller(sd_bus_message *m, BusCaller *ret) {
         return 0;
 }
 
-void bus_log_caller_unknown(sd_bus_message *m, int error) {
-        /* Nobody may be left to read the error reply (a sender that exited at once, or asked for none):
-         * the refusal is at least in the daemon's log. */
-        log_warning_errno(error, "%s from %s refused: cannot learn the sender's uid from the bus (has it "
-                          "left already?): %m", strna(sd_bus_message_get_member(m)),
+int bus_get_caller_or_self(Manager *manager, sd_bus_message *m, BusCaller *ret) {
+        int r;
+
+        r = bus_get_caller(m, ret);
+        if (r >= 0)
+                return r;
+        /* The bus driver forgets a connection as soon as it is closed: a sender that exits right after
+         * sending (or asks for no reply) may be gone before its uid is asked for. A --user daemon runs
+         * every job as itself, whoever submits it, and its bus admits its own user: the job is its. */
+        if (!manager->system_mode) {
+                log_debug_errno(r, "%s from %s: its sender has left, taking it as uid %u's: %m",
+                                strna(sd_bus_message_get_member(m)), strna(sd_bus_message_get_sender(m)),
+                                (unsigned) manager->uid);
+                *ret = (BusCaller) { .uid = manager->uid };
+                return 0;
+        }
+        /* Nobody may be left to read the error reply: the refusal is at least in the daemon's log. */
+        log_warning_errno(r, "%s from %s refused: cannot learn the sender's uid from the bus (has it left "
+                          "already?): %m", strna(sd_bus_message_get_member(m)),
                           strna(sd_bus_message_get_sender(m)));
+        return r;
 }
 
 int bus_verify_submitter(Manager *manager, uid_t uid, sd_bus_error *error) {

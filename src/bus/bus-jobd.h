@@ -30,8 +30,10 @@ typedef struct BusCaller {
         uid_t uid;
 } BusCaller;
 int bus_get_caller(sd_bus_message *m, BusCaller *ret);
-/* Logs that a call is refused because bus_get_caller() failed (error): its sender may not read the reply. */
-void bus_log_caller_unknown(sd_bus_message *m, int error);
+/* bus_get_caller() for Submit and SubmitPlan, which must not drop a call silently: if the sender's uid
+ * cannot be learned (it left the bus already), a --user daemon takes the job as its own uid's (it runs
+ * every job as itself); in system mode the call is refused with a line in the log. */
+int bus_get_caller_or_self(Manager *manager, sd_bus_message *m, BusCaller *ret);
 
 /* 0 if uid may submit jobs: in system mode (uid other than 0) it must have a passwd entry and at most
  * USER_GROUPS_MAX groups; otherwise sets org.jobd1.Error.AccessDenied (or an errno error if the lookup

@@ -32,11 +32,9 @@ static int method_submit(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         if (r < 0)
                 goto finish;
 
-        r = bus_get_caller(msg, &c);
-        if (r < 0) {
-                bus_log_caller_unknown(msg, r);
+        r = bus_get_caller_or_self(m, msg, &c);
+        if (r < 0)
                 goto finish;
-        }
         r = bus_verify_submitter(m, c.uid, error);
         if (r < 0)
                 goto finish;

@@ -3,11 +3,16 @@
 
 /*
  * The daemon's memory across restarts: an append-only file of JSON lines in the state folder, one line
- * per event of a job ("submit" with the whole spec, "start" with the slots it holds, "retry" with how the
- * attempt went, "done"), each written with one write() so a SIGKILL loses at most the line being written.
- * At start-up it is replayed, then rewritten with only the jobs still kept. Its first line names the
- * format version; the submit line's fields are described by one table (src/core/journal-line.c). Runs have "run" lines; the
- * scheduler's controls live in a file of their own (src/core/controls.c).
+ * per event of a job ("submit" with the whole spec, "start" with the slots it holds, "stop" when it is
+ * killed for its timeout or a cancel, "retry" with how the attempt went, "done"), each written with one
+ * write() so a SIGKILL loses at most the line being written. At start-up it is replayed, then rewritten
+ * with only the jobs still kept. Its first line names the format version; the submit line's fields are
+ * described by one table (src/core/journal-line.c). Runs have "run" lines; a plan's is followed by its
+ * jobs' submit lines and a "commit" line, without which the replay drops it. The scheduler's controls live
+ * in a file of their own (src/core/controls.c).
+ *
+ * The order is the promise (jobd(8), Durability): a Submit's or plan's lines before the reply and before
+ * the scheduler sees the jobs; a job's start line before its command can run; a stop line before the kill.
  */
 
 #include <stdbool.h>

@@ -1,7 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Accepted means created (issue 9, item 4): fire-and-forget Submits (no reply expected, the sender exits at
-# once) are each either created or refused with a line in the daemon's log, never dropped silently.
+# once) are each either created or refused with a line in the daemon's log, never dropped silently; a
+# --user daemon (this one) runs every job as itself and creates them all, even when the sender has left
+# before its uid could be asked for.
 . "$(dirname "$0")/../helpers/lib.sh"
 setup
 jobd_start
@@ -21,4 +23,5 @@ accounted() {
 }
 wait_until 20 "every fire-and-forget Submit to be created or logged as refused" accounted
 note "$(cat "$TEST_TMP/accounted")"
+assert_contains "$N created" "$(cat "$TEST_TMP/accounted")" "fire-and-forget Submits to a --user daemon"
 daemon_still_ok
