@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "escape-util.h"
 #include "conf-parse.h"
 #include "controls.h"
 #include "fd-util.h"
@@ -30,7 +31,8 @@ int manager_set_group_limit(Manager *m, const char *group, uint32_t limit, char 
 
         *ret = NULL;
         if (!identifier_is_valid(group, JOB_GROUP_MAX))
-                return refuse(ret, "Group \"%.64s\" is not 1-%u characters of A-Z a-z 0-9 _ . -", group,
+                return refuse(ret, "Group \"%s\" is not 1-%u characters of A-Z a-z 0-9 _ . -",
+                              SHORT_STRING(group),
                               JOB_GROUP_MAX);
         r = sched_set_group_limit(m->sched, group, limit == 0 ? SCHED_UNLIMITED : limit);
         if (r < 0)
@@ -49,7 +51,8 @@ int manager_set_group_paused(Manager *m, const char *group, bool paused, char **
 
         *ret = NULL;
         if (!identifier_is_valid(group, JOB_GROUP_MAX))
-                return refuse(ret, "Group \"%.64s\" is not 1-%u characters of A-Z a-z 0-9 _ . -", group,
+                return refuse(ret, "Group \"%s\" is not 1-%u characters of A-Z a-z 0-9 _ . -",
+                              SHORT_STRING(group),
                               JOB_GROUP_MAX);
         r = sched_set_group_held(m->sched, group, paused);
         if (r < 0)
@@ -80,7 +83,8 @@ int manager_set_pool(Manager *m, const char *pool, uint32_t capacity, char **ret
 
         *ret = NULL;
         if (!identifier_is_valid(pool, JOB_POOL_NAME_MAX))
-                return refuse(ret, "Pool \"%.64s\" is not 1-%u characters of A-Z a-z 0-9 _ . -", pool,
+                return refuse(ret, "Pool \"%s\" is not 1-%u characters of A-Z a-z 0-9 _ . -",
+                              SHORT_STRING(pool),
                               JOB_POOL_NAME_MAX);
         r = sched_set_pool(m->sched, pool, capacity);
         if (r == -EEXIST)
@@ -100,13 +104,14 @@ int manager_set_slot_pool(Manager *m, const char *pool, char **slots, uint32_t q
 
         *ret = NULL;
         if (!identifier_is_valid(pool, JOB_POOL_NAME_MAX))
-                return refuse(ret, "Pool \"%.64s\" is not 1-%u characters of A-Z a-z 0-9 _ . -", pool,
+                return refuse(ret, "Pool \"%s\" is not 1-%u characters of A-Z a-z 0-9 _ . -",
+                              SHORT_STRING(pool),
                               JOB_POOL_NAME_MAX);
         STRV_FOREACH(s, slots) {
                 if (!slot_name_is_valid(*s))
                         return refuse(ret,
-                                      "Slot \"%.64s\" of pool %s: 1-%u visible characters, no '=' or ','",
-                                      *s, pool, JOB_SLOT_NAME_MAX);
+                                      "Slot \"%s\" of pool %s: 1-%u visible characters, no '=' or ','",
+                                      SHORT_STRING(*s), pool, JOB_SLOT_NAME_MAX);
                 STRV_FOREACH(t, slots) {
                         if (t == s)
                                 break;
@@ -135,7 +140,7 @@ int manager_release_slot(Manager *m, const char *pool, const char *slot, char **
         *ret = NULL;
         r = sched_release_slot(m->sched, pool, slot);
         if (r == -ENOENT) {
-                if (asprintf(ret, "Pool %.64s has no slot \"%.64s\"", pool, slot) < 0)
+                if (asprintf(ret, "Pool %s has no slot \"%s\"", SHORT_STRING(pool), SHORT_STRING(slot)) < 0)
                         *ret = NULL;
                 return r;
         }
