@@ -235,7 +235,8 @@ static int method_set_group_limit(sd_bus_message *msg, void *userdata, sd_bus_er
                 return r == 0 ? 1 : r;   /* 0: polkit is asked, the call comes back with the answer */
         r = manager_set_group_limit(m, group, limit, &why);
         if (r < 0)
-                return reply_refusal(r, why, SD_BUS_ERROR_INVALID_ARGS, error);
+                return reply_refusal(r, why, r == -E2BIG ? SD_BUS_ERROR_LIMITS_EXCEEDED :
+                                                           SD_BUS_ERROR_INVALID_ARGS, error);
         LOG_DAEMON_OPERATION(msg, &a, "Limit of group %s set to %u", group, limit);
         return sd_bus_reply_method_return(msg, NULL);
 }
@@ -256,7 +257,8 @@ static int method_pause_resume_group(sd_bus_message *msg, void *userdata, sd_bus
                 return r == 0 ? 1 : r;
         r = manager_set_group_paused(m, group, pause, &why);
         if (r < 0)
-                return reply_refusal(r, why, SD_BUS_ERROR_INVALID_ARGS, error);
+                return reply_refusal(r, why, r == -E2BIG ? SD_BUS_ERROR_LIMITS_EXCEEDED :
+                                                           SD_BUS_ERROR_INVALID_ARGS, error);
         LOG_DAEMON_OPERATION(msg, &a, "Group %s %s", group, pause ? "held" : "released");
         return sd_bus_reply_method_return(msg, NULL);
 }
@@ -303,7 +305,8 @@ static int method_set_pool(sd_bus_message *msg, void *userdata, sd_bus_error *er
                 return r == 0 ? 1 : r;
         r = manager_set_pool(m, pool, capacity, &why);
         if (r < 0)
-                return reply_refusal(r, why, SD_BUS_ERROR_INVALID_ARGS, error);
+                return reply_refusal(r, why, r == -E2BIG ? SD_BUS_ERROR_LIMITS_EXCEEDED :
+                                                           SD_BUS_ERROR_INVALID_ARGS, error);
         LOG_DAEMON_OPERATION(msg, &a, "Capacity of pool %s set to %u", pool, capacity);
         return sd_bus_reply_method_return(msg, NULL);
 }
@@ -332,7 +335,8 @@ static int method_set_slot_pool(sd_bus_message *msg, void *userdata, sd_bus_erro
                 return r;
         r = manager_set_slot_pool(m, pool, slots, quarantine_after, &why);
         if (r < 0)
-                return reply_refusal(r, why, SD_BUS_ERROR_INVALID_ARGS, error);
+                return reply_refusal(r, why, r == -E2BIG ? SD_BUS_ERROR_LIMITS_EXCEEDED :
+                                                           SD_BUS_ERROR_INVALID_ARGS, error);
         LOG_DAEMON_OPERATION(msg, &a, "Slot pool %s set to %zu slots, quarantine after %u failures", pool,
                              strv_length(slots), quarantine_after);
         return sd_bus_reply_method_return(msg, NULL);

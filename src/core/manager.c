@@ -364,7 +364,7 @@ int manager_submit(Manager *m, JobSpec *spec, uid_t owner, Job **ret, char **ret
 
 void manager_set_max_parallel(Manager *m, unsigned n) {
         sched_set_max_parallel(m->sched, n == 0 ? SCHED_UNLIMITED : n);
-        manager_save_controls(m);
+        manager_log_control_globals(m);
         manager_reschedule(m);
 }
 
@@ -409,6 +409,7 @@ int manager_new(const ManagerConfig *c, Manager **ret) {
         if (!m)
                 return log_oom();
         m->jobs_dir_fd = m->logs_dir_fd = -EBADF;
+        m->controls_log_fd = -EBADF;
         journal_init(&m->journal, -EBADF);
         m->system_mode = c->system_mode;
         m->uid = getuid();
@@ -543,6 +544,7 @@ Manager *manager_free(Manager *m) {
         safe_close(m->journal.dir_fd);
         safe_close(m->jobs_dir_fd);
         safe_close(m->logs_dir_fd);
+        safe_close(m->controls_log_fd);
         free(m->state_dir);
         free(m->exec_path);
         free(m);

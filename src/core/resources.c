@@ -11,6 +11,7 @@
 
 #include "escape-util.h"
 #include "conf-parse.h"
+#include "controls-parse.h"
 #include "controls.h"
 #include "fd-util.h"
 #include "log.h"
@@ -26,6 +27,55 @@
 
 #define refuse(ret, ...) message_set(ret, -EINVAL, __VA_ARGS__)
 
+/* What clients may make the daemon remember is bounded (controls-parse.h): a group with a limit or hold
+ * counts while it has one (a lifted one is forgotten once no job uses it), a pool for good. */
+typedef struct GroupCount {
+        const char *name;
+        unsigned n;
+        bool found;
+} GroupCount;
+
+static int count_group(void *userdata, const SchedGroupInfo *g) {
+        GroupCount *c = userdata;
+
+        if (g->limit == SCHED_UNLIMITED && !g->held)
+                return 0;
+        c->n++;
+        if (streq(g->name, c->name))
+                c->found = true;
+        return 0;
+}
+
+static int check_group_bound(Manager *m, const char *group, char **ret) {
+        GroupCount c = { .name = group };
+
+        (void) sched_foreach_group(m->sched, count_group, &c);
+        if (c.found || c.n < CONTROLS_GROUPS_MAX)
+                return 0;
+        return message_set(ret, -E2BIG, "Group %s: %u groups have a limit or a hold already, the most jobd "
+                           "keeps; lift one first (SetGroupLimit(NAME, 0), ResumeGroup(NAME))", group,
+                           CONTROLS_GROUPS_MAX);
+}
+
+static int count_pool(void *userdata, const SchedPoolInfo *p) {
+        GroupCount *c = userdata;
+
+        c->n++;
+        if (streq(p->name, c->name))
+                c->found = true;
+        return 0;
+}
+
+static int check_pool_bound(Manager *m, const char *pool, char **ret) {
+        GroupCount c = { .name = pool };
+
+        (void) sched_foreach_pool(m->sched, count_pool, &c);
+        if (c.found || c.n < CONTROLS_POOLS_MAX)
+                return 0;
+        return message_set(ret, -E2BIG, "Pool %s: there are %u pools already, the most jobd keeps", pool,
+                           CONTROLS_POOLS_MAX);
+}
+
 int manager_set_group_limit(Manager *m, const char *group, uint32_t limit, char **ret) {
         int r;
 
@@ -34,6 +84,11 @@ int manager_set_group_limit(Manager *m, const char *group, uint32_t limit, char 
                 return refuse(ret, "Group \"%s\" is not 1-%u characters of A-Z a-z 0-9 _ . -",
                               SHORT_STRING(group),
                               JOB_GROUP_MAX);
+        if (limit != 0) {
+                r = check_group_bound(m, group, ret);
+                if (r < 0)
+                        return r;
+        }
         r = sched_set_group_limit(m->sched, group, limit == 0 ? SCHED_UNLIMITED : limit);
         if (r < 0)
                 return r;
@@ -41,7 +96,7 @@ int manager_set_group_limit(Manager *m, const char *group, uint32_t limit, char 
                 log_info("Group %s: no limit.", group);
         else
                 log_info("Group %s: at most %u jobs at once.", group, limit);
-        manager_save_controls(m);
+        manager_log_control_group(m, group);
         manager_reschedule(m);
         return 0;
 }
@@ -54,6 +109,11 @@ int manager_set_group_paused(Manager *m, const char *group, bool paused, char **
                 return refuse(ret, "Group \"%s\" is not 1-%u characters of A-Z a-z 0-9 _ . -",
                               SHORT_STRING(group),
                               JOB_GROUP_MAX);
+        if (paused) {
+                r = check_group_bound(m, group, ret);
+                if (r < 0)
+                        return r;
+        }
         r = sched_set_group_held(m->sched, group, paused);
         if (r < 0)
                 return r;
@@ -73,7 +133,7 @@ int manager_set_group_paused(Manager *m, const char *group, bool paused, char **
                                           (unsigned long long) id, paused ? "freeze" : "thaw");
         }
         log_info("Group %s %s.", group, paused ? "paused" : "resumed");
-        manager_save_controls(m);
+        manager_log_control_group(m, group);
         manager_reschedule(m);
         return 0;
 }
@@ -86,13 +146,16 @@ int manager_set_pool(Manager *m, const char *pool, uint32_t capacity, char **ret
                 return refuse(ret, "Pool \"%s\" is not 1-%u characters of A-Z a-z 0-9 _ . -",
                               SHORT_STRING(pool),
                               JOB_POOL_NAME_MAX);
+        r = check_pool_bound(m, pool, ret);
+        if (r < 0)
+                return r;
         r = sched_set_pool(m->sched, pool, capacity);
         if (r == -EEXIST)
                 return refuse(ret, "Pool \"%s\" is a slot pool: give it slots (SetSlotPool)", pool);
         if (r < 0)
                 return r;
         log_info("Pool %s: capacity %u.", pool, capacity);
-        manager_save_controls(m);
+        manager_log_control_pool(m, pool);
         manager_reschedule(m);
         return 0;
 }
@@ -122,6 +185,9 @@ int manager_set_slot_pool(Manager *m, const char *pool, char **slots, uint32_t q
         }
         if (n > SCHED_SLOTS_MAX)
                 return refuse(ret, "Pool %s: %zu slots, at most %u are allowed", pool, n, SCHED_SLOTS_MAX);
+        r = check_pool_bound(m, pool, ret);
+        if (r < 0)
+                return r;
         r = sched_set_slot_pool(m->sched, pool, slots, quarantine_after);
         if (r == -EEXIST)
                 return refuse(ret, "Pool \"%s\" is a counted pool: give it a capacity (SetPool)", pool);
@@ -129,7 +195,7 @@ int manager_set_slot_pool(Manager *m, const char *pool, char **slots, uint32_t q
                 return r;
         log_info("Slot pool %s: %zu slots, quarantine after %u consecutive failures%s.", pool, n,
                  quarantine_after, quarantine_after == 0 ? " (never)" : "");
-        manager_save_controls(m);
+        manager_log_control_pool(m, pool);
         manager_reschedule(m);
         return 0;
 }
@@ -198,7 +264,7 @@ void manager_set_draining(Manager *m, bool draining) {
         log_info("%s", draining ? "Draining: running jobs finish, nothing new starts." :
                                   "No longer draining: jobs start again.");
         manager_notify(m, changed, MANAGER_CHANGE_DRAINING);
-        manager_save_controls(m);
+        manager_log_control_globals(m);
         manager_reschedule(m);
 }
 
