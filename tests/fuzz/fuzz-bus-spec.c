@@ -16,6 +16,7 @@
 #include <systemd/sd-bus.h>
 
 #include "bus-spec.h"
+#include "escape-util.h"
 #include "job-spec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -55,7 +56,11 @@ static void read_as(sd_bus_message *m, BusSpecKind kind) {
         if (sd_bus_error_is_set(&error)) {
                 sd_bus_message *reply = NULL;
 
-                if (sd_bus_message_new_method_error(m, &reply, &error) < 0)
+                if (!utf8_is_valid(error.message))
+                        abort();
+                /* (A call sent with NO_REPLY_EXPECTED gets no reply at all.) */
+                if (sd_bus_message_get_expect_reply(m) &&
+                    sd_bus_message_new_method_error(m, &reply, &error) < 0)
                         abort();
                 sd_bus_message_unref(reply);
         }
