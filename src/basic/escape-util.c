@@ -44,15 +44,18 @@ size_t utf8_printable_char_len(const char *s) {
         return n;
 }
 
-bool utf8_is_valid(const char *s) {
+size_t utf8_first_invalid(const char *s) {
+        const char *p;
         size_t n;
 
-        if (!s)
-                return true;
-        for (; *s; s += n)
-                if (utf8_decode((const unsigned char *) s, &n) < 0)
-                        return false;
-        return true;
+        for (p = s; *p; p += n)
+                if (utf8_decode((const unsigned char *) p, &n) < 0)
+                        break;
+        return (size_t) (p - s);
+}
+
+bool utf8_is_valid(const char *s) {
+        return !s || !s[utf8_first_invalid(s)];
 }
 
 bool string_is_printable(const char *s) {

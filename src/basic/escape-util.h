@@ -22,6 +22,8 @@
 size_t utf8_printable_char_len(const char *s) _pure_;
 /* Whether s is valid UTF-8 (what a D-Bus string must be); control characters are valid. NULL is. */
 bool utf8_is_valid(const char *s) _pure_;
+/* The offset of the first byte of s that does not start a valid UTF-8 character, strlen(s) if none. */
+size_t utf8_first_invalid(const char *s) _pure_;
 /* Whether every character of s passes utf8_printable_char_len(). NULL counts as printable. */
 bool string_is_printable(const char *s) _pure_;
 /* Writes the escape of byte c at p: \a \b \t \n \v \f \r, else \xNN (lower-case hex). Returns the end, at

@@ -487,6 +487,13 @@ int manager_new(const ManagerConfig *c, Manager **ret) {
         else if (streq(c->backend, "auto") || streq(c->backend, "cgroupfs")) {
                 r = backend_cgroupfs_new(c->cgroup_root, &m->backend);
                 if (r < 0) {
+                        /* With --cgroup-root= no systemd manager was asked: the backend said why the
+                         * folder does not do. */
+                        if (c->cgroup_root) {
+                                log_error("Cannot put the jobs' cgroups below --cgroup-root=%s: it must be a "
+                                          "writable, delegated cgroup v2 folder.", c->cgroup_root);
+                                return r;
+                        }
                         if (streq(c->backend, "auto"))
                                 log_error("No backend can isolate jobs here: no systemd manager answers and no "
                                           "writable delegated cgroup; jobd does not run jobs unisolated.");

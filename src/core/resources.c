@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "escape-util.h"
@@ -294,13 +295,20 @@ static int read_config(const char *path, char **ret) {
         struct stat st;
         ssize_t n;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);  /* a FIFO would block */
         if (fd < 0)
                 return -errno;
         if (fstat(fd, &st) < 0)
                 return -errno;
-        if (!S_ISREG(st.st_mode))
+        /* /dev/null: no configuration, as elsewhere. */
+        if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)) {
+                *ret = strdup("");
+                return *ret ? 0 : -ENOMEM;
+        }
+        if (S_ISDIR(st.st_mode))
                 return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
         if (st.st_size > CONFIG_FILE_MAX)
                 return -EFBIG;
         buf = malloc(st.st_size + 1);
@@ -330,6 +338,9 @@ int manager_load_config(Manager *m, const char *path) {
                 log_debug("No configuration file %s, using none.", p);
                 return 0;
         }
+        if (r == -EBADFD)
+                return log_error_errno(r, "Cannot read the configuration file %s: not a regular file (a "
+                                       "device, socket or pipe); give a file, or /dev/null for none.", path ?: p);
         if (r < 0)
                 return log_error_errno(r, "Cannot read the configuration file %s: %m", path ?: p);
 

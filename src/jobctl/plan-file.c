@@ -413,6 +413,16 @@ static int parse_json(const char *text, size_t size, const char *filename, json_
                         *ret_error = NULL;
                 return -EINVAL;
         }
+        /* Every string of the plan goes on the bus, where strings must be UTF-8: say where one is not,
+         * rather than fail to build the call. */
+        end = utf8_first_invalid(text);
+        if (end < size) {
+                offset_to_position(text, end, &line, &col);
+                if (asprintf(ret_error, "%s:%u:%u: not valid UTF-8 (byte 0x%02x); plan files are UTF-8 text",
+                             filename, line, col, (unsigned char) text[end]) < 0)
+                        *ret_error = NULL;
+                return -EINVAL;
+        }
         tok = json_tokener_new();
         if (!tok)
                 return -ENOMEM;
