@@ -247,20 +247,13 @@ static void log_control(Manager *m, json_object *line) {
         m->controls_log_lines++;
 }
 
-static int find_group_info(void *userdata, const SchedGroupInfo *g) {
-        SchedGroupInfo *want = userdata;
-
-        if (!streq(g->name, want->name))
-                return 0;
-        *want = *g;
-        return 1;
-}
-
 void manager_log_control_group(Manager *m, const char *group) {
         SchedGroupInfo g = { .name = group, .limit = SCHED_UNLIMITED };
         json_object *line = json_object_new_object(), *a = json_object_new_array();
 
-        (void) sched_foreach_group(m->sched, find_group_info, &g);
+        /* A group with neither limit nor hold nor jobs is gone from the scheduler: logged as such. */
+        if (sched_get_group(m->sched, group, &g) < 0)
+                g = (SchedGroupInfo) { .name = group, .limit = SCHED_UNLIMITED };
         if (line && a && add_group_entry(a, group, g.limit, g.held) >= 0)
                 json_object_object_add(line, "group", json_object_get(json_object_array_get_idx(a, 0)));
         else

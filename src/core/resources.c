@@ -29,49 +29,21 @@
 #define refuse(ret, ...) message_set(ret, -EINVAL, __VA_ARGS__)
 
 /* What clients may make the daemon remember is bounded (controls-parse.h): a group with a limit or hold
- * counts while it has one (a lifted one is forgotten once no job uses it), a pool for good. */
-typedef struct GroupCount {
-        const char *name;
-        unsigned n;
-        bool found;
-} GroupCount;
-
-static int count_group(void *userdata, const SchedGroupInfo *g) {
-        GroupCount *c = userdata;
-
-        if (g->limit == SCHED_UNLIMITED && !g->held)
-                return 0;
-        c->n++;
-        if (streq(g->name, c->name))
-                c->found = true;
-        return 0;
-}
-
+ * counts while it has one (a lifted one is forgotten once no job uses it), a pool for good. O(1). */
 static int check_group_bound(Manager *m, const char *group, char **ret) {
-        GroupCount c = { .name = group };
+        SchedGroupInfo g;
 
-        (void) sched_foreach_group(m->sched, count_group, &c);
-        if (c.found || c.n < CONTROLS_GROUPS_MAX)
+        if (sched_get_group(m->sched, group, &g) >= 0 && (g.limit != SCHED_UNLIMITED || g.held))
+                return 0;
+        if (sched_count_groups_set(m->sched) < CONTROLS_GROUPS_MAX)
                 return 0;
         return message_set(ret, -E2BIG, "Group %s: %u groups have a limit or a hold already, the most jobd "
                            "keeps; lift one first (SetGroupLimit(NAME, 0), ResumeGroup(NAME))", group,
                            CONTROLS_GROUPS_MAX);
 }
 
-static int count_pool(void *userdata, const SchedPoolInfo *p) {
-        GroupCount *c = userdata;
-
-        c->n++;
-        if (streq(p->name, c->name))
-                c->found = true;
-        return 0;
-}
-
 static int check_pool_bound(Manager *m, const char *pool, char **ret) {
-        GroupCount c = { .name = pool };
-
-        (void) sched_foreach_pool(m->sched, count_pool, &c);
-        if (c.found || c.n < CONTROLS_POOLS_MAX)
+        if (sched_has_pool(m->sched, pool) || sched_count_pools(m->sched) < CONTROLS_POOLS_MAX)
                 return 0;
         return message_set(ret, -E2BIG, "Pool %s: there are %u pools already, the most jobd keeps", pool,
                            CONTROLS_POOLS_MAX);
