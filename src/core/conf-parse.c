@@ -325,7 +325,8 @@ static int parse_assignment(char *l, const char *filename, unsigned line, JobdCo
                         if (!streq(t->section, sec->unnamed) || !streq(t->key, key))
                                 continue;
                         if (t->parse(value, (uint8_t *) c + t->offset) < 0)
-                                return fail(ret, filename, line, "%s=%s: expected %s", key, SHORT_STRING(value),
+                                return fail(ret, filename, line, "%s=%s: expected %s", key,
+                                            SHORT_STRING(value),
                                             t->expected);
                         return 0;
                 }
@@ -352,7 +353,8 @@ static int parse_assignment(char *l, const char *filename, unsigned line, JobdCo
                 if (e->kind == CONF_GROUP && (streq(value, "infinity") || streq(value, "0")))
                         e->value = 0;
                 else if (parse_u32(value, &e->value) < 0 || (e->kind == CONF_GROUP && e->value == 0))
-                        return fail(ret, filename, line, "%s=%s: expected a number%s", key, SHORT_STRING(value),
+                        return fail(ret, filename, line, "%s=%s: expected a number%s", key,
+                                    SHORT_STRING(value),
                                     e->kind == CONF_GROUP ? " or infinity" : "");
                 sec->have_value = true;
                 e->have_limit = true;

@@ -4,9 +4,10 @@
  * holds, pools, slot pools, Drain) and what the scheduler learnt (which slots failed, which are
  * quarantined) are saved in the state folder as a JSON snapshot and a log of the changes since
  * (controls-parse.h): a control call appends one line; the snapshot is rewritten atomically when the log
- * has grown past its size, on a quarantine, at start and when jobd exits. A restart applies it over jobd.conf, except that settings of pools
- * and groups that jobd.conf defines come from jobd.conf again when it changed since (an edited file is
- * meant to take effect), and MaxParallel from --max-parallel= when that is not what it was.
+ * has grown past its size, on a quarantine, at start and when jobd exits. A restart applies them over
+ * jobd.conf, except that settings of pools and groups that jobd.conf defines come from jobd.conf again
+ * when it changed since (an edited file is meant to take effect), and MaxParallel from --max-parallel=
+ * when that is not what it was.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -154,7 +155,8 @@ static json_object *controls_build(Manager *m) {
                 json_object_put(o);
                 return NULL;
         }
-        m->controls_entries = (unsigned) (json_object_array_length(groups) + json_object_array_length(w.pools));
+        m->controls_entries = (unsigned) (json_object_array_length(groups) +
+                                          json_object_array_length(w.pools));
         return o;
 }
 
@@ -281,7 +283,8 @@ void manager_log_control_pool(Manager *m, const char *pool) {
 
         r = line && f.walk.pools && f.walk.health ? sched_foreach_pool(m->sched, add_named_pool, &f) : -ENOMEM;
         if (r >= 0 && json_object_array_length(f.walk.pools) == 1)
-                json_object_object_add(line, "pool", json_object_get(json_object_array_get_idx(f.walk.pools, 0)));
+                json_object_object_add(line, "pool",
+                                       json_object_get(json_object_array_get_idx(f.walk.pools, 0)));
         else
                 line = (json_object_put(line), NULL);
         json_object_put(f.walk.pools);
@@ -295,8 +298,10 @@ void manager_log_control_globals(Manager *m) {
 
         if (line) {
                 json_object_object_add(line, "max_parallel",
-                                       json_object_new_uint64(max_parallel == SCHED_UNLIMITED ? 0 : max_parallel));
-                json_object_object_add(line, "max_parallel_option", json_object_new_int64(m->max_parallel_option));
+                                       json_object_new_uint64(max_parallel == SCHED_UNLIMITED ? 0 :
+                                                              max_parallel));
+                json_object_object_add(line, "max_parallel_option",
+                                       json_object_new_int64(m->max_parallel_option));
                 json_object_object_add(line, "draining", json_object_new_boolean(m->draining));
         }
         log_control(m, line);

@@ -193,7 +193,8 @@ int job_spec_validate(const JobSpec *s, char **ret) {
         for (size_t i = 0; i < s->n_resources; i++) {
                 if (!identifier_is_valid(s->resources[i].pool, JOB_POOL_NAME_MAX))
                         return fail(ret, "Resources: pool name \"%s\" is not 1-%u characters of "
-                                    "A-Z a-z 0-9 _ . -", SHORT_STRING(s->resources[i].pool), JOB_POOL_NAME_MAX);
+                                    "A-Z a-z 0-9 _ . -", SHORT_STRING(s->resources[i].pool),
+                                    JOB_POOL_NAME_MAX);
                 if (s->resources[i].amount == 0)
                         return fail(ret, "Resources: amount of pool \"%s\" must be at least 1",
                                     s->resources[i].pool);

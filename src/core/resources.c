@@ -312,7 +312,8 @@ int manager_load_config(Manager *m, const char *path) {
         }
         if (r == -EBADFD)
                 return log_error_errno(r, "Cannot read the configuration file %s: not a regular file (a "
-                                       "device, socket or pipe); give a file, or /dev/null for none.", path ?: p);
+                                       "device, socket or pipe); give a file, or /dev/null for none.",
+                                       path ?: p);
         if (r < 0)
                 return log_error_errno(r, "Cannot read the configuration file %s: %m", path ?: p);
 

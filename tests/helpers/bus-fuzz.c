@@ -89,7 +89,8 @@ static char *random_string(void) {
                 abort();
         for (size_t i = 0; i < n; i++) {
                 unsigned c = pick(70);
-                s[i] = c < 62 ? "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"[c] : "=-_./ ,@"[c - 62];
+                s[i] = c < 62 ? "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"[c] :
+                                "=-_./ ,@"[c - 62];
         }
         /* A two-byte character across byte 64, where messages used to be cut. */
         if (n > 66 && pick(2) == 0) {
@@ -240,7 +241,8 @@ static int append_value(sd_bus_message *m, int depth) {
 
 static const char *signature_of(const char *member) {
         static const struct { const char *member, *sig; } table[] = {
-                { "Submit", "a{sv}" }, { "SubmitPlan", "aa{sv}a{sv}" }, { "GetJob", "t" }, { "CancelJob", "t" },
+                { "Submit", "a{sv}" }, { "SubmitPlan", "aa{sv}a{sv}" }, { "GetJob", "t" },
+                { "CancelJob", "t" },
                 { "GetRun", "t" }, { "KillJob", "ti" }, { "SetMaxParallel", "u" }, { "SetGroupLimit", "su" },
                 { "PauseGroup", "s" }, { "ResumeGroup", "s" }, { "SetPool", "su" }, { "SetSlotPool", "sasu" },
                 { "ReleaseSlot", "ss" }, { "Kill", "i" }, { "Retry", "s" }, { "Get", "ss" }, { "GetAll", "s" },
@@ -303,7 +305,9 @@ static int build_call(sd_bus *bus, sd_bus_message **ret) {
 
         sig = signature_of(member);
         if (pick(10) < 3) {
-                static const char *const parts[] = { "s", "u", "t", "i", "as", "a{sv}", "v", "b", "ay", "h", "at" };
+                static const char *const parts[] = {
+                        "s", "u", "t", "i", "as", "a{sv}", "v", "b", "ay", "h", "at",
+                };
                 unsigned n = pick(4);
 
                 rsig[0] = 0;
@@ -313,7 +317,8 @@ static int build_call(sd_bus *bus, sd_bus_message **ret) {
         }
         for (const char *p = sig; r >= 0 && *p;) {
                 p = next_type(p, t, sizeof(t));
-                if (strcmp(member, "Get") == 0 || strcmp(member, "GetAll") == 0 || strcmp(member, "Set") == 0) {
+                if (strcmp(member, "Get") == 0 || strcmp(member, "GetAll") == 0 ||
+                    strcmp(member, "Set") == 0) {
                         if (t[0] == 's' && p == sig + 1) {
                                 r = sd_bus_message_append_basic(m, 's', PICK(interfaces));
                                 continue;

@@ -55,3 +55,7 @@ daemon_still_ok
 if grep -E 'AddressSanitizer|LeakSanitizer|runtime error:' "$JOBD_LOG" >&2; then
         fail "a sanitizer report in jobd's log (seed $seed)"
 fi
+# No error message had to be escaped by the bus guard: each was made valid where it was written.
+if grep -E 'not valid UTF-8, sent escaped|Cannot send the error reply' "$JOBD_LOG" >&2; then
+        fail "an error reply that was not valid UTF-8 or could not be sent (seed $seed)"
+fi
