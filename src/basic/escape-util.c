@@ -44,6 +44,20 @@ size_t utf8_printable_char_len(const char *s) {
         return n;
 }
 
+size_t utf8_first_invalid(const char *s) {
+        const char *p;
+        size_t n;
+
+        for (p = s; *p; p += n)
+                if (utf8_decode((const unsigned char *) p, &n) < 0)
+                        break;
+        return (size_t) (p - s);
+}
+
+bool utf8_is_valid(const char *s) {
+        return !s || !s[utf8_first_invalid(s)];
+}
+
 bool string_is_printable(const char *s) {
         size_t n;
 
@@ -100,6 +114,42 @@ char *escape_non_printable(const char *s) {
                         p = escape_byte(p, (unsigned char) s[i]);
                 s += l;
         }
+        *p = 0;
+        return buf;
+}
+
+const char *string_shorten(char buf[static SHORT_STRING_BUF], const char *s) {
+        const char *start = s;
+        char *p = buf;
+        size_t n;
+
+        if (!s) {
+                buf[0] = 0;
+                return buf;
+        }
+        while (*s) {
+                n = utf8_printable_char_len(s);
+                if (n == 0) {
+                        size_t l = 1;
+
+                        /* As escape_non_printable(): a C1 control whole, an invalid byte alone. */
+                        if (utf8_decode((const unsigned char *) s, &l) < 0)
+                                l = 1;
+                        if ((size_t) (s - start) + l > SHORT_STRING_MAX)
+                                break;
+                        for (size_t i = 0; i < l; i++)
+                                p = escape_byte(p, (unsigned char) s[i]);
+                        s += l;
+                        continue;
+                }
+                if ((size_t) (s - start) + n > SHORT_STRING_MAX)
+                        break;
+                memcpy(p, s, n);
+                p += n;
+                s += n;
+        }
+        if (*s)
+                p = stpcpy(p, "...");
         *p = 0;
         return buf;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <systemd/sd-daemon.h>
 
+#include "bus-guard.h"
 #include "bus-jobd.h"
 #include "bus-polkit.h"
 #include "bus-sched.h"
@@ -250,10 +251,11 @@ int bus_setup(Manager *m, const char *address) {
         if (r < 0)
                 return log_error_errno(r, "Cannot register the error map: %m");
 
-        r = sd_bus_add_object_vtable(bus, NULL, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE, bus_manager_vtable, m);
+        r = bus_add_guarded_object_vtable(bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE,
+                                          bus_manager_vtable, m);
         if (r >= 0)
-                r = sd_bus_add_fallback_vtable(bus, NULL, JOBD_JOB_PATH_PREFIX, JOBD_JOB_INTERFACE, bus_job_vtable,
-                                               bus_job_find, m);
+                r = bus_add_guarded_fallback_vtable(bus, JOBD_JOB_PATH_PREFIX, JOBD_JOB_INTERFACE,
+                                                    bus_job_vtable, bus_job_find, m);
         if (r >= 0)
                 r = sd_bus_add_node_enumerator(bus, NULL, JOBD_JOB_PATH_PREFIX, bus_job_enumerate, m);
         if (r >= 0)

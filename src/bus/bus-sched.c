@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape-util.h"
+#include "bus-guard.h"
 #include "bus-jobd.h"
 #include "bus-polkit.h"
 #include "bus-sched.h"
@@ -72,7 +74,7 @@ static int read_plan(sd_bus_message *msg, Plan *p, sd_bus_error *error) {
         if (r < 0)
                 return r;
         for (size_t i = 0;; i++) {
-                char label[96];
+                char label[PLAN_LABEL_MAX];
                 PlanJob *j;
 
                 r = sd_bus_message_at_end(msg, false);
@@ -112,8 +114,9 @@ static int read_plan(sd_bus_message *msg, Plan *p, sd_bus_error *error) {
                 return q < 0 ? q : r;
         }
         if (p->name && (strlen(p->name) > JOB_NAME_MAX || !identifier_is_valid(p->name, JOB_NAME_MAX)))
-                return sd_bus_error_setf(error, JOBD_ERROR_INVALID_SPEC, "options: Name: \"%.64s\" is not "
-                                         "1-%u characters of A-Z a-z 0-9 _ . -", p->name, JOB_NAME_MAX);
+                return sd_bus_error_setf(error, JOBD_ERROR_INVALID_SPEC, "options: Name: \"%s\" is not "
+                                         "1-%u characters of A-Z a-z 0-9 _ . -", SHORT_STRING(p->name),
+                                         JOB_NAME_MAX);
         return 0;
 }
 
@@ -234,7 +237,8 @@ static int method_set_group_limit(sd_bus_message *msg, void *userdata, sd_bus_er
                 return r == 0 ? 1 : r;   /* 0: polkit is asked, the call comes back with the answer */
         r = manager_set_group_limit(m, group, limit, &why);
         if (r < 0)
-                return reply_refusal(r, why, SD_BUS_ERROR_INVALID_ARGS, error);
+                return reply_refusal(r, why, r == -E2BIG ? SD_BUS_ERROR_LIMITS_EXCEEDED :
+                                                           SD_BUS_ERROR_INVALID_ARGS, error);
         LOG_DAEMON_OPERATION(msg, &a, "Limit of group %s set to %u", group, limit);
         return sd_bus_reply_method_return(msg, NULL);
 }
@@ -255,7 +259,8 @@ static int method_pause_resume_group(sd_bus_message *msg, void *userdata, sd_bus
                 return r == 0 ? 1 : r;
         r = manager_set_group_paused(m, group, pause, &why);
         if (r < 0)
-                return reply_refusal(r, why, SD_BUS_ERROR_INVALID_ARGS, error);
+                return reply_refusal(r, why, r == -E2BIG ? SD_BUS_ERROR_LIMITS_EXCEEDED :
+                                                           SD_BUS_ERROR_INVALID_ARGS, error);
         LOG_DAEMON_OPERATION(msg, &a, "Group %s %s", group, pause ? "held" : "released");
         return sd_bus_reply_method_return(msg, NULL);
 }
@@ -302,7 +307,8 @@ static int method_set_pool(sd_bus_message *msg, void *userdata, sd_bus_error *er
                 return r == 0 ? 1 : r;
         r = manager_set_pool(m, pool, capacity, &why);
         if (r < 0)
-                return reply_refusal(r, why, SD_BUS_ERROR_INVALID_ARGS, error);
+                return reply_refusal(r, why, r == -E2BIG ? SD_BUS_ERROR_LIMITS_EXCEEDED :
+                                                           SD_BUS_ERROR_INVALID_ARGS, error);
         LOG_DAEMON_OPERATION(msg, &a, "Capacity of pool %s set to %u", pool, capacity);
         return sd_bus_reply_method_return(msg, NULL);
 }
@@ -331,7 +337,8 @@ static int method_set_slot_pool(sd_bus_message *msg, void *userdata, sd_bus_erro
                 return r;
         r = manager_set_slot_pool(m, pool, slots, quarantine_after, &why);
         if (r < 0)
-                return reply_refusal(r, why, SD_BUS_ERROR_INVALID_ARGS, error);
+                return reply_refusal(r, why, r == -E2BIG ? SD_BUS_ERROR_LIMITS_EXCEEDED :
+                                                           SD_BUS_ERROR_INVALID_ARGS, error);
         LOG_DAEMON_OPERATION(msg, &a, "Slot pool %s set to %zu slots, quarantine after %u failures", pool,
                              strv_length(slots), quarantine_after);
         return sd_bus_reply_method_return(msg, NULL);
@@ -586,14 +593,14 @@ const sd_bus_vtable bus_job_sched_vtable[] = {
 int bus_sched_setup(Manager *m, sd_bus *bus) {
         int r;
 
-        r = sd_bus_add_object_vtable(bus, NULL, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE,
-                                     bus_manager_sched_vtable, m);
+        r = bus_add_guarded_object_vtable(bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE,
+                                          bus_manager_sched_vtable, m);
         if (r >= 0)
-                r = sd_bus_add_fallback_vtable(bus, NULL, JOBD_JOB_PATH_PREFIX, JOBD_JOB_INTERFACE,
-                                               bus_job_sched_vtable, bus_job_find, m);
+                r = bus_add_guarded_fallback_vtable(bus, JOBD_JOB_PATH_PREFIX, JOBD_JOB_INTERFACE,
+                                                    bus_job_sched_vtable, bus_job_find, m);
         if (r >= 0)
-                r = sd_bus_add_fallback_vtable(bus, NULL, JOBD_RUN_PATH_PREFIX, JOBD_RUN_INTERFACE,
-                                               bus_run_vtable, bus_run_find, m);
+                r = bus_add_guarded_fallback_vtable(bus, JOBD_RUN_PATH_PREFIX, JOBD_RUN_INTERFACE,
+                                                    bus_run_vtable, bus_run_find, m);
         if (r >= 0)
                 r = sd_bus_add_node_enumerator(bus, NULL, JOBD_RUN_PATH_PREFIX, bus_run_enumerate, m);
         if (r < 0)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape-util.h"
 #include "bus-spec.h"
 #include "fd-util.h"
 #include "jobd-bus.h"
@@ -212,7 +213,8 @@ static int read_value(sd_bus_message *m, const char *key, JobSpec *spec, sd_bus_
                 spec->after_condition = job_after_condition_from_string(s);
                 if (spec->after_condition < 0)
                         return sd_bus_error_setf(error, JOBD_ERROR_INVALID_SPEC,
-                                                 "AfterCondition: \"%.64s\" is not one of success, failure, any", s);
+                                                 "AfterCondition: \"%s\" is not one of success, failure, any",
+                                                 SHORT_STRING(s));
                 return 0;
         }
 
@@ -287,7 +289,8 @@ int bus_read_job_spec_full(sd_bus_message *m, JobSpec *spec, BusSpecKind kind, B
                 k = job_spec_key_find(key);
                 if (!k)
                         return sd_bus_error_setf(error, JOBD_ERROR_INVALID_SPEC,
-                                                 "%.64s: unknown key (see org.jobd1(5) for the spec keys)", key);
+                                                 "%s: unknown key (see org.jobd1(5) for the spec keys)",
+                                                 SHORT_STRING(key));
                 id = (JobSpecKeyId) (k - job_spec_keys);
                 if (x->keys & JOB_SPEC_KEY_BIT(id))
                         return invalid(error, k->name, "given more than once");

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape-util.h"
 #include "conf-parse.h"
 #include "job-spec.h"
 #include "message-util.h"
@@ -235,12 +236,13 @@ static int parse_header(char *l, const char *filename, unsigned line, JobdConf *
                         kind = i;
         if (kind == _CONF_KIND_MAX)
                 return fail(ret, filename, line,
-                            "unknown section [%.64s] (known: Pool, SlotPool, Group, Users, Defaults, Access)", l);
+                            "unknown section [%s] (known: Pool, SlotPool, Group, Users, Defaults, Access)",
+                            SHORT_STRING(l));
         if (!identifier_is_valid(name, kind == CONF_GROUP ? JOB_GROUP_MAX : JOB_POOL_NAME_MAX))
                 return fail(ret, filename, line,
-                            "[%s %.64s]: the name must be 1-%u characters of "
+                            "[%s %s]: the name must be 1-%u characters of "
                             "A-Z a-z 0-9 _ . -",
-                            l, name, kind == CONF_GROUP ? JOB_GROUP_MAX : JOB_POOL_NAME_MAX);
+                            l, SHORT_STRING(name), kind == CONF_GROUP ? JOB_GROUP_MAX : JOB_POOL_NAME_MAX);
         for (size_t i = 0; i < c->n_entries; i++) {
                 bool pools = kind != CONF_GROUP && c->entries[i].kind != CONF_GROUP;
 
@@ -286,16 +288,16 @@ static int parse_access(const char *key, const char *value, const char *filename
         char *v;
 
         if (!streq(key, "OperatorGroup"))
-                return fail(ret, filename, line, "unknown key %.64s= in the [Access] section (known: "
-                            "OperatorGroup)", key);
+                return fail(ret, filename, line, "unknown key %s= in the [Access] section (known: "
+                            "OperatorGroup)", SHORT_STRING(key));
         /* Empty: none, as if unset (a later line may take back an earlier one). */
         if (isempty(value)) {
                 c->operator_group = mfree(c->operator_group);
                 return 0;
         }
         if (!operator_group_is_valid(value))
-                return fail(ret, filename, line, "OperatorGroup=%.64s: expected a group name or a gid",
-                            value);
+                return fail(ret, filename, line, "OperatorGroup=%s: expected a group name or a gid",
+                            SHORT_STRING(value));
         v = strdup(value);
         if (!v)
                 return -ENOMEM;
@@ -323,7 +325,8 @@ static int parse_assignment(char *l, const char *filename, unsigned line, JobdCo
                         if (!streq(t->section, sec->unnamed) || !streq(t->key, key))
                                 continue;
                         if (t->parse(value, (uint8_t *) c + t->offset) < 0)
-                                return fail(ret, filename, line, "%s=%.64s: expected %s", key, value,
+                                return fail(ret, filename, line, "%s=%s: expected %s", key,
+                                            SHORT_STRING(value),
                                             t->expected);
                         return 0;
                 }
@@ -337,7 +340,8 @@ static int parse_assignment(char *l, const char *filename, unsigned line, JobdCo
                         free(known);
                         known = k;
                 }
-                return fail(ret, filename, line, "unknown key %.64s= in the [%s] section (known: %s)", key,
+                return fail(ret, filename, line, "unknown key %s= in the [%s] section (known: %s)",
+                            SHORT_STRING(key),
                             sec->unnamed, strempty(known));
         }
         if (sec->access)
@@ -349,7 +353,8 @@ static int parse_assignment(char *l, const char *filename, unsigned line, JobdCo
                 if (e->kind == CONF_GROUP && (streq(value, "infinity") || streq(value, "0")))
                         e->value = 0;
                 else if (parse_u32(value, &e->value) < 0 || (e->kind == CONF_GROUP && e->value == 0))
-                        return fail(ret, filename, line, "%s=%.64s: expected a number%s", key, value,
+                        return fail(ret, filename, line, "%s=%s: expected a number%s", key,
+                                    SHORT_STRING(value),
                                     e->kind == CONF_GROUP ? " or infinity" : "");
                 sec->have_value = true;
                 e->have_limit = true;
@@ -359,8 +364,8 @@ static int parse_assignment(char *l, const char *filename, unsigned line, JobdCo
                 usec_t t;
 
                 if (parse_sec(value, &t) < 0 || (t != USEC_INFINITY && t > JOB_TIMEOUT_MAX))
-                        return fail(ret, filename, line, "TimeoutSec=%.64s: expected a time span such as "
-                                    "90, 10min or 2h (at most a year), or infinity", value);
+                        return fail(ret, filename, line, "TimeoutSec=%s: expected a time span such as "
+                                    "90, 10min or 2h (at most a year), or infinity", SHORT_STRING(value));
                 e->timeout_usec = t == USEC_INFINITY ? 0 : t;
                 sec->have_value = true;
                 return 0;
@@ -372,8 +377,8 @@ static int parse_assignment(char *l, const char *filename, unsigned line, JobdCo
                         return -ENOMEM;
                 for (char *w = strtok(value, " \t,"); w; w = strtok(NULL, " \t,")) {
                         if (!slot_name_is_valid(w))
-                                return fail(ret, filename, line, "Slots: \"%.64s\" is not a valid slot name",
-                                            w);
+                                return fail(ret, filename, line, "Slots: \"%s\" is not a valid slot name",
+                                            SHORT_STRING(w));
                         if (strv_length(slots) >= SCHED_SLOTS_MAX)
                                 return fail(ret, filename, line, "Slots: more than %u slots",
                                             SCHED_SLOTS_MAX);
@@ -393,10 +398,12 @@ static int parse_assignment(char *l, const char *filename, unsigned line, JobdCo
         if (e->kind == CONF_SLOT_POOL && streq(key, "QuarantineAfter")) {
                 if (parse_u32(value, &e->quarantine_after) < 0)
                         return fail(ret, filename, line,
-                                    "QuarantineAfter=%.64s: expected a number (0: never)", value);
+                                    "QuarantineAfter=%s: expected a number (0: never)",
+                                    SHORT_STRING(value));
                 return 0;
         }
-        return fail(ret, filename, line, "unknown key %.64s= in a [%s] section (known: %s)", key,
+        return fail(ret, filename, line, "unknown key %s= in a [%s] section (known: %s)",
+                    SHORT_STRING(key),
                     conf_kind_to_string(e->kind),
                     e->kind == CONF_POOL  ? "Capacity" :
                     e->kind == CONF_GROUP ? "Limit, TimeoutSec" :

@@ -2,10 +2,12 @@
 /*
  * The scheduler's controls across restarts: what clients set over the bus (MaxParallel, group limits and
  * holds, pools, slot pools, Drain) and what the scheduler learnt (which slots failed, which are
- * quarantined) are saved in the state folder as one small JSON file, rewritten atomically on each change
- * (they are rare) and when jobd exits. A restart applies it over jobd.conf, except that settings of pools
- * and groups that jobd.conf defines come from jobd.conf again when it changed since (an edited file is
- * meant to take effect), and MaxParallel from --max-parallel= when that is not what it was.
+ * quarantined) are saved in the state folder as a JSON snapshot and a log of the changes since
+ * (controls-parse.h): a control call appends one line; the snapshot is rewritten atomically when the log
+ * has grown past its size, on a quarantine, at start and when jobd exits. A restart applies them over
+ * jobd.conf, except that settings of pools and groups that jobd.conf defines come from jobd.conf again
+ * when it changed since (an edited file is meant to take effect), and MaxParallel from --max-parallel=
+ * when that is not what it was.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "controls-parse.h"
 #include "controls.h"
 #include "fd-util.h"
 #include "log.h"
@@ -24,6 +27,10 @@
 #include "strv.h"
 
 #define CONTROLS_FILE "controls.json"
+#define CONTROLS_LOG "controls.log"
+/* The log is compacted into the snapshot once it has this many lines more than twice the snapshot's
+ * entries: each compaction writes O(entries) bytes after at least as many appends. */
+#define CONTROLS_LOG_LINES_MIN 1024U
 /* A damaged or foreign file is not worth reading beyond this. */
 #define CONTROLS_FILE_MAX (16U * 1024U * 1024U)
 
@@ -148,6 +155,8 @@ static json_object *controls_build(Manager *m) {
                 json_object_put(o);
                 return NULL;
         }
+        m->controls_entries = (unsigned) (json_object_array_length(groups) +
+                                          json_object_array_length(w.pools));
         return o;
 }
 
@@ -165,9 +174,137 @@ void manager_save_controls(Manager *m) {
          * empty file. */
         r = text ? state_write_file_atomic(m->journal.dir_fd, CONTROLS_FILE, text, 0644) : -ENOMEM;
         json_object_put(o);
-        if (r < 0)
+        if (r < 0) {
                 log_warning_errno(r, "Cannot save the scheduler's controls in %s/%s; a restart of jobd will "
                                   "forget the latest changes: %m", m->state_dir, CONTROLS_FILE);
+                return;
+        }
+        /* The snapshot holds everything the log said: empty it (a crash before this replays the log over
+         * the new snapshot, which gives the same state). */
+        if (m->controls_log_fd >= 0 ? ftruncate(m->controls_log_fd, 0) < 0 :
+            unlinkat(m->journal.dir_fd, CONTROLS_LOG, 0) < 0 && errno != ENOENT)
+                log_warning_errno(-errno, "Cannot empty %s/%s: %m", m->state_dir, CONTROLS_LOG);
+        m->controls_log_lines = 0;
+}
+
+static int open_controls_log(Manager *m) {
+        int fd, r;
+
+        if (m->controls_log_fd >= 0)
+                return 0;
+        fd = openat(m->journal.dir_fd, CONTROLS_LOG, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+                    0644);
+        if (fd < 0)
+                return -errno;
+        r = state_check_fd(fd, m->uid, S_IFREG);
+        if (r < 0) {
+                safe_close(fd);
+                return r;
+        }
+        m->controls_log_fd = fd;
+        return 0;
+}
+
+/* Appends one change (a line of controls.log), or compacts the log into a new snapshot when it is long.
+ * Takes line. */
+static void log_control(Manager *m, json_object *line) {
+        _cleanup_free_ char *text = NULL;
+        const char *s;
+        size_t n;
+        int r;
+
+        if (!m->controls_ready || m->journal.dir_fd < 0) {
+                json_object_put(line);
+                return;
+        }
+        if (!line || m->controls_log_lines >= CONTROLS_LOG_LINES_MIN + 2 * m->controls_entries) {
+                json_object_put(line);
+                manager_save_controls(m);
+                return;
+        }
+        s = json_object_to_json_string_ext(line, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        if (!s || asprintf(&text, "%s\n", s) < 0)
+                text = NULL;
+        json_object_put(line);
+        if (!text) {
+                manager_save_controls(m);
+                return;
+        }
+        r = open_controls_log(m);
+        if (r >= 0) {
+                n = strlen(text);
+                /* One write() of a line: a crash leaves it whole or cut, and a cut line is skipped. */
+                if (write(m->controls_log_fd, text, n) != (ssize_t) n)
+                        r = -errno ?: -EIO;
+                else if (fdatasync(m->controls_log_fd) < 0)
+                        r = -errno;
+        }
+        if (r < 0) {
+                log_warning_errno(r, "Cannot append to %s/%s, writing the whole snapshot instead: %m",
+                                  m->state_dir, CONTROLS_LOG);
+                m->controls_log_fd = safe_close(m->controls_log_fd);
+                manager_save_controls(m);
+                return;
+        }
+        m->controls_log_lines++;
+}
+
+void manager_log_control_group(Manager *m, const char *group) {
+        SchedGroupInfo g = { .name = group, .limit = SCHED_UNLIMITED };
+        json_object *line = json_object_new_object(), *a = json_object_new_array();
+
+        /* A group with neither limit nor hold nor jobs is gone from the scheduler: logged as such. */
+        if (sched_get_group(m->sched, group, &g) < 0)
+                g = (SchedGroupInfo) { .name = group, .limit = SCHED_UNLIMITED };
+        if (line && a && add_group_entry(a, group, g.limit, g.held) >= 0)
+                json_object_object_add(line, "group", json_object_get(json_object_array_get_idx(a, 0)));
+        else
+                line = (json_object_put(line), NULL);
+        json_object_put(a);
+        log_control(m, line);
+}
+
+typedef struct FindPool {
+        PoolWalk walk;
+        const char *name;
+} FindPool;
+
+static int add_named_pool(void *userdata, const SchedPoolInfo *p) {
+        FindPool *f = userdata;
+
+        return streq(p->name, f->name) ? add_pool(&f->walk, p) : 0;
+}
+
+void manager_log_control_pool(Manager *m, const char *pool) {
+        FindPool f = { .walk = { .sched = m->sched, .pools = json_object_new_array(),
+                                 .health = json_object_new_array() }, .name = pool };
+        json_object *line = json_object_new_object();
+        int r;
+
+        r = line && f.walk.pools && f.walk.health ? sched_foreach_pool(m->sched, add_named_pool, &f) : -ENOMEM;
+        if (r >= 0 && json_object_array_length(f.walk.pools) == 1)
+                json_object_object_add(line, "pool",
+                                       json_object_get(json_object_array_get_idx(f.walk.pools, 0)));
+        else
+                line = (json_object_put(line), NULL);
+        json_object_put(f.walk.pools);
+        json_object_put(f.walk.health);
+        log_control(m, line);
+}
+
+void manager_log_control_globals(Manager *m) {
+        uint32_t max_parallel = sched_get_max_parallel(m->sched);
+        json_object *line = json_object_new_object();
+
+        if (line) {
+                json_object_object_add(line, "max_parallel",
+                                       json_object_new_uint64(max_parallel == SCHED_UNLIMITED ? 0 :
+                                                              max_parallel));
+                json_object_object_add(line, "max_parallel_option",
+                                       json_object_new_int64(m->max_parallel_option));
+                json_object_object_add(line, "draining", json_object_new_boolean(m->draining));
+        }
+        log_control(m, line);
 }
 
 static uint64_t get_u64(json_object *o, const char *key, uint64_t def) {
@@ -201,14 +338,14 @@ static json_object *get_array(json_object *o, const char *key) {
         return v;
 }
 
-static int read_controls(Manager *m, json_object **ret) {
+static int read_state_text(Manager *m, const char *name, char **ret) {
         _cleanup_free_ char *buf = NULL;
         _cleanup_close_ int fd = -EBADF;
         struct stat st;
         ssize_t n;
         int r;
 
-        r = state_open_file(m->journal.dir_fd, CONTROLS_FILE, m->uid, &fd);
+        r = state_open_file(m->journal.dir_fd, name, m->uid, &fd);
         if (r < 0)
                 return r;
         /* Sized to the file: a large buffer freed would raise glibc's mmap threshold for good, and keep
@@ -224,8 +361,31 @@ static int read_controls(Manager *m, json_object **ret) {
         n = read_fd_full(fd, buf, st.st_size + 1);
         if (n < 0)
                 return n;
-        *ret = json_tokener_parse(buf);
-        return *ret && json_object_is_type(*ret, json_type_object) ? 0 : -EBADMSG;
+        buf[n] = 0;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+static int read_controls(Manager *m, json_object **ret) {
+        _cleanup_free_ char *snapshot = NULL, *log = NULL;
+        unsigned skipped = 0;
+        int r, q;
+
+        r = read_state_text(m, CONTROLS_FILE, &snapshot);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        q = read_state_text(m, CONTROLS_LOG, &log);
+        if (q < 0 && q != -ENOENT)
+                log_warning_errno(q, "Cannot read %s/%s, the changes since the last snapshot are lost: %s",
+                                  m->state_dir, CONTROLS_LOG, state_strerror(q));
+        if (r == -ENOENT && !log)
+                return -ENOENT;
+        r = controls_parse(snapshot, log, ret, &skipped);
+        if (r < 0)
+                return r;
+        if (skipped > 0)
+                log_warning("%s/%s: %u damaged line(s) skipped.", m->state_dir, CONTROLS_LOG, skipped);
+        return 0;
 }
 
 /* Whether jobd.conf defined the pool or group: a changed jobd.conf keeps the say over those. */

@@ -11,9 +11,14 @@
 /* Folds n bytes into a digest (h 0 to begin): what the saved controls remember of jobd.conf. */
 uint64_t controls_digest(uint64_t h, const void *p, size_t n);
 
-/* Writes the controls file in the state folder, once manager_new() has set everything up; failures are
- * logged. Called after each change of a control, on a quarantine and on exit. */
+/* Writes the controls snapshot in the state folder (and empties the log), once manager_new() has set
+ * everything up; failures are logged. Called at start, on a quarantine and on exit. */
 void manager_save_controls(Manager *m);
+/* A control call changed a group's limit or hold, a pool, or MaxParallel/Drain: appends its new state to
+ * the controls log (O(1) in I/O), or writes a new snapshot when the log is long. */
+void manager_log_control_group(Manager *m, const char *group);
+void manager_log_control_pool(Manager *m, const char *pool);
+void manager_log_control_globals(Manager *m);
 /* Applies the saved controls over jobd.conf's (before the jobs are restored: they ask for the pools). */
 int manager_load_controls(Manager *m);
 /* After the jobs are restored: the saved holds (paused groups, whose running jobs are frozen again, and

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape-util.h"
 #include "fd-util.h"
 #include "job-spec.h"
 #include "message-util.h"
@@ -157,7 +158,8 @@ int job_spec_validate(const JobSpec *s, char **ret) {
                 return fail(ret, "Environment: %zu bytes, at most %u are allowed", bytes, JOB_ENV_BYTES_MAX);
         STRV_FOREACH(e, s->environment)
                 if (!env_assignment_is_valid(*e))
-                        return fail(ret, "Environment: \"%.64s\" is not of the form NAME=VALUE", *e);
+                        return fail(ret, "Environment: \"%s\" is not of the form NAME=VALUE",
+                                    SHORT_STRING(*e));
 
         if (s->timeout_usec != USEC_INFINITY && s->timeout_usec > JOB_TIMEOUT_MAX)
                 return fail(ret, "TimeoutUSec: %llu µs is more than a year (use 0 for no timeout)",
@@ -182,16 +184,17 @@ int job_spec_validate(const JobSpec *s, char **ret) {
                         return fail(ret, "After: job ids start at 1, got 0");
 
         if (s->group && !identifier_is_valid(s->group, JOB_GROUP_MAX))
-                return fail(ret, "Group: \"%.64s\" is not 1-%u characters of A-Z a-z 0-9 _ . -",
-                            s->group, JOB_GROUP_MAX);
+                return fail(ret, "Group: \"%s\" is not 1-%u characters of A-Z a-z 0-9 _ . -",
+                            SHORT_STRING(s->group), JOB_GROUP_MAX);
 
         if (s->n_resources > SCHED_RESOURCES_MAX)
                 return fail(ret, "Resources: %zu pools, at most %u are allowed", s->n_resources,
                             SCHED_RESOURCES_MAX);
         for (size_t i = 0; i < s->n_resources; i++) {
                 if (!identifier_is_valid(s->resources[i].pool, JOB_POOL_NAME_MAX))
-                        return fail(ret, "Resources: pool name \"%.64s\" is not 1-%u characters of "
-                                    "A-Z a-z 0-9 _ . -", s->resources[i].pool, JOB_POOL_NAME_MAX);
+                        return fail(ret, "Resources: pool name \"%s\" is not 1-%u characters of "
+                                    "A-Z a-z 0-9 _ . -", SHORT_STRING(s->resources[i].pool),
+                                    JOB_POOL_NAME_MAX);
                 if (s->resources[i].amount == 0)
                         return fail(ret, "Resources: amount of pool \"%s\" must be at least 1",
                                     s->resources[i].pool);
@@ -369,9 +372,9 @@ int job_spec_set_retry_on(JobSpec *s, char *const *words, char **ret) {
                 v = strtol(*w, &end, 10);
                 if (!isdigit((unsigned char) (*w)[0]) || *end || errno != 0 || v < 1 || v > 255)
                         return fail(ret,
-                                    "RetryOn: \"%.64s\" is not one of failed, timeout, killed, oom, lost "
+                                    "RetryOn: \"%s\" is not one of failed, timeout, killed, oom, lost "
                                     "or an exit code 1-255",
-                                    *w);
+                                    SHORT_STRING(*w));
                 for (size_t i = 0; i < n_codes; i++)
                         if (codes[i] == (int) v) {
                                 found = true;

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "escape-util.h"
 #include "cgroup-util.h"
 #include "exec-args.h"
 #include "exec-env.h"
@@ -134,6 +135,16 @@ static void job_set_reason(Job *j, const char *fmt, ...) {
         va_end(ap);
         if (!s)
                 return;
+        /* Reason goes on the bus, which takes only UTF-8: whatever it quotes (a path, what the exec
+         * helper recorded) is escaped if it is not. */
+        if (!utf8_is_valid(s)) {
+                char *e = escape_non_printable(s);
+
+                free(s);
+                if (!e)
+                        return;
+                s = e;
+        }
         free(j->reason);
         j->reason = s;
 }

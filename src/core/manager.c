@@ -429,7 +429,7 @@ int manager_submit(Manager *m, JobSpec *spec, uid_t owner, Job **ret, char **ret
 
 void manager_set_max_parallel(Manager *m, unsigned n) {
         sched_set_max_parallel(m->sched, n == 0 ? SCHED_UNLIMITED : n);
-        manager_save_controls(m);
+        manager_log_control_globals(m);
         manager_reschedule(m);
 }
 
@@ -474,6 +474,7 @@ int manager_new(const ManagerConfig *c, Manager **ret) {
         if (!m)
                 return log_oom();
         m->jobs_dir_fd = m->logs_dir_fd = -EBADF;
+        m->controls_log_fd = -EBADF;
         journal_init(&m->journal, -EBADF);
         journal_init_manager(&m->journal, m);
         m->system_mode = c->system_mode;
@@ -553,6 +554,13 @@ int manager_new(const ManagerConfig *c, Manager **ret) {
         else if (streq(c->backend, "auto") || streq(c->backend, "cgroupfs")) {
                 r = backend_cgroupfs_new(c->cgroup_root, &m->backend);
                 if (r < 0) {
+                        /* With --cgroup-root= no systemd manager was asked: the backend said why the
+                         * folder does not do. */
+                        if (c->cgroup_root) {
+                                log_error("Cannot put the jobs' cgroups below --cgroup-root=%s: it must be a "
+                                          "writable, delegated cgroup v2 folder.", c->cgroup_root);
+                                return r;
+                        }
                         if (streq(c->backend, "auto"))
                                 log_error("No backend can isolate jobs here: no systemd manager answers and no "
                                           "writable delegated cgroup; jobd does not run jobs unisolated.");
@@ -611,6 +619,7 @@ Manager *manager_free(Manager *m) {
         safe_close(m->journal.dir_fd);
         safe_close(m->jobs_dir_fd);
         safe_close(m->logs_dir_fd);
+        safe_close(m->controls_log_fd);
         free(m->state_dir);
         free(m->exec_path);
         free(m);

@@ -126,6 +126,9 @@ struct Manager {
         char **config_groups;          /* the groups jobd.conf gives a limit */
         int64_t max_parallel_option;   /* --max-parallel=, -1: not given */
         bool controls_ready;           /* set up: changes of controls are saved from now on */
+        int controls_log_fd;           /* controls.log, appended to by each control call (controls.c) */
+        unsigned controls_log_lines;   /* lines in it since the last snapshot */
+        unsigned controls_entries;     /* groups and pools in the last snapshot */
         char **held_groups;            /* saved holds, until the jobs are restored */
         bool held_draining;
         struct GroupDefault *group_defaults;   /* jobd.conf's default timeouts of groups */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape-util.h"
 #include "message-util.h"
 #include "plan.h"
 #include "strv.h"
@@ -47,7 +48,7 @@ const char *plan_job_label(const Plan *p, size_t i, char *buf, size_t l) {
         const char *name = i < p->n_jobs ? p->jobs[i].spec.name : NULL;
 
         if (name)
-                snprintf(buf, l, "jobs[%zu] (%.64s)", i, name);
+                snprintf(buf, l, "jobs[%zu] (%s)", i, SHORT_STRING(name));
         else
                 snprintf(buf, l, "jobs[%zu]", i);
         return buf;
@@ -55,7 +56,7 @@ const char *plan_job_label(const Plan *p, size_t i, char *buf, size_t l) {
 
 _printf_(4, 5)
 static int fail_job(const Plan *p, size_t i, char **ret, const char *fmt, ...) {
-        char label[96];
+        char label[PLAN_LABEL_MAX];
         va_list ap;
         int r;
 
@@ -238,7 +239,7 @@ int plan_prepare(Plan *p, uint64_t first_id, char **ret) {
         qsort(names, n_names, sizeof(NameIndex), cmp_name_index);
         for (size_t k = 1; k < n_names; k++)
                 if (streq(names[k].name, names[k - 1].name)) {
-                        char first[96];
+                        char first[PLAN_LABEL_MAX];
                         return fail_job(p, names[k].idx, ret, "Name: \"%s\" is already the name of %s",
                                         names[k].name, plan_job_label(p, names[k - 1].idx, first,
                                                                       sizeof(first)));
@@ -263,8 +264,8 @@ int plan_prepare(Plan *p, uint64_t first_id, char **ret) {
                         const NameIndex *x = bsearch(*name, names, n_names, sizeof(NameIndex), cmp_name_key);
 
                         if (!x)
-                                return fail_job(p, i, ret, "After: no job named \"%.64s\" in the plan",
-                                                *name);
+                                return fail_job(p, i, ret, "After: no job named \"%s\" in the plan",
+                                                SHORT_STRING(*name));
                         a[j->spec.n_after++] = first_id + x->idx;
                 }
         }
@@ -279,7 +280,7 @@ static void cycle_label(const Plan *p, uint64_t first_id, uint64_t id, char *lab
 
         if (id >= first_id && i < p->n_jobs) {
                 if (p->jobs[i].spec.name)
-                        snprintf(label, l, "%.64s", p->jobs[i].spec.name);
+                        snprintf(label, l, "%s", SHORT_STRING(p->jobs[i].spec.name));
                 else
                         plan_job_label(p, i, label, l);
         } else
@@ -287,7 +288,7 @@ static void cycle_label(const Plan *p, uint64_t first_id, uint64_t id, char *lab
 }
 
 char *plan_format_cycle(const Plan *p, uint64_t first_id, const uint64_t *cycle, size_t n) {
-        char *s = NULL, label[96];
+        char *s = NULL, label[PLAN_LABEL_MAX];
         size_t size = 0, shown;
         FILE *f;
 

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "escape-util.h"
 #include "job-spec.h"
 
 /* Jobs in one plan; more than one user may have unfinished anyway (MANAGER_JOBS_PER_USER_MAX). */
@@ -34,7 +35,9 @@ void plan_done(Plan *p);
 /* Appends an initialised job; -E2BIG beyond PLAN_JOBS_MAX. */
 int plan_add_job(Plan *p, PlanJob **ret);
 
-/* "jobs[3] (build-a)", or "jobs[3]" for a job without a name. Returns buf. */
+/* "jobs[3] (build-a)", or "jobs[3]" for a job without a name (SHORT_STRING() of it). Returns buf, which
+ * should have room for PLAN_LABEL_MAX bytes. */
+#define PLAN_LABEL_MAX (32 + SHORT_STRING_BUF)
 const char *plan_job_label(const Plan *p, size_t i, char *buf, size_t l);
 
 /* Makes the plan ready to submit with the ids first_id, first_id + 1, ... for its jobs in order: applies

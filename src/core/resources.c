@@ -7,9 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "escape-util.h"
 #include "conf-parse.h"
+#include "controls-parse.h"
 #include "controls.h"
 #include "fd-util.h"
 #include "log.h"
@@ -25,13 +28,40 @@
 
 #define refuse(ret, ...) message_set(ret, -EINVAL, __VA_ARGS__)
 
+/* What clients may make the daemon remember is bounded (controls-parse.h): a group with a limit or hold
+ * counts while it has one (a lifted one is forgotten once no job uses it), a pool for good. O(1). */
+static int check_group_bound(Manager *m, const char *group, char **ret) {
+        SchedGroupInfo g;
+
+        if (sched_get_group(m->sched, group, &g) >= 0 && (g.limit != SCHED_UNLIMITED || g.held))
+                return 0;
+        if (sched_count_groups_set(m->sched) < CONTROLS_GROUPS_MAX)
+                return 0;
+        return message_set(ret, -E2BIG, "Group %s: %u groups have a limit or a hold already, the most jobd "
+                           "keeps; lift one first (SetGroupLimit(NAME, 0), ResumeGroup(NAME))", group,
+                           CONTROLS_GROUPS_MAX);
+}
+
+static int check_pool_bound(Manager *m, const char *pool, char **ret) {
+        if (sched_has_pool(m->sched, pool) || sched_count_pools(m->sched) < CONTROLS_POOLS_MAX)
+                return 0;
+        return message_set(ret, -E2BIG, "Pool %s: there are %u pools already, the most jobd keeps", pool,
+                           CONTROLS_POOLS_MAX);
+}
+
 int manager_set_group_limit(Manager *m, const char *group, uint32_t limit, char **ret) {
         int r;
 
         *ret = NULL;
         if (!identifier_is_valid(group, JOB_GROUP_MAX))
-                return refuse(ret, "Group \"%.64s\" is not 1-%u characters of A-Z a-z 0-9 _ . -", group,
+                return refuse(ret, "Group \"%s\" is not 1-%u characters of A-Z a-z 0-9 _ . -",
+                              SHORT_STRING(group),
                               JOB_GROUP_MAX);
+        if (limit != 0) {
+                r = check_group_bound(m, group, ret);
+                if (r < 0)
+                        return r;
+        }
         r = sched_set_group_limit(m->sched, group, limit == 0 ? SCHED_UNLIMITED : limit);
         if (r < 0)
                 return r;
@@ -39,7 +69,7 @@ int manager_set_group_limit(Manager *m, const char *group, uint32_t limit, char 
                 log_info("Group %s: no limit.", group);
         else
                 log_info("Group %s: at most %u jobs at once.", group, limit);
-        manager_save_controls(m);
+        manager_log_control_group(m, group);
         manager_reschedule(m);
         return 0;
 }
@@ -49,8 +79,14 @@ int manager_set_group_paused(Manager *m, const char *group, bool paused, char **
 
         *ret = NULL;
         if (!identifier_is_valid(group, JOB_GROUP_MAX))
-                return refuse(ret, "Group \"%.64s\" is not 1-%u characters of A-Z a-z 0-9 _ . -", group,
+                return refuse(ret, "Group \"%s\" is not 1-%u characters of A-Z a-z 0-9 _ . -",
+                              SHORT_STRING(group),
                               JOB_GROUP_MAX);
+        if (paused) {
+                r = check_group_bound(m, group, ret);
+                if (r < 0)
+                        return r;
+        }
         r = sched_set_group_held(m->sched, group, paused);
         if (r < 0)
                 return r;
@@ -70,7 +106,7 @@ int manager_set_group_paused(Manager *m, const char *group, bool paused, char **
                                           (unsigned long long) id, paused ? "freeze" : "thaw");
         }
         log_info("Group %s %s.", group, paused ? "paused" : "resumed");
-        manager_save_controls(m);
+        manager_log_control_group(m, group);
         manager_reschedule(m);
         return 0;
 }
@@ -80,15 +116,19 @@ int manager_set_pool(Manager *m, const char *pool, uint32_t capacity, char **ret
 
         *ret = NULL;
         if (!identifier_is_valid(pool, JOB_POOL_NAME_MAX))
-                return refuse(ret, "Pool \"%.64s\" is not 1-%u characters of A-Z a-z 0-9 _ . -", pool,
+                return refuse(ret, "Pool \"%s\" is not 1-%u characters of A-Z a-z 0-9 _ . -",
+                              SHORT_STRING(pool),
                               JOB_POOL_NAME_MAX);
+        r = check_pool_bound(m, pool, ret);
+        if (r < 0)
+                return r;
         r = sched_set_pool(m->sched, pool, capacity);
         if (r == -EEXIST)
                 return refuse(ret, "Pool \"%s\" is a slot pool: give it slots (SetSlotPool)", pool);
         if (r < 0)
                 return r;
         log_info("Pool %s: capacity %u.", pool, capacity);
-        manager_save_controls(m);
+        manager_log_control_pool(m, pool);
         manager_reschedule(m);
         return 0;
 }
@@ -100,13 +140,14 @@ int manager_set_slot_pool(Manager *m, const char *pool, char **slots, uint32_t q
 
         *ret = NULL;
         if (!identifier_is_valid(pool, JOB_POOL_NAME_MAX))
-                return refuse(ret, "Pool \"%.64s\" is not 1-%u characters of A-Z a-z 0-9 _ . -", pool,
+                return refuse(ret, "Pool \"%s\" is not 1-%u characters of A-Z a-z 0-9 _ . -",
+                              SHORT_STRING(pool),
                               JOB_POOL_NAME_MAX);
         STRV_FOREACH(s, slots) {
                 if (!slot_name_is_valid(*s))
                         return refuse(ret,
-                                      "Slot \"%.64s\" of pool %s: 1-%u visible characters, no '=' or ','",
-                                      *s, pool, JOB_SLOT_NAME_MAX);
+                                      "Slot \"%s\" of pool %s: 1-%u visible characters, no '=' or ','",
+                                      SHORT_STRING(*s), pool, JOB_SLOT_NAME_MAX);
                 STRV_FOREACH(t, slots) {
                         if (t == s)
                                 break;
@@ -117,6 +158,9 @@ int manager_set_slot_pool(Manager *m, const char *pool, char **slots, uint32_t q
         }
         if (n > SCHED_SLOTS_MAX)
                 return refuse(ret, "Pool %s: %zu slots, at most %u are allowed", pool, n, SCHED_SLOTS_MAX);
+        r = check_pool_bound(m, pool, ret);
+        if (r < 0)
+                return r;
         r = sched_set_slot_pool(m->sched, pool, slots, quarantine_after);
         if (r == -EEXIST)
                 return refuse(ret, "Pool \"%s\" is a counted pool: give it a capacity (SetPool)", pool);
@@ -124,7 +168,7 @@ int manager_set_slot_pool(Manager *m, const char *pool, char **slots, uint32_t q
                 return r;
         log_info("Slot pool %s: %zu slots, quarantine after %u consecutive failures%s.", pool, n,
                  quarantine_after, quarantine_after == 0 ? " (never)" : "");
-        manager_save_controls(m);
+        manager_log_control_pool(m, pool);
         manager_reschedule(m);
         return 0;
 }
@@ -135,7 +179,7 @@ int manager_release_slot(Manager *m, const char *pool, const char *slot, char **
         *ret = NULL;
         r = sched_release_slot(m->sched, pool, slot);
         if (r == -ENOENT) {
-                if (asprintf(ret, "Pool %.64s has no slot \"%.64s\"", pool, slot) < 0)
+                if (asprintf(ret, "Pool %s has no slot \"%s\"", SHORT_STRING(pool), SHORT_STRING(slot)) < 0)
                         *ret = NULL;
                 return r;
         }
@@ -193,7 +237,7 @@ void manager_set_draining(Manager *m, bool draining) {
         log_info("%s", draining ? "Draining: running jobs finish, nothing new starts." :
                                   "No longer draining: jobs start again.");
         manager_notify(m, changed, MANAGER_CHANGE_DRAINING);
-        manager_save_controls(m);
+        manager_log_control_globals(m);
         manager_reschedule(m);
 }
 
@@ -223,13 +267,20 @@ static int read_config(const char *path, char **ret) {
         struct stat st;
         ssize_t n;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);  /* a FIFO would block */
         if (fd < 0)
                 return -errno;
         if (fstat(fd, &st) < 0)
                 return -errno;
-        if (!S_ISREG(st.st_mode))
+        /* /dev/null: no configuration, as elsewhere. */
+        if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)) {
+                *ret = strdup("");
+                return *ret ? 0 : -ENOMEM;
+        }
+        if (S_ISDIR(st.st_mode))
                 return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
         if (st.st_size > CONFIG_FILE_MAX)
                 return -EFBIG;
         buf = malloc(st.st_size + 1);
@@ -259,6 +310,10 @@ int manager_load_config(Manager *m, const char *path) {
                 log_debug("No configuration file %s, using none.", p);
                 return 0;
         }
+        if (r == -EBADFD)
+                return log_error_errno(r, "Cannot read the configuration file %s: not a regular file (a "
+                                       "device, socket or pipe); give a file, or /dev/null for none.",
+                                       path ?: p);
         if (r < 0)
                 return log_error_errno(r, "Cannot read the configuration file %s: %m", path ?: p);
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape-util.h"
 #include "journal.h"
 #include "log.h"
 #include "message-util.h"
@@ -375,7 +376,7 @@ static void run_take_sched_states(Run *r, const uint64_t *sel, size_t n) {
 /* Says why sched_add_batch() refused the plan, naming the job. */
 static int explain_refusal(Manager *m, const Plan *p, uint64_t first, int error, uint64_t bad,
                            const uint64_t *cycle, size_t n_cycle, char **ret) {
-        char label[96];
+        char label[PLAN_LABEL_MAX];
         size_t i = bad - first;
 
         switch (error) {
@@ -444,7 +445,7 @@ int manager_submit_plan(Manager *m, Plan *p, uid_t owner, Run **ret, char **ret_
         uint64_t first = m->next_id, bad = 0, size_before;
         size_t n = p->n_jobs, n_unfinished_runs = 0, n_unfinished_own = 0, n_cycle = 0;
         uint64_t bytes = 0;
-        char label[96];
+        char label[PLAN_LABEL_MAX];
         Run *run = NULL, **t;
         int r;
 
@@ -741,7 +742,8 @@ int run_retry(Run *r, const char *which, char **ret_message) {
         else if (streq(which, "failed"))
                 all = false;
         else {
-                (void) set_message(ret_message, "Retry: \"%.64s\" is not one of failed, all", which);
+                (void) set_message(ret_message, "Retry: \"%s\" is not one of failed, all",
+                                   SHORT_STRING(which));
                 return -EINVAL;
         }
         if (!run_is_done(r)) {

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "escape-util.h"
 #include "fd-util.h"
 #include "macro.h"
 #include "seccomp-filter.h"
@@ -234,11 +235,11 @@ int seccomp_filter_check(char *const *l, char **ret) {
                         continue;
                 }
                 if (name[0] == '~')
-                        return refuse(ret, "SystemCallFilter: \"%.64s\": \"~\" (deny the names that follow) "
-                                      "may only come first", name);
+                        return refuse(ret, "SystemCallFilter: \"%s\": \"~\" (deny the names that follow) "
+                                      "may only come first", SHORT_STRING(name));
                 if (strlen(name) > SECCOMP_FILTER_NAME_MAX)
-                        return refuse(ret, "SystemCallFilter: \"%.64s...\" is too long for a system call name",
-                                      name);
+                        return refuse(ret, "SystemCallFilter: \"%s\" is too long for a system call name",
+                                      SHORT_STRING(name));
                 if (name[0] == '@') {
                         if (!seccomp_syscall_group_exists(name))
                                 return refuse(ret, "SystemCallFilter: \"%s\" is not a group of system calls "
@@ -299,8 +300,8 @@ int seccomp_address_families_check(char *const *l, char **ret) {
                         continue;
                 }
                 if (name[0] == '~')
-                        return refuse(ret, "RestrictAddressFamilies: \"%.32s\": \"~\" (deny the families "
-                                      "that follow) may only come first", name);
+                        return refuse(ret, "RestrictAddressFamilies: \"%s\": \"~\" (deny the families "
+                                      "that follow) may only come first", SHORT_STRING(name));
                 if (streq(name, "none")) {
                         if (n > 0 || l[1])
                                 return refuse(ret, "RestrictAddressFamilies: \"none\" must be the only "
@@ -308,8 +309,9 @@ int seccomp_address_families_check(char *const *l, char **ret) {
                         continue;
                 }
                 if (seccomp_address_family_from_string(name) < 0)
-                        return refuse(ret, "RestrictAddressFamilies: \"%.32s\" is not an address family "
-                                      "jobd knows (AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, ...)", name);
+                        return refuse(ret, "RestrictAddressFamilies: \"%s\" is not an address family "
+                                      "jobd knows (AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, ...)",
+                                      SHORT_STRING(name));
         }
         return 0;
 }

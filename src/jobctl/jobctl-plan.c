@@ -23,8 +23,6 @@
 
 extern char **environ;
 
-/* A 100k-job plan is a message of some MB that the daemon checks as a whole: give it time. */
-#define SUBMIT_PLAN_TIMEOUT_USEC (5 * 60 * USEC_PER_SEC)
 /* Jobs that did not succeed listed by --wait and run-status; the rest are counted. */
 #define SHOW_FAILED_MAX 20U
 
@@ -457,7 +455,7 @@ int verb_plan(int argc, char *argv[]) {
         r = build_submit_plan(bus, &p, run_name, &call);
         if (r < 0)
                 goto finish;
-        r = sd_bus_call(bus, call, SUBMIT_PLAN_TIMEOUT_USEC, &error, &reply);
+        r = sd_bus_call(bus, call, arg_call_timeout_set ? 0 : JOBCTL_SUBMIT_PLAN_TIMEOUT_USEC, &error, &reply);
         if (r < 0) {
                 /* The daemon names the job and the key; we name the file. */
                 log_bus_error(r, &error, "%s", streq(path, "-") ? "stdin" : path);

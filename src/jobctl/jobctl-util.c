@@ -46,6 +46,13 @@ int log_bus_error(int r, const sd_bus_error *error, const char *fmt, ...) {
         else
                 jobctl_note_failure(JOBCTL_EXIT_FAILURE);
 
+        if (r == -ETIMEDOUT || sd_bus_error_has_names(error, SD_BUS_ERROR_TIMEOUT, SD_BUS_ERROR_NO_REPLY)) {
+                char t[64];
+
+                log_error("%s: the daemon did not answer within %s (--timeout= to wait longer)", what,
+                          format_timespan(t, sizeof(t), arg_call_timeout));
+                return -ETIMEDOUT;
+        }
         if (sd_bus_error_is_set(error)) {
                 /* The daemon's messages may quote what another user chose. */
                 _cleanup_free_ char *msg = escape_non_printable(error->message ?: error->name);
@@ -121,6 +128,12 @@ int jobctl_bus_open(sd_bus **ret) {
                                                "(use --system, --address= or $JOBD_BUS_ADDRESS): %m");
                 break;
         }
+
+        /* Every call waits at most this long for its reply (0 would be sd-bus's default). */
+        r = sd_bus_set_method_call_timeout(bus, arg_call_timeout == USEC_INFINITY ? UINT64_MAX - 1 :
+                                                arg_call_timeout);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set the call timeout: %m");
 
         /* As systemctl: polkit may ask for a password (through the session's agent) when jobd asks it
          * whether we may act on another user's job or the daemon, only where a person can answer. */

@@ -19,6 +19,10 @@ BusTransport arg_transport = BUS_TRANSPORT_USER;
 const char *arg_address = NULL;
 JsonMode arg_json = JSON_OFF;
 bool arg_ask_password = true;
+bool arg_call_timeout_set = false;
+usec_t arg_call_timeout = JOBCTL_CALL_TIMEOUT_USEC;
+/* A --timeout= before the verb: the job's (submit, run) or the calls' (every other verb). */
+static const char *arg_timeout_before_verb = NULL;
 
 char **arg_command = NULL;
 const char *arg_name = NULL;
@@ -95,12 +99,14 @@ typedef enum Option {
         OPT_WAIT,
         OPT_MAX_PARALLEL,
         OPT_QUARANTINE_AFTER,
+        OPT_CALL_TIMEOUT,
         _OPT_MAX,
 } Option;
 
 #define OPT(o) (UINT64_C(1) << (o))
 #define OPTS_GLOBAL (OPT(OPT_HELP) | OPT(OPT_VERSION) | OPT(OPT_USER) | OPT(OPT_SYSTEM) | \
-                     OPT(OPT_ADDRESS) | OPT(OPT_NO_PAGER) | OPT(OPT_NO_ASK_PASSWORD))
+                     OPT(OPT_ADDRESS) | OPT(OPT_NO_PAGER) | OPT(OPT_NO_ASK_PASSWORD) | \
+                     OPT(OPT_TIMEOUT) | OPT(OPT_CALL_TIMEOUT))
 #define OPTS_SUBMIT (OPT(OPT_NAME) | OPT(OPT_PRIORITY) | OPT(OPT_TIMEOUT) | OPT(OPT_MEMORY_MAX) |  \
                      OPT(OPT_TASKS_MAX) | OPT(OPT_CPU_WEIGHT) | OPT(OPT_CWD) | OPT(OPT_SETENV) |     \
                      OPT(OPT_NO_ENV) | OPT(OPT_AFTER) | OPT(OPT_AFTER_CONDITION) | OPT(OPT_GROUP) | \
@@ -144,6 +150,7 @@ static const struct option options[] = {
         { "wait",            no_argument,       NULL, OPT_VAL(OPT_WAIT)            },
         { "max-parallel",    required_argument, NULL, OPT_VAL(OPT_MAX_PARALLEL)    },
         { "quarantine-after", required_argument, NULL, OPT_VAL(OPT_QUARANTINE_AFTER) },
+        { "call-timeout",    required_argument, NULL, OPT_VAL(OPT_CALL_TIMEOUT)    },
         {}
 };
 
@@ -471,13 +478,17 @@ static void help(void) {
                "     --no-pager               Accepted for compatibility; jobctl never pages\n"
                "     --no-ask-password        Do not let polkit ask for a password (acting on other\n"
                "                              users' jobs or the daemon); asked only on a terminal\n"
+               "     --timeout=TIME           Wait at most TIME for each reply of the daemon (default\n"
+               "                              25s, plan 5min; \"infinity\"); for submit and run\n"
+               "                              --timeout= is the job's, use --call-timeout= there\n"
+               "     --call-timeout=TIME      The same, for every command\n"
                "\n%s\nSee jobctl(1) for details.\n", exit_status_help);
 }
 
 static void verb_help(const Verb *v) {
         printf("jobctl [OPTIONS...] %s\n\n%s\n"
                "Global options: --user, --system, --address=ADDRESS, --no-pager, --no-ask-password,\n"
-               "-h/--help"
+               "--timeout=TIME (submit, run: --call-timeout=TIME), -h/--help "
                "(see \"jobctl --help\").\n", v->synopsis, v->help);
 }
 
@@ -583,6 +594,19 @@ static int parse_cwd(const char *s) {
         return 0;
 }
 
+/* submit and run: --timeout= is the job's TimeoutUSec there, the calls' timeout elsewhere. */
+static bool verb_submits(const Verb *verb) {
+        return verb->options & OPT(OPT_MEMORY_MAX);
+}
+
+static int parse_call_timeout(const char *name, const char *arg) {
+        if (parse_sec(arg, &arg_call_timeout) < 0 || arg_call_timeout == 0)
+                return log_usage_error("Invalid %s=%s: expected how long to wait for each reply of the "
+                                       "daemon, such as 90, 1.5s, 10min or infinity", name, arg);
+        arg_call_timeout_set = true;
+        return 0;
+}
+
 /* Handles one option getopt_long() returned. Returns 0 to go on, 1 after printing help/version (exit
  * 0), negative on error. */
 static int parse_option(int c, const char *arg, const Verb *verb, uint64_t *seen, char *argv[]) {
@@ -667,11 +691,20 @@ static int parse_option(int c, const char *arg, const Verb *verb, uint64_t *seen
                 arg_priority_set = true;
                 break;
         case OPT_TIMEOUT:
+                if (!verb) {
+                        /* Whose timeout it is depends on the verb, which comes later. */
+                        arg_timeout_before_verb = arg;
+                        break;
+                }
+                if (!verb_submits(verb))
+                        return parse_call_timeout("--timeout", arg);
                 if (parse_sec(arg, &arg_timeout) < 0 || arg_timeout == 0)
                         return log_usage_error("Invalid --timeout=%s: expected a positive time span "
                                                "such as 90, 1.5s, 10min, 2h or infinity", arg);
                 arg_timeout_set = true;
                 break;
+        case OPT_CALL_TIMEOUT:
+                return parse_call_timeout("--call-timeout", arg);
         case OPT_MEMORY_MAX:
                 if (parse_size(arg, &arg_memory_max) < 0 || arg_memory_max == 0)
                         return log_usage_error("Invalid --memory-max=%s: expected a positive size "
@@ -817,6 +850,12 @@ static int parse_argv(int argc, char *argv[], const Verb **ret_verb, int *ret_ar
         verb = verb_find(argv[optind]);
         if (!verb)
                 return log_usage_error("Unknown command '%s' (see jobctl --help).", argv[optind]);
+
+        if (arg_timeout_before_verb) {
+                r = parse_option(OPT_VAL(OPT_TIMEOUT), arg_timeout_before_verb, verb, &seen, argv);
+                if (r != 0)
+                        return r < 0 ? r : 0;
+        }
 
         /* The verb takes getopt's argv[0] slot, so it names itself in what getopt reports. */
         vargc = argc - optind;

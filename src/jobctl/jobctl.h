@@ -38,6 +38,14 @@ extern BusTransport arg_transport;
 extern const char *arg_address;
 extern JsonMode arg_json;
 extern bool arg_ask_password;           /* --no-ask-password: false */
+/* How long each D-Bus call waits for its reply (--timeout= outside submit and run, --call-timeout=
+ * everywhere): JOBCTL_CALL_TIMEOUT_USEC, and SubmitPlan() JOBCTL_SUBMIT_PLAN_TIMEOUT_USEC, unless given;
+ * USEC_INFINITY: no limit. Set on the connection by jobctl_bus_open(). SubmitPlan() gets longer by
+ * default: a 100k-job plan is a message of some MB that the daemon checks as a whole. */
+#define JOBCTL_CALL_TIMEOUT_USEC (25 * USEC_PER_SEC)
+#define JOBCTL_SUBMIT_PLAN_TIMEOUT_USEC (5 * 60 * USEC_PER_SEC)
+extern bool arg_call_timeout_set;
+extern usec_t arg_call_timeout;
 
 /* submit and run */
 extern char **arg_command;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape-util.h"
 #include "message-util.h"
 #include "parse-util.h"
 #include "plan-file.h"
@@ -166,14 +167,16 @@ static int get_env(const Where *w, const char *key, json_object *v, char ***ret)
                         return r;
                 STRV_FOREACH(e, l)
                         if (!strchr(*e, '=') || (*e)[0] == '=')
-                                return fail(w, key, "\"%.64s\" is not of the form NAME=VALUE", *e);
+                                return fail(w, key, "\"%s\" is not of the form NAME=VALUE",
+                                            SHORT_STRING(*e));
         } else if (json_object_is_type(v, json_type_object)) {
                 json_object_object_foreach(v, name, val) {
                         _cleanup_free_ char *a = NULL;
                         const char *s;
 
                         if (isempty(name) || strchr(name, '='))
-                                return fail(w, key, "\"%.64s\" is not a valid variable name", name);
+                                return fail(w, key, "\"%s\" is not a valid variable name",
+                                            SHORT_STRING(name));
                         if (json_object_is_type(val, json_type_string) ||
                             json_object_is_type(val, json_type_int) ||
                             json_object_is_type(val, json_type_double) ||
@@ -327,8 +330,8 @@ static int parse_spec(const Where *w, json_object *o, bool defaults, const char 
                         r = get_string(w, key, v, &s->after_condition);
                         if (r >= 0 && !streq(s->after_condition, "success") &&
                             !streq(s->after_condition, "failure") && !streq(s->after_condition, "any"))
-                                r = fail(w, key, "\"%.64s\" is not one of success, failure, any",
-                                         s->after_condition);
+                                r = fail(w, key, "\"%s\" is not one of success, failure, any",
+                                         SHORT_STRING(s->after_condition));
                 } else if (streq(key, "group"))
                         r = get_string(w, key, v, &s->group);
                 else if (streq(key, "resources"))
@@ -407,6 +410,16 @@ static int parse_json(const char *text, size_t size, const char *filename, json_
                 if (asprintf(ret_error,
                              "%s: not a text file (it contains NUL bytes, or is larger than 2 GiB)",
                              filename) < 0)
+                        *ret_error = NULL;
+                return -EINVAL;
+        }
+        /* Every string of the plan goes on the bus, where strings must be UTF-8: say where one is not,
+         * rather than fail to build the call. */
+        end = utf8_first_invalid(text);
+        if (end < size) {
+                offset_to_position(text, end, &line, &col);
+                if (asprintf(ret_error, "%s:%u:%u: not valid UTF-8 (byte 0x%02x); plan files are UTF-8 text",
+                             filename, line, col, (unsigned char) text[end]) < 0)
                         *ret_error = NULL;
                 return -EINVAL;
         }
@@ -500,12 +513,13 @@ int plan_file_parse(const char *text, size_t size, const char *filename, const c
         }
         for (size_t k = 0; k < p.n_jobs; k++) {
                 json_object *o = json_object_array_get_idx(jobs, k), *n;
-                char part[128];
+                char part[32 + SHORT_STRING_BUF];
 
                 /* Name the job in messages by its name, whichever key comes first. */
                 if (json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, "name", &n) &&
                     json_object_is_type(n, json_type_string))
-                        snprintf(part, sizeof(part), "jobs[%zu] (%.64s)", k, json_object_get_string(n));
+                        snprintf(part, sizeof(part), "jobs[%zu] (%s)", k,
+                                 SHORT_STRING(json_object_get_string(n)));
                 else
                         snprintf(part, sizeof(part), "jobs[%zu]", k);
                 w.part = part;

@@ -404,10 +404,12 @@ static int set_group(Sched *s, const char *group, const uint32_t *limit, const b
         if (r < 0)
                 return r;
 
+        s->n_groups_set -= g->limit != SCHED_UNLIMITED || g->held;
         if (limit)
                 g->limit = *limit;
         if (held)
                 g->held = *held;
+        s->n_groups_set += g->limit != SCHED_UNLIMITED || g->held;
         sched_blocker_update(s, &g->blocker);
         sched_group_gc(s, g);
         return 0;

@@ -182,6 +182,7 @@ struct Sched {
         SchedHashmap lanes;             /* priority << 32 | owner → Lane */
         SchedHashmap levels;            /* priority → Level */
         SchedHashmap groups;            /* hash(name) → Group */
+        uint32_t n_groups_set;          /* groups with a limit or a hold (sched_count_groups_set()) */
         SchedHashmap pools;             /* hash(name) → Pool */
         SchedHashmap runs;              /* id → SchedRun */
         SchedHashmap owners;            /* uid → Owner */

@@ -134,6 +134,36 @@ int sched_foreach_group(Sched *s, int (*f)(void *userdata, const SchedGroupInfo 
         return 0;
 }
 
+int sched_get_group(Sched *s, const char *name, SchedGroupInfo *ret) {
+        const Group *g;
+
+        if (!s || !name)
+                return -EINVAL;
+        g = sched_hashmap_get(&s->groups, sched_hash_string(name), sched_match_name, name);
+        if (!g)
+                return -ENOENT;
+        *ret = (SchedGroupInfo) {
+                .name = g->name,
+                .limit = g->limit,
+                .running = g->running,
+                .queued = g->queued,
+                .held = g->held,
+        };
+        return 0;
+}
+
+uint32_t sched_count_groups_set(Sched *s) {
+        return s ? s->n_groups_set : 0;
+}
+
+bool sched_has_pool(Sched *s, const char *name) {
+        return s && name && sched_pool_get(s, name);
+}
+
+uint32_t sched_count_pools(Sched *s) {
+        return s ? (uint32_t) sched_hashmap_size(&s->pools) : 0;
+}
+
 int sched_get_run(Sched *s, uint64_t run, SchedRunInfo *ret) {
         const SchedRun *x;
 

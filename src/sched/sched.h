@@ -307,6 +307,12 @@ typedef struct SchedGroupInfo {
         bool held;
 } SchedGroupInfo;
 int sched_foreach_group(Sched *s, int (*f)(void *userdata, const SchedGroupInfo *g), void *userdata);
+/* One group by name, O(1): -ENOENT if the scheduler keeps none (no job in it, no limit, no hold). */
+int sched_get_group(Sched *s, const char *name, SchedGroupInfo *ret);
+/* Groups with a limit or a hold; pools (counted and slot pools); whether a pool exists. O(1). */
+uint32_t sched_count_groups_set(Sched *s);
+uint32_t sched_count_pools(Sched *s);
+bool sched_has_pool(Sched *s, const char *name);
 typedef struct SchedRunInfo {
         uint64_t id;
         uint32_t limit;           /* SCHED_UNLIMITED: none */

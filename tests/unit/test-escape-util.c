@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "escape-util.h"
@@ -85,6 +86,36 @@ static void test_json_escape_c1(void **state) {
         assert_string_equal(c, "{\"a\":1}");
 }
 
+/* SHORT_STRING(): at most 64 bytes of the input, never half a character, always valid UTF-8. */
+static void test_short_string(void **state) {
+        char a63[64], in[256], want[256];
+
+        memset(a63, 'a', 63);
+        a63[63] = 0;
+        assert_string_equal(SHORT_STRING(NULL), "");
+        assert_string_equal(SHORT_STRING("build"), "build");
+        /* 63 bytes and a 2-byte character: "%.64s" would keep half of it. */
+        snprintf(in, sizeof(in), "%s\xc3\xa9", a63);
+        snprintf(want, sizeof(want), "%s...", a63);
+        assert_string_equal(SHORT_STRING(in), want);
+        assert_true(utf8_is_valid(SHORT_STRING(in)));
+        /* Exactly 64 bytes: whole, no "...". */
+        snprintf(in, sizeof(in), "%sb", a63);
+        assert_string_equal(SHORT_STRING(in), in);
+        /* A 4-byte character across the limit. */
+        snprintf(in, sizeof(in), "%s\xf0\x9f\x98\x80zz", a63 + 2);
+        snprintf(want, sizeof(want), "%s...", a63 + 2);
+        assert_string_equal(SHORT_STRING(in), want);
+        /* Invalid bytes and controls are escaped, counted as the bytes they were. */
+        assert_string_equal(SHORT_STRING("x\xff\ny\xc3"), "x\\xff\\ny\\xc3");
+        memset(in, 0xff, 100);
+        in[100] = 0;
+        assert_int_equal(strlen(SHORT_STRING(in)), 64 * 4 + 3);
+        assert_true(utf8_is_valid(SHORT_STRING(in)));
+        assert_false(utf8_is_valid("a\xc3"));
+        assert_true(utf8_is_valid("a\x01\xc3\xa9"));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_printable_unchanged),
@@ -93,6 +124,7 @@ int main(void) {
                 cmocka_unit_test(test_invalid_utf8),
                 cmocka_unit_test(test_char_len),
                 cmocka_unit_test(test_json_escape_c1),
+                cmocka_unit_test(test_short_string),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
