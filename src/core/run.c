@@ -306,6 +306,10 @@ static bool pool_exists(Manager *m, const char *name) {
         return c.found;
 }
 
+bool manager_pool_exists(Manager *m, const char *name) {
+        return pool_exists(m, name);
+}
+
 SchedJobSpec manager_job_sched_spec(Manager *m, Job *j, SchedResourceRequest *res) {
         Run *r = manager_run_of_job(m, j->id);
 

@@ -54,6 +54,8 @@ typedef struct Run {
 int manager_submit_plan(Manager *m, Plan *p, uid_t owner, Run **ret, char **ret_message);
 
 Run *manager_get_run(Manager *m, uint64_t id);
+/* Is there a pool of that name (jobd.conf's or SetPool()'s)? */
+bool manager_pool_exists(Manager *m, const char *name);
 /* The run a job belongs to, NULL if none. */
 Run *manager_run_of_job(Manager *m, uint64_t job_id);
 void manager_runs_free(Manager *m);
