@@ -62,6 +62,7 @@ static Run *run_free(Run *r) {
         free(r->name);
         job_shared_env_unref(r->environment);
         sd_event_source_disable_unref(r->announce_source);
+        sd_event_source_disable_unref(r->cancel_source);
         free(r->job_status);
         free(r);
         return NULL;
@@ -608,33 +609,94 @@ fail:
         return r;
 }
 
-int run_cancel(Run *r) {
-        Manager *m = r->manager;
+#define RUN_CANCEL_SLICE_USEC (5 * USEC_PER_MSEC)
 
-        if (run_is_done(r))
-                return -EALREADY;
-        r->cancelled = true;
-        journal_run(&m->journal, r);
-        if (r->paused) {
-                r->paused = false;
-                (void) sched_set_run_held(m->sched, r->id, false);
-        }
+/* Cancels jobs from cancel_next down for at most RUN_CANCEL_SLICE_USEC; true once all are. */
+static bool run_cancel_slice(Run *r) {
+        Manager *m = r->manager;
+        usec_t until = now(CLOCK_MONOTONIC) + RUN_CANCEL_SLICE_USEC;
+        unsigned n = 0;
+
         /* Last to first: dependents usually come after what they depend on, so they end up cancelled
          * rather than skipped. */
-        for (uint32_t k = r->n_jobs; k > 0; k--) {
-                Job *j = manager_get_job(m, r->first_job + k - 1);
+        for (; r->cancel_next > 0; r->cancel_next--) {
+                Job *j = manager_get_job(m, r->first_job + r->cancel_next - 1);
                 int q;
 
                 if (!j || j->state == JOB_DONE)
                         continue;
+                if (++n % 32 == 0 && now(CLOCK_MONOTONIC) >= until)
+                        return false;
                 q = job_cancel(j);
                 if (q < 0 && q != -EALREADY)
                         log_warning_errno(q, "Run %llu: cannot cancel job %llu, ignoring: %m",
                                           (unsigned long long) r->id, (unsigned long long) j->id);
         }
+        return true;
+}
+
+static void run_cancel_done(Run *r) {
+        r->cancel_source = sd_event_source_disable_unref(r->cancel_source);
+        /* Held while its jobs were being cancelled, so that none started meanwhile; a Retry() may run
+         * them again. */
+        (void) sched_set_run_held(r->manager->sched, r->id, false);
+        run_mark_changed(r);
+        manager_reschedule(r->manager);
+}
+
+static int on_cancel_slice(sd_event_source *s, void *userdata) {
+        Run *r = userdata;
+
+        if (run_cancel_slice(r))
+                run_cancel_done(r);
+        else
+                run_mark_changed(r);
+        return 0;
+}
+
+static int run_cancel_start(Run *r) {
+        Manager *m = r->manager;
+        int q;
+
+        r->paused = false;
+        q = sched_set_run_held(m->sched, r->id, true);
+        if (q < 0)
+                return q;
+        r->cancel_next = r->n_jobs;
+        if (run_cancel_slice(r)) {
+                run_cancel_done(r);
+                return 0;
+        }
+        q = sd_event_add_defer(m->event, &r->cancel_source, on_cancel_slice, r);
+        if (q >= 0)
+                q = sd_event_source_set_enabled(r->cancel_source, SD_EVENT_ON);
+        if (q < 0) {
+                /* No slices: all at once, as before. */
+                r->cancel_source = sd_event_source_disable_unref(r->cancel_source);
+                while (!run_cancel_slice(r))
+                        ;
+                run_cancel_done(r);
+                return 0;
+        }
+        (void) sd_event_source_set_description(r->cancel_source, "run-cancel");
+        log_info("Run %llu: cancelling its %u jobs over the next loop iterations.", (unsigned long long) r->id,
+                 r->n_jobs);
         run_mark_changed(r);
         manager_reschedule(m);
         return 0;
+}
+
+int run_cancel(Run *r) {
+        Manager *m = r->manager;
+
+        if (run_is_done(r))
+                return -EALREADY;
+        if (r->cancel_source)
+                return 0;       /* being cancelled */
+        r->cancelled = true;
+        r->paused = false;
+        journal_run(&m->journal, r);
+        return run_cancel_start(r);
 }
 
 int run_pause(Run *r) {
@@ -915,9 +977,17 @@ int manager_restore_runs(Manager *m) {
 }
 
 void manager_hold_paused_runs(Manager *m) {
-        for (size_t i = 0; i < m->n_runs; i++)
-                if (m->runs[i]->paused && !run_is_done(m->runs[i]))
-                        (void) sched_set_run_held(m->sched, m->runs[i]->id, true);
+        for (size_t i = 0; i < m->n_runs; i++) {
+                Run *r = m->runs[i];
+
+                if (run_is_done(r))
+                        continue;
+                if (r->cancelled)
+                        /* A Cancel() the daemon stopped in the middle of: carried on. */
+                        (void) run_cancel_start(r);
+                else if (r->paused)
+                        (void) sched_set_run_held(m->sched, r->id, true);
+        }
 }
 
 void manager_recount_runs(Manager *m) {
