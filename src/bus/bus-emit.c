@@ -57,7 +57,9 @@ static bool is_unannounced(uint64_t id) {
         return false;
 }
 
-static int on_announce(sd_event_source *s, void *userdata) {
+static bool bus_backlogged(Manager *m, void *userdata);
+
+static int on_announce(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
         sd_bus *bus = m->observers_userdata;
         usec_t until = now(CLOCK_MONOTONIC) + ANNOUNCE_SLICE_USEC;
@@ -69,8 +71,13 @@ static int on_announce(sd_event_source *s, void *userdata) {
                 for (; r->first < r->end; r->first++) {
                         char path[64];
 
-                        if (++k % 16 == 0 && now(CLOCK_MONOTONIC) >= until)
-                                return 0;       /* the rest on the next iteration */
+                        if (++k % 16 == 0 && (now(CLOCK_MONOTONIC) >= until || bus_backlogged(m, bus))) {
+                                /* The rest in a while: at once, or in 1 ms if the bus has enough to write. */
+                                (void) sd_event_source_set_time_relative(s, bus_backlogged(m, bus) ?
+                                                                         USEC_PER_MSEC : 0);
+                                (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+                                return 0;
+                        }
                         if (!manager_get_job(m, r->first))
                                 continue;
                         job_path(r->first, path, sizeof(path));
@@ -100,10 +107,14 @@ static void announce_later(Manager *m, uint64_t id) {
                 unannounced[n_unannounced++] = (IdRange) { id, id + 1 };
         }
         if (!announce_source &&
-            sd_event_add_defer(m->event, &announce_source, on_announce, m) >= 0)
+            sd_event_add_time_relative(m->event, &announce_source, CLOCK_MONOTONIC, 0, 0, on_announce, m) >= 0)
                 (void) sd_event_source_set_description(announce_source, "bus-announce-jobs");
-        if (announce_source)
-                (void) sd_event_source_set_enabled(announce_source, SD_EVENT_ON);
+        if (announce_source && n_unannounced == 1 && unannounced[0].end == id + 1 &&
+            unannounced[0].first == id) {
+                /* Newly started: next iteration. */
+                (void) sd_event_source_set_time_relative(announce_source, 0);
+                (void) sd_event_source_set_enabled(announce_source, SD_EVENT_ONESHOT);
+        }
 }
 
 static void emit_job_new(Manager *m, uint64_t id, bool in_run, void *userdata) {
@@ -284,6 +295,16 @@ static void emit_slot_quarantined(Manager *m, const char *pool, const char *slot
                                   "ss", pool, slot);
 }
 
+/* Messages queued for writing beyond which sliced work waits (a reply queued behind them waits for
+ * dbus-daemon to take them all: ~50 us each). */
+#define BUS_BACKLOG_MAX 256U
+
+static bool bus_backlogged(Manager *m, void *userdata) {
+        uint64_t n;
+
+        return sd_bus_get_n_queued_write(userdata, &n) >= 0 && n > BUS_BACKLOG_MAX;
+}
+
 static void bus_detach(Manager *m, void *userdata) {
         subscribers = sd_bus_track_unref(subscribers);
         flush_source = sd_event_source_disable_unref(flush_source);
@@ -306,5 +327,6 @@ const ManagerObservers bus_observers = {
         .run_removed = emit_run_removed,
         .changed = emit_changed,
         .slot_quarantined = emit_slot_quarantined,
+        .backlogged = bus_backlogged,
         .detach = bus_detach,
 };

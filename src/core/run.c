@@ -625,7 +625,7 @@ static bool run_cancel_slice(Run *r) {
 
                 if (!j || j->state == JOB_DONE)
                         continue;
-                if (++n % 32 == 0 && now(CLOCK_MONOTONIC) >= until)
+                if (++n % 32 == 0 && (now(CLOCK_MONOTONIC) >= until || manager_observers_backlogged(m)))
                         return false;
                 q = job_cancel(j);
                 if (q < 0 && q != -EALREADY)
@@ -644,13 +644,30 @@ static void run_cancel_done(Run *r) {
         manager_reschedule(r->manager);
 }
 
-static int on_cancel_slice(sd_event_source *s, void *userdata) {
+/* Next slice: on the next iteration, or in 1 ms while the bus has enough to write (the replies to others
+ * would queue behind what the cancels tell). */
+static int run_cancel_rearm(Run *r) {
+        int q;
+
+        q = sd_event_source_set_time_relative(r->cancel_source,
+                                              manager_observers_backlogged(r->manager) ? USEC_PER_MSEC : 0);
+        if (q >= 0)
+                q = sd_event_source_set_enabled(r->cancel_source, SD_EVENT_ONESHOT);
+        return q;
+}
+
+static int on_cancel_slice(sd_event_source *s, uint64_t usec, void *userdata) {
         Run *r = userdata;
 
-        if (run_cancel_slice(r))
-                run_cancel_done(r);
-        else
+        if (manager_observers_backlogged(r->manager) || !run_cancel_slice(r)) {
                 run_mark_changed(r);
+                if (run_cancel_rearm(r) < 0)
+                        while (!run_cancel_slice(r))
+                                ;
+                else
+                        return 0;
+        }
+        run_cancel_done(r);
         return 0;
 }
 
@@ -667,9 +684,9 @@ static int run_cancel_start(Run *r) {
                 run_cancel_done(r);
                 return 0;
         }
-        q = sd_event_add_defer(m->event, &r->cancel_source, on_cancel_slice, r);
+        q = sd_event_add_time_relative(m->event, &r->cancel_source, CLOCK_MONOTONIC, 0, 0, on_cancel_slice, r);
         if (q >= 0)
-                q = sd_event_source_set_enabled(r->cancel_source, SD_EVENT_ON);
+                q = run_cancel_rearm(r);
         if (q < 0) {
                 /* No slices: all at once, as before. */
                 r->cancel_source = sd_event_source_disable_unref(r->cancel_source);
