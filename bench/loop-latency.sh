@@ -9,7 +9,7 @@
 # Prints p50/p99/max of the prober's round trips during each operation, and while idle. Target: p99 under
 # 50 ms. Never passes or fails on time. Needs root (a cgroup v2 subtree) and python3 with the dbus module.
 #
-#   bench/loop-latency.sh [--jobs=N[,N...]] [--build-dir=DIR] [--snapshot=REV]
+#   bench/loop-latency.sh [--jobs=N[,N...]] [--build-dir=DIR] [--snapshot=REV] [--ops=gmo,cancel]
 #
 # --jobs: default 100000,250000 (250000 is also the per-user limit of unfinished jobs: the plan then has
 # N-1 jobs plus the blocker... N in all). --snapshot=REV builds the committed REV (e.g. the revision before
@@ -20,11 +20,13 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$SRC/build-bench
 JOBS_LIST=100000,250000
 SNAPSHOT=
+OPS=gmo,cancel
 for arg in "$@"; do
         case $arg in
         --jobs=*) JOBS_LIST=${arg#*=} ;;
         --build-dir=*) BUILD=$(realpath -m "${arg#*=}") ;;
         --snapshot=*) SNAPSHOT=${arg#*=} ;;
+        --ops=*) OPS=${arg#*=} ;;
         -h | --help) sed -n '3,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "loop-latency.sh: unknown argument $arg" >&2; exit 2 ;;
         esac
@@ -96,9 +98,13 @@ probe_start() {
         read -r _ <&"${PROBE[0]}"
 }
 probe_stop() { # sets PROBED to the RESULT line (not in a subshell: the coprocess is ours)
-        local fd=${PROBE[0]} pid=$PROBE_PID
-        exec {PROBE[1]}>&-
-        read -r PROBED <&"$fd" || PROBED=
+        local pid=$PROBE_PID
+        PROBED=
+        if [[ -n ${PROBE[0]:-} ]]; then
+                local fd=${PROBE[0]}
+                exec {PROBE[1]}>&-
+                read -r PROBED <&"$fd" || PROBED=
+        fi
         wait "$pid" 2>/dev/null || true
 }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
@@ -130,13 +136,25 @@ for N in ${JOBS_LIST//,/ }; do
         sleep 5     # the plan's JobNew (and InterfacesAdded) go out after the reply
         probe_start; sleep 2; probe_stop; report "idle" "$PROBED"
 
-        probe_start
-        t0=$(now_ms)
-        if bctl call org.jobd1 /org/jobd1 org.freedesktop.DBus.ObjectManager GetManagedObjects \
-                >/dev/null 2>"$WORK/gmo.err"; then what=reply; else what="error: $(head -c 80 "$WORK/gmo.err")"; fi
-        t1=$(now_ms)
-        probe_stop
-        report "GetManagedObjects ($((t1 - t0)) ms, $what)" "$PROBED"
+        if [[ ,$OPS, == *,gmo,* ]]; then
+                probe_start
+                t0=$(now_ms)
+                if bctl call org.jobd1 /org/jobd1 org.freedesktop.DBus.ObjectManager GetManagedObjects \
+                        >/dev/null 2>"$WORK/gmo.err"; then
+                        what=reply
+                else
+                        what="error: $(head -c 60 "$WORK/gmo.err")"
+                fi
+                t1=$(now_ms)
+                probe_stop 2>/dev/null
+                report "GetManagedObjects ($((t1 - t0)) ms, $what)" "$PROBED"
+                if ! kill -0 "$JOBD_PID" 2>/dev/null; then
+                        rc=0; wait "$JOBD_PID" || rc=$?; JOBD_PID=
+                        echo "  jobd is gone after GetManagedObjects (exit status $rc): $(tail -n 1 "$WORK/jobd.log")"
+                        continue
+                fi
+        fi
+        [[ ,$OPS, == *,cancel,* ]] || { kill "$JOBD_PID"; wait "$JOBD_PID" || true; JOBD_PID=; continue; }
 
         probe_start
         t0=$(now_ms)

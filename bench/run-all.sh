@@ -319,7 +319,8 @@ if want throughput; then
                 local best med cbest cmed dbest dmed
                 read -r best med < <(stats ${RES[$2]:-})
                 read -r cbest cmed < <(stats ${CPU[$2]:-})
-                read -r dbest dmed < <(stats ${DBCPU[$2]:-})
+                dmed=-
+                [[ -z ${DBCPU[$2]:-} ]] || read -r dbest dmed < <(stats ${DBCPU[$2]})
                 printf '%-42s %8s %8s %7s %7s %9s %9s\n' "$1" "$best" "$med" "$(ratio "$med" "$loop_med")" \
                         "$(ratio "$med" "$tsp_med")" "${cmed%.*}" "${dmed%.*}"
         }
