@@ -133,7 +133,7 @@ for N in ${JOBS_LIST//,/ }; do
         t0=$(now_ms)
         timeout 600 "$BUILD/src/jobctl/jobctl" plan "$WORK/plan.json" >/dev/null || { echo "jobctl plan failed; jobd log:"; tail -n 5 "$WORK/jobd.log"; exit 1; }
         echo "== $N jobs (plan submitted in $(($(now_ms) - t0)) ms)"
-        sleep 5     # the plan's JobNew (and InterfacesAdded) go out after the reply
+        sleep "${SETTLE:-5}"     # the plan's JobNew (and InterfacesAdded) go out after the reply
         probe_start; sleep 2; probe_stop; report "idle" "$PROBED"
 
         if [[ ,$OPS, == *,gmo,* ]]; then

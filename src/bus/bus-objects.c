@@ -215,7 +215,7 @@ static int build_too_large(ObjectsBuild *b) {
 static const sd_bus_vtable *const job_vtables[] = { bus_job_vtable, bus_job_sched_vtable, NULL };
 static const sd_bus_vtable *const run_vtables[] = { bus_run_vtable, NULL };
 
-static int on_build_slice(sd_event_source *s, void *userdata) {
+static int on_build_slice(sd_event_source *s, uint64_t usec, void *userdata) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         ObjectsBuild *b = userdata;
         Manager *m = b->manager;
@@ -243,7 +243,14 @@ static int on_build_slice(sd_event_source *s, void *userdata) {
                         continue;
                 if (++k % 32 == 0 && now(CLOCK_MONOTONIC) >= until) {
                         bus_job_set_reader(NULL);
-                        return 0;       /* the rest on the next iteration */
+                        /* The rest on the next iteration: a timer that is due at once, not a defer source,
+                         * which stays pending and so would always come before the bus's messages. */
+                        r = sd_event_source_set_time_relative(s, 0);
+                        if (r >= 0)
+                                r = sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+                        if (r < 0)
+                                return build_fail(b, NULL, r);
+                        return 0;
                 }
                 big = b->size < REPLY_FULL_FROM;
                 b->size += job_entry_size(j, big);
@@ -312,9 +319,7 @@ static int start_build(Manager *m, sd_bus *bus, sd_bus_message *call) {
         if (r >= 0)
                 r = sd_bus_message_open_container(b->reply, 'a', "{oa{sa{sv}}}");
         if (r >= 0)
-                r = sd_event_add_defer(m->event, &b->source, on_build_slice, b);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(b->source, SD_EVENT_ON);
+                r = sd_event_add_time_relative(m->event, &b->source, CLOCK_MONOTONIC, 0, 0, on_build_slice, b);
         if (r >= 0)
                 (void) sd_event_source_set_description(b->source, "get-managed-objects");
         if (r < 0)

@@ -140,6 +140,11 @@ static int run_announce_later(Run *r) {
                 return q;
         }
         (void) sd_event_source_set_description(r->announce_source, "run-announce");
+        /* Every iteration until all are announced (run_announce() drops the source then): a defer source
+         * is one-shot by default, which left all but the first batch to be announced only when the jobs
+         * changed, the whole rest at once when the last job did (a Cancel() of the run: a second's stall
+         * at 100k jobs). */
+        (void) sd_event_source_set_enabled(r->announce_source, SD_EVENT_ON);
         /* Before the scheduler's pass: the jobs it starts are announced already, as a rule. */
         (void) sd_event_source_set_priority(r->announce_source, SD_EVENT_PRIORITY_NORMAL + 5);
         return 0;

@@ -95,4 +95,29 @@ assert_eq 3 "$added" "InterfacesAdded of the plan's 3 jobs"
 states=$(jq -r 'select(.member == "InterfacesAdded" and (.payload.data[0] | startswith("/org/jobd1/job/")))
                 | .payload.data[1]["org.jobd1.Job"].State.data' "$TEST_TMP/signals.json" | sort -u | paste -sd' ')
 assert_not_contains null "$states" "State in the InterfacesAdded of the plan's jobs ($states)"
+
+# A large plan whose jobs do not change: every JobNew and InterfacesAdded still goes out (only the first
+# batch of 1024 JobNew did: the rest waited for each job to change, and Run.Cancel() then sent them all
+# at once), and Run.Cancel() (sliced over loop iterations) cancels them all.
+n=3000
+{
+        printf '{"name": "big", "jobs": [{"name": "blocker", "command": ["sleep", "600"]}'
+        for ((i = 1; i < n; i++)); do printf ',{"name":"j%d","command":["true"],"after":["blocker"]}' "$i"; done
+        printf ']}\n'
+} >"$TEST_TMP/big.json"
+jobctl plan "$TEST_TMP/big.json" >/dev/null || fail "jobctl plan of $n jobs failed"
+run=$(bctl --json=short call org.jobd1 /org/jobd1 org.jobd1.Manager ListRuns | jq '.data[0][-1][0]')
+count_new() { grep -c '"member":"JobNew"' "$mon" || true; }
+all_new() { [[ $(($(count_new) - 3)) -ge "$n" ]]; }
+wait_until 20 "JobNew of the $n jobs of the plan (seen $(($(count_new) - 3)))" all_new
+count_added() { grep '"member":"InterfacesAdded"' "$mon" | grep -c '"/org/jobd1/job/' || true; }
+all_added() { [[ $(count_added) -ge $((n + 3)) ]]; }
+wait_until 30 "InterfacesAdded of the $n jobs of the plan" all_added
+bctl call -- org.jobd1 "/org/jobd1/run/$run" org.jobd1.Run Cancel || fail "Run.Cancel() failed"
+run_done() { [[ $(bctl get-property org.jobd1 "/org/jobd1/run/$run" org.jobd1.Run State) == 's "done"' ]]; }
+wait_until 60 "run $run to be done after Cancel()" run_done
+res=$(bctl get-property org.jobd1 "/org/jobd1/run/$run" org.jobd1.Run Result)
+assert_eq 's "cancelled"' "$res" "Result of the cancelled run"
+cancelled=$(bctl --json=short get-property org.jobd1 "/org/jobd1/run/$run" org.jobd1.Run ResultCounts | jq '.data.cancelled')
+assert_eq "$n" "$cancelled" "jobs of the run cancelled"
 daemon_still_ok
