@@ -107,7 +107,7 @@ static void announce_later(Manager *m, uint64_t id) {
                 unannounced[n_unannounced++] = (IdRange) { id, id + 1 };
         }
         if (!announce_source &&
-            sd_event_add_time_relative(m->event, &announce_source, CLOCK_MONOTONIC, 0, 0, on_announce, m) >= 0)
+            sd_event_add_time_relative(m->event, &announce_source, CLOCK_MONOTONIC, 0, 1, on_announce, m) >= 0)
                 (void) sd_event_source_set_description(announce_source, "bus-announce-jobs");
         if (announce_source && n_unannounced == 1 && unannounced[0].end == id + 1 &&
             unannounced[0].first == id) {

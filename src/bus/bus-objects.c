@@ -319,7 +319,7 @@ static int start_build(Manager *m, sd_bus *bus, sd_bus_message *call) {
         if (r >= 0)
                 r = sd_bus_message_open_container(b->reply, 'a', "{oa{sa{sv}}}");
         if (r >= 0)
-                r = sd_event_add_time_relative(m->event, &b->source, CLOCK_MONOTONIC, 0, 0, on_build_slice, b);
+                r = sd_event_add_time_relative(m->event, &b->source, CLOCK_MONOTONIC, 0, 1, on_build_slice, b);
         if (r >= 0)
                 (void) sd_event_source_set_description(b->source, "get-managed-objects");
         if (r < 0)

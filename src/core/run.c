@@ -689,7 +689,7 @@ static int run_cancel_start(Run *r) {
                 run_cancel_done(r);
                 return 0;
         }
-        q = sd_event_add_time_relative(m->event, &r->cancel_source, CLOCK_MONOTONIC, 0, 0, on_cancel_slice, r);
+        q = sd_event_add_time_relative(m->event, &r->cancel_source, CLOCK_MONOTONIC, 0, 1, on_cancel_slice, r);
         if (q >= 0)
                 q = run_cancel_rearm(r);
         if (q < 0) {
