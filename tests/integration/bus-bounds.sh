@@ -71,11 +71,13 @@ fi
 daemon_still_ok
 
 # A bus that goes away: jobd says so and exits with a failure.
-kill "$DBUS_PID"
-wait_until 20 "jobd to exit after the bus went away" pid_gone "$JOBD_PID"
-rc=0
-wait "$JOBD_PID" || rc=$?
 JOBD_EXPECT_DEAD=1
+pid=$JOBD_PID
+JOBD_PID=""     # wait_until would take its exit for a failure
+kill "$DBUS_PID"
+wait_until 20 "jobd to exit after the bus went away" pid_gone "$pid"
+rc=0
+wait "$pid" || rc=$?
 assert_ne 0 "$rc" "jobd's exit status after losing the bus"
 grep -q "Disconnected from the bus" "$JOBD_LOG" || fail "jobd did not log the disconnection: $(tail -n 5 "$JOBD_LOG")"
 log "jobd exited with $rc after the bus went away"
