@@ -4,7 +4,8 @@
 # The figures for jobd's throughput and kill targets, all in one run on a private instance:
 #   1. throughput: N x /bin/true through jobd (pipelined Submit, wait for JobChanged done) at several
 #      --max-parallel values, beside a plain fork+exec+wait loop, the same loop with a fresh cgroup per
-#      child (clone3 CLONE_INTO_CGROUP + rmdir), and task-spooler (tsp -S 2);
+#      child (clone3 CLONE_INTO_CGROUP + rmdir), that loop 2 at a time (the daemon-less baseline of
+#      jobd --max-parallel=2), and task-spooler (tsp -S 2); with jobd's and dbus-daemon's CPU per job;
 #   2. kill latency: KillJob(id, SIGKILL) of a 1000-orphan job until JobChanged done, beside cgroup.kill
 #      of the same tree in a bare cgroup until cgroup.events says populated 0;
 #   3. what a psutil-style /proc tree walk leaves alive of the same tree.
@@ -161,11 +162,16 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 declare -A RES=()     # label -> space-separated jobs/s of each trial
 declare -A CPU=()     # label -> space-separated CPU us per job of each trial
+declare -A DBCPU=()   # label -> space-separated CPU us per job of jobd + dbus-daemon of each trial
 record() { # label "RESULT ..." output
         RES[$1]="${RES[$1]:-} $(echo "$2" | result_of jobs_per_s)"
         local c
         c=$(echo "$2" | result_of cpu_us_per_job)
         [[ -z $c ]] || CPU[$1]="${CPU[$1]:-} $c"
+        local d b
+        d=$(echo "$2" | result_of daemon_us_per_job)
+        b=$(echo "$2" | result_of bus_us_per_job)
+        [[ -z $d || -z $b ]] || DBCPU[$1]="${DBCPU[$1]:-} $((d + b))"
 }
 usage_usec() { awk '$1 == "usage_usec" { print $2 }' "$1/cpu.stat"; }
 result_of() { # "RESULT ... key=value ..." lines on stdin, key -> value of the last one
@@ -235,6 +241,13 @@ if want throughput; then
                 echo "$out" | grep -v ^RESULT
                 record cgloop "$out"
 
+                # The daemon-less baseline of jobd --max-parallel=2: each job into a fresh cgroup, 2 at once.
+                mkdir "$CG/loop2-$trial"
+                out=$("$B/forkexec-loop" -n "$JOBS" -j 2 --cgroup="$CG/loop2-$trial" \
+                        --label=clone3-cgroup-loop-j2)
+                echo "$out" | grep -v ^RESULT
+                record cgloop2 "$out"
+
                 if command -v tsp >/dev/null; then
                         # In a cgroup of its own: the CPU of the clients, the server and the jobs.
                         out=$(run_in_cgroup "$CG/tsp-$trial" run_tsp "$JOBS")
@@ -300,18 +313,21 @@ BEST_LINES=()
 if want throughput; then
         read -r loop_best loop_med < <(stats ${RES[loop]})
         read -r tsp_best tsp_med < <(stats ${RES[tsp]:-})
-        printf '%-42s %8s %8s %7s %7s %9s\n' "throughput ($JOBS x /bin/true)" "best/s" "median/s" \
-                "x loop" "x tsp" "CPU us/j"
+        printf '%-42s %8s %8s %7s %7s %9s %9s\n' "throughput ($JOBS x /bin/true)" "best/s" "median/s" \
+                "x loop" "x tsp" "CPU us/j" "d+b us/j"
         row() { # label key
-                local best med cbest cmed
+                local best med cbest cmed dbest dmed
                 read -r best med < <(stats ${RES[$2]:-})
                 read -r cbest cmed < <(stats ${CPU[$2]:-})
-                printf '%-42s %8s %8s %7s %7s %9s\n' "$1" "$best" "$med" "$(ratio "$med" "$loop_med")" \
-                        "$(ratio "$med" "$tsp_med")" "${cmed%.*}"
+                dmed=-
+                [[ -z ${DBCPU[$2]:-} ]] || read -r dbest dmed < <(stats ${DBCPU[$2]})
+                printf '%-42s %8s %8s %7s %7s %9s %9s\n' "$1" "$best" "$med" "$(ratio "$med" "$loop_med")" \
+                        "$(ratio "$med" "$tsp_med")" "${cmed%.*}" "${dmed%.*}"
         }
         row "fork+exec+wait loop" loop
         row "fork+exec+wait loop, $NCPU at once" loop-j
         row "clone3 into fresh cgroup + rmdir" cgloop
+        row "clone3 into fresh cgroup + rmdir, 2 at once" cgloop2
         row "tsp -S 2" tsp
         for where in ${STATE//,/ }; do
                 best_jobd=- best_p=
@@ -327,8 +343,16 @@ if want throughput; then
                 line+=" $(ratio "$best_jobd" "$loop_med")x the loop (target >= 0.5x),"
                 BEST_LINES+=("$line $(ratio "$best_jobd" "$tsp_med")x tsp (target >= 2x)")
         done
+        read -r _ cg2_med < <(stats ${RES[cgloop2]:-})
+        for where in ${STATE//,/ }; do
+                read -r _ j2_med < <(stats ${RES[jobd-$where-2]:-})
+                read -r _ d2_med < <(stats ${DBCPU[jobd-$where-2]:-})
+                [[ $j2_med != - ]] || continue
+                BEST_LINES+=("state on $where: jobd --max-parallel=2 is $(ratio "$j2_med" "$cg2_med")x the cgroup loop 2 at a time (target >= 0.8x); jobd + dbus-daemon CPU ${d2_med%.*} us/job (target <= 250)")
+        done
         echo "(ratios: medians over $TRIALS trial(s); CPU us/j: median CPU time per job of everything involved"
         echo " -- loop and its children, tsp clients+server+jobs, jobd + dbus-daemon + the jobs' cgroups;"
+        echo " d+b us/j: jobd's and dbus-daemon's CPU per job alone, no client subscribed;"
         echo " state on disk = $(findmnt -no FSTYPE -T /tmp) under /tmp, on tmpfs = /dev/shm)"
         printf '%s\n' "${BEST_LINES[@]}"
         echo

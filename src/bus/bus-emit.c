@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "bus-jobd.h"
 #include "job-enums.h"
 #include "jobd-bus.h"
+#include "log.h"
 #include "macro.h"
 #include "run.h"
+#include "time-util.h"
 
 /* The manager's observers (ManagerObservers): what core tells, as signals and PropertiesChanged. The
  * userdata is the connection, which bus_setup() hands over to the manager with them. */
@@ -24,37 +28,173 @@ static void run_path(uint64_t id, char *buf, size_t l) {
         snprintf(buf, l, JOBD_RUN_PATH_PREFIX "/%llu", (unsigned long long) id);
 }
 
+/* Manager.Subscribe(): who listens to per-job PropertiesChanged. sd_bus_track drops a client that leaves
+ * the bus. Without a subscriber a job's changes are told by JobChanged (state and result) only. */
+static sd_bus_track *subscribers;
+
+/* The jobs with changes not told yet (Job.observer_changes), told once per loop iteration: one
+ * PropertiesChanged per job with all its changed properties. */
+static uint64_t *pending;
+static size_t n_pending, n_pending_alloc;
+static sd_event_source *flush_source;
+
+/* A plan's jobs whose InterfacesAdded has not gone out yet: ranges [first, end) of ids, oldest first. They
+ * go out in slices of at most ANNOUNCE_SLICE_USEC per loop iteration, each with the job's properties when
+ * it is sent (so a change before that is in it, not in a PropertiesChanged of its own); a job forgotten
+ * before its turn gets neither InterfacesAdded nor InterfacesRemoved. */
+typedef struct IdRange {
+        uint64_t first, end;
+} IdRange;
+static IdRange *unannounced;
+static size_t n_unannounced, n_unannounced_alloc;
+static sd_event_source *announce_source;
+#define ANNOUNCE_SLICE_USEC (5 * USEC_PER_MSEC)
+
+static bool is_unannounced(uint64_t id) {
+        for (size_t i = 0; i < n_unannounced; i++)
+                if (id >= unannounced[i].first && id < unannounced[i].end)
+                        return true;
+        return false;
+}
+
+static bool bus_backlogged(Manager *m, void *userdata);
+
+static int on_announce(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        sd_bus *bus = m->observers_userdata;
+        usec_t until = now(CLOCK_MONOTONIC) + ANNOUNCE_SLICE_USEC;
+        unsigned k = 0;
+
+        while (n_unannounced > 0) {
+                IdRange *r = &unannounced[0];
+
+                for (; r->first < r->end; r->first++) {
+                        char path[64];
+
+                        if (++k % 16 == 0 && (now(CLOCK_MONOTONIC) >= until || bus_backlogged(m, bus))) {
+                                /* The rest in a while: at once, or in 1 ms if the bus has enough to write. */
+                                (void) sd_event_source_set_time_relative(s, bus_backlogged(m, bus) ?
+                                                                         USEC_PER_MSEC : 0);
+                                (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+                                return 0;
+                        }
+                        if (!manager_get_job(m, r->first))
+                                continue;
+                        job_path(r->first, path, sizeof(path));
+                        (void) sd_bus_emit_object_added(bus, path);
+                }
+                memmove(unannounced, unannounced + 1, --n_unannounced * sizeof(IdRange));
+        }
+        (void) sd_event_source_set_enabled(s, SD_EVENT_OFF);
+        return 0;
+}
+
+static void announce_later(Manager *m, uint64_t id) {
+        if (n_unannounced > 0 && unannounced[n_unannounced - 1].end == id)
+                unannounced[n_unannounced - 1].end++;
+        else {
+                if (n_unannounced >= n_unannounced_alloc) {
+                        size_t n = MAX(n_unannounced_alloc * 2, (size_t) 8);
+                        IdRange *a = reallocarray(unannounced, n, sizeof(IdRange));
+
+                        if (!a) {
+                                log_oom();
+                                return;
+                        }
+                        unannounced = a;
+                        n_unannounced_alloc = n;
+                }
+                unannounced[n_unannounced++] = (IdRange) { id, id + 1 };
+        }
+        if (!announce_source &&
+            sd_event_add_time_relative(m->event, &announce_source, CLOCK_MONOTONIC, 0, 1, on_announce, m) >= 0)
+                (void) sd_event_source_set_description(announce_source, "bus-announce-jobs");
+        if (announce_source && n_unannounced == 1 && unannounced[0].end == id + 1 &&
+            unannounced[0].first == id) {
+                /* Newly started: next iteration. */
+                (void) sd_event_source_set_time_relative(announce_source, 0);
+                (void) sd_event_source_set_enabled(announce_source, SD_EVENT_ONESHOT);
+        }
+}
+
 static void emit_job_new(Manager *m, uint64_t id, bool in_run, void *userdata) {
         sd_bus *bus = userdata;
         char path[64];
 
         job_path(id, path, sizeof(path));
-        /* A plan's jobs get no InterfacesAdded: with every property of every job, it would cost more than
-         * the whole submission. */
-        if (!in_run)
-                (void) sd_bus_emit_object_added(bus, path);
         (void) sd_bus_emit_signal(bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE, "JobNew", "to", id, path);
+        if (in_run)
+                announce_later(m, id);
+        else
+                (void) sd_bus_emit_object_added(bus, path);
+}
+
+static int on_flush(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+        sd_bus *bus = m->observers_userdata;
+
+        for (size_t i = 0; i < n_pending; i++) {
+                const char *props[ELEMENTSOF(job_change_property) + 1];
+                Job *j = manager_get_job(m, pending[i]);
+                char path[64];
+                size_t n = 0;
+
+                if (!j || j->observer_changes == 0)
+                        continue;
+                for (size_t b = 0; b < ELEMENTSOF(job_change_property); b++)
+                        if (j->observer_changes & (1U << b))
+                                props[n++] = job_change_property[b];
+                props[n] = NULL;
+                j->observer_changes = 0;
+                if (is_unannounced(j->id))
+                        continue;       /* its InterfacesAdded will say */
+                job_path(j->id, path, sizeof(path));
+                (void) sd_bus_emit_properties_changed_strv(bus, path, JOBD_JOB_INTERFACE, (char **) props);
+        }
+        n_pending = 0;
+        if (n_pending_alloc > 4096) {
+                pending = mfree(pending);
+                n_pending_alloc = 0;
+        }
+        return 0;
+}
+
+static void queue_properties_changed(Manager *m, Job *j, JobChange changed) {
+        if (j->observer_changes == 0) {
+                if (n_pending >= n_pending_alloc) {
+                        size_t n = MAX(n_pending_alloc * 2, (size_t) 64);
+                        uint64_t *a = reallocarray(pending, n, sizeof(uint64_t));
+
+                        if (!a) {
+                                log_oom();
+                                return;
+                        }
+                        pending = a;
+                        n_pending_alloc = n;
+                }
+                pending[n_pending++] = j->id;
+        }
+        j->observer_changes |= changed & _JOB_CHANGE_ALL;
+        if (!flush_source && sd_event_add_defer(m->event, &flush_source, on_flush, m) >= 0)
+                (void) sd_event_source_set_description(flush_source, "bus-properties-changed");
+        if (flush_source)
+                (void) sd_event_source_set_enabled(flush_source, SD_EVENT_ONESHOT);
 }
 
 static void emit_job_changed(Manager *m, Job *j, JobChange changed, void *userdata) {
-        const char *props[ELEMENTSOF(job_change_property) + 1];
         sd_bus *bus = userdata;
         char path[64];
-        size_t n = 0;
 
         _Static_assert(_JOB_CHANGE_ALL == (1U << ELEMENTSOF(job_change_property)) - 1, "one name a bit");
 
-        job_path(j->id, path, sizeof(path));
-        for (size_t i = 0; i < ELEMENTSOF(job_change_property); i++)
-                if (changed & (1U << i))
-                        props[n++] = job_change_property[i];
-        props[n] = NULL;
-
-        (void) sd_bus_emit_properties_changed_strv(bus, path, JOBD_JOB_INTERFACE, (char **) props);
-        if (changed & (JOB_CHANGE_STATE | JOB_CHANGE_RESULT))
+        if (subscribers && sd_bus_track_count(subscribers) > 0)
+                queue_properties_changed(m, j, changed);
+        if (changed & (JOB_CHANGE_STATE | JOB_CHANGE_RESULT)) {
+                job_path(j->id, path, sizeof(path));
                 (void) sd_bus_emit_signal(bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE, "JobChanged",
                                           "toss", j->id, path, job_state_to_string(j->state),
                                           job_result_to_string(j->result));
+        }
 }
 
 static void emit_job_removed(Manager *m, uint64_t id, void *userdata) {
@@ -64,7 +204,29 @@ static void emit_job_removed(Manager *m, uint64_t id, void *userdata) {
         job_path(id, path, sizeof(path));
         (void) sd_bus_emit_signal(bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE, "JobRemoved", "to", id,
                                   path);
-        (void) sd_bus_emit_object_removed(bus, path);
+        if (!is_unannounced(id))
+                (void) sd_bus_emit_object_removed(bus, path);
+}
+
+int bus_subscribe(sd_bus_message *msg, bool subscribe, sd_bus_error *error) {
+        int r;
+
+        if (!subscribers) {
+                r = sd_bus_track_new(sd_bus_message_get_bus(msg), &subscribers, NULL, NULL);
+                if (r < 0)
+                        return r;
+        }
+        if (subscribe)
+                r = sd_bus_track_add_sender(subscribers, msg);
+        else
+                r = sd_bus_track_remove_sender(subscribers, msg);
+        if (r < 0)
+                return r;
+        log_debug("%s %s (%u subscribers).", strna(sd_bus_message_get_sender(msg)),
+                  subscribe ? (r > 0 ? "subscribed" : "was subscribed already") :
+                              (r > 0 ? "unsubscribed" : "was not subscribed"),
+                  sd_bus_track_count(subscribers));
+        return sd_bus_reply_method_return(msg, NULL);
 }
 
 static void emit_run_new(Manager *m, Run *r, void *userdata) {
@@ -133,7 +295,25 @@ static void emit_slot_quarantined(Manager *m, const char *pool, const char *slot
                                   "ss", pool, slot);
 }
 
+/* Messages queued for writing beyond which sliced work waits (a reply queued behind them waits for
+ * dbus-daemon to take them all: ~50 us each). */
+#define BUS_BACKLOG_MAX 256U
+
+static bool bus_backlogged(Manager *m, void *userdata) {
+        uint64_t n;
+
+        return sd_bus_get_n_queued_write(userdata, &n) >= 0 && n > BUS_BACKLOG_MAX;
+}
+
 static void bus_detach(Manager *m, void *userdata) {
+        subscribers = sd_bus_track_unref(subscribers);
+        flush_source = sd_event_source_disable_unref(flush_source);
+        announce_source = sd_event_source_disable_unref(announce_source);
+        pending = mfree(pending);
+        n_pending = n_pending_alloc = 0;
+        unannounced = mfree(unannounced);
+        n_unannounced = n_unannounced_alloc = 0;
+        bus_objects_free();
         sd_bus_flush_close_unref(userdata);
 }
 
@@ -147,5 +327,6 @@ const ManagerObservers bus_observers = {
         .run_removed = emit_run_removed,
         .changed = emit_changed,
         .slot_quarantined = emit_slot_quarantined,
+        .backlogged = bus_backlogged,
         .detach = bus_detach,
 };

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bus-jobd.h"
 #include "bus-polkit.h"
@@ -158,6 +159,14 @@ int bus_job_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nod
         return 1;
 }
 
+static const char *daemon_cwd(void) {
+        static char *cwd;
+
+        if (!cwd)
+                cwd = getcwd(NULL, 0);
+        return cwd;
+}
+
 static int property_get_name(sd_bus *bus, const char *path, const char *interface, const char *property,
                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Job *j = userdata;
@@ -168,13 +177,18 @@ static int property_get_name(sd_bus *bus, const char *path, const char *interfac
         if (streq(property, "Name"))
                 s = j->spec.name;
         else if (streq(property, "WorkingDirectory"))
-                s = j->spec.working_directory;
-        else if (streq(property, "State"))
+                /* None given: the job ran where the daemon runs ("/" in system mode). */
+                s = j->spec.working_directory ?: daemon_cwd();
+        else if (streq(property, "State")) {
+                job_sync_cgroup(j);
                 s = job_state_to_string(j->state);
+        }
         else if (streq(property, "Result"))
                 s = job_result_to_string(j->result);
-        else if (streq(property, "Reason"))
+        else if (streq(property, "Reason")) {
+                job_sync_cgroup(j);
                 s = j->reason;
+        }
         else if (streq(property, "LogPath"))
                 s = job_log_path(j, buf, sizeof(buf));
         else if (streq(property, "Unit"))
@@ -191,6 +205,12 @@ static int property_get_name(sd_bus *bus, const char *path, const char *interfac
 /* In system mode a job's command line and environment (tokens, passwords) are for its owner and root:
  * only a property read (Get, GetAll, GetManagedObjects) by one of them sees them, never a signal such as
  * InterfacesAdded, which every client on the bus may receive. */
+static const uid_t *reader;
+
+void bus_job_set_reader(const uid_t *uid) {
+        reader = uid;
+}
+
 static bool job_may_reveal(Job *j, sd_bus *bus) {
         sd_bus_message *m;
         const char *member;
@@ -199,6 +219,8 @@ static bool job_may_reveal(Job *j, sd_bus *bus) {
 
         if (!j->manager->system_mode)
                 return true;
+        if (reader)
+                return *reader == 0 || *reader == j->owner;
         m = sd_bus_get_current_message(bus);
         if (!m || sd_bus_message_get_type(m, &type) < 0 || type != SD_BUS_MESSAGE_METHOD_CALL)
                 return false;
@@ -244,7 +266,10 @@ static int property_get_restrict_address_families(sd_bus *bus, const char *path,
 
 static int property_get_main_pid(sd_bus *bus, const char *path, const char *interface, const char *property,
                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        return sd_bus_message_append(reply, "u", (uint32_t) job_main_pid(userdata));
+        Job *j = userdata;
+
+        /* Once done, no pid: it may have been given to another process already. */
+        return sd_bus_message_append(reply, "u", j->state == JOB_DONE ? 0U : (uint32_t) job_main_pid(j));
 }
 
 static int property_get_stat(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -260,6 +285,14 @@ static int reply_job_errno(sd_bus_message *m, Job *j, int r, sd_bus_error *error
         if (r == -ESRCH || r == -EALREADY)
                 return sd_bus_error_setf(error, JOBD_ERROR_NOT_RUNNING, "Job %llu is %s, not running",
                                          (unsigned long long) j->id, job_state_to_string(j->state));
+        if (r == -EIDRM)
+                return sd_bus_error_setf(error, JOBD_ERROR_CGROUP_GONE,
+                                         "Job %llu: its cgroup %s was removed by another process; its "
+                                         "processes cannot be reached through it, nothing was done",
+                                         (unsigned long long) j->id, strna(j->control_group));
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Job %llu: %s failed: %m", (unsigned long long) j->id,
+                                               strna(sd_bus_message_get_member(m)));
         if (r < 0)
                 return r;
         return sd_bus_reply_method_return(m, NULL);

@@ -14,6 +14,26 @@ int bus_setup(Manager *m, const char *address);
  * which the manager then holds (detach closes it). */
 extern const ManagerObservers bus_observers;
 
+/* src/bus/bus-objects.c: GetManagedObjects() (sliced, bounded) and NoSuchJob/NoSuchRun for calls on stale
+ * paths, from a filter that sees every call before sd-bus's own handling. */
+int bus_objects_setup(Manager *m, sd_bus *bus);
+void bus_objects_free(void);
+
+/* The bound of every reply (the system bus carries at most 32 MiB a message): a larger one is refused with
+ * org.jobd1.Error.TooLarge. GetManagedObjects() leaves the big per-job properties (Argv, Environment,
+ * SystemCallFilter, RestrictAddressFamilies) out of the jobs that come after its first REPLY_FULL_FROM. */
+#define REPLY_SIZE_MAX  (24U * 1024U * 1024U)
+#define REPLY_FULL_FROM (4U * 1024U * 1024U)
+
+/* Who reads job properties outside of a call being dispatched (a sliced GetManagedObjects()): Argv and
+ * Environment are revealed to root and the job's owner only (system mode). NULL: the current message
+ * decides. */
+void bus_job_set_reader(const uid_t *uid);
+
+/* Manager.Subscribe()/Unsubscribe() (bus-emit.c): per-job PropertiesChanged goes out only while a client
+ * is subscribed. */
+int bus_subscribe(sd_bus_message *m, bool subscribe, sd_bus_error *error);
+
 extern const sd_bus_vtable bus_manager_vtable[];
 extern const sd_bus_vtable bus_job_vtable[];
 int bus_job_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,

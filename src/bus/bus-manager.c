@@ -59,6 +59,7 @@ finish:
 static int method_list_jobs(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Manager *m = userdata;
+        size_t size = 0;
         Job *j;
         int r;
 
@@ -71,6 +72,13 @@ static int method_list_jobs(sd_bus_message *msg, void *userdata, sd_bus_error *e
         MANAGER_FOREACH_JOB(j, m) {
                 char path[64];
 
+                /* Name, path, state, result and framing: bounded as every reply. */
+                size += 64 + (j->spec.name ? strlen(j->spec.name) : 0);
+                if (size > REPLY_SIZE_MAX)
+                        return sd_bus_error_setf(error, JOBD_ERROR_TOO_LARGE,
+                                                 "ListJobs() of %u jobs would pass %u MiB, more than a bus "
+                                                 "carries; page through them with ListJobsFiltered()",
+                                                 m->n_jobs, REPLY_SIZE_MAX >> 20);
                 snprintf(path, sizeof(path), JOBD_JOB_PATH_PREFIX "/%llu", (unsigned long long) j->id);
                 r = sd_bus_message_append(reply, "(tsssuo)", j->id, j->spec.name ?: "",
                                           job_state_to_string(j->state), job_result_to_string(j->result),
@@ -146,6 +154,10 @@ static int method_set_max_parallel(sd_bus_message *msg, void *userdata, sd_bus_e
         return sd_bus_reply_method_return(msg, NULL);
 }
 
+static int method_subscribe(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return bus_subscribe(msg, streq(sd_bus_message_get_member(msg), "Subscribe"), error);
+}
+
 static int property_get_string(sd_bus *bus, const char *path, const char *interface, const char *property,
                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
@@ -191,6 +203,10 @@ const sd_bus_vtable bus_manager_vtable[] = {
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("SetMaxParallel", SD_BUS_ARGS("u", n), SD_BUS_NO_RESULT,
                                 method_set_max_parallel, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Subscribe", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_subscribe,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Unsubscribe", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_subscribe,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("JobNew", SD_BUS_ARGS("t", id, "o", job), 0),
         SD_BUS_SIGNAL_WITH_ARGS("JobChanged", SD_BUS_ARGS("t", id, "o", job, "s", state, "s", result), 0),
         SD_BUS_SIGNAL_WITH_ARGS("JobRemoved", SD_BUS_ARGS("t", id, "o", job), 0),
@@ -216,6 +232,16 @@ static int on_name_acquired(sd_bus_message *reply, void *userdata, sd_bus_error 
                  m->backend->ops->name, m->backend->root_path);
         (void) sd_notify(false, "READY=1\nSTATUS=Accepting jobs.");
         return 0;
+}
+
+/* The bus went away under us (dbus-daemon stopped, or it dropped us): nothing can reach the daemon any
+ * more. Exit with a failure, so that the service manager restarts it (Restart=on-failure). */
+static int on_disconnected(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+
+        log_error("Disconnected from the bus: exiting with a failure, so that jobd is restarted. The jobs "
+                  "carry on and are adopted at the next start.");
+        return sd_event_exit(m->event, -ECONNRESET);
 }
 
 int bus_setup(Manager *m, const char *address) {
@@ -246,13 +272,18 @@ int bus_setup(Manager *m, const char *address) {
         r = sd_bus_attach_event(bus, m->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
                 return log_error_errno(r, "Cannot attach the bus to the event loop: %m");
-        (void) sd_bus_set_exit_on_disconnect(bus, true);
+        r = sd_bus_match_signal(bus, NULL, "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
+                                "org.freedesktop.DBus.Local", "Disconnected", on_disconnected, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot watch for the bus's disconnection: %m");
         r = sd_bus_error_add_map(jobd_bus_error_map);
         if (r < 0)
                 return log_error_errno(r, "Cannot register the error map: %m");
 
-        r = bus_add_guarded_object_vtable(bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE,
-                                          bus_manager_vtable, m);
+        r = bus_objects_setup(m, bus);
+        if (r >= 0)
+                r = bus_add_guarded_object_vtable(bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE,
+                                                  bus_manager_vtable, m);
         if (r >= 0)
                 r = bus_add_guarded_fallback_vtable(bus, JOBD_JOB_PATH_PREFIX, JOBD_JOB_INTERFACE,
                                                     bus_job_vtable, bus_job_find, m);

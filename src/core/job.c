@@ -1232,6 +1232,17 @@ int job_start(Job *j) {
         return job_enter_running(j);
 }
 
+/* The backend's answer when the cgroup is no more (removed by someone else: jobd removes it only once the
+ * job is done). */
+static int job_cgroup_error(Job *j, int r) {
+        if (r == -ENOENT || r == -ENODEV) {
+                log_warning("Job %llu: its cgroup %s is gone (removed by another process?).",
+                            (unsigned long long) j->id, strna(j->control_group));
+                return -EIDRM;
+        }
+        return r;
+}
+
 int job_kill(Job *j, int sig) {
         int r;
 
@@ -1239,13 +1250,18 @@ int job_kill(Job *j, int sig) {
                 return -ESRCH;
         if (sig == SIGKILL) {
                 j->killed_by_user = true;
+                r = job_sigkill(j);
+                if (r < 0) {
+                        j->killed_by_user = false;
+                        return job_cgroup_error(j, r);
+                }
                 if (j->state != JOB_STOPPING)
                         job_set_state(j, JOB_STOPPING, 0);
-                return job_sigkill(j);
+                return 0;
         }
         r = backend_job_kill(j->cgroup, sig);
         if (r < 0)
-                return r;
+                return job_cgroup_error(j, r);
         return 0;
 }
 
@@ -1276,44 +1292,91 @@ int job_cancel(Job *j) {
         if (j->stop_reason == JOB_STOP_CANCEL)
                 return 0;
 
+        if (j->hold_fd < 0) {
+                /* First, so that a cancel that cannot act says so and changes nothing. */
+                r = backend_job_kill(j->cgroup, SIGTERM);
+                if (r < 0)
+                        return job_cgroup_error(j, r);
+        }
         j->stop_reason = JOB_STOP_CANCEL;
         (void) journal_stop(&m->journal, j);
         job_set_state(j, JOB_STOPPING, 0);
         if (j->hold_fd >= 0)
                 return job_sigkill(j);          /* not placed yet: the command never ran */
-        (void) backend_job_kill(j->cgroup, SIGTERM);
         /* Frozen processes would not act on SIGTERM. */
         (void) backend_job_freeze(j->cgroup, false);
         if (j->kill_source)
                 return 0; /* SIGKILL already sent */
-        return job_arm_kill_timer(j, m->kill_grace, on_grace_over);
+        r = job_arm_kill_timer(j, m->kill_grace, on_grace_over);
+        if (r < 0)
+                return r;
+        /* What happens during the grace period; a note like the log's, dropped once the job is done. */
+        {
+                char at[64], grace[64];
+
+                job_set_reason(j, "stopping: SIGTERM sent at %s, SIGKILL in %s",
+                               format_timestamp(at, sizeof(at), now(CLOCK_REALTIME)),
+                               format_timespan(grace, sizeof(grace), m->kill_grace));
+                j->reason_is_log_note = true;
+                manager_job_changed(m, j, JOB_CHANGE_REASON);
+        }
+        return 0;
 }
 
+void job_sync_cgroup(Job *j) {
+        int r;
+
+        if (!IN_SET(j->state, JOB_RUNNING, JOB_PAUSED) || !j->cgroup)
+                return;
+        r = backend_job_frozen(j->cgroup);
+        if (r < 0)
+                return;
+        if (r > 0 && j->state == JOB_RUNNING) {
+                j->frozen_by_other = true;
+                job_set_reason(j, "Frozen by another process (cgroup.freeze of %s is 1); Resume() thaws it",
+                               strna(j->control_group));
+                job_set_state(j, JOB_PAUSED, JOB_CHANGE_REASON);
+        } else if (r == 0 && j->state == JOB_PAUSED && j->frozen_by_other) {
+                j->frozen_by_other = false;
+                j->reason = mfree(j->reason);
+                job_set_state(j, JOB_RUNNING, JOB_CHANGE_REASON);
+        }
+}
+
+/* Pause() of a paused job and Resume() of a running one succeed (the job is as asked), see
+ * org.jobd1(5); NotRunning (-ESRCH) for a job that is neither. */
 int job_pause(Job *j) {
         int r;
 
+        job_sync_cgroup(j);
         if (j->state == JOB_PAUSED)
                 return 0;
         if (j->state != JOB_RUNNING)
                 return -ESRCH;
         r = backend_job_freeze(j->cgroup, true);
         if (r < 0)
-                return r;
+                return job_cgroup_error(j, r);
         job_set_state(j, JOB_PAUSED, 0);
         return 0;
 }
 
 int job_resume(Job *j) {
+        bool other;
         int r;
 
+        job_sync_cgroup(j);
         if (j->state == JOB_RUNNING)
                 return 0;
         if (j->state != JOB_PAUSED)
                 return -ESRCH;
         r = backend_job_freeze(j->cgroup, false);
         if (r < 0)
-                return r;
-        job_set_state(j, JOB_RUNNING, 0);
+                return job_cgroup_error(j, r);
+        other = j->frozen_by_other;
+        j->frozen_by_other = false;
+        if (other)
+                j->reason = mfree(j->reason);
+        job_set_state(j, JOB_RUNNING, other ? JOB_CHANGE_REASON : 0);
         return 0;
 }
 

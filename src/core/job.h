@@ -38,6 +38,7 @@ typedef struct Job {
         JobSpec spec;
 
         uid_t owner;                   /* system mode: gid and groups are looked up for each start */
+        unsigned observer_changes;     /* the observers' own (bus-emit.c: changes not told yet) */
         bool quota_counted;            /* unfinished: counted in its owner's usage (src/core/quota.c) */
         bool quota_holds_bytes;        /* its spec's bytes are counted in its owner's usage */
         uint64_t quota_bytes;          /* job_spec_bytes() when it was counted */
@@ -75,6 +76,7 @@ typedef struct Job {
         JobStopReason stop_reason;
         bool main_exited;
         bool killed_by_user;           /* KillJob/Kill with SIGKILL: result "killed" */
+        bool frozen_by_other;          /* paused: someone else froze its cgroup (job_sync_cgroup()) */
         bool sigkill_sent;             /* jobd SIGKILLed the cgroup (a helper it did not fork died of it) */
         unsigned stray_processes;
         JobStats stats;
@@ -105,8 +107,14 @@ int job_adopt(Job *j, const char *cgroup_path, const char *unit, pid_t main_pid)
 int job_kill(Job *j, int sig);
 /* Unstarted: never runs (result cancelled). Running: SIGTERM to all, SIGKILL after the grace period. */
 int job_cancel(Job *j);
+/* The kill/cancel/pause/resume calls return -EIDRM when the job's cgroup was removed by someone else
+ * (its processes moved out of it): nothing can act on them through it. */
 int job_pause(Job *j);
 int job_resume(Job *j);
+/* Makes State tell the truth about what others did to the job's cgroup: a running job whose cgroup
+ * someone else froze (cgroup.freeze) is paused, with a Reason saying so, and running again once thawed.
+ * Cheap (one read of cgroup.freeze), only for running and paused jobs. */
+void job_sync_cgroup(Job *j);
 /* A new read-only fd of the job's log (DIR/logs/<owner uid>/<id>.log, its owner's); -ENOENT if it has none
  * (yet); -EPERM, -EBADFD, -EMLINK if what is there is not a regular file of the owner's with one link. */
 int job_open_log(Job *j);

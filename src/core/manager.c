@@ -404,9 +404,22 @@ int manager_submit(Manager *m, JobSpec *spec, uid_t owner, Job **ret, char **ret
                 if (r == -ENOENT)
                         r = asprintf(ret_message, "After: no job with id %llu", (unsigned long long) bad) < 0
                                 ? -ENOMEM : -ENOENT;
-                else if (r == -ENXIO || r == -ENOSPC)
-                        r = asprintf(ret_message, "Resources: %s", r == -ENXIO ? "unknown pool" :
-                                     "asks for more than the pool's capacity") < 0 ? -ENOMEM : r;
+                else if (r == -ENXIO || r == -ENOSPC) {
+                        const char *pool = NULL;
+
+                        /* Name the pool: the first that does not exist, else the first asked for. */
+                        for (size_t i = 0; i < spec->n_resources && !pool; i++)
+                                if (r == -ENXIO ? !manager_pool_exists(m, spec->resources[i].pool) :
+                                                  spec->n_resources == 1)
+                                        pool = spec->resources[i].pool;
+                        if (r == -ENXIO)
+                                r = asprintf(ret_message, "Resources: no pool named \"%s\" (see jobctl pools)",
+                                             strna(pool)) < 0 ? -ENOMEM : r;
+                        else
+                                r = asprintf(ret_message, "Resources: asks for more than the capacity of %s%s%s",
+                                             pool ? "pool \"" : "a pool", strempty(pool), pool ? "\"" : "") < 0
+                                        ? -ENOMEM : r;
+                }
                 else if (r == -E2BIG)
                         r = asprintf(ret_message, "After/Resources: too many entries") < 0 ? -ENOMEM : -EINVAL;
                 return r;

@@ -50,6 +50,10 @@ typedef struct ManagerObservers {
         /* The job counts, MaxParallel or draining changed: a ManagerChange mask. */
         void (*changed)(Manager *m, ManagerChange changed, void *userdata);
         void (*slot_quarantined)(Manager *m, const char *pool, const char *slot, void *userdata);
+        /* Has the observer more queued than it can pass on soon (messages not yet written to the bus)?
+         * Work sliced over loop iterations that produces signals (Run.Cancel()) waits meanwhile, so that
+         * replies to others are not queued behind it. */
+        bool (*backlogged)(Manager *m, void *userdata);
         /* manager_free(): the observer lets go of what it holds in userdata. */
         void (*detach)(Manager *m, void *userdata);
 } ManagerObservers;
@@ -148,6 +152,11 @@ struct Manager {
         bool have_operator_group;
         struct BusPolkit *polkit;
 };
+
+static inline bool manager_observers_backlogged(Manager *m) {
+        return m->observers && m->observers->backlogged &&
+               m->observers->backlogged(m, m->observers_userdata);
+}
 
 int manager_new(const ManagerConfig *c, Manager **ret);
 /* Registers who is told of changes from now on (one set at a time). */

@@ -63,6 +63,7 @@ static Run *run_free(Run *r) {
         free(r->name);
         job_shared_env_unref(r->environment);
         sd_event_source_disable_unref(r->announce_source);
+        sd_event_source_disable_unref(r->cancel_source);
         free(r->job_status);
         free(r);
         return NULL;
@@ -140,6 +141,11 @@ static int run_announce_later(Run *r) {
                 return q;
         }
         (void) sd_event_source_set_description(r->announce_source, "run-announce");
+        /* Every iteration until all are announced (run_announce() drops the source then): a defer source
+         * is one-shot by default, which left all but the first batch to be announced only when the jobs
+         * changed, the whole rest at once when the last job did (a Cancel() of the run: a second's stall
+         * at 100k jobs). */
+        (void) sd_event_source_set_enabled(r->announce_source, SD_EVENT_ON);
         /* Before the scheduler's pass: the jobs it starts are announced already, as a rule. */
         (void) sd_event_source_set_priority(r->announce_source, SD_EVENT_PRIORITY_NORMAL + 5);
         return 0;
@@ -305,6 +311,10 @@ static bool pool_exists(Manager *m, const char *name) {
 
         (void) sched_foreach_pool(m->sched, pool_check, &c);
         return c.found;
+}
+
+bool manager_pool_exists(Manager *m, const char *name) {
+        return pool_exists(m, name);
 }
 
 SchedJobSpec manager_job_sched_spec(Manager *m, Job *j, SchedResourceRequest *res) {
@@ -619,33 +629,111 @@ fail:
         return r;
 }
 
-int run_cancel(Run *r) {
-        Manager *m = r->manager;
+#define RUN_CANCEL_SLICE_USEC (5 * USEC_PER_MSEC)
 
-        if (run_is_done(r))
-                return -EALREADY;
-        r->cancelled = true;
-        journal_run(&m->journal, r);
-        if (r->paused) {
-                r->paused = false;
-                (void) sched_set_run_held(m->sched, r->id, false);
-        }
+/* Cancels jobs from cancel_next down for at most RUN_CANCEL_SLICE_USEC; true once all are. */
+static bool run_cancel_slice(Run *r) {
+        Manager *m = r->manager;
+        usec_t until = now(CLOCK_MONOTONIC) + RUN_CANCEL_SLICE_USEC;
+        unsigned n = 0;
+
         /* Last to first: dependents usually come after what they depend on, so they end up cancelled
          * rather than skipped. */
-        for (uint32_t k = r->n_jobs; k > 0; k--) {
-                Job *j = manager_get_job(m, r->first_job + k - 1);
+        for (; r->cancel_next > 0; r->cancel_next--) {
+                Job *j = manager_get_job(m, r->first_job + r->cancel_next - 1);
                 int q;
 
                 if (!j || j->state == JOB_DONE)
                         continue;
+                if (++n % 32 == 0 && (now(CLOCK_MONOTONIC) >= until || manager_observers_backlogged(m)))
+                        return false;
                 q = job_cancel(j);
                 if (q < 0 && q != -EALREADY)
                         log_warning_errno(q, "Run %llu: cannot cancel job %llu, ignoring: %m",
                                           (unsigned long long) r->id, (unsigned long long) j->id);
         }
+        return true;
+}
+
+static void run_cancel_done(Run *r) {
+        r->cancel_source = sd_event_source_disable_unref(r->cancel_source);
+        /* Held while its jobs were being cancelled, so that none started meanwhile; a Retry() may run
+         * them again. */
+        (void) sched_set_run_held(r->manager->sched, r->id, false);
+        run_mark_changed(r);
+        manager_reschedule(r->manager);
+}
+
+/* Next slice: on the next iteration, or in 1 ms while the bus has enough to write (the replies to others
+ * would queue behind what the cancels tell). */
+static int run_cancel_rearm(Run *r) {
+        int q;
+
+        q = sd_event_source_set_time_relative(r->cancel_source,
+                                              manager_observers_backlogged(r->manager) ? USEC_PER_MSEC : 0);
+        if (q >= 0)
+                q = sd_event_source_set_enabled(r->cancel_source, SD_EVENT_ONESHOT);
+        return q;
+}
+
+static int on_cancel_slice(sd_event_source *s, uint64_t usec, void *userdata) {
+        Run *r = userdata;
+
+        if (manager_observers_backlogged(r->manager) || !run_cancel_slice(r)) {
+                run_mark_changed(r);
+                if (run_cancel_rearm(r) < 0)
+                        while (!run_cancel_slice(r))
+                                ;
+                else
+                        return 0;
+        }
+        run_cancel_done(r);
+        return 0;
+}
+
+static int run_cancel_start(Run *r) {
+        Manager *m = r->manager;
+        int q;
+
+        r->paused = false;
+        q = sched_set_run_held(m->sched, r->id, true);
+        if (q < 0)
+                return q;
+        r->cancel_next = r->n_jobs;
+        if (run_cancel_slice(r)) {
+                run_cancel_done(r);
+                return 0;
+        }
+        q = sd_event_add_time_relative(m->event, &r->cancel_source, CLOCK_MONOTONIC, 0, 1, on_cancel_slice, r);
+        if (q >= 0)
+                q = run_cancel_rearm(r);
+        if (q < 0) {
+                /* No slices: all at once, as before. */
+                r->cancel_source = sd_event_source_disable_unref(r->cancel_source);
+                while (!run_cancel_slice(r))
+                        ;
+                run_cancel_done(r);
+                return 0;
+        }
+        (void) sd_event_source_set_description(r->cancel_source, "run-cancel");
+        log_info("Run %llu: cancelling its %u jobs over the next loop iterations.", (unsigned long long) r->id,
+                 r->n_jobs);
         run_mark_changed(r);
         manager_reschedule(m);
         return 0;
+}
+
+int run_cancel(Run *r) {
+        Manager *m = r->manager;
+
+        if (run_is_done(r))
+                return -EALREADY;
+        if (r->cancel_source)
+                return 0;       /* being cancelled */
+        r->cancelled = true;
+        r->paused = false;
+        journal_run(&m->journal, r);
+        return run_cancel_start(r);
 }
 
 int run_pause(Run *r) {
@@ -927,9 +1015,17 @@ int manager_restore_runs(Manager *m) {
 }
 
 void manager_hold_paused_runs(Manager *m) {
-        for (size_t i = 0; i < m->n_runs; i++)
-                if (m->runs[i]->paused && !run_is_done(m->runs[i]))
-                        (void) sched_set_run_held(m->sched, m->runs[i]->id, true);
+        for (size_t i = 0; i < m->n_runs; i++) {
+                Run *r = m->runs[i];
+
+                if (run_is_done(r))
+                        continue;
+                if (r->cancelled)
+                        /* A Cancel() the daemon stopped in the middle of: carried on. */
+                        (void) run_cancel_start(r);
+                else if (r->paused)
+                        (void) sched_set_run_held(m->sched, r->id, true);
+        }
 }
 
 void manager_recount_runs(Manager *m) {

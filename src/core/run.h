@@ -44,6 +44,11 @@ typedef struct Run {
         bool changed;                  /* counts or state to announce */
         bool finished_pending;         /* Finished to send */
         bool pause_pending;            /* a job started while the run is paused: freeze it */
+
+        /* Cancel() goes through the jobs in slices, one per loop iteration, last to first: the jobs of
+         * index < cancel_next are left to do. */
+        uint32_t cancel_next;
+        sd_event_source *cancel_source;
 } Run;
 
 /* Validates and submits a plan (prepared here: see plan_prepare()); every job of it or none. The jobs take
@@ -54,6 +59,8 @@ typedef struct Run {
 int manager_submit_plan(Manager *m, Plan *p, uid_t owner, Run **ret, char **ret_message);
 
 Run *manager_get_run(Manager *m, uint64_t id);
+/* Is there a pool of that name (jobd.conf's or SetPool()'s)? */
+bool manager_pool_exists(Manager *m, const char *name);
 /* The run a job belongs to, NULL if none. */
 Run *manager_run_of_job(Manager *m, uint64_t job_id);
 void manager_runs_free(Manager *m);
@@ -80,7 +87,9 @@ const char *run_state(const Run *r);
 /* "" until done; then "success" (every job succeeded), "cancelled" (Cancel() was called) or "failed". */
 const char *run_result(const Run *r);
 
-/* Cancels every job of the run that is not done (the running ones get SIGTERM, then SIGKILL). */
+/* Cancels every job of the run that is not done (the running ones get SIGTERM, then SIGKILL): nothing
+ * more of the run starts from now on, and its jobs are cancelled in slices of at most RUN_CANCEL_SLICE_USEC
+ * per loop iteration (250k jobs took a minute of the daemon's time in one go), the first one at once. */
 int run_cancel(Run *r);
 /* Freezes the run's running jobs and starts nothing new of it; Resume undoes both. */
 int run_pause(Run *r);

@@ -23,8 +23,11 @@
 #define JOBD_ERROR_NO_SUCH_RUN       "org.jobd1.Error.NoSuchRun"
 #define JOBD_ERROR_NO_SUCH_SLOT      "org.jobd1.Error.NoSuchSlot"
 #define JOBD_ERROR_STATE_FULL        "org.jobd1.Error.StateFull"
+#define JOBD_ERROR_TOO_LARGE         "org.jobd1.Error.TooLarge"
+#define JOBD_ERROR_CGROUP_GONE       "org.jobd1.Error.CgroupGone"
 
-/* Maps the errors above to errno values (EINVAL, ENOENT, EACCES, ELOOP, EDQUOT, ESRCH, ENOENT, ENXIO, EROFS);
+/* Maps the errors above to errno values (EINVAL, ENOENT, EACCES, ELOOP, EDQUOT, ESRCH, ENOENT, ENXIO, EROFS,
+ * E2BIG, EIDRM);
  * registered by both the daemon and jobctl with sd_bus_error_add_map(). */
 extern const sd_bus_error_map jobd_bus_error_map[];
 

@@ -107,8 +107,22 @@ def check_emitted_signals(address, contract_xml):
     """Introspection shows what the vtable declares; this checks what the daemon really emits. Watches the
     signals of org.jobd1 (busctl monitor --json) while a job runs from submit to done, and compares the
     signature of every signal of the contract's interfaces with the contract. JobNew and JobChanged must be
-    seen, as must PropertiesChanged of the job's State. Returns the number of failures."""
+    seen, as must PropertiesChanged of the job's State (sent only while a client is subscribed: this one
+    subscribes). Returns the number of failures."""
     want = contract_signals(contract_xml)
+    # Subscribe() holds for as long as the subscriber's connection stays (tests/helpers/subscribe.py,
+    # on a python3 that has the dbus module).
+    helper = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'helpers', 'subscribe.py')
+    py = next((p for p in [sys.executable, '/usr/bin/python3']
+               if subprocess.run([p, '-c', 'import dbus.bus'], capture_output=True).returncode == 0), None)
+    if py is None:
+        print('FAIL: no python3 with the dbus module to subscribe with')
+        return 1
+    subscriber = subprocess.Popen([py, helper, address], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  text=True)
+    if subscriber.stdout.readline().strip() != 'subscribed':
+        print('FAIL: Manager.Subscribe() failed')
+        return 1
     mon = subprocess.Popen(['busctl', '--address=' + address, 'monitor', '--json=short',
                             "--match=type='signal',sender='org.jobd1'"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -164,6 +178,8 @@ def check_emitted_signals(address, contract_xml):
     finally:
         mon.terminate()
         mon.wait()
+        subscriber.stdin.close()
+        subscriber.wait()
 
     for key, sigs in sorted(seen.items()):
         for sig in sorted(sigs):

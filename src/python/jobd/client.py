@@ -524,6 +524,16 @@ class Client:
         """Job.Resume(): thaws a paused job."""
         await self._call(BUS_NAME, f"{MANAGER_PATH}/job/{job_id}", JOB_IFACE, "Resume")
 
+    async def subscribe(self) -> None:
+        """Manager.Subscribe(): the daemon sends every job's PropertiesChanged (coalesced per turn of its
+        loop) while this connection is subscribed; without it, job changes come as JobChanged only (which
+        is all wait() needs). Ends with unsubscribe() or close()."""
+        await self.call_manager("Subscribe")
+
+    async def unsubscribe(self) -> None:
+        """Manager.Unsubscribe(): ends what subscribe() started."""
+        await self.call_manager("Unsubscribe")
+
     async def job_properties(self, job_id: int) -> dict[str, Any]:
         """Every property of a job (``jobctl show``)."""
         return await self.get_properties(f"{MANAGER_PATH}/job/{job_id}", JOB_IFACE)
