@@ -273,6 +273,64 @@ int bus_job_cancel(Job *j, sd_bus_message *m, sd_bus_error *error) {
         return reply_job_errno(m, j, r, error);
 }
 
+int bus_job_remove(Job *j, sd_bus_message *m, sd_bus_error *error) {
+        BusOperation op = job_operation(j, m);
+        uint64_t id = j->id;
+        uid_t owner = j->owner;
+        BusAuth a;
+        int r;
+
+        r = bus_verify_manage_job(j, m, &a, error);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
+        r = manager_remove_job(j->manager, j);   /* frees j */
+        if (r == -EBUSY)
+                return sd_bus_error_setf(error, JOBD_ERROR_BUSY, "Job %llu is %s%s", (unsigned long long) id,
+                                         j->state != JOB_DONE ? job_state_to_string(j->state) : "done",
+                                         j->state != JOB_DONE ? ", not done: cancel it first" :
+                                         ", but a job that is not done depends on it");
+        if (r == -EXDEV)
+                return sd_bus_error_setf(error, JOBD_ERROR_BUSY,
+                                         "Job %llu belongs to a run; its jobs are forgotten with the run",
+                                         (unsigned long long) id);
+        if (r < 0)
+                return r;
+        bus_log_operation(&op, &a, "Job %llu of uid %u removed", (unsigned long long) id, (unsigned) owner);
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_remove(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return bus_job_remove(userdata, m, error);
+}
+
+static int property_get_labels(sd_bus *bus, const char *path, const char *interface, const char *property,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append_strv(reply, ((Job *) userdata)->spec.labels);
+}
+
+/* "POOL=SLOT" as {POOL: SLOT}: the slots the latest attempt got, kept once it is done. */
+static int property_get_slots(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "{ss}");
+        STRV_FOREACH(s, j->slots) {
+                const char *eq = strchr(*s, '=');
+                _cleanup_free_ char *pool = NULL;
+
+                if (r < 0 || !eq)
+                        continue;
+                pool = strndup(*s, eq - *s);
+                if (!pool)
+                        return -ENOMEM;
+                r = sd_bus_message_append(reply, "{ss}", pool, eq + 1);
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
 static int method_kill(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         int32_t sig;
         int r;
@@ -361,6 +419,8 @@ const sd_bus_vtable bus_job_vtable[] = {
         SD_BUS_PROPERTY("CPUUsageNSec", "t", property_get_stat, 0, 0),
         SD_BUS_PROPERTY("MemoryPeakBytes", "t", property_get_stat, 0, 0),
         SD_BUS_PROPERTY("StrayProcessesKilled", "u", NULL, offsetof(Job, stray_processes), EMITS),
+        SD_BUS_PROPERTY("Labels", "as", property_get_labels, 0, CONST),
+        SD_BUS_PROPERTY("Slots", "a{ss}", property_get_slots, 0, 0),
         SD_BUS_METHOD_WITH_ARGS("Kill", SD_BUS_ARGS("i", signal), SD_BUS_NO_RESULT, method_kill,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Cancel", NULL, NULL, method_cancel, SD_BUS_VTABLE_UNPRIVILEGED),
@@ -368,5 +428,6 @@ const sd_bus_vtable bus_job_vtable[] = {
         SD_BUS_METHOD("Resume", NULL, NULL, method_pause_resume, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("OpenLog", SD_BUS_NO_ARGS, SD_BUS_RESULT("h", fd), method_open_log,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Remove", NULL, NULL, method_remove, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };

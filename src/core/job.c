@@ -103,6 +103,7 @@ Job *job_free(Job *j) {
         free(j->unit);
         free(j->control_group);
         free(j->attempts);
+        strv_free(j->slots);
         sd_event_source_disable_unref(j->retry_source);
         free(j);
         return NULL;
@@ -617,6 +618,16 @@ static int on_adopted_exit(sd_event_source *s, int fd, uint32_t revents, void *u
         return 0;
 }
 
+/* The slots the scheduler handed out, kept for the Slots property after the job is done. Without memory
+ * the property is empty: nothing else depends on the copy. */
+static void job_copy_slots(Job *j) {
+        char *const *s = sched_job_slots(j->manager->sched, j->id);
+
+        j->slots = strv_free(j->slots);
+        if (s)
+                j->slots = strv_copy(s);
+}
+
 int job_adopt(Job *j, const char *cgroup_path, const char *unit, pid_t main_pid) {
         _cleanup_close_ int pidfd = -EBADF;
         int r;
@@ -627,6 +638,7 @@ int job_adopt(Job *j, const char *cgroup_path, const char *unit, pid_t main_pid)
         j->control_group = cgroup_path ? strdup(cgroup_path) : NULL;
         j->unit = unit ? strdup(unit) : NULL;
         j->start_monotonic = now(CLOCK_MONOTONIC);
+        job_copy_slots(j);
         (void) job_open_state_dir(j);
         /* The log cap holds across a restart of the daemon. */
         if (j->spec.log_max_bytes > 0) {
@@ -1079,6 +1091,7 @@ int job_start(Job *j) {
         j->reason_is_log_note = j->log_truncated = j->log_cap_failed = false;
         /* Announced, unlike before: a client that Gets the state has been told of it. */
         job_set_state(j, JOB_STARTING, JOB_CHANGE_REASON);
+        job_copy_slots(j);
 
         /* Gid and groups from the user database at each start, not from submit time: a user removed from a
          * group (or deleted) since then does not keep it. Root's jobs keep the daemon's own credentials, and

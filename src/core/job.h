@@ -85,6 +85,8 @@ typedef struct Job {
         JobAttempt *attempts;
         uint32_t n_attempts;
         sd_event_source *retry_source;
+
+        char **slots;                  /* "POOL=SLOT" the latest attempt got (Slots), kept once done */
 } Job;
 
 /* Takes ownership of the spec's contents (leaves *spec initialised). */

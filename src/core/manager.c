@@ -165,12 +165,52 @@ static int on_gc(sd_event_source *s, void *userdata) {
 
         /* The journal still has every forgotten job's lines: rewrite it once as many were forgotten as are
          * kept, so its size stays proportional to what is kept and the cost per job stays constant. */
-        if (m->forgotten_since_compact >= m->keep_finished + JOURNAL_COMPACT_SLACK) {
+        if (m->forgotten_since_compact >= m->keep_finished + JOURNAL_COMPACT_SLACK || m->removed_since_compact) {
                 r = journal_compact(&m->journal, m);
                 if (r < 0)
                         log_warning_errno(r, "Cannot rewrite the journal in %s, ignoring: %m", m->state_dir);
                 m->forgotten_since_compact = 0;
+                m->removed_since_compact = false;
         }
+        return 0;
+}
+
+int manager_remove_job(Manager *m, Job *j) {
+        char name[32];
+        uint64_t id = j->id;
+        int fd, r;
+
+        if (j->state != JOB_DONE)
+                return -EBUSY;
+        if (manager_run_of_job(m, id))
+                return -EXDEV;
+        /* Jobs that ended before a restart are not known to the scheduler (-ENOENT); -EBUSY: a job that
+         * is not done yet depends on it. */
+        r = sched_forget(m->sched, id);
+        if (r < 0 && r != -ENOENT)
+                return r;
+
+        /* Its log goes with it: in its owner's folder, which they may change at will, so only that
+         * name there is removed. */
+        snprintf(name, sizeof(name), "%u", (unsigned) (m->system_mode ? j->owner : m->uid));
+        fd = openat(m->logs_dir_fd, name, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0) {
+                snprintf(name, sizeof(name), "%llu.log", (unsigned long long) id);
+                if (unlinkat(fd, name, 0) < 0 && errno != ENOENT)
+                        log_debug_errno(-errno, "Job %llu: cannot remove its log, ignoring: %m",
+                                        (unsigned long long) id);
+                safe_close(fd);
+        }
+
+        manager_notify(m, job_removed, id);
+        m->jobs[id] = job_free(j);
+        m->n_jobs--;
+        m->n_done--;
+        /* The journal still has its lines: rewritten once this loop iteration's removals are done, so
+         * that a removed job does not come back after a restart. */
+        m->forgotten_since_compact++;
+        m->removed_since_compact = true;
+        (void) sd_event_source_set_enabled(m->gc_source, SD_EVENT_ONESHOT);
         return 0;
 }
 

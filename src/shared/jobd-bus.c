@@ -16,6 +16,7 @@ const sd_bus_error_map jobd_bus_error_map[] = {
         SD_BUS_ERROR_MAP(JOBD_ERROR_NOT_RUNNING, ESRCH),
         SD_BUS_ERROR_MAP(JOBD_ERROR_NO_SUCH_RUN, ENOENT),
         SD_BUS_ERROR_MAP(JOBD_ERROR_NO_SUCH_SLOT, ENXIO),
+        SD_BUS_ERROR_MAP(JOBD_ERROR_BUSY, EBUSY),
         SD_BUS_ERROR_MAP_END
 };
 

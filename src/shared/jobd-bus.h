@@ -22,6 +22,7 @@
 #define JOBD_ERROR_NOT_RUNNING       "org.jobd1.Error.NotRunning"
 #define JOBD_ERROR_NO_SUCH_RUN       "org.jobd1.Error.NoSuchRun"
 #define JOBD_ERROR_NO_SUCH_SLOT      "org.jobd1.Error.NoSuchSlot"
+#define JOBD_ERROR_BUSY              "org.jobd1.Error.Busy"
 
 /* Maps the errors above to errno values (EINVAL, ENOENT, EACCES, ELOOP, EDQUOT, ESRCH, ENOENT, ENXIO);
  * registered by both the daemon and jobctl with sd_bus_error_add_map(). */

@@ -97,6 +97,7 @@ class Spec:
     retry_on: Sequence[str] | None = None
     retry_delay: float | None = None
     system_call_filter: Sequence[str] | None = None
+    labels: Sequence[str] | None = None
     extra: dict[str, Variant] = field(default_factory=dict)
 
     def to_dbus(self, fds: list[int] | None = None) -> dict[str, Variant]:
@@ -149,6 +150,8 @@ class Spec:
             d["RetryDelayUSec"] = Variant("t", _usec(self.retry_delay))
         if self.system_call_filter is not None:
             d["SystemCallFilter"] = Variant("as", list(self.system_call_filter))
+        if self.labels is not None:
+            d["Labels"] = Variant("as", [str(x) for x in self.labels])
         d.update(self.extra)
         return d
 
@@ -502,6 +505,19 @@ class Client:
         """ListJobs(): every job the daemon knows."""
         (rows,) = await self.call_manager("ListJobs")
         return [JobInfo(*r) for r in rows]
+
+    async def list_jobs_filtered(self, filter: Mapping[str, Variant] | None = None, after: int = 0,
+                                 limit: int = 0) -> tuple[list[JobInfo], int]:
+        """ListJobsFiltered(): one page of the jobs that match, and the id to pass as ``after`` for the
+        next page (0: none follows). ``filter`` keys as in org.jobd1(5), e.g.
+        ``{"States": Variant("as", ["running"]), "Label": Variant("s", "nightly")}``."""
+        rows, next_id = await self.call_manager("ListJobsFiltered", "a{sv}tu",
+                                                [dict(filter or {}), int(after), int(limit)])
+        return [JobInfo(*r) for r in rows], next_id
+
+    async def remove_job(self, job_id: int) -> None:
+        """RemoveJob(): forgets a done job and its log (``Busy`` if it is not done)."""
+        await self.call_manager("RemoveJob", "t", [job_id])
 
     async def get_job(self, job_id: int) -> Job:
         """The job of an id (``NoSuchJob`` if there is none)."""

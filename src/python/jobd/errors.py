@@ -14,6 +14,7 @@ __all__ = [
     "NotRunning",
     "NoSuchRun",
     "NoSuchSlot",
+    "Busy",
     "DaemonGone",
     "error_from_dbus",
 ]
@@ -91,6 +92,12 @@ class NoSuchSlot(JobdError):
     dbus_name = "org.jobd1.Error.NoSuchSlot"
 
 
+class Busy(JobdError):
+    """The job cannot be removed now: it is not done, others depend on it, or it is a run's."""
+
+    dbus_name = "org.jobd1.Error.Busy"
+
+
 class DaemonGone(JobdError):
     """The connection to the bus was lost while waiting."""
 
@@ -98,7 +105,7 @@ class DaemonGone(JobdError):
 _BY_NAME: dict[str, type[JobdError]] = {
     c.dbus_name: c
     for c in (InvalidSpec, NoSuchJob, AccessDenied, DependencyCycle, QuotaExceeded, NotRunning,
-              NoSuchRun, NoSuchSlot)
+              NoSuchRun, NoSuchSlot, Busy)
 }
 
 
