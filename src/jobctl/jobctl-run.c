@@ -200,6 +200,21 @@ static int append_spec(sd_bus_message *m, char **command, bool pipe) {
                 if (r < 0)
                         goto fail;
         }
+        if (arg_retry_on_set) {
+                r = bus_append_strv_entry(m, "RetryOn", arg_retry_on);
+                if (r < 0)
+                        goto fail;
+        }
+        if (arg_retry_delay_set) {
+                r = sd_bus_message_append(m, "{sv}", "RetryDelayUSec", "t", (uint64_t) arg_retry_delay);
+                if (r < 0)
+                        goto fail;
+        }
+        if (arg_labels) {
+                r = bus_append_strv_entry(m, "Labels", arg_labels);
+                if (r < 0)
+                        goto fail;
+        }
         if (arg_system_call_filter_set) {
                 r = bus_append_strv_entry(m, "SystemCallFilter", arg_system_call_filter);
                 if (r < 0)
@@ -320,6 +335,8 @@ static void run_try_open_log(Run *run, bool quiet) {
                 return;
         }
 
+        if (arg_lines_set)
+                (void) log_seek_last_lines(fd, arg_lines);
         r = log_follow_new(run->event, fd, true, &run->log);
         if (r < 0) {
                 run->log_error = r;
@@ -380,8 +397,7 @@ static int on_interrupt(sd_event_source *s, const struct signalfd_siginfo *si, v
         return 0;
 }
 
-/* The exit status of "run" for a finished job. */
-static int run_exit_status(const WatchedJob *j) {
+int watched_job_exit_status(const WatchedJob *j) {
         if (streq_ptr(j->result, "success"))
                 return EXIT_SUCCESS;
         if (streq_ptr(j->result, "timeout"))
@@ -498,7 +514,7 @@ int verb_run(int argc, char *argv[]) {
 
         j = watch_find(watch, id);
         run_report(j);
-        return run_exit_status(j);
+        return watched_job_exit_status(j);
 }
 
 int verb_logs(int argc, char *argv[]) {
@@ -527,6 +543,11 @@ int verb_logs(int argc, char *argv[]) {
                 r = jobctl_open_log(bus, path, id, false, &fd);
                 if (r < 0)
                         return r;
+                if (arg_lines_set) {
+                        r = log_seek_last_lines(fd, arg_lines);
+                        if (r < 0)
+                                return log_error_errno(r, "Failed to find the last lines of the log: %m");
+                }
                 r = copy_to_stdout(fd);
                 if (r < 0)
                         return log_error_errno(r, "Failed to copy the log of job %" PRIu64 " to stdout: %m",
