@@ -509,7 +509,8 @@ static const Verb verbs[] = {
                 "slot-pool NAME SLOT... [--quarantine-after=K]",
                 "Create or redefine a pool of named slots",
                 "Defines a pool whose slots have identities (boards, devices, GPUs); a job that\n"
-                "asks for one gets it in $JOBD_SLOT_<POOL>.\n\n"
+                "asks for one gets it in $JOBD_SLOT_<POOL>, POOL being NAME in upper case with\n"
+                "'.' and '-' as '_' (pool gpu-a: $JOBD_SLOT_GPU_A).\n\n"
                 "Options:\n"
                 "     --quarantine-after=K    Quarantine a slot after K consecutive failed jobs on\n"
                 "                             it (default 0: never)\n",
