@@ -10,6 +10,7 @@
 #include "fd-util.h"
 #include "jobd-bus.h"
 #include "strv.h"
+#include "user-limits.h"
 #include "user-util.h"
 
 /* Only the uid is taken from the bus, and only what the bus driver itself says (GetConnectionUnixUser:
@@ -299,6 +300,63 @@ int bus_job_remove(Job *j, sd_bus_message *m, sd_bus_error *error) {
         return sd_bus_reply_method_return(m, NULL);
 }
 
+static int reply_unstarted(sd_bus_message *m, Job *j, int r, sd_bus_error *error) {
+        if (r == -EBUSY || r == -EALREADY)
+                return sd_bus_error_setf(error, JOBD_ERROR_BUSY, "Job %llu is %s: only a job that has not "
+                                         "started can be held, released or given another priority",
+                                         (unsigned long long) j->id, job_state_to_string(j->state));
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_hold_release(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        BusOperation op = job_operation(j, m);
+        bool hold = streq(sd_bus_message_get_member(m), "Hold");
+        BusAuth a;
+        int r;
+
+        r = bus_verify_manage_job(j, m, &a, error);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
+        r = job_set_held(j, hold);
+        if (r >= 0)
+                bus_log_operation(&op, &a, "Job %llu of uid %u %s", (unsigned long long) j->id,
+                                  (unsigned) j->owner, hold ? "held" : "released");
+        return reply_unstarted(m, j, r, error);
+}
+
+static int method_set_priority(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        BusOperation op = job_operation(j, m);
+        int32_t priority;
+        BusAuth a;
+        int r;
+
+        r = sd_bus_message_read(m, "i", &priority);
+        if (r < 0)
+                return r;
+        r = bus_verify_manage_job(j, m, &a, error);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
+        /* Within the caller's rights, as at Submit(): above jobd.conf's MaxPriority= only root. */
+        if (user_limits_apply_to(a.uid) && priority > j->manager->user_limits.max_priority)
+                return bus_access_denied(error, "Priority %i is more than the %i a user may give (jobd.conf "
+                                         "[Users] MaxPriority=); only root may raise a job above it",
+                                         (int) priority, (int) j->manager->user_limits.max_priority);
+        r = job_set_priority(j, priority);
+        if (r >= 0)
+                bus_log_operation(&op, &a, "Priority of job %llu of uid %u set to %i", (unsigned long long) j->id,
+                                  (unsigned) j->owner, (int) priority);
+        return reply_unstarted(m, j, r, error);
+}
+
+static int property_get_held(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "b", (int) ((Job *) userdata)->held);
+}
+
 static int method_remove(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         return bus_job_remove(userdata, m, error);
 }
@@ -395,7 +453,7 @@ const sd_bus_vtable bus_job_vtable[] = {
         SD_BUS_PROPERTY("WorkingDirectory", "s", property_get_name, 0, CONST),
         SD_BUS_PROPERTY("Environment", "as", property_get_strv, 0, CONST),
         SD_BUS_PROPERTY("Owner", "u", NULL, offsetof(Job, owner), CONST),
-        SD_BUS_PROPERTY("Priority", "i", NULL, offsetof(Job, spec.priority), CONST),
+        SD_BUS_PROPERTY("Priority", "i", NULL, offsetof(Job, spec.priority), EMITS),
         SD_BUS_PROPERTY("TimeoutUSec", "t", NULL, offsetof(Job, spec.timeout_usec), CONST),
         /* With jobd.conf's defaults applied; UINT64_MAX: none (systemd's infinity). */
         SD_BUS_PROPERTY("MemoryMax", "t", NULL, offsetof(Job, spec.limits.memory_max), CONST),
@@ -421,6 +479,8 @@ const sd_bus_vtable bus_job_vtable[] = {
         SD_BUS_PROPERTY("StrayProcessesKilled", "u", NULL, offsetof(Job, stray_processes), EMITS),
         SD_BUS_PROPERTY("Labels", "as", property_get_labels, 0, CONST),
         SD_BUS_PROPERTY("Slots", "a{ss}", property_get_slots, 0, 0),
+        SD_BUS_PROPERTY("Held", "b", property_get_held, 0, EMITS),
+        SD_BUS_PROPERTY("NotBeforeUSec", "t", NULL, offsetof(Job, spec.not_before_usec), CONST),
         SD_BUS_METHOD_WITH_ARGS("Kill", SD_BUS_ARGS("i", signal), SD_BUS_NO_RESULT, method_kill,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Cancel", NULL, NULL, method_cancel, SD_BUS_VTABLE_UNPRIVILEGED),
@@ -429,5 +489,9 @@ const sd_bus_vtable bus_job_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("OpenLog", SD_BUS_NO_ARGS, SD_BUS_RESULT("h", fd), method_open_log,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Remove", NULL, NULL, method_remove, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Hold", NULL, NULL, method_hold_release, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Release", NULL, NULL, method_hold_release, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetPriority", SD_BUS_ARGS("i", priority), SD_BUS_NO_RESULT, method_set_priority,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };

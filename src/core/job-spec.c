@@ -37,6 +37,8 @@ const JobSpecKey job_spec_keys[_JOB_KEY_MAX + 1] = {
         [JOB_KEY_RESTRICT_ADDRESS_FAMILIES] = { "RestrictAddressFamilies", "as" },
         [JOB_KEY_LOG_MAX_BYTES]    = { "LogMaxBytes", "t" },
         [JOB_KEY_LABELS]           = { "Labels", "as" },
+        [JOB_KEY_HOLD]             = { "Hold", "b" },
+        [JOB_KEY_NOT_BEFORE_USEC]  = { "NotBeforeUSec", "t" },
         {}
 };
 

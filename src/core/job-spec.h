@@ -75,6 +75,8 @@ typedef struct JobSpec {
                                               * RestrictAddressFamilies */
         uint64_t log_max_bytes;              /* 0: no cap; JOB_LOG_MAX_BYTES_UNSET: jobd.conf's default */
         char **labels;                       /* NULL or distinct labels (JOB_LABELS_MAX, identifiers) */
+        bool hold;                           /* Hold: submitted held, until Job.Release() */
+        usec_t not_before_usec;              /* NotBeforeUSec: CLOCK_REALTIME; 0: none */
 } JobSpec;
 
 void job_spec_init(JobSpec *s);
@@ -140,6 +142,8 @@ typedef enum JobSpecKeyId {
         JOB_KEY_RESTRICT_ADDRESS_FAMILIES,
         JOB_KEY_LOG_MAX_BYTES,
         JOB_KEY_LABELS,
+        JOB_KEY_HOLD,
+        JOB_KEY_NOT_BEFORE_USEC,
         _JOB_KEY_MAX,
 } JobSpecKeyId;
 

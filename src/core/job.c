@@ -48,6 +48,7 @@ int job_new(Manager *m, uint64_t id, JobSpec *spec, uid_t owner, Job **ret) {
         if (j->spec.log_max_bytes == JOB_LOG_MAX_BYTES_UNSET)
                 j->spec.log_max_bytes = m ? m->default_log_max_bytes : 0;
         j->owner = owner;
+        j->held = j->spec.hold;
         job_set_state(j, JOB_WAITING, JOB_CHANGE_QUIET);
         j->result = JOB_RESULT_NONE;
         j->exit_code = -1;
@@ -104,6 +105,7 @@ Job *job_free(Job *j) {
         free(j->control_group);
         free(j->attempts);
         strv_free(j->slots);
+        sd_event_source_disable_unref(j->not_before_source);
         sd_event_source_disable_unref(j->retry_source);
         free(j);
         return NULL;

@@ -419,6 +419,8 @@ const JournalField journal_submit_fields[] = {
         CUSTOM("syscalls",   json_type_array,  get_syscalls, set_syscalls),
         CUSTOM("afs",        json_type_array,  get_afs, set_afs),
         CUSTOM("labels",     json_type_array,  get_labels, set_labels),
+        FIELD("not_before",  json_type_int,    JOURNAL_FIELD_U64,    spec.not_before_usec, .max = UINT64_MAX - 1,
+              .omit_zero = true),
 };
 const size_t journal_submit_n_fields = ELEMENTSOF(journal_submit_fields);
 

@@ -368,6 +368,7 @@ int manager_submit(Manager *m, JobSpec *spec, uid_t owner, Job **ret, char **ret
                         .resources = res,
                         .n_resources = j->spec.n_resources,
                         .retry = job_spec_retry_policy(&j->spec),
+                        .held = job_wants_hold(j),
                       }, &bad);
         if (r < 0) {
                 m->jobs[id] = NULL;
@@ -390,6 +391,11 @@ int manager_submit(Manager *m, JobSpec *spec, uid_t owner, Job **ret, char **ret
         m->n_client_fds += n_fds;
         manager_quota_count(m, j);
         journal_submit(&m->journal, j);
+        /* Held (Hold, NotBeforeUSec): the Reason says until when; announced with JobNew. */
+        if (job_wants_hold(j)) {
+                (void) job_apply_hold(j);
+                (void) job_arm_not_before(j);
+        }
         /* Not announced yet: JobNew follows. */
         if (r == SCHED_QUEUED)
                 job_set_state(j, JOB_QUEUED, JOB_CHANGE_QUIET);

@@ -178,6 +178,9 @@ int manager_submit(Manager *m, JobSpec *spec, uid_t owner, Job **ret, char **ret
 
 void manager_set_max_parallel(Manager *m, unsigned n);
 
+/* After a restore: timers for the jobs whose NotBeforeUSec is still ahead (src/core/job-hold.c). */
+void manager_arm_not_before(Manager *m);
+
 /* Forgets a done job that is not of a run (Job.Remove()), and its log: -EBUSY if it is not done or a job
  * that is not done depends on it, -EXDEV if it is a run's (a run's jobs go with the run). */
 int manager_remove_job(Manager *m, Job *j);

@@ -323,6 +323,7 @@ SchedJobSpec manager_job_sched_spec(Manager *m, Job *j, SchedResourceRequest *re
                 .resources = res,
                 .n_resources = j->spec.n_resources,
                 .retry = job_spec_retry_policy(&j->spec),
+                .held = job_wants_hold(j),
         };
 }
 

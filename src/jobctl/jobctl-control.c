@@ -119,6 +119,47 @@ static int resume_one(sd_bus *bus, uint64_t id) {
         return job_method(bus, id, "Resume", "resume");
 }
 
+static int hold_one(sd_bus *bus, uint64_t id) {
+        return job_method(bus, id, "Hold", "hold");
+}
+
+static int release_one(sd_bus *bus, uint64_t id) {
+        return job_method(bus, id, "Release", "release");
+}
+
+int verb_hold(int argc, char *argv[]) {
+        return for_each_job(argv + 1, hold_one);
+}
+
+int verb_release(int argc, char *argv[]) {
+        return for_each_job(argv + 1, release_one);
+}
+
+int verb_set_priority(int argc, char *argv[]) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *path = NULL;
+        uint64_t id;
+        int prio, r;
+
+        r = parse_job_id(argv[1], &id);
+        if (r < 0)
+                return r;
+        if (safe_atoi(argv[2], &prio) < 0)
+                return log_usage_error("Invalid priority: %s (expected an integer)", argv[2]);
+        r = jobctl_bus_open(&bus);
+        if (r < 0)
+                return r;
+        r = jobctl_get_job_path(bus, id, &path);
+        if (r < 0)
+                return r;
+        r = sd_bus_call_method(bus, JOBD_BUS_NAME, path, JOBD_JOB_INTERFACE, "SetPriority", &error, NULL, "i",
+                               (int32_t) prio);
+        if (r < 0)
+                return log_bus_error(r, &error, "Failed to set the priority of job %" PRIu64, id);
+        return 0;
+}
+
 int verb_pause(int argc, char *argv[]) {
         return for_each_job(argv + 1, pause_one);
 }

@@ -210,6 +210,16 @@ static int append_spec(sd_bus_message *m, char **command, bool pipe) {
                 if (r < 0)
                         goto fail;
         }
+        if (arg_hold) {
+                r = sd_bus_message_append(m, "{sv}", "Hold", "b", 1);
+                if (r < 0)
+                        goto fail;
+        }
+        if (arg_not_before > 0) {
+                r = sd_bus_message_append(m, "{sv}", "NotBeforeUSec", "t", (uint64_t) arg_not_before);
+                if (r < 0)
+                        goto fail;
+        }
         if (arg_labels) {
                 r = bus_append_strv_entry(m, "Labels", arg_labels);
                 if (r < 0)

@@ -68,6 +68,8 @@ usec_t arg_since = 0;
 bool arg_no_legend = false;
 bool arg_jobs = false;
 const char *arg_exec = NULL;
+bool arg_hold = false;
+usec_t arg_not_before = 0;
 bool arg_lines_set = false;
 unsigned arg_lines = 0;
 
@@ -127,6 +129,9 @@ typedef enum Option {
         OPT_JOBS,
         OPT_EXEC,
         OPT_LINES,
+        OPT_HOLD,
+        OPT_DELAY,
+        OPT_AT,
         _OPT_MAX,
 } Option;
 
@@ -138,7 +143,8 @@ typedef enum Option {
                      OPT(OPT_NO_ENV) | OPT(OPT_AFTER) | OPT(OPT_AFTER_CONDITION) | OPT(OPT_GROUP) | \
                      OPT(OPT_RESOURCE) | OPT(OPT_RETRIES) | OPT(OPT_SYSTEM_CALL_FILTER) |   \
                      OPT(OPT_RESTRICT_ADDRESS_FAMILIES) | OPT(OPT_LOG_MAX_BYTES) | OPT(OPT_LABEL) |      \
-                     OPT(OPT_RETRY_ON) | OPT(OPT_RETRY_DELAY))
+                     OPT(OPT_RETRY_ON) | OPT(OPT_RETRY_DELAY) | OPT(OPT_HOLD) | OPT(OPT_DELAY) |          \
+                     OPT(OPT_AT))
 /* Which jobs: list, clean */
 #define OPTS_FILTER (OPT(OPT_STATE) | OPT(OPT_RESULT) | OPT(OPT_GROUP) | OPT(OPT_RUN) | OPT(OPT_OWNER) |   \
                      OPT(OPT_LABEL) | OPT(OPT_SINCE))
@@ -192,6 +198,9 @@ static const struct option options[] = {
         { "jobs",            no_argument,       NULL, OPT_VAL(OPT_JOBS)            },
         { "exec",            required_argument, NULL, OPT_VAL(OPT_EXEC)            },
         { "lines",           required_argument, NULL, 'n'                          },
+        { "hold",            no_argument,       NULL, OPT_VAL(OPT_HOLD)            },
+        { "delay",           required_argument, NULL, OPT_VAL(OPT_DELAY)           },
+        { "at",              required_argument, NULL, OPT_VAL(OPT_AT)              },
         {}
 };
 
@@ -252,6 +261,10 @@ static const char *option_name(Option o) {
         "                             lost or exit codes 1-255 (comma-separated)\n"                  \
         "     --retry-delay=TIME      Wait this long before each retry (\"30s\", \"5min\")\n"          \
         "     --label=LABEL           Give the job a label (repeatable; shown and filtered by list)\n" \
+        "     --hold                  Submit it held: it starts only after \"jobctl release ID\"\n"   \
+        "     --delay=TIME            Let it start only TIME from now (\"90s\", \"2h\")\n"            \
+        "     --at=TIME               Let it start only at TIME (\"HH:MM\", \"YYYY-MM-DD HH:MM\",\n"    \
+        "                             \"@SECONDS\")\n"                                                \
         "     --system-call-filter=LIST\n"                                                             \
         "                             Only these system calls (names, separated by spaces or\n"        \
         "                             commas); with a leading ~, all but these. Refused: EPERM\n"      \
@@ -405,6 +418,26 @@ static const Verb verbs[] = {
                 "except jobs of runs, and prints how many were removed.\n\n"
                 "Options:\n"
                 LIST_FILTER_HELP,
+        },
+        {
+                "hold", 1, UINT_MAX, "job ID", 0, false, verb_hold,
+                "hold ID...",
+                "Keep jobs that have not started from starting",
+                "Holds jobs that have not started (pueue's stash): they stay waiting, whatever\n"
+                "their dependencies, until release. A hold does not survive a restart of jobd.\n",
+        },
+        {
+                "release", 1, UINT_MAX, "job ID", 0, false, verb_release,
+                "release ID...",
+                "Let held jobs start",
+                "Releases jobs held with hold or submitted with --hold (pueue's enqueue).\n",
+        },
+        {
+                "set-priority", 2, 2, "job ID and priority", 0, false, verb_set_priority,
+                "set-priority ID PRIORITY",
+                "Change the priority of a job that has not started",
+                "Gives a waiting or queued job another priority (higher starts first). Users may\n"
+                "not go above jobd.conf's [Users] MaxPriority=; root may.\n",
         },
         {
                 "pause", 1, UINT_MAX, "job ID", 0, false, verb_pause,
@@ -727,6 +760,22 @@ static int parse_since(const char *s, usec_t *ret) {
         if (t <= 0)
                 return -EINVAL;
         *ret = (usec_t) t * USEC_PER_SEC;
+        return 0;
+}
+
+/* --at=: a point in time; a time of day that has passed today is tomorrow's. */
+static int parse_at(const char *s, usec_t *ret) {
+        usec_t t;
+        int r;
+
+        if (isempty(s) || (!strchr(s, ':') && s[0] != '@' && !strchr(s, '-')))
+                return -EINVAL;
+        r = parse_since(s, &t);
+        if (r < 0)
+                return r;
+        if (!strchr(s, '-') && s[0] != '@' && t <= now(CLOCK_REALTIME))
+                t += 24 * 3600 * USEC_PER_SEC;
+        *ret = t;
         return 0;
 }
 
@@ -1072,6 +1121,22 @@ static int parse_option(int c, const char *arg, const Verb *verb, uint64_t *seen
                 if (isempty(arg))
                         return log_usage_error("--exec= needs a command");
                 arg_exec = arg;
+                break;
+        case OPT_HOLD:
+                arg_hold = true;
+                break;
+        case OPT_DELAY: {
+                usec_t d;
+
+                if (parse_sec(arg, &d) < 0 || d == USEC_INFINITY)
+                        return log_usage_error("Invalid --delay=%s: expected a time span such as 90s or 2h", arg);
+                arg_not_before = now(CLOCK_REALTIME) + d;
+                break;
+        }
+        case OPT_AT:
+                if (parse_at(arg, &arg_not_before) < 0)
+                        return log_usage_error("Invalid --at=%s: expected \"HH:MM[:SS]\" (the next such time), "
+                                               "\"YYYY-MM-DD HH:MM[:SS]\" or \"@SECONDS\"", arg);
                 break;
         case OPT_LINES:
                 if (safe_atou(arg, &arg_lines) < 0)

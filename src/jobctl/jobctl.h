@@ -87,6 +87,8 @@ extern usec_t arg_since;                /* 0: not given */
 extern bool arg_no_legend;
 extern bool arg_jobs;                   /* run-status --jobs */
 extern const char *arg_exec;            /* wait --exec= */
+extern bool arg_hold;                   /* submit --hold */
+extern usec_t arg_not_before;           /* submit --delay=/--at=: CLOCK_REALTIME; 0: not given */
 extern bool arg_lines_set;              /* logs -n */
 extern unsigned arg_lines;
 
@@ -119,6 +121,9 @@ int verb_logs(int argc, char *argv[]);
 int verb_restart(int argc, char *argv[]);
 int verb_remove(int argc, char *argv[]);
 int verb_clean(int argc, char *argv[]);
+int verb_hold(int argc, char *argv[]);
+int verb_release(int argc, char *argv[]);
+int verb_set_priority(int argc, char *argv[]);
 /* jobctl-plan.c */
 int verb_plan(int argc, char *argv[]);
 int verb_runs(int argc, char *argv[]);

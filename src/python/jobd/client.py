@@ -71,7 +71,8 @@ class Spec:
     """A job to submit: the keys of the Submit spec (org.jobd1(5), SUBMIT SPEC), typed.
 
     Only ``argv`` is required; a field left at ``None`` is not sent, so the daemon's default applies.
-    Durations are in seconds (floats); the spec carries microseconds. ``stdin``, ``stdout`` and ``stderr``
+    Durations are in seconds (floats); the spec carries microseconds. ``not_before`` is a point in time,
+    seconds since the epoch (``time.time() + 60``). ``stdin``, ``stdout`` and ``stderr``
     take a file descriptor (int) or an object with ``fileno()``: the daemon gets a duplicate. ``after``
     holds job ids, or, in a plan, names of jobs of the same plan. ``extra`` sends further keys as they
     are, ``{"Key": Variant("s", "...")}``, for keys newer than this module.
@@ -98,6 +99,8 @@ class Spec:
     retry_delay: float | None = None
     system_call_filter: Sequence[str] | None = None
     labels: Sequence[str] | None = None
+    hold: bool | None = None
+    not_before: float | None = None
     extra: dict[str, Variant] = field(default_factory=dict)
 
     def to_dbus(self, fds: list[int] | None = None) -> dict[str, Variant]:
@@ -152,6 +155,10 @@ class Spec:
             d["SystemCallFilter"] = Variant("as", list(self.system_call_filter))
         if self.labels is not None:
             d["Labels"] = Variant("as", [str(x) for x in self.labels])
+        if self.hold is not None:
+            d["Hold"] = Variant("b", bool(self.hold))
+        if self.not_before is not None:
+            d["NotBeforeUSec"] = Variant("t", _usec(self.not_before))
         d.update(self.extra)
         return d
 
