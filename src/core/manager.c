@@ -128,6 +128,7 @@ static int on_reschedule(sd_event_source *s, void *userdata) {
                 }
                 (void) job_start(j);
         }
+        manager_update_slot_reasons(m);
         manager_send_counts(m);
         return 0;
 }
@@ -391,6 +392,9 @@ int manager_submit(Manager *m, JobSpec *spec, uid_t owner, Job **ret, char **ret
         m->n_client_fds += n_fds;
         manager_quota_count(m, j);
         journal_submit(&m->journal, j);
+        /* A job that asks for slots: its pool may have none but quarantined ones (its Reason says so). */
+        if (j->spec.n_resources > 0)
+                m->slot_reasons_dirty = true;
         /* Held (Hold, NotBeforeUSec): the Reason says until when; announced with JobNew. */
         if (job_wants_hold(j)) {
                 (void) job_apply_hold(j);

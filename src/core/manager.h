@@ -94,6 +94,8 @@ struct Manager {
         unsigned n_done;
         unsigned forgotten_since_compact; /* jobs the GC freed since the journal was last rewritten */
         bool removed_since_compact;    /* a client removed jobs (manager_remove_job()): rewrite it soon */
+        bool slot_reasons_dirty;       /* a slot was quarantined or released: Reasons to update */
+        bool have_slot_reasons;        /* some job has the Reason of a pool that is all quarantined */
         unsigned n_client_fds;         /* held by unfinished jobs, see MANAGER_CLIENT_FDS_MAX */
         unsigned keep_finished;
 

@@ -74,3 +74,16 @@ assert_contains "not before" "$(job_prop "$r" Reason)" "with its Reason"
 wait_done "$r" 15
 assert_int "$(job_prop "$r" StartUSec)" -ge "$nb" "after a restart it still started at its time"
 daemon_still_ok
+
+# --- a job queued behind a pool whose slots are all quarantined says so ------------------------------
+expect_rc 0 "slot-pool" jobctl slot-pool board b0 --quarantine-after=1
+bad=$(submit --resource=board=1 -- false)
+wait_done "$bad"
+w=$(submit --resource=board=1 -- true)
+wait_until 10 "the quarantine Reason" bash -c "busctl --address='$BUS' get-property org.jobd1 /org/jobd1/job/$w org.jobd1.Job Reason | grep -q 'all quarantined'"
+assert_contains "waiting for a slot of pool board: all quarantined" "$(job_prop "$w" Reason)" "Reason behind a quarantined pool"
+expect_rc 0 "release-slot" jobctl release-slot board b0
+wait_done "$w"
+assert_eq success "$(job_prop "$w" Result)" "the job ran once the slot was released"
+assert_not_contains "quarantined" "$(job_prop "$w" Reason)" "the Reason is gone"
+daemon_still_ok
