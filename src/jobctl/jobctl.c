@@ -411,13 +411,20 @@ static const Verb verbs[] = {
                 "deleted. Jobs of a run go with the run.\n",
         },
         {
-                "clean", 0, 0, NULL, OPTS_FILTER & ~OPT(OPT_STATE) & ~OPT(OPT_RUN), false, verb_clean,
+                "clean", 0, 0, NULL, (OPTS_FILTER & ~OPT(OPT_STATE) & ~OPT(OPT_RUN)) | OPT(OPT_JSON), false,
+                verb_clean,
                 "clean [--result=...] [--group=G] [--label=L] ...",
                 "Forget all done jobs (or those that match)",
                 "Removes every done job of yours (everyone's for root) that matches the options,\n"
                 "except jobs of runs, and prints how many were removed.\n\n"
                 "Options:\n"
-                LIST_FILTER_HELP,
+                "     --result=LIST           Only jobs with these results (success, failed, killed,\n"
+                "                             timeout, oom, skipped, cancelled, lost)\n"
+                "     --group=GROUP           Only jobs of this group\n"
+                "     --owner=USER            Only jobs of this user (root: anyone's)\n"
+                "     --label=LABEL           Only jobs with this label\n"
+                "     --since=TIME            Only jobs submitted after TIME\n"
+                "     --json[=short|pretty]   Print {\"removed\": N}\n",
         },
         {
                 "hold", 1, UINT_MAX, "job ID", 0, false, verb_hold,
@@ -621,11 +628,14 @@ static void help(void) {
                "     --system                 Talk to jobd on the system bus\n"
                "     --address=ADDRESS        Talk to jobd on the bus at ADDRESS\n"
                "                              (default: $JOBD_BUS_ADDRESS if set)\n"
-               "     --json[=short|pretty]    Print JSON (submit, list, show, status, wait);\n"
+               "     --json[=short|pretty]    Print JSON (every command that prints: submit, list,\n"
+               "                              show, status, wait, restart, clean, plan, runs,\n"
+               "                              run-status, pools, groups);\n"
                "                              default: pretty on a terminal, else short\n"
                "     --no-pager               Accepted for compatibility; jobctl never pages\n"
                "     --no-ask-password        Do not let polkit ask for a password (acting on other\n"
                "                              users' jobs or the daemon); asked only on a terminal\n"
+               "\nWhere a command takes job IDs, a job's name stands for the newest job of that name.\n"
                "\n%s\nSee jobctl(1) for details.\n", exit_status_help);
 }
 
@@ -1258,6 +1268,7 @@ int main(int argc, char *argv[]) {
         if (verb->stop_at_command)
                 arg_command = vargv + 1;
 
+        jobctl_names_allowed = true;
         r = verb->dispatch(vargc, vargv);
         free_args();
         return r < 0 ? jobctl_failure_status() : r;

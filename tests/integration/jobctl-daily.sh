@@ -92,6 +92,11 @@ assert_eq ok "$(job_prop "$n" Name)" "same name"
 assert_eq '["nightly","gpu"]' "$(job_prop_json "$n" Labels)" "same labels"
 assert_eq "$(job_prop_json "$a" Argv)" "$(job_prop_json "$n" Argv)" "same command"
 assert_eq 2 "$(job_prop "$n" Retries)" "same retries"
+# Names where a job is named: the newest job of that name.
+assert_eq "$n" "$(jobctl show ok --json=short | jq -r .Id)" "a name names the newest job of that name"
+assert_eq "$f" "$(jobctl show three --json=short | jq -r .Id)" "the job named three"
+expect_rc 0 "wait on a job by name" jobctl wait ok
+expect_rc 3 "no job of that name" jobctl logs no-such-name
 r=$(submit -- sleep 60)
 wait_state "$r" running
 expect_rc 1 "restart of a running job" jobctl restart "$r"
