@@ -235,6 +235,17 @@ static int append_spec(sd_bus_message *m, char **command, bool pipe) {
                 if (r < 0)
                         goto fail;
         }
+        if (arg_stderr && !pipe) {
+                _cleanup_close_ int fd = -EBADF;
+
+                /* Opened here, with the caller's own rights: the daemon never opens a user's path for it. */
+                fd = open(arg_stderr, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0666);
+                if (fd < 0)
+                        return log_error_errno(-errno, "Failed to open --stderr=%s: %m", arg_stderr);
+                r = sd_bus_message_append(m, "{sv}", "StderrFD", "h", fd);
+                if (r < 0)
+                        goto fail;
+        }
         if (pipe) {
                 static const char *const keys[] = { "StdinFD", "StdoutFD", "StderrFD" };
 

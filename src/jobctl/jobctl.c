@@ -69,6 +69,7 @@ bool arg_no_legend = false;
 bool arg_jobs = false;
 const char *arg_exec = NULL;
 bool arg_hold = false;
+const char *arg_stderr = NULL;
 usec_t arg_not_before = 0;
 bool arg_lines_set = false;
 unsigned arg_lines = 0;
@@ -132,6 +133,7 @@ typedef enum Option {
         OPT_HOLD,
         OPT_DELAY,
         OPT_AT,
+        OPT_STDERR,
         _OPT_MAX,
 } Option;
 
@@ -144,7 +146,7 @@ typedef enum Option {
                      OPT(OPT_RESOURCE) | OPT(OPT_RETRIES) | OPT(OPT_SYSTEM_CALL_FILTER) |   \
                      OPT(OPT_RESTRICT_ADDRESS_FAMILIES) | OPT(OPT_LOG_MAX_BYTES) | OPT(OPT_LABEL) |      \
                      OPT(OPT_RETRY_ON) | OPT(OPT_RETRY_DELAY) | OPT(OPT_HOLD) | OPT(OPT_DELAY) |          \
-                     OPT(OPT_AT))
+                     OPT(OPT_AT) | OPT(OPT_STDERR))
 /* Which jobs: list, clean */
 #define OPTS_FILTER (OPT(OPT_STATE) | OPT(OPT_RESULT) | OPT(OPT_GROUP) | OPT(OPT_RUN) | OPT(OPT_OWNER) |   \
                      OPT(OPT_LABEL) | OPT(OPT_SINCE))
@@ -201,6 +203,7 @@ static const struct option options[] = {
         { "hold",            no_argument,       NULL, OPT_VAL(OPT_HOLD)            },
         { "delay",           required_argument, NULL, OPT_VAL(OPT_DELAY)           },
         { "at",              required_argument, NULL, OPT_VAL(OPT_AT)              },
+        { "stderr",          required_argument, NULL, OPT_VAL(OPT_STDERR)          },
         {}
 };
 
@@ -261,6 +264,8 @@ static const char *option_name(Option o) {
         "                             lost or exit codes 1-255 (comma-separated)\n"                  \
         "     --retry-delay=TIME      Wait this long before each retry (\"30s\", \"5min\")\n"          \
         "     --label=LABEL           Give the job a label (repeatable; shown and filtered by list)\n" \
+        "     --stderr=FILE           Write the job's stderr to FILE (appended to; opened by\n"      \
+        "                             jobctl as you), not into its log\n"                            \
         "     --hold                  Submit it held: it starts only after \"jobctl release ID\"\n"   \
         "     --delay=TIME            Let it start only TIME from now (\"90s\", \"2h\")\n"            \
         "     --at=TIME               Let it start only at TIME (\"HH:MM\", \"YYYY-MM-DD HH:MM\",\n"    \
@@ -1131,6 +1136,11 @@ static int parse_option(int c, const char *arg, const Verb *verb, uint64_t *seen
                 if (isempty(arg))
                         return log_usage_error("--exec= needs a command");
                 arg_exec = arg;
+                break;
+        case OPT_STDERR:
+                if (isempty(arg))
+                        return log_usage_error("--stderr= needs a file");
+                arg_stderr = arg;
                 break;
         case OPT_HOLD:
                 arg_hold = true;

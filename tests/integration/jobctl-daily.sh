@@ -18,6 +18,14 @@ assert_eq '["timeout","75"]' "$(job_prop_json "$a" RetryOn)" "--retry-on"
 assert_eq 1000000 "$(job_prop "$a" RetryDelayUSec)" "--retry-delay"
 expect_rc 2 "a bad --retry-delay" jobctl submit --retry-delay=soon -- true
 
+# --- --stderr=FILE: the job's stderr apart from its log -----------------------------------------------
+e=$(submit --stderr="$TEST_TMP/err.txt" -- sh -c 'echo out; echo err >&2')
+wait_done "$e"
+assert_eq out "$(jobctl logs "$e")" "stdout in the log, stderr not"
+assert_eq err "$(cat "$TEST_TMP/err.txt")" "stderr in the --stderr file"
+expect_rc 1 "--stderr= in a folder that does not exist" jobctl submit --stderr=/nonexistent/x -- true
+jobctl remove "$e"
+
 # --- wait: one job gives its exit status; --exec runs for each ending -------------------------------
 f=$(submit --name=three --group=batch -- sh -c 'exit 3')
 expect_rc 3 "jobctl wait on a job that exited 3" jobctl wait "$f"
