@@ -352,6 +352,14 @@ static int method_set_priority(sd_bus_message *m, void *userdata, sd_bus_error *
         return reply_unstarted(m, j, r, error);
 }
 
+static int property_get_log_offsets(sd_bus *bus, const char *path, const char *interface,
+                                    const char *property, sd_bus_message *reply, void *userdata,
+                                    sd_bus_error *error) {
+        Job *j = userdata;
+
+        return sd_bus_message_append_array(reply, 't', j->log_offsets, j->n_log_offsets * sizeof(uint64_t));
+}
+
 static int property_get_held(sd_bus *bus, const char *path, const char *interface, const char *property,
                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         return sd_bus_message_append(reply, "b", (int) ((Job *) userdata)->held);
@@ -480,6 +488,7 @@ const sd_bus_vtable bus_job_vtable[] = {
         SD_BUS_PROPERTY("Labels", "as", property_get_labels, 0, CONST),
         SD_BUS_PROPERTY("Slots", "a{ss}", property_get_slots, 0, 0),
         SD_BUS_PROPERTY("Held", "b", property_get_held, 0, EMITS),
+        SD_BUS_PROPERTY("AttemptLogOffsets", "at", property_get_log_offsets, 0, 0),
         SD_BUS_PROPERTY("NotBeforeUSec", "t", NULL, offsetof(Job, spec.not_before_usec), CONST),
         SD_BUS_METHOD_WITH_ARGS("Kill", SD_BUS_ARGS("i", signal), SD_BUS_NO_RESULT, method_kill,
                                 SD_BUS_VTABLE_UNPRIVILEGED),

@@ -105,6 +105,7 @@ Job *job_free(Job *j) {
         free(j->control_group);
         free(j->attempts);
         strv_free(j->slots);
+        free(j->log_offsets);
         sd_event_source_disable_unref(j->not_before_source);
         sd_event_source_disable_unref(j->retry_source);
         free(j);
@@ -618,6 +619,21 @@ static int on_adopted_exit(sd_event_source *s, int fd, uint32_t revents, void *u
         }
         job_main_exited(j);
         return 0;
+}
+
+/* Where this attempt's output starts in the log (the log is appended to by each attempt): what
+ * "jobctl logs --attempt=K" reads. Best effort: without it the property has fewer entries. */
+static void job_note_log_offset(Job *j, int logfd) {
+        struct stat st;
+        uint64_t *t;
+
+        if (j->n_log_offsets >= JOB_ATTEMPTS_MAX || fstat(logfd, &st) < 0)
+                return;
+        t = reallocarray(j->log_offsets, j->n_log_offsets + 1, sizeof(uint64_t));
+        if (!t)
+                return;
+        j->log_offsets = t;
+        j->log_offsets[j->n_log_offsets++] = (uint64_t) st.st_size;
 }
 
 /* The slots the scheduler handed out, kept for the Slots property after the job is done. Without memory
@@ -1134,6 +1150,7 @@ int job_start(Job *j) {
         if (r < 0)
                 log_warning_errno(r, "Job %llu: cannot watch its log for LogMaxBytes, ignoring: %m",
                                   (unsigned long long) j->id);
+        job_note_log_offset(j, logfd);
 
         r = backend_job_new(m->backend, j->id, &j->cgroup);
         if (r < 0)

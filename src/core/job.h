@@ -90,6 +90,10 @@ typedef struct Job {
 
         bool held;                     /* Hold: the scheduler holds it until Release() (src/core/job-hold.c) */
         sd_event_source *not_before_source; /* NotBeforeUSec still ahead: the timer that lets it go */
+
+        uint64_t *log_offsets;         /* where each attempt started in the log (AttemptLogOffsets), in the
+                                        * order they started since the daemon started; JOB_ATTEMPTS_MAX */
+        uint32_t n_log_offsets;
 } Job;
 
 /* Takes ownership of the spec's contents (leaves *spec initialised). */

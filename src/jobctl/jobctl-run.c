@@ -538,6 +538,49 @@ int verb_run(int argc, char *argv[]) {
         return watched_job_exit_status(j);
 }
 
+/* logs --attempt=K: the part of the log attempt K wrote, from AttemptLogOffsets. */
+static int copy_attempt(sd_bus *bus, const char *path, uint64_t id, int fd) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const uint64_t *off;
+        uint64_t start, end = UINT64_MAX;
+        size_t sz, n;
+        char buf[65536];
+        int r;
+
+        r = sd_bus_get_property(bus, JOBD_BUS_NAME, path, JOBD_JOB_INTERFACE, "AttemptLogOffsets", &error, &reply,
+                                "at");
+        if (r < 0)
+                return log_bus_error(r, &error, "Failed to read the attempts of job %" PRIu64, id);
+        r = sd_bus_message_read_array(reply, 't', (const void **) &off, &sz);
+        if (r < 0)
+                return log_error_errno(r, "Failed to parse AttemptLogOffsets: %m");
+        n = sz / sizeof(uint64_t);
+        if (arg_attempt > n) {
+                jobctl_note_failure(JOBCTL_EXIT_FAILURE);
+                return log_error_errno(-ENOENT, "Job %" PRIu64 " has %zu attempt%s known to jobd, not %u.", id, n,
+                                       n == 1 ? "" : "s", arg_attempt);
+        }
+        start = off[arg_attempt - 1];
+        if (arg_attempt < n)
+                end = off[arg_attempt];
+        while (start < end) {
+                ssize_t l = pread(fd, buf, (size_t) MIN((uint64_t) sizeof(buf), end - start), (off_t) start);
+
+                if (l < 0 && errno == EINTR)
+                        continue;
+                if (l < 0)
+                        return log_error_errno(-errno, "Failed to read the log of job %" PRIu64 ": %m", id);
+                if (l == 0)
+                        break;
+                r = loop_write(STDOUT_FILENO, buf, (size_t) l);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to write to stdout: %m");
+                start += (uint64_t) l;
+        }
+        return 0;
+}
+
 int verb_logs(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
@@ -547,6 +590,8 @@ int verb_logs(int argc, char *argv[]) {
         uint64_t id;
         int r;
 
+        if (arg_attempt > 0 && (arg_follow || arg_lines_set))
+                return log_usage_error("logs: --attempt= does not go with -f or -n.");
         r = parse_job_id(argv[1], &id);
         if (r < 0)
                 return r;
@@ -564,6 +609,8 @@ int verb_logs(int argc, char *argv[]) {
                 r = jobctl_open_log(bus, path, id, false, &fd);
                 if (r < 0)
                         return r;
+                if (arg_attempt > 0)
+                        return copy_attempt(bus, path, id, fd);
                 if (arg_lines_set) {
                         r = log_seek_last_lines(fd, arg_lines);
                         if (r < 0)

@@ -71,6 +71,7 @@ const char *arg_exec = NULL;
 bool arg_hold = false;
 const char *arg_stderr = NULL;
 usec_t arg_not_before = 0;
+unsigned arg_attempt = 0;
 bool arg_lines_set = false;
 unsigned arg_lines = 0;
 
@@ -134,6 +135,7 @@ typedef enum Option {
         OPT_DELAY,
         OPT_AT,
         OPT_STDERR,
+        OPT_ATTEMPT,
         _OPT_MAX,
 } Option;
 
@@ -204,6 +206,7 @@ static const struct option options[] = {
         { "delay",           required_argument, NULL, OPT_VAL(OPT_DELAY)           },
         { "at",              required_argument, NULL, OPT_VAL(OPT_AT)              },
         { "stderr",          required_argument, NULL, OPT_VAL(OPT_STDERR)          },
+        { "attempt",         required_argument, NULL, OPT_VAL(OPT_ATTEMPT)         },
         {}
 };
 
@@ -350,13 +353,15 @@ static const Verb verbs[] = {
                 "     --json[=short|pretty]   Print them as a JSON object\n",
         },
         {
-                "logs", 1, 1, "job ID", OPT(OPT_FOLLOW) | OPT(OPT_LINES), false, verb_logs,
-                "logs [-f] [-n N] ID",
+                "logs", 1, 1, "job ID", OPT(OPT_FOLLOW) | OPT(OPT_LINES) | OPT(OPT_ATTEMPT), false, verb_logs,
+                "logs [-f] [-n N] [--attempt=K] ID",
                 "Print a job's output",
                 "Prints the job's log (its stdout and stderr) as written so far.\n\n"
                 "Options:\n"
                 "  -f --follow                Keep printing what the job writes until it is done\n"
-                "  -n --lines=N               Start with the last N lines only\n",
+                "  -n --lines=N               Start with the last N lines only\n"
+                "     --attempt=K             Only what attempt K wrote (1: the first; a restart of\n"
+                "                             jobd forgets where earlier attempts began)\n",
         },
         {
                 "wait", 0, UINT_MAX, "job ID", OPT(OPT_ALL) | OPT(OPT_JSON) | OPT(OPT_PROGRESS) | OPT(OPT_EXEC),
@@ -1136,6 +1141,10 @@ static int parse_option(int c, const char *arg, const Verb *verb, uint64_t *seen
                 if (isempty(arg))
                         return log_usage_error("--exec= needs a command");
                 arg_exec = arg;
+                break;
+        case OPT_ATTEMPT:
+                if (safe_atou(arg, &arg_attempt) < 0 || arg_attempt == 0)
+                        return log_usage_error("Invalid --attempt=%s: expected an attempt number from 1", arg);
                 break;
         case OPT_STDERR:
                 if (isempty(arg))

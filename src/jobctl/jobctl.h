@@ -90,6 +90,7 @@ extern const char *arg_exec;            /* wait --exec= */
 extern bool arg_hold;                   /* submit --hold */
 extern const char *arg_stderr;          /* submit --stderr=FILE: opened by jobctl, passed as StderrFD */
 extern usec_t arg_not_before;           /* submit --delay=/--at=: CLOCK_REALTIME; 0: not given */
+extern unsigned arg_attempt;            /* logs --attempt=K; 0: not given */
 extern bool arg_lines_set;              /* logs -n */
 extern unsigned arg_lines;
 

@@ -41,6 +41,20 @@ assert_eq "$(printf 'one\ntwo\nthree')" "$(jobctl logs -n 10 "$a")" "logs -n 10 
 assert_eq "" "$(jobctl logs -n 0 "$a")" "logs -n 0"
 expect_rc 2 "logs -n x" jobctl logs -n x "$a"
 
+# --- logs --attempt=K: what each attempt wrote --------------------------------------------------------
+cnt="$TEST_TMP/count"
+at=$(submit --retries=2 -- sh -c 'n=$(cat '"$cnt"' 2>/dev/null || echo 0); n=$((n + 1)); echo $n >'"$cnt"'; echo "attempt $n"; [ $n -ge 2 ]')
+wait_done "$at"
+assert_eq success "$(job_prop "$at" Result)" "the second attempt succeeded"
+assert_eq 2 "$(job_prop_json "$at" AttemptLogOffsets | jq length)" "AttemptLogOffsets"
+assert_eq "attempt 1" "$(jobctl logs --attempt=1 "$at")" "logs --attempt=1"
+assert_eq "attempt 2" "$(jobctl logs --attempt=2 "$at")" "logs --attempt=2"
+assert_eq "$(printf 'attempt 1\nattempt 2')" "$(jobctl logs "$at")" "logs: every attempt"
+expect_rc 1 "logs --attempt=3 of a job with 2" jobctl logs --attempt=3 "$at"
+expect_rc 2 "logs --attempt=0" jobctl logs --attempt=0 "$at"
+expect_rc 2 "logs --attempt with -f" jobctl logs -f --attempt=1 "$at"
+jobctl remove "$at"
+
 # --- list: columns, filters, --no-legend, --json -----------------------------------------------------
 k=$(submit --name=sleeper --group=batch --label=gpu -- sleep 60)
 wait_state "$k" running
