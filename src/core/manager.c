@@ -203,6 +203,14 @@ int manager_remove_job(Manager *m, Job *j) {
                 safe_close(fd);
         }
 
+        /* A restart takes the next id from the folders in DIR/jobs (and the journal): the newest job, if it
+         * never started, leaves its folder, so that its id is not given out again. */
+        if (id + 1 == m->next_id && j->state_dir_fd < 0) {
+                snprintf(name, sizeof(name), "%llu", (unsigned long long) id);
+                if (state_open_subdir(m->jobs_dir_fd, name, m->uid, 0755, &fd) >= 0)
+                        safe_close(fd);
+        }
+
         manager_notify(m, job_removed, id);
         m->jobs[id] = job_free(j);
         m->n_jobs--;

@@ -132,8 +132,16 @@ jobctl cancel "$lid"
 wait_done "$lid"
 # Let the daemon rewrite its journal (idle), then kill it hard: what it wrote is all there is.
 wait_until 10 "the journal to be rewritten" bash -c "! grep -q '\"id\":$rid,' '$STATE_DIR/state.log'"
+# The newest job, never started, removed: its id is not given out again after a restart.
+nid=$(bsubmit 2 Argv as 1 true Hold b true)
+mcall CancelJob t "$nid" >/dev/null
+wait_done "$nid"
+mcall RemoveJob t "$nid" >/dev/null || fail "RemoveJob of a cancelled job"
+wait_until 10 "the journal to be rewritten" bash -c "! grep -q '\"id\":$nid,' '$STATE_DIR/state.log'"
 jobd_crash
 jobd_start
+after_restart=$(bsubmit 2 Argv as 1 true Hold b true)
+assert_int "$after_restart" -gt "$nid" "no id is given out twice (removed $nid, new $after_restart)"
 expect_bus_error org.jobd1.Error.NoSuchJob "a removed job after a restart" \
         call -- org.jobd1 /org/jobd1 org.jobd1.Manager GetJob t "$rid"
 assert_eq '["even","n2"]' "$(job_prop_json "${ids[2]}" Labels)" "Labels survive a restart"
