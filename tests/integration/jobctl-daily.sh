@@ -136,13 +136,16 @@ assert_eq 0 "$(jobctl list --no-legend | wc -l)" "clean removed every done job (
 
 # --- run-status --jobs ------------------------------------------------------------------------------
 cat >"$TEST_TMP/p.json" <<'JSON'
-{ "jobs": [ { "name": "a", "command": "true" }, { "name": "b", "command": "true", "after": ["a"] } ] }
+{ "defaults": { "labels": "pl" },
+  "jobs": [ { "name": "a", "command": "true" }, { "name": "b", "command": "true", "after": ["a"], "labels": ["own"] } ] }
 JSON
 run=$(jobctl plan --json "$TEST_TMP/p.json" | jq -r .run) || fail "plan"
 expect_rc 0 "plan done" jobctl wait --all
 out=$(jobctl run-status "$run" --jobs --no-legend) || fail "run-status --jobs"
 assert_eq "a b" "$(awk '{print $2}' <<<"$out" | xargs)" "run-status --jobs lists the run's jobs"
 assert_eq 2 "$(jobctl list --no-legend --run="$run" | wc -l)" "list --run"
+assert_eq a "$(jobctl list --no-legend --label=pl | awk '{print $2}')" "a plan's default labels (b has its own)"
+assert_eq b "$(jobctl list --no-legend --label=own | awk '{print $2}')" "a plan job's own labels"
 jobctl clean >/dev/null || fail "clean"
 assert_eq 2 "$(jobctl list --no-legend --run="$run" | wc -l)" "clean leaves a run's jobs"
 
