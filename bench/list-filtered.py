@@ -4,9 +4,12 @@
 live jobd ($JOBD_BUS_ADDRESS; e.g. run through tests/helpers/with-jobd.sh, JOBD_TEST_BUILD_DIR as for the
 tests). N held jobs (no processes) are submitted, 1 in 100 with the label "rare"; then, each the median
 of 5 calls: ListJobs() (everything), ListJobsFiltered() paged to the end with the default page, one page of
-50, and the 1% with Label=rare. Prints figures; asserts nothing on time."""
+50, and the 1% with Label=rare; and jobctl list with and without --label (once, $JOBCTL). Prints
+figures; asserts nothing on time."""
 import asyncio
+import os
 import statistics
+import subprocess
 import sys
 import time
 
@@ -56,6 +59,15 @@ async def main(n):
         print(f"ListJobsFiltered() Label=rare ({len(rows)} jobs):          {ms:8.1f} ms")
         ms, (rows, _) = await timed(lambda: c.list_jobs_filtered({"States": Variant("as", ["running"])}, 0, 0))
         print(f"ListJobsFiltered() States=running ({len(rows)} jobs):       {ms:8.1f} ms")
+        # jobctl list: the page(s) plus one GetAll per listed job, 64 in flight ($JOBCTL, if set).
+        jobctl = os.environ.get("JOBCTL")
+        if jobctl:
+            for args in (["list", "--label=rare"], ["list"]):
+                t0 = time.perf_counter()
+                out = subprocess.run([jobctl, *args, "--no-legend"], check=True, capture_output=True).stdout
+                ms = (time.perf_counter() - t0) * 1000
+                what = ' '.join(args)
+                print(f"jobctl {what:<14} ({len(out.splitlines())} lines):              {ms:8.1f} ms")
         del jobs
 
 

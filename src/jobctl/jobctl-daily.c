@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The verbs of daily use that pick jobs by filter: list, kill/cancel --all|--group|--run, clean, remove,
  * restart, run-status --jobs. The daemon filters and pages (Manager.ListJobsFiltered()); the columns
- * beyond its entries are read per listed job, many calls in flight at once. */
+ * beyond its entries come from Manager.ListJobDetails(), a batch of jobs a call. */
 #include <inttypes.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -21,8 +21,6 @@
 #include "strv.h"
 #include "time-util.h"
 
-/* Property reads in flight at once: well below dbus-daemon's max_replies_per_connection. */
-#define DETAILS_IN_FLIGHT 64
 #define COMMAND_COLUMN_MAX 40
 
 void job_rows_free(JobRows *l) {
@@ -172,59 +170,88 @@ parse_fail:
         return log_error_errno(r, "Failed to parse the ListJobsFiltered() reply: %m");
 }
 
-typedef struct Details {
-        JobRows *rows;
-        size_t next, pending;
-        int error;
-} Details;
+#define DETAILS_BATCH 1000U
 
-static int send_get_all(sd_bus *bus, Details *d);
+static json_object *strv_to_json_array(char **l) {
+        json_object *a = json_object_new_array();
 
-static int on_properties(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        JobRow *row = userdata;
-        Details *d = row->details;
-        json_object *o = NULL;
-
-        d->pending--;
-        /* A job forgotten meanwhile has no properties: its row keeps the list's columns. */
-        if (!sd_bus_message_is_method_error(reply, NULL) && bus_message_read_json(reply, &o) > 0)
-                row->props = o;
-        return send_get_all(sd_bus_message_get_bus(reply), d);
-}
-
-static int send_get_all(sd_bus *bus, Details *d) {
-        int r;
-
-        while (d->pending < DETAILS_IN_FLIGHT && d->next < d->rows->n) {
-                JobRow *row = &d->rows->rows[d->next++];
-
-                row->details = d;
-                r = sd_bus_call_method_async(bus, NULL, JOBD_BUS_NAME, row->path,
-                                             "org.freedesktop.DBus.Properties", "GetAll", on_properties, row,
-                                             "s", JOBD_JOB_INTERFACE);
-                if (r < 0) {
-                        d->error = r;
-                        return r;
+        STRV_FOREACH(s, l)
+                if (!a || json_object_array_add(a, json_object_new_string(*s)) < 0) {
+                        json_object_put(a);
+                        return NULL;
                 }
-                d->pending++;
-        }
-        return 0;
+        return a;
 }
 
+/* ListJobDetails() for the rows, DETAILS_BATCH at a time: the list's columns in one call per batch, as a
+ * JSON object of property names for each row (a job gone meanwhile keeps the list's columns only). */
 int jobctl_fetch_details(sd_bus *bus, JobRows *rows) {
-        Details d = { .rows = rows };
+        size_t k = 0;
         int r;
 
-        r = send_get_all(bus, &d);
-        while (r >= 0 && d.pending > 0 && d.error >= 0) {
-                r = sd_bus_process(bus, NULL);
-                if (r == 0)
-                        r = sd_bus_wait(bus, UINT64_MAX);
+        for (size_t first = 0; first < rows->n; first += DETAILS_BATCH) {
+                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+                size_t n = MIN((size_t) DETAILS_BATCH, rows->n - first);
+                _cleanup_free_ uint64_t *ids = calloc(n, sizeof(uint64_t));
+
+                if (!ids)
+                        return log_oom();
+                for (size_t i = 0; i < n; i++)
+                        ids[i] = rows->rows[first + i].id;
+                r = sd_bus_message_new_method_call(bus, &m, JOBD_BUS_NAME, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE,
+                                                   "ListJobDetails");
+                if (r >= 0)
+                        r = sd_bus_message_append_array(m, 't', ids, n * sizeof(uint64_t));
+                if (r < 0)
+                        return log_error_errno(r, "Failed to build the ListJobDetails() call: %m");
+                r = sd_bus_call(bus, m, 0, &error, &reply);
+                if (r < 0)
+                        return log_bus_error(r, &error, "Failed to read the jobs' details");
+
+                r = sd_bus_message_enter_container(reply, 'a', "(tiittasas)");
+                for (k = first; r >= 0;) {
+                        _cleanup_strv_free_ char **argv = NULL, **labels = NULL;
+                        uint64_t id, start, finish;
+                        int32_t code, sig;
+                        json_object *o;
+
+                        r = sd_bus_message_enter_container(reply, 'r', "tiittasas");
+                        if (r <= 0)
+                                break;
+                        r = sd_bus_message_read(reply, "tiitt", &id, &code, &sig, &start, &finish);
+                        if (r >= 0)
+                                r = sd_bus_message_read_strv(reply, &argv);
+                        if (r >= 0)
+                                r = sd_bus_message_read_strv(reply, &labels);
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(reply);
+                        if (r < 0)
+                                break;
+                        /* In the order asked, without the jobs that are gone. */
+                        while (k < first + n && rows->rows[k].id != id)
+                                k++;
+                        if (k >= first + n)
+                                continue;
+                        o = json_object_new_object();
+                        if (!o ||
+                            json_object_object_add(o, "ExitCode", json_object_new_int(code)) < 0 ||
+                            json_object_object_add(o, "ExitSignal", json_object_new_int(sig)) < 0 ||
+                            json_object_object_add(o, "StartUSec", json_object_new_uint64(start)) < 0 ||
+                            json_object_object_add(o, "FinishUSec", json_object_new_uint64(finish)) < 0 ||
+                            json_object_object_add(o, "Argv", strv_to_json_array(argv)) < 0 ||
+                            json_object_object_add(o, "Labels", strv_to_json_array(labels)) < 0) {
+                                json_object_put(o);
+                                return log_oom();
+                        }
+                        json_object_put(rows->rows[k].props);
+                        rows->rows[k].props = o;
+                }
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to parse the ListJobDetails() reply: %m");
         }
-        if (r >= 0)
-                r = d.error;
-        if (r < 0)
-                return log_error_errno(r, "Failed to read the properties of the jobs: %m");
         return 0;
 }
 

@@ -12,7 +12,6 @@ typedef struct JobRow {
         char *name, *state, *result, *path;
         uint32_t owner;
         json_object *props;             /* NULL: not read (or the job is gone) */
-        struct Details *details;        /* while they are read */
 } JobRow;
 
 typedef struct JobRows {
@@ -26,7 +25,7 @@ void job_rows_free(JobRows *l);
  * --run=, --owner=, --label=, --since=), page by page. own: the caller's jobs only unless --owner= or root;
  * no_run: only jobs of no run (unless --run=). Logs on failure. */
 int jobctl_list_jobs(sd_bus *bus, char **states, bool own, bool no_run, JobRows *ret);
-/* Reads the properties of each row, many calls in flight. */
+/* Reads the list's columns of each row (ListJobDetails(), a batch a call) into its props. */
 int jobctl_fetch_details(sd_bus *bus, JobRows *rows);
 /* The table (or --json) of list. */
 int jobctl_print_jobs(sd_bus *bus, JobRows *rows);

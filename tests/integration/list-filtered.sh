@@ -93,6 +93,14 @@ expect_bus_error org.freedesktop.DBus.Error.InvalidArgs "unknown state" \
 assert_contains finished "$BUS_ERR_MSG" "the unknown state is named"
 daemon_still_ok
 
+# ListJobDetails: the list's columns for a batch of jobs; unknown ids are left out; a bound.
+out=$(bctl --json=short call -- org.jobd1 /org/jobd1 org.jobd1.Manager ListJobDetails at 3 "${ids[2]}" 999999 "$first")
+assert_eq "[[${ids[2]},0,0,true,[\"true\"],[\"even\",\"n2\"]],[$first,0,0,true,[\"true\"],[\"odd\"]]]" \
+        "$(jq -c '[.data[0][] | [.[0], .[1], .[2], (.[4] >= .[3] and .[3] > 0), .[5], .[6]]]' <<<"$out")" \
+        "ListJobDetails entries"
+expect_bus_error org.freedesktop.DBus.Error.InvalidArgs "ListJobDetails of too many ids" \
+        call -- org.jobd1 /org/jobd1 org.jobd1.Manager ListJobDetails at 10001 $(seq 1 10001)
+
 # Labels: the property, and bad labels refused.
 assert_eq '["even","n2"]' "$(job_prop_json "${ids[2]}" Labels)" "Labels property"
 assert_eq '["odd"]' "$(job_prop_json "$first" Labels)" "Labels of an odd job"
