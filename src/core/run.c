@@ -370,6 +370,11 @@ static void run_take_sched_states(Run *r, const uint64_t *sel, size_t n) {
                         job_set_state(j, JOB_WAITING, JOB_CHANGE_QUIET);
                         break;
                 }
+                /* Hold or NotBeforeUSec (a plan's default, say): the Reason, and the timer. */
+                if (job_wants_hold(j)) {
+                        (void) job_apply_hold(j);
+                        (void) job_arm_not_before(j);
+                }
         }
 }
 

@@ -65,6 +65,15 @@ expect_rc 2 "--at with a bad time" jobctl submit --at=someday -- true
 wait_done "$a" 10
 assert_int "$(job_prop "$a" StartUSec)" -ge $((at * 1000000)) "--at job started at its time"
 
+# A plan's NotBeforeUSec (a default of SubmitPlan) holds its jobs until then, by the same timer.
+nbp=$((($(date +%s) + 2) * 1000000))
+out=$(bctl --json=short call -- org.jobd1 /org/jobd1 org.jobd1.Manager SubmitPlan 'aa{sv}a{sv}' \
+        1 2 Argv as 1 true Name s p1 1 NotBeforeUSec t "$nbp") || fail "SubmitPlan with NotBeforeUSec"
+pj=$(jq -r '.data[2][0]' <<<"$out" | sed 's|.*/||')
+assert_eq waiting "$(job_prop "$pj" State)" "a plan job with NotBeforeUSec waits"
+wait_done "$pj" 10
+assert_int "$(job_prop "$pj" StartUSec)" -ge "$nbp" "the plan job started at its time"
+
 r=$(submit --delay=4s -- true)
 nb=$(job_prop "$r" NotBeforeUSec)
 jobd_crash
