@@ -12,6 +12,7 @@
 #include "jobd-bus.h"
 #include "log.h"
 #include "strv.h"
+#include "user-limits.h"
 #include "user-util.h"
 
 /* Only the uid is taken from the bus, and only what the bus driver itself says (GetConnectionUnixUser:
@@ -330,6 +331,129 @@ int bus_job_cancel(Job *j, sd_bus_message *m, sd_bus_error *error) {
         return reply_job_errno(m, j, r, error);
 }
 
+int bus_job_remove(Job *j, sd_bus_message *m, sd_bus_error *error) {
+        BusOperation op = job_operation(j, m);
+        uint64_t id = j->id;
+        uid_t owner = j->owner;
+        BusAuth a;
+        int r;
+
+        r = bus_verify_manage_job(j, m, &a, error);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
+        r = manager_remove_job(j->manager, j);   /* frees j */
+        if (r == -EBUSY)
+                return sd_bus_error_setf(error, JOBD_ERROR_BUSY, "Job %llu is %s%s", (unsigned long long) id,
+                                         j->state != JOB_DONE ? job_state_to_string(j->state) : "done",
+                                         j->state != JOB_DONE ? ", not done: cancel it first" :
+                                         ", but a job that is not done depends on it");
+        if (r == -EXDEV)
+                return sd_bus_error_setf(error, JOBD_ERROR_BUSY,
+                                         "Job %llu belongs to a run; its jobs are forgotten with the run",
+                                         (unsigned long long) id);
+        if (r < 0)
+                return r;
+        bus_log_operation(&op, &a, "Job %llu of uid %u removed", (unsigned long long) id, (unsigned) owner);
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+static int reply_unstarted(sd_bus_message *m, Job *j, int r, sd_bus_error *error) {
+        if (r == -EBUSY || r == -EALREADY)
+                return sd_bus_error_setf(error, JOBD_ERROR_BUSY, "Job %llu is %s: only a job that has not "
+                                         "started can be held, released or given another priority",
+                                         (unsigned long long) j->id, job_state_to_string(j->state));
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_hold_release(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        BusOperation op = job_operation(j, m);
+        bool hold = streq(sd_bus_message_get_member(m), "Hold");
+        BusAuth a;
+        int r;
+
+        r = bus_verify_manage_job(j, m, &a, error);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
+        r = job_set_held(j, hold);
+        if (r >= 0)
+                bus_log_operation(&op, &a, "Job %llu of uid %u %s", (unsigned long long) j->id,
+                                  (unsigned) j->owner, hold ? "held" : "released");
+        return reply_unstarted(m, j, r, error);
+}
+
+static int method_set_priority(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        BusOperation op = job_operation(j, m);
+        int32_t priority;
+        BusAuth a;
+        int r;
+
+        r = sd_bus_message_read(m, "i", &priority);
+        if (r < 0)
+                return r;
+        r = bus_verify_manage_job(j, m, &a, error);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
+        /* Within the caller's rights, as at Submit(): above jobd.conf's MaxPriority= only root. */
+        if (user_limits_apply_to(a.uid) && priority > j->manager->user_limits.max_priority)
+                return bus_access_denied(error, "Priority %i is more than the %i a user may give (jobd.conf "
+                                         "[Users] MaxPriority=); only root may raise a job above it",
+                                         (int) priority, (int) j->manager->user_limits.max_priority);
+        r = job_set_priority(j, priority);
+        if (r >= 0)
+                bus_log_operation(&op, &a, "Priority of job %llu of uid %u set to %i", (unsigned long long) j->id,
+                                  (unsigned) j->owner, (int) priority);
+        return reply_unstarted(m, j, r, error);
+}
+
+static int property_get_log_offsets(sd_bus *bus, const char *path, const char *interface,
+                                    const char *property, sd_bus_message *reply, void *userdata,
+                                    sd_bus_error *error) {
+        Job *j = userdata;
+
+        return sd_bus_message_append_array(reply, 't', j->log_offsets, j->n_log_offsets * sizeof(uint64_t));
+}
+
+static int property_get_held(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "b", (int) ((Job *) userdata)->held);
+}
+
+static int method_remove(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return bus_job_remove(userdata, m, error);
+}
+
+static int property_get_labels(sd_bus *bus, const char *path, const char *interface, const char *property,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append_strv(reply, ((Job *) userdata)->spec.labels);
+}
+
+/* "POOL=SLOT" as {POOL: SLOT}: the slots the latest attempt got, kept once it is done. */
+static int property_get_slots(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "{ss}");
+        STRV_FOREACH(s, j->slots) {
+                const char *eq = strchr(*s, '=');
+                _cleanup_free_ char *pool = NULL;
+
+                if (r < 0 || !eq)
+                        continue;
+                pool = strndup(*s, eq - *s);
+                if (!pool)
+                        return -ENOMEM;
+                r = sd_bus_message_append(reply, "{ss}", pool, eq + 1);
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
 static int method_kill(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         int32_t sig;
         int r;
@@ -394,7 +518,7 @@ const sd_bus_vtable bus_job_vtable[] = {
         SD_BUS_PROPERTY("WorkingDirectory", "s", property_get_name, 0, CONST),
         SD_BUS_PROPERTY("Environment", "as", property_get_strv, 0, CONST),
         SD_BUS_PROPERTY("Owner", "u", NULL, offsetof(Job, owner), CONST),
-        SD_BUS_PROPERTY("Priority", "i", NULL, offsetof(Job, spec.priority), CONST),
+        SD_BUS_PROPERTY("Priority", "i", NULL, offsetof(Job, spec.priority), EMITS),
         SD_BUS_PROPERTY("TimeoutUSec", "t", NULL, offsetof(Job, spec.timeout_usec), CONST),
         /* With jobd.conf's defaults applied; UINT64_MAX: none (systemd's infinity). */
         SD_BUS_PROPERTY("MemoryMax", "t", NULL, offsetof(Job, spec.limits.memory_max), CONST),
@@ -418,12 +542,22 @@ const sd_bus_vtable bus_job_vtable[] = {
         SD_BUS_PROPERTY("CPUUsageNSec", "t", property_get_stat, 0, 0),
         SD_BUS_PROPERTY("MemoryPeakBytes", "t", property_get_stat, 0, 0),
         SD_BUS_PROPERTY("StrayProcessesKilled", "u", NULL, offsetof(Job, stray_processes), EMITS),
+        SD_BUS_PROPERTY("Labels", "as", property_get_labels, 0, CONST),
+        SD_BUS_PROPERTY("Slots", "a{ss}", property_get_slots, 0, 0),
+        SD_BUS_PROPERTY("Held", "b", property_get_held, 0, EMITS),
+        SD_BUS_PROPERTY("AttemptLogOffsets", "at", property_get_log_offsets, 0, 0),
+        SD_BUS_PROPERTY("NotBeforeUSec", "t", NULL, offsetof(Job, spec.not_before_usec), CONST),
         SD_BUS_METHOD_WITH_ARGS("Kill", SD_BUS_ARGS("i", signal), SD_BUS_NO_RESULT, method_kill,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Cancel", NULL, NULL, method_cancel, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Pause", NULL, NULL, method_pause_resume, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Resume", NULL, NULL, method_pause_resume, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("OpenLog", SD_BUS_NO_ARGS, SD_BUS_RESULT("h", fd), method_open_log,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Remove", NULL, NULL, method_remove, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Hold", NULL, NULL, method_hold_release, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Release", NULL, NULL, method_hold_release, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetPriority", SD_BUS_ARGS("i", priority), SD_BUS_NO_RESULT, method_set_priority,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };

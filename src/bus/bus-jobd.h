@@ -43,6 +43,8 @@ int bus_job_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nod
 /* Shared by org.jobd1.Job.Kill/Cancel and org.jobd1.Manager.KillJob/CancelJob: authorise, act, reply. */
 int bus_job_kill(Job *j, sd_bus_message *m, int sig, sd_bus_error *error);
 int bus_job_cancel(Job *j, sd_bus_message *m, sd_bus_error *error);
+/* Forgets a done job (Job.Remove(), Manager.RemoveJob()). */
+int bus_job_remove(Job *j, sd_bus_message *m, sd_bus_error *error);
 
 /* Who called: the uid of the caller's connection as the bus driver gives it (never augmented from the
  * client's /proc). In system mode a job's gid and groups come from the user database, not from the bus. */

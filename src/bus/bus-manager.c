@@ -9,8 +9,10 @@
 #include "bus-polkit.h"
 #include "bus-sched.h"
 #include "bus-spec.h"
+#include "job-filter.h"
 #include "jobd-bus.h"
 #include "log.h"
+#include "run.h"
 
 static Job *find_job(Manager *m, uint64_t id, sd_bus_error *error) {
         Job *j = manager_get_job(m, id);
@@ -90,6 +92,233 @@ static int method_list_jobs(sd_bus_message *msg, void *userdata, sd_bus_error *e
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
+}
+
+static const struct {
+        const char *name, *signature;
+} filter_keys[] = {
+        { "Owner", "u" }, { "Run", "t" }, { "States", "as" }, { "Results", "as" }, { "Group", "s" },
+        { "Label", "s" }, { "MinId", "t" }, { "MaxId", "t" }, { "SubmittedAfterUSec", "t" },
+};
+
+/* States/Results: each name is checked as it is read, nothing is allocated (a client may send many). */
+static int read_filter_names(sd_bus_message *msg, const char *key, JobFilter *f, sd_bus_error *error) {
+        bool states = streq(key, "States");
+        const char *s;
+        int r;
+
+        r = sd_bus_message_enter_container(msg, 'a', "s");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read_basic(msg, 's', &s)) > 0)
+                if ((states ? job_filter_add_state(f, s) : job_filter_add_result(f, s)) < 0)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "%s: \"%.64s\" is not a job %s", key, s,
+                                                 states ? "state (waiting, queued, starting, running, paused, "
+                                                          "stopping, done)" :
+                                                          "result (success, failed, killed, timeout, oom, "
+                                                          "skipped, cancelled, lost, or \"\")");
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(msg);
+}
+
+static int read_filter(sd_bus_message *msg, JobFilter *f, sd_bus_error *error) {
+        int r;
+
+        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                const char *key, *contents, *s;
+                size_t k;
+
+                r = sd_bus_message_read_basic(msg, 's', &key);
+                if (r < 0)
+                        return r;
+                for (k = 0; k < ELEMENTSOF(filter_keys); k++)
+                        if (streq(key, filter_keys[k].name))
+                                break;
+                if (k >= ELEMENTSOF(filter_keys))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Unknown filter key \"%.64s\" (known: Owner, Run, States, "
+                                                 "Results, Group, Label, MinId, MaxId, SubmittedAfterUSec)",
+                                                 key);
+                r = sd_bus_message_peek_type(msg, NULL, &contents);
+                if (r < 0)
+                        return r;
+                if (!streq(contents, filter_keys[k].signature))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Filter key %s: must be of type '%s', got '%s'", key,
+                                                 filter_keys[k].signature, contents);
+                r = sd_bus_message_enter_container(msg, 'v', contents);
+                if (r < 0)
+                        return r;
+                if (streq(key, "Owner")) {
+                        r = sd_bus_message_read_basic(msg, 'u', &f->owner);
+                        f->owner_set = true;
+                } else if (streq(key, "Run")) {
+                        r = sd_bus_message_read_basic(msg, 't', &f->run);
+                        f->run_set = true;
+                } else if (streq(key, "States") || streq(key, "Results"))
+                        r = read_filter_names(msg, key, f, error);
+                else if (streq(key, "Group") || streq(key, "Label")) {
+                        char **p = streq(key, "Group") ? &f->group : &f->label;
+
+                        r = sd_bus_message_read_basic(msg, 's', &s);
+                        if (r >= 0) {
+                                free(*p);
+                                *p = strdup(s);
+                                if (!*p)
+                                        r = -ENOMEM;
+                        }
+                } else
+                        r = sd_bus_message_read_basic(msg, 't', streq(key, "MinId") ? &f->min_id :
+                                                                streq(key, "MaxId") ? &f->max_id :
+                                                                &f->submitted_after);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(msg);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(msg);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(msg);
+}
+
+static int method_list_jobs_filtered(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(job_filter_done) JobFilter f = {};
+        Manager *m = userdata;
+        uint64_t after, first, end, last = 0;
+        uint32_t limit, n = 0;
+        bool more = false;
+        Job *j;
+        int r;
+
+        r = read_filter(msg, &f, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(msg, "tu", &after, &limit);
+        if (r < 0)
+                return r;
+        limit = job_filter_limit(limit);
+        job_filter_id_range(&f, after, &first, &end);
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(tsssuo)");
+        if (r < 0)
+                return r;
+        MANAGER_FOREACH_JOB_RANGE(j, m, first, end) {
+                const Run *run = f.run_set ? manager_run_of_job(m, j->id) : NULL;
+                JobFilterItem item = {
+                        .id = j->id,
+                        .owner = (uint32_t) j->owner,
+                        .run = run ? run->id : 0,
+                        .state = j->state,
+                        .result = j->result,
+                        .group = j->spec.group,
+                        .labels = j->spec.labels,
+                        .submit_usec = j->submit_usec,
+                };
+                char path[64];
+
+                if (!job_filter_match(&f, &item))
+                        continue;
+                /* One more match than the page holds: there is a next page. */
+                if (n >= limit) {
+                        more = true;
+                        break;
+                }
+                snprintf(path, sizeof(path), JOBD_JOB_PATH_PREFIX "/%llu", (unsigned long long) j->id);
+                r = sd_bus_message_append(reply, "(tsssuo)", j->id, j->spec.name ?: "",
+                                          job_state_to_string(j->state),
+                                          job_result_to_string(j->result), (uint32_t) j->owner, path);
+                if (r < 0)
+                        return r;
+                n++;
+                last = j->id;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "t", more ? last : UINT64_C(0));
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+/* The columns of "jobctl list" beyond ListJobsFiltered's, for many jobs in one call (one GetAll a job
+ * costs a round trip and every property). Argv is for its owner and root only in system mode, as the
+ * Argv property. */
+#define JOB_DETAILS_MAX 10000U
+
+static int method_list_job_details(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        const uint64_t *ids;
+        BusCaller c = { .uid = 0 };
+        size_t sz, n;
+        int r;
+
+        r = sd_bus_message_read_array(msg, 't', (const void **) &ids, &sz);
+        if (r < 0)
+                return r;
+        n = sz / sizeof(uint64_t);
+        if (n > JOB_DETAILS_MAX)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "ids: %zu, at most %u in one call", n,
+                                         JOB_DETAILS_MAX);
+        if (m->system_mode) {
+                r = bus_get_caller(msg, &c);
+                if (r < 0)
+                        return r;
+        }
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(tiittasas)");
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                Job *j = manager_get_job(m, ids[i]);
+                bool reveal;
+
+                if (!j)
+                        continue;
+                reveal = !m->system_mode || c.uid == 0 || c.uid == j->owner;
+                r = sd_bus_message_open_container(reply, 'r', "tiittasas");
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "tiitt", j->id, (int32_t) j->exit_code,
+                                                  (int32_t) j->exit_signal, (uint64_t) j->start_usec,
+                                                  (uint64_t) j->finish_usec);
+                if (r >= 0)
+                        r = sd_bus_message_append_strv(reply, reveal ? j->spec.argv : NULL);
+                if (r >= 0)
+                        r = sd_bus_message_append_strv(reply, j->spec.labels);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_remove_job(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        uint64_t id;
+        Job *j;
+        int r;
+
+        r = sd_bus_message_read(msg, "t", &id);
+        if (r < 0)
+                return r;
+        j = find_job(userdata, id, error);
+        if (!j)
+                return -ENOENT;
+        return bus_job_remove(j, msg, error);
 }
 
 static int method_get_job(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -197,6 +426,13 @@ const sd_bus_vtable bus_manager_vtable[] = {
                                 method_list_jobs, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetJob", SD_BUS_ARGS("t", id), SD_BUS_RESULT("o", job), method_get_job,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListJobsFiltered", SD_BUS_ARGS("a{sv}", filter, "t", after, "u", limit),
+                                SD_BUS_RESULT("a(tsssuo)", jobs, "t", next), method_list_jobs_filtered,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RemoveJob", SD_BUS_ARGS("t", id), SD_BUS_NO_RESULT, method_remove_job,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListJobDetails", SD_BUS_ARGS("at", ids), SD_BUS_RESULT("a(tiittasas)", details),
+                                method_list_job_details, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("KillJob", SD_BUS_ARGS("t", id, "i", signal), SD_BUS_NO_RESULT,
                                 method_kill_job, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("CancelJob", SD_BUS_ARGS("t", id), SD_BUS_NO_RESULT, method_cancel_job,

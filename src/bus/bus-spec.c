@@ -172,6 +172,18 @@ static int read_value(sd_bus_message *m, const char *key, JobSpec *spec, sd_bus_
                 return read_after(m, spec);
         if (streq(key, "Resources"))
                 return read_resources(m, spec, error);
+        if (streq(key, "Hold")) {
+                int b;
+
+                r = sd_bus_message_read_basic(m, 'b', &b);
+                if (r >= 0)
+                        spec->hold = b;
+                return r;
+        }
+        if (streq(key, "Labels"))
+                /* One more than allowed is read, so that job_spec_validate() says how many are. */
+                return bus_read_strv_bounded(m, key, JOB_LABELS_MAX + 1, (JOB_LABELS_MAX + 1) * (JOB_LABEL_MAX + 1),
+                                             &spec->labels, error);
         if (streq(key, "RetryOn")) {
                 _cleanup_strv_free_ char **l = NULL;
                 _cleanup_free_ char *why = NULL;
@@ -233,6 +245,8 @@ static int read_value(sd_bus_message *m, const char *key, JobSpec *spec, sd_bus_
                 spec->retry_delay_usec = t;
         else if (streq(key, "LogMaxBytes"))
                 spec->log_max_bytes = t;
+        else if (streq(key, "NotBeforeUSec"))
+                spec->not_before_usec = t;
         return 0;
 }
 

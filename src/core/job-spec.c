@@ -37,6 +37,9 @@ const JobSpecKey job_spec_keys[_JOB_KEY_MAX + 1] = {
         [JOB_KEY_SYSTEM_CALL_FILTER] = { "SystemCallFilter", "as" },
         [JOB_KEY_RESTRICT_ADDRESS_FAMILIES] = { "RestrictAddressFamilies", "as" },
         [JOB_KEY_LOG_MAX_BYTES]    = { "LogMaxBytes", "t" },
+        [JOB_KEY_LABELS]           = { "Labels", "as" },
+        [JOB_KEY_HOLD]             = { "Hold", "b" },
+        [JOB_KEY_NOT_BEFORE_USEC]  = { "NotBeforeUSec", "t" },
         {}
 };
 
@@ -79,6 +82,7 @@ void job_spec_done(JobSpec *s) {
         free(s->retry_on_exit_codes);
         job_shared_env_unref(s->base_environment);
         seccomp_filter_unref(s->system_call_filter);
+        strv_free(s->labels);
         job_spec_init(s);
 }
 
@@ -212,6 +216,17 @@ int job_spec_validate(const JobSpec *s, char **ret) {
         if (s->log_max_bytes != JOB_LOG_MAX_BYTES_UNSET && s->log_max_bytes > JOB_LOG_MAX_BYTES_MAX)
                 return fail(ret, "LogMaxBytes: %llu bytes is above the maximum of %llu (0: no cap)",
                             (unsigned long long) s->log_max_bytes, JOB_LOG_MAX_BYTES_MAX);
+        if (strv_length(s->labels) > JOB_LABELS_MAX)
+                return fail(ret, "Labels: %zu labels, at most %u are allowed", strv_length(s->labels),
+                            JOB_LABELS_MAX);
+        STRV_FOREACH(l, s->labels) {
+                if (!identifier_is_valid(*l, JOB_LABEL_MAX))
+                        return fail(ret, "Labels: \"%.64s\" is not 1-%u characters of A-Z a-z 0-9 _ . -", *l,
+                                    JOB_LABEL_MAX);
+                for (char **k = s->labels; k < l; k++)
+                        if (streq(*k, *l))
+                                return fail(ret, "Labels: \"%s\" given twice", *l);
+        }
         r = seccomp_filter_check(s->system_call_filter ? s->system_call_filter->names : NULL, ret);
         if (r < 0)
                 return r;
@@ -241,7 +256,8 @@ uint64_t job_spec_bytes(const JobSpec *s) {
         uint64_t b;
 
         b = strv_bytes(s->argv) + strv_bytes(s->environment) + strlen_null(s->name) +
-            strlen_null(s->working_directory) + strlen_null(s->group) + s->n_after * sizeof(uint64_t);
+            strlen_null(s->working_directory) + strlen_null(s->group) + s->n_after * sizeof(uint64_t) +
+            strv_bytes(s->labels);
         for (size_t i = 0; i < s->n_resources; i++)
                 b += strlen_null(s->resources[i].pool) + sizeof(uint32_t);
         return b;

@@ -30,6 +30,9 @@
 #define JOB_LOG_MAX_BYTES_MIN   4096ULL
 #define JOB_LOG_MAX_BYTES_MAX   (1ULL << 50)   /* 1 PiB: far above any disk, far below off_t's end */
 #define JOB_LOG_MAX_BYTES_UNSET UINT64_MAX
+/* Labels: free-form tags for listing and filtering (ListJobsFiltered's Label). */
+#define JOB_LABELS_MAX          32U
+#define JOB_LABEL_MAX           64U
 
 /* An environment shared by many jobs (the defaults of a plan): refcounted, never changed once shared. */
 typedef struct JobSharedEnv {
@@ -71,6 +74,9 @@ typedef struct JobSpec {
         SeccompFilter *system_call_filter;   /* NULL: none; shared by a plan's jobs; SystemCallFilter and
                                               * RestrictAddressFamilies */
         uint64_t log_max_bytes;              /* 0: no cap; JOB_LOG_MAX_BYTES_UNSET: jobd.conf's default */
+        char **labels;                       /* NULL or distinct labels (JOB_LABELS_MAX, identifiers) */
+        bool hold;                           /* Hold: submitted held, until Job.Release() */
+        usec_t not_before_usec;              /* NotBeforeUSec: CLOCK_REALTIME; 0: none */
 } JobSpec;
 
 void job_spec_init(JobSpec *s);
@@ -87,7 +93,7 @@ int job_spec_validate(const JobSpec *s, char **ret_message);
 
 /* What the spec makes the daemon hold, as jobd.conf's MaxSpecBytes= counts it: the bytes of Argv,
  * Environment (its own; a plan's shared defaults are held once per plan), Name, WorkingDirectory, Group,
- * After (8 each) and Resources (the pool names, plus 4 each). */
+ * After (8 each), Resources (the pool names, plus 4 each) and Labels. */
 uint64_t job_spec_bytes(const JobSpec *s);
 
 /* What a done job keeps of its Argv: its first arguments, up to this many bytes. */
@@ -135,6 +141,9 @@ typedef enum JobSpecKeyId {
         JOB_KEY_SYSTEM_CALL_FILTER,
         JOB_KEY_RESTRICT_ADDRESS_FAMILIES,
         JOB_KEY_LOG_MAX_BYTES,
+        JOB_KEY_LABELS,
+        JOB_KEY_HOLD,
+        JOB_KEY_NOT_BEFORE_USEC,
         _JOB_KEY_MAX,
 } JobSpecKeyId;
 

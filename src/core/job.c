@@ -49,6 +49,7 @@ int job_new(Manager *m, uint64_t id, JobSpec *spec, uid_t owner, Job **ret) {
         if (j->spec.log_max_bytes == JOB_LOG_MAX_BYTES_UNSET)
                 j->spec.log_max_bytes = m ? m->default_log_max_bytes : 0;
         j->owner = owner;
+        j->held = j->spec.hold;
         job_set_state(j, JOB_WAITING, JOB_CHANGE_QUIET);
         j->result = JOB_RESULT_NONE;
         j->exit_code = -1;
@@ -104,6 +105,9 @@ Job *job_free(Job *j) {
         free(j->unit);
         free(j->control_group);
         free(j->attempts);
+        strv_free(j->slots);
+        free(j->log_offsets);
+        sd_event_source_disable_unref(j->not_before_source);
         sd_event_source_disable_unref(j->retry_source);
         free(j);
         return NULL;
@@ -628,6 +632,31 @@ static int on_adopted_exit(sd_event_source *s, int fd, uint32_t revents, void *u
         return 0;
 }
 
+/* Where this attempt's output starts in the log (the log is appended to by each attempt): what
+ * "jobctl logs --attempt=K" reads. Best effort: without it the property has fewer entries. */
+static void job_note_log_offset(Job *j, int logfd) {
+        struct stat st;
+        uint64_t *t;
+
+        if (j->n_log_offsets >= JOB_ATTEMPTS_MAX || fstat(logfd, &st) < 0)
+                return;
+        t = reallocarray(j->log_offsets, j->n_log_offsets + 1, sizeof(uint64_t));
+        if (!t)
+                return;
+        j->log_offsets = t;
+        j->log_offsets[j->n_log_offsets++] = (uint64_t) st.st_size;
+}
+
+/* The slots the scheduler handed out, kept for the Slots property after the job is done. Without memory
+ * the property is empty: nothing else depends on the copy. */
+static void job_copy_slots(Job *j) {
+        char *const *s = sched_job_slots(j->manager->sched, j->id);
+
+        j->slots = strv_free(j->slots);
+        if (s)
+                j->slots = strv_copy(s);
+}
+
 int job_adopt(Job *j, const char *cgroup_path, const char *unit, pid_t main_pid) {
         _cleanup_close_ int pidfd = -EBADF;
         int r;
@@ -638,6 +667,7 @@ int job_adopt(Job *j, const char *cgroup_path, const char *unit, pid_t main_pid)
         j->control_group = cgroup_path ? strdup(cgroup_path) : NULL;
         j->unit = unit ? strdup(unit) : NULL;
         j->start_monotonic = now(CLOCK_MONOTONIC);
+        job_copy_slots(j);
         (void) job_open_state_dir(j);
         /* The log cap holds across a restart of the daemon. */
         if (j->spec.log_max_bytes > 0) {
@@ -1104,6 +1134,7 @@ int job_start(Job *j) {
         j->reason_is_log_note = j->log_truncated = j->log_cap_failed = false;
         /* Announced, unlike before: a client that Gets the state has been told of it. */
         job_set_state(j, JOB_STARTING, JOB_CHANGE_REASON);
+        job_copy_slots(j);
 
         /* Gid and groups from the user database at each start, not from submit time: a user removed from a
          * group (or deleted) since then does not keep it. Root's jobs keep the daemon's own credentials, and
@@ -1144,6 +1175,7 @@ int job_start(Job *j) {
         if (r < 0)
                 log_warning_errno(r, "Job %llu: cannot watch its log for LogMaxBytes, ignoring: %m",
                                   (unsigned long long) j->id);
+        job_note_log_offset(j, logfd);
 
         r = backend_job_new(m->backend, j->id, &j->cgroup);
         if (r < 0)

@@ -87,6 +87,15 @@ typedef struct Job {
         JobAttempt *attempts;
         uint32_t n_attempts;
         sd_event_source *retry_source;
+
+        char **slots;                  /* "POOL=SLOT" the latest attempt got (Slots), kept once done */
+
+        bool held;                     /* Hold: the scheduler holds it until Release() (src/core/job-hold.c) */
+        sd_event_source *not_before_source; /* NotBeforeUSec still ahead: the timer that lets it go */
+
+        uint64_t *log_offsets;         /* where each attempt started in the log (AttemptLogOffsets), in the
+                                        * order they started since the daemon started; JOB_ATTEMPTS_MAX */
+        uint32_t n_log_offsets;
 } Job;
 
 /* Takes ownership of the spec's contents (leaves *spec initialised). */
@@ -136,7 +145,9 @@ typedef enum JobChange {
         JOB_CHANGE_UNIT                   = 1U << 8,
         JOB_CHANGE_STRAY_PROCESSES_KILLED = 1U << 9,
         JOB_CHANGE_ATTEMPTS               = 1U << 10,
-        _JOB_CHANGE_ALL                   = (1U << 11) - 1,
+        JOB_CHANGE_PRIORITY               = 1U << 11,
+        JOB_CHANGE_HELD                   = 1U << 12,
+        _JOB_CHANGE_ALL                   = (1U << 13) - 1,
         /* Not a property: job_set_state() writes the state and tells nobody, neither the observers nor
          * the job's run. For a job not announced yet (a submission, whose JobNew follows), restore and
          * journal replay (no observers yet, the runs are counted afresh after), and a caller that
@@ -176,5 +187,18 @@ const char *job_log_path(Job *j, char *buf, size_t l);
  * that recorded none; *ret NULL if it has none (never started, or only a placement knew it). */
 int job_control_group(Job *j, char **ret);
 pid_t job_main_pid(Job *j);
+/* src/core/job-hold.c. Whether the scheduler must hold the job: Hold()/the Hold key, or NotBeforeUSec
+ * still ahead. */
+bool job_wants_hold(Job *j);
+/* Hands the scheduler the hold job_wants_hold() says and sets the Reason of a held job, telling nobody
+ * (a job not announced yet: a submission). -EBUSY: it started, -EALREADY: it is done. */
+int job_apply_hold(Job *j);
+/* Arms the timer that lets a job go at its NotBeforeUSec (nothing if none is ahead). */
+int job_arm_not_before(Job *j);
+/* Job.Hold()/Release(). -EBUSY: started, -EALREADY: done. */
+int job_set_held(Job *j, bool held);
+/* Job.SetPriority(): for a job that has not started. -EBUSY: started, -EALREADY: done. */
+int job_set_priority(Job *j, int32_t priority);
+
 /* CPU time so far (live while running, final once done). */
 uint64_t job_cpu_usage(Job *j);

@@ -369,6 +369,19 @@ static int set_afs(JournalSubmit *s, json_object *v) {
         return set_strv(v, &s->spec.system_call_filter->address_families);
 }
 
+/* Labels: written only when the job has some. */
+static int get_labels(const JournalSubmit *s, json_object **ret) {
+        *ret = NULL;
+        if (strv_isempty(s->spec.labels))
+                return 0;
+        *ret = journal_strv_to_json(s->spec.labels);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int set_labels(JournalSubmit *s, json_object *v) {
+        return set_strv(v, &s->spec.labels);
+}
+
 #define FIELD(n, t, k, member, ...)                                                                         \
         { .name = n, .type = t, .kind = k, .offset = offsetof(JournalSubmit, member), __VA_ARGS__ }
 #define CUSTOM(n, t, g, s) { .name = n, .type = t, .kind = JOURNAL_FIELD_CUSTOM, .get = g, .set = s }
@@ -405,6 +418,9 @@ const JournalField journal_submit_fields[] = {
         CUSTOM("syscalls_of", json_type_int,   get_syscalls_of, set_syscalls_of),
         CUSTOM("syscalls",   json_type_array,  get_syscalls, set_syscalls),
         CUSTOM("afs",        json_type_array,  get_afs, set_afs),
+        CUSTOM("labels",     json_type_array,  get_labels, set_labels),
+        FIELD("not_before",  json_type_int,    JOURNAL_FIELD_U64,    spec.not_before_usec, .max = UINT64_MAX - 1,
+              .omit_zero = true),
 };
 const size_t journal_submit_n_fields = ELEMENTSOF(journal_submit_fields);
 

@@ -1064,6 +1064,9 @@ static int on_compact_done(sd_event_source *s, const siginfo_t *si, void *userda
                         log_warning_errno(r, "Cannot rewrite %s/%s, ignoring: %m", m->state_dir, JOURNAL_FILE);
                 return 0;
         }
+        /* Jobs removed (RemoveJob) while the child wrote are still in the new file: once more. */
+        if (m->removed_since_compact)
+                (void) sd_event_source_set_enabled(m->gc_source, SD_EVENT_ONESHOT);
         log_debug("Rewrote %s/%s in the background in %llu ms; the event loop was held %llu us to fork and "
                   "%llu us to finish.", m->state_dir, JOURNAL_FILE,
                   (unsigned long long) ((begin - jr->compact_begin) / USEC_PER_MSEC),

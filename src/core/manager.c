@@ -168,6 +168,7 @@ static int on_reschedule(sd_event_source *s, void *userdata) {
                 }
                 (void) job_start(j);
         }
+        manager_update_slot_reasons(m);
 counts:
         manager_send_counts(m);
         return 0;
@@ -206,13 +207,63 @@ static int on_gc(sd_event_source *s, void *userdata) {
 
         /* The journal still has every forgotten job's lines: rewrite it once as many were forgotten as are
          * kept, so its size stays proportional to what is kept and the cost per job stays constant. */
-        if (m->forgotten_since_compact >= m->keep_finished + JOURNAL_COMPACT_SLACK) {
-                /* In a child process: the event loop goes on meanwhile. */
+        if ((m->forgotten_since_compact >= m->keep_finished + JOURNAL_COMPACT_SLACK || m->removed_since_compact) &&
+            m->journal.compact_pid <= 0) {
+                /* In a child process: the event loop goes on meanwhile. A job removed while one runs is in
+                 * that child's copy: on_compact_done() brings us back here for another. */
                 r = journal_compact_start(&m->journal);
                 if (r < 0)
                         log_warning_errno(r, "Cannot rewrite the journal in %s, ignoring: %m", m->state_dir);
                 m->forgotten_since_compact = 0;
+                m->removed_since_compact = false;
         }
+        return 0;
+}
+
+int manager_remove_job(Manager *m, Job *j) {
+        char name[32];
+        uint64_t id = j->id;
+        int fd, r;
+
+        if (j->state != JOB_DONE)
+                return -EBUSY;
+        if (manager_run_of_job(m, id))
+                return -EXDEV;
+        /* Jobs that ended before a restart are not known to the scheduler (-ENOENT); -EBUSY: a job that
+         * is not done yet depends on it. */
+        r = sched_forget(m->sched, id);
+        if (r < 0 && r != -ENOENT)
+                return r;
+
+        /* Its log goes with it: in its owner's folder, which they may change at will, so only that
+         * name there is removed. */
+        snprintf(name, sizeof(name), "%u", (unsigned) (m->system_mode ? j->owner : m->uid));
+        fd = openat(m->logs_dir_fd, name, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0) {
+                snprintf(name, sizeof(name), "%llu.log", (unsigned long long) id);
+                if (unlinkat(fd, name, 0) < 0 && errno != ENOENT)
+                        log_debug_errno(-errno, "Job %llu: cannot remove its log, ignoring: %m",
+                                        (unsigned long long) id);
+                safe_close(fd);
+        }
+
+        /* A restart takes the next id from the folders in DIR/jobs (and the journal): the newest job, if it
+         * never started, leaves its folder, so that its id is not given out again. */
+        if (id + 1 == m->next_id && j->state_dir_fd < 0) {
+                snprintf(name, sizeof(name), "%llu", (unsigned long long) id);
+                if (state_open_subdir(m->jobs_dir_fd, name, m->uid, 0755, &fd) >= 0)
+                        safe_close(fd);
+        }
+
+        manager_notify(m, job_removed, id);
+        m->jobs[id] = job_free(j);
+        m->n_jobs--;
+        m->n_done--;
+        /* The journal still has its lines: rewritten once this loop iteration's removals are done, so
+         * that a removed job does not come back after a restart. */
+        m->forgotten_since_compact++;
+        m->removed_since_compact = true;
+        (void) sd_event_source_set_enabled(m->gc_source, SD_EVENT_ONESHOT);
         return 0;
 }
 
@@ -393,6 +444,7 @@ int manager_submit(Manager *m, JobSpec *spec, uid_t owner, Job **ret, char **ret
                         .resources = res,
                         .n_resources = j->spec.n_resources,
                         .retry = job_spec_retry_policy(&j->spec),
+                        .held = job_wants_hold(j),
                       }, &bad);
         if (r < 0) {
                 journal_truncate(&m->journal, size_before);
@@ -428,6 +480,14 @@ int manager_submit(Manager *m, JobSpec *spec, uid_t owner, Job **ret, char **ret
         m->n_jobs++;
         m->n_client_fds += n_fds;
         manager_quota_count(m, j);
+        /* A job that asks for slots: its pool may have none but quarantined ones (its Reason says so). */
+        if (j->spec.n_resources > 0)
+                m->slot_reasons_dirty = true;
+        /* Held (Hold, NotBeforeUSec): the Reason says until when; announced with JobNew. */
+        if (job_wants_hold(j)) {
+                (void) job_apply_hold(j);
+                (void) job_arm_not_before(j);
+        }
         /* Not announced yet: JobNew follows. */
         if (r == SCHED_QUEUED)
                 job_set_state(j, JOB_QUEUED, JOB_CHANGE_QUIET);

@@ -97,6 +97,9 @@ struct Manager {
         unsigned n_jobs;
         unsigned n_done;
         unsigned forgotten_since_compact; /* jobs the GC freed since the journal was last rewritten */
+        bool removed_since_compact;    /* a client removed jobs (manager_remove_job()): rewrite it soon */
+        bool slot_reasons_dirty;       /* a slot was quarantined or released: Reasons to update */
+        bool have_slot_reasons;        /* some job has the Reason of a pool that is all quarantined */
         unsigned n_client_fds;         /* held by unfinished jobs, see MANAGER_CLIENT_FDS_MAX */
         unsigned keep_finished;
 
@@ -192,6 +195,13 @@ int manager_refuse_state_full(Manager *m, char **ret_message);
 int manager_submit(Manager *m, JobSpec *spec, uid_t owner, Job **ret, char **ret_message);
 
 void manager_set_max_parallel(Manager *m, unsigned n);
+
+/* After a restore: timers for the jobs whose NotBeforeUSec is still ahead (src/core/job-hold.c). */
+void manager_arm_not_before(Manager *m);
+
+/* Forgets a done job that is not of a run (Job.Remove()), and its log: -EBUSY if it is not done or a job
+ * that is not done depends on it, -EXDEV if it is a run's (a run's jobs go with the run). */
+int manager_remove_job(Manager *m, Job *j);
 
 /* Makes room in the job table for ids up to id. */
 int manager_grow(Manager *m, uint64_t id);

@@ -169,6 +169,7 @@ int manager_set_slot_pool(Manager *m, const char *pool, char **slots, uint32_t q
         log_info("Slot pool %s: %zu slots, quarantine after %u consecutive failures%s.", pool, n,
                  quarantine_after, quarantine_after == 0 ? " (never)" : "");
         manager_log_control_pool(m, pool);
+        m->slot_reasons_dirty = true;
         manager_reschedule(m);
         return 0;
 }
@@ -186,6 +187,7 @@ int manager_release_slot(Manager *m, const char *pool, const char *slot, char **
         if (r < 0)
                 return r;
         if (r > 0) {
+                m->slot_reasons_dirty = true;
                 log_info("Slot %s of pool %s released from quarantine.", slot, pool);
                 manager_save_controls(m);
                 manager_reschedule(m);
@@ -241,7 +243,83 @@ void manager_set_draining(Manager *m, bool draining) {
         manager_reschedule(m);
 }
 
+#define SLOT_REASON_PREFIX "waiting for a slot of pool "
+
+typedef struct SlotPools {
+        char **names;
+        int error;
+} SlotPools;
+
+static int collect_slot_pool(void *userdata, const SchedPoolInfo *p) {
+        SlotPools *x = userdata;
+
+        if (p->slots && p->capacity > 0 && strv_extend(&x->names, p->name) < 0)
+                x->error = -ENOMEM;
+        return 0;
+}
+
+static int check_quarantined(void *userdata, const SchedSlotInfo *i) {
+        if (!i->quarantined)
+                *(bool *) userdata = false;
+        return 0;
+}
+
+void manager_update_slot_reasons(Manager *m) {
+        _cleanup_strv_free_ char **dead = NULL;
+        SlotPools x = {};
+        bool any = false;
+        Job *j;
+
+        if (!m->slot_reasons_dirty)
+                return;
+        m->slot_reasons_dirty = false;
+
+        (void) manager_foreach_pool(m, collect_slot_pool, &x);
+        STRV_FOREACH(p, x.names) {
+                bool all = true;
+
+                if (manager_foreach_slot(m, *p, check_quarantined, &all) >= 0 && all &&
+                    strv_extend(&dead, *p) < 0)
+                        break;
+        }
+        strv_free(x.names);
+        if (!dead && !m->have_slot_reasons)
+                return;
+
+        MANAGER_FOREACH_JOB(j, m) {
+                bool ours = j->reason && strneq(j->reason, SLOT_REASON_PREFIX, strlen(SLOT_REASON_PREFIX));
+                const char *pool = NULL;
+                char *reason = NULL;
+
+                if (j->state != JOB_QUEUED && j->state != JOB_WAITING)
+                        continue;
+                for (size_t k = 0; k < j->spec.n_resources && !pool; k++)
+                        if (strv_contains(dead, j->spec.resources[k].pool))
+                                pool = j->spec.resources[k].pool;
+                if (pool) {
+                        any = true;
+                        /* Another Reason (a hold's, the daemon's) stays: this one is the least news. */
+                        if (j->reason && !ours)
+                                continue;
+                        if (asprintf(&reason, SLOT_REASON_PREFIX "%s: all quarantined (jobctl release-slot)",
+                                     pool) < 0)
+                                continue;
+                        if (streq_ptr(j->reason, reason)) {
+                                free(reason);
+                                continue;
+                        }
+                } else if (!ours)
+                        continue;
+                free(j->reason);
+                j->reason = reason;
+                manager_job_changed(m, j, JOB_CHANGE_REASON);
+        }
+        m->have_slot_reasons = any;
+}
+
 void manager_send_slot_quarantined(Manager *m, const char *pool, const char *slot) {
+        m->slot_reasons_dirty = true;
+        manager_reschedule(m);
         log_warning("Slot %s of pool %s quarantined after repeated failures: no job gets it until it is "
                     "released (jobctl release-slot %s %s).", slot, pool, pool, slot);
         manager_save_controls(m);

@@ -36,6 +36,10 @@ void manager_resources_free(Manager *m);
 
 /* Called by the scheduler's callback: announces it (signal SlotQuarantined) and logs it. */
 void manager_send_slot_quarantined(Manager *m, const char *pool, const char *slot);
+/* The Reason of unstarted jobs that ask for a slot of a pool whose slots are all quarantined ("waiting for
+ * a slot of pool P: all quarantined"), set or cleared after a quarantine, a release or a redefinition.
+ * Called from the scheduler pass (never from inside a scheduler callback). */
+void manager_update_slot_reasons(Manager *m);
 
 /* Applies a configuration file (jobd.conf(5)): pools, slot pools, group limits. path NULL: the default
  * one, which may be missing. Logs what is wrong, naming the file and line. */

@@ -384,6 +384,7 @@ int manager_restore(Manager *m) {
         if (x.n > 0)
                 log_info("Restored %i job(s) from %s: %zu re-adopted, %zu queued again.", x.n, JOURNAL_FILE,
                          x.n_adopted, x.n_specs);
+        manager_arm_not_before(m);
         manager_reschedule(m);
         r = 0;
 finish:

@@ -334,6 +334,7 @@ SchedJobSpec manager_job_sched_spec(Manager *m, Job *j, SchedResourceRequest *re
                 .resources = res,
                 .n_resources = j->spec.n_resources,
                 .retry = job_spec_retry_policy(&j->spec),
+                .held = job_wants_hold(j),
         };
 }
 
@@ -379,6 +380,11 @@ static void run_take_sched_states(Run *r, const uint64_t *sel, size_t n) {
                 default:
                         job_set_state(j, JOB_WAITING, JOB_CHANGE_QUIET);
                         break;
+                }
+                /* Hold or NotBeforeUSec (a plan's default, say): the Reason, and the timer. */
+                if (job_wants_hold(j)) {
+                        (void) job_apply_hold(j);
+                        (void) job_arm_not_before(j);
                 }
         }
 }

@@ -3,15 +3,18 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "escape-util.h"
+#include "jobctl-daily.h"
 #include "jobctl-util.h"
 #include "jobctl-watch.h"
 #include "jobctl.h"
 #include "jobd-bus.h"
 #include "log.h"
 #include "parse-util.h"
+#include "strv.h"
 #include "time-util.h"
 
 /* Runs f for each job ID argument: all of them are tried, the first failure is returned. */
@@ -45,8 +48,40 @@ static int kill_one(sd_bus *bus, uint64_t id) {
         return jobctl_call_manager(bus, "KillJob", NULL, what, "ti", id, (int32_t) arg_signal);
 }
 
+/* kill/cancel: the IDs given, or the jobs --all, --group=, --run=, --label= pick (the caller's own, all for
+ * root) that are not done (kill: that run). */
+static int for_each_selected(const char *verb, char **args, bool running, int (*f)(sd_bus *bus, uint64_t id)) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_free_ uint64_t *ids = NULL;
+        bool select = arg_all || arg_group || arg_run_set || arg_labels;
+        size_t n_ids;
+        int r, ret = 0;
+
+        if (select && !strv_isempty(args))
+                return log_usage_error("%s: give job IDs or --all/--group=/--run=/--label=, not both.", verb);
+        if (!select)
+                return strv_isempty(args) ?
+                        log_usage_error("%s: missing job ID (or --all, --group=, --run=, --label=) "
+                                        "(see jobctl %s --help).", verb, verb) :
+                        for_each_job(args, f);
+
+        r = jobctl_bus_open(&bus);
+        if (r < 0)
+                return r;
+        r = jobctl_select_unfinished(bus, running, &ids, &n_ids);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n_ids; i++) {
+                r = f(bus, ids[i]);
+                /* A job that ended meanwhile is no failure of "all of them". */
+                if (r < 0 && ret == 0 && r != -ESRCH)
+                        ret = r;
+        }
+        return ret;
+}
+
 int verb_kill(int argc, char *argv[]) {
-        return for_each_job(argv + 1, kill_one);
+        return for_each_selected("kill", argv + 1, true, kill_one);
 }
 
 static int cancel_one(sd_bus *bus, uint64_t id) {
@@ -57,7 +92,7 @@ static int cancel_one(sd_bus *bus, uint64_t id) {
 }
 
 int verb_cancel(int argc, char *argv[]) {
-        return for_each_job(argv + 1, cancel_one);
+        return for_each_selected("cancel", argv + 1, false, cancel_one);
 }
 
 static int job_method(sd_bus *bus, uint64_t id, const char *method, const char *verb) {
@@ -82,6 +117,47 @@ static int pause_one(sd_bus *bus, uint64_t id) {
 
 static int resume_one(sd_bus *bus, uint64_t id) {
         return job_method(bus, id, "Resume", "resume");
+}
+
+static int hold_one(sd_bus *bus, uint64_t id) {
+        return job_method(bus, id, "Hold", "hold");
+}
+
+static int release_one(sd_bus *bus, uint64_t id) {
+        return job_method(bus, id, "Release", "release");
+}
+
+int verb_hold(int argc, char *argv[]) {
+        return for_each_job(argv + 1, hold_one);
+}
+
+int verb_release(int argc, char *argv[]) {
+        return for_each_job(argv + 1, release_one);
+}
+
+int verb_set_priority(int argc, char *argv[]) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *path = NULL;
+        uint64_t id;
+        int prio, r;
+
+        r = parse_job_id(argv[1], &id);
+        if (r < 0)
+                return r;
+        if (safe_atoi(argv[2], &prio) < 0)
+                return log_usage_error("Invalid priority: %s (expected an integer)", argv[2]);
+        r = jobctl_bus_open(&bus);
+        if (r < 0)
+                return r;
+        r = jobctl_get_job_path(bus, id, &path);
+        if (r < 0)
+                return r;
+        r = sd_bus_call_method(bus, JOBD_BUS_NAME, path, JOBD_JOB_INTERFACE, "SetPriority", &error, NULL, "i",
+                               (int32_t) prio);
+        if (r < 0)
+                return log_bus_error(r, &error, "Failed to set the priority of job %" PRIu64, id);
+        return 0;
 }
 
 int verb_pause(int argc, char *argv[]) {
@@ -194,6 +270,78 @@ static void print_progress(Watch *w, WatchedJob *j, void *userdata) {
         fflush(stdout);
 }
 
+typedef struct WaitExec {
+        usec_t *start;
+        bool progress;
+        uint64_t *ran;          /* ids CMD ran for */
+        size_t n_ran;
+} WaitExec;
+
+/* --exec=CMD for a job that ended: /bin/sh -c CMD, waited for, with the job in its environment. The
+ * daemon runs nothing of the kind: this is jobctl, as the user who runs it. */
+static void wait_exec(Watch *w, WatchedJob *j, WaitExec *x) {
+        _cleanup_free_ char *name = NULL;
+        char id[32], code[16], sig[16];
+        uint64_t *t;
+        pid_t pid;
+
+        for (size_t i = 0; i < x->n_ran; i++)
+                if (x->ran[i] == j->id)
+                        return;
+        t = reallocarray(x->ran, x->n_ran + 1, sizeof(uint64_t));
+        if (!t) {
+                log_oom();
+                return;
+        }
+        x->ran = t;
+        x->ran[x->n_ran++] = j->id;
+
+        if (j->path)
+                (void) sd_bus_get_property_string(w->bus, JOBD_BUS_NAME, j->path, JOBD_JOB_INTERFACE, "Name",
+                                                  NULL, &name);
+        snprintf(id, sizeof(id), "%" PRIu64, j->id);
+        snprintf(code, sizeof(code), "%i", j->exit_code);
+        snprintf(sig, sizeof(sig), "%i", j->exit_signal);
+        fflush(stdout);
+        pid = fork();
+        if (pid < 0) {
+                log_error_errno(-errno, "Failed to run --exec= for job %" PRIu64 ": %m", j->id);
+                return;
+        }
+        if (pid == 0) {
+                if (setenv("JOBD_JOB_ID", id, 1) < 0 || setenv("JOBD_JOB_NAME", strempty(name), 1) < 0 ||
+                    setenv("JOBD_JOB_RESULT", strempty(j->result), 1) < 0 ||
+                    setenv("JOBD_JOB_EXIT_CODE", code, 1) < 0 || setenv("JOBD_JOB_EXIT_SIGNAL", sig, 1) < 0)
+                        _exit(127);
+                execl("/bin/sh", "sh", "-c", arg_exec, (char *) NULL);
+                _exit(127);
+        }
+        for (;;) {
+                int status;
+
+                if (waitpid(pid, &status, 0) >= 0) {
+                        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                                log_warning("--exec= for job %" PRIu64 " did not succeed.", j->id);
+                        break;
+                }
+                if (errno != EINTR)
+                        break;
+        }
+}
+
+static void wait_exec_done(WaitExec *x) {
+        free(x->ran);
+}
+
+static void wait_on_state(Watch *w, WatchedJob *j, void *userdata) {
+        WaitExec *x = userdata;
+
+        if (x->progress)
+                print_progress(w, j, x->start);
+        if (j->done && arg_exec)
+                wait_exec(w, j, x);
+}
+
 int verb_wait(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
@@ -201,6 +349,7 @@ int verb_wait(int argc, char *argv[]) {
         _cleanup_free_ uint64_t *ids = NULL;
         usec_t start = now(CLOCK_MONOTONIC);
         size_t n_ids, n_failed = 0;
+        _cleanup_(wait_exec_done) WaitExec exec = {};
         bool progress;
         int r;
 
@@ -222,12 +371,16 @@ int verb_wait(int argc, char *argv[]) {
 
         /* Subscribe first, then read: a job finishing in between is seen either way. */
         progress = arg_json == JSON_OFF && (arg_progress || isatty(STDOUT_FILENO));
-        r = watch_new(bus, event, arg_json != JSON_OFF || progress, &watch);
+        /* One job: its exit status is ours, so its details are needed. */
+        r = watch_new(bus, event, arg_json != JSON_OFF || progress || arg_exec || (!arg_all && n_ids == 1),
+                      &watch);
         if (r < 0)
                 return r;
-        if (progress) {
-                watch->on_state = print_progress;
-                watch->userdata = &start;
+        exec.start = &start;
+        exec.progress = progress;
+        if (progress || arg_exec) {
+                watch->on_state = wait_on_state;
+                watch->userdata = &exec;
         }
 
         if (arg_all)
@@ -248,6 +401,10 @@ int verb_wait(int argc, char *argv[]) {
         r = watch_run(watch);
         if (r < 0)
                 return r;
+        /* Jobs that were done before the wait began: CMD runs for them too, once. */
+        if (arg_exec)
+                for (size_t i = 0; i < watch->n_jobs; i++)
+                        wait_exec(watch, &watch->jobs[i], &exec);
 
         for (size_t i = 0; i < watch->n_jobs; i++) {
                 const WatchedJob *j = &watch->jobs[i];
@@ -265,5 +422,8 @@ int verb_wait(int argc, char *argv[]) {
                         return r;
         }
 
+        /* As tsp -w: waiting for one job gives its exit status. */
+        if (!arg_all && watch->n_jobs == 1)
+                return watched_job_exit_status(&watch->jobs[0]);
         return n_failed > 0 ? JOBCTL_EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -12,6 +12,7 @@
 
 #include "escape-util.h"
 #include "fd-util.h"
+#include "jobctl-daily.h"
 #include "jobctl-util.h"
 #include "jobctl.h"
 #include "jobd-bus.h"
@@ -113,6 +114,8 @@ static int append_spec_entries(sd_bus_message *m, const PlanFileSpec *s, char **
                 r = bus_append_strv_entry(m, "SystemCallFilter", s->system_call_filter);
         if (r >= 0 && s->restrict_address_families)
                 r = bus_append_strv_entry(m, "RestrictAddressFamilies", s->restrict_address_families);
+        if (r >= 0 && s->labels)
+                r = bus_append_strv_entry(m, "Labels", s->labels);
         if (r >= 0 && s->log_max_bytes_set)
                 r = sd_bus_message_append(m, "{sv}", "LogMaxBytes", "t", s->log_max_bytes);
         return r;
@@ -621,6 +624,18 @@ int verb_run_status(int argc, char *argv[]) {
         r = get_run_path(bus, id, &path);
         if (r < 0)
                 return r;
+
+        if (arg_jobs) {
+                _cleanup_(job_rows_free) JobRows rows = {};
+
+                /* The run's jobs, as "list --run=ID" shows them. */
+                arg_run_set = true;
+                arg_run = id;
+                r = jobctl_list_jobs(bus, NULL, false, false, &rows);
+                if (r < 0)
+                        return r;
+                return jobctl_print_jobs(bus, &rows);
+        }
 
         if (arg_json != JSON_OFF) {
                 _cleanup_(json_object_putp) json_object *o = NULL;

@@ -237,14 +237,63 @@ int bus_append_strv_entry(sd_bus_message *m, const char *key, char **l) {
         return r;
 }
 
+bool jobctl_names_allowed = false;
+
+/* A job's name: the newest job of that name (its highest ID), read page by page. */
+static int resolve_job_name(const char *name, uint64_t *ret) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        uint64_t after = 0, found = 0;
+        int r;
+
+        r = jobctl_bus_open(&bus);
+        if (r < 0)
+                return r;
+        do {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+                const char *n, *st, *res, *path;
+                uint64_t id;
+                uint32_t owner;
+
+                r = jobctl_call_manager(bus, "ListJobsFiltered", &reply, "Failed to look up jobs by name",
+                                        "a{sv}tu", 0, after, (uint32_t) 10000);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_enter_container(reply, 'a', "(tsssuo)");
+                while (r >= 0 && (r = sd_bus_message_read(reply, "(tsssuo)", &id, &n, &st, &res, &owner,
+                                                           &path)) > 0)
+                        if (streq(n, name))
+                                found = id;
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+                if (r >= 0)
+                        r = sd_bus_message_read(reply, "t", &after);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to parse the ListJobsFiltered() reply: %m");
+        } while (after != 0);
+
+        if (found == 0) {
+                _cleanup_free_ char *e = escape_non_printable(name);
+
+                jobctl_note_failure(JOBCTL_EXIT_NO_SUCH_JOB);
+                return log_error_errno(-ENOENT, "No job with ID or name '%s'.", strna(e));
+        }
+        *ret = found;
+        return 0;
+}
+
 int parse_job_id(const char *s, uint64_t *ret) {
         uint64_t id;
 
         if (s[0] == '/') {
                 if (jobd_job_path_parse(s, &id) < 0)
                         return log_usage_error("Invalid job object path: %s", s);
-        } else if (s[0] == '0' || safe_atou64(s, &id) < 0)
-                return log_usage_error("Invalid job ID (expected a number from 1): %s", s);
+        } else if (s[0] == '0' || safe_atou64(s, &id) < 0) {
+                /* Not a number: a job's name, where a verb names jobs (not in options). */
+                if (jobctl_names_allowed && !isempty(s) && !(s[0] >= '0' && s[0] <= '9') && s[0] != '-')
+                        return resolve_job_name(s, ret);
+                return log_usage_error("Invalid job ID (expected a number from 1%s): %s",
+                                       jobctl_names_allowed ? ", or a name" : "", s);
+        }
 
         *ret = id;
         return 0;

@@ -62,6 +62,9 @@ int jobctl_call_manager(sd_bus *bus, const char *method, sd_bus_message **ret_re
 /* Appends {sv} entry key → as l to an a{sv} being built. */
 int bus_append_strv_entry(sd_bus_message *m, const char *key, char **l);
 
+/* Where a verb names jobs, also a job's name: the newest job of that name (set by main() before a verb
+ * runs; not in options such as --after=). */
+extern bool jobctl_names_allowed;
 int parse_job_id(const char *s, uint64_t *ret);
 /* Parses every argument as above into a new array of *ret_n ids. */
 int parse_job_ids(char **args, uint64_t **ret, size_t *ret_n);

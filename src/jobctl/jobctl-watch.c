@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "fd-util.h"
 #include "jobctl-util.h"
@@ -449,7 +451,18 @@ LogFollow *log_follow_free(LogFollow *f) {
 }
 
 int log_follow_drain(LogFollow *f) {
+        struct stat st;
+        off_t pos;
         int r;
+
+        /* Rotated by copying and truncating (copytruncate): the file is now shorter than what was read.
+         * Read it again from its start, or what it gets until it passes the old length would be lost. */
+        pos = lseek(f->fd, 0, SEEK_CUR);
+        if (pos > 0 && fstat(f->fd, &st) >= 0 && st.st_size < pos) {
+                log_warning("The job's log was truncated (rotated?); following it from its start again.");
+                if (lseek(f->fd, 0, SEEK_SET) < 0)
+                        return log_error_errno(-errno, "Failed to seek in the job's log: %m");
+        }
 
         r = copy_to_stdout(f->fd);
         if (r < 0)
@@ -494,6 +507,39 @@ int log_follow_new(sd_event *event, int fd, bool follow, LogFollow **ret) {
 
         *ret = TAKE_PTR(f);
         return 0;
+}
+
+int log_seek_last_lines(int fd, unsigned n) {
+        char buf[4096];
+        struct stat st;
+        off_t end, pos;
+        unsigned seen = 0;
+
+        if (n == 0)
+                return lseek(fd, 0, SEEK_END) < 0 ? -errno : 0;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        end = pos = st.st_size;
+        /* Backwards a block at a time; the newline that ends the last line does not count. */
+        while (pos > 0) {
+                size_t k = (size_t) MIN((off_t) sizeof(buf), pos);
+                ssize_t l;
+
+                pos -= (off_t) k;
+                l = pread(fd, buf, k, pos);
+                if (l < 0)
+                        return -errno;
+                for (ssize_t i = l - 1; i >= 0; i--) {
+                        if (buf[i] != '\n' || pos + i == end - 1)
+                                continue;
+                        if (++seen >= n) {
+                                if (lseek(fd, pos + i + 1, SEEK_SET) < 0)
+                                        return -errno;
+                                return 0;
+                        }
+                }
+        }
+        return lseek(fd, 0, SEEK_SET) < 0 ? -errno : 0;
 }
 
 int jobctl_open_log(sd_bus *bus, const char *path, uint64_t id, bool quiet, int *ret_fd) {

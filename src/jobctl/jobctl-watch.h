@@ -83,5 +83,12 @@ int log_follow_drain(LogFollow *f);
 LogFollow *log_follow_free(LogFollow *f);
 DEFINE_TRIVIAL_CLEANUP_FUNC(LogFollow *, log_follow_free);
 
+/* Puts fd's offset at the start of its last n lines (0: its end). */
+int log_seek_last_lines(int fd, unsigned n);
+
+/* The exit status "run" and "wait" (of one job) give for a finished job: 0 on success, its exit code,
+ * 128+N if a signal N ended it, 124 if it timed out, 1 otherwise. */
+int watched_job_exit_status(const WatchedJob *j);
+
 /* Job.OpenLog(): the log fd, in *ret_fd. Logs failures, as debug messages only if quiet. */
 int jobctl_open_log(sd_bus *bus, const char *path, uint64_t id, bool quiet, int *ret_fd);

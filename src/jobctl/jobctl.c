@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <getopt.h>
+#include <pwd.h>
+#include <time.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -54,6 +56,28 @@ bool arg_restrict_address_families_set = false;
 bool arg_log_max_bytes_set = false;
 uint64_t arg_log_max_bytes = 0;
 bool arg_pipe = false;
+char **arg_labels = NULL;
+char **arg_retry_on = NULL;
+bool arg_retry_on_set = false;
+bool arg_retry_delay_set = false;
+usec_t arg_retry_delay = 0;
+
+char **arg_states = NULL;
+char **arg_results = NULL;
+bool arg_run_set = false;
+uint64_t arg_run = 0;
+bool arg_owner_set = false;
+uint32_t arg_owner = 0;
+usec_t arg_since = 0;
+bool arg_no_legend = false;
+bool arg_jobs = false;
+const char *arg_exec = NULL;
+bool arg_hold = false;
+const char *arg_stderr = NULL;
+usec_t arg_not_before = 0;
+unsigned arg_attempt = 0;
+bool arg_lines_set = false;
+unsigned arg_lines = 0;
 
 int arg_signal = SIGTERM;
 bool arg_follow = false;
@@ -100,6 +124,23 @@ typedef enum Option {
         OPT_MAX_PARALLEL,
         OPT_QUARANTINE_AFTER,
         OPT_CALL_TIMEOUT,
+        OPT_LABEL,
+        OPT_RETRY_ON,
+        OPT_RETRY_DELAY,
+        OPT_STATE,
+        OPT_RESULT,
+        OPT_RUN,
+        OPT_OWNER,
+        OPT_SINCE,
+        OPT_NO_LEGEND,
+        OPT_JOBS,
+        OPT_EXEC,
+        OPT_LINES,
+        OPT_HOLD,
+        OPT_DELAY,
+        OPT_AT,
+        OPT_STDERR,
+        OPT_ATTEMPT,
         _OPT_MAX,
 } Option;
 
@@ -111,7 +152,12 @@ typedef enum Option {
                      OPT(OPT_TASKS_MAX) | OPT(OPT_CPU_WEIGHT) | OPT(OPT_CWD) | OPT(OPT_SETENV) |     \
                      OPT(OPT_NO_ENV) | OPT(OPT_AFTER) | OPT(OPT_AFTER_CONDITION) | OPT(OPT_GROUP) | \
                      OPT(OPT_RESOURCE) | OPT(OPT_RETRIES) | OPT(OPT_SYSTEM_CALL_FILTER) |   \
-                     OPT(OPT_RESTRICT_ADDRESS_FAMILIES) | OPT(OPT_LOG_MAX_BYTES))
+                     OPT(OPT_RESTRICT_ADDRESS_FAMILIES) | OPT(OPT_LOG_MAX_BYTES) | OPT(OPT_LABEL) |      \
+                     OPT(OPT_RETRY_ON) | OPT(OPT_RETRY_DELAY) | OPT(OPT_HOLD) | OPT(OPT_DELAY) |          \
+                     OPT(OPT_AT) | OPT(OPT_STDERR))
+/* Which jobs: list, clean */
+#define OPTS_FILTER (OPT(OPT_STATE) | OPT(OPT_RESULT) | OPT(OPT_GROUP) | OPT(OPT_RUN) | OPT(OPT_OWNER) |   \
+                     OPT(OPT_LABEL) | OPT(OPT_SINCE))
 
 /* getopt_long() returns the short letter where there is one, else 0x100 + Option. */
 #define OPT_VAL(o) (0x100 + (int) (o))
@@ -151,6 +197,23 @@ static const struct option options[] = {
         { "max-parallel",    required_argument, NULL, OPT_VAL(OPT_MAX_PARALLEL)    },
         { "quarantine-after", required_argument, NULL, OPT_VAL(OPT_QUARANTINE_AFTER) },
         { "call-timeout",    required_argument, NULL, OPT_VAL(OPT_CALL_TIMEOUT)    },
+        { "label",           required_argument, NULL, OPT_VAL(OPT_LABEL)           },
+        { "retry-on",        required_argument, NULL, OPT_VAL(OPT_RETRY_ON)        },
+        { "retry-delay",     required_argument, NULL, OPT_VAL(OPT_RETRY_DELAY)     },
+        { "state",           required_argument, NULL, OPT_VAL(OPT_STATE)           },
+        { "result",          required_argument, NULL, OPT_VAL(OPT_RESULT)          },
+        { "run",             required_argument, NULL, OPT_VAL(OPT_RUN)             },
+        { "owner",           required_argument, NULL, OPT_VAL(OPT_OWNER)           },
+        { "since",           required_argument, NULL, OPT_VAL(OPT_SINCE)           },
+        { "no-legend",       no_argument,       NULL, OPT_VAL(OPT_NO_LEGEND)       },
+        { "jobs",            no_argument,       NULL, OPT_VAL(OPT_JOBS)            },
+        { "exec",            required_argument, NULL, OPT_VAL(OPT_EXEC)            },
+        { "lines",           required_argument, NULL, 'n'                          },
+        { "hold",            no_argument,       NULL, OPT_VAL(OPT_HOLD)            },
+        { "delay",           required_argument, NULL, OPT_VAL(OPT_DELAY)           },
+        { "at",              required_argument, NULL, OPT_VAL(OPT_AT)              },
+        { "stderr",          required_argument, NULL, OPT_VAL(OPT_STDERR)          },
+        { "attempt",         required_argument, NULL, OPT_VAL(OPT_ATTEMPT)         },
         {}
 };
 
@@ -159,6 +222,7 @@ static const char *option_name(Option o) {
         static const char *const short_names[_OPT_MAX] = {
                 [OPT_HELP] = "-h/--help", [OPT_SETENV] = "-E/--setenv",
                 [OPT_SIGNAL] = "-s/--signal", [OPT_FOLLOW] = "-f/--follow",
+                [OPT_LINES] = "-n/--lines",
         };
         static char buf[64];
 
@@ -171,6 +235,25 @@ static const char *option_name(Option o) {
                 }
         return "?";
 }
+
+#define LIST_FILTER_HELP                                                                                \
+        "     --state=LIST            Only jobs in these states (waiting, queued, starting,\n"          \
+        "                             running, paused, stopping, done; comma-separated)\n"            \
+        "     --result=LIST           Only done jobs with these results (success, failed, killed,\n"  \
+        "                             timeout, oom, skipped, cancelled, lost)\n"                      \
+        "     --group=GROUP           Only jobs of this group\n"                                       \
+        "     --run=ID                Only jobs of this run\n"                                         \
+        "     --owner=USER            Only jobs of this user (a name or uid)\n"                        \
+        "     --label=LABEL           Only jobs with this label\n"                                     \
+        "     --since=TIME            Only jobs submitted after TIME: \"2h\" (ago), \"HH:MM\",\n"     \
+        "                             \"YYYY-MM-DD [HH:MM[:SS]]\" or \"@SECONDS\"\n"
+
+#define OPTS_SELECT (OPT(OPT_ALL) | OPT(OPT_GROUP) | OPT(OPT_RUN) | OPT(OPT_LABEL))
+#define SELECT_HELP                                                                                     \
+        "     --all                   Every unfinished job of yours (of everyone's for root)\n"        \
+        "     --group=GROUP           Every unfinished job of yours in this group\n"                   \
+        "     --run=ID                Every unfinished job of yours in this run\n"                     \
+        "     --label=LABEL           Every unfinished job of yours with this label\n"
 
 #define SUBMIT_OPTIONS_HELP                                                                             \
         "     --name=NAME             Name of the job (shown by list)\n"                                \
@@ -187,6 +270,16 @@ static const char *option_name(Option o) {
         "     --group=GROUP           Put the job into a group (groups have their own limits)\n"       \
         "     --resource=POOL=N       Hold N tokens of resource POOL while running\n"                  \
         "     --retries=N             Retry a failed job up to N more times\n"                         \
+        "     --retry-on=LIST         Which endings are retried: failed, timeout, killed, oom,\n"     \
+        "                             lost or exit codes 1-255 (comma-separated)\n"                  \
+        "     --retry-delay=TIME      Wait this long before each retry (\"30s\", \"5min\")\n"          \
+        "     --label=LABEL           Give the job a label (repeatable; shown and filtered by list)\n" \
+        "     --stderr=FILE           Write the job's stderr to FILE (appended to; opened by\n"      \
+        "                             jobctl as you), not into its log\n"                            \
+        "     --hold                  Submit it held: it starts only after \"jobctl release ID\"\n"   \
+        "     --delay=TIME            Let it start only TIME from now (\"90s\", \"2h\")\n"            \
+        "     --at=TIME               Let it start only at TIME (\"HH:MM\", \"YYYY-MM-DD HH:MM\",\n"    \
+        "                             \"@SECONDS\")\n"                                                \
         "     --system-call-filter=LIST\n"                                                             \
         "                             Only these system calls (names, separated by spaces or\n"        \
         "                             commas); with a leading ~, all but these. Refused: EPERM\n"      \
@@ -234,13 +327,19 @@ static const Verb verbs[] = {
                 "                             stderr instead of printing its log\n",
         },
         {
-                "list", 0, 0, NULL, OPT(OPT_JSON), false, verb_list,
-                "list",
-                "List all jobs",
-                "Lists the jobs the daemon knows: ID, NAME, STATE, RESULT, OWNER.\n\n"
+                "list", 0, 0, NULL, OPT(OPT_JSON) | OPTS_FILTER | OPT(OPT_NO_LEGEND), false, verb_list,
+                "list [--state=...] [--result=...] [--group=G] [--run=R] [--label=L] ...",
+                "List jobs",
+                "Lists the jobs the daemon knows, oldest first: ID, NAME, STATE, RESULT, EXIT (exit\n"
+                "code, or the signal that killed it), OWNER, START, TIME (how long it ran or has\n"
+                "been running), LABELS and COMMAND (shortened). The daemon filters and pages, so\n"
+                "only the jobs shown are fetched.\n\n"
                 "Options:\n"
+                LIST_FILTER_HELP
+                "     --no-legend             Print no header line\n"
                 "     --json[=short|pretty]   Print an array of objects with the keys id, name,\n"
-                "                             state, result, owner, path\n",
+                "                             state, result, owner, path, exit_code, exit_signal,\n"
+                "                             start_usec, finish_usec, labels, argv\n",
         },
         {
                 "show", 1, UINT_MAX, "job ID", OPT(OPT_JSON), false, verb_show,
@@ -261,41 +360,108 @@ static const Verb verbs[] = {
                 "     --json[=short|pretty]   Print them as a JSON object\n",
         },
         {
-                "logs", 1, 1, "job ID", OPT(OPT_FOLLOW), false, verb_logs,
-                "logs [-f] ID",
+                "logs", 1, 1, "job ID", OPT(OPT_FOLLOW) | OPT(OPT_LINES) | OPT(OPT_ATTEMPT), false, verb_logs,
+                "logs [-f] [-n N] [--attempt=K] ID",
                 "Print a job's output",
                 "Prints the job's log (its stdout and stderr) as written so far.\n\n"
                 "Options:\n"
-                "  -f --follow                Keep printing what the job writes until it is done\n",
+                "  -f --follow                Keep printing what the job writes until it is done\n"
+                "  -n --lines=N               Start with the last N lines only\n"
+                "     --attempt=K             Only what attempt K wrote (1: the first; a restart of\n"
+                "                             jobd forgets where earlier attempts began)\n",
         },
         {
-                "wait", 0, UINT_MAX, "job ID", OPT(OPT_ALL) | OPT(OPT_JSON) | OPT(OPT_PROGRESS), false, verb_wait,
-                "wait ID...|--all",
+                "wait", 0, UINT_MAX, "job ID", OPT(OPT_ALL) | OPT(OPT_JSON) | OPT(OPT_PROGRESS) | OPT(OPT_EXEC),
+                false, verb_wait,
+                "wait ID...|--all [--exec=CMD]",
                 "Wait until jobs are done",
-                "Waits until all the jobs are done. Exits 0 if all of them succeeded, else 1; the\n"
-                "jobs that did not succeed are named on stderr.\n\n"
+                "Waits until all the jobs are done. For one job, exits with that job's status as\n"
+                "\"run\" does (0 on success, its exit code, 128+N if killed by signal N, 124 if it\n"
+                "timed out, 1 otherwise). For several (or --all), exits 0 if all of them\n"
+                "succeeded, else 1; the jobs that did not succeed are named on stderr.\n\n"
                 "Options:\n"
                 "     --all                   Wait for every job the daemon knows now\n"
+                "     --exec=CMD              Run CMD (with /bin/sh -c) for each job as it ends, with\n"
+                "                             JOBD_JOB_ID, JOBD_JOB_NAME, JOBD_JOB_RESULT,\n"
+                "                             JOBD_JOB_EXIT_CODE, JOBD_JOB_EXIT_SIGNAL set; jobctl\n"
+                "                             runs it, never the daemon\n"
                 "     --progress              Print a line for every state change (the default on a\n"
                 "                             terminal)\n"
                 "     --json[=short|pretty]   Print an array of {id, state, result, exit_code,\n"
                 "                             exit_signal} once all are done\n",
         },
         {
-                "kill", 1, UINT_MAX, "job ID", OPT(OPT_SIGNAL), false, verb_kill,
-                "kill [-s SIGNAL] ID...",
+                "kill", 0, UINT_MAX, "job ID", OPT(OPT_SIGNAL) | OPTS_SELECT, false, verb_kill,
+                "kill [-s SIGNAL] ID...|--all|--group=G|--run=R",
                 "Send a signal to every process of jobs",
                 "Sends a signal to every process of each job (KILL atomically for the whole tree).\n\n"
                 "Options:\n"
                 "  -s --signal=SIGNAL         Signal to send: a name (TERM, SIGKILL) or number\n"
-                "                             (default: TERM)\n",
+                "                             (default: TERM)\n"
+                SELECT_HELP,
         },
         {
-                "cancel", 1, UINT_MAX, "job ID", 0, false, verb_cancel,
-                "cancel ID...",
+                "cancel", 0, UINT_MAX, "job ID", OPTS_SELECT, false, verb_cancel,
+                "cancel ID...|--all|--group=G|--run=R",
                 "Cancel jobs",
                 "Cancels jobs: one that has not started never runs; a running one gets SIGTERM,\n"
-                "then SIGKILL after the daemon's grace period.\n",
+                "then SIGKILL after the daemon's grace period.\n\n"
+                "Options:\n"
+                SELECT_HELP,
+        },
+        {
+                "restart", 1, UINT_MAX, "job ID", OPT(OPT_JSON), false, verb_restart,
+                "restart ID...",
+                "Submit done jobs again, as new jobs",
+                "Submits each done job again as a new job with the same spec (command, directory,\n"
+                "name, priority, limits, group, resources, retries, labels), and prints the new\n"
+                "IDs. The environment is jobctl's own: the daemon does not keep a done job's.\n"
+                "A command the daemon shortened (\"...\", over 4 KiB) is refused.\n\n"
+                "Options:\n"
+                "     --json[=short|pretty]   Print [{\"id\": OLD, \"new_id\": NEW}, ...]\n",
+        },
+        {
+                "remove", 1, UINT_MAX, "job ID", 0, false, verb_remove,
+                "remove ID...",
+                "Forget done jobs and their logs",
+                "Makes the daemon forget done jobs: they are no longer listed and their logs are\n"
+                "deleted. Jobs of a run go with the run.\n",
+        },
+        {
+                "clean", 0, 0, NULL, (OPTS_FILTER & ~OPT(OPT_STATE) & ~OPT(OPT_RUN)) | OPT(OPT_JSON), false,
+                verb_clean,
+                "clean [--result=...] [--group=G] [--label=L] ...",
+                "Forget all done jobs (or those that match)",
+                "Removes every done job of yours (everyone's for root) that matches the options,\n"
+                "except jobs of runs, and prints how many were removed.\n\n"
+                "Options:\n"
+                "     --result=LIST           Only jobs with these results (success, failed, killed,\n"
+                "                             timeout, oom, skipped, cancelled, lost)\n"
+                "     --group=GROUP           Only jobs of this group\n"
+                "     --owner=USER            Only jobs of this user (root: anyone's)\n"
+                "     --label=LABEL           Only jobs with this label\n"
+                "     --since=TIME            Only jobs submitted after TIME\n"
+                "     --json[=short|pretty]   Print {\"removed\": N}\n",
+        },
+        {
+                "hold", 1, UINT_MAX, "job ID", 0, false, verb_hold,
+                "hold ID...",
+                "Keep jobs that have not started from starting",
+                "Holds jobs that have not started (pueue's stash): they stay waiting, whatever\n"
+                "their dependencies, until release. A hold does not survive a restart of jobd.\n",
+        },
+        {
+                "release", 1, UINT_MAX, "job ID", 0, false, verb_release,
+                "release ID...",
+                "Let held jobs start",
+                "Releases jobs held with hold or submitted with --hold (pueue's enqueue).\n",
+        },
+        {
+                "set-priority", 2, 2, "job ID and priority", 0, false, verb_set_priority,
+                "set-priority ID PRIORITY",
+                "Change the priority of a job that has not started",
+                "Gives a waiting or queued job another priority (higher starts first). Users may\n"
+                "not go above jobd.conf's [Users] MaxPriority=; root may.\n",
         },
         {
                 "pause", 1, UINT_MAX, "job ID", 0, false, verb_pause,
@@ -342,11 +508,16 @@ static const Verb verbs[] = {
                 "done and did not succeed.\n",
         },
         {
-                "run-status", 1, 1, "run ID", OPT(OPT_JSON), false, verb_run_status,
-                "run-status ID",
+                "run-status", 1, 1, "run ID", OPT(OPT_JSON) | OPT(OPT_JOBS) | OPT(OPT_NO_LEGEND), false,
+                verb_run_status,
+                "run-status ID [--jobs]",
                 "Show a run's progress and the jobs that did not succeed",
                 "Shows a run's state, its jobs counted per state and per result, and the jobs that\n"
-                "did not succeed with the reason.\n",
+                "did not succeed with the reason.\n\n"
+                "Options:\n"
+                "     --jobs                  List the run's jobs instead, as \"list --run=ID\" does\n"
+                "     --no-legend             With --jobs: print no header line\n"
+                "     --json[=short|pretty]   Print the run's properties (with --jobs: the jobs) as JSON\n",
         },
         {
                 "run-cancel", 1, 1, "run ID", 0, false, verb_run_cancel,
@@ -395,7 +566,8 @@ static const Verb verbs[] = {
                 "slot-pool NAME SLOT... [--quarantine-after=K]",
                 "Create or redefine a pool of named slots",
                 "Defines a pool whose slots have identities (boards, devices, GPUs); a job that\n"
-                "asks for one gets it in $JOBD_SLOT_<POOL>.\n\n"
+                "asks for one gets it in $JOBD_SLOT_<POOL>, POOL being NAME in upper case with\n"
+                "'.' and '-' as '_' (pool gpu-a: $JOBD_SLOT_GPU_A).\n\n"
                 "Options:\n"
                 "     --quarantine-after=K    Quarantine a slot after K consecutive failed jobs on\n"
                 "                             it (default 0: never)\n",
@@ -473,7 +645,9 @@ static void help(void) {
                "     --system                 Talk to jobd on the system bus\n"
                "     --address=ADDRESS        Talk to jobd on the bus at ADDRESS\n"
                "                              (default: $JOBD_BUS_ADDRESS if set)\n"
-               "     --json[=short|pretty]    Print JSON (submit, list, show, status, wait);\n"
+               "     --json[=short|pretty]    Print JSON (every command that prints: submit, list,\n"
+               "                              show, status, wait, restart, clean, plan, runs,\n"
+               "                              run-status, pools, groups);\n"
                "                              default: pretty on a terminal, else short\n"
                "     --no-pager               Accepted for compatibility; jobctl never pages\n"
                "     --no-ask-password        Do not let polkit ask for a password (acting on other\n"
@@ -482,6 +656,7 @@ static void help(void) {
                "                              25s, plan 5min; \"infinity\"); for submit and run\n"
                "                              --timeout= is the job's, use --call-timeout= there\n"
                "     --call-timeout=TIME      The same, for every command\n"
+               "\nWhere a command takes job IDs, a job's name stands for the newest job of that name.\n"
                "\n%s\nSee jobctl(1) for details.\n", exit_status_help);
 }
 
@@ -539,6 +714,99 @@ static int parse_after(const char *s) {
                 arg_after = a;
                 arg_after[arg_n_after++] = id;
         }
+        return 0;
+}
+
+/* Words separated by commas or spaces, added to *l. */
+static int parse_word_list(const char *arg, char ***l) {
+        const char *p = arg;
+
+        while (*p) {
+                size_t k;
+
+                p += strspn(p, " ,");
+                k = strcspn(p, " ,");
+                if (k == 0)
+                        break;
+                _cleanup_free_ char *w = strndup(p, k);
+                if (!w || strv_extend(l, w) < 0)
+                        return log_oom();
+                p += k;
+        }
+        return 0;
+}
+
+/* --since=: "2h" (that long ago), "@SECONDS", "YYYY-MM-DD[ HH:MM[:SS]]", "HH:MM[:SS]" (today). */
+static int parse_since(const char *s, usec_t *ret) {
+        static const char *const formats[] = { "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", NULL };
+        struct tm tm;
+        usec_t span;
+        uint64_t secs;
+        time_t t;
+
+        if (isempty(s))
+                return -EINVAL;
+        if (s[0] == '@') {
+                if (safe_atou64(s + 1, &secs) < 0 || secs == 0 || secs > UINT64_MAX / USEC_PER_SEC)
+                        return -EINVAL;
+                *ret = secs * USEC_PER_SEC;
+                return 0;
+        }
+        if (!strchr(s, ':') && !strchr(s, '-') && parse_sec(s, &span) >= 0) {
+                usec_t n = now(CLOCK_REALTIME);
+
+                *ret = span < n ? n - span : 1;
+                return 0;
+        }
+        for (size_t i = 0; formats[i]; i++) {
+                const char *end;
+
+                memset(&tm, 0, sizeof(tm));
+                end = strptime(s, formats[i], &tm);
+                if (!end || *end)
+                        continue;
+                tm.tm_isdst = -1;
+                t = mktime(&tm);
+                if (t <= 0)
+                        return -EINVAL;
+                *ret = (usec_t) t * USEC_PER_SEC;
+                return 0;
+        }
+        /* A time of day: today. */
+        t = time(NULL);
+        localtime_r(&t, &tm);
+        {
+                const char *end = strptime(s, "%H:%M:%S", &tm);
+
+                if (!end || *end) {
+                        localtime_r(&t, &tm);
+                        tm.tm_sec = 0;
+                        end = strptime(s, "%H:%M", &tm);
+                }
+                if (!end || *end)
+                        return -EINVAL;
+        }
+        tm.tm_isdst = -1;
+        t = mktime(&tm);
+        if (t <= 0)
+                return -EINVAL;
+        *ret = (usec_t) t * USEC_PER_SEC;
+        return 0;
+}
+
+/* --at=: a point in time; a time of day that has passed today is tomorrow's. */
+static int parse_at(const char *s, usec_t *ret) {
+        usec_t t;
+        int r;
+
+        if (isempty(s) || (!strchr(s, ':') && s[0] != '@' && !strchr(s, '-')))
+                return -EINVAL;
+        r = parse_since(s, &t);
+        if (r < 0)
+                return r;
+        if (!strchr(s, '-') && s[0] != '@' && t <= now(CLOCK_REALTIME))
+                t += 24 * 3600 * USEC_PER_SEC;
+        *ret = t;
         return 0;
 }
 
@@ -625,6 +893,9 @@ static int parse_option(int c, const char *arg, const Verb *verb, uint64_t *seen
                 break;
         case 'f':
                 o = OPT_FOLLOW;
+                break;
+        case 'n':
+                o = OPT_LINES;
                 break;
         case ':':
                 return log_usage_error("Option %s needs an argument.", argv[optind - 1]);
@@ -823,6 +1094,117 @@ static int parse_option(int c, const char *arg, const Verb *verb, uint64_t *seen
                         return log_usage_error("Invalid --quarantine-after=%s: expected a number (0: never)",
                                                arg);
                 break;
+        case OPT_LABEL:
+                if (isempty(arg))
+                        return log_usage_error("--label= needs a label");
+                if (strv_extend(&arg_labels, arg) < 0)
+                        return log_oom();
+                break;
+        case OPT_RETRY_ON:
+                r = parse_word_list(arg, &arg_retry_on);
+                if (r < 0)
+                        return r;
+                arg_retry_on_set = true;
+                break;
+        case OPT_RETRY_DELAY:
+                if (parse_sec(arg, &arg_retry_delay) < 0)
+                        return log_usage_error("Invalid --retry-delay=%s: expected a time span such as 30s or "
+                                               "5min", arg);
+                arg_retry_delay_set = true;
+                break;
+        case OPT_STATE:
+        case OPT_RESULT: {
+                static const char *const states[] = { "waiting", "queued", "starting", "running", "paused",
+                                                      "stopping", "done", NULL };
+                static const char *const results[] = { "success", "failed", "killed", "timeout", "oom",
+                                                       "skipped", "cancelled", "lost", NULL };
+                bool st = o == OPT_STATE;
+                char ***l = st ? &arg_states : &arg_results;
+
+                r = parse_word_list(arg, l);
+                if (r < 0)
+                        return r;
+                STRV_FOREACH(w, *l)
+                        if (!strv_contains_list(*w, st ? states : results))
+                                return log_usage_error("Invalid --%s=%s: '%s' is not a job %s (%s)",
+                                                       st ? "state" : "result", arg, *w,
+                                                       st ? "state" : "result",
+                                                       st ? "waiting, queued, starting, running, paused, "
+                                                            "stopping, done" :
+                                                            "success, failed, killed, timeout, oom, skipped, "
+                                                            "cancelled, lost");
+                break;
+        }
+        case OPT_RUN:
+                if (safe_atou64(arg, &arg_run) < 0 || arg_run == 0)
+                        return log_usage_error("Invalid --run=%s: expected a run ID", arg);
+                arg_run_set = true;
+                break;
+        case OPT_OWNER: {
+                struct passwd *pw;
+
+                unsigned u;
+
+                if (safe_atou(arg, &u) >= 0) {
+                        arg_owner = u;
+                        arg_owner_set = true;
+                        break;
+                }
+                pw = isempty(arg) ? NULL : getpwnam(arg);
+                if (!pw)
+                        return log_usage_error("Invalid --owner=%s: not a user name or uid", arg);
+                arg_owner = pw->pw_uid;
+                arg_owner_set = true;
+                break;
+        }
+        case OPT_SINCE:
+                r = parse_since(arg, &arg_since);
+                if (r < 0)
+                        return log_usage_error("Invalid --since=%s: expected a time such as \"2h\" (ago), "
+                                               "\"YYYY-MM-DD [HH:MM[:SS]]\", \"HH:MM\" (today) or "
+                                               "\"@SECONDS\"", arg);
+                break;
+        case OPT_NO_LEGEND:
+                arg_no_legend = true;
+                break;
+        case OPT_JOBS:
+                arg_jobs = true;
+                break;
+        case OPT_EXEC:
+                if (isempty(arg))
+                        return log_usage_error("--exec= needs a command");
+                arg_exec = arg;
+                break;
+        case OPT_ATTEMPT:
+                if (safe_atou(arg, &arg_attempt) < 0 || arg_attempt == 0)
+                        return log_usage_error("Invalid --attempt=%s: expected an attempt number from 1", arg);
+                break;
+        case OPT_STDERR:
+                if (isempty(arg))
+                        return log_usage_error("--stderr= needs a file");
+                arg_stderr = arg;
+                break;
+        case OPT_HOLD:
+                arg_hold = true;
+                break;
+        case OPT_DELAY: {
+                usec_t d;
+
+                if (parse_sec(arg, &d) < 0 || d == USEC_INFINITY)
+                        return log_usage_error("Invalid --delay=%s: expected a time span such as 90s or 2h", arg);
+                arg_not_before = now(CLOCK_REALTIME) + d;
+                break;
+        }
+        case OPT_AT:
+                if (parse_at(arg, &arg_not_before) < 0)
+                        return log_usage_error("Invalid --at=%s: expected \"HH:MM[:SS]\" (the next such time), "
+                                               "\"YYYY-MM-DD HH:MM[:SS]\" or \"@SECONDS\"", arg);
+                break;
+        case OPT_LINES:
+                if (safe_atou(arg, &arg_lines) < 0)
+                        return log_usage_error("Invalid -n/--lines=%s: expected a number of lines", arg);
+                arg_lines_set = true;
+                break;
         case _OPT_MAX:
                 break;
         }
@@ -839,7 +1221,7 @@ static int parse_argv(int argc, char *argv[], const Verb **ret_verb, int *ret_ar
         char **vargv;
 
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:hE:s:f", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "+:hE:s:fn:", options, NULL)) >= 0) {
                 r = parse_option(c, optarg, NULL, &seen, argv);
                 if (r != 0)
                         return r < 0 ? r : 0;
@@ -861,7 +1243,7 @@ static int parse_argv(int argc, char *argv[], const Verb **ret_verb, int *ret_ar
         vargc = argc - optind;
         vargv = argv + optind;
         optind = 0;
-        while ((c = getopt_long(vargc, vargv, verb->stop_at_command ? "+:hE:s:f" : ":hE:s:f",
+        while ((c = getopt_long(vargc, vargv, verb->stop_at_command ? "+:hE:s:fn:" : ":hE:s:fn:",
                                 options, NULL)) >= 0) {
                 r = parse_option(c, optarg, verb, &seen, vargv);
                 if (r != 0)
@@ -879,6 +1261,15 @@ static int parse_argv(int argc, char *argv[], const Verb **ret_verb, int *ret_ar
         if ((unsigned) (vargc - optind) > verb->max_args)
                 return log_usage_error("%s: too many arguments (see jobctl %s --help).",
                                        verb->name, verb->name);
+
+        /* "jobctl group add foo" is not a group named "add": verbs that take a name first refuse the words
+         * other tools use as sub-verbs, with the synopsis. */
+        if (vargc > optind &&
+            STR_IN_SET(verb->name, "group", "pool", "slot-pool", "pause-group", "resume-group", "release-slot") &&
+            STR_IN_SET(vargv[optind], "add", "create", "new", "set", "remove", "rm", "del", "delete", "list",
+                       "ls", "show", "help"))
+                return log_usage_error("%s: '%s' is not taken as a name here; usage: jobctl %s (see jobctl %s "
+                                       "--help).", verb->name, vargv[optind], verb->synopsis, verb->name);
 
         /* $JOBD_BUS_ADDRESS stands in for --address= unless a bus was chosen on the command line. */
         if (!(seen & (OPT(OPT_USER) | OPT(OPT_SYSTEM) | OPT(OPT_ADDRESS)))) {
@@ -900,6 +1291,10 @@ static int parse_argv(int argc, char *argv[], const Verb **ret_verb, int *ret_ar
 
 static void free_args(void) {
         arg_setenv = strv_free(arg_setenv);
+        arg_labels = strv_free(arg_labels);
+        arg_retry_on = strv_free(arg_retry_on);
+        arg_states = strv_free(arg_states);
+        arg_results = strv_free(arg_results);
         arg_system_call_filter = strv_free(arg_system_call_filter);
         arg_restrict_address_families = strv_free(arg_restrict_address_families);
         arg_cwd = mfree(arg_cwd);
@@ -931,6 +1326,7 @@ int main(int argc, char *argv[]) {
         if (verb->stop_at_command)
                 arg_command = vargv + 1;
 
+        jobctl_names_allowed = true;
         r = verb->dispatch(vargc, vargv);
         free_args();
         return r < 0 ? jobctl_failure_status() : r;

@@ -78,6 +78,29 @@ extern bool arg_restrict_address_families_set;
 extern bool arg_log_max_bytes_set;
 extern uint64_t arg_log_max_bytes;
 extern bool arg_pipe;
+extern char **arg_labels;               /* submit/run: labels; list and friends: the label to filter on */
+extern char **arg_retry_on;
+extern bool arg_retry_on_set;
+extern bool arg_retry_delay_set;
+extern usec_t arg_retry_delay;
+
+/* list, clean, kill/cancel --all: which jobs (the daemon filters: ListJobsFiltered) */
+extern char **arg_states;
+extern char **arg_results;
+extern bool arg_run_set;
+extern uint64_t arg_run;
+extern bool arg_owner_set;
+extern uint32_t arg_owner;
+extern usec_t arg_since;                /* 0: not given */
+extern bool arg_no_legend;
+extern bool arg_jobs;                   /* run-status --jobs */
+extern const char *arg_exec;            /* wait --exec= */
+extern bool arg_hold;                   /* submit --hold */
+extern const char *arg_stderr;          /* submit --stderr=FILE: opened by jobctl, passed as StderrFD */
+extern usec_t arg_not_before;           /* submit --delay=/--at=: CLOCK_REALTIME; 0: not given */
+extern unsigned arg_attempt;            /* logs --attempt=K; 0: not given */
+extern bool arg_lines_set;              /* logs -n */
+extern unsigned arg_lines;
 
 /* kill, logs, wait */
 extern int arg_signal;
@@ -104,6 +127,13 @@ int verb_resume(int argc, char *argv[]);
 int verb_set_parallel(int argc, char *argv[]);
 int verb_wait(int argc, char *argv[]);
 int verb_logs(int argc, char *argv[]);
+/* jobctl-daily.c */
+int verb_restart(int argc, char *argv[]);
+int verb_remove(int argc, char *argv[]);
+int verb_clean(int argc, char *argv[]);
+int verb_hold(int argc, char *argv[]);
+int verb_release(int argc, char *argv[]);
+int verb_set_priority(int argc, char *argv[]);
 /* jobctl-plan.c */
 int verb_plan(int argc, char *argv[]);
 int verb_runs(int argc, char *argv[]);

@@ -245,7 +245,7 @@ static int get_cwd(const Where *w, const char *key, json_object *v, const char *
 static const char *const job_keys[] = {
         "name", "command", "cwd", "env", "priority", "timeout", "memory_max", "tasks_max", "cpu_weight",
         "after", "after_condition", "group", "resources", "retries", "retry_on", "retry_delay",
-        "system_call_filter", "restrict_address_families", "log_max_bytes",
+        "system_call_filter", "restrict_address_families", "log_max_bytes", "labels",
 };
 
 static int parse_spec(const Where *w, json_object *o, bool defaults, const char *base_dir, PlanFileSpec *s) {
@@ -265,7 +265,7 @@ static int parse_spec(const Where *w, json_object *o, bool defaults, const char 
                                     "unknown key (known: name, command, cwd, env, priority, timeout, "
                                     "memory_max, tasks_max, cpu_weight, after, after_condition, group, "
                                     "resources, retries, retry_on, retry_delay, system_call_filter, "
-                                    "restrict_address_families, log_max_bytes)");
+                                    "restrict_address_families, log_max_bytes, labels)");
                 if (defaults && (streq(key, "name") || streq(key, "command") || streq(key, "after")))
                         return fail(w, key, "is for each job, not for the defaults");
 
@@ -350,6 +350,9 @@ static int parse_spec(const Where *w, json_object *o, bool defaults, const char 
                         r = get_string_list(w, key, v, true, false, &s->system_call_filter);
                 else if (streq(key, "restrict_address_families"))
                         r = get_string_list(w, key, v, true, false, &s->restrict_address_families);
+                else if (streq(key, "labels"))
+                        /* Checked by jobd (Labels). */
+                        r = get_string_list(w, key, v, true, false, &s->labels);
                 if (r < 0)
                         return r;
         }
@@ -372,6 +375,7 @@ static void spec_done(PlanFileSpec *s) {
         strv_free(s->retry_on);
         strv_free(s->system_call_filter);
         strv_free(s->restrict_address_families);
+        strv_free(s->labels);
         *s = (PlanFileSpec) {};
 }
 

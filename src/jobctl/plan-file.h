@@ -60,6 +60,7 @@ typedef struct PlanFileSpec {
         char **restrict_address_families; /* [] clears a default */
         bool log_max_bytes_set;
         uint64_t log_max_bytes;        /* 0: no cap */
+        char **labels;                 /* NULL: not given */
 } PlanFileSpec;
 
 typedef struct PlanFile {

@@ -96,6 +96,7 @@ static int sched_job_init(Sched *s, SchedJob *j, const SchedJobSpec *spec) {
         j->retry_on = spec->retry.on_results;
         j->attempts = spec->attempts;
         j->retry_pending = spec->retry_pending;
+        j->on_hold = spec->held;
 
         r = sched_lane_acquire(s, spec->priority, spec->owner, &j->lane);
         if (r < 0)
@@ -402,7 +403,7 @@ int sched_add_batch(Sched *s, const SchedJobSpec *specs, size_t n, uint64_t *ret
                 if (cause) {
                         sched_job_make_done(s, j, SCHED_RESULT_SKIPPED);
                         sched_notify(s, j, cause->id, cause->result);
-                } else if (j->n_unfinished == 0)
+                } else if (j->n_unfinished == 0 && !j->on_hold)
                         sched_job_enqueue(s, j);
         }
         sched_settle(s);

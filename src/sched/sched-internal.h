@@ -142,6 +142,7 @@ struct SchedJob {
         SchedCondition condition;
         bool fresh:1;                   /* being added: its own WAITING→QUEUED is not reported */
         bool retry_pending:1;           /* WAITING for sched_job_retry_now() */
+        bool on_hold:1;                 /* stays WAITING until sched_job_set_held(false) */
 
         Lane *lane;                     /* NULL once DONE */
         Owner *owner;

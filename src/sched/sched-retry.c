@@ -44,8 +44,78 @@ int sched_job_retry_now(Sched *s, uint64_t id) {
                 return -ESTALE;
 
         j->retry_pending = false;
-        sched_job_enqueue(s, j);
+        /* Held meanwhile: it is queued when it is let go. */
+        if (!j->on_hold)
+                sched_job_enqueue(s, j);
         return 0;
+}
+
+int sched_job_set_held(Sched *s, uint64_t id, bool held) {
+        SchedJob *j;
+
+        if (!s)
+                return -EINVAL;
+        j = sched_job_get(s, id);
+        if (!j)
+                return -ENOENT;
+        if (j->state == SCHED_RUNNING)
+                return -EBUSY;
+        if (j->state == SCHED_DONE)
+                return -EALREADY;
+        if (j->on_hold == held)
+                return 0;
+
+        j->on_hold = held;
+        if (held) {
+                if (j->state == SCHED_QUEUED) {
+                        sched_job_unpark(s, j);
+                        sched_job_set_state(s, j, SCHED_WAITING);
+                }
+        } else if (j->state == SCHED_WAITING && !j->retry_pending && j->n_unfinished == 0)
+                sched_job_enqueue(s, j);
+        return 1;
+}
+
+bool sched_job_held(Sched *s, uint64_t id) {
+        SchedJob *j = s ? sched_job_get(s, id) : NULL;
+
+        return j && j->on_hold;
+}
+
+int sched_job_set_priority(Sched *s, uint64_t id, int32_t priority) {
+        SchedJob *j;
+        Lane *l, *old;
+        bool queued;
+        int r;
+
+        if (!s)
+                return -EINVAL;
+        j = sched_job_get(s, id);
+        if (!j)
+                return -ENOENT;
+        if (j->state == SCHED_RUNNING)
+                return -EBUSY;
+        if (j->state == SCHED_DONE)
+                return -EALREADY;
+        if (j->priority == priority)
+                return 0;
+
+        r = sched_lane_acquire(s, priority, j->owner->uid, &l);
+        if (r < 0)
+                return r;
+        /* Out of its heap and lane, and back in with the new key. */
+        queued = j->state == SCHED_QUEUED;
+        if (queued) {
+                sched_job_unpark(s, j);
+                sched_job_set_state(s, j, SCHED_WAITING);
+        }
+        old = j->lane;
+        j->lane = l;
+        j->priority = priority;
+        sched_lane_unref(s, old);
+        if (queued)
+                sched_job_enqueue(s, j);
+        return 1;
 }
 
 uint32_t sched_job_attempts(Sched *s, uint64_t id) {

@@ -176,7 +176,7 @@ void sched_settle(Sched *s) {
                                 continue;
                         }
 
-                        if (--d->n_unfinished == 0) {
+                        if (--d->n_unfinished == 0 && !d->on_hold) {
                                 sched_job_enqueue(s, d);
                                 if (!d->fresh)
                                         sched_notify(s, d, 0, SCHED_RESULT_SUCCESS);

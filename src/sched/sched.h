@@ -135,6 +135,8 @@ typedef struct SchedJobSpec {
                                         * slot of its run, group or pools meanwhile; jobs that depend on it
                                         * wait for it like for any unfinished job. sched_cancel() ends it.
                                         * Requires attempts >= 1: -EINVAL otherwise. */
+        bool held;                     /* added held: WAITING whatever its dependencies, until
+                                        * sched_job_set_held() lets it go */
 } SchedJobSpec;
 
 typedef struct SchedCallbacks {
@@ -208,6 +210,17 @@ int sched_job_finished(Sched *s, uint64_t id, SchedResult result, int exit_code)
  * state_changed). -ENOENT: unknown id, -ESTALE: not waiting for a retry. sched_cancel() ends such a job
  * instead. */
 int sched_job_retry_now(Sched *s, uint64_t id);
+
+/* Holds a job that has not started, or lets it go: a held job stays WAITING (a QUEUED one goes back to
+ * WAITING) whatever its dependencies; let go, it is QUEUED once they are met (and its retry, if it waits
+ * for one, was let through by sched_job_retry_now()). Not reported through state_changed. -EBUSY: RUNNING,
+ * -EALREADY: DONE, -ENOENT: unknown id. Returns 1 if the hold changed, 0 if it was so already. */
+int sched_job_set_held(Sched *s, uint64_t id, bool held);
+bool sched_job_held(Sched *s, uint64_t id);
+
+/* Gives a job that has not started another priority; a QUEUED one takes its turn anew among the jobs of
+ * that priority. -EBUSY: RUNNING, -EALREADY: DONE, -ENOENT, -ENOMEM. Returns 1 if it changed. */
+int sched_job_set_priority(Sched *s, uint64_t id, int32_t priority);
 
 /* Number of attempts started so far for this job (1 after the first sched_next()), 0 if unknown. */
 uint32_t sched_job_attempts(Sched *s, uint64_t id);

@@ -19,6 +19,7 @@ const sd_bus_error_map jobd_bus_error_map[] = {
         SD_BUS_ERROR_MAP(JOBD_ERROR_STATE_FULL, EROFS),
         SD_BUS_ERROR_MAP(JOBD_ERROR_TOO_LARGE, E2BIG),
         SD_BUS_ERROR_MAP(JOBD_ERROR_CGROUP_GONE, EIDRM),
+        SD_BUS_ERROR_MAP(JOBD_ERROR_BUSY, EBUSY),
         SD_BUS_ERROR_MAP_END
 };
 

@@ -25,9 +25,10 @@
 #define JOBD_ERROR_STATE_FULL        "org.jobd1.Error.StateFull"
 #define JOBD_ERROR_TOO_LARGE         "org.jobd1.Error.TooLarge"
 #define JOBD_ERROR_CGROUP_GONE       "org.jobd1.Error.CgroupGone"
+#define JOBD_ERROR_BUSY              "org.jobd1.Error.Busy"
 
 /* Maps the errors above to errno values (EINVAL, ENOENT, EACCES, ELOOP, EDQUOT, ESRCH, ENOENT, ENXIO, EROFS,
- * E2BIG, EIDRM);
+ * E2BIG, EIDRM, EBUSY);
  * registered by both the daemon and jobctl with sd_bus_error_add_map(). */
 extern const sd_bus_error_map jobd_bus_error_map[];
 

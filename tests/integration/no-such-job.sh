@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # An unknown job id: org.jobd1.Error.NoSuchJob from the Manager methods, jobctl exit code 3 from every
-# verb that takes an id, exit code 2 for a malformed id.
+# verb that takes an id (or an unknown name), exit code 2 for a malformed id.
 . "$(dirname "$0")/../helpers/lib.sh"
 jobd_start
 
@@ -26,7 +26,9 @@ for verb in show kill cancel pause resume logs wait; do
 done
 expect_rc 3 "jobctl show --json of an unknown id" jobctl show 999999 --json
 for verb in show kill cancel wait; do
-        expect_rc 2 "jobctl $verb of a malformed id" jobctl "$verb" not-a-number
+        expect_rc 2 "jobctl $verb of a malformed id" jobctl "$verb" 12abc
+        # A word that is not a number is a job's name (jobctl(1)): no job has it.
+        expect_rc 3 "jobctl $verb of an unknown name" jobctl "$verb" not-a-number
 done
 expect_rc 2 "jobctl with an unknown verb" jobctl no-such-verb
 expect_rc 2 "jobctl submit without a command" jobctl submit

@@ -312,3 +312,32 @@ def test_new_owner_rereads_pending_jobs():
             assert c.owner == real
             assert (await asyncio.wait_for(waiter, 5)).success
     run(t())
+
+
+def test_labels_hold_filtered_listing_and_remove():
+    async def t():
+        async with await _client() as c:
+            from dbus_next import Variant
+            a = await c.submit(Spec(["true"], name="pyt-lab", labels=["pyt-x", "pyt-y"]))
+            await a.wait()
+            assert (await a.properties())["Labels"] == ["pyt-x", "pyt-y"]
+            h = await c.submit(Spec(["true"], labels=["pyt-x"], hold=True))
+            p = await h.properties()
+            assert p["Held"] is True and p["State"] == "waiting"
+            rows, nxt = await c.list_jobs_filtered({"Label": Variant("s", "pyt-x")}, 0, 1)
+            assert [r.id for r in rows] == [a.id] and nxt == a.id
+            rows, nxt = await c.list_jobs_filtered({"Label": Variant("s", "pyt-x")}, nxt, 1)
+            assert [r.id for r in rows] == [h.id] and nxt == 0
+            with pytest.raises(jobd.BusError, match="Colour"):
+                await c.list_jobs_filtered({"Colour": Variant("s", "red")})
+            with pytest.raises(jobd.Busy):
+                await c.remove_job(h.id)
+            await c.cancel(h.id)
+            await h.wait()
+            await c.remove_job(h.id)
+            with pytest.raises(jobd.NoSuchJob):
+                await c.get_job(h.id)
+            later = await c.submit(Spec(["true"], not_before=time.time() + 3600))
+            assert (await later.properties())["NotBeforeUSec"] > time.time() * 1e6
+            await c.cancel(later.id)
+    run(t())

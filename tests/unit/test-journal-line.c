@@ -65,6 +65,7 @@ static void make_submit(JournalSubmit *s) {
         s->spec.system_call_filter = seccomp_filter_new(strv_of("@system-service", "~@mount", NULL));
         assert_non_null(s->spec.system_call_filter);
         s->spec.system_call_filter->address_families = strv_of("AF_UNIX", "AF_INET", NULL);
+        s->spec.labels = strv_of("nightly", "gpu", NULL);
         assert_non_null(s->spec.argv);
         assert_non_null(s->spec.environment);
 }
@@ -155,6 +156,7 @@ static void test_round_trip(void **state) {
         assert_strv_equal(out.spec.system_call_filter->names, in.spec.system_call_filter->names);
         assert_strv_equal(out.spec.system_call_filter->address_families,
                           in.spec.system_call_filter->address_families);
+        assert_strv_equal(out.spec.labels, in.spec.labels);
 
         /* And back again: the same line, byte for byte (the table is read in the order it writes). */
         again = encode(&out);
@@ -179,6 +181,7 @@ static void test_round_trip_minimal(void **state) {
         assert_null(strstr(line, "\"log_max\""));
         assert_null(strstr(line, "\"syscalls"));
         assert_null(strstr(line, "\"retry_on\""));
+        assert_null(strstr(line, "\"labels\""));
         assert_int_equal(decode(line, &out, &field), 0);
         assert_int_equal(out.run, 0);
         assert_int_equal(out.spec.limits.memory_max, LIMIT_UNSET);

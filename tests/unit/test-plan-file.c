@@ -26,7 +26,7 @@ static void test_full(void **state) {
                 "  \"jobs\": [\n"
                 "    { \"name\": \"build\", \"command\": [\"make\", \"-j8\"], \"group\": \"build\",\n"
                 "      \"memory_max\": \"2G\", \"tasks_max\": \"infinity\", \"cpu_weight\": 200,\n"
-                "      \"priority\": -5 },\n"
+                "      \"priority\": -5, \"labels\": [\"nightly\", \"gpu\"] },\n"
                 "    { \"name\": \"test\", \"command\": \"./run 1 && echo ok\", \"after\": \"build\",\n"
                 "      \"after_condition\": \"any\", \"cwd\": \"/abs\", \"env\": [\"X=1\"],\n"
                 "      \"timeout\": 90, \"log_max_bytes\": 0 }\n"
@@ -58,6 +58,9 @@ static void test_full(void **state) {
         assert_string_equal(p.jobs[0].command[1], "-j8");
         assert_int_equal(p.jobs[0].memory_max, 2ULL << 30);
         assert_int_equal(p.jobs[0].tasks_max, UINT64_MAX);
+        assert_int_equal(strv_length(p.jobs[0].labels), 2);
+        assert_string_equal(p.jobs[0].labels[1], "gpu");
+        assert_null(p.jobs[1].labels);
         assert_int_equal(p.jobs[0].cpu_weight, 200);
         assert_int_equal(p.jobs[0].priority, -5);
         assert_false(p.jobs[0].log_max_bytes_set);

@@ -3120,6 +3120,94 @@ static void test_no_head_of_line_at_scale(void **state) {
         sched_free(s);
 }
 
+/* Holds: a held job stays WAITING whatever its dependencies; let go, it queues; held while QUEUED, it
+ * leaves the queue; the hold outlasts a retry. */
+static void test_hold_release(void **state) {
+        Recorder rec;
+        Sched *s = new_sched(&rec);
+
+        assert_int_equal(ADD(s, .id = 1, .held = true), SCHED_WAITING);
+        assert_int_equal(ADD(s, .id = 2), SCHED_QUEUED);
+        assert_true(sched_job_held(s, 1));
+        assert_false(sched_job_held(s, 2));
+        assert_counts(s, 1, 1, 0, 0);
+        assert_int_equal(next(s), 2);
+        assert_int_equal(next(s), 0);
+        assert_int_equal(sched_job_set_held(s, 2, true), -EBUSY);
+        assert_int_equal(sched_job_set_held(s, 42, true), -ENOENT);
+
+        assert_int_equal(sched_job_set_held(s, 1, false), 1);
+        assert_int_equal(sched_job_set_held(s, 1, false), 0);
+        assert_int_equal(sched_job_state(s, 1), SCHED_QUEUED);
+        /* Held again while queued: back to WAITING, not handed out. */
+        assert_int_equal(sched_job_set_held(s, 1, true), 1);
+        assert_int_equal(sched_job_state(s, 1), SCHED_WAITING);
+        assert_counts(s, 1, 0, 1, 0);
+        assert_int_equal(next(s), 0);
+
+        /* A held dependent of 2 stays WAITING when 2 succeeds; let go, it queues. */
+        assert_int_equal(ADD(s, .id = 3, AFTER(2), .held = true), SCHED_WAITING);
+        finish(s, 2, SCHED_RESULT_SUCCESS);
+        assert_int_equal(sched_job_state(s, 3), SCHED_WAITING);
+        assert_int_equal(next(s), 0);
+        assert_int_equal(sched_job_set_held(s, 3, false), 1);
+        assert_int_equal(next(s), 3);
+        assert_int_equal(sched_job_set_held(s, 1, false), 1);
+        assert_int_equal(next(s), 1);
+        finish(s, 1, SCHED_RESULT_SUCCESS);
+        assert_int_equal(sched_job_set_held(s, 1, true), -EALREADY);
+
+        /* A job held while it waits for its retry is not queued by sched_job_retry_now(). */
+        assert_int_equal(ADD(s, .id = 4, .retry.retries = 1), SCHED_QUEUED);
+        assert_int_equal(next(s), 4);
+        assert_int_equal(sched_job_finished(s, 4, SCHED_RESULT_FAILED, 1), SCHED_FINISH_RETRY);
+        assert_int_equal(sched_job_set_held(s, 4, true), 1);
+        assert_int_equal(sched_job_retry_now(s, 4), 0);
+        assert_int_equal(sched_job_state(s, 4), SCHED_WAITING);
+        assert_int_equal(sched_job_set_held(s, 4, false), 1);
+        assert_int_equal(next(s), 4);
+
+        /* A held job can be cancelled. */
+        assert_int_equal(ADD(s, .id = 5, .held = true), SCHED_WAITING);
+        assert_int_equal(sched_cancel(s, 5), 0);
+        assert_int_equal(sched_job_state(s, 5), SCHED_DONE);
+        sched_free(s);
+        (void) state;
+}
+
+/* A queued job's priority changes where it stands: it starts before (or after) the others. */
+static void test_set_priority(void **state) {
+        Sched *s = new_sched(NULL);
+
+        sched_set_max_parallel(s, 1);
+        assert_int_equal(ADD(s, .id = 1), SCHED_QUEUED);
+        assert_int_equal(next(s), 1);
+        for (uint64_t id = 2; id <= 4; id++)
+                assert_int_equal(ADD(s, .id = id, .priority = 5), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 5, AFTER(1)), SCHED_WAITING);
+        assert_int_equal(sched_job_set_priority(s, 4, 9), 1);
+        assert_int_equal(sched_job_set_priority(s, 4, 9), 0);
+        assert_int_equal(sched_job_set_priority(s, 2, -1), 1);
+        /* A waiting job gets it too, for when it queues. */
+        assert_int_equal(sched_job_set_priority(s, 5, 7), 1);
+        assert_int_equal(sched_job_set_priority(s, 1, 7), -EBUSY);
+        assert_int_equal(sched_job_set_priority(s, 99, 7), -ENOENT);
+        assert_counts(s, 1, 3, 1, 0);
+        finish(s, 1, SCHED_RESULT_SUCCESS);
+        assert_int_equal(next(s), 4);
+        finish(s, 4, SCHED_RESULT_SUCCESS);
+        assert_int_equal(next(s), 5);
+        finish(s, 5, SCHED_RESULT_SUCCESS);
+        assert_int_equal(next(s), 3);
+        finish(s, 3, SCHED_RESULT_SUCCESS);
+        assert_int_equal(next(s), 2);
+        finish(s, 2, SCHED_RESULT_SUCCESS);
+        assert_int_equal(sched_job_set_priority(s, 2, 1), -EALREADY);
+        assert_counts(s, 0, 0, 0, 5);
+        sched_free(s);
+        (void) state;
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_strings),
@@ -3177,6 +3265,8 @@ int main(void) {
                 cmocka_unit_test(test_model_run_limits),
                 cmocka_unit_test(test_model_owner_limits),
                 cmocka_unit_test(test_no_head_of_line_at_scale),
+                cmocka_unit_test(test_hold_release),
+                cmocka_unit_test(test_set_priority),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,11 +18,11 @@ Modules: :mod:`jobd.client` (Client, Spec, Job, Run), :mod:`jobd.errors` (one ex
 """
 
 from .client import BUS_NAME, Client, Job, JobInfo, JobResult, Run, RunInfo, RunResult, Spec, connect
-from .errors import (AccessDenied, BusError, DaemonGone, DependencyCycle, InvalidSpec, JobdError,
+from .errors import (AccessDenied, BusError, Busy, DaemonGone, DependencyCycle, InvalidSpec, JobdError,
                      NoSuchJob, NoSuchRun, NoSuchSlot, NotRunning, QuotaExceeded)
 
 __all__ = [
     "BUS_NAME", "Client", "Job", "JobInfo", "JobResult", "Run", "RunInfo", "RunResult", "Spec", "connect",
-    "AccessDenied", "BusError", "DaemonGone", "DependencyCycle", "InvalidSpec", "JobdError", "NoSuchJob",
+    "AccessDenied", "BusError", "Busy", "DaemonGone", "DependencyCycle", "InvalidSpec", "JobdError", "NoSuchJob",
     "NoSuchRun", "NoSuchSlot", "NotRunning", "QuotaExceeded",
 ]

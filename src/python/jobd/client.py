@@ -71,7 +71,8 @@ class Spec:
     """A job to submit: the keys of the Submit spec (org.jobd1(5), SUBMIT SPEC), typed.
 
     Only ``argv`` is required; a field left at ``None`` is not sent, so the daemon's default applies.
-    Durations are in seconds (floats); the spec carries microseconds. ``stdin``, ``stdout`` and ``stderr``
+    Durations are in seconds (floats); the spec carries microseconds. ``not_before`` is a point in time,
+    seconds since the epoch (``time.time() + 60``). ``stdin``, ``stdout`` and ``stderr``
     take a file descriptor (int) or an object with ``fileno()``: the daemon gets a duplicate. ``after``
     holds job ids, or, in a plan, names of jobs of the same plan. ``extra`` sends further keys as they
     are, ``{"Key": Variant("s", "...")}``, for keys newer than this module.
@@ -97,6 +98,9 @@ class Spec:
     retry_on: Sequence[str] | None = None
     retry_delay: float | None = None
     system_call_filter: Sequence[str] | None = None
+    labels: Sequence[str] | None = None
+    hold: bool | None = None
+    not_before: float | None = None
     extra: dict[str, Variant] = field(default_factory=dict)
 
     def to_dbus(self, fds: list[int] | None = None) -> dict[str, Variant]:
@@ -149,6 +153,12 @@ class Spec:
             d["RetryDelayUSec"] = Variant("t", _usec(self.retry_delay))
         if self.system_call_filter is not None:
             d["SystemCallFilter"] = Variant("as", list(self.system_call_filter))
+        if self.labels is not None:
+            d["Labels"] = Variant("as", [str(x) for x in self.labels])
+        if self.hold is not None:
+            d["Hold"] = Variant("b", bool(self.hold))
+        if self.not_before is not None:
+            d["NotBeforeUSec"] = Variant("t", _usec(self.not_before))
         d.update(self.extra)
         return d
 
@@ -502,6 +512,19 @@ class Client:
         """ListJobs(): every job the daemon knows."""
         (rows,) = await self.call_manager("ListJobs")
         return [JobInfo(*r) for r in rows]
+
+    async def list_jobs_filtered(self, filter: Mapping[str, Variant] | None = None, after: int = 0,
+                                 limit: int = 0) -> tuple[list[JobInfo], int]:
+        """ListJobsFiltered(): one page of the jobs that match, and the id to pass as ``after`` for the
+        next page (0: none follows). ``filter`` keys as in org.jobd1(5), e.g.
+        ``{"States": Variant("as", ["running"]), "Label": Variant("s", "nightly")}``."""
+        rows, next_id = await self.call_manager("ListJobsFiltered", "a{sv}tu",
+                                                [dict(filter or {}), int(after), int(limit)])
+        return [JobInfo(*r) for r in rows], next_id
+
+    async def remove_job(self, job_id: int) -> None:
+        """RemoveJob(): forgets a done job and its log (``Busy`` if it is not done)."""
+        await self.call_manager("RemoveJob", "t", [job_id])
 
     async def get_job(self, job_id: int) -> Job:
         """The job of an id (``NoSuchJob`` if there is none)."""

@@ -15,6 +15,7 @@ __all__ = [
     "NoSuchRun",
     "NoSuchSlot",
     "StateFull",
+    "Busy",
     "DaemonGone",
     "error_from_dbus",
 ]
@@ -98,6 +99,12 @@ class StateFull(JobdError):
     dbus_name = "org.jobd1.Error.StateFull"
 
 
+class Busy(JobdError):
+    """The job cannot be removed now: it is not done, others depend on it, or it is a run's."""
+
+    dbus_name = "org.jobd1.Error.Busy"
+
+
 class DaemonGone(JobdError):
     """The connection to the bus was lost while waiting."""
 
@@ -105,7 +112,7 @@ class DaemonGone(JobdError):
 _BY_NAME: dict[str, type[JobdError]] = {
     c.dbus_name: c
     for c in (InvalidSpec, NoSuchJob, AccessDenied, DependencyCycle, QuotaExceeded, NotRunning,
-              NoSuchRun, NoSuchSlot, StateFull)
+              NoSuchRun, NoSuchSlot, StateFull, Busy)
 }
 
 
