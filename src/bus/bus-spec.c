@@ -204,6 +204,27 @@ static int read_value(sd_bus_message *m, const char *key, JobSpec *spec, sd_bus_
                         return r;
                 return seccomp_filter_set_address_families(&spec->system_call_filter, l);
         }
+        if (streq(key, "FailPatterns") || streq(key, "PassPatterns")) {
+                _cleanup_strv_free_ char **l = NULL;
+
+                /* Compiled with the rest of the spec (job_spec_validate()). */
+                r = bus_read_strv_bounded(m, key, JOB_PATTERNS_MAX, JOB_PATTERNS_BYTES_MAX, &l, error);
+                if (r < 0)
+                        return r;
+                if (!spec->patterns) {
+                        spec->patterns = job_patterns_new();
+                        if (!spec->patterns)
+                                return -ENOMEM;
+                }
+                if (streq(key, "FailPatterns")) {
+                        strv_free(spec->patterns->fail);
+                        spec->patterns->fail = TAKE_PTR(l);
+                } else {
+                        strv_free(spec->patterns->pass);
+                        spec->patterns->pass = TAKE_PTR(l);
+                }
+                return 0;
+        }
         if (streq(key, "AfterCondition")) {
                 const char *s;
                 r = sd_bus_message_read_basic(m, 's', &s);

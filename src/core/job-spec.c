@@ -36,6 +36,8 @@ const JobSpecKey job_spec_keys[_JOB_KEY_MAX + 1] = {
         [JOB_KEY_SYSTEM_CALL_FILTER] = { "SystemCallFilter", "as" },
         [JOB_KEY_RESTRICT_ADDRESS_FAMILIES] = { "RestrictAddressFamilies", "as" },
         [JOB_KEY_LOG_MAX_BYTES]    = { "LogMaxBytes", "t" },
+        [JOB_KEY_FAIL_PATTERNS]    = { "FailPatterns", "as" },
+        [JOB_KEY_PASS_PATTERNS]    = { "PassPatterns", "as" },
         {}
 };
 
@@ -78,6 +80,7 @@ void job_spec_done(JobSpec *s) {
         free(s->retry_on_exit_codes);
         job_shared_env_unref(s->base_environment);
         seccomp_filter_unref(s->system_call_filter);
+        job_patterns_unref(s->patterns);
         job_spec_init(s);
 }
 
@@ -214,6 +217,11 @@ int job_spec_validate(const JobSpec *s, char **ret) {
                 return r;
         r = seccomp_address_families_check(
                         s->system_call_filter ? s->system_call_filter->address_families : NULL, ret);
+        if (r < 0)
+                return r;
+
+        /* Compiled here, once for the patterns a plan's jobs share. */
+        r = job_patterns_compile(s->patterns, ret);
         if (r < 0)
                 return r;
 

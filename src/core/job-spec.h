@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "backend.h"
+#include "log-scan.h"
 #include "sched.h"
 #include "seccomp-filter.h"
 #include "time-util.h"
@@ -71,6 +72,8 @@ typedef struct JobSpec {
         SeccompFilter *system_call_filter;   /* NULL: none; shared by a plan's jobs; SystemCallFilter and
                                               * RestrictAddressFamilies */
         uint64_t log_max_bytes;              /* 0: no cap; JOB_LOG_MAX_BYTES_UNSET: jobd.conf's default */
+        JobPatterns *patterns;               /* FailPatterns, PassPatterns; NULL: none; shared by a plan's
+                                              * jobs that take them from its defaults */
 } JobSpec;
 
 void job_spec_init(JobSpec *s);
@@ -135,6 +138,8 @@ typedef enum JobSpecKeyId {
         JOB_KEY_SYSTEM_CALL_FILTER,
         JOB_KEY_RESTRICT_ADDRESS_FAMILIES,
         JOB_KEY_LOG_MAX_BYTES,
+        JOB_KEY_FAIL_PATTERNS,
+        JOB_KEY_PASS_PATTERNS,
         _JOB_KEY_MAX,
 } JobSpecKeyId;
 

@@ -95,6 +95,7 @@ Job *job_free(Job *j) {
                 manager_quota_release_bytes(j->manager, j);
         }
         job_release_runtime(j);
+        job_scan_abandon(j);
         /* A job still running when the daemon exits keeps its cgroup: rmdir fails on a busy cgroup and
          * the v1 mirrors are deleted only when empty. */
         backend_job_free(j->cgroup);
@@ -258,6 +259,9 @@ static void job_finalize(Job *j) {
                          (unsigned long long) j->id, j->stray_processes);
 
         j->result = result;
+        /* The verdict of the patterns follows from the scan of the log, off the event loop. */
+        if (job_scan_wanted(j) && job_scan_start(j) >= 0)
+                return;
         manager_job_done(m, j);
 }
 
@@ -1119,6 +1123,12 @@ int job_start(Job *j) {
         if (r < 0)
                 log_warning_errno(r, "Job %llu: cannot watch its log for LogMaxBytes, ignoring: %m",
                                   (unsigned long long) j->id);
+        {
+                struct stat st;
+
+                /* Retries append: the patterns judge this attempt's output only. */
+                j->log_offset = fstat(logfd, &st) >= 0 ? (uint64_t) st.st_size : 0;
+        }
 
         r = backend_job_new(m->backend, j->id, &j->cgroup);
         if (r < 0)
@@ -1312,6 +1322,10 @@ const char *job_log_path(Job *j, char *buf, size_t l) {
         snprintf(buf, l, "%s/logs/%u/%llu.log", j->manager->state_dir, (unsigned) job_log_uid(j),
                  (unsigned long long) j->id);
         return buf;
+}
+
+int job_open_log_for_scan(Job *j, int *ret_fd) {
+        return job_open_log_file(j, false, (gid_t) -1, ret_fd);
 }
 
 pid_t job_main_pid(Job *j) {

@@ -165,6 +165,9 @@ static json_object *start_line(Job *j) {
         add_u64(o, "pid", (uint64_t) j->main_pid);
         add_str(o, "cgroup", j->control_group);
         add_str(o, "unit", j->unit);
+        /* Where this attempt's output begins in the log (FailPatterns/PassPatterns scan only that). */
+        if (j->log_offset > 0)
+                add_u64(o, "log_off", j->log_offset);
         /* The devices it was given: after a restart it keeps them, nobody else gets them. */
         slots = sched_job_slots(j->manager->sched, j->id);
         if (slots)
@@ -600,6 +603,7 @@ int journal_replay(Journal *jr, Manager *m, JournalRecord **ret) {
                         if (json_object_object_get_ex(o, "slots", NULL))
                                 r = journal_get_strv(o, "slots", &rec->slots);
                         rec->job->start_usec = journal_get_u64(o, "start", 0);
+                        rec->job->log_offset = journal_get_u64(o, "log_off", 0);
                 } else if (streq(e, "retry")) {
                         JobAttempt a = attempt_from_line(o);
 

@@ -142,6 +142,9 @@ struct Manager {
         gid_t operator_gid;
         bool have_operator_group;
         struct BusPolkit *polkit;
+        /* Scans of logs for FailPatterns/PassPatterns (src/core/job-scan.c): running, and waiting. */
+        unsigned n_scans;
+        Job *scan_queue_head, *scan_queue_tail;
 };
 
 int manager_new(const ManagerConfig *c, Manager **ret);

@@ -131,6 +131,25 @@ static int apply_defaults(JobSpec *s, uint64_t keys, const JobSpec *d, uint64_t 
                 s->retry_delay_usec = d->retry_delay_usec;
         if (GIVEN(want, JOB_KEY_LOG_MAX_BYTES))
                 s->log_max_bytes = d->log_max_bytes;
+        /* FailPatterns and PassPatterns: the defaults' (one compilation for the plan) when the job gave
+         * neither, the missing list copied into the job's own when it gave one. */
+        if (d->patterns && (GIVEN(want, JOB_KEY_FAIL_PATTERNS) || GIVEN(want, JOB_KEY_PASS_PATTERNS))) {
+                if (!s->patterns)
+                        s->patterns = job_patterns_ref(d->patterns);
+                else {
+                        char ***to = GIVEN(want, JOB_KEY_FAIL_PATTERNS) ? &s->patterns->fail : &s->patterns->pass;
+                        char **from = GIVEN(want, JOB_KEY_FAIL_PATTERNS) ? d->patterns->fail : d->patterns->pass;
+
+                        if (from) {
+                                char **l = strv_copy(from);
+
+                                if (!l)
+                                        return -ENOMEM;
+                                strv_free(*to);
+                                *to = l;
+                        }
+                }
+        }
         if (!d->system_call_filter || !(want & (JOB_SPEC_KEY_BIT(JOB_KEY_SYSTEM_CALL_FILTER) |
                                                JOB_SPEC_KEY_BIT(JOB_KEY_RESTRICT_ADDRESS_FAMILIES))))
                 return 0;

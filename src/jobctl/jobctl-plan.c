@@ -117,6 +117,10 @@ static int append_spec_entries(sd_bus_message *m, const PlanFileSpec *s, char **
                 r = bus_append_strv_entry(m, "RestrictAddressFamilies", s->restrict_address_families);
         if (r >= 0 && s->log_max_bytes_set)
                 r = sd_bus_message_append(m, "{sv}", "LogMaxBytes", "t", s->log_max_bytes);
+        if (r >= 0 && s->fail_patterns)
+                r = bus_append_strv_entry(m, "FailPatterns", s->fail_patterns);
+        if (r >= 0 && s->pass_patterns)
+                r = bus_append_strv_entry(m, "PassPatterns", s->pass_patterns);
         return r;
 }
 

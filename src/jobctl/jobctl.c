@@ -48,6 +48,8 @@ bool arg_system_call_filter_set = false;
 char **arg_restrict_address_families = NULL;
 bool arg_restrict_address_families_set = false;
 bool arg_log_max_bytes_set = false;
+char **arg_fail_patterns = NULL;
+char **arg_pass_patterns = NULL;
 uint64_t arg_log_max_bytes = 0;
 bool arg_pipe = false;
 
@@ -87,6 +89,8 @@ typedef enum Option {
         OPT_SYSTEM_CALL_FILTER,
         OPT_RESTRICT_ADDRESS_FAMILIES,
         OPT_LOG_MAX_BYTES,
+        OPT_FAIL_PATTERN,
+        OPT_PASS_PATTERN,
         OPT_PIPE,
         OPT_SIGNAL,
         OPT_FOLLOW,
@@ -105,7 +109,8 @@ typedef enum Option {
                      OPT(OPT_TASKS_MAX) | OPT(OPT_CPU_WEIGHT) | OPT(OPT_CWD) | OPT(OPT_SETENV) |     \
                      OPT(OPT_NO_ENV) | OPT(OPT_AFTER) | OPT(OPT_AFTER_CONDITION) | OPT(OPT_GROUP) | \
                      OPT(OPT_RESOURCE) | OPT(OPT_RETRIES) | OPT(OPT_SYSTEM_CALL_FILTER) |   \
-                     OPT(OPT_RESTRICT_ADDRESS_FAMILIES) | OPT(OPT_LOG_MAX_BYTES))
+                     OPT(OPT_RESTRICT_ADDRESS_FAMILIES) | OPT(OPT_LOG_MAX_BYTES) |   \
+                     OPT(OPT_FAIL_PATTERN) | OPT(OPT_PASS_PATTERN))
 
 /* getopt_long() returns the short letter where there is one, else 0x100 + Option. */
 #define OPT_VAL(o) (0x100 + (int) (o))
@@ -136,6 +141,8 @@ static const struct option options[] = {
         { "system-call-filter", required_argument, NULL, OPT_VAL(OPT_SYSTEM_CALL_FILTER) },
         { "restrict-address-families", required_argument, NULL, OPT_VAL(OPT_RESTRICT_ADDRESS_FAMILIES) },
         { "log-max-bytes",   required_argument, NULL, OPT_VAL(OPT_LOG_MAX_BYTES)   },
+        { "fail-pattern",    required_argument, NULL, OPT_VAL(OPT_FAIL_PATTERN)    },
+        { "pass-pattern",    required_argument, NULL, OPT_VAL(OPT_PASS_PATTERN)    },
         { "pipe",            no_argument,       NULL, OPT_VAL(OPT_PIPE)            },
         { "signal",          required_argument, NULL, 's'                          },
         { "follow",          no_argument,       NULL, 'f'                          },
@@ -186,7 +193,9 @@ static const char *option_name(Option o) {
         "     --restrict-address-families=LIST\n"                                                      \
         "                             Only these socket families (AF_UNIX AF_INET ...); with a\n"      \
         "                             leading ~, all but these. Refused: EAFNOSUPPORT\n" \
-        "     --log-max-bytes=BYTES   Cut the log at BYTES (\"1M\"; 0 or \"infinity\": no cap)\n"
+        "     --log-max-bytes=BYTES   Cut the log at BYTES (\"1M\"; 0 or \"infinity\": no cap)\n"    \
+        "     --fail-pattern=REGEX    The job fails if a line of its log matches (PCRE2; repeatable)\n" \
+        "     --pass-pattern=REGEX    The job fails unless a line of its log matches (repeatable)\n"
 
 typedef struct Verb {
         const char *name;
@@ -729,6 +738,13 @@ static int parse_option(int c, const char *arg, const Verb *verb, uint64_t *seen
                         return log_usage_error("Invalid --retries=%s: expected a number", arg);
                 arg_retries_set = true;
                 break;
+        case OPT_FAIL_PATTERN:
+        case OPT_PASS_PATTERN:
+                if (isempty(arg))
+                        return log_usage_error("%s needs a regular expression", option_name(o));
+                if (strv_extend(o == OPT_FAIL_PATTERN ? &arg_fail_patterns : &arg_pass_patterns, arg) < 0)
+                        return log_oom();
+                break;
         case OPT_LOG_MAX_BYTES:
                 if (streq(arg, "0") || streq(arg, "infinity"))
                         arg_log_max_bytes = 0;
@@ -862,6 +878,8 @@ static int parse_argv(int argc, char *argv[], const Verb **ret_verb, int *ret_ar
 static void free_args(void) {
         arg_setenv = strv_free(arg_setenv);
         arg_system_call_filter = strv_free(arg_system_call_filter);
+        arg_fail_patterns = strv_free(arg_fail_patterns);
+        arg_pass_patterns = strv_free(arg_pass_patterns);
         arg_restrict_address_families = strv_free(arg_restrict_address_families);
         arg_cwd = mfree(arg_cwd);
         arg_after = mfree(arg_after);

@@ -243,6 +243,7 @@ static const char *const job_keys[] = {
         "name", "command", "cwd", "env", "priority", "timeout", "memory_max", "tasks_max", "cpu_weight",
         "after", "after_condition", "group", "resources", "retries", "retry_on", "retry_delay",
         "system_call_filter", "restrict_address_families", "log_max_bytes",
+        "fail_patterns", "pass_patterns",
 };
 
 static int parse_spec(const Where *w, json_object *o, bool defaults, const char *base_dir, PlanFileSpec *s) {
@@ -262,7 +263,8 @@ static int parse_spec(const Where *w, json_object *o, bool defaults, const char 
                                     "unknown key (known: name, command, cwd, env, priority, timeout, "
                                     "memory_max, tasks_max, cpu_weight, after, after_condition, group, "
                                     "resources, retries, retry_on, retry_delay, system_call_filter, "
-                                    "restrict_address_families, log_max_bytes)");
+                                    "restrict_address_families, log_max_bytes, fail_patterns, "
+                                    "pass_patterns)");
                 if (defaults && (streq(key, "name") || streq(key, "command") || streq(key, "after")))
                         return fail(w, key, "is for each job, not for the defaults");
 
@@ -347,6 +349,11 @@ static int parse_spec(const Where *w, json_object *o, bool defaults, const char 
                         r = get_string_list(w, key, v, true, false, &s->system_call_filter);
                 else if (streq(key, "restrict_address_families"))
                         r = get_string_list(w, key, v, true, false, &s->restrict_address_families);
+                else if (streq(key, "fail_patterns"))
+                        /* The regexes are compiled by jobd, which says what is wrong with one. */
+                        r = get_string_list(w, key, v, true, false, &s->fail_patterns);
+                else if (streq(key, "pass_patterns"))
+                        r = get_string_list(w, key, v, true, false, &s->pass_patterns);
                 if (r < 0)
                         return r;
         }
@@ -369,6 +376,8 @@ static void spec_done(PlanFileSpec *s) {
         strv_free(s->retry_on);
         strv_free(s->system_call_filter);
         strv_free(s->restrict_address_families);
+        strv_free(s->fail_patterns);
+        strv_free(s->pass_patterns);
         *s = (PlanFileSpec) {};
 }
 

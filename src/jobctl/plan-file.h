@@ -60,6 +60,8 @@ typedef struct PlanFileSpec {
         char **restrict_address_families; /* [] clears a default */
         bool log_max_bytes_set;
         uint64_t log_max_bytes;        /* 0: no cap */
+        char **fail_patterns;          /* PCRE2, checked by jobd */
+        char **pass_patterns;
 } PlanFileSpec;
 
 typedef struct PlanFile {
