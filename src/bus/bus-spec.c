@@ -304,6 +304,22 @@ int bus_read_job_spec_full(sd_bus_message *m, JobSpec *spec, BusSpecKind kind, B
                                 return r;
                         goto next;
                 }
+                if (kind == BUS_SPEC_PLAN_OPTIONS && (streq(key, "RunTimeoutUSec") || streq(key, "OutputRoot"))) {
+                        bool root = streq(key, "OutputRoot");
+
+                        if (!streq(contents, root ? "s" : "t"))
+                                return sd_bus_error_setf(error, JOBD_ERROR_INVALID_SPEC,
+                                                         "options: %s: must be of type '%s', got '%s'", key,
+                                                         root ? "s" : "t", contents);
+                        r = sd_bus_message_enter_container(m, 'v', contents);
+                        if (r < 0)
+                                return r;
+                        r = root ? read_string(m, &x->output_root) :
+                                   sd_bus_message_read_basic(m, 't', &x->run_timeout_usec);
+                        if (r < 0)
+                                return r;
+                        goto next;
+                }
 
                 k = job_spec_key_find(key);
                 if (!k)
@@ -358,6 +374,7 @@ int bus_read_job_spec_full(sd_bus_message *m, JobSpec *spec, BusSpecKind kind, B
 void bus_spec_extra_done(BusSpecExtra *x) {
         x->after_names = strv_free(x->after_names);
         x->name = mfree(x->name);
+        x->output_root = mfree(x->output_root);
 }
 
 int bus_read_job_spec(sd_bus_message *m, JobSpec *spec, sd_bus_error *error) {

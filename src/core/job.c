@@ -683,8 +683,19 @@ int job_adopt(Job *j, const char *cgroup_path, const char *unit, pid_t main_pid)
                                           (unsigned long long) j->id);
         }
         /* Paused before the restart: its cgroup is frozen still. */
-        if (backend_job_frozen(j->cgroup) > 0)
+        if (backend_job_frozen(j->cgroup) > 0) {
+                uint64_t at = 0;
+
                 job_set_state(j, JOB_PAUSED, JOB_CHANGE_QUIET);
+                /* Its timeout waits for Resume (the time paused before the restart was counted). */
+                if (j->timeout_source && sd_event_source_get_time(j->timeout_source, &at) >= 0) {
+                        usec_t n = now(CLOCK_MONOTONIC);
+
+                        j->timeout_left = at > n ? at - n : 0;
+                        j->timeout_paused = true;
+                        j->timeout_source = sd_event_source_disable_unref(j->timeout_source);
+                }
+        }
         log_info("Job %llu: re-adopted%s, main process %i in %s.", (unsigned long long) j->id,
                  j->state == JOB_PAUSED ? " (paused)" : "", (int) main_pid, cgroup_path);
         return 0;
@@ -1075,6 +1086,7 @@ int job_start(Job *j) {
         int r;
 
         j->stop_reason = JOB_STOP_NONE;
+        j->timeout_paused = false;
         j->main_exited = j->have_exec_status = false;
         j->exit_code = -1;
         j->exit_signal = 0;
@@ -1252,6 +1264,9 @@ int job_cancel(Job *j) {
         }
         if (j->stop_reason == JOB_STOP_CANCEL)
                 return 0;
+        /* Its command has ended; only the verdict of its log is to come. */
+        if (j->scan || j->scan_queued)
+                return 0;
 
         j->stop_reason = JOB_STOP_CANCEL;
         job_set_state(j, JOB_STOPPING, 0);
@@ -1275,8 +1290,32 @@ int job_pause(Job *j) {
         r = backend_job_freeze(j->cgroup, true);
         if (r < 0)
                 return r;
+        /* Time spent paused does not count toward TimeoutUSec: the timer stops with the job. */
+        if (j->timeout_source) {
+                uint64_t at = 0;
+                usec_t n = now(CLOCK_MONOTONIC);
+
+                if (sd_event_source_get_time(j->timeout_source, &at) >= 0) {
+                        j->timeout_left = at > n ? at - n : 0;
+                        j->timeout_paused = true;
+                        j->timeout_source = sd_event_source_disable_unref(j->timeout_source);
+                }
+        }
         job_set_state(j, JOB_PAUSED, 0);
         return 0;
+}
+
+/* A paused job's timeout goes on from where it stopped. */
+static void job_resume_timeout(Job *j) {
+        int r;
+
+        if (!j->timeout_paused)
+                return;
+        j->timeout_paused = false;
+        r = job_add_timer(j, &j->timeout_source, j->timeout_left, on_timeout, "job-timeout");
+        if (r < 0)
+                log_warning_errno(r, "Job %llu: cannot arm its timeout again, ignoring: %m",
+                                  (unsigned long long) j->id);
 }
 
 int job_resume(Job *j) {
@@ -1289,6 +1328,7 @@ int job_resume(Job *j) {
         r = backend_job_freeze(j->cgroup, false);
         if (r < 0)
                 return r;
+        job_resume_timeout(j);
         job_set_state(j, JOB_RUNNING, 0);
         return 0;
 }

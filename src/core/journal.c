@@ -136,6 +136,14 @@ static json_object *run_line(const Run *r, bool with_gone) {
         json_object_object_add(o, "cancelled", json_object_new_boolean(r->cancelled));
         if (r->paused)
                 json_object_object_add(o, "paused", json_object_new_boolean(true));
+        if (r->timeout_usec > 0) {
+                add_u64(o, "timeout", r->timeout_usec);
+                add_u64(o, "deadline", r->deadline_usec);
+        }
+        if (r->timed_out)
+                json_object_object_add(o, "timed_out", json_object_new_boolean(true));
+        if (r->output_root)
+                add_str(o, "odir", r->output_root);
         if (r->environment)
                 json_object_object_add(o, "env", journal_strv_to_json(r->environment->env));
         if (!with_gone)
@@ -300,6 +308,7 @@ static char *dup_str(json_object *o, const char *key) {
 void journal_runs_free(Journal *jr) {
         for (size_t i = 0; i < jr->n_runs; i++) {
                 free(jr->runs[i].name);
+                free(jr->runs[i].output_root);
                 job_shared_env_unref(jr->runs[i].environment);
         }
         jr->runs = mfree(jr->runs);
@@ -330,6 +339,7 @@ static int run_from_line(Journal *jr, json_object *o) {
                 x = &t[jr->n_runs++];
         } else {
                 free(x->name);
+                free(x->output_root);
                 job_shared_env_unref(x->environment);
                 memcpy(gone_before, x->gone, sizeof(gone_before));
         }
@@ -342,7 +352,12 @@ static int run_from_line(Journal *jr, json_object *o) {
                 .max_parallel = (uint32_t) journal_get_uint(o, "maxpar", 0, UINT32_MAX),
                 .submit_usec = journal_get_u64(o, "submit", 0),
                 .finish_usec = journal_get_u64(o, "finish", 0),
+                .timeout_usec = journal_get_uint(o, "timeout", 0, JOB_TIMEOUT_MAX),
+                .deadline_usec = journal_get_u64(o, "deadline", 0),
+                .output_root = dup_str(o, "odir"),
         };
+        if (json_object_object_get_ex(o, "timed_out", &gone))
+                x->timed_out = json_object_get_boolean(gone);
         memcpy(x->gone, gone_before, sizeof(gone_before));
         if (json_object_object_get_ex(o, "cancelled", &gone))
                 x->cancelled = json_object_get_boolean(gone);

@@ -21,6 +21,7 @@ void plan_done(Plan *p) {
         }
         free(p->jobs);
         free(p->name);
+        free(p->output_root);
         job_spec_done(&p->defaults);
         plan_init(p);
 }

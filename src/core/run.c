@@ -60,8 +60,10 @@ static Run *run_free(Run *r) {
         if (!r)
                 return NULL;
         free(r->name);
+        free(r->output_root);
         job_shared_env_unref(r->environment);
         sd_event_source_disable_unref(r->announce_source);
+        sd_event_source_disable_unref(r->timeout_source);
         free(r->job_status);
         free(r);
         return NULL;
@@ -90,6 +92,8 @@ const char *run_state(const Run *r) {
 const char *run_result(const Run *r) {
         if (!run_is_done(r))
                 return "";
+        if (r->timed_out)
+                return "timeout";
         if (r->cancelled)
                 return "cancelled";
         return r->result_counts[JOB_SUCCESS] == r->n_jobs ? "success" : "failed";
@@ -174,9 +178,43 @@ void run_job_changed(Manager *m, Job *j) {
                 log_info("Run %llu%s%s%s finished: %s, %u of %u jobs succeeded.", (unsigned long long) r->id,
                          r->name ? " (" : "", strempty(r->name), r->name ? ")" : "", run_result(r),
                          r->result_counts[JOB_SUCCESS], r->n_jobs);
+                r->timeout_source = sd_event_source_disable_unref(r->timeout_source);
         } else if (!run_is_done(r))
                 r->finish_usec = 0;
         run_mark_changed(r);
+}
+
+static int on_run_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        Run *r = userdata;
+        int q;
+
+        r->timeout_source = sd_event_source_disable_unref(r->timeout_source);
+        if (run_is_done(r))
+                return 0;
+        log_info("Run %llu%s%s%s: RunTimeoutUSec passed, cancelling its unfinished jobs.", (unsigned long long) r->id,
+                 r->name ? " (" : "", strempty(r->name), r->name ? ")" : "");
+        r->timed_out = true;
+        q = run_cancel(r);
+        if (q < 0 && q != -EALREADY)
+                log_warning_errno(q, "Run %llu: cannot cancel it: %m", (unsigned long long) r->id);
+        return 0;
+}
+
+/* The watchdog of a run with a RunTimeoutUSec, at its deadline (CLOCK_REALTIME: it holds across a
+ * restart of the daemon; one already past fires at once). */
+static int run_arm_timeout(Run *r) {
+        int q;
+
+        r->timeout_source = sd_event_source_disable_unref(r->timeout_source);
+        if (r->timeout_usec == 0 || r->deadline_usec == 0 || run_is_done(r))
+                return 0;
+        q = sd_event_add_time(r->manager->event, &r->timeout_source, CLOCK_REALTIME, r->deadline_usec,
+                              USEC_PER_SEC / 100, on_run_timeout, r);
+        if (q < 0)
+                return log_warning_errno(q, "Run %llu: cannot arm its RunTimeoutUSec, ignoring: %m",
+                                         (unsigned long long) r->id);
+        (void) sd_event_source_set_description(r->timeout_source, "run-timeout");
+        return 0;
 }
 
 /* Counts from scratch, from the jobs the table has and, for the others, from gone (per result, jobs
@@ -531,7 +569,11 @@ int manager_submit_plan(Manager *m, Plan *p, uid_t owner, Run **ret, char **ret_
                 .max_parallel = p->max_parallel,
                 .name = TAKE_PTR(p->name),
                 .submit_usec = now(CLOCK_REALTIME),
+                .timeout_usec = p->timeout_usec,
+                .output_root = TAKE_PTR(p->output_root),
         };
+        if (run->timeout_usec > 0)
+                run->deadline_usec = run->submit_usec + run->timeout_usec;
         run->job_status = calloc(n, sizeof(uint8_t));
         if (!run->job_status) {
                 run_free(run);
@@ -581,6 +623,7 @@ int manager_submit_plan(Manager *m, Plan *p, uid_t owner, Run **ret, char **ret_
 
         journal_run(&m->journal, run);
         journal_submit_many(&m->journal, m, first, n);
+        (void) run_arm_timeout(run);
 
         r = run_announce_later(run);
         if (r < 0)
@@ -600,6 +643,7 @@ fail:
         m->n_runs--;
         (void) run_set_limit(run, false);
         p->name = TAKE_PTR(run->name);
+        p->output_root = TAKE_PTR(run->output_root);
         run_free(run);
         return r;
 }
@@ -803,6 +847,10 @@ int run_retry(Run *r, const char *which, char **ret_message) {
         }
 
         r->cancelled = false;
+        /* The watchdog counts afresh from the Retry(). */
+        r->timed_out = false;
+        if (r->timeout_usec > 0)
+                r->deadline_usec = now(CLOCK_REALTIME) + r->timeout_usec;
         journal_run(&m->journal, r);
         for (size_t i = 0; i < n; i++) {
                 q = sched_forget(m->sched, sel[i]);
@@ -832,6 +880,7 @@ int run_retry(Run *r, const char *which, char **ret_message) {
                                     JOB_CHANGE_EXIT_SIGNAL | JOB_CHANGE_REASON | JOB_CHANGE_START_USEC |
                                     JOB_CHANGE_FINISH_USEC | JOB_CHANGE_STRAY_PROCESSES_KILLED);
         log_info("Run %llu: %zu jobs queued again (%s).", (unsigned long long) r->id, n, which);
+        (void) run_arm_timeout(r);
         manager_reschedule(m);
         return (int) MIN(n, (size_t) INT32_MAX);
 }
@@ -883,11 +932,21 @@ int manager_restore_runs(Manager *m) {
                         .finish_usec = x->finish_usec,
                         .cancelled = x->cancelled,
                         .paused = x->paused && !x->cancelled,
+                        .timed_out = x->timed_out,
+                        .timeout_usec = x->timeout_usec,
+                        .deadline_usec = x->deadline_usec,
                         .n_announced = x->n_jobs,
                         .name = x->name ? strdup(x->name) : NULL,
                         .environment = job_shared_env_ref(x->environment),
                         .job_status = calloc(x->n_jobs, sizeof(uint8_t)),
                 };
+                if (x->output_root) {
+                        run->output_root = strdup(x->output_root);
+                        if (!run->output_root) {
+                                run_free(run);
+                                return -ENOMEM;
+                        }
+                }
                 if (!run->job_status || (x->name && !run->name)) {
                         run_free(run);
                         return -ENOMEM;
@@ -895,8 +954,10 @@ int manager_restore_runs(Manager *m) {
                 m->runs[m->n_runs++] = run;
                 m->next_run_id = MAX(m->next_run_id, x->id + 1);
                 run_recount(run, x->gone);
-                if (!run_is_done(run))
+                if (!run_is_done(run)) {
                         (void) run_set_limit(run, true);
+                        (void) run_arm_timeout(run);
+                }
                 /* Held once its running jobs are re-adopted (a hold would keep them from the scheduler);
                  * they are frozen still, and those that were starting are frozen then. */
                 if (run->paused && !run_is_done(run)) {

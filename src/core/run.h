@@ -44,6 +44,12 @@ typedef struct Run {
         bool changed;                  /* counts or state to announce */
         bool finished_pending;         /* Finished to send */
         bool pause_pending;            /* a job started while the run is paused: freeze it */
+
+        usec_t timeout_usec;           /* RunTimeoutUSec; 0: none */
+        usec_t deadline_usec;          /* CLOCK_REALTIME: submit (or Retry()) + timeout_usec; 0: none */
+        sd_event_source *timeout_source;
+        bool timed_out;                /* the deadline passed: the result is "timeout" */
+        char *output_root;             /* OutputRoot, NULL: none */
 } Run;
 
 /* Validates and submits a plan (prepared here: see plan_prepare()); every job of it or none. The jobs take
@@ -77,7 +83,8 @@ void manager_recount_runs(Manager *m);
 
 /* "running", "paused", "done". */
 const char *run_state(const Run *r);
-/* "" until done; then "success" (every job succeeded), "cancelled" (Cancel() was called) or "failed". */
+/* "" until done; then "success" (every job succeeded), "timeout" (RunTimeoutUSec passed), "cancelled"
+ * (Cancel() was called) or "failed". */
 const char *run_result(const Run *r);
 
 /* Cancels every job of the run that is not done (the running ones get SIGTERM, then SIGKILL). */

@@ -59,6 +59,7 @@ bool arg_all = false;
 bool arg_progress = false;
 
 bool arg_wait = false;
+bool arg_detach = false;
 unsigned arg_max_parallel = 0;
 unsigned arg_quarantine_after = 0;
 
@@ -99,6 +100,7 @@ typedef enum Option {
         OPT_WAIT,
         OPT_MAX_PARALLEL,
         OPT_QUARANTINE_AFTER,
+        OPT_DETACH,
         _OPT_MAX,
 } Option;
 
@@ -151,6 +153,7 @@ static const struct option options[] = {
         { "wait",            no_argument,       NULL, OPT_VAL(OPT_WAIT)            },
         { "max-parallel",    required_argument, NULL, OPT_VAL(OPT_MAX_PARALLEL)    },
         { "quarantine-after", required_argument, NULL, OPT_VAL(OPT_QUARANTINE_AFTER) },
+        { "detach",          no_argument,       NULL, OPT_VAL(OPT_DETACH)          },
         {}
 };
 
@@ -318,9 +321,9 @@ static const Verb verbs[] = {
                 "Sets the daemon's global limit of jobs running at the same time.\n",
         },
         {
-                "plan", 1, 1, "plan file", OPT(OPT_WAIT) | OPT(OPT_MAX_PARALLEL) | OPT(OPT_NAME) |
+                "plan", 1, 1, "plan file", OPT(OPT_WAIT) | OPT(OPT_DETACH) | OPT(OPT_MAX_PARALLEL) | OPT(OPT_NAME) |
                 OPT(OPT_NO_ENV) | OPT(OPT_SETENV) | OPT(OPT_JSON), false, verb_plan,
-                "plan FILE.json [--wait] [--max-parallel=N]",
+                "plan FILE.json [--wait [--detach]] [--max-parallel=N]",
                 "Submit a plan (a run of jobs that depend on each other)",
                 "Submits the jobs of a plan file (JSON, see jobd.plan(5); \"-\" reads stdin) as one\n"
                 "run, all or nothing: a plan with a mistake (a cycle, an unknown or duplicate name,\n"
@@ -328,7 +331,10 @@ static const Verb verbs[] = {
                 "Jobs start from jobctl's environment and directory unless the plan says otherwise.\n\n"
                 "Options:\n"
                 "     --wait                  Wait until the run has finished; exit 0 if every job\n"
-                "                             succeeded, else 1 (the jobs that did not are listed)\n"
+                "                             succeeded, else 1 (the jobs that did not are listed);\n"
+                "                             Ctrl-C (SIGINT, SIGTERM) cancels the run, a second one\n"
+                "                             stops waiting (exit 128+signal)\n"
+                "     --detach                With --wait: Ctrl-C only stops waiting, the run goes on\n"
                 "     --max-parallel=N        At most N jobs of this run at once (its jobs must not\n"
                 "                             have groups of their own)\n"
                 "     --name=NAME             Name of the run (default: the plan's, or the file's)\n"
@@ -796,6 +802,9 @@ static int parse_option(int c, const char *arg, const Verb *verb, uint64_t *seen
                 break;
         case OPT_WAIT:
                 arg_wait = true;
+                break;
+        case OPT_DETACH:
+                arg_detach = true;
                 break;
         case OPT_MAX_PARALLEL:
                 if (safe_atou(arg, &arg_max_parallel) < 0 || arg_max_parallel == 0)

@@ -81,6 +81,7 @@ extern bool arg_progress;
 
 /* plan, slot-pool */
 extern bool arg_wait;
+extern bool arg_detach;
 extern unsigned arg_max_parallel;       /* 0: not given */
 extern unsigned arg_quarantine_after;
 

@@ -383,6 +383,7 @@ static void spec_done(PlanFileSpec *s) {
 
 void plan_file_done(PlanFile *p) {
         free(p->name);
+        free(p->output_root);
         spec_done(&p->defaults);
         for (size_t i = 0; i < p->n_jobs; i++)
                 spec_done(&p->jobs[i]);
@@ -480,6 +481,10 @@ int plan_file_parse(const char *text, size_t size, const char *filename, const c
                                 r = fail(&w, key, "expected true or false, got %s", GOT(v));
                         else
                                 p.inherit_environment = json_object_get_boolean(v);
+                } else if (streq(key, "timeout")) {
+                        r = get_time(&w, key, v, &p.timeout);
+                } else if (streq(key, "output_root")) {
+                        r = get_cwd(&w, key, v, base_dir, &p.output_root);
                 } else if (streq(key, "defaults")) {
                         w.part = "defaults";
                         r = parse_spec(&w, v, true, base_dir, &p.defaults);
@@ -492,7 +497,7 @@ int plan_file_parse(const char *text, size_t size, const char *filename, const c
                         jobs = v;
                 } else
                         r = fail(&w, key, "unknown key (known: name, max_parallel, inherit_environment, "
-                                 "defaults, jobs)");
+                                 "timeout, output_root, defaults, jobs)");
                 if (r < 0)
                         goto fail;
         }

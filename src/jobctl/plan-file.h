@@ -69,6 +69,8 @@ typedef struct PlanFile {
         bool max_parallel_set;
         uint32_t max_parallel;
         bool inherit_environment;      /* default true: jobs start from jobctl's environment */
+        usec_t timeout;                /* "timeout": the run's (RunTimeoutUSec); 0: none */
+        char *output_root;             /* "output_root", absolute (resolved against the file's folder) */
         PlanFileSpec defaults;
         PlanFileSpec *jobs;
         size_t n_jobs;
