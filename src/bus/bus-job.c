@@ -155,6 +155,8 @@ static int property_get_name(sd_bus *bus, const char *path, const char *interfac
                 s = job_log_path(j, buf, sizeof(buf));
         else if (streq(property, "Unit"))
                 s = j->unit;
+        else if (streq(property, "OutputDirectory"))
+                s = j->spec.output_directory;
         else if (streq(property, "ControlGroup")) {
                 int r = job_control_group(j, &cg);
                 if (r < 0)
@@ -356,6 +358,7 @@ const sd_bus_vtable bus_job_vtable[] = {
         SD_BUS_PROPERTY("LogMaxBytes", "t", NULL, offsetof(Job, spec.log_max_bytes), CONST),
         SD_BUS_PROPERTY("FailPatterns", "as", property_get_patterns, 0, CONST),
         SD_BUS_PROPERTY("PassPatterns", "as", property_get_patterns, 0, CONST),
+        SD_BUS_PROPERTY("OutputDirectory", "s", property_get_name, 0, CONST),
         SD_BUS_PROPERTY("State", "s", property_get_name, 0, EMITS),
         SD_BUS_PROPERTY("Result", "s", property_get_name, 0, EMITS),
         SD_BUS_PROPERTY("ExitCode", "i", NULL, offsetof(Job, exit_code), EMITS),

@@ -157,6 +157,10 @@ static int read_value(sd_bus_message *m, const char *key, JobSpec *spec, sd_bus_
                 return read_string(m, &spec->working_directory);
         if (streq(key, "Group"))
                 return read_string(m, &spec->group);
+        if (streq(key, "LogPath"))
+                return read_string(m, &spec->log_path);
+        if (streq(key, "OutputDirectory"))
+                return read_string(m, &spec->output_directory);
         if (streq(key, "Priority"))
                 return sd_bus_message_read_basic(m, 'i', &spec->priority);
         if (streq(key, "Retries"))
@@ -333,7 +337,8 @@ int bus_read_job_spec_full(sd_bus_message *m, JobSpec *spec, BusSpecKind kind, B
                 if (kind != BUS_SPEC_SUBMIT &&
                     (id == JOB_KEY_STDIN_FD || id == JOB_KEY_STDOUT_FD || id == JOB_KEY_STDERR_FD))
                         return invalid(error, k->name, "file descriptors cannot be given in a plan");
-                if (kind == BUS_SPEC_PLAN_OPTIONS && (id == JOB_KEY_ARGV || id == JOB_KEY_AFTER))
+                if (kind == BUS_SPEC_PLAN_OPTIONS && (id == JOB_KEY_ARGV || id == JOB_KEY_AFTER ||
+                                                      id == JOB_KEY_LOG_PATH || id == JOB_KEY_OUTPUT_DIRECTORY))
                         return invalid(error, k->name, "is for each job, not a default of the plan");
 
                 if (kind == BUS_SPEC_PLAN_JOB && id == JOB_KEY_AFTER && streq(contents, "as")) {

@@ -74,7 +74,13 @@ typedef struct JobSpec {
         uint64_t log_max_bytes;              /* 0: no cap; JOB_LOG_MAX_BYTES_UNSET: jobd.conf's default */
         JobPatterns *patterns;               /* FailPatterns, PassPatterns; NULL: none; shared by a plan's
                                               * jobs that take them from its defaults */
+        char *log_path;                      /* LogPath: absolute; NULL: DIR/logs/<uid>/<id>.log */
+        char *output_directory;              /* OutputDirectory: absolute; the log defaults to its
+                                              * JOB_OUTPUT_LOG_NAME */
 } JobSpec;
+
+/* The log of a job with an OutputDirectory and no LogPath, in that folder. */
+#define JOB_OUTPUT_LOG_NAME "job.log"
 
 void job_spec_init(JobSpec *s);
 
@@ -140,6 +146,8 @@ typedef enum JobSpecKeyId {
         JOB_KEY_LOG_MAX_BYTES,
         JOB_KEY_FAIL_PATTERNS,
         JOB_KEY_PASS_PATTERNS,
+        JOB_KEY_LOG_PATH,
+        JOB_KEY_OUTPUT_DIRECTORY,
         _JOB_KEY_MAX,
 } JobSpecKeyId;
 

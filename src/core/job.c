@@ -30,10 +30,17 @@
 #include "state-dir.h"
 #include "strv.h"
 #include "user-util.h"
+#include "as-user.h"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
 #endif
+
+static bool endswith_slash(const char *s) {
+        size_t l = strlen(s);
+
+        return l > 0 && s[l - 1] == '/';
+}
 
 int job_new(Manager *m, uint64_t id, JobSpec *spec, uid_t owner, Job **ret) {
         Job *j;
@@ -47,6 +54,14 @@ int job_new(Manager *m, uint64_t id, JobSpec *spec, uid_t owner, Job **ret) {
         job_spec_init(spec);
         if (j->spec.log_max_bytes == JOB_LOG_MAX_BYTES_UNSET)
                 j->spec.log_max_bytes = m ? m->default_log_max_bytes : 0;
+        if (j->spec.output_directory && !j->spec.log_path &&
+            asprintf(&j->spec.log_path, "%s%s" JOB_OUTPUT_LOG_NAME, j->spec.output_directory,
+                     endswith_slash(j->spec.output_directory) ? "" : "/") < 0) {
+                j->spec.log_path = NULL;
+                job_spec_done(&j->spec);
+                free(j);
+                return -ENOMEM;
+        }
         j->owner = owner;
         job_set_state(j, JOB_WAITING, JOB_CHANGE_QUIET);
         j->result = JOB_RESULT_NONE;
@@ -758,12 +773,56 @@ static int job_open_log_dir(Job *j, gid_t gid, int *ret_fd) {
  * append to it) or for reading. The owner may have put anything there under that name, so it is opened
  * without following a symlink, without blocking on a FIFO, and then it must be a regular file of the
  * owner's with one link: never another file (root's or someone else's) reached through a link. */
-static int job_open_log_file(Job *j, bool for_writing, gid_t gid, int *ret_fd) {
+/* A LogPath of the job's own: opened (and created, with its folders) with its owner's credentials
+ * (src/core/as-user.c), never through a symlink in its last component; then, as in the state folder, it
+ * must be a regular file of the owner's with one link, and once jobd created it, that same file. */
+static int job_open_log_path(Job *j, bool for_writing, const UserRecord *user, int *ret_fd) {
+        _cleanup_(user_record_freep) UserRecord *looked_up = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        AsUser u = { .uid = job_log_uid(j), .gid = (gid_t) -1 };
+        struct stat st;
+        int r;
+
+        if (u.uid != geteuid()) {
+                if (!user) {
+                        r = user_record_get(u.uid, &looked_up);
+                        if (r < 0)
+                                return r;
+                        user = looked_up;
+                }
+                u.gid = user->gid;
+                u.groups = user->groups;
+                u.n_groups = user->n_groups;
+        }
+        r = open_as_user(&u, j->spec.log_path, for_writing ? O_WRONLY | O_APPEND | O_CREAT : O_RDONLY, 0644,
+                         for_writing, &fd);
+        if (r < 0)
+                return r;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        if (st.st_uid != job_log_uid(j))
+                return -EPERM;
+        if (st.st_nlink != 1)
+                return -EMLINK;
+        if (!for_writing && j->log_ino != 0 && (st.st_dev != j->log_dev || st.st_ino != j->log_ino))
+                return -ESTALE;
+        r = fd_nonblock(fd, false);
+        if (r < 0)
+                return r;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+static int job_open_log_file_full(Job *j, bool for_writing, gid_t gid, const UserRecord *user, int *ret_fd) {
         _cleanup_close_ int dir_fd = -EBADF, fd = -EBADF;
         char name[32];
         struct stat st;
         int r;
 
+        if (j->spec.log_path)
+                return job_open_log_path(j, for_writing, user, ret_fd);
         r = job_open_log_dir(j, gid, &dir_fd);
         if (r < 0)
                 return r;
@@ -800,11 +859,23 @@ static int job_open_log_file(Job *j, bool for_writing, gid_t gid, int *ret_fd) {
         return 0;
 }
 
-static int job_open_log_for_writing(Job *j, gid_t gid) {
-        int fd = -EBADF, r;
+static int job_open_log_file(Job *j, bool for_writing, gid_t gid, int *ret_fd) {
+        return job_open_log_file_full(j, for_writing, gid, NULL, ret_fd);
+}
 
-        r = job_open_log_file(j, true, gid, &fd);
-        return r < 0 ? r : fd;
+static int job_open_log_for_writing(Job *j, const UserRecord *user) {
+        int fd = -EBADF, r;
+        struct stat st;
+
+        r = job_open_log_file_full(j, true, user ? user->gid : (gid_t) -1, user, &fd);
+        if (r < 0)
+                return r;
+        /* The file this job writes: read back later only if it is still that one. */
+        if (j->spec.log_path && fstat(fd, &st) >= 0) {
+                j->log_dev = st.st_dev;
+                j->log_ino = st.st_ino;
+        }
+        return fd;
 }
 
 #define LOG_NOTE_MAX 80
@@ -1126,7 +1197,7 @@ int job_start(Job *j) {
         /* A fresh folder has no status file; only a retry must not read the previous attempt's. */
         if (j->start_usec > 0)
                 (void) unlinkat(j->state_dir_fd, EXEC_STATUS_FILE, 0);
-        logfd = job_open_log_for_writing(j, user ? user->gid : (gid_t) -1);
+        logfd = job_open_log_for_writing(j, user);
         if (logfd < 0)
                 return job_fail_start(j, logfd, logfd == -EPERM || logfd == -EBADFD || logfd == -EMLINK ?
                                       "Cannot open the job's log (not a regular file of its owner's with one "
@@ -1337,7 +1408,7 @@ int job_open_log(Job *j) {
         int fd = -EBADF, r;
 
         r = job_open_log_file(j, false, (gid_t) -1, &fd);
-        if (r == -ENOENT && j->state == JOB_DONE) {
+        if (r == -ENOENT && j->state == JOB_DONE && !j->spec.log_path) {
                 char old[64];
 
                 /* A job that ended before jobd kept logs in DIR/logs: its log is where it was, the
@@ -1359,6 +1430,8 @@ int job_open_log(Job *j) {
 }
 
 const char *job_log_path(Job *j, char *buf, size_t l) {
+        if (j->spec.log_path)
+                return j->spec.log_path;
         snprintf(buf, l, "%s/logs/%u/%llu.log", j->manager->state_dir, (unsigned) job_log_uid(j),
                  (unsigned long long) j->id);
         return buf;

@@ -87,6 +87,8 @@ typedef struct Job {
         sd_event_source *scan_source;
         struct Job *scan_next;         /* waiting for a scan thread: the manager's queue */
         uint64_t log_offset;           /* the size of the log when this attempt started: its output follows */
+        dev_t log_dev;                 /* LogPath: the file jobd opened for the job (0: not yet) */
+        ino_t log_ino;
         usec_t timeout_left;           /* paused: what was left of TimeoutUSec (the timer is off meanwhile) */
         bool timeout_paused;
         bool scan_queued;

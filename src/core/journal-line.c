@@ -442,6 +442,8 @@ const JournalField journal_submit_fields[] = {
         CUSTOM("syscalls_of", json_type_int,   get_syscalls_of, set_syscalls_of),
         CUSTOM("syscalls",   json_type_array,  get_syscalls, set_syscalls),
         CUSTOM("afs",        json_type_array,  get_afs, set_afs),
+        FIELD("log_path",    json_type_string, JOURNAL_FIELD_STRING, spec.log_path),
+        FIELD("odir",        json_type_string, JOURNAL_FIELD_STRING, spec.output_directory),
         CUSTOM("fail_pat",   json_type_array,  get_fail_pat, set_fail_pat),
         CUSTOM("pass_pat",   json_type_array,  get_pass_pat, set_pass_pat),
 };

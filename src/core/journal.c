@@ -176,6 +176,11 @@ static json_object *start_line(Job *j) {
         /* Where this attempt's output begins in the log (FailPatterns/PassPatterns scan only that). */
         if (j->log_offset > 0)
                 add_u64(o, "log_off", j->log_offset);
+        /* LogPath: the file jobd opened, which a reader must find there again. */
+        if (j->log_ino != 0) {
+                add_u64(o, "log_dev", (uint64_t) j->log_dev);
+                add_u64(o, "log_ino", (uint64_t) j->log_ino);
+        }
         /* The devices it was given: after a restart it keeps them, nobody else gets them. */
         slots = sched_job_slots(j->manager->sched, j->id);
         if (slots)
@@ -619,6 +624,8 @@ int journal_replay(Journal *jr, Manager *m, JournalRecord **ret) {
                                 r = journal_get_strv(o, "slots", &rec->slots);
                         rec->job->start_usec = journal_get_u64(o, "start", 0);
                         rec->job->log_offset = journal_get_u64(o, "log_off", 0);
+                        rec->job->log_dev = (dev_t) journal_get_u64(o, "log_dev", 0);
+                        rec->job->log_ino = (ino_t) journal_get_u64(o, "log_ino", 0);
                 } else if (streq(e, "retry")) {
                         JobAttempt a = attempt_from_line(o);
 

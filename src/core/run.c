@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
+#include "as-user.h"
 #include "journal.h"
 #include "log.h"
 #include "message-util.h"
@@ -12,6 +15,7 @@
 #include "resources.h"
 #include "run.h"
 #include "strv.h"
+#include "user-util.h"
 
 /* What a run last saw of a job: its state and result in one byte. */
 #define RUN_STATUS(state, result) ((uint8_t) ((unsigned) (state) | ((unsigned) (result) << 3)))
@@ -64,6 +68,8 @@ static Run *run_free(Run *r) {
         job_shared_env_unref(r->environment);
         sd_event_source_disable_unref(r->announce_source);
         sd_event_source_disable_unref(r->timeout_source);
+        sd_event_source_disable_unref(r->links_source);
+        free(r->links_pending);
         free(r->job_status);
         free(r);
         return NULL;
@@ -148,6 +154,114 @@ static int run_announce_later(Run *r) {
         return 0;
 }
 
+/* The folders of links under a run's OutputRoot, by result. */
+static const char *const output_folders[] = { "passing", "failed", "killed", "skipped" };
+
+static unsigned output_folder_of(JobResult res) {
+        switch (res) {
+        case JOB_SUCCESS:
+                return 0;
+        case JOB_KILLED:
+        case JOB_CANCELLED:
+                return 2;
+        case JOB_SKIPPED:
+                return 3;
+        default:
+                return 1;
+        }
+}
+
+/* A job's link name: its name as one path component ('/' as '_'), or job-<id>. */
+static void output_link_name(const Job *j, char *buf, size_t l) {
+        const char *n = j->spec.name;
+
+        if (isempty(n) || streq(n, ".") || streq(n, "..")) {
+                snprintf(buf, l, "job-%llu", (unsigned long long) j->id);
+                return;
+        }
+        snprintf(buf, l, "%s", n);
+        for (char *c = buf; *c; c++)
+                if (*c == '/')
+                        *c = '_';
+}
+
+/* Made as the run's owner (src/core/as-user.c): never by root in a user's folder. Once per loop
+ * iteration for the jobs that finished in it. */
+static int on_links_pending(sd_event_source *s, void *userdata) {
+        Run *r = userdata;
+        Manager *m = r->manager;
+        _cleanup_(user_record_freep) UserRecord *user = NULL;
+        _cleanup_free_ OutputLink *links = NULL;
+        _cleanup_free_ char *names = NULL;
+        AsUser u = { .uid = m->system_mode ? r->owner : m->uid, .gid = (gid_t) -1 };
+        size_t n = 0;
+        int q;
+
+        r->links_source = sd_event_source_disable_unref(r->links_source);
+        links = calloc(MAX(r->n_links_pending, (size_t) 1), sizeof(OutputLink));
+        names = calloc(MAX(r->n_links_pending, (size_t) 1), JOB_NAME_MAX + 1);
+        if (!links || !names)
+                goto finish;
+        for (size_t i = 0; i < r->n_links_pending; i++) {
+                Job *j = manager_get_job(m, r->links_pending[i]);
+                char *name = names + n * (JOB_NAME_MAX + 1);
+
+                if (!j || j->state != JOB_DONE || !j->spec.output_directory)
+                        continue;
+                output_link_name(j, name, JOB_NAME_MAX + 1);
+                links[n++] = (OutputLink) { .name = name, .target = j->spec.output_directory,
+                                            .folder = output_folder_of(j->result) };
+        }
+        if (n == 0 || !r->output_root)
+                goto finish;
+        if (u.uid != geteuid()) {
+                q = user_record_get(u.uid, &user);
+                if (q < 0) {
+                        log_warning_errno(q, "Run %llu: cannot look up uid %u for its output folders: %m",
+                                          (unsigned long long) r->id, (unsigned) u.uid);
+                        goto finish;
+                }
+                u.gid = user->gid;
+                u.groups = user->groups;
+                u.n_groups = user->n_groups;
+        }
+        q = output_links_as_user(&u, r->output_root, output_folders, ELEMENTSOF(output_folders), links, n);
+        if (q < 0)
+                log_warning_errno(q, "Run %llu: cannot update the links under %s: %m", (unsigned long long) r->id,
+                                  r->output_root);
+finish:
+        r->n_links_pending = 0;
+        return 0;
+}
+
+static void run_queue_link(Run *r, Job *j) {
+        int q;
+
+        if (!r->output_root || !j->spec.output_directory)
+                return;
+        if (r->n_links_pending >= r->n_links_alloc) {
+                size_t n = MAX(r->n_links_alloc * 2, (size_t) 16);
+                uint64_t *t = reallocarray(r->links_pending, n, sizeof(uint64_t));
+
+                if (!t) {
+                        log_oom();
+                        return;
+                }
+                r->links_pending = t;
+                r->n_links_alloc = n;
+        }
+        r->links_pending[r->n_links_pending++] = j->id;
+        if (r->links_source)
+                return;
+        q = sd_event_add_defer(r->manager->event, &r->links_source, on_links_pending, r);
+        if (q < 0) {
+                log_warning_errno(q, "Run %llu: cannot update its output folders: %m", (unsigned long long) r->id);
+                r->n_links_pending = 0;
+                return;
+        }
+        (void) sd_event_source_set_description(r->links_source, "run-output-links");
+}
+
 void run_job_changed(Manager *m, Job *j) {
         uint8_t old, new;
         Run *r;
@@ -167,8 +281,10 @@ void run_job_changed(Manager *m, Job *j) {
         if (RUN_STATUS_STATE(old) == JOB_DONE)
                 r->result_counts[RUN_STATUS_RESULT(old)]--;
         r->state_counts[j->state]++;
-        if (j->state == JOB_DONE)
+        if (j->state == JOB_DONE) {
                 r->result_counts[j->result]++;
+                run_queue_link(r, j);
+        }
 
         if (r->paused && j->state == JOB_RUNNING)
                 r->pause_pending = true;
@@ -587,6 +703,22 @@ int manager_submit_plan(Manager *m, Plan *p, uid_t owner, Run **ret, char **ret_
 
         /* The jobs and their run exist before the scheduler sees them: it reports skips of the batch's own
          * jobs, and takes their run and group from it. They are all WAITING (status 0) so far. */
+        /* Under an OutputRoot, each job's output folder is its name's there, unless it gave one. */
+        for (size_t i = 0; run->output_root && i < n; i++) {
+                JobSpec *s = &p->jobs[i].spec;
+                char name[JOB_NAME_MAX + 1];
+                Job tmp = { .id = first + i, .spec = { .name = s->name } };
+
+                if (s->output_directory)
+                        continue;
+                output_link_name(&tmp, name, sizeof(name));
+                if (asprintf(&s->output_directory, "%s/%s", run->output_root, name) < 0) {
+                        s->output_directory = NULL;
+                        (void) run_set_limit(run, false);
+                        run_free(run);
+                        return -ENOMEM;
+                }
+        }
         run->environment = job_shared_env_ref(p->defaults.base_environment);
         run->state_counts[JOB_WAITING] = (uint32_t) n;
         m->runs[m->n_runs++] = run;

@@ -50,6 +50,9 @@ typedef struct Run {
         sd_event_source *timeout_source;
         bool timed_out;                /* the deadline passed: the result is "timeout" */
         char *output_root;             /* OutputRoot, NULL: none */
+        uint64_t *links_pending;       /* jobs done whose link under passing/, failed/... is to be made */
+        size_t n_links_pending, n_links_alloc;
+        sd_event_source *links_source;
 } Run;
 
 /* Validates and submits a plan (prepared here: see plan_prepare()); every job of it or none. The jobs take

@@ -124,6 +124,10 @@ static int append_spec_entries(sd_bus_message *m, const PlanFileSpec *s, char **
                 r = bus_append_strv_entry(m, "FailPatterns", s->fail_patterns);
         if (r >= 0 && s->pass_patterns)
                 r = bus_append_strv_entry(m, "PassPatterns", s->pass_patterns);
+        if (r >= 0 && s->log)
+                r = sd_bus_message_append(m, "{sv}", "LogPath", "s", s->log);
+        if (r >= 0 && s->odir)
+                r = sd_bus_message_append(m, "{sv}", "OutputDirectory", "s", s->odir);
         return r;
 }
 

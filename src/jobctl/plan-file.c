@@ -243,7 +243,7 @@ static const char *const job_keys[] = {
         "name", "command", "cwd", "env", "priority", "timeout", "memory_max", "tasks_max", "cpu_weight",
         "after", "after_condition", "group", "resources", "retries", "retry_on", "retry_delay",
         "system_call_filter", "restrict_address_families", "log_max_bytes",
-        "fail_patterns", "pass_patterns",
+        "fail_patterns", "pass_patterns", "log", "odir",
 };
 
 static int parse_spec(const Where *w, json_object *o, bool defaults, const char *base_dir, PlanFileSpec *s) {
@@ -264,8 +264,9 @@ static int parse_spec(const Where *w, json_object *o, bool defaults, const char 
                                     "memory_max, tasks_max, cpu_weight, after, after_condition, group, "
                                     "resources, retries, retry_on, retry_delay, system_call_filter, "
                                     "restrict_address_families, log_max_bytes, fail_patterns, "
-                                    "pass_patterns)");
-                if (defaults && (streq(key, "name") || streq(key, "command") || streq(key, "after")))
+                                    "pass_patterns, log, odir)");
+                if (defaults && (streq(key, "name") || streq(key, "command") || streq(key, "after") ||
+                                 streq(key, "log") || streq(key, "odir")))
                         return fail(w, key, "is for each job, not for the defaults");
 
                 if (streq(key, "name")) {
@@ -354,6 +355,10 @@ static int parse_spec(const Where *w, json_object *o, bool defaults, const char 
                         r = get_string_list(w, key, v, true, false, &s->fail_patterns);
                 else if (streq(key, "pass_patterns"))
                         r = get_string_list(w, key, v, true, false, &s->pass_patterns);
+                else if (streq(key, "log"))
+                        r = get_cwd(w, key, v, base_dir, &s->log);
+                else if (streq(key, "odir"))
+                        r = get_cwd(w, key, v, base_dir, &s->odir);
                 if (r < 0)
                         return r;
         }
@@ -378,6 +383,8 @@ static void spec_done(PlanFileSpec *s) {
         strv_free(s->restrict_address_families);
         strv_free(s->fail_patterns);
         strv_free(s->pass_patterns);
+        free(s->log);
+        free(s->odir);
         *s = (PlanFileSpec) {};
 }
 

@@ -62,6 +62,8 @@ typedef struct PlanFileSpec {
         uint64_t log_max_bytes;        /* 0: no cap */
         char **fail_patterns;          /* PCRE2, checked by jobd */
         char **pass_patterns;
+        char *log;                     /* LogPath, absolute (resolved against the file's folder) */
+        char *odir;                    /* OutputDirectory, likewise */
 } PlanFileSpec;
 
 typedef struct PlanFile {
