@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "escape-util.h"
 #include "log-scan.h"
 #include "macro.h"
 #include "message-util.h"
@@ -208,17 +209,33 @@ static int match_at(Scanner *sc, const pcre2_code *c, const char *s, size_t l, s
         return 0;
 }
 
+/* The line for a Reason (a D-Bus string, shown on terminals): printable UTF-8 as it is, a tab as a space,
+ * any other byte as '?'; at most LOG_SCAN_QUOTE_MAX bytes, whole characters, then "...". */
 static void quote(char *dst, const char *line, size_t l) {
-        size_t n = 0;
+        char ch[5];
+        size_t n = 0, i = 0;
 
         while (l > 0 && (line[l - 1] == '\r' || line[l - 1] == '\n'))
                 l--;
-        for (size_t i = 0; i < l && n < LOG_SCAN_QUOTE_MAX; i++) {
-                unsigned char c = line[i];
+        while (i < l) {
+                size_t k;
 
-                dst[n++] = c == '\t' ? ' ' : (c >= 0x20 && c < 0x7f) ? (char) c : '?';
+                /* utf8_printable_char_len() wants a string: the character, NUL-terminated. */
+                memset(ch, 0, sizeof(ch));
+                memcpy(ch, line + i, MIN(l - i, (size_t) 4));
+                k = utf8_printable_char_len(ch);
+                if (n + MAX(k, (size_t) 1) > LOG_SCAN_QUOTE_MAX)
+                        break;
+                if (k == 0) {
+                        dst[n++] = line[i] == '\t' ? ' ' : '?';
+                        i++;
+                } else {
+                        memcpy(dst + n, line + i, k);
+                        n += k;
+                        i += k;
+                }
         }
-        if (l > LOG_SCAN_QUOTE_MAX) {
+        if (i < l) {
                 memcpy(dst + n, "...", 3);
                 n += 3;
         }
