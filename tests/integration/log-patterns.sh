@@ -114,3 +114,25 @@ assert_eq "FailPatterns: \"FATAL: [a-z]+ overflow\" matched line $((100000000 / 
 id=$(submit --pass-pattern='^DONE$' -- sh -c 'yes "line" | head -c 100000000; echo DONE')
 wait_done "$id" 120
 assert_eq success "$(job_prop "$id" Result)" "a 100 MB log with its pass line at the end"
+
+# Slot quarantine sees the verdict: on board b0 every test prints UVM_FATAL and exits 0.
+expect_rc 0 "jobctl slot-pool" jobctl slot-pool board b0 b1 --quarantine-after=2
+expect_rc 0 "jobctl group serial 1" jobctl group serial 1
+{
+        printf '{ "name": "lab", "defaults": { "group": "serial", "resources": { "board": 1 }, '
+        printf '"fail_patterns": ["UVM_FATAL"] }, "jobs": ['
+        for i in 0 1 2 3; do
+                ((i > 0)) && printf ','
+                printf '{ "name": "t%d", "command": "%s" }' "$i" \
+                        'echo $JOBD_SLOT_BOARD; if [ \"$JOBD_SLOT_BOARD\" = b0 ]; then echo UVM_FATAL; fi; exit 0'
+        done
+        echo '] }'
+} >"$TEST_TMP/lab.json"
+run=$(plan_submit "$TEST_TMP/lab.json")
+wait_run_done "$run" 30
+got=""
+for i in 0 1 2 3; do
+        got+="$(jobctl logs "$(run_job_id "$run" "t$i")" | head -n 1) "
+done
+assert_eq "b0 b0 b1 b1 " "$got" "the boards the jobs got (b0 quarantined after 2 verdicts of failure)"
+assert_match "b0 +QUARANTINED" "$(jobctl pools)" "the board quarantined by the patterns' verdicts"
