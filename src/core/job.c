@@ -560,6 +560,41 @@ static int job_sigkill(Job *j) {
 static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata);
 static int job_open_state_dir(Job *j);
 
+/* "TOTAL SINCE": µs paused in this attempt before, and since when it is paused (0: it is not). */
+#define JOB_PAUSE_FILE "pause"
+
+static void job_save_pause(Job *j) {
+        char buf[64];
+        int r;
+
+        if (j->state_dir_fd < 0)
+                return;
+        snprintf(buf, sizeof(buf), "%llu %llu\n", (unsigned long long) j->paused_total_usec,
+                 (unsigned long long) j->paused_since_usec);
+        r = state_write_file_atomic(j->state_dir_fd, JOB_PAUSE_FILE, buf, 0644);
+        if (r < 0)
+                log_warning_errno(r, "Job %llu: cannot record its time paused, ignoring: %m",
+                                  (unsigned long long) j->id);
+}
+
+static void job_load_pause(Job *j) {
+        unsigned long long total, since;
+        char buf[64];
+        ssize_t n;
+
+        if (j->state_dir_fd < 0)
+                return;
+        n = state_read_file(j->state_dir_fd, JOB_PAUSE_FILE, j->manager->uid, buf, sizeof(buf) - 1);
+        if (n <= 0)
+                return;
+        buf[n] = 0;
+        if (sscanf(buf, "%llu %llu", &total, &since) != 2)
+                return;
+        j->paused_total_usec = total;
+        j->paused_since_usec = since;
+}
+
+
 /* Reads what jobd-exec recorded; false if it recorded nothing (it was killed, or never ran). */
 static bool job_read_exec_status(Job *j) {
         char buf[256];
@@ -689,8 +724,15 @@ int job_adopt(Job *j, const char *cgroup_path, const char *unit, pid_t main_pid)
         (void) sd_event_source_set_io_fd_own(j->child_source, true);
         TAKE_FD(pidfd);
         (void) sd_event_source_set_description(j->child_source, "job-adopted-main-process");
+        job_load_pause(j);
         if (j->spec.timeout_usec > 0 && j->spec.timeout_usec != USEC_INFINITY) {
-                usec_t ran = now(CLOCK_REALTIME) - j->start_usec;
+                usec_t n = now(CLOCK_REALTIME), paused = j->paused_total_usec, ran;
+
+                /* Time paused, before the restart and since, is not counted. */
+                if (j->paused_since_usec > 0 && n > j->paused_since_usec)
+                        paused += n - j->paused_since_usec;
+                ran = n - j->start_usec;
+                ran = ran > paused ? ran - paused : 0;
                 r = job_add_timer(j, &j->timeout_source, ran < j->spec.timeout_usec ? j->spec.timeout_usec - ran : 0,
                                   on_timeout, "job-timeout");
                 if (r < 0)
@@ -702,7 +744,7 @@ int job_adopt(Job *j, const char *cgroup_path, const char *unit, pid_t main_pid)
                 uint64_t at = 0;
 
                 job_set_state(j, JOB_PAUSED, JOB_CHANGE_QUIET);
-                /* Its timeout waits for Resume (the time paused before the restart was counted). */
+                /* Its timeout waits for Resume. */
                 if (j->timeout_source && sd_event_source_get_time(j->timeout_source, &at) >= 0) {
                         usec_t n = now(CLOCK_MONOTONIC);
 
@@ -1158,6 +1200,7 @@ int job_start(Job *j) {
 
         j->stop_reason = JOB_STOP_NONE;
         j->timeout_paused = false;
+        j->paused_total_usec = j->paused_since_usec = 0;
         j->main_exited = j->have_exec_status = false;
         j->exit_code = -1;
         j->exit_signal = 0;
@@ -1195,8 +1238,10 @@ int job_start(Job *j) {
         if (r < 0)
                 return job_fail_start(j, r, "Cannot create the job's state folder");
         /* A fresh folder has no status file; only a retry must not read the previous attempt's. */
-        if (j->start_usec > 0)
+        if (j->start_usec > 0) {
                 (void) unlinkat(j->state_dir_fd, EXEC_STATUS_FILE, 0);
+                (void) unlinkat(j->state_dir_fd, JOB_PAUSE_FILE, 0);
+        }
         logfd = job_open_log_for_writing(j, user);
         if (logfd < 0)
                 return job_fail_start(j, logfd, logfd == -EPERM || logfd == -EBADFD || logfd == -EMLINK ?
@@ -1361,6 +1406,8 @@ int job_pause(Job *j) {
         r = backend_job_freeze(j->cgroup, true);
         if (r < 0)
                 return r;
+        j->paused_since_usec = now(CLOCK_REALTIME);
+        job_save_pause(j);
         /* Time spent paused does not count toward TimeoutUSec: the timer stops with the job. */
         if (j->timeout_source) {
                 uint64_t at = 0;
@@ -1399,6 +1446,13 @@ int job_resume(Job *j) {
         r = backend_job_freeze(j->cgroup, false);
         if (r < 0)
                 return r;
+        if (j->paused_since_usec > 0) {
+                usec_t n = now(CLOCK_REALTIME);
+
+                j->paused_total_usec += n > j->paused_since_usec ? n - j->paused_since_usec : 0;
+                j->paused_since_usec = 0;
+                job_save_pause(j);
+        }
         job_resume_timeout(j);
         job_set_state(j, JOB_RUNNING, 0);
         return 0;

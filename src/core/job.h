@@ -91,6 +91,9 @@ typedef struct Job {
         ino_t log_ino;
         usec_t timeout_left;           /* paused: what was left of TimeoutUSec (the timer is off meanwhile) */
         bool timeout_paused;
+        /* Time paused in this attempt (CLOCK_REALTIME), kept in the job's state folder (JOB_PAUSE_FILE)
+         * so that a restart of the daemon does not count it toward TimeoutUSec either. */
+        usec_t paused_total_usec, paused_since_usec;
         bool scan_queued;
 
         /* Attempts that ended, oldest first, and the delay before the next one (src/core/job-retry.c). */

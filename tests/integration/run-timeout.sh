@@ -3,7 +3,7 @@
 # Run-level control (issue 11): a plan's "timeout" cancels the run's unfinished jobs and the run's result
 # is "timeout" (the finished keep theirs; Retry() starts the watchdog afresh); Ctrl-C (SIGINT, SIGTERM) on
 # `jobctl plan --wait` cancels the run and exits 128+signal, with --detach it only stops waiting; time spent
-# paused does not count toward a job's TimeoutUSec.
+# paused (also across a restart of jobd) does not count toward a job's TimeoutUSec.
 . "$(dirname "$0")/../helpers/lib.sh"
 . "$(dirname "$0")/../helpers/plans.sh"
 jobd_start --max-parallel=4
@@ -40,26 +40,28 @@ cat >"$TEST_TMP/wait.json" <<'JSON'
 { "name": "interrupted", "jobs": [ { "name": "sleeper", "command": ["sleep", "60"] } ] }
 JSON
 for sig in INT TERM; do
-        "$JOBCTL" plan --wait "$TEST_TMP/wait.json" >"$TEST_TMP/wait.out" 2>&1 9>&- &
+        out="$TEST_TMP/wait-$sig.out"
+        "$JOBCTL" plan --wait "$TEST_TMP/wait.json" >"$out" 2>&1 9>&- &
         pid=$!
         BG_PIDS+=("$pid")
-        wait_until 10 "the run of plan --wait to start" grep -q "jobs submitted" "$TEST_TMP/wait.out"
-        run=$(sed -n 's/^Run \([0-9]*\) .*/\1/p' "$TEST_TMP/wait.out" | head -n 1)
+        wait_until 10 "the run of plan --wait to start" grep -q "jobs submitted" "$out"
+        run=$(sed -n 's/^Run \([0-9]*\) .*/\1/p' "$out" | head -n 1)
         wait_until 10 "its job to run" job_state_is "$(run_job_id "$run" sleeper)" running
         kill -"$sig" "$pid"
         rc=0
         wait "$pid" || rc=$?
         assert_eq $((128 + $(kill -l "$sig"))) "$rc" "exit status of plan --wait after SIG$sig"
         assert_eq cancelled "$(run_prop "$run" Result)" "Result of the run after SIG$sig on plan --wait"
-        assert_contains "Cancelling run $run" "$(cat "$TEST_TMP/wait.out")" "what plan --wait says on SIG$sig"
+        assert_contains "Cancelling run $run" "$(cat "$out")" "what plan --wait says on SIG$sig"
 done
 
 # --detach: Ctrl-C only stops waiting.
-"$JOBCTL" plan --wait --detach "$TEST_TMP/wait.json" >"$TEST_TMP/wait.out" 2>&1 9>&- &
+out="$TEST_TMP/wait-detach.out"
+"$JOBCTL" plan --wait --detach "$TEST_TMP/wait.json" >"$out" 2>&1 9>&- &
 pid=$!
 BG_PIDS+=("$pid")
-wait_until 10 "the run of plan --wait --detach to start" grep -q "jobs submitted" "$TEST_TMP/wait.out"
-run=$(sed -n 's/^Run \([0-9]*\) .*/\1/p' "$TEST_TMP/wait.out" | head -n 1)
+wait_until 10 "the run of plan --wait --detach to start" grep -q "jobs submitted" "$out"
+run=$(sed -n 's/^Run \([0-9]*\) .*/\1/p' "$out" | head -n 1)
 wait_until 10 "its job to run" job_state_is "$(run_job_id "$run" sleeper)" running
 kill -INT "$pid"
 rc=0
@@ -86,3 +88,17 @@ sleep 0.5
 expect_rc 0 "jobctl resume" jobctl resume "$id"
 wait_done "$id" 20
 assert_eq timeout "$(job_prop "$id" Result)" "a paused and resumed job still times out"
+
+# Nor across a restart of jobd: paused before it and after it, the job still has its time. Its 1.2 s of
+# work are short sleeps: a frozen sleep(1) returns at once when thawed if its time passed meanwhile.
+id=$(submit --timeout=2 -- sh -c 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 0.1; done; echo finished')
+wait_state "$id" running
+expect_rc 0 "jobctl pause" jobctl pause "$id"
+sleep 1.5
+jobd_crash
+jobd_start --max-parallel=4
+assert_eq paused "$(job_prop "$id" State)" "the paused job after a restart"
+sleep 1
+expect_rc 0 "jobctl resume" jobctl resume "$id"
+wait_done "$id" 20
+assert_eq success "$(job_prop "$id" Result)" "a job paused across a restart, its time paused not counted"
