@@ -15,6 +15,7 @@
 #include "log-scan.h"
 #include "log.h"
 #include "manager.h"
+#include "strv.h"
 #include "thread-util.h"
 
 typedef struct JobScan {
@@ -58,7 +59,7 @@ bool job_scan_wanted(Job *j) {
                 return false;
         /* A failure is scanned only for the line to quote. */
         return j->result == JOB_SUCCESS ||
-               (j->result == JOB_FAILED && j->exit_code > 0 && j->spec.patterns->fail);
+               (j->result == JOB_FAILED && j->exit_code > 0 && !strv_isempty(j->spec.patterns->fail));
 }
 
 static void job_scan_finish(Job *j, JobScan *s) {

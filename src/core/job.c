@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "as-user.h"
 #include "cgroup-util.h"
 #include "exec-args.h"
 #include "exec-env.h"
@@ -30,7 +31,6 @@
 #include "state-dir.h"
 #include "strv.h"
 #include "user-util.h"
-#include "as-user.h"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
@@ -594,7 +594,6 @@ static void job_load_pause(Job *j) {
         j->paused_since_usec = since;
 }
 
-
 /* Reads what jobd-exec recorded; false if it recorded nothing (it was killed, or never ran). */
 static bool job_read_exec_status(Job *j) {
         char buf[256];
@@ -811,10 +810,6 @@ static int job_open_log_dir(Job *j, gid_t gid, int *ret_fd) {
         return 0;
 }
 
-/* The job's log in its owner's folder: for writing (O_APPEND, created as the owner's if missing: retries
- * append to it) or for reading. The owner may have put anything there under that name, so it is opened
- * without following a symlink, without blocking on a FIFO, and then it must be a regular file of the
- * owner's with one link: never another file (root's or someone else's) reached through a link. */
 /* A LogPath of the job's own: opened (and created, with its folders) with its owner's credentials
  * (src/core/as-user.c), never through a symlink in its last component; then, as in the state folder, it
  * must be a regular file of the owner's with one link, and once jobd created it, that same file. */
@@ -857,6 +852,10 @@ static int job_open_log_path(Job *j, bool for_writing, const UserRecord *user, i
         return 0;
 }
 
+/* The job's log in its owner's folder: for writing (O_APPEND, created as the owner's if missing: retries
+ * append to it) or for reading. The owner may have put anything there under that name, so it is opened
+ * without following a symlink, without blocking on a FIFO, and then it must be a regular file of the
+ * owner's with one link: never another file (root's or someone else's) reached through a link. */
 static int job_open_log_file_full(Job *j, bool for_writing, gid_t gid, const UserRecord *user, int *ret_fd) {
         _cleanup_close_ int dir_fd = -EBADF, fd = -EBADF;
         char name[32];
