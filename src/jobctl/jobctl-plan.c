@@ -469,6 +469,8 @@ int verb_plan(int argc, char *argv[]) {
         size_t size = 0, n_jobs = 0;
         int r;
 
+        if (arg_detach && !arg_wait)
+                return log_usage_error("--detach is for --wait: without it, jobctl plan does not wait anyway");
         r = read_plan_file(path, &text, &size);
         if (r < 0)
                 return r;

@@ -102,3 +102,6 @@ sleep 1
 expect_rc 0 "jobctl resume" jobctl resume "$id"
 wait_done "$id" 20
 assert_eq success "$(job_prop "$id" Result)" "a job paused across a restart, its time paused not counted"
+rc=0
+jobctl plan --detach "$TEST_TMP/wait.json" 2>/dev/null || rc=$?
+assert_eq 2 "$rc" "exit code of plan --detach without --wait (usage)"
