@@ -5,8 +5,8 @@
 #   1. scan throughput of jobd's scanner (bench/log-scan, src/core/log-scan.c) against `grep -E -c` of the
 #      same fail patterns on a 1 GiB log of simulation-like lines (no fail match: both read it all), the
 #      file in the page cache, best of 3;
-#   2. the daemon's added CPU per job: a plan of N jobs each writing a ~20 KB log, once without and once
-#      with patterns (jobd's utime+stime from /proc, per job);
+#   2. the daemon's added CPU per job: a plan of N jobs each writing a ~20 KB log, without and with
+#      patterns, twice each (jobd's CPU time from the cpu.stat of a cgroup of its own, threads included);
 #   3. responsiveness: Get of Manager.Version on one bus connection (python3-dbus-next), again and again
 #      while jobd scans the 1 GiB log of a job: the median and the longest round trip.
 # Prints figures; never passes or fails on time. Needs root (creates a cgroup). The 1 GiB log lives in a
@@ -42,6 +42,7 @@ WORK=$(mktemp -d /tmp/jobd-scan-bench.XXXXXX)
 V2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
 [[ -n $V2 ]] || { echo "log-scan.sh: no cgroup v2 hierarchy mounted" >&2; exit 77; }
 CG=$V2/jobd-scan-bench-$$
+DCG=$V2/jobd-scan-bench-daemon-$$      # jobd itself, for its CPU time in µs (cpu.stat), threads included
 DBUS_PID= JOBD_PID=
 
 cleanup() {
@@ -60,6 +61,7 @@ cleanup() {
                 rmdir "$CG" 2>/dev/null || echo "log-scan.sh: cannot remove $CG" >&2
         fi
         [[ -n $DBUS_PID ]] && kill "$DBUS_PID" 2>/dev/null && wait "$DBUS_PID" 2>/dev/null || true
+        [[ -d $DCG ]] && { rmdir "$DCG" 2>/dev/null || echo "log-scan.sh: cannot remove $DCG" >&2; }
         rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -125,14 +127,15 @@ JOBD_EXEC_PATH=$BUILD/src/jobd/jobd-exec "$BUILD/src/jobd/jobd" --bus-address="$
         --state-dir="$WORK/state" --max-parallel=8 --keep-finished=100000 --log-level=warning \
         --config="$WORK/jobd.conf" >"$WORK/jobd.log" 2>&1 &
 JOBD_PID=$!
+mkdir "$DCG"
+echo "$JOBD_PID" >"$DCG/cgroup.procs"
 for _ in $(seq 200); do
         busctl --address="$ADDRESS" status org.jobd1 >/dev/null 2>&1 && break
         sleep 0.05
 done
 export JOBD_BUS_ADDRESS=$ADDRESS DBUS_SESSION_BUS_ADDRESS=$ADDRESS
 jobctl() { "$BUILD/src/jobctl/jobctl" --address="$ADDRESS" "$@"; }
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$JOBD_PID/stat"; }
-HZ=$(getconf CLK_TCK)
+cpu_us() { awk '$1 == "usage_usec" { print $2 }' "$DCG/cpu.stat"; }
 
 plan() {  # FILE WITH_PATTERNS
         local defaults='{}'
@@ -146,30 +149,32 @@ plan() {  # FILE WITH_PATTERNS
                 echo "] }"
         } >"$1"
 }
-for with in no yes; do
-        plan "$WORK/plan-$with.json" "$with"
-        c0=$(cpu_ticks)
+# Alternated, twice each: the machine's other load drifts.
+plan "$WORK/plan-no.json" no
+plan "$WORK/plan-yes.json" yes
+cpu_no=0 cpu_yes=0
+for with in no yes no yes; do
+        c0=$(cpu_us)
         t0=$(date +%s%N)
         jobctl plan --wait "$WORK/plan-$with.json" >/dev/null || { echo "log-scan.sh: the plan failed" >&2; exit 1; }
         t1=$(date +%s%N)
-        c1=$(cpu_ticks)
-        cpu_us=$(((c1 - c0) * 1000000 / HZ / JOBS))
-        eval "cpu_$with=$cpu_us"
-        echo "plan of $JOBS jobs (20 KB logs), patterns $with: jobd CPU $cpu_us µs per job," \
+        c1=$(cpu_us)
+        echo "plan of $JOBS jobs (20 KB logs), patterns $with: jobd CPU $(((c1 - c0) / JOBS)) µs per job," \
              "wall $(((t1 - t0) / 1000000)) ms"
+        eval "cpu_$with=\$((cpu_$with + c1 - c0))"
 done
-echo "added jobd CPU per job with patterns: $((cpu_yes - cpu_no)) µs (CPU ticks are $((1000000 / HZ)) µs)"
+echo "added jobd CPU per job with patterns: $(((cpu_yes - cpu_no) / 2 / JOBS)) µs" \
+     "($((cpu_no / 2 / JOBS)) -> $((cpu_yes / 2 / JOBS)) µs)"
 
 # Responsiveness while a 1 GiB log is scanned.
 id=$(jobctl submit --fail-pattern="$FAIL1" --fail-pattern="$FAIL2" --pass-pattern="$PASS" -- cat "$WORK/big.log")
 id=$(grep -o '[0-9]*' <<<"$id" | head -n 1)
-c0=$(cpu_ticks)
+c0=$(cpu_us)
 until [[ $(busctl --address="$ADDRESS" get-property org.jobd1 "/org/jobd1/job/$id" org.jobd1.Job State) == 's "stopping"' ]]; do
         st=$(busctl --address="$ADDRESS" get-property org.jobd1 "/org/jobd1/job/$id" org.jobd1.Job State)
         [[ $st == 's "done"' ]] && break
         sleep 0.005
 done
-c1=0
 # One connection, Get after Get (Manager.Version), until the job is done: the time of each round trip.
 /usr/bin/python3 - "$ADDRESS" "$id" >"$WORK/lat.txt" <<'PY'
 import asyncio, sys, time
@@ -195,8 +200,8 @@ async def main(address, job):
 
 asyncio.run(main(sys.argv[1], sys.argv[2]))
 PY
-c1=$(cpu_ticks)
+c1=$(cpu_us)
 read -r n median max <"$WORK/lat.txt"
 echo "1 GiB log: result $(busctl --address="$ADDRESS" get-property org.jobd1 "/org/jobd1/job/$id" org.jobd1.Job Result)," \
-     "jobd CPU over the job's end and scan $(((c1 - c0) * 1000 / HZ)) ms"
+     "jobd CPU over the job's end and scan $(((c1 - c0) / 1000)) ms"
 echo "Get (Manager.Version) on one connection while scanning: $n calls, median $median µs, max $max µs"

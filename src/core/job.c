@@ -911,8 +911,8 @@ static int job_open_log_for_writing(Job *j, const UserRecord *user) {
         r = job_open_log_file_full(j, true, user ? user->gid : (gid_t) -1, user, &fd);
         if (r < 0)
                 return r;
-        /* The file this job writes: read back later only if it is still that one. */
-        if (j->spec.log_path && fstat(fd, &st) >= 0) {
+        /* The file this job writes: scanned (and, for a LogPath, read back) only if it is still that one. */
+        if (fstat(fd, &st) >= 0) {
                 j->log_dev = st.st_dev;
                 j->log_ino = st.st_ino;
         }
@@ -1491,7 +1491,20 @@ const char *job_log_path(Job *j, char *buf, size_t l) {
 }
 
 int job_open_log_for_scan(Job *j, int *ret_fd) {
-        return job_open_log_file(j, false, (gid_t) -1, ret_fd);
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        int r;
+
+        r = job_open_log_file(j, false, (gid_t) -1, &fd);
+        if (r < 0)
+                return r;
+        /* Its owner may replace the log in their folder: the scan reads only the file the job wrote. */
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (j->log_ino != 0 && (st.st_dev != j->log_dev || st.st_ino != j->log_ino))
+                return -ESTALE;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
 }
 
 pid_t job_main_pid(Job *j) {

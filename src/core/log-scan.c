@@ -354,6 +354,26 @@ void log_scan_fd(const JobPatterns *p, int fd, uint64_t offset, const volatile b
                         res->error = -ECANCELED;
                         goto finish;
                 }
+                /* A hole (a log made sparse with ftruncate()) holds no text: it ends the line before it and
+                 * is not read, so a terabyte of nothing costs nothing. */
+                if (have == 0 || have < LOG_SCAN_BUFFER) {
+                        off_t pos = lseek(fd, 0, SEEK_CUR), data;
+
+                        data = pos < 0 ? pos : lseek(fd, pos, SEEK_DATA);
+                        if (data < 0 && errno == ENXIO)
+                                data = lseek(fd, 0, SEEK_END);   /* only a hole up to the end */
+                        if (pos >= 0 && data > pos) {
+                                if (have > 0) {
+                                        r = scan_region(&sc, buf, have);
+                                        if (r != 0)
+                                                goto finish;
+                                        /* The piece ends a line that has no newline. */
+                                        sc.lines++;
+                                        have = 0;
+                                }
+                                res->bytes += (uint64_t) (data - pos);
+                        }
+                }
                 n = read(fd, buf + have, LOG_SCAN_BUFFER - have);
                 if (n < 0) {
                         if (errno == EINTR)

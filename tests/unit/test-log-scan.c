@@ -146,6 +146,26 @@ static void test_offset_and_quote(void **state) {
         job_patterns_unref(p);
 }
 
+static void test_sparse_log(void **state) {
+        const char *fail[] = { "ERR", NULL };
+        JobPatterns *p = patterns(fail, NULL);
+        uint64_t size = 64ULL << 30;   /* 64 GiB of hole: never read */
+        LogScanResult res;
+        int fd = memfd_with("a\nb", 3);
+
+        assert_int_equal(ftruncate(fd, (off_t) size), 0);
+        assert_int_equal(pwrite(fd, "ERR here\n", 9, (off_t) size), 9);
+        log_scan_fd(p, fd, 0, NULL, &res);
+        close(fd);
+        assert_int_equal(res.error, 0);
+        assert_true(res.fail_matched);
+        /* The hole ends the line "b". */
+        assert_int_equal(res.fail_line, 3);
+        assert_string_equal(res.fail_quote, "ERR here");
+        assert_int_equal(res.bytes, size + 9);
+        job_patterns_unref(p);
+}
+
 static void test_compile_errors(void **state) {
         JobPatterns *p = job_patterns_new();
         char *why = NULL;
@@ -173,6 +193,7 @@ int main(void) {
                 cmocka_unit_test(test_alternation_keeps_each_pattern),
                 cmocka_unit_test(test_pass_patterns),
                 cmocka_unit_test(test_offset_and_quote),
+                cmocka_unit_test(test_sparse_log),
                 cmocka_unit_test(test_compile_errors),
         };
 
