@@ -175,7 +175,12 @@ static unsigned output_folder_of(JobResult res) {
 static void output_link_name(const Job *j, char *buf, size_t l) {
         const char *n = j->spec.name;
 
-        if (isempty(n) || streq(n, ".") || streq(n, "..")) {
+        bool reserved = false;
+
+        /* Not one of the folders of links beside the jobs' folders. */
+        for (size_t i = 0; n && i < ELEMENTSOF(output_folders); i++)
+                reserved = reserved || streq(n, output_folders[i]);
+        if (isempty(n) || streq(n, ".") || streq(n, "..") || reserved) {
                 snprintf(buf, l, "job-%llu", (unsigned long long) j->id);
                 return;
         }

@@ -65,21 +65,26 @@ cat >"$TEST_TMP/dvsim.json" <<JSON
     { "name": "pass", "command": "echo ok" },
     { "name": "fail", "command": "test -e $fixed && echo ok || echo 'UVM_ERROR bad'" },
     { "name": "after-fail", "command": "echo later", "after": ["fail"] },
-    { "name": "killed", "command": "kill -9 \$\$" },
-    { "name": "own/odir", "command": "echo mine", "odir": "$TEST_TMP/elsewhere" } ] }
+    { "name": "crash", "command": "kill -9 \$\$" },
+    { "name": "own/odir", "command": "echo mine", "odir": "$TEST_TMP/elsewhere" },
+    { "name": "failed", "command": "true" } ] }
 JSON
 run=$(plan_submit "$TEST_TMP/dvsim.json")
 wait_run_done "$run" 30
 assert_eq "$root" "$(run_prop "$run" OutputRoot)" "Run.OutputRoot"
 assert_eq "$root/pass" "$(job_prop "$(run_job_id "$run" pass)" OutputDirectory)" "a job's folder under the root"
 assert_eq ok "$(cat "$root/pass/job.log")" "its log"
-wait_until 10 "the links of the run" test -L "$root/killed/killed"
+wait_until 10 "the links of the run" test -L "$root/killed/crash"
 assert_eq "$root/pass" "$(readlink "$root/passing/pass")" "passing/pass"
 assert_eq "$root/fail" "$(readlink "$root/failed/fail")" "failed/fail"
 assert_eq "$root/after-fail" "$(readlink "$root/skipped/after-fail")" "skipped/after-fail"
-assert_eq "$root/killed" "$(readlink "$root/killed/killed")" "killed/killed"
+assert_eq "$root/crash" "$(readlink "$root/killed/crash")" "killed/crash"
 assert_eq "$TEST_TMP/elsewhere" "$(readlink "$root/passing/own_odir")" "a job with its own odir, a '/' in its name"
-assert_eq "own_odir pass" "$(LC_ALL=C ls "$root/passing" | tr '\n' ' ' | sed 's/ $//')" "what passing/ holds"
+named_failed=$(run_job_id "$run" failed)
+assert_eq "$root/job-$named_failed" "$(job_prop "$named_failed" OutputDirectory)" \
+        "the folder of a job named as a folder of links"
+assert_eq "job-$named_failed own_odir pass" "$(LC_ALL=C ls "$root/passing" | tr '\n' ' ' | sed 's/ $//')" \
+        "what passing/ holds"
 
 # After Retry("failed") the fixed jobs move to passing/.
 touch "$fixed"
@@ -89,4 +94,4 @@ wait_until 10 "the links after the retry" test -L "$root/passing/after-fail"
 assert_eq "$root/fail" "$(readlink "$root/passing/fail")" "passing/fail after the retry"
 assert_file_missing "$root/failed/fail"
 assert_file_missing "$root/skipped/after-fail"
-assert_eq "$root/killed" "$(readlink "$root/killed/killed")" "killed/killed after the retry (killed again)"
+assert_eq "$root/crash" "$(readlink "$root/killed/crash")" "killed/crash after the retry (killed again)"

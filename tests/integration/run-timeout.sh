@@ -35,6 +35,24 @@ wait_run_done "$run" 20
 assert_int "$(($(now_ms) - t0))" -ge 1400 "ms until the retried run timed out again"
 assert_eq timeout "$(run_prop "$run" Result)" "Result of the retried run"
 
+# The watchdog holds across a restart of jobd (its deadline is kept), and so does the result.
+cat >"$TEST_TMP/slow2.json" <<'JSON'
+{ "name": "slow2", "timeout": "3s", "jobs": [ { "name": "long", "command": ["sleep", "60"] } ] }
+JSON
+t0=$(now_ms)
+run=$(plan_submit "$TEST_TMP/slow2.json")
+wait_until 10 "its job to run" job_state_is "$(run_job_id "$run" long)" running
+jobd_crash
+jobd_start --max-parallel=4
+wait_run_done "$run" 20
+elapsed=$(($(now_ms) - t0))
+assert_int "$elapsed" -ge 2900 "ms until the run's timeout ended it across a restart"
+assert_int "$elapsed" -lt 15000 "ms until the run's timeout ended it across a restart (not counted afresh)"
+assert_eq timeout "$(run_prop "$run" Result)" "Result of a run timed out across a restart"
+jobd_crash
+jobd_start --max-parallel=4
+assert_eq timeout "$(run_prop "$run" Result)" "Result of a timed out run after another restart"
+
 # Ctrl-C on plan --wait cancels the run.
 cat >"$TEST_TMP/wait.json" <<'JSON'
 { "name": "interrupted", "jobs": [ { "name": "sleeper", "command": ["sleep", "60"] } ] }
