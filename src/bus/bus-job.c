@@ -194,6 +194,8 @@ static int property_get_name(sd_bus *bus, const char *path, const char *interfac
                 s = job_log_path(j, buf, sizeof(buf));
         else if (streq(property, "Unit"))
                 s = j->unit;
+        else if (streq(property, "OutputDirectory"))
+                s = j->spec.output_directory;
         else if (streq(property, "ControlGroup")) {
                 int r = job_control_group(j, &cg);
                 if (r < 0)
@@ -263,6 +265,15 @@ static int property_get_restrict_address_families(sd_bus *bus, const char *path,
         const SeccompFilter *f = ((Job *) userdata)->spec.system_call_filter;
 
         return sd_bus_message_append_strv(reply, f ? f->address_families : NULL);
+}
+
+static int property_get_patterns(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        const JobPatterns *p = ((Job *) userdata)->spec.patterns;
+
+        if (!p)
+                return sd_bus_message_append_strv(reply, NULL);
+        return sd_bus_message_append_strv(reply, streq(property, "FailPatterns") ? p->fail : p->pass);
 }
 
 static int property_get_main_pid(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -526,6 +537,9 @@ const sd_bus_vtable bus_job_vtable[] = {
         SD_BUS_PROPERTY("SystemCallFilter", "as", property_get_system_call_filter, 0, CONST),
         SD_BUS_PROPERTY("RestrictAddressFamilies", "as", property_get_restrict_address_families, 0, CONST),
         SD_BUS_PROPERTY("LogMaxBytes", "t", NULL, offsetof(Job, spec.log_max_bytes), CONST),
+        SD_BUS_PROPERTY("FailPatterns", "as", property_get_patterns, 0, CONST),
+        SD_BUS_PROPERTY("PassPatterns", "as", property_get_patterns, 0, CONST),
+        SD_BUS_PROPERTY("OutputDirectory", "s", property_get_name, 0, CONST),
         SD_BUS_PROPERTY("State", "s", property_get_name, 0, EMITS),
         SD_BUS_PROPERTY("Result", "s", property_get_name, 0, EMITS),
         SD_BUS_PROPERTY("ExitCode", "i", NULL, offsetof(Job, exit_code), EMITS),

@@ -73,6 +73,8 @@ static int property_get_string(sd_bus *bus, const char *path, const char *interf
                 s = strempty(r->name);
         else if (streq(property, "State"))
                 s = run_state(r);
+        else if (streq(property, "OutputRoot"))
+                s = strempty(r->output_root);
         else
                 s = run_result(r);
         return sd_bus_message_append_basic(reply, 's', s);
@@ -205,6 +207,8 @@ const sd_bus_vtable bus_run_vtable[] = {
         SD_BUS_PROPERTY("ResultCounts", "a{su}", property_get_counts, 0, EMITS),
         SD_BUS_PROPERTY("SubmitUSec", "t", NULL, offsetof(Run, submit_usec), CONST),
         SD_BUS_PROPERTY("FinishUSec", "t", NULL, offsetof(Run, finish_usec), EMITS),
+        SD_BUS_PROPERTY("TimeoutUSec", "t", NULL, offsetof(Run, timeout_usec), CONST),
+        SD_BUS_PROPERTY("OutputRoot", "s", property_get_string, 0, CONST),
         SD_BUS_METHOD("Cancel", NULL, NULL, method_cancel, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Pause", NULL, NULL, method_pause_resume, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Resume", NULL, NULL, method_pause_resume, SD_BUS_VTABLE_UNPRIVILEGED),

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +109,8 @@ static int read_plan(sd_bus_message *msg, Plan *p, sd_bus_error *error) {
         p->default_keys = x.keys;
         p->name = TAKE_PTR(x.name);
         p->max_parallel = x.max_parallel;
+        p->timeout_usec = x.run_timeout_usec;
+        p->output_root = TAKE_PTR(x.output_root);
         bus_spec_extra_done(&x);
         if (r < 0) {
                 int q = prefix_error(error, "options");
@@ -117,6 +120,24 @@ static int read_plan(sd_bus_message *msg, Plan *p, sd_bus_error *error) {
                 return sd_bus_error_setf(error, JOBD_ERROR_INVALID_SPEC, "options: Name: \"%s\" is not "
                                          "1-%u characters of A-Z a-z 0-9 _ . -", SHORT_STRING(p->name),
                                          JOB_NAME_MAX);
+        if (p->timeout_usec > JOB_TIMEOUT_MAX && p->timeout_usec != USEC_INFINITY)
+                return sd_bus_error_setf(error, JOBD_ERROR_INVALID_SPEC, "options: RunTimeoutUSec: %llu µs is "
+                                         "more than a year (use 0 for no timeout)",
+                                         (unsigned long long) p->timeout_usec);
+        if (p->timeout_usec == USEC_INFINITY)
+                p->timeout_usec = 0;
+        if (p->output_root) {
+                if (p->output_root[0] != '/')
+                        return sd_bus_error_setf(error, JOBD_ERROR_INVALID_SPEC, "options: OutputRoot: must "
+                                                 "be an absolute path, got \"%s\"", SHORT_STRING(p->output_root));
+                if (strlen(p->output_root) >= PATH_MAX / 2)
+                        return sd_bus_error_setf(error, JOBD_ERROR_INVALID_SPEC, "options: OutputRoot: longer "
+                                                 "than %u bytes", PATH_MAX / 2 - 1);
+                for (const char *c = p->output_root; *c; c++)
+                        if ((unsigned char) *c < ' ' || *c == 0x7f)
+                                return sd_bus_error_setf(error, JOBD_ERROR_INVALID_SPEC, "options: OutputRoot: "
+                                                         "must not contain control characters");
+        }
         return 0;
 }
 

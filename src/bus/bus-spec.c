@@ -158,6 +158,10 @@ static int read_value(sd_bus_message *m, const char *key, JobSpec *spec, sd_bus_
                 return read_string(m, &spec->working_directory);
         if (streq(key, "Group"))
                 return read_string(m, &spec->group);
+        if (streq(key, "LogPath"))
+                return read_string(m, &spec->log_path);
+        if (streq(key, "OutputDirectory"))
+                return read_string(m, &spec->output_directory);
         if (streq(key, "Priority"))
                 return sd_bus_message_read_basic(m, 'i', &spec->priority);
         if (streq(key, "Retries"))
@@ -216,6 +220,27 @@ static int read_value(sd_bus_message *m, const char *key, JobSpec *spec, sd_bus_
                 if (r < 0)
                         return r;
                 return seccomp_filter_set_address_families(&spec->system_call_filter, l);
+        }
+        if (streq(key, "FailPatterns") || streq(key, "PassPatterns")) {
+                _cleanup_strv_free_ char **l = NULL;
+
+                /* Compiled with the rest of the spec (job_spec_validate()). */
+                r = bus_read_strv_bounded(m, key, JOB_PATTERNS_MAX, JOB_PATTERNS_BYTES_MAX, &l, error);
+                if (r < 0)
+                        return r;
+                if (!spec->patterns) {
+                        spec->patterns = job_patterns_new();
+                        if (!spec->patterns)
+                                return -ENOMEM;
+                }
+                if (streq(key, "FailPatterns")) {
+                        strv_free(spec->patterns->fail);
+                        spec->patterns->fail = TAKE_PTR(l);
+                } else {
+                        strv_free(spec->patterns->pass);
+                        spec->patterns->pass = TAKE_PTR(l);
+                }
+                return 0;
         }
         if (streq(key, "AfterCondition")) {
                 const char *s;
@@ -299,6 +324,22 @@ int bus_read_job_spec_full(sd_bus_message *m, JobSpec *spec, BusSpecKind kind, B
                                 return r;
                         goto next;
                 }
+                if (kind == BUS_SPEC_PLAN_OPTIONS && (streq(key, "RunTimeoutUSec") || streq(key, "OutputRoot"))) {
+                        bool root = streq(key, "OutputRoot");
+
+                        if (!streq(contents, root ? "s" : "t"))
+                                return sd_bus_error_setf(error, JOBD_ERROR_INVALID_SPEC,
+                                                         "options: %s: must be of type '%s', got '%s'", key,
+                                                         root ? "s" : "t", contents);
+                        r = sd_bus_message_enter_container(m, 'v', contents);
+                        if (r < 0)
+                                return r;
+                        r = root ? read_string(m, &x->output_root) :
+                                   sd_bus_message_read_basic(m, 't', &x->run_timeout_usec);
+                        if (r < 0)
+                                return r;
+                        goto next;
+                }
 
                 k = job_spec_key_find(key);
                 if (!k)
@@ -313,7 +354,8 @@ int bus_read_job_spec_full(sd_bus_message *m, JobSpec *spec, BusSpecKind kind, B
                 if (kind != BUS_SPEC_SUBMIT &&
                     (id == JOB_KEY_STDIN_FD || id == JOB_KEY_STDOUT_FD || id == JOB_KEY_STDERR_FD))
                         return invalid(error, k->name, "file descriptors cannot be given in a plan");
-                if (kind == BUS_SPEC_PLAN_OPTIONS && (id == JOB_KEY_ARGV || id == JOB_KEY_AFTER))
+                if (kind == BUS_SPEC_PLAN_OPTIONS && (id == JOB_KEY_ARGV || id == JOB_KEY_AFTER ||
+                                                      id == JOB_KEY_LOG_PATH || id == JOB_KEY_OUTPUT_DIRECTORY))
                         return invalid(error, k->name, "is for each job, not a default of the plan");
 
                 if (kind == BUS_SPEC_PLAN_JOB && id == JOB_KEY_AFTER && streq(contents, "as")) {
@@ -354,6 +396,7 @@ int bus_read_job_spec_full(sd_bus_message *m, JobSpec *spec, BusSpecKind kind, B
 void bus_spec_extra_done(BusSpecExtra *x) {
         x->after_names = strv_free(x->after_names);
         x->name = mfree(x->name);
+        x->output_root = mfree(x->output_root);
 }
 
 int bus_read_job_spec(sd_bus_message *m, JobSpec *spec, sd_bus_error *error) {

@@ -26,6 +26,8 @@ typedef struct BusSpecExtra {
         char **after_names;            /* BUS_SPEC_PLAN_JOB: "After as" */
         char *name;                    /* BUS_SPEC_PLAN_OPTIONS: the run's Name */
         uint32_t max_parallel;         /* BUS_SPEC_PLAN_OPTIONS: MaxParallel */
+        uint64_t run_timeout_usec;     /* BUS_SPEC_PLAN_OPTIONS: RunTimeoutUSec */
+        char *output_root;             /* BUS_SPEC_PLAN_OPTIONS: OutputRoot */
 } BusSpecExtra;
 
 /* As bus_read_job_spec(), for the kinds of dicts above; x collects what is not part of a JobSpec. */

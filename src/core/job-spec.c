@@ -40,6 +40,10 @@ const JobSpecKey job_spec_keys[_JOB_KEY_MAX + 1] = {
         [JOB_KEY_LABELS]           = { "Labels", "as" },
         [JOB_KEY_HOLD]             = { "Hold", "b" },
         [JOB_KEY_NOT_BEFORE_USEC]  = { "NotBeforeUSec", "t" },
+        [JOB_KEY_FAIL_PATTERNS]    = { "FailPatterns", "as" },
+        [JOB_KEY_PASS_PATTERNS]    = { "PassPatterns", "as" },
+        [JOB_KEY_LOG_PATH]         = { "LogPath", "s" },
+        [JOB_KEY_OUTPUT_DIRECTORY] = { "OutputDirectory", "s" },
         {}
 };
 
@@ -83,6 +87,9 @@ void job_spec_done(JobSpec *s) {
         job_shared_env_unref(s->base_environment);
         seccomp_filter_unref(s->system_call_filter);
         strv_free(s->labels);
+        job_patterns_unref(s->patterns);
+        free(s->log_path);
+        free(s->output_directory);
         job_spec_init(s);
 }
 
@@ -122,6 +129,20 @@ bool slot_name_is_valid(const char *s) {
 
 /* Refuses: *ret says why. */
 #define fail(ret, ...) message_set(ret, -EINVAL, __VA_ARGS__)
+
+/* LogPath, OutputDirectory: absolute, printable, with room for what jobd puts under them. */
+static int check_path(const char *key, const char *p, char **ret) {
+        if (!p)
+                return 0;
+        if (p[0] != '/')
+                return fail(ret, "%s: must be an absolute path, got \"%.64s\"", key, p);
+        if (strlen(p) >= PATH_MAX / 2)
+                return fail(ret, "%s: longer than %u bytes", key, PATH_MAX / 2 - 1);
+        for (const char *c = p; *c; c++)
+                if ((unsigned char) *c < ' ' || *c == 0x7f)
+                        return fail(ret, "%s: must not contain control characters", key);
+        return 0;
+}
 
 int job_spec_validate(const JobSpec *s, char **ret) {
         size_t n, bytes, n_env, env_bytes;
@@ -235,6 +256,20 @@ int job_spec_validate(const JobSpec *s, char **ret) {
         if (r < 0)
                 return r;
 
+        r = check_path("LogPath", s->log_path, ret);
+        if (r < 0)
+                return r;
+        if (s->log_path && s->log_path[strlen(s->log_path) - 1] == '/')
+                return fail(ret, "LogPath: names a folder, \"%s\": give the file's name", s->log_path);
+        r = check_path("OutputDirectory", s->output_directory, ret);
+        if (r < 0)
+                return r;
+
+        /* Compiled here, once for the patterns a plan's jobs share. */
+        r = job_patterns_compile(s->patterns, ret);
+        if (r < 0)
+                return r;
+
         if (s->base_environment) {
                 n = n_env + strv_length(s->base_environment->env);
                 bytes = env_bytes + strv_bytes(s->base_environment->env);
@@ -257,7 +292,7 @@ uint64_t job_spec_bytes(const JobSpec *s) {
 
         b = strv_bytes(s->argv) + strv_bytes(s->environment) + strlen_null(s->name) +
             strlen_null(s->working_directory) + strlen_null(s->group) + s->n_after * sizeof(uint64_t) +
-            strv_bytes(s->labels);
+            strv_bytes(s->labels) + strlen_null(s->log_path) + strlen_null(s->output_directory);
         for (size_t i = 0; i < s->n_resources; i++)
                 b += strlen_null(s->resources[i].pool) + sizeof(uint32_t);
         return b;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "backend.h"
+#include "log-scan.h"
 #include "sched.h"
 #include "seccomp-filter.h"
 #include "time-util.h"
@@ -77,7 +78,15 @@ typedef struct JobSpec {
         char **labels;                       /* NULL or distinct labels (JOB_LABELS_MAX, identifiers) */
         bool hold;                           /* Hold: submitted held, until Job.Release() */
         usec_t not_before_usec;              /* NotBeforeUSec: CLOCK_REALTIME; 0: none */
+        JobPatterns *patterns;               /* FailPatterns, PassPatterns; NULL: none; shared by a plan's
+                                              * jobs that take them from its defaults */
+        char *log_path;                      /* LogPath: absolute; NULL: DIR/logs/<uid>/<id>.log */
+        char *output_directory;              /* OutputDirectory: absolute; the log defaults to its
+                                              * JOB_OUTPUT_LOG_NAME */
 } JobSpec;
+
+/* The log of a job with an OutputDirectory and no LogPath, in that folder. */
+#define JOB_OUTPUT_LOG_NAME "job.log"
 
 void job_spec_init(JobSpec *s);
 
@@ -144,6 +153,10 @@ typedef enum JobSpecKeyId {
         JOB_KEY_LABELS,
         JOB_KEY_HOLD,
         JOB_KEY_NOT_BEFORE_USEC,
+        JOB_KEY_FAIL_PATTERNS,
+        JOB_KEY_PASS_PATTERNS,
+        JOB_KEY_LOG_PATH,
+        JOB_KEY_OUTPUT_DIRECTORY,
         _JOB_KEY_MAX,
 } JobSpecKeyId;
 

@@ -14,9 +14,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "escape-util.h"
+#include "as-user.h"
 #include "cgroup-util.h"
 #include "exec-args.h"
+#include "escape-util.h"
 #include "exec-env.h"
 #include "fd-util.h"
 #include "journal.h"
@@ -36,6 +37,12 @@
 #define P_PIDFD 3
 #endif
 
+static bool endswith_slash(const char *s) {
+        size_t l = strlen(s);
+
+        return l > 0 && s[l - 1] == '/';
+}
+
 int job_new(Manager *m, uint64_t id, JobSpec *spec, uid_t owner, Job **ret) {
         Job *j;
 
@@ -48,6 +55,14 @@ int job_new(Manager *m, uint64_t id, JobSpec *spec, uid_t owner, Job **ret) {
         job_spec_init(spec);
         if (j->spec.log_max_bytes == JOB_LOG_MAX_BYTES_UNSET)
                 j->spec.log_max_bytes = m ? m->default_log_max_bytes : 0;
+        if (j->spec.output_directory && !j->spec.log_path &&
+            asprintf(&j->spec.log_path, "%s%s" JOB_OUTPUT_LOG_NAME, j->spec.output_directory,
+                     endswith_slash(j->spec.output_directory) ? "" : "/") < 0) {
+                j->spec.log_path = NULL;
+                job_spec_done(&j->spec);
+                free(j);
+                return -ENOMEM;
+        }
         j->owner = owner;
         j->held = j->spec.hold;
         job_set_state(j, JOB_WAITING, JOB_CHANGE_QUIET);
@@ -97,6 +112,7 @@ Job *job_free(Job *j) {
                 manager_quota_release_bytes(j->manager, j);
         }
         job_release_runtime(j);
+        job_scan_abandon(j);
         /* A job still running when the daemon exits keeps its cgroup: rmdir fails on a busy cgroup and
          * the v1 mirrors are deleted only when empty. */
         backend_job_free(j->cgroup);
@@ -273,6 +289,9 @@ static void job_finalize(Job *j) {
                          (unsigned long long) j->id, j->stray_processes);
 
         j->result = result;
+        /* The verdict of the patterns follows from the scan of the log, off the event loop. */
+        if (job_scan_wanted(j) && job_scan_start(j) >= 0)
+                return;
         manager_job_done(m, j);
 }
 
@@ -556,6 +575,40 @@ static int job_sigkill(Job *j) {
 static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata);
 static int job_open_state_dir(Job *j);
 
+/* "TOTAL SINCE": µs paused in this attempt before, and since when it is paused (0: it is not). */
+#define JOB_PAUSE_FILE "pause"
+
+static void job_save_pause(Job *j) {
+        char buf[64];
+        int r;
+
+        if (j->state_dir_fd < 0)
+                return;
+        snprintf(buf, sizeof(buf), "%llu %llu\n", (unsigned long long) j->paused_total_usec,
+                 (unsigned long long) j->paused_since_usec);
+        r = state_write_file_atomic(j->state_dir_fd, JOB_PAUSE_FILE, buf, 0644);
+        if (r < 0)
+                log_warning_errno(r, "Job %llu: cannot record its time paused, ignoring: %m",
+                                  (unsigned long long) j->id);
+}
+
+static void job_load_pause(Job *j) {
+        unsigned long long total, since;
+        char buf[64];
+        ssize_t n;
+
+        if (j->state_dir_fd < 0)
+                return;
+        n = state_read_file(j->state_dir_fd, JOB_PAUSE_FILE, j->manager->uid, buf, sizeof(buf) - 1);
+        if (n <= 0)
+                return;
+        buf[n] = 0;
+        if (sscanf(buf, "%llu %llu", &total, &since) != 2)
+                return;
+        j->paused_total_usec = total;
+        j->paused_since_usec = since;
+}
+
 /* Reads what jobd-exec recorded; false if it recorded nothing (it was killed, or never ran). */
 static bool job_read_exec_status(Job *j) {
         char buf[256];
@@ -638,7 +691,13 @@ static void job_note_log_offset(Job *j, int logfd) {
         struct stat st;
         uint64_t *t;
 
-        if (j->n_log_offsets >= JOB_ATTEMPTS_MAX || fstat(logfd, &st) < 0)
+        /* Retries append: the patterns judge this attempt's output only (log_offset), and
+         * AttemptLogOffsets tells where each attempt began. */
+        j->log_offset = 0;
+        if (fstat(logfd, &st) < 0)
+                return;
+        j->log_offset = (uint64_t) st.st_size;
+        if (j->n_log_offsets >= JOB_ATTEMPTS_MAX)
                 return;
         t = reallocarray(j->log_offsets, j->n_log_offsets + 1, sizeof(uint64_t));
         if (!t)
@@ -712,8 +771,15 @@ int job_adopt(Job *j, const char *cgroup_path, const char *unit, pid_t main_pid)
         (void) sd_event_source_set_io_fd_own(j->child_source, true);
         TAKE_FD(pidfd);
         (void) sd_event_source_set_description(j->child_source, "job-adopted-main-process");
+        job_load_pause(j);
         if (j->spec.timeout_usec > 0 && j->spec.timeout_usec != USEC_INFINITY) {
-                usec_t ran = now(CLOCK_REALTIME) - j->start_usec;
+                usec_t n = now(CLOCK_REALTIME), paused = j->paused_total_usec, ran;
+
+                /* Time paused, before the restart and since, is not counted. */
+                if (j->paused_since_usec > 0 && n > j->paused_since_usec)
+                        paused += n - j->paused_since_usec;
+                ran = n - j->start_usec;
+                ran = ran > paused ? ran - paused : 0;
                 r = job_add_timer(j, &j->timeout_source, ran < j->spec.timeout_usec ? j->spec.timeout_usec - ran : 0,
                                   on_timeout, "job-timeout");
                 if (r < 0)
@@ -721,8 +787,19 @@ int job_adopt(Job *j, const char *cgroup_path, const char *unit, pid_t main_pid)
                                           (unsigned long long) j->id);
         }
         /* Paused before the restart: its cgroup is frozen still. */
-        if (backend_job_frozen(j->cgroup) > 0)
+        if (backend_job_frozen(j->cgroup) > 0) {
+                uint64_t at = 0;
+
                 job_set_state(j, JOB_PAUSED, JOB_CHANGE_QUIET);
+                /* Its timeout waits for Resume. */
+                if (j->timeout_source && sd_event_source_get_time(j->timeout_source, &at) >= 0) {
+                        usec_t n = now(CLOCK_MONOTONIC);
+
+                        j->timeout_left = at > n ? at - n : 0;
+                        j->timeout_paused = true;
+                        j->timeout_source = sd_event_source_disable_unref(j->timeout_source);
+                }
+        }
         log_info("Job %llu: re-adopted%s, main process %i in %s.", (unsigned long long) j->id,
                  j->state == JOB_PAUSED ? " (paused)" : "", (int) main_pid, cgroup_path);
         return 0;
@@ -782,16 +859,60 @@ static int job_open_log_dir(Job *j, gid_t gid, int *ret_fd) {
         return 0;
 }
 
+/* A LogPath of the job's own: opened (and created, with its folders) with its owner's credentials
+ * (src/core/as-user.c), never through a symlink in its last component; then, as in the state folder, it
+ * must be a regular file of the owner's with one link, and once jobd created it, that same file. */
+static int job_open_log_path(Job *j, bool for_writing, const UserRecord *user, int *ret_fd) {
+        _cleanup_(user_record_freep) UserRecord *looked_up = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        AsUser u = { .uid = job_log_uid(j), .gid = (gid_t) -1 };
+        struct stat st;
+        int r;
+
+        if (u.uid != geteuid()) {
+                if (!user) {
+                        r = user_record_get(u.uid, &looked_up);
+                        if (r < 0)
+                                return r;
+                        user = looked_up;
+                }
+                u.gid = user->gid;
+                u.groups = user->groups;
+                u.n_groups = user->n_groups;
+        }
+        r = open_as_user(&u, j->spec.log_path, for_writing ? O_WRONLY | O_APPEND | O_CREAT : O_RDONLY, 0644,
+                         for_writing, &fd);
+        if (r < 0)
+                return r;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        if (st.st_uid != job_log_uid(j))
+                return -EPERM;
+        if (st.st_nlink != 1)
+                return -EMLINK;
+        if (!for_writing && j->log_ino != 0 && (st.st_dev != j->log_dev || st.st_ino != j->log_ino))
+                return -ESTALE;
+        r = fd_nonblock(fd, false);
+        if (r < 0)
+                return r;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
 /* The job's log in its owner's folder: for writing (O_APPEND, created as the owner's if missing: retries
  * append to it) or for reading. The owner may have put anything there under that name, so it is opened
  * without following a symlink, without blocking on a FIFO, and then it must be a regular file of the
  * owner's with one link: never another file (root's or someone else's) reached through a link. */
-static int job_open_log_file(Job *j, bool for_writing, gid_t gid, int *ret_fd) {
+static int job_open_log_file_full(Job *j, bool for_writing, gid_t gid, const UserRecord *user, int *ret_fd) {
         _cleanup_close_ int dir_fd = -EBADF, fd = -EBADF;
         char name[32];
         struct stat st;
         int r;
 
+        if (j->spec.log_path)
+                return job_open_log_path(j, for_writing, user, ret_fd);
         r = job_open_log_dir(j, gid, &dir_fd);
         if (r < 0)
                 return r;
@@ -828,11 +949,23 @@ static int job_open_log_file(Job *j, bool for_writing, gid_t gid, int *ret_fd) {
         return 0;
 }
 
-static int job_open_log_for_writing(Job *j, gid_t gid) {
-        int fd = -EBADF, r;
+static int job_open_log_file(Job *j, bool for_writing, gid_t gid, int *ret_fd) {
+        return job_open_log_file_full(j, for_writing, gid, NULL, ret_fd);
+}
 
-        r = job_open_log_file(j, true, gid, &fd);
-        return r < 0 ? r : fd;
+static int job_open_log_for_writing(Job *j, const UserRecord *user) {
+        int fd = -EBADF, r;
+        struct stat st;
+
+        r = job_open_log_file_full(j, true, user ? user->gid : (gid_t) -1, user, &fd);
+        if (r < 0)
+                return r;
+        /* The file this job writes: scanned (and, for a LogPath, read back) only if it is still that one. */
+        if (fstat(fd, &st) >= 0) {
+                j->log_dev = st.st_dev;
+                j->log_ino = st.st_ino;
+        }
+        return fd;
 }
 
 #define LOG_NOTE_MAX 80
@@ -1126,6 +1259,8 @@ int job_start(Job *j) {
         int r;
 
         j->stop_reason = JOB_STOP_NONE;
+        j->timeout_paused = false;
+        j->paused_total_usec = j->paused_since_usec = 0;
         j->main_exited = j->have_exec_status = false;
         j->exit_code = -1;
         j->exit_signal = 0;
@@ -1164,9 +1299,11 @@ int job_start(Job *j) {
         if (r < 0)
                 return job_fail_start(j, r, "Cannot create the job's state folder");
         /* A fresh folder has no status file; only a retry must not read the previous attempt's. */
-        if (j->start_usec > 0)
+        if (j->start_usec > 0) {
                 (void) unlinkat(j->state_dir_fd, EXEC_STATUS_FILE, 0);
-        logfd = job_open_log_for_writing(j, user ? user->gid : (gid_t) -1);
+                (void) unlinkat(j->state_dir_fd, JOB_PAUSE_FILE, 0);
+        }
+        logfd = job_open_log_for_writing(j, user);
         if (logfd < 0)
                 return job_fail_start(j, logfd, logfd == -EPERM || logfd == -EBADFD || logfd == -EMLINK ?
                                       "Cannot open the job's log (not a regular file of its owner's with one "
@@ -1323,6 +1460,9 @@ int job_cancel(Job *j) {
         }
         if (j->stop_reason == JOB_STOP_CANCEL)
                 return 0;
+        /* Its command has ended; only the verdict of its log is to come. */
+        if (j->scan || j->scan_queued)
+                return 0;
 
         if (j->hold_fd < 0) {
                 /* First, so that a cancel that cannot act says so and changes nothing. */
@@ -1388,8 +1528,34 @@ int job_pause(Job *j) {
         r = backend_job_freeze(j->cgroup, true);
         if (r < 0)
                 return job_cgroup_error(j, r);
+        j->paused_since_usec = now(CLOCK_REALTIME);
+        job_save_pause(j);
+        /* Time spent paused does not count toward TimeoutUSec: the timer stops with the job. */
+        if (j->timeout_source) {
+                uint64_t at = 0;
+                usec_t n = now(CLOCK_MONOTONIC);
+
+                if (sd_event_source_get_time(j->timeout_source, &at) >= 0) {
+                        j->timeout_left = at > n ? at - n : 0;
+                        j->timeout_paused = true;
+                        j->timeout_source = sd_event_source_disable_unref(j->timeout_source);
+                }
+        }
         job_set_state(j, JOB_PAUSED, 0);
         return 0;
+}
+
+/* A paused job's timeout goes on from where it stopped. */
+static void job_resume_timeout(Job *j) {
+        int r;
+
+        if (!j->timeout_paused)
+                return;
+        j->timeout_paused = false;
+        r = job_add_timer(j, &j->timeout_source, j->timeout_left, on_timeout, "job-timeout");
+        if (r < 0)
+                log_warning_errno(r, "Job %llu: cannot arm its timeout again, ignoring: %m",
+                                  (unsigned long long) j->id);
 }
 
 int job_resume(Job *j) {
@@ -1408,6 +1574,14 @@ int job_resume(Job *j) {
         j->frozen_by_other = false;
         if (other)
                 j->reason = mfree(j->reason);
+        if (j->paused_since_usec > 0) {
+                usec_t n = now(CLOCK_REALTIME);
+
+                j->paused_total_usec += n > j->paused_since_usec ? n - j->paused_since_usec : 0;
+                j->paused_since_usec = 0;
+                job_save_pause(j);
+        }
+        job_resume_timeout(j);
         job_set_state(j, JOB_RUNNING, other ? JOB_CHANGE_REASON : 0);
         return 0;
 }
@@ -1416,7 +1590,7 @@ int job_open_log(Job *j) {
         int fd = -EBADF, r;
 
         r = job_open_log_file(j, false, (gid_t) -1, &fd);
-        if (r == -ENOENT && j->state == JOB_DONE) {
+        if (r == -ENOENT && j->state == JOB_DONE && !j->spec.log_path) {
                 char old[64];
 
                 /* A job that ended before jobd kept logs in DIR/logs: its log is where it was, the
@@ -1438,9 +1612,28 @@ int job_open_log(Job *j) {
 }
 
 const char *job_log_path(Job *j, char *buf, size_t l) {
+        if (j->spec.log_path)
+                return j->spec.log_path;
         snprintf(buf, l, "%s/logs/%u/%llu.log", j->manager->state_dir, (unsigned) job_log_uid(j),
                  (unsigned long long) j->id);
         return buf;
+}
+
+int job_open_log_for_scan(Job *j, int *ret_fd) {
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        int r;
+
+        r = job_open_log_file(j, false, (gid_t) -1, &fd);
+        if (r < 0)
+                return r;
+        /* Its owner may replace the log in their folder: the scan reads only the file the job wrote. */
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (j->log_ino != 0 && (st.st_dev != j->log_dev || st.st_ino != j->log_ino))
+                return -ESTALE;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
 }
 
 pid_t job_main_pid(Job *j) {

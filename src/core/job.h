@@ -83,6 +83,21 @@ typedef struct Job {
         ExecStatus exec_status;
         bool have_exec_status;
 
+        /* FailPatterns/PassPatterns: the scan of the log that decides the verdict (src/core/job-scan.c).
+         * While it runs the job is stopping and j->result is the process's result. */
+        struct JobScan *scan;
+        sd_event_source *scan_source;
+        struct Job *scan_next;         /* waiting for a scan thread: the manager's queue */
+        uint64_t log_offset;           /* the size of the log when this attempt started: its output follows */
+        dev_t log_dev;                 /* LogPath: the file jobd opened for the job (0: not yet) */
+        ino_t log_ino;
+        usec_t timeout_left;           /* paused: what was left of TimeoutUSec (the timer is off meanwhile) */
+        bool timeout_paused;
+        /* Time paused in this attempt (CLOCK_REALTIME), kept in the job's state folder (JOB_PAUSE_FILE)
+         * so that a restart of the daemon does not count it toward TimeoutUSec either. */
+        usec_t paused_total_usec, paused_since_usec;
+        bool scan_queued;
+
         /* Attempts that ended, oldest first, and the delay before the next one (src/core/job-retry.c). */
         JobAttempt *attempts;
         uint32_t n_attempts;
@@ -183,6 +198,19 @@ void job_retry_restored(Job *j, usec_t remaining);
 uint32_t job_attempt_number(Job *j);
 
 const char *job_log_path(Job *j, char *buf, size_t l);
+/* A read-only fd of the log as the daemon wrote it (the checks of job_open_log()), for the scan. */
+int job_open_log_for_scan(Job *j, int *ret_fd);
+
+/* src/core/job-scan.c. At most this many logs are scanned at once, each in a thread of its own. */
+#define JOB_SCANS_MAX 4U
+/* Whether the job's result waits for a scan of its log: it has FailPatterns or PassPatterns, and its
+ * command ran and exited (result success, or failed with an exit code). */
+bool job_scan_wanted(Job *j);
+/* Starts (or queues) the scan; the job is stopping until the verdict, which then goes to
+ * manager_job_done(). A scan that cannot start fails a job that succeeded (its Reason says why). */
+int job_scan_start(Job *j);
+/* A job freed while its log is scanned: the thread is told to stop and lets go of what it holds. */
+void job_scan_abandon(Job *j);
 /* The job's cgroup (the ControlGroup property), as recorded or as the backend names it for a started job
  * that recorded none; *ret NULL if it has none (never started, or only a placement knew it). */
 int job_control_group(Job *j, char **ret);

@@ -382,6 +382,43 @@ static int set_labels(JournalSubmit *s, json_object *v) {
         return set_strv(v, &s->spec.labels);
 }
 
+/* FailPatterns, PassPatterns: written for each job (a plan's jobs share one compilation again only while
+ * the daemon runs); compiled when the job is next checked or scanned. */
+static int get_patterns(char **l, json_object **ret) {
+        *ret = NULL;
+        if (strv_isempty(l))
+                return 0;
+        *ret = journal_strv_to_json(l);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int get_fail_pat(const JournalSubmit *s, json_object **ret) {
+        return get_patterns(s->spec.patterns ? s->spec.patterns->fail : NULL, ret);
+}
+
+static int get_pass_pat(const JournalSubmit *s, json_object **ret) {
+        return get_patterns(s->spec.patterns ? s->spec.patterns->pass : NULL, ret);
+}
+
+static int set_patterns(JournalSubmit *s, json_object *v, bool fail) {
+        if (json_object_array_length(v) > JOB_PATTERNS_MAX)
+                return -EBADMSG;
+        if (!s->spec.patterns) {
+                s->spec.patterns = job_patterns_new();
+                if (!s->spec.patterns)
+                        return -ENOMEM;
+        }
+        return set_strv(v, fail ? &s->spec.patterns->fail : &s->spec.patterns->pass);
+}
+
+static int set_fail_pat(JournalSubmit *s, json_object *v) {
+        return set_patterns(s, v, true);
+}
+
+static int set_pass_pat(JournalSubmit *s, json_object *v) {
+        return set_patterns(s, v, false);
+}
+
 #define FIELD(n, t, k, member, ...)                                                                         \
         { .name = n, .type = t, .kind = k, .offset = offsetof(JournalSubmit, member), __VA_ARGS__ }
 #define CUSTOM(n, t, g, s) { .name = n, .type = t, .kind = JOURNAL_FIELD_CUSTOM, .get = g, .set = s }
@@ -421,6 +458,10 @@ const JournalField journal_submit_fields[] = {
         CUSTOM("labels",     json_type_array,  get_labels, set_labels),
         FIELD("not_before",  json_type_int,    JOURNAL_FIELD_U64,    spec.not_before_usec, .max = UINT64_MAX - 1,
               .omit_zero = true),
+        FIELD("log_path",    json_type_string, JOURNAL_FIELD_STRING, spec.log_path),
+        FIELD("odir",        json_type_string, JOURNAL_FIELD_STRING, spec.output_directory),
+        CUSTOM("fail_pat",   json_type_array,  get_fail_pat, set_fail_pat),
+        CUSTOM("pass_pat",   json_type_array,  get_pass_pat, set_pass_pat),
 };
 const size_t journal_submit_n_fields = ELEMENTSOF(journal_submit_fields);
 

@@ -301,6 +301,14 @@ static json_object *run_line(const Run *r, bool with_gone) {
         json_object_object_add(o, "cancelled", json_object_new_boolean(r->cancelled));
         if (r->paused)
                 json_object_object_add(o, "paused", json_object_new_boolean(true));
+        if (r->timeout_usec > 0) {
+                add_u64(o, "timeout", r->timeout_usec);
+                add_u64(o, "deadline", r->deadline_usec);
+        }
+        if (r->timed_out)
+                json_object_object_add(o, "timed_out", json_object_new_boolean(true));
+        if (r->output_root)
+                add_str(o, "odir", r->output_root);
         if (r->environment)
                 json_object_object_add(o, "env", journal_strv_to_json(r->environment->env));
         if (!with_gone)
@@ -330,6 +338,14 @@ static json_object *start_line(Job *j) {
         add_u64(o, "pid", (uint64_t) j->main_pid);
         add_str(o, "cgroup", j->control_group);
         add_str(o, "unit", j->unit);
+        /* Where this attempt's output begins in the log (FailPatterns/PassPatterns scan only that). */
+        if (j->log_offset > 0)
+                add_u64(o, "log_off", j->log_offset);
+        /* LogPath: the file jobd opened, which a reader must find there again. */
+        if (j->log_ino != 0) {
+                add_u64(o, "log_dev", (uint64_t) j->log_dev);
+                add_u64(o, "log_ino", (uint64_t) j->log_ino);
+        }
         /* The devices it was given: after a restart it keeps them, nobody else gets them. */
         slots = sched_job_slots(j->manager->sched, j->id);
         if (slots)
@@ -497,6 +513,7 @@ static char *dup_str(json_object *o, const char *key) {
 void journal_runs_free(Journal *jr) {
         for (size_t i = 0; i < jr->n_runs; i++) {
                 free(jr->runs[i].name);
+                free(jr->runs[i].output_root);
                 job_shared_env_unref(jr->runs[i].environment);
         }
         jr->runs = mfree(jr->runs);
@@ -528,6 +545,7 @@ static int run_from_line(Journal *jr, json_object *o) {
                 x = &t[jr->n_runs++];
         } else {
                 free(x->name);
+                free(x->output_root);
                 job_shared_env_unref(x->environment);
                 memcpy(gone_before, x->gone, sizeof(gone_before));
                 needs_commit = x->needs_commit;
@@ -547,7 +565,12 @@ static int run_from_line(Journal *jr, json_object *o) {
                 .max_parallel = (uint32_t) journal_get_uint(o, "maxpar", 0, UINT32_MAX),
                 .submit_usec = journal_get_u64(o, "submit", 0),
                 .finish_usec = journal_get_u64(o, "finish", 0),
+                .timeout_usec = journal_get_uint(o, "timeout", 0, JOB_TIMEOUT_MAX),
+                .deadline_usec = journal_get_u64(o, "deadline", 0),
+                .output_root = dup_str(o, "odir"),
         };
+        if (json_object_object_get_ex(o, "timed_out", &gone))
+                x->timed_out = json_object_get_boolean(gone);
         memcpy(x->gone, gone_before, sizeof(gone_before));
         x->needs_commit = needs_commit;
         x->committed = committed;
@@ -861,6 +884,9 @@ int journal_replay(Journal *jr, Manager *m, JournalRecord **ret) {
                         if (json_object_object_get_ex(o, "slots", NULL))
                                 r = journal_get_strv(o, "slots", &rec->slots);
                         rec->job->start_usec = journal_get_u64(o, "start", 0);
+                        rec->job->log_offset = journal_get_u64(o, "log_off", 0);
+                        rec->job->log_dev = (dev_t) journal_get_u64(o, "log_dev", 0);
+                        rec->job->log_ino = (ino_t) journal_get_u64(o, "log_ino", 0);
                 } else if (streq(e, "retry")) {
                         JobAttempt a = attempt_from_line(o);
 

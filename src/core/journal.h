@@ -39,6 +39,9 @@ typedef struct JournalRun {
         usec_t submit_usec, finish_usec;
         bool cancelled;
         bool paused;
+        bool timed_out;
+        usec_t timeout_usec, deadline_usec;
+        char *output_root;
         JobSharedEnv *environment;
         uint32_t gone[_JOB_RESULT_MAX];
         bool needs_commit;   /* its submission's line: valid only once its "commit" line follows */

@@ -154,6 +154,9 @@ struct Manager {
         gid_t operator_gid;
         bool have_operator_group;
         struct BusPolkit *polkit;
+        /* Scans of logs for FailPatterns/PassPatterns (src/core/job-scan.c): running, and waiting. */
+        unsigned n_scans;
+        Job *scan_queue_head, *scan_queue_tail;
 };
 
 static inline bool manager_observers_backlogged(Manager *m) {

@@ -22,6 +22,7 @@ void plan_done(Plan *p) {
         }
         free(p->jobs);
         free(p->name);
+        free(p->output_root);
         job_spec_done(&p->defaults);
         plan_init(p);
 }
@@ -140,6 +141,25 @@ static int apply_defaults(JobSpec *s, uint64_t keys, const JobSpec *d, uint64_t 
                 s->labels = strv_copy(d->labels);
                 if (!s->labels)
                         return -ENOMEM;
+        }
+        /* FailPatterns and PassPatterns: the defaults' (one compilation for the plan) when the job gave
+         * neither, the missing list copied into the job's own when it gave one. */
+        if (d->patterns && (GIVEN(want, JOB_KEY_FAIL_PATTERNS) || GIVEN(want, JOB_KEY_PASS_PATTERNS))) {
+                if (!s->patterns)
+                        s->patterns = job_patterns_ref(d->patterns);
+                else {
+                        char ***to = GIVEN(want, JOB_KEY_FAIL_PATTERNS) ? &s->patterns->fail : &s->patterns->pass;
+                        char **from = GIVEN(want, JOB_KEY_FAIL_PATTERNS) ? d->patterns->fail : d->patterns->pass;
+
+                        if (from) {
+                                char **l = strv_copy(from);
+
+                                if (!l)
+                                        return -ENOMEM;
+                                strv_free(*to);
+                                *to = l;
+                        }
+                }
         }
         if (!d->system_call_filter || !(want & (JOB_SPEC_KEY_BIT(JOB_KEY_SYSTEM_CALL_FILTER) |
                                                JOB_SPEC_KEY_BIT(JOB_KEY_RESTRICT_ADDRESS_FAMILIES))))

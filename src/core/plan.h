@@ -23,6 +23,9 @@ typedef struct PlanJob {
 typedef struct Plan {
         char *name;
         uint32_t max_parallel;         /* 0: no limit of the plan's own */
+        usec_t timeout_usec;           /* RunTimeoutUSec: the run's unfinished jobs are cancelled after it;
+                                        * 0: none */
+        char *output_root;             /* OutputRoot: absolute, or NULL */
         JobSpec defaults;              /* the keys in default_keys apply to jobs that do not give them */
         uint64_t default_keys;
         PlanJob *jobs;

@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "as-user.h"
 #include "escape-util.h"
 #include "journal.h"
 #include "log.h"
@@ -13,6 +15,7 @@
 #include "resources.h"
 #include "run.h"
 #include "strv.h"
+#include "user-util.h"
 
 /* What a run last saw of a job: its state and result in one byte. */
 #define RUN_STATUS(state, result) ((uint8_t) ((unsigned) (state) | ((unsigned) (result) << 3)))
@@ -61,9 +64,13 @@ static Run *run_free(Run *r) {
         if (!r)
                 return NULL;
         free(r->name);
+        free(r->output_root);
         job_shared_env_unref(r->environment);
         sd_event_source_disable_unref(r->announce_source);
         sd_event_source_disable_unref(r->cancel_source);
+        sd_event_source_disable_unref(r->timeout_source);
+        sd_event_source_disable_unref(r->links_source);
+        free(r->links_pending);
         free(r->job_status);
         free(r);
         return NULL;
@@ -92,6 +99,8 @@ const char *run_state(const Run *r) {
 const char *run_result(const Run *r) {
         if (!run_is_done(r))
                 return "";
+        if (r->timed_out)
+                return "timeout";
         if (r->cancelled)
                 return "cancelled";
         return r->result_counts[JOB_SUCCESS] == r->n_jobs ? "success" : "failed";
@@ -151,6 +160,119 @@ static int run_announce_later(Run *r) {
         return 0;
 }
 
+/* The folders of links under a run's OutputRoot, by result. */
+static const char *const output_folders[] = { "passing", "failed", "killed", "skipped" };
+
+static unsigned output_folder_of(JobResult res) {
+        switch (res) {
+        case JOB_SUCCESS:
+                return 0;
+        case JOB_KILLED:
+        case JOB_CANCELLED:
+                return 2;
+        case JOB_SKIPPED:
+                return 3;
+        default:
+                return 1;
+        }
+}
+
+/* A job's link name: its name as one path component ('/' as '_'), or job-<id>. */
+static void output_link_name(const Job *j, char *buf, size_t l) {
+        const char *n = j->spec.name;
+
+        bool reserved = false;
+
+        /* Not one of the folders of links beside the jobs' folders. */
+        for (size_t i = 0; n && i < ELEMENTSOF(output_folders); i++)
+                reserved = reserved || streq(n, output_folders[i]);
+        if (isempty(n) || streq(n, ".") || streq(n, "..") || reserved) {
+                snprintf(buf, l, "job-%llu", (unsigned long long) j->id);
+                return;
+        }
+        snprintf(buf, l, "%s", n);
+        for (char *c = buf; *c; c++)
+                if (*c == '/')
+                        *c = '_';
+}
+
+/* Made as the run's owner (src/core/as-user.c): never by root in a user's folder. Once per loop
+ * iteration for the jobs that finished in it. */
+static int on_links_pending(sd_event_source *s, void *userdata) {
+        Run *r = userdata;
+        Manager *m = r->manager;
+        _cleanup_(user_record_freep) UserRecord *user = NULL;
+        _cleanup_free_ OutputLink *links = NULL;
+        _cleanup_free_ char *names = NULL;
+        AsUser u = { .uid = m->system_mode ? r->owner : m->uid, .gid = (gid_t) -1 };
+        size_t n = 0;
+        int q;
+
+        r->links_source = sd_event_source_disable_unref(r->links_source);
+        links = calloc(MAX(r->n_links_pending, (size_t) 1), sizeof(OutputLink));
+        names = calloc(MAX(r->n_links_pending, (size_t) 1), JOB_NAME_MAX + 1);
+        if (!links || !names)
+                goto finish;
+        for (size_t i = 0; i < r->n_links_pending; i++) {
+                Job *j = manager_get_job(m, r->links_pending[i]);
+                char *name = names + n * (JOB_NAME_MAX + 1);
+
+                if (!j || j->state != JOB_DONE || !j->spec.output_directory)
+                        continue;
+                output_link_name(j, name, JOB_NAME_MAX + 1);
+                links[n++] = (OutputLink) { .name = name, .target = j->spec.output_directory,
+                                            .folder = output_folder_of(j->result) };
+        }
+        if (n == 0 || !r->output_root)
+                goto finish;
+        if (u.uid != geteuid()) {
+                q = user_record_get(u.uid, &user);
+                if (q < 0) {
+                        log_warning_errno(q, "Run %llu: cannot look up uid %u for its output folders: %m",
+                                          (unsigned long long) r->id, (unsigned) u.uid);
+                        goto finish;
+                }
+                u.gid = user->gid;
+                u.groups = user->groups;
+                u.n_groups = user->n_groups;
+        }
+        q = output_links_as_user(&u, r->output_root, output_folders, ELEMENTSOF(output_folders), links, n);
+        if (q < 0)
+                log_warning_errno(q, "Run %llu: cannot update the links under %s: %m", (unsigned long long) r->id,
+                                  r->output_root);
+finish:
+        r->n_links_pending = 0;
+        return 0;
+}
+
+static void run_queue_link(Run *r, Job *j) {
+        int q;
+
+        if (!r->output_root || !j->spec.output_directory)
+                return;
+        if (r->n_links_pending >= r->n_links_alloc) {
+                size_t n = MAX(r->n_links_alloc * 2, (size_t) 16);
+                uint64_t *t = reallocarray(r->links_pending, n, sizeof(uint64_t));
+
+                if (!t) {
+                        log_oom();
+                        return;
+                }
+                r->links_pending = t;
+                r->n_links_alloc = n;
+        }
+        r->links_pending[r->n_links_pending++] = j->id;
+        if (r->links_source)
+                return;
+        q = sd_event_add_defer(r->manager->event, &r->links_source, on_links_pending, r);
+        if (q < 0) {
+                log_warning_errno(q, "Run %llu: cannot update its output folders: %m", (unsigned long long) r->id);
+                r->n_links_pending = 0;
+                return;
+        }
+        (void) sd_event_source_set_description(r->links_source, "run-output-links");
+}
+
 void run_job_changed(Manager *m, Job *j) {
         uint8_t old, new;
         Run *r;
@@ -170,8 +292,10 @@ void run_job_changed(Manager *m, Job *j) {
         if (RUN_STATUS_STATE(old) == JOB_DONE)
                 r->result_counts[RUN_STATUS_RESULT(old)]--;
         r->state_counts[j->state]++;
-        if (j->state == JOB_DONE)
+        if (j->state == JOB_DONE) {
                 r->result_counts[j->result]++;
+                run_queue_link(r, j);
+        }
 
         if (r->paused && j->state == JOB_RUNNING)
                 r->pause_pending = true;
@@ -181,9 +305,43 @@ void run_job_changed(Manager *m, Job *j) {
                 log_info("Run %llu%s%s%s finished: %s, %u of %u jobs succeeded.", (unsigned long long) r->id,
                          r->name ? " (" : "", strempty(r->name), r->name ? ")" : "", run_result(r),
                          r->result_counts[JOB_SUCCESS], r->n_jobs);
+                r->timeout_source = sd_event_source_disable_unref(r->timeout_source);
         } else if (!run_is_done(r))
                 r->finish_usec = 0;
         run_mark_changed(r);
+}
+
+static int on_run_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        Run *r = userdata;
+        int q;
+
+        r->timeout_source = sd_event_source_disable_unref(r->timeout_source);
+        if (run_is_done(r))
+                return 0;
+        log_info("Run %llu%s%s%s: RunTimeoutUSec passed, cancelling its unfinished jobs.", (unsigned long long) r->id,
+                 r->name ? " (" : "", strempty(r->name), r->name ? ")" : "");
+        r->timed_out = true;
+        q = run_cancel(r);
+        if (q < 0 && q != -EALREADY)
+                log_warning_errno(q, "Run %llu: cannot cancel it: %m", (unsigned long long) r->id);
+        return 0;
+}
+
+/* The watchdog of a run with a RunTimeoutUSec, at its deadline (CLOCK_REALTIME: it holds across a
+ * restart of the daemon; one already past fires at once). */
+static int run_arm_timeout(Run *r) {
+        int q;
+
+        r->timeout_source = sd_event_source_disable_unref(r->timeout_source);
+        if (r->timeout_usec == 0 || r->deadline_usec == 0 || run_is_done(r))
+                return 0;
+        q = sd_event_add_time(r->manager->event, &r->timeout_source, CLOCK_REALTIME, r->deadline_usec,
+                              USEC_PER_SEC / 100, on_run_timeout, r);
+        if (q < 0)
+                return log_warning_errno(q, "Run %llu: cannot arm its RunTimeoutUSec, ignoring: %m",
+                                         (unsigned long long) r->id);
+        (void) sd_event_source_set_description(r->timeout_source, "run-timeout");
+        return 0;
 }
 
 /* Counts from scratch, from the jobs the table has and, for the others, from gone (per result, jobs
@@ -550,7 +708,11 @@ int manager_submit_plan(Manager *m, Plan *p, uid_t owner, Run **ret, char **ret_
                 .max_parallel = p->max_parallel,
                 .name = TAKE_PTR(p->name),
                 .submit_usec = now(CLOCK_REALTIME),
+                .timeout_usec = p->timeout_usec,
+                .output_root = TAKE_PTR(p->output_root),
         };
+        if (run->timeout_usec > 0)
+                run->deadline_usec = run->submit_usec + run->timeout_usec;
         run->job_status = calloc(n, sizeof(uint8_t));
         if (!run->job_status) {
                 run_free(run);
@@ -564,6 +726,22 @@ int manager_submit_plan(Manager *m, Plan *p, uid_t owner, Run **ret, char **ret_
 
         /* The jobs and their run exist before the scheduler sees them: it reports skips of the batch's own
          * jobs, and takes their run and group from it. They are all WAITING (status 0) so far. */
+        /* Under an OutputRoot, each job's output folder is its name's there, unless it gave one. */
+        for (size_t i = 0; run->output_root && i < n; i++) {
+                JobSpec *s = &p->jobs[i].spec;
+                char name[JOB_NAME_MAX + 1];
+                Job tmp = { .id = first + i, .spec = { .name = s->name } };
+
+                if (s->output_directory)
+                        continue;
+                output_link_name(&tmp, name, sizeof(name));
+                if (asprintf(&s->output_directory, "%s/%s", run->output_root, name) < 0) {
+                        s->output_directory = NULL;
+                        (void) run_set_limit(run, false);
+                        run_free(run);
+                        return -ENOMEM;
+                }
+        }
         run->environment = job_shared_env_ref(p->defaults.base_environment);
         run->state_counts[JOB_WAITING] = (uint32_t) n;
         m->runs[m->n_runs++] = run;
@@ -613,6 +791,8 @@ int manager_submit_plan(Manager *m, Plan *p, uid_t owner, Run **ret, char **ret_
         run_take_sched_states(run, ids, n);
         run_recount(run, NULL);
 
+        (void) run_arm_timeout(run);
+
         r = run_announce_later(run);
         if (r < 0)
                 log_warning_errno(r, "Run %llu: cannot defer the JobNew signals, sending them now: %m",
@@ -631,6 +811,7 @@ fail:
         m->n_runs--;
         (void) run_set_limit(run, false);
         p->name = TAKE_PTR(run->name);
+        p->output_root = TAKE_PTR(run->output_root);
         run_free(run);
         return r;
 }
@@ -913,6 +1094,10 @@ int run_retry(Run *r, const char *which, char **ret_message) {
         }
 
         r->cancelled = false;
+        /* The watchdog counts afresh from the Retry(). */
+        r->timed_out = false;
+        if (r->timeout_usec > 0)
+                r->deadline_usec = now(CLOCK_REALTIME) + r->timeout_usec;
         journal_run(&m->journal, r);
         for (size_t i = 0; i < n; i++) {
                 q = sched_forget(m->sched, sel[i]);
@@ -942,6 +1127,7 @@ int run_retry(Run *r, const char *which, char **ret_message) {
                                     JOB_CHANGE_EXIT_SIGNAL | JOB_CHANGE_REASON | JOB_CHANGE_START_USEC |
                                     JOB_CHANGE_FINISH_USEC | JOB_CHANGE_STRAY_PROCESSES_KILLED);
         log_info("Run %llu: %zu jobs queued again (%s).", (unsigned long long) r->id, n, which);
+        (void) run_arm_timeout(r);
         manager_reschedule(m);
         return (int) MIN(n, (size_t) INT32_MAX);
 }
@@ -993,11 +1179,21 @@ int manager_restore_runs(Manager *m) {
                         .finish_usec = x->finish_usec,
                         .cancelled = x->cancelled,
                         .paused = x->paused && !x->cancelled,
+                        .timed_out = x->timed_out,
+                        .timeout_usec = x->timeout_usec,
+                        .deadline_usec = x->deadline_usec,
                         .n_announced = x->n_jobs,
                         .name = x->name ? strdup(x->name) : NULL,
                         .environment = job_shared_env_ref(x->environment),
                         .job_status = calloc(x->n_jobs, sizeof(uint8_t)),
                 };
+                if (x->output_root) {
+                        run->output_root = strdup(x->output_root);
+                        if (!run->output_root) {
+                                run_free(run);
+                                return -ENOMEM;
+                        }
+                }
                 if (!run->job_status || (x->name && !run->name)) {
                         run_free(run);
                         return -ENOMEM;
@@ -1005,8 +1201,10 @@ int manager_restore_runs(Manager *m) {
                 m->runs[m->n_runs++] = run;
                 m->next_run_id = MAX(m->next_run_id, x->id + 1);
                 run_recount(run, x->gone);
-                if (!run_is_done(run))
+                if (!run_is_done(run)) {
                         (void) run_set_limit(run, true);
+                        (void) run_arm_timeout(run);
+                }
                 /* Held once its running jobs are re-adopted (a hold would keep them from the scheduler);
                  * they are frozen still, and those that were starting are frozen then. */
                 if (run->paused && !run_is_done(run)) {

@@ -49,6 +49,14 @@ typedef struct Run {
          * index < cancel_next are left to do. */
         uint32_t cancel_next;
         sd_event_source *cancel_source;
+        usec_t timeout_usec;           /* RunTimeoutUSec; 0: none */
+        usec_t deadline_usec;          /* CLOCK_REALTIME: submit (or Retry()) + timeout_usec; 0: none */
+        sd_event_source *timeout_source;
+        bool timed_out;                /* the deadline passed: the result is "timeout" */
+        char *output_root;             /* OutputRoot, NULL: none */
+        uint64_t *links_pending;       /* jobs done whose link under passing/, failed/... is to be made */
+        size_t n_links_pending, n_links_alloc;
+        sd_event_source *links_source;
 } Run;
 
 /* Validates and submits a plan (prepared here: see plan_prepare()); every job of it or none. The jobs take
@@ -84,7 +92,8 @@ void manager_recount_runs(Manager *m);
 
 /* "running", "paused", "done". */
 const char *run_state(const Run *r);
-/* "" until done; then "success" (every job succeeded), "cancelled" (Cancel() was called) or "failed". */
+/* "" until done; then "success" (every job succeeded), "timeout" (RunTimeoutUSec passed), "cancelled"
+ * (Cancel() was called) or "failed". */
 const char *run_result(const Run *r);
 
 /* Cancels every job of the run that is not done (the running ones get SIGTERM, then SIGKILL): nothing

@@ -4,9 +4,12 @@
 #include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -118,6 +121,14 @@ static int append_spec_entries(sd_bus_message *m, const PlanFileSpec *s, char **
                 r = bus_append_strv_entry(m, "Labels", s->labels);
         if (r >= 0 && s->log_max_bytes_set)
                 r = sd_bus_message_append(m, "{sv}", "LogMaxBytes", "t", s->log_max_bytes);
+        if (r >= 0 && s->fail_patterns)
+                r = bus_append_strv_entry(m, "FailPatterns", s->fail_patterns);
+        if (r >= 0 && s->pass_patterns)
+                r = bus_append_strv_entry(m, "PassPatterns", s->pass_patterns);
+        if (r >= 0 && s->log)
+                r = sd_bus_message_append(m, "{sv}", "LogPath", "s", s->log);
+        if (r >= 0 && s->odir)
+                r = sd_bus_message_append(m, "{sv}", "OutputDirectory", "s", s->odir);
         return r;
 }
 
@@ -197,6 +208,10 @@ static int build_submit_plan(sd_bus *bus, const PlanFile *p, const char *run_nam
         if (r >= 0 && (arg_max_parallel > 0 || p->max_parallel_set))
                 r = sd_bus_message_append(m, "{sv}", "MaxParallel", "u",
                                           arg_max_parallel > 0 ? arg_max_parallel : p->max_parallel);
+        if (r >= 0 && p->timeout > 0)
+                r = sd_bus_message_append(m, "{sv}", "RunTimeoutUSec", "t", (uint64_t) p->timeout);
+        if (r >= 0 && p->output_root)
+                r = sd_bus_message_append(m, "{sv}", "OutputRoot", "s", p->output_root);
         if (r >= 0)
                 r = append_spec_entries(m, &defaults, env);
         if (r >= 0)
@@ -346,6 +361,10 @@ typedef struct RunWait {
         char *daemon;                  /* the unique name that owns org.jobd1, NULL once it left */
         bool finished;
         bool daemon_gone;
+        int signal_fd;                 /* SIGINT, SIGTERM: cancel the run (-EBADF: not watched) */
+        const char *run_path;
+        unsigned n_interrupts;
+        int interrupt_signal;          /* the last one received */
 } RunWait;
 
 static int on_run_finished(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
@@ -372,6 +391,50 @@ static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret
         return 0;
 }
 
+/* Ctrl-C: the first cancels the run (unless --detach), the next stops waiting (-ECANCELED). */
+static int on_interrupt(sd_bus *bus, RunWait *w) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        struct signalfd_siginfo si;
+        int r;
+
+        if (read(w->signal_fd, &si, sizeof(si)) != sizeof(si))
+                return 0;
+        w->interrupt_signal = (int) si.ssi_signo;
+        if (arg_detach || w->n_interrupts++ > 0) {
+                log_info("Not waiting for run %" PRIu64 " any longer%s.", w->id,
+                         arg_detach ? "; it goes on" : "");
+                return -ECANCELED;
+        }
+        log_info("Cancelling run %" PRIu64 "... (interrupt again to stop waiting)", w->id);
+        r = sd_bus_call_method(bus, JOBD_BUS_NAME, w->run_path, JOBD_RUN_INTERFACE, "Cancel", &error, NULL, "");
+        /* A run that finished meanwhile is what we wait for anyway. */
+        if (r < 0 && !sd_bus_error_has_name(&error, JOBD_ERROR_NOT_RUNNING))
+                log_bus_error(r, &error, "Failed to cancel run %" PRIu64, w->id);
+        return 0;
+}
+
+/* Waits on the bus and the interrupt signals (SIGINT, SIGTERM). */
+static int wait_bus_or_signal(sd_bus *bus, RunWait *w) {
+        struct pollfd p[2] = {
+                { .fd = sd_bus_get_fd(bus), .events = (short) sd_bus_get_events(bus) },
+                { .fd = w->signal_fd, .events = POLLIN },
+        };
+        uint64_t until = UINT64_MAX;
+        int timeout_ms = -1;
+
+        if (p[0].fd < 0)
+                return p[0].fd;
+        if (sd_bus_get_timeout(bus, &until) >= 0 && until != UINT64_MAX) {
+                usec_t n = now(CLOCK_MONOTONIC);
+                timeout_ms = until <= n ? 0 : (int) MIN((until - n + 999) / 1000, (uint64_t) INT32_MAX);
+        }
+        if (poll(p, w->signal_fd >= 0 ? 2 : 1, timeout_ms) < 0)
+                return errno == EINTR ? 0 : -errno;
+        if (w->signal_fd >= 0 && (p[1].revents & POLLIN))
+                return on_interrupt(bus, w);
+        return 0;
+}
+
 /* Waits for the signals the matches put into w: the bus is all this client waits on. */
 static int wait_for_run(sd_bus *bus, RunWait *w) {
         int r;
@@ -385,7 +448,9 @@ static int wait_for_run(sd_bus *bus, RunWait *w) {
                         return log_error_errno(r, "Failed to process bus messages: %m");
                 if (r > 0)
                         continue;
-                r = sd_bus_wait(bus, UINT64_MAX);
+                r = wait_bus_or_signal(bus, w);
+                if (r == -ECANCELED)
+                        return r;
                 if (r < 0 && r != -EINTR)
                         return log_error_errno(r, "Failed to wait for the bus: %m");
         }
@@ -400,11 +465,13 @@ int verb_plan(int argc, char *argv[]) {
         _cleanup_free_ char *text = NULL, *error_text = NULL, *base = NULL, *run_name = NULL, *state = NULL;
         _cleanup_free_ char *run_path = NULL, *result = NULL;
         PlanFile p = {};
-        RunWait w = {};
+        RunWait w = { .signal_fd = -EBADF };
         const char *path = argv[1], *reply_path;
         size_t size = 0, n_jobs = 0;
         int r;
 
+        if (arg_detach && !arg_wait)
+                return log_usage_error("--detach is for --wait: without it, jobctl plan does not wait anyway");
         r = read_plan_file(path, &text, &size);
         if (r < 0)
                 return r;
@@ -453,6 +520,17 @@ int verb_plan(int argc, char *argv[]) {
                 r = jobctl_get_daemon_owner(bus, &w.daemon);
                 if (r < 0)
                         goto finish;
+
+                /* Blocked before the plan goes out: an early Ctrl-C cancels the run once we wait. */
+                sigset_t mask;
+                sigemptyset(&mask);
+                sigaddset(&mask, SIGINT);
+                sigaddset(&mask, SIGTERM);
+                if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ||
+                    (w.signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
+                        r = log_error_errno(-errno, "Failed to handle SIGINT/SIGTERM: %m");
+                        goto finish;
+                }
         }
 
         r = build_submit_plan(bus, &p, run_name, &call);
@@ -492,6 +570,7 @@ int verb_plan(int argc, char *argv[]) {
         fflush(stdout);
         if (!arg_wait)
                 goto finish;
+        w.run_path = run_path;
 
         /* It may have finished before we listened to it by id (a plan all of whose jobs were skipped). After
          * each Finished, the daemon is asked again: what it says ends the wait, not the signal. */
@@ -504,6 +583,10 @@ int verb_plan(int argc, char *argv[]) {
                         break;
                 w.finished = false;
                 r = wait_for_run(bus, &w);
+                if (r == -ECANCELED) {
+                        r = 128 + w.interrupt_signal;
+                        goto finish;
+                }
                 if (r < 0)
                         goto finish;
         }
@@ -522,9 +605,13 @@ int verb_plan(int argc, char *argv[]) {
                         (void) print_run_summary(bus, run_path);
         }
         r = streq(result, "success") ? EXIT_SUCCESS : JOBCTL_EXIT_FAILURE;
+        /* Cancelled by our Ctrl-C: the shell's convention for a command ended by a signal. */
+        if (w.n_interrupts > 0 && streq(result, "cancelled"))
+                r = 128 + w.interrupt_signal;
 
 finish:
         plan_file_done(&p);
+        safe_close(w.signal_fd);
         free(w.daemon);
         return r;
 }

@@ -230,6 +230,16 @@ static int append_spec(sd_bus_message *m, char **command, bool pipe) {
                 if (r < 0)
                         goto fail;
         }
+        if (arg_fail_patterns) {
+                r = bus_append_strv_entry(m, "FailPatterns", arg_fail_patterns);
+                if (r < 0)
+                        goto fail;
+        }
+        if (arg_pass_patterns) {
+                r = bus_append_strv_entry(m, "PassPatterns", arg_pass_patterns);
+                if (r < 0)
+                        goto fail;
+        }
         if (arg_restrict_address_families_set) {
                 r = bus_append_strv_entry(m, "RestrictAddressFamilies", arg_restrict_address_families);
                 if (r < 0)

@@ -54,6 +54,8 @@ bool arg_system_call_filter_set = false;
 char **arg_restrict_address_families = NULL;
 bool arg_restrict_address_families_set = false;
 bool arg_log_max_bytes_set = false;
+char **arg_fail_patterns = NULL;
+char **arg_pass_patterns = NULL;
 uint64_t arg_log_max_bytes = 0;
 bool arg_pipe = false;
 char **arg_labels = NULL;
@@ -85,6 +87,7 @@ bool arg_all = false;
 bool arg_progress = false;
 
 bool arg_wait = false;
+bool arg_detach = false;
 unsigned arg_max_parallel = 0;
 unsigned arg_quarantine_after = 0;
 
@@ -115,6 +118,8 @@ typedef enum Option {
         OPT_SYSTEM_CALL_FILTER,
         OPT_RESTRICT_ADDRESS_FAMILIES,
         OPT_LOG_MAX_BYTES,
+        OPT_FAIL_PATTERN,
+        OPT_PASS_PATTERN,
         OPT_PIPE,
         OPT_SIGNAL,
         OPT_FOLLOW,
@@ -141,6 +146,7 @@ typedef enum Option {
         OPT_AT,
         OPT_STDERR,
         OPT_ATTEMPT,
+        OPT_DETACH,
         _OPT_MAX,
 } Option;
 
@@ -154,7 +160,7 @@ typedef enum Option {
                      OPT(OPT_RESOURCE) | OPT(OPT_RETRIES) | OPT(OPT_SYSTEM_CALL_FILTER) |   \
                      OPT(OPT_RESTRICT_ADDRESS_FAMILIES) | OPT(OPT_LOG_MAX_BYTES) | OPT(OPT_LABEL) |      \
                      OPT(OPT_RETRY_ON) | OPT(OPT_RETRY_DELAY) | OPT(OPT_HOLD) | OPT(OPT_DELAY) |          \
-                     OPT(OPT_AT) | OPT(OPT_STDERR))
+                     OPT(OPT_AT) | OPT(OPT_STDERR) | OPT(OPT_FAIL_PATTERN) | OPT(OPT_PASS_PATTERN))
 /* Which jobs: list, clean */
 #define OPTS_FILTER (OPT(OPT_STATE) | OPT(OPT_RESULT) | OPT(OPT_GROUP) | OPT(OPT_RUN) | OPT(OPT_OWNER) |   \
                      OPT(OPT_LABEL) | OPT(OPT_SINCE))
@@ -188,6 +194,8 @@ static const struct option options[] = {
         { "system-call-filter", required_argument, NULL, OPT_VAL(OPT_SYSTEM_CALL_FILTER) },
         { "restrict-address-families", required_argument, NULL, OPT_VAL(OPT_RESTRICT_ADDRESS_FAMILIES) },
         { "log-max-bytes",   required_argument, NULL, OPT_VAL(OPT_LOG_MAX_BYTES)   },
+        { "fail-pattern",    required_argument, NULL, OPT_VAL(OPT_FAIL_PATTERN)    },
+        { "pass-pattern",    required_argument, NULL, OPT_VAL(OPT_PASS_PATTERN)    },
         { "pipe",            no_argument,       NULL, OPT_VAL(OPT_PIPE)            },
         { "signal",          required_argument, NULL, 's'                          },
         { "follow",          no_argument,       NULL, 'f'                          },
@@ -214,6 +222,7 @@ static const struct option options[] = {
         { "at",              required_argument, NULL, OPT_VAL(OPT_AT)              },
         { "stderr",          required_argument, NULL, OPT_VAL(OPT_STDERR)          },
         { "attempt",         required_argument, NULL, OPT_VAL(OPT_ATTEMPT)         },
+        { "detach",          no_argument,       NULL, OPT_VAL(OPT_DETACH)          },
         {}
 };
 
@@ -286,7 +295,9 @@ static const char *option_name(Option o) {
         "     --restrict-address-families=LIST\n"                                                      \
         "                             Only these socket families (AF_UNIX AF_INET ...); with a\n"      \
         "                             leading ~, all but these. Refused: EAFNOSUPPORT\n" \
-        "     --log-max-bytes=BYTES   Cut the log at BYTES (\"1M\"; 0 or \"infinity\": no cap)\n"
+        "     --log-max-bytes=BYTES   Cut the log at BYTES (\"1M\"; 0 or \"infinity\": no cap)\n"    \
+        "     --fail-pattern=REGEX    The job fails if a line of its log matches (PCRE2; repeatable)\n" \
+        "     --pass-pattern=REGEX    The job fails unless a line of its log matches (repeatable)\n"
 
 typedef struct Verb {
         const char *name;
@@ -482,9 +493,9 @@ static const Verb verbs[] = {
                 "Sets the daemon's global limit of jobs running at the same time.\n",
         },
         {
-                "plan", 1, 1, "plan file", OPT(OPT_WAIT) | OPT(OPT_MAX_PARALLEL) | OPT(OPT_NAME) |
+                "plan", 1, 1, "plan file", OPT(OPT_WAIT) | OPT(OPT_DETACH) | OPT(OPT_MAX_PARALLEL) | OPT(OPT_NAME) |
                 OPT(OPT_NO_ENV) | OPT(OPT_SETENV) | OPT(OPT_JSON), false, verb_plan,
-                "plan FILE.json [--wait] [--max-parallel=N]",
+                "plan FILE.json [--wait [--detach]] [--max-parallel=N]",
                 "Submit a plan (a run of jobs that depend on each other)",
                 "Submits the jobs of a plan file (JSON, see jobd.plan(5); \"-\" reads stdin) as one\n"
                 "run, all or nothing: a plan with a mistake (a cycle, an unknown or duplicate name,\n"
@@ -492,7 +503,10 @@ static const Verb verbs[] = {
                 "Jobs start from jobctl's environment and directory unless the plan says otherwise.\n\n"
                 "Options:\n"
                 "     --wait                  Wait until the run has finished; exit 0 if every job\n"
-                "                             succeeded, else 1 (the jobs that did not are listed)\n"
+                "                             succeeded, else 1 (the jobs that did not are listed);\n"
+                "                             Ctrl-C (SIGINT, SIGTERM) cancels the run, a second one\n"
+                "                             stops waiting (exit 128+signal)\n"
+                "     --detach                With --wait: Ctrl-C only stops waiting, the run goes on\n"
                 "     --max-parallel=N        At most N jobs of this run at once (its jobs must not\n"
                 "                             have groups of their own)\n"
                 "     --name=NAME             Name of the run (default: the plan's, or the file's)\n"
@@ -1033,6 +1047,13 @@ static int parse_option(int c, const char *arg, const Verb *verb, uint64_t *seen
                         return log_usage_error("Invalid --retries=%s: expected a number", arg);
                 arg_retries_set = true;
                 break;
+        case OPT_FAIL_PATTERN:
+        case OPT_PASS_PATTERN:
+                if (isempty(arg))
+                        return log_usage_error("%s needs a regular expression", option_name(o));
+                if (strv_extend(o == OPT_FAIL_PATTERN ? &arg_fail_patterns : &arg_pass_patterns, arg) < 0)
+                        return log_oom();
+                break;
         case OPT_LOG_MAX_BYTES:
                 if (streq(arg, "0") || streq(arg, "infinity"))
                         arg_log_max_bytes = 0;
@@ -1084,6 +1105,9 @@ static int parse_option(int c, const char *arg, const Verb *verb, uint64_t *seen
                 break;
         case OPT_WAIT:
                 arg_wait = true;
+                break;
+        case OPT_DETACH:
+                arg_detach = true;
                 break;
         case OPT_MAX_PARALLEL:
                 if (safe_atou(arg, &arg_max_parallel) < 0 || arg_max_parallel == 0)
@@ -1296,6 +1320,8 @@ static void free_args(void) {
         arg_states = strv_free(arg_states);
         arg_results = strv_free(arg_results);
         arg_system_call_filter = strv_free(arg_system_call_filter);
+        arg_fail_patterns = strv_free(arg_fail_patterns);
+        arg_pass_patterns = strv_free(arg_pass_patterns);
         arg_restrict_address_families = strv_free(arg_restrict_address_families);
         arg_cwd = mfree(arg_cwd);
         arg_after = mfree(arg_after);

@@ -72,6 +72,8 @@ extern size_t arg_n_resources;
 extern bool arg_retries_set;
 extern unsigned arg_retries;
 extern char **arg_system_call_filter;
+extern char **arg_fail_patterns;
+extern char **arg_pass_patterns;
 extern bool arg_system_call_filter_set;
 extern char **arg_restrict_address_families;
 extern bool arg_restrict_address_families_set;
@@ -110,6 +112,7 @@ extern bool arg_progress;
 
 /* plan, slot-pool */
 extern bool arg_wait;
+extern bool arg_detach;
 extern unsigned arg_max_parallel;       /* 0: not given */
 extern unsigned arg_quarantine_after;
 

@@ -246,6 +246,7 @@ static const char *const job_keys[] = {
         "name", "command", "cwd", "env", "priority", "timeout", "memory_max", "tasks_max", "cpu_weight",
         "after", "after_condition", "group", "resources", "retries", "retry_on", "retry_delay",
         "system_call_filter", "restrict_address_families", "log_max_bytes", "labels",
+        "fail_patterns", "pass_patterns", "log", "odir",
 };
 
 static int parse_spec(const Where *w, json_object *o, bool defaults, const char *base_dir, PlanFileSpec *s) {
@@ -265,8 +266,10 @@ static int parse_spec(const Where *w, json_object *o, bool defaults, const char 
                                     "unknown key (known: name, command, cwd, env, priority, timeout, "
                                     "memory_max, tasks_max, cpu_weight, after, after_condition, group, "
                                     "resources, retries, retry_on, retry_delay, system_call_filter, "
-                                    "restrict_address_families, log_max_bytes, labels)");
-                if (defaults && (streq(key, "name") || streq(key, "command") || streq(key, "after")))
+                                    "restrict_address_families, log_max_bytes, labels, fail_patterns, "
+                                    "pass_patterns, log, odir)");
+                if (defaults && (streq(key, "name") || streq(key, "command") || streq(key, "after") ||
+                                 streq(key, "log") || streq(key, "odir")))
                         return fail(w, key, "is for each job, not for the defaults");
 
                 if (streq(key, "name")) {
@@ -353,6 +356,15 @@ static int parse_spec(const Where *w, json_object *o, bool defaults, const char 
                 else if (streq(key, "labels"))
                         /* Checked by jobd (Labels). */
                         r = get_string_list(w, key, v, true, false, &s->labels);
+                else if (streq(key, "fail_patterns"))
+                        /* The regexes are compiled by jobd, which says what is wrong with one. */
+                        r = get_string_list(w, key, v, true, false, &s->fail_patterns);
+                else if (streq(key, "pass_patterns"))
+                        r = get_string_list(w, key, v, true, false, &s->pass_patterns);
+                else if (streq(key, "log"))
+                        r = get_cwd(w, key, v, base_dir, &s->log);
+                else if (streq(key, "odir"))
+                        r = get_cwd(w, key, v, base_dir, &s->odir);
                 if (r < 0)
                         return r;
         }
@@ -376,11 +388,16 @@ static void spec_done(PlanFileSpec *s) {
         strv_free(s->system_call_filter);
         strv_free(s->restrict_address_families);
         strv_free(s->labels);
+        strv_free(s->fail_patterns);
+        strv_free(s->pass_patterns);
+        free(s->log);
+        free(s->odir);
         *s = (PlanFileSpec) {};
 }
 
 void plan_file_done(PlanFile *p) {
         free(p->name);
+        free(p->output_root);
         spec_done(&p->defaults);
         for (size_t i = 0; i < p->n_jobs; i++)
                 spec_done(&p->jobs[i]);
@@ -488,6 +505,10 @@ int plan_file_parse(const char *text, size_t size, const char *filename, const c
                                 r = fail(&w, key, "expected true or false, got %s", GOT(v));
                         else
                                 p.inherit_environment = json_object_get_boolean(v);
+                } else if (streq(key, "timeout")) {
+                        r = get_time(&w, key, v, &p.timeout);
+                } else if (streq(key, "output_root")) {
+                        r = get_cwd(&w, key, v, base_dir, &p.output_root);
                 } else if (streq(key, "defaults")) {
                         w.part = "defaults";
                         r = parse_spec(&w, v, true, base_dir, &p.defaults);
@@ -500,7 +521,7 @@ int plan_file_parse(const char *text, size_t size, const char *filename, const c
                         jobs = v;
                 } else
                         r = fail(&w, key, "unknown key (known: name, max_parallel, inherit_environment, "
-                                 "defaults, jobs)");
+                                 "timeout, output_root, defaults, jobs)");
                 if (r < 0)
                         goto fail;
         }

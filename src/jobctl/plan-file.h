@@ -61,6 +61,10 @@ typedef struct PlanFileSpec {
         bool log_max_bytes_set;
         uint64_t log_max_bytes;        /* 0: no cap */
         char **labels;                 /* NULL: not given */
+        char **fail_patterns;          /* PCRE2, checked by jobd */
+        char **pass_patterns;
+        char *log;                     /* LogPath, absolute (resolved against the file's folder) */
+        char *odir;                    /* OutputDirectory, likewise */
 } PlanFileSpec;
 
 typedef struct PlanFile {
@@ -68,6 +72,8 @@ typedef struct PlanFile {
         bool max_parallel_set;
         uint32_t max_parallel;
         bool inherit_environment;      /* default true: jobs start from jobctl's environment */
+        usec_t timeout;                /* "timeout": the run's (RunTimeoutUSec); 0: none */
+        char *output_root;             /* "output_root", absolute (resolved against the file's folder) */
         PlanFileSpec defaults;
         PlanFileSpec *jobs;
         size_t n_jobs;

@@ -340,4 +340,30 @@ def test_labels_hold_filtered_listing_and_remove():
             later = await c.submit(Spec(["true"], not_before=time.time() + 3600))
             assert (await later.properties())["NotBeforeUSec"] > time.time() * 1e6
             await c.cancel(later.id)
+
+    run(t())
+
+
+def test_patterns_output_folders_and_run_options(tmp_path):
+    async def t():
+        async with await _client() as c:
+            job = await c.submit(Spec(["sh", "-c", "echo 'UVM_ERROR x'"], fail_patterns=["UVM_ERROR"],
+                                      pass_patterns=["never"], log_path=str(tmp_path / "a" / "t.log")))
+            res = await job.wait()
+            p = await job.properties()
+            assert p["Result"] == "failed" and p["ExitCode"] == 0, p
+            assert p["Reason"] == 'FailPatterns: "UVM_ERROR" matched line 1: UVM_ERROR x'
+            assert p["FailPatterns"] == ["UVM_ERROR"] and p["PassPatterns"] == ["never"]
+            assert p["LogPath"] == str(tmp_path / "a" / "t.log")
+            assert (tmp_path / "a" / "t.log").read_text() == "UVM_ERROR x\n"
+            assert not res.success
+            job = await c.submit(Spec(["true"], output_directory=str(tmp_path / "o")))
+            await job.wait()
+            assert (await job.properties())["OutputDirectory"] == str(tmp_path / "o")
+            run_ = await c.submit_plan([Spec(["sleep", "30"], name="s")], name="pyt-timeout", timeout=0.5,
+                                       output_root=str(tmp_path / "root"))
+            rp = await c.run_properties(run_.id)
+            assert rp["TimeoutUSec"] == 500_000 and rp["OutputRoot"] == str(tmp_path / "root")
+            result = await c.wait_run(run_.id)
+            assert (await c.run_properties(run_.id))["Result"] == "timeout", result
     run(t())

@@ -101,6 +101,10 @@ class Spec:
     labels: Sequence[str] | None = None
     hold: bool | None = None
     not_before: float | None = None
+    fail_patterns: Sequence[str] | None = None
+    pass_patterns: Sequence[str] | None = None
+    log_path: str | None = None
+    output_directory: str | None = None
     extra: dict[str, Variant] = field(default_factory=dict)
 
     def to_dbus(self, fds: list[int] | None = None) -> dict[str, Variant]:
@@ -159,6 +163,14 @@ class Spec:
             d["Hold"] = Variant("b", bool(self.hold))
         if self.not_before is not None:
             d["NotBeforeUSec"] = Variant("t", _usec(self.not_before))
+        if self.fail_patterns is not None:
+            d["FailPatterns"] = Variant("as", [str(p) for p in self.fail_patterns])
+        if self.pass_patterns is not None:
+            d["PassPatterns"] = Variant("as", [str(p) for p in self.pass_patterns])
+        if self.log_path is not None:
+            d["LogPath"] = Variant("s", os.fspath(self.log_path))
+        if self.output_directory is not None:
+            d["OutputDirectory"] = Variant("s", os.fspath(self.output_directory))
         d.update(self.extra)
         return d
 
@@ -650,9 +662,11 @@ class Client:
     # --- plans and runs ------------------------------------------------------------------------
 
     async def submit_plan(self, jobs: Sequence[Spec], *, name: str | None = None,
-                          max_parallel: int | None = None, defaults: Spec | None = None) -> Run:
+                          max_parallel: int | None = None, defaults: Spec | None = None,
+                          timeout: float | None = None, output_root: str | None = None) -> Run:
         """SubmitPlan(): the jobs as one run, all or nothing. A job's ``after`` may name jobs of the
-        plan. ``defaults`` (a Spec whose argv is ignored) gives every job the keys it does not give."""
+        plan. ``defaults`` (a Spec whose argv is ignored) gives every job the keys it does not give.
+        ``timeout`` (seconds) is the run's RunTimeoutUSec, ``output_root`` its OutputRoot."""
         specs = [s.to_dbus(None) for s in jobs]
         opts: dict[str, Variant] = {}
         if defaults is not None:
@@ -663,6 +677,10 @@ class Client:
             opts["Name"] = Variant("s", name)
         if max_parallel is not None:
             opts["MaxParallel"] = Variant("u", int(max_parallel))
+        if timeout is not None:
+            opts["RunTimeoutUSec"] = Variant("t", _usec(timeout))
+        if output_root is not None:
+            opts["OutputRoot"] = Variant("s", os.fspath(output_root))
         run_id, run_path, job_paths = await self.call_manager("SubmitPlan", "aa{sv}a{sv}", [specs, opts])
         job_objs = [Job(self, int(p.rsplit("/", 1)[1]), p) for p in job_paths]
         return Run(self, run_id, run_path, job_objs)

@@ -23,7 +23,8 @@ How a DVSim ``JobSpec`` maps onto a jobd job:
   straight into the file DVSim reads.
 * ``timeout_mins``: ``TimeoutUSec`` (counted by jobd from the job's start); a timeout is ``KILLED``.
 * ``pass_patterns``/``fail_patterns``: checked on the log when the job ends, by DVSim's ``_finish_job()``
-  (jobd has no patterns yet).
+  (the log is this backend's file, given as ``StdoutFD``, which jobd's own ``FailPatterns``/
+  ``PassPatterns`` do not scan: they judge the log jobd writes).
 * ``weight``: ``Priority`` (higher starts first).
 * ``interactive``: refused (``RuntimeError``), as DVSim refuses it for backends without support.
 * ``max_parallelism``: DVSim's scheduler keeps at most that many jobs dispatched; on top, when the daemon
