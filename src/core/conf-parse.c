@@ -32,6 +32,9 @@ void jobd_conf_init(JobdConf *c) {
                         .max_spec_bytes = CONF_UNSET,
                         .max_priority = CONF_PRIORITY_UNSET,
                 },
+                .runs = {
+                        .keep_runs = CONF_UNSET,
+                },
                 .defaults = {
                         .timeout_usec = CONF_UNSET,
                         .max_timeout_usec = CONF_UNSET,
@@ -123,6 +126,16 @@ static int parse_log_max(const char *v, void *ret) {
         return 0;
 }
 
+/* KeepRuns=: 0 (none) up to the runs the daemon keeps at all. */
+static int parse_keep_runs(const char *v, void *ret) {
+        uint64_t u;
+
+        if (safe_atou64(v, &u) < 0 || u > 1024)
+                return -EINVAL;
+        *(uint64_t *) ret = u;
+        return 0;
+}
+
 typedef struct ConfSetting {
         const char *section;
         const char *key;
@@ -151,6 +164,8 @@ static const ConfSetting conf_settings[] = {
           "a size of at least 1M such as 512M or 4G, or infinity" },
         { "Defaults", "LogMaxBytes", parse_log_max, offsetof(JobdConf, defaults.log_max_bytes),
           "a size such as 100M (at least 4096 bytes), 0 or infinity" },
+        { "Runs", "KeepRuns", parse_keep_runs, offsetof(JobdConf, runs.keep_runs),
+          "a number of runs from 0 to 1024" },
 };
 
 
@@ -235,7 +250,7 @@ static int parse_header(char *l, const char *filename, unsigned line, JobdConf *
                         kind = i;
         if (kind == _CONF_KIND_MAX)
                 return fail(ret, filename, line,
-                            "unknown section [%.64s] (known: Pool, SlotPool, Group, Users, Defaults, Access)", l);
+                            "unknown section [%.64s] (known: Pool, SlotPool, Group, Users, Defaults, Runs, Access)", l);
         if (!identifier_is_valid(name, kind == CONF_GROUP ? JOB_GROUP_MAX : JOB_POOL_NAME_MAX))
                 return fail(ret, filename, line,
                             "[%s %.64s]: the name must be 1-%u characters of "

@@ -138,6 +138,18 @@ static json_object *run_line(const Run *r, bool with_gone) {
                 json_object_object_add(o, "paused", json_object_new_boolean(true));
         if (r->environment)
                 json_object_object_add(o, "env", journal_strv_to_json(r->environment->env));
+        if (r->first_pass_done && r->first_result) {
+                _cleanup_free_ char *first = malloc(r->n_jobs + 1);
+
+                if (!first) {
+                        json_object_put(o);
+                        return NULL;
+                }
+                for (uint32_t k = 0; k < r->n_jobs; k++)
+                        first[k] = (char) ('a' + r->first_result[k]);
+                first[r->n_jobs] = 0;
+                add_str(o, "firstres", first);
+        }
         if (!with_gone)
                 return o;
         /* Jobs forgotten already (done, beyond --keep-finished) live on as counts. */
@@ -297,6 +309,7 @@ static char *dup_str(json_object *o, const char *key) {
 void journal_runs_free(Journal *jr) {
         for (size_t i = 0; i < jr->n_runs; i++) {
                 free(jr->runs[i].name);
+                free(jr->runs[i].first);
                 job_shared_env_unref(jr->runs[i].environment);
         }
         jr->runs = mfree(jr->runs);
@@ -327,6 +340,7 @@ static int run_from_line(Journal *jr, json_object *o) {
                 x = &t[jr->n_runs++];
         } else {
                 free(x->name);
+                free(x->first);
                 job_shared_env_unref(x->environment);
                 memcpy(gone_before, x->gone, sizeof(gone_before));
         }
@@ -339,6 +353,7 @@ static int run_from_line(Journal *jr, json_object *o) {
                 .max_parallel = (uint32_t) journal_get_uint(o, "maxpar", 0, UINT32_MAX),
                 .submit_usec = journal_get_u64(o, "submit", 0),
                 .finish_usec = journal_get_u64(o, "finish", 0),
+                .first = dup_str(o, "firstres"),
         };
         memcpy(x->gone, gone_before, sizeof(gone_before));
         if (json_object_object_get_ex(o, "cancelled", &gone))

@@ -34,6 +34,7 @@ typedef struct JournalRun {
         bool paused;
         JobSharedEnv *environment;
         uint32_t gone[_JOB_RESULT_MAX];
+        char *first;     /* once the first pass is over: each job's first result, 'a' + JobResult */
 } JournalRun;
 
 /* The filter of the last submit line that spelled one out (a reference held), and its job. */

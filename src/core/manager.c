@@ -152,7 +152,9 @@ static int on_gc(sd_event_source *s, void *userdata) {
                         continue;
                 }
                 /* Jobs that ended before a restart are not known to the scheduler (-ENOENT). */
-                if (j->state != JOB_DONE || ((r = sched_forget(m->sched, id)) < 0 && r != -ENOENT))
+                /* KeepRuns=: the jobs of the newest runs of each name stay, for comparisons. */
+                if (j->state != JOB_DONE || manager_job_kept(m, id) ||
+                    ((r = sched_forget(m->sched, id)) < 0 && r != -ENOENT))
                         continue;
                 if (id == m->gc_cursor)
                         m->gc_cursor++;

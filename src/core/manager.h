@@ -95,6 +95,8 @@ struct Manager {
         unsigned forgotten_since_compact; /* jobs the GC freed since the journal was last rewritten */
         unsigned n_client_fds;         /* held by unfinished jobs, see MANAGER_CLIENT_FDS_MAX */
         unsigned keep_finished;
+        unsigned keep_runs;            /* jobd.conf [Runs] KeepRuns= (0: none kept beyond keep_finished) */
+        bool runs_history_changed;     /* a run came or finished: which are kept is to be worked out */
 
         char *state_dir;
         int jobs_dir_fd;
