@@ -12,6 +12,8 @@
 
 #include "escape-util.h"
 #include "fd-util.h"
+#include "jobctl-report.h"
+#include "jobctl-status.h"
 #include "jobctl-util.h"
 #include "jobctl.h"
 #include "jobd-bus.h"
@@ -492,6 +494,21 @@ int verb_plan(int argc, char *argv[]) {
         if (!arg_wait)
                 goto finish;
 
+        /* The live view until it is done (its own event loop, its own subscriptions). */
+        if (arg_json == JSON_OFF) {
+                _cleanup_strv_free_ char **groups = NULL;
+
+                for (size_t i = 0; i < p.n_jobs; i++)
+                        if (strv_extend(&groups, p.jobs[i].group ?: strempty(p.defaults.group)) < 0) {
+                                r = log_oom();
+                                goto finish;
+                        }
+                r = run_status_follow(bus, w.id, run_path, groups,
+                                      !arg_progress && isatty(STDOUT_FILENO));
+                if (r < 0)
+                        goto finish;
+        }
+
         /* It may have finished before we listened to it by id (a plan all of whose jobs were skipped). After
          * each Finished, the daemon is asked again: what it says ends the wait, not the signal. */
         for (;;) {
@@ -509,6 +526,9 @@ int verb_plan(int argc, char *argv[]) {
         r = run_get_string(bus, run_path, "Result", &result);
         if (r < 0)
                 goto finish;
+        /* Into the run's output root, if it has one; a report that cannot be written is said, and the
+         * exit status still tells about the run. */
+        (void) jobctl_write_run_reports(bus, w.id, NULL, true);
 
         if (arg_json == JSON_OFF) {
                 char counts[512];
@@ -623,6 +643,20 @@ int verb_run_status(int argc, char *argv[]) {
         r = get_run_path(bus, id, &path);
         if (r < 0)
                 return r;
+
+        if (arg_watch) {
+                _cleanup_free_ char *result_w = NULL;
+
+                if (arg_json != JSON_OFF)
+                        return log_usage_error("run-status: --watch and --json do not go together.");
+                r = run_status_follow(bus, id, path, NULL, !arg_progress && isatty(STDOUT_FILENO));
+                if (r < 0)
+                        return r;
+                r = run_get_string(bus, path, "Result", &result_w);
+                if (r < 0)
+                        return r;
+                return streq(result_w, "success") ? EXIT_SUCCESS : JOBCTL_EXIT_FAILURE;
+        }
 
         if (arg_json != JSON_OFF) {
                 _cleanup_(json_object_putp) json_object *o = NULL;

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+
+/* Shows a run's status until it is done (see jobctl-status.c): table (a terminal) or lines. groups: the
+ * group of each job of the run in order, if the caller knows them (a plan file), else NULL: each job is
+ * asked. The bus must not be attached to an event loop. 0 once the run is done, or negative errno
+ * (logged). $JOBCTL_STATUS_INTERVAL_SEC: seconds between summary lines (default 30). */
+int run_status_follow(sd_bus *bus, uint64_t id, const char *path, char **groups, bool table);
