@@ -65,7 +65,7 @@ typedef struct RunStatus {
         unsigned drawn_lines;      /* table lines on the terminal now, to move up over */
         char **failed_lines;       /* to print above the table at the next redraw */
         bool finished;
-        int error;
+        int error;                 /* ends the wait */
 } RunStatus;
 
 static Column column_of(const char *state, const char *result) {
@@ -253,10 +253,8 @@ static int check_finished(RunStatus *s) {
                                        &state);
         if (r < 0)
                 return log_bus_error(r, &error, "Failed to read the state of run %" PRIu64, s->id);
-        if (streq(state, "done")) {
+        if (streq(state, "done"))
                 s->finished = true;
-                (void) sd_event_exit(s->event, 0);
-        }
         return 0;
 }
 
@@ -272,7 +270,7 @@ static int on_run_finished(sd_bus_message *m, void *userdata, sd_bus_error *ret_
                 return 0;
         r = check_finished(s);
         if (r < 0)
-                (void) sd_event_exit(s->event, r);
+                s->error = r;
         return 0;
 }
 
@@ -285,7 +283,7 @@ static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret
                 return log_oom();
         if (r > 0 && !s->daemon) {
                 log_error("jobd left the bus before run %" PRIu64 " finished.", s->id);
-                (void) sd_event_exit(s->event, -ECONNRESET);
+                s->error = -ECONNRESET;
         }
         return 0;
 }
@@ -450,7 +448,16 @@ int run_status_follow(sd_bus *bus, uint64_t id, const char *path, char **groups,
                 log_error_errno(r, "Failed to set up a timer: %m");
                 goto finish;
         }
-        r = sd_event_loop(event);
+        /* Not sd_event_loop(): sd_event_exit() would close the bus, which the caller goes on using. */
+        while (!s.finished && s.error == 0) {
+                r = sd_event_run(event, UINT64_MAX);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to run the event loop: %m");
+                        break;
+                }
+        }
+        if (r >= 0 && s.error < 0)
+                r = s.error;
         if (r >= 0) {
                 /* The last word: where every job ended. */
                 if (table)

@@ -6,7 +6,8 @@
 # failures, the slowest jobs and the comparison; `jobctl compare` finds the new failure, the fix, the still
 # failing, the flaky, the new and removed jobs and the slower one. Run.Retry() keeps the first pass apart
 # (FirstResultCounts, Job.FirstResult), across a restart. KeepRuns= keeps the newest runs of a name with
-# their jobs while --keep-finished would forget them, and forgets the older runs.
+# their jobs while --keep-finished would forget them, and forgets the older runs. `jobctl wait --progress`
+# names the jobs and prints where each stands once.
 . "$(dirname "$0")/../helpers/lib.sh"
 . "$(dirname "$0")/../helpers/plans.sh"
 setup
@@ -62,6 +63,8 @@ run_rc rc env JOBCTL_STATUS_INTERVAL_SEC=1 "$JOBCTL" plan --wait "$TEST_TMP/n1.j
 assert_eq 1 "$rc" "exit status of plan --wait with failures ($RUN_ERR)"
 run1=$(sed -n 's/^Run \([0-9]*\) (nightly): .* submitted.*/\1/p' <<<"$RUN_OUT")
 assert_match '^[0-9]+$' "$run1" "run id from plan --wait"
+assert_contains "Run $run1 (nightly) finished: failed (7 success, 2 failed, 1 skipped)." "$RUN_OUT" \
+        "the end of plan --wait"
 assert_match "job +[0-9]+ +fixme +done failed: exit code 3" "$RUN_OUT" "a line naming the failed job"
 assert_match "job +[0-9]+ +pass_a +running" "$RUN_OUT" "a line naming a job that started"
 assert_match "Run $run1: 0 queued, 0 running, 7 passed, 2 failed, 0 killed, 1 skipped of 10" "$RUN_OUT" \
@@ -171,6 +174,8 @@ tty=$(cat "$TEST_TMP/tty.out")
 run2=$(sed -n 's/^Run \([0-9]*\) (nightly): .* submitted.*/\1/p' <<<"$tty" | tr -d '\r')
 assert_match '^[0-9]+$' "$run2" "run id of night 2"
 assert_contains "EXIT 1" "$tty" "exit status of plan --wait in a pty"
+assert_contains "Run $run2 (nightly) finished: failed (7 success, 2 failed, 1 skipped)." "$tty" \
+        "the end of plan --wait in a pty"
 assert_contains $'\e[J' "$tty" "the table is redrawn in place (cursor up, clear)"
 assert_match "GROUP +queued +running +passed +failed +killed +skipped +elapsed +ETA" "$tty" "the table's header"
 assert_match "FAILED job [0-9]+ breaks_later: exit code 3" "$tty" "a new failure named above the table"
@@ -216,6 +221,16 @@ jobd_start --max-parallel=4 --config="$TEST_TMP/jobd.conf"
 assert_eq 2 "$(run_count "$run2" FirstResultCounts failed)" "first-pass failures after a restart"
 assert_eq failed "$(job_prop "$still" FirstResult)" "FirstResult after a restart"
 assert_eq 0 "$(run_count "$run2" ResultCounts failed)" "failures after a restart"
+
+# --- jobctl wait --progress: lines carry the job's name; where a job stands is printed once ---
+quick=$(submit --name=quick-one true)
+slowj=$(submit --name=slow-one sleep 1)
+wait_done "$quick"
+run_rc rc jobctl wait --progress "$quick" "$slowj"
+assert_eq 0 "$rc" "exit status of wait --progress ($RUN_ERR)"
+assert_eq 1 "$(grep -c "job $quick .*quick-one  *done" <<<"$RUN_OUT")" "lines for the job done before the wait"
+assert_eq 1 "$(grep -c "job $slowj .*slow-one  *running" <<<"$RUN_OUT")" "lines for the running job's state"
+assert_eq 1 "$(grep -c "job $slowj .*slow-one  *done" <<<"$RUN_OUT")" "lines for the running job's end"
 
 # --- KeepRuns=2 with --keep-finished=1: the newest two runs of a name keep their jobs ---
 jobd_crash
