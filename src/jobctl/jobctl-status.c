@@ -56,6 +56,8 @@ typedef struct RunStatus {
         StatusJob *jobs;
         size_t n_jobs;
         char **groups;             /* escaped; "" for none */
+        unsigned (*counts)[_COL_MAX];   /* per group, kept up to date; [n_groups]: all */
+        size_t n_groups;
         usec_t submit_usec;        /* CLOCK_REALTIME */
         usec_t summary_usec;       /* lines: a summary line this often */
         usec_t last_summary;
@@ -88,15 +90,20 @@ static void status_free(RunStatus *s) {
         }
         free(s->jobs);
         strv_free(s->groups);
+        free(s->counts);
         strv_free(s->failed_lines);
         free(s->daemon);
 }
 
 static void counts_of(RunStatus *s, size_t group, unsigned c[_COL_MAX]) {
-        memset(c, 0, sizeof(unsigned) * _COL_MAX);
-        for (size_t i = 0; i < s->n_jobs; i++)
-                if (group == SIZE_MAX || s->jobs[i].group == group)
-                        c[s->jobs[i].column]++;
+        memcpy(c, s->counts[group == SIZE_MAX ? s->n_groups : group], sizeof(unsigned) * _COL_MAX);
+}
+
+static void count_move(RunStatus *s, const StatusJob *j, Column from, Column to) {
+        s->counts[j->group][from]--;
+        s->counts[s->n_groups][from]--;
+        s->counts[j->group][to]++;
+        s->counts[s->n_groups][to]++;
 }
 
 /* "~1m 20s" from the durations of the jobs that finished while we watched, "?" before any did. */
@@ -188,6 +195,7 @@ static void job_update(RunStatus *s, StatusJob *j, uint64_t id, const char *stat
         j->state = strdup(state);
         j->result = strdup(result);
         col = column_of(state, result);
+        count_move(s, j, j->column, col);
         j->column = col;
         if (col == COL_RUNNING && j->running_since == 0)
                 j->running_since = now(CLOCK_MONOTONIC);
@@ -372,6 +380,14 @@ static int load_jobs(RunStatus *s, char **groups) {
                         return log_oom();
                 if (j->column == COL_RUNNING)
                         j->running_since = now(CLOCK_MONOTONIC);
+        }
+        s->n_groups = strv_length(s->groups);
+        s->counts = calloc(s->n_groups + 1, sizeof(*s->counts));
+        if (!s->counts)
+                return log_oom();
+        for (size_t i = 0; i < s->n_jobs; i++) {
+                s->counts[s->jobs[i].group][s->jobs[i].column]++;
+                s->counts[s->n_groups][s->jobs[i].column]++;
         }
         return 0;
 }

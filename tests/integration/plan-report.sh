@@ -222,6 +222,29 @@ assert_eq 2 "$(run_count "$run2" FirstResultCounts failed)" "first-pass failures
 assert_eq failed "$(job_prop "$still" FirstResult)" "FirstResult after a restart"
 assert_eq 0 "$(run_count "$run2" ResultCounts failed)" "failures after a restart"
 
+# --- run-status --watch, piped: a line per job event with its name, summary lines, the exit status ---
+gate="$TEST_TMP/gate"
+cat >"$TEST_TMP/w.json" <<JSON
+{ "name": "watchme", "jobs": [
+  { "name": "gatekeeper", "group": "g", "command": ["sh", "-c", "while [ ! -e $gate ]; do sleep 0.05; done"] },
+  { "name": "after_gate", "group": "g", "command": ["sh", "-c", "exit 3"], "after": ["gatekeeper"] } ] }
+JSON
+wr=$(plan_submit "$TEST_TMP/w.json")
+wait_state "$(run_job_id "$wr" gatekeeper)" running
+JOBCTL_STATUS_INTERVAL_SEC=1 bg_start bash -c "\"\$0\" run-status --watch $wr >$TEST_TMP/watch.out 2>&1; echo \$? >$TEST_TMP/watch.rc" "$JOBCTL"
+wait_until 10 "run-status --watch to print the first summary" grep -q "^Run $wr: " "$TEST_TMP/watch.out"
+sleep 1.2   # a periodic summary line while nothing happens
+touch "$gate"
+wait_until 20 "run-status --watch to return" test -s "$TEST_TMP/watch.rc"
+watch=$(cat "$TEST_TMP/watch.out")
+assert_eq 1 "$(cat "$TEST_TMP/watch.rc")" "exit status of run-status --watch for a failed run ($watch)"
+assert_match "job +[0-9]+ +gatekeeper +done success" "$watch" "the gatekeeper's end, by name"
+assert_match "job +[0-9]+ +after_gate +done failed: exit code 3" "$watch" "the failure, by name"
+assert_int "$(grep -c "^Run $wr: " <<<"$watch")" -ge 3 "summary lines (first, periodic, last)"
+assert_contains "Run $wr: 0 queued, 0 running, 1 passed, 1 failed, 0 killed, 0 skipped of 2" "$watch" "the last summary"
+assert_not_contains "gatekeeper                   running" "$watch" "the state it had when the watch began, again"
+expect_rc 2 "run-status --watch --json" jobctl --json run-status --watch "$wr"
+
 # --- jobctl wait --progress: lines carry the job's name; where a job stands is printed once ---
 quick=$(submit --name=quick-one true)
 slowj=$(submit --name=slow-one sleep 1)
