@@ -274,13 +274,13 @@ static void runs_mark_kept(Manager *m) {
         }
 }
 
-bool manager_job_kept(Manager *m, uint64_t job_id) {
+uint64_t manager_job_kept_until(Manager *m, uint64_t job_id) {
         Run *r;
 
         if (m->keep_runs == 0)
-                return false;
+                return 0;
         r = manager_run_of_job(m, job_id);
-        return r && r->kept;
+        return r && r->kept ? r->first_job + r->n_jobs - 1 : 0;
 }
 
 /* Forgets the oldest finished runs beyond MANAGER_RUNS_MAX (their jobs stay, as jobs of no run), and with

@@ -84,8 +84,9 @@ void manager_recount_runs(Manager *m);
 /* The result of the run's k-th job in its first pass (JOB_RESULT_NONE while not done then). */
 JobResult run_job_first_result(const Run *r, uint32_t k);
 /* jobd.conf [Runs] KeepRuns=: a finished job of one of the newest KeepRuns runs of its name is not
- * forgotten by the GC. */
-bool manager_job_kept(Manager *m, uint64_t job_id);
+ * forgotten by the GC. Returns the last job id of that run if job_id is of a kept run (the GC skips the
+ * whole run at once), else 0. */
+uint64_t manager_job_kept_until(Manager *m, uint64_t job_id);
 
 /* "running", "paused", "done". */
 const char *run_state(const Run *r);
