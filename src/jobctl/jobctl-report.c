@@ -974,8 +974,15 @@ int jobctl_write_run_reports(sd_bus *bus, uint64_t run_id, const char *dir, bool
         r = run_report_load(bus, run_id, true, &rr);
         if (r < 0)
                 return r;
-        if (!dir)
+        if (!dir) {
+                /* The output root is its owner's choice: as somebody else (root above all) we would write
+                 * where that user points us. Only into a folder named on the command line, then. */
+                if (!isempty(rr.output_root) && prop_u64(rr.props, "Owner") != (uint64_t) getuid())
+                        return log_usage_error("Run %" PRIu64 " belongs to uid %" PRIu64 ", whose output root "
+                                               "this is: write its reports as that user, or name a folder "
+                                               "with --write=DIR.", run_id, prop_u64(rr.props, "Owner"));
                 dir = rr.output_root;
+        }
         if (isempty(dir)) {
                 if (quiet_if_no_root)
                         return 0;
