@@ -190,10 +190,87 @@ static bool job_is_flaky(const ReportJob *j) {
         return false;
 }
 
+/* Job.GetAll() of many jobs, GETALL_IN_FLIGHT calls at a time: the round trips overlap. */
+#define GETALL_IN_FLIGHT 128U
+
+typedef struct GetAllCall {
+        ReportJob *job;
+        size_t *pending;
+        int *error;
+} GetAllCall;
+
+static int on_get_all(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        GetAllCall *c = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+        int r;
+
+        (*c->pending)--;
+        if (e) {
+                r = log_error_errno(sd_bus_message_get_errno(m), "Failed to read the properties of job %" PRIu64
+                                    ": %s", c->job->id, e->message ?: e->name);
+                if (*c->error >= 0)
+                        *c->error = r;
+                return 0;
+        }
+        r = bus_message_read_json(m, &c->job->props);
+        if (r == 0 || (r > 0 && !json_object_is_type(c->job->props, json_type_object)))
+                r = -EBADMSG;
+        if (r < 0 && *c->error >= 0)
+                *c->error = log_error_errno(r, "Failed to parse the properties of job %" PRIu64 ": %m",
+                                            c->job->id);
+        return 0;
+}
+
+static int get_all_jobs(sd_bus *bus, RunReport *rr, char **paths) {
+        _cleanup_free_ GetAllCall *calls = NULL;
+        _cleanup_free_ sd_bus_slot **slots = NULL;
+        size_t next = 0, pending = 0;
+        int error = 0, r = 0;
+
+        calls = calloc(rr->n_jobs + 1, sizeof(GetAllCall));
+        slots = calloc(rr->n_jobs + 1, sizeof(sd_bus_slot *));
+        if (!calls || !slots)
+                return log_oom();
+        while ((next < rr->n_jobs || pending > 0) && error >= 0) {
+                while (next < rr->n_jobs && pending < GETALL_IN_FLIGHT) {
+                        calls[next] = (GetAllCall) { &rr->jobs[next], &pending, &error };
+                        r = sd_bus_call_method_async(bus, &slots[next], JOBD_BUS_NAME, paths[next],
+                                                     "org.freedesktop.DBus.Properties", "GetAll", on_get_all,
+                                                     &calls[next], "s", JOBD_JOB_INTERFACE);
+                        if (r < 0) {
+                                error = log_error_errno(r, "Failed to ask for the properties of job %" PRIu64
+                                                        ": %m", rr->jobs[next].id);
+                                break;
+                        }
+                        next++;
+                        pending++;
+                }
+                if (error < 0)
+                        break;
+                r = sd_bus_process(bus, NULL);
+                if (r < 0) {
+                        error = log_error_errno(r, "Failed to process bus messages: %m");
+                        break;
+                }
+                if (r > 0)
+                        continue;
+                r = sd_bus_wait(bus, UINT64_MAX);
+                if (r < 0 && r != -EINTR) {
+                        error = log_error_errno(r, "Failed to wait for the bus: %m");
+                        break;
+                }
+        }
+        /* Calls still out are dropped with their slots: their callbacks never run. */
+        for (size_t i = 0; i < next; i++)
+                sd_bus_slot_unref(slots[i]);
+        return error;
+}
+
 /* Reads the run and each of its jobs; with tails, the end of the log of each job that failed. */
 static int run_report_load(sd_bus *bus, uint64_t id, bool tails, RunReport *ret) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL, *list = NULL;
+        _cleanup_strv_free_ char **paths = NULL;
         const char *path;
         RunReport rr = { .id = id };
         char what[64];
@@ -227,7 +304,7 @@ static int run_report_load(sd_bus *bus, uint64_t id, bool tails, RunReport *ret)
                 const char *name, *state, *result, *jpath;
                 uint32_t owner;
                 uint64_t jid;
-                ReportJob *t, *j;
+                ReportJob *t;
 
                 if (r >= 0)
                         r = sd_bus_message_read(list, "(tsssuo)", &jid, &name, &state, &result, &owner, &jpath);
@@ -243,12 +320,18 @@ static int run_report_load(sd_bus *bus, uint64_t id, bool tails, RunReport *ret)
                         goto fail;
                 }
                 rr.jobs = t;
-                j = &rr.jobs[rr.n_jobs];
-                *j = (ReportJob) { .id = jid };
-                r = get_all(bus, jpath, JOBD_JOB_INTERFACE, &j->props);
-                if (r < 0)
+                if (strv_extend(&paths, jpath) < 0) {
+                        r = log_oom();
                         goto fail;
-                rr.n_jobs++;
+                }
+                rr.jobs[rr.n_jobs++] = (ReportJob) { .id = jid };
+        }
+        r = get_all_jobs(bus, &rr, paths);
+        if (r < 0)
+                goto fail;
+        for (size_t k = 0; k < rr.n_jobs; k++) {
+                ReportJob *j = &rr.jobs[k];
+
                 j->name = prop_str(j->props, "Name");
                 j->group = prop_str(j->props, "Group");
                 j->result = prop_str(j->props, "Result");
@@ -259,13 +342,13 @@ static int run_report_load(sd_bus *bus, uint64_t id, bool tails, RunReport *ret)
                 j->start_usec = prop_u64(j->props, "StartUSec");
                 j->finish_usec = prop_u64(j->props, "FinishUSec");
                 j->flaky = job_is_flaky(j);
-                r = job_key(j, rr.n_jobs - 1);
+                r = job_key(j, k);
                 if (r < 0) {
                         log_oom();
                         goto fail;
                 }
                 if (tails && outcome_bad(outcome_of(j->result)))
-                        j->log_tail = log_tail(bus, jpath, jid);
+                        j->log_tail = log_tail(bus, paths[k], j->id);
         }
         *ret = rr;
         return 0;
