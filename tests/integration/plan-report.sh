@@ -77,6 +77,9 @@ expect_rc 2 "report --write without an output root" jobctl report "$run1" --writ
 assert_contains "no output root" "$RUN_ERR" "message of report --write without an output root"
 
 jobctl report "$run1" --write="$out1" || fail "jobctl report --write=$out1 failed"
+expect_rc 1 "compare without an earlier run of the name" jobctl compare "$run1"
+assert_contains "no earlier run of the same name" "$RUN_ERR" "message of compare without an earlier run"
+expect_rc 3 "report of a run that does not exist" jobctl report 9999
 for f in report.xml report.json summary.md; do assert_file_exists "$out1/$f"; done
 assert_eq "" "$(find "$out1" -name '.*tmp')" "temporary files left behind"
 
