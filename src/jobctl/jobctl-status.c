@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "escape-util.h"
@@ -143,10 +144,33 @@ static void print_summary_line(RunStatus *s) {
         s->last_summary = now(CLOCK_MONOTONIC);
 }
 
+/* Table rows of groups at most: more would scroll the top of the table away, and it could not be
+ * redrawn in place. The others are summed up in one row. */
+#define TABLE_GROUPS_MAX 20U
+
+/* One row, cut to the terminal's width: a wrapped line would break the count of lines to go up. */
+static void table_row(RunStatus *s, unsigned cols, size_t width, const char *label, const unsigned c[_COL_MAX],
+                      const char *elapsed_s, const char *eta) {
+        char buf[512];
+        int n;
+
+        n = snprintf(buf, sizeof(buf), "%-*.*s", (int) width, (int) width, label);
+        for (Column k = 0; k < _COL_MAX && n >= 0 && (size_t) n < sizeof(buf); k++)
+                n += snprintf(buf + n, sizeof(buf) - n, " %7u", c[k]);
+        if (n >= 0 && (size_t) n < sizeof(buf))
+                (void) snprintf(buf + n, sizeof(buf) - n, " %9s %9s", elapsed_s, eta);
+        printf("%.*s\n", (int) MIN(cols - 1, (unsigned) sizeof(buf)), buf);
+        s->drawn_lines++;
+}
+
 static void draw_table(RunStatus *s) {
-        unsigned c[_COL_MAX];
-        char t[64], eta[64];
-        size_t width = 5;
+        unsigned c[_COL_MAX], rest[_COL_MAX] = {}, cols = 80;
+        char t[64], eta[64], label[64];
+        size_t width = 7, n_groups = strv_length(s->groups), shown;
+        struct winsize ws;
+
+        if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) >= 0 && ws.ws_col >= 20)
+                cols = ws.ws_col;
 
         /* Up over the old table, and clear from there: the newly failed go above the new one. */
         if (s->drawn_lines > 0)
@@ -154,30 +178,43 @@ static void draw_table(RunStatus *s) {
         STRV_FOREACH(l, s->failed_lines)
                 printf("%s\n", *l);
         s->failed_lines = strv_free(s->failed_lines);
+        s->drawn_lines = 0;
 
         STRV_FOREACH(g, s->groups)
                 width = MAX(width, MIN(strlen(*g), (size_t) 32));
-        printf("%-*s", (int) width, "GROUP");
-        for (Column k = 0; k < _COL_MAX; k++)
-                printf(" %8s", column_names[k]);
-        printf(" %10s %10s\n", "elapsed", "ETA");
-        s->drawn_lines = 1;
-        for (size_t g = 0; s->groups && s->groups[g]; g++) {
-                counts_of(s, g, c);
-                printf("%-*.*s", (int) width, (int) width, isempty(s->groups[g]) ? "-" : s->groups[g]);
-                for (Column k = 0; k < _COL_MAX; k++)
-                        printf(" %8u", c[k]);
-                format_eta(s, c, eta, sizeof(eta));
-                printf(" %10s %10s\n", "", eta);
+        /* The counts and times take 68 columns: the group names get what is left, 7 at least. */
+        width = MAX(MIN(width, cols > 76 ? (size_t) cols - 69 : 7), (size_t) 7);
+        shown = n_groups > TABLE_GROUPS_MAX ? TABLE_GROUPS_MAX - 1 : n_groups;
+
+        {
+                char head[512];
+                int n = snprintf(head, sizeof(head), "%-*s", (int) width, "GROUP");
+
+                for (Column k = 0; k < _COL_MAX && n >= 0 && (size_t) n < sizeof(head); k++)
+                        n += snprintf(head + n, sizeof(head) - n, " %7s", column_names[k]);
+                if (n >= 0 && (size_t) n < sizeof(head))
+                        (void) snprintf(head + n, sizeof(head) - n, " %9s %9s", "elapsed", "ETA");
+                printf("%.*s\n", (int) MIN(cols - 1, (unsigned) sizeof(head)), head);
                 s->drawn_lines++;
         }
+        for (size_t g = 0; g < n_groups; g++) {
+                counts_of(s, g, c);
+                if (g >= shown) {
+                        for (Column k = 0; k < _COL_MAX; k++)
+                                rest[k] += c[k];
+                        continue;
+                }
+                format_eta(s, c, eta, sizeof(eta));
+                table_row(s, cols, width, isempty(s->groups[g]) ? "-" : s->groups[g], c, "", eta);
+        }
+        if (shown < n_groups) {
+                snprintf(label, sizeof(label), "+%zu more", n_groups - shown);
+                format_eta(s, rest, eta, sizeof(eta));
+                table_row(s, cols, width, label, rest, "", eta);
+        }
         counts_of(s, SIZE_MAX, c);
-        printf("%-*s", (int) width, "all");
-        for (Column k = 0; k < _COL_MAX; k++)
-                printf(" %8u", c[k]);
         format_eta(s, c, eta, sizeof(eta));
-        printf(" %10s %10s\n", format_timespan(t, sizeof(t), elapsed(s)), eta);
-        s->drawn_lines++;
+        table_row(s, cols, width, "all", c, format_timespan(t, sizeof(t), elapsed(s)), eta);
         fflush(stdout);
 }
 
@@ -229,6 +266,9 @@ static void job_update(RunStatus *s, StatusJob *j, uint64_t id, const char *stat
                         (void) strv_extend(&s->failed_lines, line);
                 return;
         }
+        /* "starting" is followed by "running" at once: one line is enough. */
+        if (streq(state, "starting"))
+                return;
         printf("[%8.1fs] job %-6" PRIu64 " %-28s %s%s%s%s%s\n", (double) elapsed(s) / USEC_PER_SEC, id, j->name,
                state, done ? " " : "", done ? result : "", isempty(reason_e) ? "" : ": ", strempty(reason_e));
         fflush(stdout);

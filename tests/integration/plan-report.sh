@@ -248,6 +248,43 @@ assert_contains "Run $wr: 0 queued, 0 running, 1 passed, 1 failed, 0 killed, 0 s
 assert_not_contains "gatekeeper                   running" "$watch" "the state it had when the watch began, again"
 expect_rc 2 "run-status --watch --json" jobctl --json run-status --watch "$wr"
 
+# --- the table on a narrow terminal with many groups: cut to its width, at most 20 rows of groups ---
+{
+        echo '{ "name": "many", "jobs": ['
+        for i in $(seq 25); do
+                printf '{ "name": "j%s", "group": "a-rather-long-group-name-%s", "command": ["true"] }%s\n' \
+                        "$i" "$i" "$( ((i < 25)) && echo , )"
+        done
+        echo '] }'
+} >"$TEST_TMP/many.json"
+mr=$(plan_submit "$TEST_TMP/many.json")
+wait_run_done "$mr"
+python3 - "$JOBCTL" "$mr" >"$TEST_TMP/narrow.out" <<'PY' || fail "run-status --watch in a narrow pty: $(cat "$TEST_TMP/narrow.out")"
+import fcntl, os, pty, struct, sys, termios
+pid, fd = pty.fork()
+if pid == 0:
+    fcntl.ioctl(1, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 50, 0, 0))
+    os.execv(sys.argv[1], [sys.argv[1], "run-status", "--watch", sys.argv[2]])
+data = b""
+while True:
+    try:
+        chunk = os.read(fd, 65536)
+    except OSError:
+        break
+    if not chunk:
+        break
+    data += chunk
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(data.decode("utf-8", "replace").replace("\r", ""))
+print("EXIT", os.waitstatus_to_exitcode(status))
+PY
+narrow=$(cat "$TEST_TMP/narrow.out")
+assert_contains "EXIT 0" "$narrow" "exit status of run-status --watch of a run that succeeded"
+assert_match "\+6 more +0 +0 +6 +0 +0" "$narrow" "the groups beyond 19, summed up in one row"
+assert_match "all +0 +0 +25 +0 +0" "$narrow" "the row of all jobs"
+longest=$(sed 's/\x1b\[[0-9]*[AJ]//g' "$TEST_TMP/narrow.out" | grep -v '^EXIT' | awk '{ print length }' | sort -n | tail -1)
+assert_int "$longest" -le 49 "longest line on a terminal of 50 columns"
+
 # --- jobctl wait --progress: lines carry the job's name; where a job stands is printed once ---
 quick=$(submit --name=quick-one true)
 slowj=$(submit --name=slow-one sleep 1)
