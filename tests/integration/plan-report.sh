@@ -205,6 +205,9 @@ md=$(jobctl report "$run2")
 assert_contains "## Compared with run $run1" "$md" "summary.md compares with the previous night"
 assert_contains "1 new failure," "$md" "the number of new failures in summary.md"
 assert_match "sim/breaks\\\\_later \(job [0-9]+\): failed, was success" "$md" "the new failure in summary.md"
+assert_eq '["sim/breaks_later"]' "$(jobctl report "$run2" --format=json | jq -c '[.comparison.new_failures[].name]')" \
+        "the comparison in report.json"
+assert_eq 1 "$(jobctl report "$run2" --format=json | jq '[.jobs[] | select(.flaky)] | length')" "flaky jobs in report.json"
 
 # --- Retry: the first pass stays as it was, across a restart ---
 assert_eq 2 "$(run_count "$run2" FirstResultCounts failed)" "failed in the first pass"
