@@ -28,6 +28,8 @@
 /* The end of a failed job's log that goes into the reports. */
 #define LOG_TAIL_BYTES 4096
 #define LOG_TAIL_LINES 20U
+/* Failures listed one by one in summary.md; the others are counted. */
+#define FAILURES_MAX 200U
 /* Jobs listed as the slowest in summary.md. */
 #define SLOWEST_MAX 10U
 /* Below this, a job's duration is noise: not reported as grown. */
@@ -396,11 +398,28 @@ static int find_previous_run(sd_bus *bus, uint64_t id, const char *name, uint64_
         return 1;
 }
 
-static const ReportJob *find_job(const RunReport *r, const char *key) {
+static int cmp_job_key(const void *a, const void *b) {
+        return strcmp((*(const ReportJob *const *) a)->key, (*(const ReportJob *const *) b)->key);
+}
+
+/* The run's jobs sorted by key, for find_job(): a comparison of two large runs stays O(n log n). */
+static const ReportJob **index_jobs(const RunReport *r) {
+        const ReportJob **x = calloc(r->n_jobs + 1, sizeof(ReportJob *));
+
+        if (!x)
+                return NULL;
         for (size_t i = 0; i < r->n_jobs; i++)
-                if (streq(r->jobs[i].key, key))
-                        return &r->jobs[i];
-        return NULL;
+                x[i] = &r->jobs[i];
+        qsort(x, r->n_jobs, sizeof(ReportJob *), cmp_job_key);
+        return x;
+}
+
+static const ReportJob *find_job(const ReportJob **index, size_t n, const char *key) {
+        ReportJob k = { .key = (char *) key };
+        const ReportJob *kp = &k, **f;
+
+        f = bsearch(&kp, index, n, sizeof(ReportJob *), cmp_job_key);
+        return f ? *f : NULL;
 }
 
 static int add_entry(json_object *list, const ReportJob *j, const ReportJob *before, double factor) {
@@ -439,10 +458,11 @@ static const char *const compare_lists[] = {
  * jobs matched by group and name. */
 static int compare_runs(const RunReport *cur, const RunReport *prev, double factor, json_object **ret) {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+        _cleanup_free_ const ReportJob **cur_index = index_jobs(cur), **prev_index = index_jobs(prev);
         json_object *l[ELEMENTSOF(compare_lists)] = {};
         int r = 0;
 
-        if (!o)
+        if (!o || !cur_index || !prev_index)
                 return -ENOMEM;
         json_object_object_add(o, "run", json_object_new_uint64(cur->id));
         json_object_object_add(o, "other", json_object_new_uint64(prev->id));
@@ -454,7 +474,7 @@ static int compare_runs(const RunReport *cur, const RunReport *prev, double fact
                         return -ENOMEM;
         }
         for (size_t i = 0; i < cur->n_jobs && r >= 0; i++) {
-                const ReportJob *j = &cur->jobs[i], *b = find_job(prev, j->key);
+                const ReportJob *j = &cur->jobs[i], *b = find_job(prev_index, prev->n_jobs, j->key);
                 Outcome now = outcome_of(j->result), then;
                 usec_t d, bd;
 
@@ -482,7 +502,7 @@ static int compare_runs(const RunReport *cur, const RunReport *prev, double fact
                         r = add_entry(l[6], j, b, (double) d / (double) bd);
         }
         for (size_t i = 0; i < prev->n_jobs && r >= 0; i++)
-                if (!find_job(cur, prev->jobs[i].key))
+                if (!find_job(cur_index, cur->n_jobs, prev->jobs[i].key))
                         r = add_entry(l[5], &prev->jobs[i], NULL, 0);
         if (r < 0)
                 return r;
@@ -944,6 +964,8 @@ static int report_markdown(const RunReport *rr, json_object *comparison, FILE *f
                         continue;
                 if (shown++ == 0)
                         fputs("\n## Failures\n\n", f);
+                if (shown > FAILURES_MAX)
+                        continue;
                 fputs("- **", f);
                 put_md(f, j->key);
                 fprintf(f, "** (job %" PRIu64 "): %s", j->id, j->result);
@@ -964,6 +986,9 @@ static int report_markdown(const RunReport *rr, json_object *comparison, FILE *f
                         fputc('\n', f);
                 }
         }
+
+        if (shown > FAILURES_MAX)
+                fprintf(f, "- and %zu more (report.json has them all)\n", shown - FAILURES_MAX);
 
         for (size_t i = 0; i < rr->n_jobs; i++)
                 sorted[i] = &rr->jobs[i];
