@@ -402,7 +402,8 @@ int verb_plan(int argc, char *argv[]) {
         _cleanup_free_ char *run_path = NULL, *result = NULL;
         PlanFile p = {};
         RunWait w = {};
-        const char *path = argv[1], *reply_path;
+        const char *path = argv[1], *reply_path, *job_path;
+        uint64_t first_job = 0;
         size_t size = 0, n_jobs = 0;
         int r;
 
@@ -470,8 +471,9 @@ int verb_plan(int argc, char *argv[]) {
                 run_path = strdup(reply_path);
                 r = run_path ? sd_bus_message_enter_container(reply, 'a', "o") : -ENOMEM;
         }
-        while (r >= 0 && (r = sd_bus_message_skip(reply, "o")) > 0)
-                n_jobs++;
+        while (r >= 0 && (r = sd_bus_message_read(reply, "o", &job_path)) > 0)
+                if (n_jobs++ == 0 && jobd_job_path_parse(job_path, &first_job) < 0)
+                        r = -EBADMSG;
         if (r < 0) {
                 log_error_errno(r, "Failed to parse the SubmitPlan() reply: %m");
                 goto finish;
@@ -503,7 +505,7 @@ int verb_plan(int argc, char *argv[]) {
                                 r = log_oom();
                                 goto finish;
                         }
-                r = run_status_follow(bus, w.id, run_path, groups,
+                r = run_status_follow(bus, w.id, run_path, first_job, groups,
                                       !arg_progress && isatty(STDOUT_FILENO));
                 if (r < 0)
                         goto finish;
@@ -649,7 +651,7 @@ int verb_run_status(int argc, char *argv[]) {
 
                 if (arg_json != JSON_OFF)
                         return log_usage_error("run-status: --watch and --json do not go together.");
-                r = run_status_follow(bus, id, path, NULL, !arg_progress && isatty(STDOUT_FILENO));
+                r = run_status_follow(bus, id, path, 0, NULL, !arg_progress && isatty(STDOUT_FILENO));
                 if (r < 0)
                         return r;
                 r = run_get_string(bus, path, "Result", &result_w);

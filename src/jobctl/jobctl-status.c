@@ -40,6 +40,7 @@ static const char *const column_names[_COL_MAX] = {
 };
 
 typedef struct StatusJob {
+        uint64_t id;
         char *name;                /* escaped for the terminal */
         size_t group;              /* index in RunStatus.groups */
         char *state, *result;
@@ -53,8 +54,7 @@ typedef struct RunStatus {
         uint64_t id;
         const char *path;
         char *daemon;
-        uint64_t first;
-        StatusJob *jobs;
+        StatusJob *jobs;           /* by id, ascending (a run's jobs the GC forgot are not there) */
         size_t n_jobs;
         char **groups;             /* escaped; "" for none */
         unsigned (*counts)[_COL_MAX];   /* per group, kept up to date; [n_groups]: all */
@@ -274,9 +274,16 @@ static void job_update(RunStatus *s, StatusJob *j, uint64_t id, const char *stat
         fflush(stdout);
 }
 
+static int cmp_status_job(const void *a, const void *b) {
+        const StatusJob *x = a, *y = b;
+
+        return (x->id > y->id) - (x->id < y->id);
+}
+
 static int on_job_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         RunStatus *s = userdata;
         const char *path, *state, *result;
+        StatusJob key = {}, *j;
         uint64_t id;
 
         if (!jobctl_signal_from_daemon(m, s->daemon))
@@ -286,9 +293,10 @@ static int on_job_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
             sd_bus_message_read_basic(m, sd_bus_message_has_signature(m, "tsss") ? 's' : 'o', &path) < 0 ||
             sd_bus_message_read(m, "ss", &state, &result) < 0)
                 return 0;
-        if (id < s->first || id - s->first >= s->n_jobs)
-                return 0;
-        job_update(s, &s->jobs[id - s->first], id, state, result);
+        key.id = id;
+        j = bsearch(&key, s->jobs, s->n_jobs, sizeof(StatusJob), cmp_status_job);
+        if (j)
+                job_update(s, j, id, state, result);
         return 0;
 }
 
@@ -364,7 +372,7 @@ static int group_index(RunStatus *s, const char *group) {
         return (int) k;
 }
 
-static int load_jobs(RunStatus *s, char **groups) {
+static int load_jobs(RunStatus *s, uint64_t groups_first, char **groups) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
@@ -388,12 +396,11 @@ static int load_jobs(RunStatus *s, char **groups) {
                         return log_error_errno(r, "Failed to parse the ListJobs() reply: %m");
                 if (r == 0)
                         break;
-                if (s->n_jobs == 0)
-                        s->first = id;
-                if (id != s->first + s->n_jobs)
-                        return log_error_errno(-EBADMSG, "Run %" PRIu64 ": its jobs are not in a row.", s->id);
-                if (groups && s->n_jobs < strv_length(groups))
-                        group = strdup(groups[s->n_jobs]);
+                if (s->n_jobs > 0 && id <= s->jobs[s->n_jobs - 1].id)
+                        return log_error_errno(-EBADMSG, "Run %" PRIu64 ": ListJobs() is not in id order.",
+                                               s->id);
+                if (groups && id >= groups_first && id - groups_first < strv_length(groups))
+                        group = strdup(groups[id - groups_first]);
                 else {
                         sd_bus_error_free(&error);
                         r = sd_bus_get_property_string(s->bus, JOBD_BUS_NAME, path, JOBD_JOB_INTERFACE,
@@ -410,6 +417,7 @@ static int load_jobs(RunStatus *s, char **groups) {
                 s->jobs = t;
                 j = &s->jobs[s->n_jobs++];
                 *j = (StatusJob) {
+                        .id = id,
                         .group = (size_t) g,
                         .name = escape_non_printable(isempty(name) ? "-" : name),
                         .state = strdup(state),
@@ -432,7 +440,8 @@ static int load_jobs(RunStatus *s, char **groups) {
         return 0;
 }
 
-int run_status_follow(sd_bus *bus, uint64_t id, const char *path, char **groups, bool table) {
+int run_status_follow(sd_bus *bus, uint64_t id, const char *path, uint64_t groups_first, char **groups,
+                      bool table) {
         _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot_changed = NULL, *slot_finished = NULL, *slot_owner = NULL;
         _cleanup_(sd_event_source_unrefp) sd_event_source *timer = NULL;
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
@@ -487,7 +496,7 @@ int run_status_follow(sd_bus *bus, uint64_t id, const char *path, char **groups,
                 (void) sd_bus_get_property_trivial(bus, JOBD_BUS_NAME, path, JOBD_RUN_INTERFACE, "SubmitUSec",
                                                    &error, 't', &s.submit_usec);
         }
-        r = load_jobs(&s, groups);
+        r = load_jobs(&s, groups_first, groups);
         if (r < 0)
                 goto finish;
 
