@@ -631,7 +631,7 @@ int verb_run_status(int argc, char *argv[]) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ char *path = NULL, *name = NULL, *state = NULL, *result = NULL, *name_e = NULL;
-        char states[512], results[512], t1[64], t2[64];
+        char states[512], results[512], first[512], t1[64], t2[64];
         uint64_t id = 0, submit = 0, finish = 0;
         uint32_t n = 0;
         int r;
@@ -685,6 +685,9 @@ int verb_run_status(int argc, char *argv[]) {
                 r = read_counts(bus, path, "ResultCounts", results, sizeof(results));
         if (r < 0)
                 return r;
+        /* Best effort: a daemon without it has no first pass to show. */
+        if (read_counts(bus, path, "FirstResultCounts", first, sizeof(first)) < 0)
+                first[0] = 0;
         (void) sd_bus_get_property_trivial(bus, JOBD_BUS_NAME, path, JOBD_RUN_INTERFACE, "JobCount", &error,
                                            'u', &n);
         (void) sd_bus_get_property_trivial(bus, JOBD_BUS_NAME, path, JOBD_RUN_INTERFACE, "SubmitUSec",
@@ -700,6 +703,8 @@ int verb_run_status(int argc, char *argv[]) {
         printf("  Jobs:      %" PRIu32 "\n", n);
         printf("  States:    %s\n", states);
         printf("  Results:   %s\n", results);
+        if (first[0] && !streq(first, "none") && !streq(first, results))
+                printf("  First pass: %s (before run-retry)\n", first);
         printf("  Submitted: %s\n", format_timestamp(t1, sizeof(t1), submit));
         if (finish > 0)
                 printf("  Finished:  %s (after %s)\n", format_timestamp(t1, sizeof(t1), finish),

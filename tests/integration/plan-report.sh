@@ -220,6 +220,8 @@ assert_eq 1 "$(run_count "$run2" FirstResultCounts skipped)" "skipped in the fir
 still=$(run_job_id "$run2" still_bad)
 assert_eq success "$(job_prop "$still" Result)" "Result of a job fixed by the retry"
 assert_eq failed "$(job_prop "$still" FirstResult)" "FirstResult of a job fixed by the retry"
+assert_contains "First pass: 7 success, 2 failed, 1 skipped (before run-retry)" "$(jobctl run-status "$run2")" \
+        "run-status shows the first pass"
 cmp=$(jobctl --json=short compare "$run2")
 assert_contains '"sim/still_bad"' "$(jq -c '[.flaky[].name]' <<<"$cmp")" "a job that passed on the run's retry is flaky"
 jobd_crash
