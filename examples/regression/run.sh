@@ -29,3 +29,10 @@ rm "$STEP_STATE/broken-build-gate"
 jobctl run-retry 1 failed
 jobctl wait 2 6
 jobctl run-status 1
+echo
+echo "== the next night: all green; its report compares it with the night before (KeepRuns=2)"
+jobctl plan --wait --progress "$here/regression.plan.json" >/dev/null
+jobctl compare 2
+mkdir "$tmp/reports"
+jobctl report 2 --write="$tmp/reports"
+ls "$tmp/reports"

@@ -245,7 +245,8 @@ static void emit_run_changed(Manager *m, Run *r, void *userdata) {
 
         run_path(r->id, path, sizeof(path));
         (void) sd_bus_emit_properties_changed(bus, path, JOBD_RUN_INTERFACE, "State", "Result",
-                                              "StateCounts", "ResultCounts", "FinishUSec", NULL);
+                                              "StateCounts", "ResultCounts", "FirstResultCounts",
+                                              "FinishUSec", NULL);
 }
 
 static void emit_run_finished(Manager *m, Run *r, void *userdata) {

@@ -95,7 +95,8 @@ static int property_get_counts(sd_bus *bus, const char *path, const char *interf
         else
                 for (JobResult s = JOB_SUCCESS; q >= 0 && s < _JOB_RESULT_MAX; s++)
                         q = sd_bus_message_append(reply, "{su}", job_result_to_string(s),
-                                                  r->result_counts[s]);
+                                                  streq(property, "FirstResultCounts") ?
+                                                  r->first_result_counts[s] : r->result_counts[s]);
         if (q < 0)
                 return q;
         return sd_bus_message_close_container(reply);
@@ -205,6 +206,7 @@ const sd_bus_vtable bus_run_vtable[] = {
         SD_BUS_PROPERTY("MaxParallel", "u", NULL, offsetof(Run, max_parallel), CONST),
         SD_BUS_PROPERTY("StateCounts", "a{su}", property_get_counts, 0, EMITS),
         SD_BUS_PROPERTY("ResultCounts", "a{su}", property_get_counts, 0, EMITS),
+        SD_BUS_PROPERTY("FirstResultCounts", "a{su}", property_get_counts, 0, EMITS),
         SD_BUS_PROPERTY("SubmitUSec", "t", NULL, offsetof(Run, submit_usec), CONST),
         SD_BUS_PROPERTY("FinishUSec", "t", NULL, offsetof(Run, finish_usec), EMITS),
         SD_BUS_PROPERTY("TimeoutUSec", "t", NULL, offsetof(Run, timeout_usec), CONST),

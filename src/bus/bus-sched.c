@@ -574,6 +574,18 @@ static int property_get_run(sd_bus *bus, const char *path, const char *interface
         return sd_bus_message_append(reply, "t", r ? r->id : UINT64_C(0));
 }
 
+/* The job's result in its run's first pass, before any Run.Retry(): "" while it has none (not of a run, or
+ * not done yet then). */
+static int property_get_first_result(sd_bus *bus, const char *path, const char *interface,
+                                     const char *property, sd_bus_message *reply, void *userdata,
+                                     sd_bus_error *error) {
+        Job *j = userdata;
+        Run *r = manager_run_of_job(j->manager, j->id);
+        JobResult f = r ? run_job_first_result(r, (uint32_t) (j->id - r->first_job)) : JOB_RESULT_NONE;
+
+        return sd_bus_message_append(reply, "s", f == JOB_RESULT_NONE ? "" : job_result_to_string(f));
+}
+
 static int property_get_attempt(sd_bus *bus, const char *path, const char *interface, const char *property,
                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         return sd_bus_message_append(reply, "u", job_attempt_number(userdata));
@@ -608,6 +620,7 @@ const sd_bus_vtable bus_job_sched_vtable[] = {
         SD_BUS_PROPERTY("Run", "t", property_get_run, 0, CONST),
         SD_BUS_PROPERTY("Attempt", "u", property_get_attempt, 0, 0),
         SD_BUS_PROPERTY("Attempts", "a(ttsii)", property_get_attempts, 0, EMITS),
+        SD_BUS_PROPERTY("FirstResult", "s", property_get_first_result, 0, 0),
         SD_BUS_VTABLE_END
 };
 

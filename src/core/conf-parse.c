@@ -33,6 +33,9 @@ void jobd_conf_init(JobdConf *c) {
                         .max_spec_bytes = CONF_UNSET,
                         .max_priority = CONF_PRIORITY_UNSET,
                 },
+                .runs = {
+                        .keep_runs = CONF_UNSET,
+                },
                 .defaults = {
                         .timeout_usec = CONF_UNSET,
                         .max_timeout_usec = CONF_UNSET,
@@ -124,6 +127,16 @@ static int parse_log_max(const char *v, void *ret) {
         return 0;
 }
 
+/* KeepRuns=: 0 (none) up to the runs the daemon keeps at all. */
+static int parse_keep_runs(const char *v, void *ret) {
+        uint64_t u;
+
+        if (safe_atou64(v, &u) < 0 || u > 1024)
+                return -EINVAL;
+        *(uint64_t *) ret = u;
+        return 0;
+}
+
 typedef struct ConfSetting {
         const char *section;
         const char *key;
@@ -152,6 +165,8 @@ static const ConfSetting conf_settings[] = {
           "a size of at least 1M such as 512M or 4G, or infinity" },
         { "Defaults", "LogMaxBytes", parse_log_max, offsetof(JobdConf, defaults.log_max_bytes),
           "a size such as 100M (at least 4096 bytes), 0 or infinity" },
+        { "Runs", "KeepRuns", parse_keep_runs, offsetof(JobdConf, runs.keep_runs),
+          "a number of runs from 0 to 1024" },
 };
 
 
@@ -236,8 +251,8 @@ static int parse_header(char *l, const char *filename, unsigned line, JobdConf *
                         kind = i;
         if (kind == _CONF_KIND_MAX)
                 return fail(ret, filename, line,
-                            "unknown section [%s] (known: Pool, SlotPool, Group, Users, Defaults, Access)",
-                            SHORT_STRING(l));
+                            "unknown section [%s] (known: Pool, SlotPool, Group, Users, Defaults, Runs, "
+                            "Access)", SHORT_STRING(l));
         if (!identifier_is_valid(name, kind == CONF_GROUP ? JOB_GROUP_MAX : JOB_POOL_NAME_MAX))
                 return fail(ret, filename, line,
                             "[%s %s]: the name must be 1-%u characters of "

@@ -78,11 +78,17 @@ typedef struct ConfDefaults {
         uint64_t log_max_bytes;        /* LogMaxBytes=, for jobs that do not set it (0, the default: no cap) */
 } ConfDefaults;
 
+/* [Runs]: the history of runs. */
+typedef struct ConfRuns {
+        uint64_t keep_runs;            /* KeepRuns=: newest runs of each name kept with their jobs */
+} ConfRuns;
+
 typedef struct JobdConf {
         ConfEntry *entries;
         size_t n_entries;
         ConfUsers users;               /* every field CONF_UNSET (CONF_PRIORITY_UNSET) unless given */
         ConfDefaults defaults;
+        ConfRuns runs;                 /* keep_runs CONF_UNSET unless given */
         char *operator_group;          /* [Access] OperatorGroup=: a group name or a gid; NULL: none */
 } JobdConf;
 

@@ -311,6 +311,18 @@ static json_object *run_line(const Run *r, bool with_gone) {
                 add_str(o, "odir", r->output_root);
         if (r->environment)
                 json_object_object_add(o, "env", journal_strv_to_json(r->environment->env));
+        if (r->first_pass_done && r->first_result) {
+                _cleanup_free_ char *first = malloc(r->n_jobs + 1);
+
+                if (!first) {
+                        json_object_put(o);
+                        return NULL;
+                }
+                for (uint32_t k = 0; k < r->n_jobs; k++)
+                        first[k] = (char) ('a' + r->first_result[k]);
+                first[r->n_jobs] = 0;
+                add_str(o, "firstres", first);
+        }
         if (!with_gone)
                 return o;
         /* Jobs forgotten already (done, beyond --keep-finished) live on as counts. */
@@ -514,6 +526,7 @@ void journal_runs_free(Journal *jr) {
         for (size_t i = 0; i < jr->n_runs; i++) {
                 free(jr->runs[i].name);
                 free(jr->runs[i].output_root);
+                free(jr->runs[i].first);
                 job_shared_env_unref(jr->runs[i].environment);
         }
         jr->runs = mfree(jr->runs);
@@ -546,6 +559,7 @@ static int run_from_line(Journal *jr, json_object *o) {
         } else {
                 free(x->name);
                 free(x->output_root);
+                free(x->first);
                 job_shared_env_unref(x->environment);
                 memcpy(gone_before, x->gone, sizeof(gone_before));
                 needs_commit = x->needs_commit;
@@ -568,6 +582,7 @@ static int run_from_line(Journal *jr, json_object *o) {
                 .timeout_usec = journal_get_uint(o, "timeout", 0, JOB_TIMEOUT_MAX),
                 .deadline_usec = journal_get_u64(o, "deadline", 0),
                 .output_root = dup_str(o, "odir"),
+                .first = dup_str(o, "firstres"),
         };
         if (json_object_object_get_ex(o, "timed_out", &gone))
                 x->timed_out = json_object_get_boolean(gone);

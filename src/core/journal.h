@@ -46,6 +46,7 @@ typedef struct JournalRun {
         uint32_t gone[_JOB_RESULT_MAX];
         bool needs_commit;   /* its submission's line: valid only once its "commit" line follows */
         bool committed;
+        char *first;     /* once the first pass is over: each job's first result, 'a' + JobResult */
 } JournalRun;
 
 /* The filter of the last submit line that spelled one out (a reference held), and its job. */

@@ -182,6 +182,7 @@ void manager_reschedule(Manager *m) {
 
 static int on_gc(sd_event_source *s, void *userdata) {
         Manager *m = userdata;
+        uint64_t kept_until;
         int r;
 
         /* Oldest finished jobs first; a job others still depend on stays until they are done. */
@@ -193,8 +194,16 @@ static int on_gc(sd_event_source *s, void *userdata) {
                                 m->gc_cursor++;
                         continue;
                 }
+                /* KeepRuns=: the jobs of the newest runs of each name stay, for comparisons; the whole
+                 * run is stepped over, so that a pass costs per run kept, not per job kept. */
+                kept_until = manager_job_kept_until(m, id);
+                if (kept_until > id) {
+                        id = kept_until;
+                        continue;
+                }
                 /* Jobs that ended before a restart are not known to the scheduler (-ENOENT). */
-                if (j->state != JOB_DONE || ((r = sched_forget(m->sched, id)) < 0 && r != -ENOENT))
+                if (j->state != JOB_DONE || kept_until == id ||
+                    ((r = sched_forget(m->sched, id)) < 0 && r != -ENOENT))
                         continue;
                 if (id == m->gc_cursor)
                         m->gc_cursor++;

@@ -102,6 +102,8 @@ struct Manager {
         bool have_slot_reasons;        /* some job has the Reason of a pool that is all quarantined */
         unsigned n_client_fds;         /* held by unfinished jobs, see MANAGER_CLIENT_FDS_MAX */
         unsigned keep_finished;
+        unsigned keep_runs;            /* jobd.conf [Runs] KeepRuns= (0: none kept beyond keep_finished) */
+        bool runs_history_changed;     /* a run came or finished: which are kept is to be worked out */
 
         char *state_dir;
         int jobs_dir_fd;

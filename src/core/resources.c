@@ -434,6 +434,7 @@ int manager_load_config(Manager *m, const char *path) {
                         log_error_errno(r, "%s:%u: cannot apply this section: %m", path ?: p, e->line);
         }
         m->default_log_max_bytes = c.defaults.log_max_bytes;
+        m->keep_runs = c.runs.keep_runs == CONF_UNSET ? 0 : (unsigned) c.runs.keep_runs;
         /* A group that is not there is a mistake worth stopping for: silently nobody would be an operator
          * where the administrator meant a group to be. */
         if (r >= 0 && c.operator_group) {

@@ -72,6 +72,7 @@ static Run *run_free(Run *r) {
         sd_event_source_disable_unref(r->links_source);
         free(r->links_pending);
         free(r->job_status);
+        free(r->first_result);
         free(r);
         return NULL;
 }
@@ -86,6 +87,29 @@ void manager_runs_free(Manager *m) {
 
 JobResult run_job_result(const Run *r, uint32_t k) {
         return RUN_STATUS_RESULT(r->job_status[k]);
+}
+
+JobResult run_job_first_result(const Run *r, uint32_t k) {
+        return r->first_result ? (JobResult) r->first_result[k] : JOB_RESULT_NONE;
+}
+
+/* Until the run first finished, a job's first result is what it is once done; Retry() changes nothing
+ * of it after. */
+static void run_note_first(Run *r, uint32_t k, JobResult result) {
+        if (r->first_pass_done || !r->first_result || r->first_result[k] != JOB_RESULT_NONE ||
+            result == JOB_RESULT_NONE)
+                return;
+        r->first_result[k] = (uint8_t) result;
+        r->first_result_counts[result]++;
+}
+
+static void run_first_recount(Run *r) {
+        memset(r->first_result_counts, 0, sizeof(r->first_result_counts));
+        for (uint32_t k = 0; k < r->n_jobs; k++)
+                if (r->first_result[k] < _JOB_RESULT_MAX)
+                        r->first_result_counts[r->first_result[k]]++;
+                else
+                        r->first_result[k] = JOB_RESULT_NONE;
 }
 
 static bool run_is_done(const Run *r) {
@@ -295,6 +319,7 @@ void run_job_changed(Manager *m, Job *j) {
         if (j->state == JOB_DONE) {
                 r->result_counts[j->result]++;
                 run_queue_link(r, j);
+                run_note_first(r, j->id - r->first_job, j->result);
         }
 
         if (r->paused && j->state == JOB_RUNNING)
@@ -302,6 +327,7 @@ void run_job_changed(Manager *m, Job *j) {
         if (run_is_done(r) && r->finish_usec == 0) {
                 r->finish_usec = now(CLOCK_REALTIME);
                 r->finished_pending = true;
+                r->first_pass_done = true;
                 log_info("Run %llu%s%s%s finished: %s, %u of %u jobs succeeded.", (unsigned long long) r->id,
                          r->name ? " (" : "", strempty(r->name), r->name ? ")" : "", run_result(r),
                          r->result_counts[JOB_SUCCESS], r->n_jobs);
@@ -374,6 +400,15 @@ static void run_recount(Run *r, const uint32_t *gone) {
                 if (RUN_STATUS_STATE(r->job_status[k]) == JOB_DONE)
                         r->result_counts[RUN_STATUS_RESULT(r->job_status[k])]++;
         }
+        /* Before the first pass ended nothing was retried: what is done is its first result. */
+        if (!r->first_pass_done)
+                for (uint32_t k = 0; k < r->n_jobs; k++)
+                        if (RUN_STATUS_STATE(r->job_status[k]) == JOB_DONE &&
+                            r->first_result[k] == JOB_RESULT_NONE)
+                                r->first_result[k] = RUN_STATUS_RESULT(r->job_status[k]);
+        run_first_recount(r);
+        if (run_is_done(r))
+                r->first_pass_done = true;
         if (run_is_done(r) && r->finish_usec == 0) {
                 r->finish_usec = now(CLOCK_REALTIME);
                 r->finished_pending = true;
@@ -386,10 +421,54 @@ static void run_send_removed(Run *r) {
         manager_notify(r->manager, run_removed, r->id);
 }
 
-/* Forgets the oldest finished runs beyond MANAGER_RUNS_MAX (their jobs stay, as jobs of no run). */
+/* KeepRuns=: marks the newest keep_runs runs of each name (finished or not) as kept. Runs are in id order,
+ * newest last. Quadratic in the runs, which are at most MANAGER_RUNS_MAX: done when runs come or go. */
+static void runs_mark_kept(Manager *m) {
+        for (size_t i = m->n_runs; i > 0; i--) {
+                Run *r = m->runs[i - 1];
+                unsigned newer = 0;
+
+                r->kept = false;
+                if (m->keep_runs == 0 || !r->name)
+                        continue;
+                for (size_t k = i; k < m->n_runs && newer < m->keep_runs; k++)
+                        if (m->runs[k]->name && streq(m->runs[k]->name, r->name))
+                                newer++;
+                r->kept = newer < m->keep_runs;
+        }
+}
+
+uint64_t manager_job_kept_until(Manager *m, uint64_t job_id) {
+        Run *r;
+
+        if (m->keep_runs == 0)
+                return 0;
+        r = manager_run_of_job(m, job_id);
+        return r && r->kept ? r->first_job + r->n_jobs - 1 : 0;
+}
+
+/* Forgets the oldest finished runs beyond MANAGER_RUNS_MAX (their jobs stay, as jobs of no run), and with
+ * KeepRuns= the finished runs of a name beyond its newest KeepRuns. */
 static void runs_gc(Manager *m) {
         size_t w = 0, excess;
 
+        if (m->keep_runs > 0 && m->runs_history_changed) {
+                m->runs_history_changed = false;
+                for (size_t i = 0; i < m->n_runs; i++) {
+                        Run *r = m->runs[i];
+
+                        if (r->name && !r->kept && run_is_done(r) && !r->finished_pending) {
+                                log_debug("Run %llu (%s): beyond KeepRuns=%u of its name, forgotten.",
+                                          (unsigned long long) r->id, r->name, m->keep_runs);
+                                run_send_removed(r);
+                                run_free(r);
+                                continue;
+                        }
+                        m->runs[w++] = r;
+                }
+                m->n_runs = w;
+                w = 0;
+        }
         if (m->n_runs <= MANAGER_RUNS_MAX)
                 return;
         excess = m->n_runs - MANAGER_RUNS_MAX;
@@ -431,6 +510,7 @@ static int on_runs_changed(sd_event_source *s, void *userdata) {
                 /* Nothing left to hold: a Retry() of it must not start paused. */
                 r->paused = r->pause_pending = false;
                 journal_run(&m->journal, r);
+                m->runs_history_changed = true;
                 /* Let the scheduler forget the run's limit and hold. */
                 run_set_limit(r, false);
                 (void) sched_set_run_held(m->sched, r->id, false);
@@ -714,7 +794,8 @@ int manager_submit_plan(Manager *m, Plan *p, uid_t owner, Run **ret, char **ret_
         if (run->timeout_usec > 0)
                 run->deadline_usec = run->submit_usec + run->timeout_usec;
         run->job_status = calloc(n, sizeof(uint8_t));
-        if (!run->job_status) {
+        run->first_result = calloc(n, sizeof(uint8_t));
+        if (!run->job_status || !run->first_result) {
                 run_free(run);
                 return -ENOMEM;
         }
@@ -745,6 +826,8 @@ int manager_submit_plan(Manager *m, Plan *p, uid_t owner, Run **ret, char **ret_
         run->environment = job_shared_env_ref(p->defaults.base_environment);
         run->state_counts[JOB_WAITING] = (uint32_t) n;
         m->runs[m->n_runs++] = run;
+        m->runs_history_changed = true;
+        runs_mark_kept(m);
         for (size_t i = 0; i < n; i++) {
                 Job *j;
 
@@ -1186,6 +1269,7 @@ int manager_restore_runs(Manager *m) {
                         .name = x->name ? strdup(x->name) : NULL,
                         .environment = job_shared_env_ref(x->environment),
                         .job_status = calloc(x->n_jobs, sizeof(uint8_t)),
+                        .first_result = calloc(x->n_jobs, sizeof(uint8_t)),
                 };
                 if (x->output_root) {
                         run->output_root = strdup(x->output_root);
@@ -1194,11 +1278,21 @@ int manager_restore_runs(Manager *m) {
                                 return -ENOMEM;
                         }
                 }
-                if (!run->job_status || (x->name && !run->name)) {
+                if (!run->job_status || !run->first_result || (x->name && !run->name)) {
                         run_free(run);
                         return -ENOMEM;
                 }
+                /* The first pass as the run line recorded it once it was over (one letter per job). */
+                if (x->first && strlen(x->first) == x->n_jobs) {
+                        for (uint32_t k = 0; k < x->n_jobs; k++) {
+                                JobResult f = (JobResult) (x->first[k] - 'a');
+                                run->first_result[k] = f > JOB_RESULT_NONE && f < _JOB_RESULT_MAX ?
+                                                       f : JOB_RESULT_NONE;
+                        }
+                        run->first_pass_done = true;
+                }
                 m->runs[m->n_runs++] = run;
+                m->runs_history_changed = true;
                 m->next_run_id = MAX(m->next_run_id, x->id + 1);
                 run_recount(run, x->gone);
                 if (!run_is_done(run)) {
@@ -1215,6 +1309,7 @@ int manager_restore_runs(Manager *m) {
                 if (run_is_done(run))
                         run->finished_pending = false;
         }
+        runs_mark_kept(m);
         return 0;
 }
 

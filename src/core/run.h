@@ -35,6 +35,12 @@ typedef struct Run {
         uint8_t *job_status;           /* per job: RUN_STATUS(state, result) as last seen */
         uint32_t state_counts[_JOB_STATE_MAX];
         uint32_t result_counts[_JOB_RESULT_MAX];      /* of the jobs that are done */
+        /* The first pass: each job's result when it was first done, kept apart from what Retry() does
+         * later (FirstResultCounts, Job.FirstResult). Complete once the run first finished. */
+        uint8_t *first_result;         /* per job: a JobResult, JOB_RESULT_NONE while not done yet */
+        uint32_t first_result_counts[_JOB_RESULT_MAX];
+        bool first_pass_done;
+        bool kept;                     /* one of the newest KeepRuns= of its name: its jobs stay */
 
         uint32_t n_announced;          /* jobs JobNew was sent for, from the first */
         sd_event_source *announce_source;
@@ -89,6 +95,13 @@ int manager_restore_runs(Manager *m);
 /* Paused runs hold in the scheduler again, once their running jobs are re-adopted. */
 void manager_hold_paused_runs(Manager *m);
 void manager_recount_runs(Manager *m);
+
+/* The result of the run's k-th job in its first pass (JOB_RESULT_NONE while not done then). */
+JobResult run_job_first_result(const Run *r, uint32_t k);
+/* jobd.conf [Runs] KeepRuns=: a finished job of one of the newest KeepRuns runs of its name is not
+ * forgotten by the GC. Returns the last job id of that run if job_id is of a kept run (the GC skips the
+ * whole run at once), else 0. */
+uint64_t manager_job_kept_until(Manager *m, uint64_t job_id);
 
 /* "running", "paused", "done". */
 const char *run_state(const Run *r);

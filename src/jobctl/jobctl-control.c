@@ -258,9 +258,9 @@ static void print_progress(Watch *w, WatchedJob *j, void *userdata) {
                         snprintf(extra, sizeof(extra), " (exit code %i)", j->exit_code);
         }
         snprintf(what, sizeof(what), "%s%s", strempty(j->result), extra);
-        printf("[%6.1fs] job %-6" PRIu64 " %-8s %-28s | %zu running, %zu/%zu done\n",
-               (double) (now(CLOCK_MONOTONIC) - *start) / USEC_PER_SEC, j->id, strempty(j->state), what,
-               running, w->n_done, w->n_jobs);
+        printf("[%6.1fs] job %-6" PRIu64 " %-20s %-8s %-28s | %zu running, %zu/%zu done\n",
+               (double) (now(CLOCK_MONOTONIC) - *start) / USEC_PER_SEC, j->id, j->name ?: "-",
+               strempty(j->state), what, running, w->n_done, w->n_jobs);
         if (j->done && !isempty(j->reason)) {
                 /* The reason may quote the job's owner's choices (escape-util.h). */
                 _cleanup_free_ char *reason = escape_non_printable(j->reason);
@@ -378,10 +378,6 @@ int verb_wait(int argc, char *argv[]) {
                 return r;
         exec.start = &start;
         exec.progress = progress;
-        if (progress || arg_exec) {
-                watch->on_state = wait_on_state;
-                watch->userdata = &exec;
-        }
 
         if (arg_all)
                 r = watch_add_all(watch);
@@ -394,10 +390,28 @@ int verb_wait(int argc, char *argv[]) {
         r = watch_start(watch);
         if (r < 0)
                 return r;
-        /* Where every job stands now; then each change as it comes. */
-        if (progress)
+        /* Where every job stands now, once (watch_start() read them without telling); then each change
+         * as it comes. */
+        if (progress) {
+                for (size_t i = 0; i < watch->n_jobs; i++) {
+                        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+                        _cleanup_free_ char *name = NULL;
+                        WatchedJob *j = &watch->jobs[i];
+
+                        if (!j->path && jobctl_get_job_path(bus, j->id, &j->path) < 0)
+                                continue;
+                        /* Names are what other users chose (escape-util.h). */
+                        if (sd_bus_get_property_string(bus, JOBD_BUS_NAME, j->path, JOBD_JOB_INTERFACE, "Name",
+                                                       &error, &name) >= 0)
+                                j->name = escape_non_printable(isempty(name) ? "-" : name);
+                }
                 for (size_t i = 0; i < watch->n_jobs; i++)
                         print_progress(watch, &watch->jobs[i], &start);
+        }
+        if (progress || arg_exec) {
+                watch->on_state = wait_on_state;
+                watch->userdata = &exec;
+        }
         r = watch_run(watch);
         if (r < 0)
                 return r;

@@ -16,6 +16,8 @@
 #include "escape-util.h"
 #include "fd-util.h"
 #include "jobctl-daily.h"
+#include "jobctl-report.h"
+#include "jobctl-status.h"
 #include "jobctl-util.h"
 #include "jobctl.h"
 #include "jobd-bus.h"
@@ -413,6 +415,10 @@ static int on_interrupt(sd_bus *bus, RunWait *w) {
         return 0;
 }
 
+static int on_interrupt_view(sd_bus *bus, void *userdata) {
+        return on_interrupt(bus, userdata);
+}
+
 /* Waits on the bus and the interrupt signals (SIGINT, SIGTERM). */
 static int wait_bus_or_signal(sd_bus *bus, RunWait *w) {
         struct pollfd p[2] = {
@@ -466,7 +472,8 @@ int verb_plan(int argc, char *argv[]) {
         _cleanup_free_ char *run_path = NULL, *result = NULL;
         PlanFile p = {};
         RunWait w = { .signal_fd = -EBADF };
-        const char *path = argv[1], *reply_path;
+        const char *path = argv[1], *reply_path, *job_path;
+        uint64_t first_job = 0;
         size_t size = 0, n_jobs = 0;
         int r;
 
@@ -547,8 +554,9 @@ int verb_plan(int argc, char *argv[]) {
                 run_path = strdup(reply_path);
                 r = run_path ? sd_bus_message_enter_container(reply, 'a', "o") : -ENOMEM;
         }
-        while (r >= 0 && (r = sd_bus_message_skip(reply, "o")) > 0)
-                n_jobs++;
+        while (r >= 0 && (r = sd_bus_message_read(reply, "o", &job_path)) > 0)
+                if (n_jobs++ == 0 && jobd_job_path_parse(job_path, &first_job) < 0)
+                        r = -EBADMSG;
         if (r < 0) {
                 log_error_errno(r, "Failed to parse the SubmitPlan() reply: %m");
                 goto finish;
@@ -572,6 +580,27 @@ int verb_plan(int argc, char *argv[]) {
                 goto finish;
         w.run_path = run_path;
 
+        /* The live view until it is done (its own event loop, its own subscriptions). */
+        if (arg_json == JSON_OFF) {
+                _cleanup_strv_free_ char **groups = NULL;
+
+                for (size_t i = 0; i < p.n_jobs; i++)
+                        if (strv_extend(&groups, p.jobs[i].group ?: strempty(p.defaults.group)) < 0) {
+                                r = log_oom();
+                                goto finish;
+                        }
+                /* Ctrl-C cancels the run meanwhile, as below. */
+                r = run_status_follow_full(bus, w.id, run_path, first_job, groups,
+                                           !arg_progress && isatty(STDOUT_FILENO), w.signal_fd,
+                                           on_interrupt_view, &w);
+                if (r == -ECANCELED) {
+                        r = 128 + w.interrupt_signal;
+                        goto finish;
+                }
+                if (r < 0)
+                        goto finish;
+        }
+
         /* It may have finished before we listened to it by id (a plan all of whose jobs were skipped). After
          * each Finished, the daemon is asked again: what it says ends the wait, not the signal. */
         for (;;) {
@@ -593,6 +622,9 @@ int verb_plan(int argc, char *argv[]) {
         r = run_get_string(bus, run_path, "Result", &result);
         if (r < 0)
                 goto finish;
+        /* Into the run's output root, if it has one; a report that cannot be written is said, and the
+         * exit status still tells about the run. */
+        (void) jobctl_write_run_reports(bus, w.id, NULL, true);
 
         if (arg_json == JSON_OFF) {
                 char counts[512];
@@ -697,7 +729,7 @@ int verb_run_status(int argc, char *argv[]) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ char *path = NULL, *name = NULL, *state = NULL, *result = NULL, *name_e = NULL;
-        char states[512], results[512], t1[64], t2[64];
+        char states[512], results[512], first[512], t1[64], t2[64];
         uint64_t id = 0, submit = 0, finish = 0;
         uint32_t n = 0;
         int r;
@@ -722,6 +754,19 @@ int verb_run_status(int argc, char *argv[]) {
                 if (r < 0)
                         return r;
                 return jobctl_print_jobs(bus, &rows);
+        }
+        if (arg_watch) {
+                _cleanup_free_ char *result_w = NULL;
+
+                if (arg_json != JSON_OFF)
+                        return log_usage_error("run-status: --watch and --json do not go together.");
+                r = run_status_follow(bus, id, path, 0, NULL, !arg_progress && isatty(STDOUT_FILENO));
+                if (r < 0)
+                        return r;
+                r = run_get_string(bus, path, "Result", &result_w);
+                if (r < 0)
+                        return r;
+                return streq(result_w, "success") ? EXIT_SUCCESS : JOBCTL_EXIT_FAILURE;
         }
 
         if (arg_json != JSON_OFF) {
@@ -749,6 +794,9 @@ int verb_run_status(int argc, char *argv[]) {
                 r = read_counts(bus, path, "ResultCounts", results, sizeof(results));
         if (r < 0)
                 return r;
+        /* Best effort: a daemon without it has no first pass to show. */
+        if (read_counts(bus, path, "FirstResultCounts", first, sizeof(first)) < 0)
+                first[0] = 0;
         (void) sd_bus_get_property_trivial(bus, JOBD_BUS_NAME, path, JOBD_RUN_INTERFACE, "JobCount", &error,
                                            'u', &n);
         (void) sd_bus_get_property_trivial(bus, JOBD_BUS_NAME, path, JOBD_RUN_INTERFACE, "SubmitUSec",
@@ -764,6 +812,8 @@ int verb_run_status(int argc, char *argv[]) {
         printf("  Jobs:      %" PRIu32 "\n", n);
         printf("  States:    %s\n", states);
         printf("  Results:   %s\n", results);
+        if (first[0] && !streq(first, "none") && !streq(first, results))
+                printf("  First pass: %s (before run-retry)\n", first);
         printf("  Submitted: %s\n", format_timestamp(t1, sizeof(t1), submit));
         if (finish > 0)
                 printf("  Finished:  %s (after %s)\n", format_timestamp(t1, sizeof(t1), finish),

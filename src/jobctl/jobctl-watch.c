@@ -18,6 +18,7 @@ static void watched_job_done(WatchedJob *j) {
         free(j->state);
         free(j->result);
         free(j->reason);
+        free(j->name);
 }
 
 Watch *watch_free(Watch *w) {
@@ -233,6 +234,8 @@ static int on_job_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
 
         if (streq(state, "done"))
                 r = job_confirm_done(w, j, result);
+        else if (streq_ptr(j->state, state))
+                return 0;   /* read already (watch_start()): not told twice */
         else
                 r = set_string(&j->state, state);
         return watch_signal_handled(w, j, r);

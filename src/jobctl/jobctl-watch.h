@@ -29,6 +29,7 @@ typedef struct WatchedJob {
         int exit_code;          /* once done, with want_details: -1 for none */
         int exit_signal;        /* ditto: 0 for none */
         char *reason;           /* ditto */
+        char *name;             /* filled in by the caller if it wants (wait --progress) */
 } WatchedJob;
 
 typedef struct Watch Watch;

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
 #include <getopt.h>
 #include <pwd.h>
 #include <time.h>
@@ -90,6 +91,11 @@ bool arg_wait = false;
 bool arg_detach = false;
 unsigned arg_max_parallel = 0;
 unsigned arg_quarantine_after = 0;
+ReportFormat arg_format = REPORT_FORMAT_MARKDOWN;
+bool arg_write = false;
+const char *arg_write_dir = NULL;
+double arg_factor = 2.0;
+bool arg_watch = false;
 
 /* Every option jobctl knows, global or not; the verb table says which verb takes which. */
 typedef enum Option {
@@ -147,6 +153,10 @@ typedef enum Option {
         OPT_STDERR,
         OPT_ATTEMPT,
         OPT_DETACH,
+        OPT_FORMAT,
+        OPT_WRITE,
+        OPT_FACTOR,
+        OPT_WATCH,
         _OPT_MAX,
 } Option;
 
@@ -223,6 +233,10 @@ static const struct option options[] = {
         { "stderr",          required_argument, NULL, OPT_VAL(OPT_STDERR)          },
         { "attempt",         required_argument, NULL, OPT_VAL(OPT_ATTEMPT)         },
         { "detach",          no_argument,       NULL, OPT_VAL(OPT_DETACH)          },
+        { "format",          required_argument, NULL, OPT_VAL(OPT_FORMAT)          },
+        { "write",           optional_argument, NULL, OPT_VAL(OPT_WRITE)           },
+        { "factor",          required_argument, NULL, OPT_VAL(OPT_FACTOR)          },
+        { "watch",           no_argument,       NULL, OPT_VAL(OPT_WATCH)           },
         {}
 };
 
@@ -494,8 +508,8 @@ static const Verb verbs[] = {
         },
         {
                 "plan", 1, 1, "plan file", OPT(OPT_WAIT) | OPT(OPT_DETACH) | OPT(OPT_MAX_PARALLEL) | OPT(OPT_NAME) |
-                OPT(OPT_NO_ENV) | OPT(OPT_SETENV) | OPT(OPT_JSON), false, verb_plan,
-                "plan FILE.json [--wait [--detach]] [--max-parallel=N]",
+                OPT(OPT_NO_ENV) | OPT(OPT_SETENV) | OPT(OPT_JSON) | OPT(OPT_PROGRESS), false, verb_plan,
+                "plan FILE.json [--wait [--detach] [--progress]] [--max-parallel=N]",
                 "Submit a plan (a run of jobs that depend on each other)",
                 "Submits the jobs of a plan file (JSON, see jobd.plan(5); \"-\" reads stdin) as one\n"
                 "run, all or nothing: a plan with a mistake (a cycle, an unknown or duplicate name,\n"
@@ -503,10 +517,15 @@ static const Verb verbs[] = {
                 "Jobs start from jobctl's environment and directory unless the plan says otherwise.\n\n"
                 "Options:\n"
                 "     --wait                  Wait until the run has finished; exit 0 if every job\n"
-                "                             succeeded, else 1 (the jobs that did not are listed);\n"
+                "                             succeeded, else 1 (the jobs that did not are listed).\n"
+                "                             Shows the run's status meanwhile (a table redrawn in\n"
+                "                             place on a terminal, else a line per job event), and\n"
+                "                             at the end writes report.xml, report.json, summary.md\n"
+                "                             into the run's output root, if it has one.\n"
                 "                             Ctrl-C (SIGINT, SIGTERM) cancels the run, a second one\n"
                 "                             stops waiting (exit 128+signal)\n"
                 "     --detach                With --wait: Ctrl-C only stops waiting, the run goes on\n"
+                "     --progress              With --wait: lines, not a table, even on a terminal\n"
                 "     --max-parallel=N        At most N jobs of this run at once (its jobs must not\n"
                 "                             have groups of their own)\n"
                 "     --name=NAME             Name of the run (default: the plan's, or the file's)\n"
@@ -522,16 +541,47 @@ static const Verb verbs[] = {
                 "done and did not succeed.\n",
         },
         {
-                "run-status", 1, 1, "run ID", OPT(OPT_JSON) | OPT(OPT_JOBS) | OPT(OPT_NO_LEGEND), false,
-                verb_run_status,
-                "run-status ID [--jobs]",
+                "run-status", 1, 1, "run ID", OPT(OPT_JSON) | OPT(OPT_JOBS) | OPT(OPT_NO_LEGEND) | OPT(OPT_WATCH) |
+                OPT(OPT_PROGRESS), false, verb_run_status,
+                "run-status ID [--jobs | --watch]",
                 "Show a run's progress and the jobs that did not succeed",
                 "Shows a run's state, its jobs counted per state and per result, and the jobs that\n"
                 "did not succeed with the reason.\n\n"
                 "Options:\n"
                 "     --jobs                  List the run's jobs instead, as \"list --run=ID\" does\n"
                 "     --no-legend             With --jobs: print no header line\n"
+                "     --watch                 Follow the run until it finishes: on a terminal a table\n"
+                "                             per group redrawn in place, else a line per job event\n"
+                "                             and a summary line now and then; exit as plan --wait\n"
+                "     --progress              With --watch: lines, not a table, even on a terminal\n"
                 "     --json[=short|pretty]   Print the run's properties (with --jobs: the jobs) as JSON\n",
+        },
+        {
+                "report", 1, 1, "run ID", OPT(OPT_FORMAT) | OPT(OPT_WRITE), false, verb_report,
+                "report ID [--format=FORMAT] [--write[=DIR]]",
+                "Print or write a run's report (JUnit XML, JSON, Markdown)",
+                "Prints a report of a run: --format=junit (JUnit XML, one testsuite per group, one\n"
+                "testcase per job), json (every job with its result, attempts, times, resources,\n"
+                "log path, CPU and memory peak) or markdown (the default: counts per group, the\n"
+                "failures, the slowest jobs, and what changed since the previous run of the same\n"
+                "name). With --write, writes all three (report.xml, report.json, summary.md) into\n"
+                "DIR, or into the run's output root.\n\n"
+                "Options:\n"
+                "     --format=FORMAT         junit, json or markdown\n"
+                "     --write[=DIR]           Write the three files instead of printing one\n",
+        },
+        {
+                "compare", 1, 2, "run ID", OPT(OPT_JSON) | OPT(OPT_FACTOR), false, verb_compare,
+                "compare ID [OTHER]",
+                "Compare a run with another (by default the previous one of its name)",
+                "Compares the jobs of run ID with those of run OTHER (by default the previous run of\n"
+                "the same name), matched by group and name: new failures, fixed, still failing,\n"
+                "flaky (failed first and passed on a retry), new and removed jobs, and jobs that\n"
+                "took more than --factor times as long. Exit status 0 whatever changed.\n\n"
+                "Options:\n"
+                "     --factor=F              Report jobs whose duration grew more than F times\n"
+                "                             (default 2)\n"
+                "     --json[=short|pretty]   Print the comparison as JSON\n",
         },
         {
                 "run-cancel", 1, 1, "run ID", 0, false, verb_run_cancel,
@@ -1228,6 +1278,35 @@ static int parse_option(int c, const char *arg, const Verb *verb, uint64_t *seen
                 if (safe_atou(arg, &arg_lines) < 0)
                         return log_usage_error("Invalid -n/--lines=%s: expected a number of lines", arg);
                 arg_lines_set = true;
+                break;
+        case OPT_FORMAT:
+                if (streq(arg, "junit"))
+                        arg_format = REPORT_FORMAT_JUNIT;
+                else if (streq(arg, "json"))
+                        arg_format = REPORT_FORMAT_JSON;
+                else if (streq(arg, "markdown"))
+                        arg_format = REPORT_FORMAT_MARKDOWN;
+                else
+                        return log_usage_error("Invalid --format=%s: expected junit, json or markdown", arg);
+                break;
+        case OPT_WRITE:
+                arg_write = true;
+                arg_write_dir = arg;
+                if (arg && isempty(arg))
+                        return log_usage_error("Invalid --write=: expected a folder");
+                break;
+        case OPT_FACTOR: {
+                char *end = NULL;
+
+                errno = 0;
+                arg_factor = strtod(arg, &end);
+                if (errno != 0 || !end || *end || !(arg_factor > 1.0) || arg_factor > 1e6)
+                        return log_usage_error("Invalid --factor=%s: expected a number greater than 1, such "
+                                               "as 1.5 or 3", arg);
+                break;
+        }
+        case OPT_WATCH:
+                arg_watch = true;
                 break;
         case _OPT_MAX:
                 break;

@@ -116,6 +116,18 @@ extern bool arg_detach;
 extern unsigned arg_max_parallel;       /* 0: not given */
 extern unsigned arg_quarantine_after;
 
+/* report, compare, run-status --watch */
+typedef enum ReportFormat {
+        REPORT_FORMAT_JUNIT,
+        REPORT_FORMAT_JSON,
+        REPORT_FORMAT_MARKDOWN,
+} ReportFormat;
+extern ReportFormat arg_format;
+extern bool arg_write;
+extern const char *arg_write_dir;      /* --write=DIR; NULL: the run's output root */
+extern double arg_factor;
+extern bool arg_watch;
+
 /* The verbs. Each returns an exit status >= 0, or a negative errno after logging the failure (then
  * main() exits with jobctl_failure_status()). */
 int verb_submit(int argc, char *argv[]);
@@ -145,6 +157,9 @@ int verb_run_cancel(int argc, char *argv[]);
 int verb_run_pause(int argc, char *argv[]);
 int verb_run_resume(int argc, char *argv[]);
 int verb_run_retry(int argc, char *argv[]);
+/* jobctl-report.c */
+int verb_report(int argc, char *argv[]);
+int verb_compare(int argc, char *argv[]);
 /* jobctl-sched.c */
 int verb_pools(int argc, char *argv[]);
 int verb_pool(int argc, char *argv[]);

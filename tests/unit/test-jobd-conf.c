@@ -139,6 +139,26 @@ static void test_defaults(void **state) {
         expect_error("[Defaults]\nLimit=1\n", "x.conf:2: unknown key Limit= in the [Defaults] section");
 }
 
+/* [Runs]: KeepRuns= from 0 to 1024, unset without it. */
+static void test_runs(void **state) {
+        char *error = NULL;
+        JobdConf c;
+
+        assert_int_equal(jobd_conf_parse("[Runs]\nKeepRuns=3\n", "x.conf", &c, &error), 0);
+        assert_int_equal(c.runs.keep_runs, 3);
+        jobd_conf_done(&c);
+        assert_int_equal(jobd_conf_parse("[Runs]\nKeepRuns=0\n", "x.conf", &c, &error), 0);
+        assert_int_equal(c.runs.keep_runs, 0);
+        jobd_conf_done(&c);
+        assert_int_equal(jobd_conf_parse("[Pool p]\nCapacity=1\n", "x.conf", &c, &error), 0);
+        assert_true(c.runs.keep_runs == CONF_UNSET);
+        jobd_conf_done(&c);
+
+        expect_error("[Runs]\nKeepRuns=1025\n", "x.conf:2: KeepRuns=1025: expected a number of runs");
+        expect_error("[Runs]\nKeepRuns=all\n", "x.conf:2: KeepRuns=all: expected a number of runs");
+        expect_error("[Runs x]\nKeepRuns=1\n", "x.conf:1: [Runs] is a section without a name");
+}
+
 static void test_users_defaults(void **state) {
         const char *text =
                 "[Users]\n"
@@ -281,6 +301,7 @@ int main(void) {
                 cmocka_unit_test(test_example),
                 cmocka_unit_test(test_mistakes),
                 cmocka_unit_test(test_defaults),
+                cmocka_unit_test(test_runs),
                 cmocka_unit_test(test_users_defaults),
                 cmocka_unit_test(test_user_limits),
                 cmocka_unit_test(test_access),
