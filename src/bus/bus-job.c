@@ -134,6 +134,13 @@ int bus_job_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nod
         return 1;
 }
 
+static int property_get_jobserver(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+
+        return sd_bus_message_append(reply, "b", (int) j->spec.jobserver);
+}
+
 static int property_get_name(sd_bus *bus, const char *path, const char *interface, const char *property,
                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Job *j = userdata;
@@ -345,6 +352,7 @@ const sd_bus_vtable bus_job_vtable[] = {
         SD_BUS_PROPERTY("SystemCallFilter", "as", property_get_system_call_filter, 0, CONST),
         SD_BUS_PROPERTY("RestrictAddressFamilies", "as", property_get_restrict_address_families, 0, CONST),
         SD_BUS_PROPERTY("LogMaxBytes", "t", NULL, offsetof(Job, spec.log_max_bytes), CONST),
+        SD_BUS_PROPERTY("Jobserver", "b", property_get_jobserver, 0, CONST),
         SD_BUS_PROPERTY("State", "s", property_get_name, 0, EMITS),
         SD_BUS_PROPERTY("Result", "s", property_get_name, 0, EMITS),
         SD_BUS_PROPERTY("ExitCode", "i", NULL, offsetof(Job, exit_code), EMITS),

@@ -204,6 +204,15 @@ static int read_value(sd_bus_message *m, const char *key, JobSpec *spec, sd_bus_
                         return r;
                 return seccomp_filter_set_address_families(&spec->system_call_filter, l);
         }
+        if (streq(key, "Jobserver")) {
+                int b;
+
+                r = sd_bus_message_read_basic(m, 'b', &b);
+                if (r < 0)
+                        return r;
+                spec->jobserver = b;
+                return 0;
+        }
         if (streq(key, "AfterCondition")) {
                 const char *s;
                 r = sd_bus_message_read_basic(m, 's', &s);

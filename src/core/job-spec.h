@@ -71,6 +71,7 @@ typedef struct JobSpec {
         SeccompFilter *system_call_filter;   /* NULL: none; shared by a plan's jobs; SystemCallFilter and
                                               * RestrictAddressFamilies */
         uint64_t log_max_bytes;              /* 0: no cap; JOB_LOG_MAX_BYTES_UNSET: jobd.conf's default */
+        bool jobserver;                      /* a GNU make jobserver in MAKEFLAGS (core/jobserver.h) */
 } JobSpec;
 
 void job_spec_init(JobSpec *s);
@@ -135,6 +136,7 @@ typedef enum JobSpecKeyId {
         JOB_KEY_SYSTEM_CALL_FILTER,
         JOB_KEY_RESTRICT_ADDRESS_FAMILIES,
         JOB_KEY_LOG_MAX_BYTES,
+        JOB_KEY_JOBSERVER,
         _JOB_KEY_MAX,
 } JobSpecKeyId;
 

@@ -369,6 +369,19 @@ static int set_afs(JournalSubmit *s, json_object *v) {
         return set_strv(v, &s->spec.system_call_filter->address_families);
 }
 
+static int get_jobserver(const JournalSubmit *s, json_object **ret) {
+        *ret = NULL;
+        if (!s->spec.jobserver)
+                return 0;
+        *ret = json_object_new_boolean(true);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int set_jobserver(JournalSubmit *s, json_object *v) {
+        s->spec.jobserver = json_object_get_boolean(v);
+        return 0;
+}
+
 #define FIELD(n, t, k, member, ...)                                                                         \
         { .name = n, .type = t, .kind = k, .offset = offsetof(JournalSubmit, member), __VA_ARGS__ }
 #define CUSTOM(n, t, g, s) { .name = n, .type = t, .kind = JOURNAL_FIELD_CUSTOM, .get = g, .set = s }
@@ -405,6 +418,7 @@ const JournalField journal_submit_fields[] = {
         CUSTOM("syscalls_of", json_type_int,   get_syscalls_of, set_syscalls_of),
         CUSTOM("syscalls",   json_type_array,  get_syscalls, set_syscalls),
         CUSTOM("afs",        json_type_array,  get_afs, set_afs),
+        CUSTOM("jobserver",  json_type_boolean, get_jobserver, set_jobserver),
 };
 const size_t journal_submit_n_fields = ELEMENTSOF(journal_submit_fields);
 

@@ -131,6 +131,8 @@ static int apply_defaults(JobSpec *s, uint64_t keys, const JobSpec *d, uint64_t 
                 s->retry_delay_usec = d->retry_delay_usec;
         if (GIVEN(want, JOB_KEY_LOG_MAX_BYTES))
                 s->log_max_bytes = d->log_max_bytes;
+        if (GIVEN(want, JOB_KEY_JOBSERVER))
+                s->jobserver = d->jobserver;
         if (!d->system_call_filter || !(want & (JOB_SPEC_KEY_BIT(JOB_KEY_SYSTEM_CALL_FILTER) |
                                                JOB_SPEC_KEY_BIT(JOB_KEY_RESTRICT_ADDRESS_FAMILIES))))
                 return 0;

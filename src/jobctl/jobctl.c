@@ -47,6 +47,7 @@ char **arg_system_call_filter = NULL;
 bool arg_system_call_filter_set = false;
 char **arg_restrict_address_families = NULL;
 bool arg_restrict_address_families_set = false;
+bool arg_jobserver = false;
 bool arg_log_max_bytes_set = false;
 uint64_t arg_log_max_bytes = 0;
 bool arg_pipe = false;
@@ -87,6 +88,7 @@ typedef enum Option {
         OPT_SYSTEM_CALL_FILTER,
         OPT_RESTRICT_ADDRESS_FAMILIES,
         OPT_LOG_MAX_BYTES,
+        OPT_JOBSERVER,
         OPT_PIPE,
         OPT_SIGNAL,
         OPT_FOLLOW,
@@ -105,7 +107,8 @@ typedef enum Option {
                      OPT(OPT_TASKS_MAX) | OPT(OPT_CPU_WEIGHT) | OPT(OPT_CWD) | OPT(OPT_SETENV) |     \
                      OPT(OPT_NO_ENV) | OPT(OPT_AFTER) | OPT(OPT_AFTER_CONDITION) | OPT(OPT_GROUP) | \
                      OPT(OPT_RESOURCE) | OPT(OPT_RETRIES) | OPT(OPT_SYSTEM_CALL_FILTER) |   \
-                     OPT(OPT_RESTRICT_ADDRESS_FAMILIES) | OPT(OPT_LOG_MAX_BYTES))
+                     OPT(OPT_RESTRICT_ADDRESS_FAMILIES) | OPT(OPT_LOG_MAX_BYTES) | \
+                     OPT(OPT_JOBSERVER))
 
 /* getopt_long() returns the short letter where there is one, else 0x100 + Option. */
 #define OPT_VAL(o) (0x100 + (int) (o))
@@ -136,6 +139,7 @@ static const struct option options[] = {
         { "system-call-filter", required_argument, NULL, OPT_VAL(OPT_SYSTEM_CALL_FILTER) },
         { "restrict-address-families", required_argument, NULL, OPT_VAL(OPT_RESTRICT_ADDRESS_FAMILIES) },
         { "log-max-bytes",   required_argument, NULL, OPT_VAL(OPT_LOG_MAX_BYTES)   },
+        { "jobserver",       no_argument,       NULL, OPT_VAL(OPT_JOBSERVER)       },
         { "pipe",            no_argument,       NULL, OPT_VAL(OPT_PIPE)            },
         { "signal",          required_argument, NULL, 's'                          },
         { "follow",          no_argument,       NULL, 'f'                          },
@@ -186,7 +190,9 @@ static const char *option_name(Option o) {
         "     --restrict-address-families=LIST\n"                                                      \
         "                             Only these socket families (AF_UNIX AF_INET ...); with a\n"      \
         "                             leading ~, all but these. Refused: EAFNOSUPPORT\n" \
-        "     --log-max-bytes=BYTES   Cut the log at BYTES (\"1M\"; 0 or \"infinity\": no cap)\n"
+        "     --log-max-bytes=BYTES   Cut the log at BYTES (\"1M\"; 0 or \"infinity\": no cap)\n"     \
+        "     --jobserver             Share the job's slots with make -j inside it (GNU make\n"       \
+        "                             jobserver in MAKEFLAGS; run make without -jN)\n"
 
 typedef struct Verb {
         const char *name;
@@ -728,6 +734,9 @@ static int parse_option(int c, const char *arg, const Verb *verb, uint64_t *seen
                 if (safe_atou(arg, &arg_retries) < 0)
                         return log_usage_error("Invalid --retries=%s: expected a number", arg);
                 arg_retries_set = true;
+                break;
+        case OPT_JOBSERVER:
+                arg_jobserver = true;
                 break;
         case OPT_LOG_MAX_BYTES:
                 if (streq(arg, "0") || streq(arg, "infinity"))

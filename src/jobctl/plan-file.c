@@ -243,6 +243,7 @@ static const char *const job_keys[] = {
         "name", "command", "cwd", "env", "priority", "timeout", "memory_max", "tasks_max", "cpu_weight",
         "after", "after_condition", "group", "resources", "retries", "retry_on", "retry_delay",
         "system_call_filter", "restrict_address_families", "log_max_bytes",
+        "jobserver",
 };
 
 static int parse_spec(const Where *w, json_object *o, bool defaults, const char *base_dir, PlanFileSpec *s) {
@@ -262,7 +263,7 @@ static int parse_spec(const Where *w, json_object *o, bool defaults, const char 
                                     "unknown key (known: name, command, cwd, env, priority, timeout, "
                                     "memory_max, tasks_max, cpu_weight, after, after_condition, group, "
                                     "resources, retries, retry_on, retry_delay, system_call_filter, "
-                                    "restrict_address_families, log_max_bytes)");
+                                    "restrict_address_families, log_max_bytes, jobserver)");
                 if (defaults && (streq(key, "name") || streq(key, "command") || streq(key, "after")))
                         return fail(w, key, "is for each job, not for the defaults");
 
@@ -296,6 +297,11 @@ static int parse_spec(const Where *w, json_object *o, bool defaults, const char 
                 } else if (streq(key, "timeout")) {
                         r = get_time(w, key, v, &s->timeout);
                         s->timeout_set = true;
+                } else if (streq(key, "jobserver")) {
+                        if (!json_object_is_type(v, json_type_boolean))
+                                r = fail(w, key, "expected true or false, got %s", GOT(v));
+                        s->jobserver = json_object_get_boolean(v);
+                        s->jobserver_set = true;
                 } else if (streq(key, "log_max_bytes")) {
                         /* 0 or "infinity": no cap (not even jobd.conf's default). */
                         if (json_object_is_type(v, json_type_int) && json_object_get_int64(v) == 0)

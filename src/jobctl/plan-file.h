@@ -60,6 +60,8 @@ typedef struct PlanFileSpec {
         char **restrict_address_families; /* [] clears a default */
         bool log_max_bytes_set;
         uint64_t log_max_bytes;        /* 0: no cap */
+        bool jobserver_set;
+        bool jobserver;                /* a GNU make jobserver in MAKEFLAGS */
 } PlanFileSpec;
 
 typedef struct PlanFile {

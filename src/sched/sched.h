@@ -317,6 +317,9 @@ typedef struct SchedGroupInfo {
         bool held;
 } SchedGroupInfo;
 int sched_foreach_group(Sched *s, int (*f)(void *userdata, const SchedGroupInfo *g), void *userdata);
+/* The state of one group: 1 if the Sched keeps state for it, 0 if not (then *ret is that of a group with
+ * nothing: no limit, not held, nothing running or queued). -EINVAL: no name. */
+int sched_get_group(Sched *s, const char *group, SchedGroupInfo *ret);
 typedef struct SchedRunInfo {
         uint64_t id;
         uint32_t limit;           /* SCHED_UNLIMITED: none */
