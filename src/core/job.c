@@ -26,6 +26,7 @@
 #include "quota.h"
 #include "run.h"
 #include "seccomp-filter.h"
+#include "jobserver.h"
 #include "spawn.h"
 #include "state-dir.h"
 #include "strv.h"
@@ -922,12 +923,68 @@ static char **job_build_helper_argv(Job *j, const UserRecord *user) {
         /* Held until the backend has put it into the job's cgroup (fd 5: see job_start()). */
         if (j->manager->backend->ops->job_place_async && strv_extend(&a, EXEC_ARG_WAIT_FD "5") < 0)
                 return NULL;
+        /* The jobserver's read and write ends (fds 6 and 7: see job_start()). */
+        if (j->jobserver && strv_extend(&a, EXEC_ARG_JOBSERVER_FDS "6,7") < 0)
+                return NULL;
         if (strv_extend(&a, "--") < 0)
                 return NULL;
         STRV_FOREACH(s, j->spec.argv)
                 if (strv_extend(&a, *s) < 0)
                         return NULL;
         return TAKE_PTR(a);
+}
+
+/* A -j word of MAKEFLAGS: -j, -jN, --jobs, --jobs=N. */
+static bool makeflags_word_is_jobs(const char *w, size_t n) {
+        size_t k;
+
+        if (n >= 2 && strneq(w, "-j", 2))
+                k = 2;
+        else if (n >= 6 && strneq(w, "--jobs", 6))
+                k = n > 6 && w[6] == '=' ? 7 : 6;
+        else
+                return false;
+        for (; k < n; k++)
+                if (w[k] < '0' || w[k] > '9')
+                        return false;
+        return true;
+}
+
+/* MAKEFLAGS names the jobserver after whatever the spec put there (its -k, -O, ...; a later
+ * --jobserver-auth wins over an earlier one), without the spec's -jN: with a jobserver, GNU make takes a
+ * -jN from MAKEFLAGS or its command line as its own limit and leaves the jobserver ("-jN forced in
+ * makefile/submake: resetting jobserver mode"). */
+static int job_env_add_makeflags(char ***e) {
+        _cleanup_free_ char *v = NULL;
+        const char *entry = strv_env_get(*e, "MAKEFLAGS"), *old = entry ? entry + strlen("MAKEFLAGS=") : NULL;
+        size_t l = 0;
+
+        v = malloc(strlen("MAKEFLAGS=") + strlen(strempty(old)) + 64);
+        if (!v)
+                return -ENOMEM;
+        l = sprintf(v, "MAKEFLAGS=");
+        for (const char *p = strempty(old); *p; ) {
+                size_t n;
+
+                p += strspn(p, " \t");
+                n = strcspn(p, " \t");
+                if (n > 0 && !makeflags_word_is_jobs(p, n)) {
+                        memcpy(v + l, p, n);
+                        l += n;
+                        v[l++] = ' ';
+                }
+                p += n;
+        }
+        sprintf(v + l, "-j --jobserver-auth=%i,%i", EXEC_JOBSERVER_READ_FD, EXEC_JOBSERVER_WRITE_FD);
+        if (old) {
+                STRV_FOREACH(s, *e)
+                        if (strneq(*s, "MAKEFLAGS=", strlen("MAKEFLAGS="))) {
+                                free(*s);
+                                *s = TAKE_PTR(v);
+                                return 0;
+                        }
+        }
+        return strv_extend(e, v);
 }
 
 static char **job_build_env(Job *j, const UserRecord *user) {
@@ -961,6 +1018,8 @@ static char **job_build_env(Job *j, const UserRecord *user) {
         }
         snprintf(buf, sizeof(buf), "JOBD_JOB_ID=%llu", (unsigned long long) j->id);
         if (strv_extend(&e, buf) < 0)
+                return NULL;
+        if (j->jobserver && job_env_add_makeflags(&e) < 0)
                 return NULL;
 
         /* "POOL=SLOT" → JOBD_SLOT_POOL=SLOT, the pool name upper-cased with '.'/'-' as '_'. */
@@ -1062,11 +1121,12 @@ int job_start(Job *j) {
         Manager *m = j->manager;
         _cleanup_(user_record_freep) UserRecord *user = NULL;
         _cleanup_strv_free_ char **argv = NULL, **env = NULL;
-        _cleanup_close_ int logfd = -EBADF, pidfd = -EBADF, held = -EBADF, envfd = -EBADF;
+        _cleanup_close_ int logfd = -EBADF, pidfd = -EBADF, held = -EBADF, envfd = -EBADF, js_read = -EBADF,
+                js_write = -EBADF;
         bool place = m->backend->ops->job_place_async;
         char *no_env[] = { NULL };
         char description[256];
-        int fds[6];
+        int fds[8];
         pid_t pid;
         int r;
 
@@ -1133,6 +1193,13 @@ int job_start(Job *j) {
                 if (r < 0)
                         return job_fail_start(j, r, "Cannot compile the job's SystemCallFilter");
         }
+        if (j->spec.jobserver) {
+                r = jobserver_acquire(m, j, &j->jobserver);
+                if (r > 0)
+                        r = jobserver_open_job_fds(j->jobserver, &js_read, &js_write);
+                if (r < 0)
+                        return job_fail_start(j, r, "Cannot set up the job's make jobserver");
+        }
         argv = job_build_helper_argv(j, user);
         env = argv ? job_build_env(j, user) : NULL;
         if (!env)
@@ -1146,6 +1213,9 @@ int job_start(Job *j) {
         fds[2] = j->spec.stdio_fds[2] >= 0 ? j->spec.stdio_fds[2] : logfd;
         fds[3] = j->state_dir_fd;
         fds[4] = envfd;
+        fds[5] = -EBADF;
+        fds[6] = js_read;
+        fds[7] = js_write;
         if (place) {
                 int p[2];
 
@@ -1162,7 +1232,7 @@ int job_start(Job *j) {
                         .argv = argv,
                         .envp = no_env,
                         .fds = fds,
-                        .n_fds = place ? 6 : 5,
+                        .n_fds = j->jobserver ? 8 : place ? 6 : 5,
                         .cgroup_fd = j->cgroup->cgroup_fd,
                         .attach_fds = j->cgroup->attach_fds,
                         .n_attach_fds = j->cgroup->n_attach_fds,

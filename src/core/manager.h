@@ -142,6 +142,10 @@ struct Manager {
         gid_t operator_gid;
         bool have_operator_group;
         struct BusPolkit *polkit;
+        /* GNU make jobservers of jobs with Jobserver=true (src/core/jobserver.c), and DIR/jobserver. */
+        struct Jobserver **jobservers;
+        size_t n_jobservers;
+        int jobserver_dir_fd;
 };
 
 int manager_new(const ManagerConfig *c, Manager **ret);

@@ -1,0 +1,118 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# GNU make jobserver (Jobserver=true): two jobs each running a parallel make of 32 recipes under
+# MaxParallel=4 never have more than 4 recipes plus jobs at once, yet use the slots jobd has free; a job
+# without it is unaffected; a killed make's tokens come back; raising the limit hands out tokens at once.
+. "$(dirname "$0")/../helpers/lib.sh"
+command -v make >/dev/null || skip "no make"
+jobd_start --max-parallel=4
+
+W="$TEST_TMP/mk"
+mkdir -p "$W"
+# 32 recipes; each appends "S <ns> <job>" and "E <ns> <job>" to the log, with one write each.
+{
+        printf 'T := $(shell seq 1 32)\nall: $(addprefix t,$(T))\n'
+        printf 't%%:\n\t@echo "S $$(date +%%s%%N) $(JOB)" >> $(LOG); sleep $(NAP); echo "E $$(date +%%s%%N) $(JOB)" >> $(LOG)\n'
+        printf '.PHONY: all\n'
+} >"$W/Makefile"
+LOG="$W/log"
+: >"$LOG"
+# A job is its make, bracketed by "J"/"K" lines: its own slot counts from its start to its end.
+mkjob() {  # NAME MAKEFLAGS-of-the-spec MAKE-ARGS... (after --)
+        local name=$1 flags=$2
+        shift 2
+        submit --name="$name" --setenv=MAKEFLAGS="$flags" --setenv=PATH="$PATH" "$@" -- \
+                sh -c 'echo "J $(date +%s%N) $0" >> "$1"; make -s -C "$2" JOB="$0" LOG="$1" NAP="$3"; rc=$?;
+                       echo "K $(date +%s%N) $0" >> "$1"; exit $rc' "$name" "$LOG" "$W" 0.2
+}
+# The largest number of slots in use at any recorded instant: per running job, its running recipes but
+# at least 1 (its own slot; make's first recipe runs on it).
+peak() {
+        sort -k2,2n "$LOG" | awk '
+                $1 == "J" { run[$3] = 1; rec[$3] = 0 }
+                $1 == "K" { delete run[$3] }
+                $1 == "S" { rec[$3]++ }
+                $1 == "E" { rec[$3]-- }
+                { n = 0; for (j in run) n += (rec[j] > 1 ? rec[j] : 1);
+                  r = 0; for (j in rec) r += rec[j];
+                  if (n > max) max = n; if (r > rmax) rmax = r }
+                END { print max + 0, rmax + 0 }'
+}
+
+# --- Two jobs, make -j32 each (the parallelism given through MAKEFLAGS: a -jN on make's command line
+# makes GNU make leave any jobserver, "-jN forced in submake").
+a=$(mkjob a -j32 --jobserver)
+b=$(mkjob b -j32 --jobserver)
+assert_eq true "$(job_prop "$a" Jobserver)" "Jobserver property of a job submitted with --jobserver"
+wait_done "$a" 60
+wait_done "$b" 60
+assert_eq success "$(job_prop "$a" Result)" "Result of make job a"
+assert_eq success "$(job_prop "$b" Result)" "Result of make job b"
+assert_eq 64 "$(grep -c '^E ' "$LOG")" "recipes finished by the two makes"
+read -r slots recipes < <(peak)
+note "jobserver: peak slots in use $slots, peak recipes $recipes"
+assert_int "$slots" -le 4 "slots in use (recipes + jobs) with MaxParallel=4"
+# Both makes ran in parallel beyond their own slot: tokens were handed out and used.
+assert_int "$recipes" -ge 3 "recipes at once with 2 jobs and 4 slots (tokens used)"
+# The jobserver's FIFO is gone once nobody uses it.
+wait_until 5 "no jobserver FIFO left" sh -c "! find '$STATE_DIR/jobserver' -type p | grep -q ."
+
+# --- MAKEFLAGS: merged with the spec's; a job without Jobserver gets the spec's alone.
+e1=$(submit --jobserver --setenv=MAKEFLAGS=-k -- sh -c 'echo "$MAKEFLAGS"; ls /proc/self/fd')
+wait_done "$e1"
+out=$(jobctl logs "$e1" 2>&1 || true)
+assert_contains "-k -j --jobserver-auth=3,4" "$out" "MAKEFLAGS of a Jobserver job with the spec's -k"
+e2=$(submit --setenv=MAKEFLAGS=-k -- sh -c 'echo "MF=$MAKEFLAGS"')
+wait_done "$e2"
+assert_contains "MF=-k" "$(jobctl logs "$e2" 2>&1 || true)" "MAKEFLAGS of a job without Jobserver"
+assert_not_contains "jobserver" "$(jobctl logs "$e2" 2>&1 || true)" "MAKEFLAGS of a job without Jobserver"
+
+# --- A job without Jobserver is unaffected: its make -j32 runs more than 4 recipes at once.
+: >"$LOG"
+c=$(mkjob c -j32)
+wait_done "$c" 60
+assert_eq success "$(job_prop "$c" Result)" "Result of the make job without Jobserver"
+read -r slots recipes < <(peak)
+note "without jobserver: peak recipes $recipes"
+assert_int "$recipes" -gt 4 "recipes at once of make -j32 without Jobserver"
+
+# --- A killed make's tokens come back: a make holding 3 tokens (4 long recipes) is killed; then 4
+# plain jobs must all run at once.
+: >"$LOG"
+k=$(submit --jobserver --setenv=MAKEFLAGS=-j --setenv=PATH="$PATH" -- \
+        sh -c 'make -s -C "$2" JOB=k LOG="$1" NAP=300' k "$LOG" "$W")
+wait_until 20 "4 recipes of the make running" sh -c "[ \$(grep -c '^S ' '$LOG') -ge 4 ]"
+assert_eq 4 "$(grep -c '^S ' "$LOG")" "recipes the make started with 4 slots"
+release="$TEST_TMP/release"
+hold() { submit -- sh -c 'while [ ! -e "$0" ]; do sleep 0.05; done' "$release"; }
+# The make's 3 tokens hold slots: a plain job waits.
+h1=$(hold)
+holds_for 1 job_state_is "$h1" queued || fail "a job started while a make held all other slots as tokens"
+expect_rc 0 "jobctl kill -s KILL" jobctl kill -s KILL "$k"
+wait_done "$k" 30
+h2=$(hold); h3=$(hold); h4=$(hold)
+for h in "$h1" "$h2" "$h3" "$h4"; do
+        wait_state "$h" running 10
+done
+touch "$release"
+for h in "$h1" "$h2" "$h3" "$h4"; do
+        wait_done "$h"
+done
+
+# --- Raising the limit hands out tokens at once; lowering takes them back as they return.
+expect_rc 0 "jobctl set-parallel 1" jobctl set-parallel 1
+: >"$LOG"
+r=$(submit --jobserver --setenv=MAKEFLAGS=-j --setenv=PATH="$PATH" -- \
+        sh -c 'make -s -C "$2" JOB=r LOG="$1" NAP=1' r "$LOG" "$W")
+wait_until 20 "the first recipe running" sh -c "[ \$(grep -c '^S ' '$LOG') -ge 1 ]"
+running() { echo $(($(grep -c '^S ' "$LOG") - $(grep -c '^E ' "$LOG"))); }
+running_le() { (($(running) <= $1)); }
+running_ge() { (($(running) >= $1)); }
+holds_for 1 running_le 1 || fail "more than one recipe at once with MaxParallel=1"
+expect_rc 0 "jobctl set-parallel 3" jobctl set-parallel 3
+wait_until 5 "3 recipes at once after set-parallel 3" running_ge 3
+expect_rc 0 "jobctl set-parallel 2" jobctl set-parallel 2
+wait_done "$r" 60
+assert_eq success "$(job_prop "$r" Result)" "Result of the make job resized under way"
+read -r slots recipes < <(peak)
+assert_int "$recipes" -le 3 "recipes at once with MaxParallel raised to 3"
