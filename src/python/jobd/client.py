@@ -97,6 +97,7 @@ class Spec:
     retry_on: Sequence[str] | None = None
     retry_delay: float | None = None
     system_call_filter: Sequence[str] | None = None
+    jobserver: bool | None = None
     extra: dict[str, Variant] = field(default_factory=dict)
 
     def to_dbus(self, fds: list[int] | None = None) -> dict[str, Variant]:
@@ -149,6 +150,8 @@ class Spec:
             d["RetryDelayUSec"] = Variant("t", _usec(self.retry_delay))
         if self.system_call_filter is not None:
             d["SystemCallFilter"] = Variant("as", list(self.system_call_filter))
+        if self.jobserver is not None:
+            d["Jobserver"] = Variant("b", bool(self.jobserver))
         d.update(self.extra)
         return d
 
