@@ -138,6 +138,8 @@ static int property_get_jobserver(sd_bus *bus, const char *path, const char *int
                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Job *j = userdata;
 
+        if (streq(property, "JobserverStyle"))
+                return sd_bus_message_append(reply, "s", j->spec.jobserver_fifo ? "fifo" : "pipe");
         return sd_bus_message_append(reply, "b", (int) j->spec.jobserver);
 }
 
@@ -353,6 +355,7 @@ const sd_bus_vtable bus_job_vtable[] = {
         SD_BUS_PROPERTY("RestrictAddressFamilies", "as", property_get_restrict_address_families, 0, CONST),
         SD_BUS_PROPERTY("LogMaxBytes", "t", NULL, offsetof(Job, spec.log_max_bytes), CONST),
         SD_BUS_PROPERTY("Jobserver", "b", property_get_jobserver, 0, CONST),
+        SD_BUS_PROPERTY("JobserverStyle", "s", property_get_jobserver, 0, CONST),
         SD_BUS_PROPERTY("State", "s", property_get_name, 0, EMITS),
         SD_BUS_PROPERTY("Result", "s", property_get_name, 0, EMITS),
         SD_BUS_PROPERTY("ExitCode", "i", NULL, offsetof(Job, exit_code), EMITS),

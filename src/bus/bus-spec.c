@@ -213,6 +213,18 @@ static int read_value(sd_bus_message *m, const char *key, JobSpec *spec, sd_bus_
                 spec->jobserver = b;
                 return 0;
         }
+        if (streq(key, "JobserverStyle")) {
+                const char *s;
+
+                r = sd_bus_message_read_basic(m, 's', &s);
+                if (r < 0)
+                        return r;
+                if (!streq(s, "pipe") && !streq(s, "fifo"))
+                        return sd_bus_error_setf(error, JOBD_ERROR_INVALID_SPEC,
+                                                 "JobserverStyle: \"%.64s\" is not one of pipe, fifo", s);
+                spec->jobserver_fifo = streq(s, "fifo");
+                return 0;
+        }
         if (streq(key, "AfterCondition")) {
                 const char *s;
                 r = sd_bus_message_read_basic(m, 's', &s);

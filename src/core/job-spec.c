@@ -37,6 +37,7 @@ const JobSpecKey job_spec_keys[_JOB_KEY_MAX + 1] = {
         [JOB_KEY_RESTRICT_ADDRESS_FAMILIES] = { "RestrictAddressFamilies", "as" },
         [JOB_KEY_LOG_MAX_BYTES]    = { "LogMaxBytes", "t" },
         [JOB_KEY_JOBSERVER]        = { "Jobserver", "b" },
+        [JOB_KEY_JOBSERVER_STYLE]  = { "JobserverStyle", "s" },
         {}
 };
 

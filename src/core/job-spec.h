@@ -72,6 +72,7 @@ typedef struct JobSpec {
                                               * RestrictAddressFamilies */
         uint64_t log_max_bytes;              /* 0: no cap; JOB_LOG_MAX_BYTES_UNSET: jobd.conf's default */
         bool jobserver;                      /* a GNU make jobserver in MAKEFLAGS (core/jobserver.h) */
+        bool jobserver_fifo;                 /* named as fifo:PATH (make >= 4.4), not as fds 3,4 */
 } JobSpec;
 
 void job_spec_init(JobSpec *s);
@@ -137,6 +138,7 @@ typedef enum JobSpecKeyId {
         JOB_KEY_RESTRICT_ADDRESS_FAMILIES,
         JOB_KEY_LOG_MAX_BYTES,
         JOB_KEY_JOBSERVER,
+        JOB_KEY_JOBSERVER_STYLE,
         _JOB_KEY_MAX,
 } JobSpecKeyId;
 

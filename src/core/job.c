@@ -924,7 +924,7 @@ static char **job_build_helper_argv(Job *j, const UserRecord *user) {
         if (j->manager->backend->ops->job_place_async && strv_extend(&a, EXEC_ARG_WAIT_FD "5") < 0)
                 return NULL;
         /* The jobserver's read and write ends (fds 6 and 7: see job_start()). */
-        if (j->jobserver && strv_extend(&a, EXEC_ARG_JOBSERVER_FDS "6,7") < 0)
+        if (j->jobserver && !j->spec.jobserver_fifo && strv_extend(&a, EXEC_ARG_JOBSERVER_FDS "6,7") < 0)
                 return NULL;
         if (strv_extend(&a, "--") < 0)
                 return NULL;
@@ -954,12 +954,12 @@ static bool makeflags_word_is_jobs(const char *w, size_t n) {
  * --jobserver-auth wins over an earlier one), without the spec's -jN: with a jobserver, GNU make takes a
  * -jN from MAKEFLAGS or its command line as its own limit and leaves the jobserver ("-jN forced in
  * makefile/submake: resetting jobserver mode"). */
-static int job_env_add_makeflags(char ***e) {
+static int job_env_add_makeflags(char ***e, const char *fifo) {
         _cleanup_free_ char *v = NULL;
         const char *entry = strv_env_get(*e, "MAKEFLAGS"), *old = entry ? entry + strlen("MAKEFLAGS=") : NULL;
         size_t l = 0;
 
-        v = malloc(strlen("MAKEFLAGS=") + strlen(strempty(old)) + 64);
+        v = malloc(strlen("MAKEFLAGS=") + strlen(strempty(old)) + strlen(strempty(fifo)) + 64);
         if (!v)
                 return -ENOMEM;
         l = sprintf(v, "MAKEFLAGS=");
@@ -975,7 +975,10 @@ static int job_env_add_makeflags(char ***e) {
                 }
                 p += n;
         }
-        sprintf(v + l, "-j --jobserver-auth=%i,%i", EXEC_JOBSERVER_READ_FD, EXEC_JOBSERVER_WRITE_FD);
+        if (fifo)
+                sprintf(v + l, "-j --jobserver-auth=fifo:%s", fifo);
+        else
+                sprintf(v + l, "-j --jobserver-auth=%i,%i", EXEC_JOBSERVER_READ_FD, EXEC_JOBSERVER_WRITE_FD);
         if (old) {
                 STRV_FOREACH(s, *e)
                         if (strneq(*s, "MAKEFLAGS=", strlen("MAKEFLAGS="))) {
@@ -1019,7 +1022,8 @@ static char **job_build_env(Job *j, const UserRecord *user) {
         snprintf(buf, sizeof(buf), "JOBD_JOB_ID=%llu", (unsigned long long) j->id);
         if (strv_extend(&e, buf) < 0)
                 return NULL;
-        if (j->jobserver && job_env_add_makeflags(&e) < 0)
+        if (j->jobserver &&
+            job_env_add_makeflags(&e, j->spec.jobserver_fifo ? jobserver_path(j->jobserver) : NULL) < 0)
                 return NULL;
 
         /* "POOL=SLOT" → JOBD_SLOT_POOL=SLOT, the pool name upper-cased with '.'/'-' as '_'. */
@@ -1195,7 +1199,7 @@ int job_start(Job *j) {
         }
         if (j->spec.jobserver) {
                 r = jobserver_acquire(m, j, &j->jobserver);
-                if (r > 0)
+                if (r > 0 && !j->spec.jobserver_fifo)
                         r = jobserver_open_job_fds(j->jobserver, &js_read, &js_write);
                 if (r < 0)
                         return job_fail_start(j, r, "Cannot set up the job's make jobserver");
@@ -1232,7 +1236,7 @@ int job_start(Job *j) {
                         .argv = argv,
                         .envp = no_env,
                         .fds = fds,
-                        .n_fds = j->jobserver ? 8 : place ? 6 : 5,
+                        .n_fds = js_read >= 0 ? 8 : place ? 6 : 5,
                         .cgroup_fd = j->cgroup->cgroup_fd,
                         .attach_fds = j->cgroup->attach_fds,
                         .n_attach_fds = j->cgroup->n_attach_fds,

@@ -48,6 +48,7 @@ bool arg_system_call_filter_set = false;
 char **arg_restrict_address_families = NULL;
 bool arg_restrict_address_families_set = false;
 bool arg_jobserver = false;
+const char *arg_jobserver_style = NULL;
 bool arg_log_max_bytes_set = false;
 uint64_t arg_log_max_bytes = 0;
 bool arg_pipe = false;
@@ -139,7 +140,7 @@ static const struct option options[] = {
         { "system-call-filter", required_argument, NULL, OPT_VAL(OPT_SYSTEM_CALL_FILTER) },
         { "restrict-address-families", required_argument, NULL, OPT_VAL(OPT_RESTRICT_ADDRESS_FAMILIES) },
         { "log-max-bytes",   required_argument, NULL, OPT_VAL(OPT_LOG_MAX_BYTES)   },
-        { "jobserver",       no_argument,       NULL, OPT_VAL(OPT_JOBSERVER)       },
+        { "jobserver",       optional_argument, NULL, OPT_VAL(OPT_JOBSERVER)       },
         { "pipe",            no_argument,       NULL, OPT_VAL(OPT_PIPE)            },
         { "signal",          required_argument, NULL, 's'                          },
         { "follow",          no_argument,       NULL, 'f'                          },
@@ -191,8 +192,9 @@ static const char *option_name(Option o) {
         "                             Only these socket families (AF_UNIX AF_INET ...); with a\n"      \
         "                             leading ~, all but these. Refused: EAFNOSUPPORT\n" \
         "     --log-max-bytes=BYTES   Cut the log at BYTES (\"1M\"; 0 or \"infinity\": no cap)\n"     \
-        "     --jobserver             Share the job's slots with make -j inside it (GNU make\n"       \
-        "                             jobserver in MAKEFLAGS; run make without -jN)\n"
+        "     --jobserver[=STYLE]     Share the job's slots with make inside it (GNU make\n"          \
+        "                             jobserver in MAKEFLAGS; run make without -jN); STYLE:\n"       \
+        "                             pipe (fds 3,4, make 4.3; default) or fifo (make >= 4.4)\n"
 
 typedef struct Verb {
         const char *name;
@@ -736,7 +738,10 @@ static int parse_option(int c, const char *arg, const Verb *verb, uint64_t *seen
                 arg_retries_set = true;
                 break;
         case OPT_JOBSERVER:
+                if (arg && !streq(arg, "pipe") && !streq(arg, "fifo"))
+                        return log_usage_error("Invalid --jobserver=%s: expected pipe or fifo", arg);
                 arg_jobserver = true;
+                arg_jobserver_style = arg;
                 break;
         case OPT_LOG_MAX_BYTES:
                 if (streq(arg, "0") || streq(arg, "infinity"))

@@ -298,9 +298,19 @@ static int parse_spec(const Where *w, json_object *o, bool defaults, const char 
                         r = get_time(w, key, v, &s->timeout);
                         s->timeout_set = true;
                 } else if (streq(key, "jobserver")) {
-                        if (!json_object_is_type(v, json_type_boolean))
-                                r = fail(w, key, "expected true or false, got %s", GOT(v));
-                        s->jobserver = json_object_get_boolean(v);
+                        const char *st = json_object_is_type(v, json_type_string) ? json_object_get_string(v)
+                                                                                   : NULL;
+
+                        if (st && (streq(st, "pipe") || streq(st, "fifo"))) {
+                                free(s->jobserver_style);
+                                s->jobserver_style = strdup(st);
+                                if (!s->jobserver_style)
+                                        return -ENOMEM;
+                                s->jobserver = true;
+                        } else if (!json_object_is_type(v, json_type_boolean))
+                                r = fail(w, key, "expected true, false, \"pipe\" or \"fifo\", got %s", GOT(v));
+                        else
+                                s->jobserver = json_object_get_boolean(v);
                         s->jobserver_set = true;
                 } else if (streq(key, "log_max_bytes")) {
                         /* 0 or "infinity": no cap (not even jobd.conf's default). */
@@ -375,6 +385,7 @@ static void spec_done(PlanFileSpec *s) {
         strv_free(s->retry_on);
         strv_free(s->system_call_filter);
         strv_free(s->restrict_address_families);
+        free(s->jobserver_style);
         *s = (PlanFileSpec) {};
 }
 

@@ -62,6 +62,7 @@ typedef struct PlanFileSpec {
         uint64_t log_max_bytes;        /* 0: no cap */
         bool jobserver_set;
         bool jobserver;                /* a GNU make jobserver in MAKEFLAGS */
+        char *jobserver_style;         /* "pipe", "fifo", NULL: not given */
 } PlanFileSpec;
 
 typedef struct PlanFile {

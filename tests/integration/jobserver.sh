@@ -116,3 +116,35 @@ wait_done "$r" 60
 assert_eq success "$(job_prop "$r" Result)" "Result of the make job resized under way"
 read -r slots recipes < <(peak)
 assert_int "$recipes" -le 3 "recipes at once with MaxParallel raised to 3"
+
+# --- The fifo style (make >= 4.4): MAKEFLAGS names the FIFO, no fds are passed. A client of the
+# protocol (Debian 12's make 4.3 has none for it) takes 3 tokens: a plain job waits; it gives them back
+# while it goes on running: the plain job starts at once (the returned tokens wake jobd).
+expect_rc 0 "jobctl set-parallel 4" jobctl set-parallel 4
+expect_rc 2 "jobctl --jobserver=bad" jobctl submit --jobserver=bad -- true
+out=$(mcall Submit 'a{sv}' 2 Argv as 1 true JobserverStyle s bad 2>&1) && fail "JobserverStyle bad accepted"
+assert_contains "JobserverStyle" "$out" "error for an unknown JobserverStyle"
+took="$TEST_TMP/took" back="$TEST_TMP/back" done_="$TEST_TMP/done"
+f=$(submit --jobserver=fifo -- sh -c '
+        echo "MF=$MAKEFLAGS"; p=${MAKEFLAGS##*fifo:}
+        [ -e /proc/self/fd/3 ] && echo "fd 3 open"
+        [ -p "$p" ] || { echo "not a FIFO: $p"; exit 3; }
+        stat -c "mode %a" "$p" "${p%/*}"
+        exec 5<>"$p"; head -c 3 <&5 >/dev/null; touch "$0"
+        while [ ! -e "$1" ]; do sleep 0.05; done
+        printf +++ >&5; while [ ! -e "$2" ]; do sleep 0.05; done' "$took" "$back" "$done_")
+assert_eq fifo "$(job_prop "$f" JobserverStyle)" "JobserverStyle of a job submitted with --jobserver=fifo"
+wait_until 20 "the fifo client holding 3 tokens" test -e "$took"
+w1=$(submit -- true)
+holds_for 1 job_state_is "$w1" queued || fail "a job started while the fifo client held 3 tokens"
+touch "$back"
+wait_done "$w1" 10
+assert_eq running "$(job_prop "$f" State)" "the fifo client after it gave its tokens back"
+touch "$done_"
+wait_done "$f"
+assert_eq success "$(job_prop "$f" Result)" "Result of the fifo client"
+out=$(jobctl logs "$f" 2>&1 || true)
+assert_match "MF=-j --jobserver-auth=fifo:$STATE_DIR/jobserver/[0-9]+/global" "$out" "MAKEFLAGS of the fifo style"
+assert_not_contains "fd 3 open" "$out" "fds of the fifo style"
+assert_contains "mode 600" "$out" "the FIFO's mode"
+assert_contains "mode 700" "$out" "the mode of the FIFO's folder"

@@ -63,6 +63,7 @@ static void test_full(void **state) {
         assert_true(p.jobs[0].jobserver_set);
         assert_true(p.jobs[0].jobserver);
         assert_false(p.jobs[1].jobserver_set);
+        assert_null(p.jobs[0].jobserver_style);
         assert_false(p.jobs[0].log_max_bytes_set);
         assert_true(p.jobs[1].log_max_bytes_set);           /* 0: no cap, not even the default's */
         assert_int_equal(p.jobs[1].log_max_bytes, 0);
@@ -123,7 +124,9 @@ static void test_mistakes(void **state) {
         expect_error("{\"inherit_environment\": \"no\", \"jobs\": [{\"command\": \"x\"}]}",
                      "inherit_environment: expected true or false");
         expect_error("{\"jobs\": [{\"command\": \"x\", \"jobserver\": 1}]}",
-                     "jobs[0]: jobserver: expected true or false");
+                     "jobs[0]: jobserver: expected true, false, \"pipe\" or \"fifo\"");
+        expect_error("{\"jobs\": [{\"command\": \"x\", \"jobserver\": \"fast\"}]}",
+                     "jobs[0]: jobserver: expected true, false");
         expect_error("{\"jobs\": [{\"command\": \"x\"}]} trailing", "p.json:1:30: JSON syntax error");
         expect_error("{\"jobs\": [{\"command\": \"x\", \"priority\": 3000000000}]}", "priority: 3000000000 "
                                                                                      "is out of range");

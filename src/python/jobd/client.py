@@ -98,6 +98,7 @@ class Spec:
     retry_delay: float | None = None
     system_call_filter: Sequence[str] | None = None
     jobserver: bool | None = None
+    jobserver_style: str | None = None
     extra: dict[str, Variant] = field(default_factory=dict)
 
     def to_dbus(self, fds: list[int] | None = None) -> dict[str, Variant]:
@@ -152,6 +153,8 @@ class Spec:
             d["SystemCallFilter"] = Variant("as", list(self.system_call_filter))
         if self.jobserver is not None:
             d["Jobserver"] = Variant("b", bool(self.jobserver))
+        if self.jobserver_style is not None:
+            d["JobserverStyle"] = Variant("s", self.jobserver_style)
         d.update(self.extra)
         return d
 
