@@ -148,3 +148,19 @@ assert_match "MF=-j --jobserver-auth=fifo:$STATE_DIR/jobserver/[0-9]+/global" "$
 assert_not_contains "fd 3 open" "$out" "fds of the fifo style"
 assert_contains "mode 600" "$out" "the FIFO's mode"
 assert_contains "mode 700" "$out" "the mode of the FIFO's folder"
+
+# --- Jobserver and its style survive a restart of the daemon (the journal): a job queued before it gets
+# its jobserver when it starts after.
+expect_rc 0 "jobctl set-parallel 1" jobctl set-parallel 1
+rel2="$TEST_TMP/release2"
+blk=$(submit -- sh -c 'while [ ! -e "$0" ]; do sleep 0.05; done' "$rel2")
+wait_state "$blk" running
+q=$(submit --jobserver=fifo -- sh -c 'echo "MF=$MAKEFLAGS"')
+assert_eq queued "$(job_prop "$q" State)" "State of the jobserver job behind the limit"
+jobd_crash
+jobd_start --max-parallel=1
+assert_eq true "$(job_prop "$q" Jobserver)" "Jobserver after a restart"
+assert_eq fifo "$(job_prop "$q" JobserverStyle)" "JobserverStyle after a restart"
+touch "$rel2"
+wait_done "$q" 20
+assert_contains "--jobserver-auth=fifo:" "$(jobctl logs "$q" 2>&1 || true)" "MAKEFLAGS of a job restored from the journal"
