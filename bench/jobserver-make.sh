@@ -12,8 +12,10 @@
 # and the peak of compilers (plus jobs without a compiler, under jobd) running at once. Prints figures;
 # never passes or fails on them. Needs root (a cgroup).
 #
-#   bench/jobserver-make.sh [--build-dir=DIR] [--cflags=FLAGS] [--files=N]
+#   bench/jobserver-make.sh [--build-dir=DIR] [--cflags=FLAGS] [--files=N] [--rounds=N]
 #
+# --rounds: the four two-build scenarios N times, each round in another order (the machine may be shared:
+# compare within a round; the load average is printed with each figure).
 # DIR (default: build) must be configured (compile_commands.json). The compiler's flags are the build's
 # without sanitizers and dependency files, with FLAGS (default: -O2) appended; --files takes the first N
 # translation units only (default: all).
@@ -24,12 +26,14 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$SRC/build
 CFLAGS_EXTRA=-O2
 FILES=0
+ROUNDS=1
 for arg in "$@"; do
         case $arg in
         --build-dir=*) BUILD=$(realpath -m "${arg#*=}") ;;
         --cflags=*) CFLAGS_EXTRA=${arg#*=} ;;
         --files=*) FILES=${arg#*=} ;;
-        -h|--help) sed -n '3,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --rounds=*) ROUNDS=${arg#*=} ;;
+        -h|--help) sed -n '3,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "jobserver-make.sh: unknown argument $arg" >&2; exit 2 ;;
         esac
 done
@@ -101,7 +105,8 @@ build_cmd() {  # TAG MAKEARGS...: the shell command of one build (its own output
 }
 row() {  # NAME START_NS
         local t=$(( ($(date +%s%N) - $2) / 1000000 ))
-        printf '%-34s %8.2f s   peak %2d compilers+jobs on 2 slots\n' "$1" "$(echo "$t / 1000" | bc -l)" "$(peak)"
+        printf '%-34s %8.2f s   peak %2d compilers+jobs on 2 slots   load %s\n' "$1" \
+                "$(echo "$t / 1000" | bc -l)" "$(peak)" "$(cut -d' ' -f1 /proc/loadavg)"
 }
 clean() { rm -rf "$W"/out-*; : >"$LOG"; }
 
@@ -129,10 +134,20 @@ under_jobd() {  # NAME MAKEARGS JOBCTL-OPTIONS... (two jobs at once)
 }
 
 echo "two builds of $(grep -c '^o' "$W/Makefile") units each at once, 2 slots, $(nproc) CPUs, CFLAGS +$CFLAGS_EXTRA:"
-standalone "standalone make -j2 x2" -j2
-standalone "standalone make -j1 x2 (static)" -j1
-under_jobd "jobd, no jobserver (make -j2)" -j2
-under_jobd "jobd, jobserver (make)" "" --jobserver --setenv=MAKEFLAGS=-j
+scenario() {
+        case $1 in
+        0) standalone "standalone make -j2 x2" -j2 ;;
+        1) standalone "standalone make -j1 x2 (static)" -j1 ;;
+        2) under_jobd "jobd, no jobserver (make -j2)" -j2 ;;
+        3) under_jobd "jobd, jobserver (make)" "" --jobserver --setenv=MAKEFLAGS=-j ;;
+        esac
+}
+for ((round = 0; round < ROUNDS; round++)); do
+        ((ROUNDS == 1)) || echo "round $((round + 1)):"
+        for ((k = 0; k < 4; k++)); do
+                scenario $(((k + round) % 4))
+        done
+done
 echo "one build alone:"
 clean; t0=$(date +%s%N); sh -c "$(build_cmd a -j2)"; row "standalone make -j2" "$t0"
 clean; t0=$(date +%s%N)

@@ -32,6 +32,7 @@ struct Jobserver {
         uint32_t total;                 /* tokens written and not read back */
         uint32_t held;                  /* of those, out of the FIFO when last looked */
         uint32_t users;                 /* running jobs that got it */
+        bool wrote;                     /* we wrote tokens: the next wake-up is (also) ours */
 };
 
 static Jobserver *jobserver_free(Jobserver *js) {
@@ -71,14 +72,31 @@ static uint32_t jobserver_held_now(Jobserver *js) {
         return js->total > n ? js->total - n : 0;
 }
 
+static int64_t scope_room(Manager *m, const char *group);
+
+/* Something was written to the FIFO: a make gave tokens back, or we refilled it. */
 static int on_token_returned(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Jobserver *js = userdata;
+        Manager *m = js->manager;
         uint32_t held = jobserver_held_now(js);
+        bool news;
+        SchedCounts c;
 
-        /* Our own writes wake us too: only a token that came back (fewer held) is news. */
-        if (held < js->held)
-                manager_reschedule(js->manager);
+        /* Our own write wakes us too: that is news only if fewer tokens are held than we knew of (makes
+         * took tokens since we last looked, which wakes nobody, and gave some back). A write coinciding
+         * with ours is then seen at the next wake-up or pass. */
+        news = !js->wrote || held < js->held;
+        js->wrote = false;
         js->held = held;
+        if (!news)
+                return 0;
+        /* A pass takes the token back and hands it on: needed if a job waits for a slot, if another
+         * jobserver may want it, or if the limit was cut below what is out. Else it stays with the
+         * makes, where it is. */
+        sched_get_counts(m->sched, &c);
+        if (c.queued > 0 || m->n_jobservers > 1 || scope_room(m, NULL) < 0 ||
+            (js->group && scope_room(m, js->group) < 0))
+                manager_reschedule(m);
         return 0;
 }
 
@@ -86,8 +104,8 @@ static bool group_eq(const char *a, const char *b) {
         return (!a && !b) || (a && b && streq(a, b));
 }
 
-/* DIR/jobserver/<uid>: its owner's alone (0700). Made by us; in system mode handed to the owner only once
- * the FIFO is in it, so nothing the owner put there is ever opened. */
+/* DIR/jobserver/<uid>: its owner's alone (0700), made by us and handed to the owner. What the owner puts
+ * there is never opened: the FIFO is made new, opened without following links and must be ours. */
 static int jobserver_open_user_dir(Manager *m, uid_t uid, gid_t gid, int *ret) {
         _cleanup_close_ int fd = -EBADF;
         char name[32];
@@ -378,6 +396,7 @@ void manager_jobservers_refill(Manager *m) {
                         if (n <= 0)
                                 break;  /* full: a FIFO holds 64 KiB, more than any limit here */
                         js->total += (uint32_t) n;
+                        js->wrote = true;
                         left -= (uint32_t) n;
                 }
         }

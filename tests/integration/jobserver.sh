@@ -164,3 +164,21 @@ assert_eq fifo "$(job_prop "$q" JobserverStyle)" "JobserverStyle after a restart
 touch "$rel2"
 wait_done "$q" 20
 assert_contains "--jobserver-auth=fifo:" "$(jobctl logs "$q" 2>&1 || true)" "MAKEFLAGS of a job restored from the journal"
+
+# --- A job of a limited group gets its group's jobserver: its make runs at most the group's limit of
+# recipes, while the global limit leaves room for a job outside the group.
+expect_rc 0 "jobctl set-parallel 4" jobctl set-parallel 4
+expect_rc 0 "jobctl group g 2" jobctl group g 2
+: >"$LOG"
+g1=$(submit --group=g --jobserver --setenv=MAKEFLAGS=-j --setenv=PATH="$PATH" -- \
+        sh -c 'make -s -C "$2" JOB=g LOG="$1" NAP=0.1' g "$LOG" "$W")
+o1=$(submit -- sh -c 'echo "MF=$MAKEFLAGS"; sleep 1')
+wait_done "$g1" 60
+wait_done "$o1" 20
+assert_eq success "$(job_prop "$g1" Result)" "Result of the make job of group g"
+read -r slots recipes < <(peak)
+note "group g (limit 2): peak recipes $recipes"
+assert_eq 2 "$recipes" "recipes at once of a make in a group of limit 2"
+gf=$(submit --group=g --jobserver=fifo -- sh -c 'echo "MF=$MAKEFLAGS"')
+wait_done "$gf"
+assert_match "fifo:$STATE_DIR/jobserver/[0-9]+/group\.g\$" "$(jobctl logs "$gf" 2>&1 || true)" "the FIFO of group g"
