@@ -182,3 +182,24 @@ assert_eq 2 "$recipes" "recipes at once of a make in a group of limit 2"
 gf=$(submit --group=g --jobserver=fifo -- sh -c 'echo "MF=$MAKEFLAGS"')
 wait_done "$gf"
 assert_match "fifo:$STATE_DIR/jobserver/[0-9]+/group\.g\$" "$(jobctl logs "$gf" 2>&1 || true)" "the FIFO of group g"
+
+# --- Ninja: Debian 12's 1.11 is no jobserver client (one came with 1.13): a Jobserver job running
+# `ninja -j8` runs its 8 edges at once, beyond MaxParallel=4; say so.
+if command -v ninja >/dev/null; then
+        nv=$(ninja --version)
+        N="$TEST_TMP/nj"
+        mkdir -p "$N"
+        {
+                printf 'rule r\n  command = echo "S $$(date +%%s%%N) n" >> %s; sleep 0.5; echo "E $$(date +%%s%%N) n" >> %s; touch $out\n' "$LOG" "$LOG"
+                for i in 1 2 3 4 5 6 7 8; do printf 'build o%s: r\n' "$i"; done
+        } >"$N/build.ninja"
+        : >"$LOG"
+        nj=$(submit --jobserver --setenv=PATH="$PATH" -- ninja -C "$N" -j8)
+        wait_done "$nj" 30
+        assert_eq success "$(job_prop "$nj" Result)" "Result of the ninja job"
+        read -r slots recipes < <(peak)
+        note "ninja $nv under a jobserver: $recipes edges at once with MaxParallel=4"
+        if [[ "$(printf '%s\n1.13\n' "$nv" | sort -V | head -1)" != 1.13 ]]; then
+                assert_int "$recipes" -gt 4 "edges at once of ninja $nv, which has no jobserver client"
+        fi
+fi
