@@ -12,7 +12,10 @@
 # and the peak of compilers (plus jobs without a compiler, under jobd) running at once. Prints figures;
 # never passes or fails on them. Needs root (a cgroup).
 #
-#   bench/jobserver-make.sh [--build-dir=DIR] [--cflags=FLAGS] [--files=N] [--rounds=N]
+# Then the scheduling alone, free of the machine's load: the same four with builds whose "compilers" sleep
+# 0.1 s (one build of 40 units, one of 20), where a slot that sits idle shows as wall time.
+#
+#   bench/jobserver-make.sh [--build-dir=DIR] [--cflags=FLAGS] [--files=N] [--rounds=N] [--sleep-only]
 #
 # --rounds: the four two-build scenarios N times, each round in another order (the machine may be shared:
 # compare within a round; the load average is printed with each figure).
@@ -27,13 +30,15 @@ BUILD=$SRC/build
 CFLAGS_EXTRA=-O2
 FILES=0
 ROUNDS=1
+SLEEP_ONLY=0
 for arg in "$@"; do
         case $arg in
         --build-dir=*) BUILD=$(realpath -m "${arg#*=}") ;;
         --cflags=*) CFLAGS_EXTRA=${arg#*=} ;;
         --files=*) FILES=${arg#*=} ;;
         --rounds=*) ROUNDS=${arg#*=} ;;
-        -h|--help) sed -n '3,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --sleep-only) SLEEP_ONLY=1 ;;
+        -h|--help) sed -n '3,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "jobserver-make.sh: unknown argument $arg" >&2; exit 2 ;;
         esac
 done
@@ -97,11 +102,12 @@ peak() {
                 { n = 0; for (j in rec) n += (j in run && rec[j] < 1) ? 1 : rec[j]; if (n > max) max = n }
                 END { print max + 0 }'
 }
+MK=$W/Makefile
 build_cmd() {  # TAG MAKEARGS...: the shell command of one build (its own output folder)
         local tag=$1
         shift
         printf 'echo "J $(date +%%s%%N) %s" >> %q; mkdir -p %q; REC_TAG=%s REC_LOG=%q make -s -f %q REC=%q OUT=%q %s; rc=$?; echo "K $(date +%%s%%N) %s" >> %q; exit $rc' \
-                "$tag" "$LOG" "$W/out-$tag" "$tag" "$LOG" "$W/Makefile" "$W/rec" "$W/out-$tag" "$*" "$tag" "$LOG"
+                "$tag" "$LOG" "$W/out-$tag" "$tag" "$LOG" "$MK" "$W/rec" "$W/out-$tag" "$*" "$tag" "$LOG"
 }
 row() {  # NAME START_NS
         local t=$(( ($(date +%s%N) - $2) / 1000000 ))
@@ -114,8 +120,8 @@ standalone() {  # NAME MAKEARGS (two builds at once)
         clean
         local t0 p1 p2
         t0=$(date +%s%N)
-        sh -c "$(build_cmd a "$2")" & p1=$!
-        sh -c "$(build_cmd b "$2")" & p2=$!
+        sh -c "$(build_cmd a "$2 ${A_ARGS:-}")" & p1=$!
+        sh -c "$(build_cmd b "$2 ${B_ARGS:-}")" & p2=$!
         wait "$p1" "$p2"
         row "$1" "$t0"
 }
@@ -124,8 +130,8 @@ under_jobd() {  # NAME MAKEARGS JOBCTL-OPTIONS... (two jobs at once)
         local t0 a b name=$1 margs=$2
         shift 2
         t0=$(date +%s%N)
-        a=$(submit "$@" --setenv=PATH="$PATH" -- sh -c "$(build_cmd a "$margs")")
-        b=$(submit "$@" --setenv=PATH="$PATH" -- sh -c "$(build_cmd b "$margs")")
+        a=$(submit "$@" --setenv=PATH="$PATH" -- sh -c "$(build_cmd a "$margs ${A_ARGS:-}")")
+        b=$(submit "$@" --setenv=PATH="$PATH" -- sh -c "$(build_cmd b "$margs ${B_ARGS:-}")")
         wait_done "$a" 3600
         wait_done "$b" 3600
         [[ "$(job_prop "$a" Result)" == success && "$(job_prop "$b" Result)" == success ]] ||
@@ -142,15 +148,26 @@ scenario() {
         3) under_jobd "jobd, jobserver (make)" "" --jobserver --setenv=MAKEFLAGS=-j ;;
         esac
 }
-for ((round = 0; round < ROUNDS; round++)); do
-        ((ROUNDS == 1)) || echo "round $((round + 1)):"
-        for ((k = 0; k < 4; k++)); do
-                scenario $(((k + round) % 4))
+if ((!SLEEP_ONLY)); then
+        for ((round = 0; round < ROUNDS; round++)); do
+                ((ROUNDS == 1)) || echo "round $((round + 1)):"
+                for ((k = 0; k < 4; k++)); do
+                        scenario $(((k + round) % 4))
+                done
         done
+        echo "one build alone:"
+        clean; t0=$(date +%s%N); sh -c "$(build_cmd a -j2)"; row "standalone make -j2" "$t0"
+        clean; t0=$(date +%s%N)
+        a=$(submit --jobserver --setenv=PATH="$PATH" -- sh -c "$(build_cmd a "")")
+        wait_done "$a" 3600
+        row "jobd, jobserver (make)" "$t0"
+fi
+
+# Scheduling alone: units that sleep (no CPU), builds of 40 and 20 units.
+MK=$W/Makefile.sleep
+printf 'all: $(addprefix s,$(shell seq 1 $(UNITS)))\ns%%:\n\t@$(REC) sleep 0.1\n.PHONY: all\n' >"$MK"
+A_ARGS=UNITS=40 B_ARGS=UNITS=20
+echo "scheduling alone: builds of 40 and 20 units of 0.1 s (sleep) at once, 2 slots (ideal: 3.0 s):"
+for ((k = 0; k < 4; k++)); do
+        scenario $k
 done
-echo "one build alone:"
-clean; t0=$(date +%s%N); sh -c "$(build_cmd a -j2)"; row "standalone make -j2" "$t0"
-clean; t0=$(date +%s%N)
-a=$(submit --jobserver --setenv=PATH="$PATH" -- sh -c "$(build_cmd a "")")
-wait_done "$a" 3600
-row "jobd, jobserver (make)" "$t0"

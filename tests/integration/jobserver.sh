@@ -171,7 +171,7 @@ expect_rc 0 "jobctl set-parallel 4" jobctl set-parallel 4
 expect_rc 0 "jobctl group g 2" jobctl group g 2
 : >"$LOG"
 g1=$(submit --group=g --jobserver --setenv=MAKEFLAGS=-j --setenv=PATH="$PATH" -- \
-        sh -c 'make -s -C "$2" JOB=g LOG="$1" NAP=0.1' g "$LOG" "$W")
+        sh -c 'make -s -C "$2" JOB=g LOG="$1" NAP=0.2' g "$LOG" "$W")
 o1=$(submit -- sh -c 'echo "MF=$MAKEFLAGS"; sleep 1')
 wait_done "$g1" 60
 wait_done "$o1" 20
