@@ -79,6 +79,7 @@ static int on_token_returned(sd_event_source *s, int fd, uint32_t revents, void 
         Jobserver *js = userdata;
         Manager *m = js->manager;
         uint32_t held = jobserver_held_now(js);
+        int64_t excess;
         bool news;
         SchedCounts c;
 
@@ -90,12 +91,24 @@ static int on_token_returned(sd_event_source *s, int fd, uint32_t revents, void 
         js->held = held;
         if (!news)
                 return 0;
-        /* A pass takes the token back and hands it on: needed if a job waits for a slot, if another
-         * jobserver may want it, or if the limit was cut below what is out. Else it stays with the
-         * makes, where it is. */
+        /* The limit was cut below what is out: take what came back at once, before a make takes it again
+         * (a make gives a token back and asks for one for its next recipe right away). */
+        excess = scope_room(m, NULL);
+        if (js->group)
+                excess = MIN(excess, scope_room(m, js->group));
+        if (excess < 0) {
+                char buf[512];
+                ssize_t n = read(js->fd, buf, (size_t) MIN(-excess, (int64_t) sizeof(buf)));
+
+                if (n > 0) {
+                        js->total = (uint32_t) n >= js->total ? 0 : js->total - (uint32_t) n;
+                        js->held = jobserver_held_now(js);
+                }
+        }
+        /* A pass takes the token back and hands it on: needed if a job waits for a slot, or if another
+         * jobserver may want it. Else it stays with the makes, where it is. */
         sched_get_counts(m->sched, &c);
-        if (c.queued > 0 || m->n_jobservers > 1 || scope_room(m, NULL) < 0 ||
-            (js->group && scope_room(m, js->group) < 0))
+        if (c.queued > 0 || m->n_jobservers > 1)
                 manager_reschedule(m);
         return 0;
 }
@@ -185,6 +198,8 @@ static int jobserver_new(Manager *m, const char *group, uid_t uid, gid_t gid, Jo
                 return r;
         }
         (void) sd_event_source_set_description(js->source, "jobserver");
+        /* Before anything else: a make that gave a token back may take it again soon (see above). */
+        (void) sd_event_source_set_priority(js->source, SD_EVENT_PRIORITY_IMPORTANT);
 
         {
                 Jobserver **a = reallocarray(m->jobservers, m->n_jobservers + 1, sizeof(Jobserver *));

@@ -17,7 +17,10 @@
  * it start jobs, and then writes one token per slot that is still free (round robin over the jobservers
  * in use, within their group's limit). A make that gives a token back makes the FIFO readable (watched
  * edge-triggered): that starts another pass. So tokens + running jobs never exceed a limit; a raised limit
- * is handed out at once, a lowered one takes effect as tokens come back.
+ * is handed out at once, a lowered one takes effect as tokens come back: a token given back while more
+ * are out than the limit allows is read back at once, but a make that gives one back for a recipe and
+ * has another to run takes one again in the same breath, so a busy make keeps what it has until it runs
+ * out of runnable recipes; meanwhile nothing else starts in that scope.
  *
  * Tokens a killed make held never come back: they are written off when the last job using that jobserver
  * has ended (until then they count as held: the scope runs below its limit, never above).

@@ -99,23 +99,40 @@ for h in "$h1" "$h2" "$h3" "$h4"; do
         wait_done "$h"
 done
 
-# --- Raising the limit hands out tokens at once; lowering takes them back as they return.
-expect_rc 0 "jobctl set-parallel 1" jobctl set-parallel 1
-: >"$LOG"
-r=$(submit --jobserver --setenv=MAKEFLAGS=-j --setenv=PATH="$PATH" -- \
-        sh -c 'make -s -C "$2" JOB=r LOG="$1" NAP=1' r "$LOG" "$W")
-wait_until 20 "the first recipe running" sh -c "[ \$(grep -c '^S ' '$LOG') -ge 1 ]"
+# --- Raising the limit hands out tokens at once; a cut takes tokens back as makes give them back. A make
+# gives a token back after each recipe and, if another recipe can run, takes one again at once, so jobd
+# gets tokens back where a make has nothing to run for them: here at the barrier between two phases (6
+# recipes p*, then 4 recipes q* that need all of them).
+{
+        printf 'all: q1 q2 q3 q4\nq%%: p1 p2 p3 p4 p5 p6\n'
+        printf '\t@echo "S $$(date +%%s%%N) $(JOB) $@" >> $(LOG); sleep 0.3; echo "E $$(date +%%s%%N) $(JOB) $@" >> $(LOG)\n'
+        printf 'p%%:\n\t@echo "S $$(date +%%s%%N) $(JOB) $@" >> $(LOG); sleep 0.6; echo "E $$(date +%%s%%N) $(JOB) $@" >> $(LOG)\n'
+        printf '.PHONY: all\n'
+} >"$W/Makefile.phases"
 running() { echo $(($(grep -c '^S ' "$LOG") - $(grep -c '^E ' "$LOG"))); }
 running_le() { (($(running) <= $1)); }
 running_ge() { (($(running) >= $1)); }
+expect_rc 0 "jobctl set-parallel 1" jobctl set-parallel 1
+: >"$LOG"
+r=$(submit --jobserver --setenv=MAKEFLAGS=-j --setenv=PATH="$PATH" -- \
+        sh -c 'make -s -C "$2" -f Makefile.phases JOB=r LOG="$1"' r "$LOG" "$W")
+wait_until 20 "the first recipe running" running_ge 1
 holds_for 1 running_le 1 || fail "more than one recipe at once with MaxParallel=1"
 expect_rc 0 "jobctl set-parallel 3" jobctl set-parallel 3
 wait_until 5 "3 recipes at once after set-parallel 3" running_ge 3
-expect_rc 0 "jobctl set-parallel 2" jobctl set-parallel 2
+expect_rc 0 "jobctl set-parallel 1" jobctl set-parallel 1
+# No other job starts while the make holds the slots it took.
+h5=$(submit -- true)
+assert_eq queued "$(job_prop "$h5" State)" "a job submitted while a make holds tokens above the cut limit"
 wait_done "$r" 60
+wait_done "$h5" 10
 assert_eq success "$(job_prop "$r" Result)" "Result of the make job resized under way"
+# At most 3 at once, and one q at a time: the tokens came back at the barrier and stayed with jobd.
 read -r slots recipes < <(peak)
 assert_int "$recipes" -le 3 "recipes at once with MaxParallel raised to 3"
+assert_eq 1 "$(sort -k2,2n "$LOG" | awk '$4 ~ /^q/ && $1 == "S" { n++ } $4 ~ /^q/ && $1 == "E" { n-- }
+        { if (n > m) m = n } END { print m + 0 }')" "q recipes at once after the cut to MaxParallel=1"
+expect_rc 0 "jobctl set-parallel 4" jobctl set-parallel 4
 
 # --- The fifo style (make >= 4.4): MAKEFLAGS names the FIFO, no fds are passed. A client of the
 # protocol (Debian 12's make 4.3 has none for it) takes 3 tokens: a plain job waits; it gives them back
