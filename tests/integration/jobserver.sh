@@ -4,6 +4,7 @@
 # MaxParallel=4 never have more than 4 recipes plus jobs at once, yet use the slots jobd has free; a job
 # without it is unaffected; a killed make's tokens come back; raising the limit hands out tokens at once.
 . "$(dirname "$0")/../helpers/lib.sh"
+. "$(dirname "$0")/../helpers/plans.sh"
 command -v make >/dev/null || skip "no make"
 jobd_start --max-parallel=4
 
@@ -220,3 +221,23 @@ if command -v ninja >/dev/null; then
                 assert_int "$recipes" -gt 4 "edges at once of ninja $nv, which has no jobserver client"
         fi
 fi
+
+# --- Plans: "jobserver" in the defaults and per job (true, "pipe", "fifo", false).
+cat >"$TEST_TMP/plan.json" <<'JSON'
+{ "name": "js", "defaults": { "jobserver": "fifo" },
+  "jobs": [ { "name": "dflt", "command": "echo \"MF=$MAKEFLAGS\"" },
+            { "name": "pipe", "command": "echo \"MF=$MAKEFLAGS\"", "jobserver": true },
+            { "name": "off", "command": "echo \"MF=$MAKEFLAGS\"", "jobserver": false } ] }
+JSON
+run_rc rc jobctl plan --wait "$TEST_TMP/plan.json"
+assert_eq 0 "$rc" "exit status of jobctl plan --wait ($RUN_ERR)"
+run_id=$(grep -oE 'Run [0-9]+' <<<"$RUN_OUT" | head -1 | cut -d' ' -f2)
+for n in dflt pipe off; do
+        id=$(run_job_id "$run_id" "$n")
+        eval "log_$n=\$(jobctl logs \"\$id\" 2>&1 || true)"
+done
+assert_contains "--jobserver-auth=fifo:" "$log_dflt" "MAKEFLAGS of a plan job with the defaults' jobserver fifo"
+assert_eq true "$(job_prop "$(run_job_id "$run_id" dflt)" Jobserver)" "Jobserver of the plan job dflt"
+# A job's own true keeps the defaults' style (a style is a key of its own).
+assert_contains "--jobserver-auth=fifo:" "$log_pipe" "MAKEFLAGS of a plan job with jobserver true"
+assert_not_contains "jobserver" "$log_off" "MAKEFLAGS of a plan job with jobserver false"
