@@ -72,6 +72,7 @@ static uint32_t jobserver_held_now(Jobserver *js) {
         return js->total > n ? js->total - n : 0;
 }
 
+static int64_t scope_room_full(Manager *m, const char *group, bool count_free);
 static int64_t scope_room(Manager *m, const char *group);
 
 /* Something was written to the FIFO: a make gave tokens back, or we refilled it. */
@@ -93,9 +94,9 @@ static int on_token_returned(sd_event_source *s, int fd, uint32_t revents, void 
                 return 0;
         /* The limit was cut below what is out: take what came back at once, before a make takes it again
          * (a make gives a token back and asks for one for its next recipe right away). */
-        excess = scope_room(m, NULL);
+        excess = scope_room_full(m, NULL, true);
         if (js->group)
-                excess = MIN(excess, scope_room(m, js->group));
+                excess = MIN(excess, scope_room_full(m, js->group, true));
         if (excess < 0) {
                 char buf[512];
                 ssize_t n = read(js->fd, buf, (size_t) MIN(-excess, (int64_t) sizeof(buf)));
@@ -282,14 +283,18 @@ const char *jobserver_path(Jobserver *js) {
         return js->path;
 }
 
-/* Held tokens of all jobservers of a group (of any owner). */
-static uint32_t group_held(Manager *m, const char *group) {
+/* Held tokens of all jobservers of a group (of any owner); with count_free, those in their FIFOs too. */
+static uint32_t group_held_full(Manager *m, const char *group, bool count_free) {
         uint64_t n = 0;
 
         for (size_t i = 0; i < m->n_jobservers; i++)
                 if (group_eq(m->jobservers[i]->group, group))
-                        n += m->jobservers[i]->held;
+                        n += count_free ? m->jobservers[i]->total : m->jobservers[i]->held;
         return (uint32_t) MIN(n, (uint64_t) UINT32_MAX);
+}
+
+static uint32_t group_held(Manager *m, const char *group) {
+        return group_held_full(m, group, false);
 }
 
 void manager_jobservers_collect(Manager *m) {
@@ -337,14 +342,15 @@ void manager_jobservers_collect(Manager *m) {
         m->n_jobservers = k;
 }
 
-/* Room left in a scope: limit - running - held; may be negative after a cut. */
-static int64_t scope_room(Manager *m, const char *group) {
+/* Room left in a scope: limit - running - held (with count_free: - every token out, held or in a FIFO);
+ * may be negative after a cut. */
+static int64_t scope_room_full(Manager *m, const char *group, bool count_free) {
         if (group) {
                 SchedGroupInfo gi;
 
                 if (sched_get_group(m->sched, group, &gi) < 0 || gi.limit == SCHED_UNLIMITED)
                         return INT64_MAX;
-                return (int64_t) gi.limit - gi.running - group_held(m, group);
+                return (int64_t) gi.limit - gi.running - group_held_full(m, group, count_free);
         } else {
                 uint32_t limit = sched_get_max_parallel(m->sched);
                 SchedCounts c;
@@ -354,9 +360,13 @@ static int64_t scope_room(Manager *m, const char *group) {
                         return INT64_MAX;
                 sched_get_counts(m->sched, &c);
                 for (size_t i = 0; i < m->n_jobservers; i++)
-                        all += m->jobservers[i]->held;
+                        all += count_free ? m->jobservers[i]->total : m->jobservers[i]->held;
                 return (int64_t) limit - c.running - (int64_t) all;
         }
+}
+
+static int64_t scope_room(Manager *m, const char *group) {
+        return scope_room_full(m, group, false);
 }
 
 void manager_jobservers_refill(Manager *m) {
