@@ -168,6 +168,15 @@ static const char *daemon_cwd(void) {
         return cwd;
 }
 
+static int property_get_jobserver(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+
+        if (streq(property, "JobserverStyle"))
+                return sd_bus_message_append(reply, "s", j->spec.jobserver_fifo ? "fifo" : "pipe");
+        return sd_bus_message_append(reply, "b", (int) j->spec.jobserver);
+}
+
 static int property_get_name(sd_bus *bus, const char *path, const char *interface, const char *property,
                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Job *j = userdata;
@@ -540,6 +549,8 @@ const sd_bus_vtable bus_job_vtable[] = {
         SD_BUS_PROPERTY("FailPatterns", "as", property_get_patterns, 0, CONST),
         SD_BUS_PROPERTY("PassPatterns", "as", property_get_patterns, 0, CONST),
         SD_BUS_PROPERTY("OutputDirectory", "s", property_get_name, 0, CONST),
+        SD_BUS_PROPERTY("Jobserver", "b", property_get_jobserver, 0, CONST),
+        SD_BUS_PROPERTY("JobserverStyle", "s", property_get_jobserver, 0, CONST),
         SD_BUS_PROPERTY("State", "s", property_get_name, 0, EMITS),
         SD_BUS_PROPERTY("Result", "s", property_get_name, 0, EMITS),
         SD_BUS_PROPERTY("ExitCode", "i", NULL, offsetof(Job, exit_code), EMITS),

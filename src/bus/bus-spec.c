@@ -242,6 +242,27 @@ static int read_value(sd_bus_message *m, const char *key, JobSpec *spec, sd_bus_
                 }
                 return 0;
         }
+        if (streq(key, "Jobserver")) {
+                int b;
+
+                r = sd_bus_message_read_basic(m, 'b', &b);
+                if (r < 0)
+                        return r;
+                spec->jobserver = b;
+                return 0;
+        }
+        if (streq(key, "JobserverStyle")) {
+                const char *s;
+
+                r = sd_bus_message_read_basic(m, 's', &s);
+                if (r < 0)
+                        return r;
+                if (!streq(s, "pipe") && !streq(s, "fifo"))
+                        return sd_bus_error_setf(error, JOBD_ERROR_INVALID_SPEC,
+                                                 "JobserverStyle: \"%s\" is not one of pipe, fifo", SHORT_STRING(s));
+                spec->jobserver_fifo = streq(s, "fifo");
+                return 0;
+        }
         if (streq(key, "AfterCondition")) {
                 const char *s;
                 r = sd_bus_message_read_basic(m, 's', &s);

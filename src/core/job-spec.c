@@ -44,6 +44,8 @@ const JobSpecKey job_spec_keys[_JOB_KEY_MAX + 1] = {
         [JOB_KEY_PASS_PATTERNS]    = { "PassPatterns", "as" },
         [JOB_KEY_LOG_PATH]         = { "LogPath", "s" },
         [JOB_KEY_OUTPUT_DIRECTORY] = { "OutputDirectory", "s" },
+        [JOB_KEY_JOBSERVER]        = { "Jobserver", "b" },
+        [JOB_KEY_JOBSERVER_STYLE]  = { "JobserverStyle", "s" },
         {}
 };
 

@@ -83,6 +83,8 @@ typedef struct JobSpec {
         char *log_path;                      /* LogPath: absolute; NULL: DIR/logs/<uid>/<id>.log */
         char *output_directory;              /* OutputDirectory: absolute; the log defaults to its
                                               * JOB_OUTPUT_LOG_NAME */
+        bool jobserver;                      /* a GNU make jobserver in MAKEFLAGS (core/jobserver.h) */
+        bool jobserver_fifo;                 /* named as fifo:PATH (make >= 4.4), not as fds 3,4 */
 } JobSpec;
 
 /* The log of a job with an OutputDirectory and no LogPath, in that folder. */
@@ -157,6 +159,8 @@ typedef enum JobSpecKeyId {
         JOB_KEY_PASS_PATTERNS,
         JOB_KEY_LOG_PATH,
         JOB_KEY_OUTPUT_DIRECTORY,
+        JOB_KEY_JOBSERVER,
+        JOB_KEY_JOBSERVER_STYLE,
         _JOB_KEY_MAX,
 } JobSpecKeyId;
 

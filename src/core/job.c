@@ -28,6 +28,7 @@
 #include "quota.h"
 #include "run.h"
 #include "seccomp-filter.h"
+#include "jobserver.h"
 #include "spawn.h"
 #include "state-dir.h"
 #include "strv.h"
@@ -1098,12 +1099,71 @@ static char **job_build_helper_argv(Job *j, const UserRecord *user) {
         /* Held until the backend has put it into the job's cgroup (fd 5: see job_start()). */
         if (j->manager->backend->ops->job_place_async && strv_extend(&a, EXEC_ARG_WAIT_FD "5") < 0)
                 return NULL;
+        /* The jobserver's read and write ends (fds 6 and 7: see job_start()). */
+        if (j->jobserver && !j->spec.jobserver_fifo && strv_extend(&a, EXEC_ARG_JOBSERVER_FDS "6,7") < 0)
+                return NULL;
         if (strv_extend(&a, "--") < 0)
                 return NULL;
         STRV_FOREACH(s, j->spec.argv)
                 if (strv_extend(&a, *s) < 0)
                         return NULL;
         return TAKE_PTR(a);
+}
+
+/* A -j word of MAKEFLAGS: -j, -jN, --jobs, --jobs=N. */
+static bool makeflags_word_is_jobs(const char *w, size_t n) {
+        size_t k;
+
+        if (n >= 2 && strneq(w, "-j", 2))
+                k = 2;
+        else if (n >= 6 && strneq(w, "--jobs", 6))
+                k = n > 6 && w[6] == '=' ? 7 : 6;
+        else
+                return false;
+        for (; k < n; k++)
+                if (w[k] < '0' || w[k] > '9')
+                        return false;
+        return true;
+}
+
+/* MAKEFLAGS names the jobserver after whatever the spec put there (its -k, -O, ...; a later
+ * --jobserver-auth wins over an earlier one), without the spec's -jN: with a jobserver, GNU make takes a
+ * -jN from MAKEFLAGS or its command line as its own limit and leaves the jobserver ("-jN forced in
+ * makefile/submake: resetting jobserver mode"). */
+static int job_env_add_makeflags(char ***e, const char *fifo) {
+        _cleanup_free_ char *v = NULL;
+        const char *entry = strv_env_get(*e, "MAKEFLAGS"), *old = entry ? entry + strlen("MAKEFLAGS=") : NULL;
+        size_t l = 0;
+
+        v = malloc(strlen("MAKEFLAGS=") + strlen(strempty(old)) + strlen(strempty(fifo)) + 64);
+        if (!v)
+                return -ENOMEM;
+        l = sprintf(v, "MAKEFLAGS=");
+        for (const char *p = strempty(old); *p; ) {
+                size_t n;
+
+                p += strspn(p, " \t");
+                n = strcspn(p, " \t");
+                if (n > 0 && !makeflags_word_is_jobs(p, n)) {
+                        memcpy(v + l, p, n);
+                        l += n;
+                        v[l++] = ' ';
+                }
+                p += n;
+        }
+        if (fifo)
+                sprintf(v + l, "-j --jobserver-auth=fifo:%s", fifo);
+        else
+                sprintf(v + l, "-j --jobserver-auth=%i,%i", EXEC_JOBSERVER_READ_FD, EXEC_JOBSERVER_WRITE_FD);
+        if (old) {
+                STRV_FOREACH(s, *e)
+                        if (strneq(*s, "MAKEFLAGS=", strlen("MAKEFLAGS="))) {
+                                free(*s);
+                                *s = TAKE_PTR(v);
+                                return 0;
+                        }
+        }
+        return strv_extend(e, v);
 }
 
 static char **job_build_env(Job *j, const UserRecord *user) {
@@ -1137,6 +1197,9 @@ static char **job_build_env(Job *j, const UserRecord *user) {
         }
         snprintf(buf, sizeof(buf), "JOBD_JOB_ID=%llu", (unsigned long long) j->id);
         if (strv_extend(&e, buf) < 0)
+                return NULL;
+        if (j->jobserver &&
+            job_env_add_makeflags(&e, j->spec.jobserver_fifo ? jobserver_path(j->jobserver) : NULL) < 0)
                 return NULL;
 
         /* "POOL=SLOT" → JOBD_SLOT_POOL=SLOT, the pool name upper-cased with '.'/'-' as '_'. */
@@ -1250,11 +1313,12 @@ int job_start(Job *j) {
         Manager *m = j->manager;
         _cleanup_(user_record_freep) UserRecord *user = NULL;
         _cleanup_strv_free_ char **argv = NULL, **env = NULL;
-        _cleanup_close_ int logfd = -EBADF, pidfd = -EBADF, held = -EBADF, envfd = -EBADF;
+        _cleanup_close_ int logfd = -EBADF, pidfd = -EBADF, held = -EBADF, envfd = -EBADF, js_read = -EBADF,
+                js_write = -EBADF;
         bool place = m->backend->ops->job_place_async;
         char *no_env[] = { NULL };
         char description[256];
-        int fds[6];
+        int fds[8];
         pid_t pid;
         int r;
 
@@ -1327,6 +1391,13 @@ int job_start(Job *j) {
                 if (r < 0)
                         return job_fail_start(j, r, "Cannot compile the job's SystemCallFilter");
         }
+        if (j->spec.jobserver) {
+                r = jobserver_acquire(m, j, &j->jobserver);
+                if (r > 0 && !j->spec.jobserver_fifo)
+                        r = jobserver_open_job_fds(j->jobserver, &js_read, &js_write);
+                if (r < 0)
+                        return job_fail_start(j, r, "Cannot set up the job's make jobserver");
+        }
         argv = job_build_helper_argv(j, user);
         env = argv ? job_build_env(j, user) : NULL;
         if (!env)
@@ -1340,6 +1411,9 @@ int job_start(Job *j) {
         fds[2] = j->spec.stdio_fds[2] >= 0 ? j->spec.stdio_fds[2] : logfd;
         fds[3] = j->state_dir_fd;
         fds[4] = envfd;
+        fds[5] = -EBADF;
+        fds[6] = js_read;
+        fds[7] = js_write;
         if (place) {
                 int p[2];
 
@@ -1364,7 +1438,7 @@ int job_start(Job *j) {
                         .argv = argv,
                         .envp = no_env,
                         .fds = fds,
-                        .n_fds = place ? 6 : 5,
+                        .n_fds = js_read >= 0 ? 8 : place ? 6 : 5,
                         .cgroup_fd = j->cgroup->cgroup_fd,
                         .attach_fds = j->cgroup->attach_fds,
                         .n_attach_fds = j->cgroup->n_attach_fds,

@@ -60,6 +60,7 @@ typedef struct Job {
         pid_t main_pid;                /* the exec helper */
         pid_t command_pid;             /* its child, read lazily from the state folder; 0: unknown */
         int state_dir_fd;              /* DIR/jobs/<id> */
+        struct Jobserver *jobserver;   /* while it runs with Jobserver=true (src/core/jobserver.c) */
         int log_fd;                    /* LogMaxBytes: the daemon's own fd of the log (no O_APPEND) */
         sd_event_source *log_source;   /* LogMaxBytes: inotify IN_MODIFY on the log, rate limited */
         bool log_truncated;            /* this attempt's log was cut at LogMaxBytes */

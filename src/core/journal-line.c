@@ -419,6 +419,36 @@ static int set_pass_pat(JournalSubmit *s, json_object *v) {
         return set_patterns(s, v, false);
 }
 
+static int get_jobserver(const JournalSubmit *s, json_object **ret) {
+        *ret = NULL;
+        if (!s->spec.jobserver)
+                return 0;
+        *ret = json_object_new_boolean(true);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int set_jobserver(JournalSubmit *s, json_object *v) {
+        s->spec.jobserver = json_object_get_boolean(v);
+        return 0;
+}
+
+static int get_jobserver_style(const JournalSubmit *s, json_object **ret) {
+        *ret = NULL;
+        if (!s->spec.jobserver_fifo)
+                return 0;
+        *ret = json_object_new_string("fifo");
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int set_jobserver_style(JournalSubmit *s, json_object *v) {
+        const char *st = json_object_get_string(v);
+
+        if (!streq(st, "fifo") && !streq(st, "pipe"))
+                return -EBADMSG;
+        s->spec.jobserver_fifo = streq(st, "fifo");
+        return 0;
+}
+
 #define FIELD(n, t, k, member, ...)                                                                         \
         { .name = n, .type = t, .kind = k, .offset = offsetof(JournalSubmit, member), __VA_ARGS__ }
 #define CUSTOM(n, t, g, s) { .name = n, .type = t, .kind = JOURNAL_FIELD_CUSTOM, .get = g, .set = s }
@@ -462,6 +492,8 @@ const JournalField journal_submit_fields[] = {
         FIELD("odir",        json_type_string, JOURNAL_FIELD_STRING, spec.output_directory),
         CUSTOM("fail_pat",   json_type_array,  get_fail_pat, set_fail_pat),
         CUSTOM("pass_pat",   json_type_array,  get_pass_pat, set_pass_pat),
+        CUSTOM("jobserver",  json_type_boolean, get_jobserver, set_jobserver),
+        CUSTOM("jobserver_style", json_type_string, get_jobserver_style, set_jobserver_style),
 };
 const size_t journal_submit_n_fields = ELEMENTSOF(journal_submit_fields);
 

@@ -12,6 +12,7 @@
 
 #include "controls.h"
 #include "fd-util.h"
+#include "jobserver.h"
 #include "log.h"
 #include "manager.h"
 #include "parse-util.h"
@@ -156,6 +157,7 @@ static int on_reschedule(sd_event_source *s, void *userdata) {
                 (void) sd_event_source_set_priority(s, RESCHEDULE_PRIORITY);
         m->reschedule_requests = 0;
 
+        manager_jobservers_collect(m);
         /* A job is started only once its start line can be written (read-only mode: none). */
         if (!manager_root_ok(m))
                 goto counts;
@@ -169,6 +171,7 @@ static int on_reschedule(sd_event_source *s, void *userdata) {
                 (void) job_start(j);
         }
         manager_update_slot_reasons(m);
+        manager_jobservers_refill(m);
 counts:
         manager_send_counts(m);
         return 0;
@@ -285,6 +288,8 @@ void manager_count_done(Manager *m) {
 void manager_job_done(Manager *m, Job *j) {
         int r;
 
+        /* Nothing of the job runs any more: neither do its makes. */
+        jobserver_release(TAKE_PTR(j->jobserver));
         r = sched_job_finished(m->sched, j->id, job_result_to_sched(j->result), j->exit_code);
         if (r < 0)
                 log_warning_errno(r, "Job %llu: scheduler does not know it as running, ignoring: %m",
@@ -555,7 +560,7 @@ int manager_new(const ManagerConfig *c, Manager **ret) {
         m = calloc(1, sizeof(Manager));
         if (!m)
                 return log_oom();
-        m->jobs_dir_fd = m->logs_dir_fd = -EBADF;
+        m->jobs_dir_fd = m->logs_dir_fd = m->jobserver_dir_fd = -EBADF;
         m->controls_log_fd = -EBADF;
         journal_init(&m->journal, -EBADF);
         journal_init_manager(&m->journal, m);
@@ -616,6 +621,12 @@ int manager_new(const ManagerConfig *c, Manager **ret) {
                 if (r < 0)
                         return log_error_errno(r, "Refusing the state folder %s: its logs/ is %s.",
                                                c->state_dir, state_strerror(r));
+                /* The jobservers' FIFOs (jobserver.c): searchable by all, each folder in it its user's
+                 * alone, like logs/. */
+                r = state_open_subdir(sfd, JOBSERVER_DIR, m->uid, 0755, &m->jobserver_dir_fd);
+                if (r < 0)
+                        log_warning_errno(r, "No jobservers: the state folder's " JOBSERVER_DIR "/ is %s.",
+                                          state_strerror(r));
                 journal_init(&m->journal, TAKE_FD(sfd));
                 journal_init_manager(&m->journal, m);
         }
@@ -702,6 +713,8 @@ Manager *manager_free(Manager *m) {
         safe_close(m->jobs_dir_fd);
         safe_close(m->logs_dir_fd);
         safe_close(m->controls_log_fd);
+        manager_jobservers_free(m);
+        safe_close(m->jobserver_dir_fd);
         free(m->state_dir);
         free(m->exec_path);
         free(m);

@@ -159,6 +159,10 @@ struct Manager {
         /* Scans of logs for FailPatterns/PassPatterns (src/core/job-scan.c): running, and waiting. */
         unsigned n_scans;
         Job *scan_queue_head, *scan_queue_tail;
+        /* GNU make jobservers of jobs with Jobserver=true (src/core/jobserver.c), and DIR/jobserver. */
+        struct Jobserver **jobservers;
+        size_t n_jobservers;
+        int jobserver_dir_fd;
 };
 
 static inline bool manager_observers_backlogged(Manager *m) {

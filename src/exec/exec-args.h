@@ -5,7 +5,11 @@
  * builds) and the daemon that writes it (core/job.c) and the unit test.
  *
  *   jobd-exec [--chdir=DIR] [--uid=UID --gid=GID [--groups=G,G,...]] [--seccomp=FILE] [--env-fd=N]
- *             [--wait-fd=N] -- COMMAND [ARG...]
+ *             [--wait-fd=N] [--jobserver-fds=R,W] -- COMMAND [ARG...]
+ *
+ * --jobserver-fds=R,W: the read and write ends of a GNU make jobserver (core/jobserver.h), both above
+ * EXEC_JOBSERVER_WRITE_FD and distinct; the command gets them as fds EXEC_JOBSERVER_READ_FD and
+ * EXEC_JOBSERVER_WRITE_FD, what MAKEFLAGS names.
  *
  * Ids are plain decimal, 0 to 4294967294 (4294967295 is "no change" to the kernel, never a job's id);
  * --groups is a list of such ids separated by single commas (a trailing one allowed), at most
@@ -30,6 +34,11 @@
 #define EXEC_ARG_SECCOMP "--seccomp="
 #define EXEC_ARG_WAIT_FD "--wait-fd="
 #define EXEC_ARG_ENV_FD  "--env-fd="
+#define EXEC_ARG_JOBSERVER_FDS "--jobserver-fds="
+
+/* Where the command finds the jobserver's fds. */
+#define EXEC_JOBSERVER_READ_FD  3
+#define EXEC_JOBSERVER_WRITE_FD 4
 
 /* The highest fd --wait-fd= and --env-fd= accept. */
 #define EXEC_FD_MAX 1023
@@ -45,6 +54,7 @@ typedef struct ExecArgs {
         const char *seccomp;
         int wait_fd;            /* -1 without */
         int env_fd;             /* -1 without */
+        int jobserver_fds[2];   /* -1 without */
         char **cmd;             /* points into argv */
 } ExecArgs;
 
@@ -81,7 +91,7 @@ static inline long exec_arg_number_of(const char *arg, const char *prefix, unsig
 
 /* Parses argv[1..argc) into ret (every field set). Returns 0 or -EINVAL. */
 static inline int exec_args_parse(int argc, char **argv, ExecArgs *ret) {
-        ExecArgs a = { .wait_fd = -1, .env_fd = -1 };
+        ExecArgs a = { .wait_fd = -1, .env_fd = -1, .jobserver_fds = { -1, -1 } };
         const char *v;
         long n;
         int i;
@@ -116,6 +126,18 @@ static inline int exec_args_parse(int argc, char **argv, ExecArgs *ret) {
                         a.wait_fd = (int) n;
                 else if ((n = exec_arg_number_of(arg, EXEC_ARG_ENV_FD, EXEC_FD_MAX)) > 2)
                         a.env_fd = (int) n;
+                else if ((v = exec_arg_value(arg, EXEC_ARG_JOBSERVER_FDS))) {
+                        long w;
+
+                        n = exec_arg_number(v, ',', EXEC_FD_MAX);
+                        while (*v && *v != ',')
+                                v++;
+                        w = *v == ',' ? exec_arg_number(v + 1, 0, EXEC_FD_MAX) : -1;
+                        if (n <= EXEC_JOBSERVER_WRITE_FD || w <= EXEC_JOBSERVER_WRITE_FD || n == w)
+                                return -EINVAL;
+                        a.jobserver_fds[0] = (int) n;
+                        a.jobserver_fds[1] = (int) w;
+                }
                 else
                         return -EINVAL;
         }

@@ -52,6 +52,10 @@ int sys_close_range(unsigned first, unsigned last) {
         return (int) ret_errno(syscall(SYS_close_range, first, last, 0U));
 }
 
+int sys_dup3(int oldfd, int newfd) {
+        return (int) ret_errno(dup3(oldfd, newfd, 0));
+}
+
 int sys_signal_set(int sig, bool ignore) {
         struct sigaction sa = { .sa_handler = ignore ? SIG_IGN : SIG_DFL };
 

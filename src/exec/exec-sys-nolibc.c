@@ -95,6 +95,10 @@ int sys_close_range(unsigned first, unsigned last) {
         return (int) sys(SYS_close_range, first, last, 0);
 }
 
+int sys_dup3(int oldfd, int newfd) {
+        return (int) sys(SYS_dup3, oldfd, newfd, 0);
+}
+
 int sys_signal_set(int sig, bool ignore) {
         KernelSigaction sa = { .handler = ignore ? (void *) SIG_IGN : (void *) SIG_DFL };
 

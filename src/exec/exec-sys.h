@@ -32,6 +32,8 @@ int sys_close(int fd);
 int sys_fd_check(int fd);
 /* close_range(first, last, 0); -ENOSYS before Linux 5.9. */
 int sys_close_range(unsigned first, unsigned last);
+/* dup3(): newfd without close-on-exec. */
+int sys_dup3(int oldfd, int newfd);
 
 /* sig's disposition: SIG_IGN if ignore, else SIG_DFL (the helper installs no handler). */
 int sys_signal_set(int sig, bool ignore);

@@ -7,7 +7,7 @@
  * its status) and is ended, like everything in the job, by SIGKILL.
  *
  *   jobd-exec [--chdir=DIR] [--uid=UID --gid=GID [--groups=G,G,...]] [--seccomp=FILE] [--env-fd=N]
- *             [--wait-fd=N] -- COMMAND [ARG...]
+ *             [--wait-fd=N] [--jobserver-fds=R,W] -- COMMAND [ARG...]
  *
  * (the grammar and its bounds: exec-args.h). This is the helper's one source: it calls no C library
  * function, only the system calls of exec-sys.h, which exec-sys-nolibc.c implements without the C library
@@ -268,12 +268,27 @@ static int exec_search(Exec *x) {
         return seen_eacces ? -EACCES : -ENOENT;
 }
 
-/* Every fd but 0-2. The child has a copy of our fd table (no CLONE_FILES): ours stay open. */
-static void close_all_but_stdio(void) {
-        if (sys_close_range(3, ~0U) >= 0)
-                return;
-        for (int fd = 3; fd < 3 + HELPER_FDS_MAX; fd++)
+/* Every fd but 0-2, and but the jobserver's once moved to the numbers MAKEFLAGS names (above both, so
+ * neither move clobbers the other). The child has a copy of our fd table (no CLONE_FILES): ours stay
+ * open. */
+static int close_all_but_stdio(const ExecArgs *a) {
+        unsigned first = 3;
+        int r;
+
+        if (a->jobserver_fds[0] >= 0) {
+                r = sys_dup3(a->jobserver_fds[0], EXEC_JOBSERVER_READ_FD);
+                if (r < 0)
+                        return r;
+                r = sys_dup3(a->jobserver_fds[1], EXEC_JOBSERVER_WRITE_FD);
+                if (r < 0)
+                        return r;
+                first = EXEC_JOBSERVER_WRITE_FD + 1;
+        }
+        if (sys_close_range(first, ~0U) >= 0)
+                return 0;
+        for (int fd = first; fd < 3 + HELPER_FDS_MAX; fd++)
                 (void) sys_close(fd);
+        return 0;
 }
 
 /* The child, in our memory until it execs. Errors go back through x. The order and why: the top of this
@@ -293,7 +308,11 @@ static int child_main(void *userdata) {
                 x->stage = "setsid";
                 goto fail;
         }
-        close_all_but_stdio();
+        r = close_all_but_stdio(a);
+        if (r < 0) {
+                x->stage = "jobserver";
+                goto fail;
+        }
         if (a->set_ids &&
             ((r = sys_setgroups(a->n_groups, a->groups)) < 0 ||
              (r = sys_setresgid(a->gid, a->gid, a->gid)) < 0 ||

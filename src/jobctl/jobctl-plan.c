@@ -121,6 +121,10 @@ static int append_spec_entries(sd_bus_message *m, const PlanFileSpec *s, char **
                 r = bus_append_strv_entry(m, "RestrictAddressFamilies", s->restrict_address_families);
         if (r >= 0 && s->labels)
                 r = bus_append_strv_entry(m, "Labels", s->labels);
+        if (r >= 0 && s->jobserver_set)
+                r = sd_bus_message_append(m, "{sv}", "Jobserver", "b", (int) s->jobserver);
+        if (r >= 0 && s->jobserver_style)
+                r = sd_bus_message_append(m, "{sv}", "JobserverStyle", "s", s->jobserver_style);
         if (r >= 0 && s->log_max_bytes_set)
                 r = sd_bus_message_append(m, "{sv}", "LogMaxBytes", "t", s->log_max_bytes);
         if (r >= 0 && s->fail_patterns)

@@ -160,6 +160,13 @@ static int append_spec(sd_bus_message *m, char **command, bool pipe) {
                 if (r < 0)
                         goto fail;
         }
+        if (arg_jobserver) {
+                r = sd_bus_message_append(m, "{sv}", "Jobserver", "b", 1);
+                if (r >= 0 && arg_jobserver_style)
+                        r = sd_bus_message_append(m, "{sv}", "JobserverStyle", "s", arg_jobserver_style);
+                if (r < 0)
+                        goto fail;
+        }
         if (arg_log_max_bytes_set) {
                 r = sd_bus_message_append(m, "{sv}", "LogMaxBytes", "t", arg_log_max_bytes);
                 if (r < 0)

@@ -54,6 +54,8 @@ char **arg_system_call_filter = NULL;
 bool arg_system_call_filter_set = false;
 char **arg_restrict_address_families = NULL;
 bool arg_restrict_address_families_set = false;
+bool arg_jobserver = false;
+const char *arg_jobserver_style = NULL;
 bool arg_log_max_bytes_set = false;
 char **arg_fail_patterns = NULL;
 char **arg_pass_patterns = NULL;
@@ -126,6 +128,7 @@ typedef enum Option {
         OPT_LOG_MAX_BYTES,
         OPT_FAIL_PATTERN,
         OPT_PASS_PATTERN,
+        OPT_JOBSERVER,
         OPT_PIPE,
         OPT_SIGNAL,
         OPT_FOLLOW,
@@ -170,7 +173,8 @@ typedef enum Option {
                      OPT(OPT_RESOURCE) | OPT(OPT_RETRIES) | OPT(OPT_SYSTEM_CALL_FILTER) |   \
                      OPT(OPT_RESTRICT_ADDRESS_FAMILIES) | OPT(OPT_LOG_MAX_BYTES) | OPT(OPT_LABEL) |      \
                      OPT(OPT_RETRY_ON) | OPT(OPT_RETRY_DELAY) | OPT(OPT_HOLD) | OPT(OPT_DELAY) |          \
-                     OPT(OPT_AT) | OPT(OPT_STDERR) | OPT(OPT_FAIL_PATTERN) | OPT(OPT_PASS_PATTERN))
+                     OPT(OPT_AT) | OPT(OPT_STDERR) | OPT(OPT_FAIL_PATTERN) | OPT(OPT_PASS_PATTERN) | \
+                     OPT(OPT_JOBSERVER))
 /* Which jobs: list, clean */
 #define OPTS_FILTER (OPT(OPT_STATE) | OPT(OPT_RESULT) | OPT(OPT_GROUP) | OPT(OPT_RUN) | OPT(OPT_OWNER) |   \
                      OPT(OPT_LABEL) | OPT(OPT_SINCE))
@@ -206,6 +210,7 @@ static const struct option options[] = {
         { "log-max-bytes",   required_argument, NULL, OPT_VAL(OPT_LOG_MAX_BYTES)   },
         { "fail-pattern",    required_argument, NULL, OPT_VAL(OPT_FAIL_PATTERN)    },
         { "pass-pattern",    required_argument, NULL, OPT_VAL(OPT_PASS_PATTERN)    },
+        { "jobserver",       optional_argument, NULL, OPT_VAL(OPT_JOBSERVER)       },
         { "pipe",            no_argument,       NULL, OPT_VAL(OPT_PIPE)            },
         { "signal",          required_argument, NULL, 's'                          },
         { "follow",          no_argument,       NULL, 'f'                          },
@@ -311,7 +316,10 @@ static const char *option_name(Option o) {
         "                             leading ~, all but these. Refused: EAFNOSUPPORT\n" \
         "     --log-max-bytes=BYTES   Cut the log at BYTES (\"1M\"; 0 or \"infinity\": no cap)\n"    \
         "     --fail-pattern=REGEX    The job fails if a line of its log matches (PCRE2; repeatable)\n" \
-        "     --pass-pattern=REGEX    The job fails unless a line of its log matches (repeatable)\n"
+        "     --pass-pattern=REGEX    The job fails unless a line of its log matches (repeatable)\n" \
+        "     --jobserver[=STYLE]     Share the job's slots with make inside it (GNU make\n"          \
+        "                             jobserver in MAKEFLAGS; run make without -jN); STYLE:\n"       \
+        "                             pipe (fds 3,4, make 4.3; default) or fifo (make >= 4.4)\n"
 
 typedef struct Verb {
         const char *name;
@@ -1103,6 +1111,12 @@ static int parse_option(int c, const char *arg, const Verb *verb, uint64_t *seen
                         return log_usage_error("%s needs a regular expression", option_name(o));
                 if (strv_extend(o == OPT_FAIL_PATTERN ? &arg_fail_patterns : &arg_pass_patterns, arg) < 0)
                         return log_oom();
+                break;
+        case OPT_JOBSERVER:
+                if (arg && !streq(arg, "pipe") && !streq(arg, "fifo"))
+                        return log_usage_error("Invalid --jobserver=%s: expected pipe or fifo", arg);
+                arg_jobserver = true;
+                arg_jobserver_style = arg;
                 break;
         case OPT_LOG_MAX_BYTES:
                 if (streq(arg, "0") || streq(arg, "infinity"))

@@ -246,7 +246,7 @@ static const char *const job_keys[] = {
         "name", "command", "cwd", "env", "priority", "timeout", "memory_max", "tasks_max", "cpu_weight",
         "after", "after_condition", "group", "resources", "retries", "retry_on", "retry_delay",
         "system_call_filter", "restrict_address_families", "log_max_bytes", "labels",
-        "fail_patterns", "pass_patterns", "log", "odir",
+        "fail_patterns", "pass_patterns", "log", "odir", "jobserver",
 };
 
 static int parse_spec(const Where *w, json_object *o, bool defaults, const char *base_dir, PlanFileSpec *s) {
@@ -267,7 +267,7 @@ static int parse_spec(const Where *w, json_object *o, bool defaults, const char 
                                     "memory_max, tasks_max, cpu_weight, after, after_condition, group, "
                                     "resources, retries, retry_on, retry_delay, system_call_filter, "
                                     "restrict_address_families, log_max_bytes, labels, fail_patterns, "
-                                    "pass_patterns, log, odir)");
+                                    "pass_patterns, log, odir, jobserver)");
                 if (defaults && (streq(key, "name") || streq(key, "command") || streq(key, "after") ||
                                  streq(key, "log") || streq(key, "odir")))
                         return fail(w, key, "is for each job, not for the defaults");
@@ -302,6 +302,21 @@ static int parse_spec(const Where *w, json_object *o, bool defaults, const char 
                 } else if (streq(key, "timeout")) {
                         r = get_time(w, key, v, &s->timeout);
                         s->timeout_set = true;
+                } else if (streq(key, "jobserver")) {
+                        const char *st = json_object_is_type(v, json_type_string) ? json_object_get_string(v)
+                                                                                   : NULL;
+
+                        if (st && (streq(st, "pipe") || streq(st, "fifo"))) {
+                                free(s->jobserver_style);
+                                s->jobserver_style = strdup(st);
+                                if (!s->jobserver_style)
+                                        return -ENOMEM;
+                                s->jobserver = true;
+                        } else if (!json_object_is_type(v, json_type_boolean))
+                                r = fail(w, key, "expected true, false, \"pipe\" or \"fifo\", got %s", GOT(v));
+                        else
+                                s->jobserver = json_object_get_boolean(v);
+                        s->jobserver_set = true;
                 } else if (streq(key, "log_max_bytes")) {
                         /* 0 or "infinity": no cap (not even jobd.conf's default). */
                         if (json_object_is_type(v, json_type_int) && json_object_get_int64(v) == 0)
@@ -392,6 +407,7 @@ static void spec_done(PlanFileSpec *s) {
         strv_free(s->pass_patterns);
         free(s->log);
         free(s->odir);
+        free(s->jobserver_style);
         *s = (PlanFileSpec) {};
 }
 

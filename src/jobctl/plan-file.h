@@ -65,6 +65,9 @@ typedef struct PlanFileSpec {
         char **pass_patterns;
         char *log;                     /* LogPath, absolute (resolved against the file's folder) */
         char *odir;                    /* OutputDirectory, likewise */
+        bool jobserver_set;
+        bool jobserver;                /* a GNU make jobserver in MAKEFLAGS */
+        char *jobserver_style;         /* "pipe", "fifo", NULL: not given */
 } PlanFileSpec;
 
 typedef struct PlanFile {

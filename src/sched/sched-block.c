@@ -69,7 +69,7 @@ Group *sched_group_free(Group *g) {
 
 /* Groups exist while jobs or settings refer to them: clients cannot make them pile up. */
 void sched_group_gc(Sched *s, Group *g) {
-        if (!g || g->n_jobs > 0 || g->held || g->limit != SCHED_UNLIMITED)
+        if (!g || g->n_jobs > 0 || g->held || g->limit != SCHED_UNLIMITED || g->tokens > 0)
                 return;
 
         sched_hashmap_remove(&s->groups, g->hash, g);
@@ -230,7 +230,7 @@ static void sched_job_move(SchedJob *j, SchedHeap *to) {
 }
 
 static SchedJob *group_candidate(Group *g) {
-        if (g->held || g->running >= g->limit)
+        if (g->held || sched_group_full(g))
                 return NULL;
         return sched_heap_peek(&g->parked);
 }
@@ -315,7 +315,7 @@ static int sched_job_find_park(Sched *s, SchedJob *j, SchedHeap **ret, Blocker *
                 return 1;
         }
 
-        if (j->group && (j->group->held || j->group->running >= j->group->limit)) {
+        if (j->group && (j->group->held || sched_group_full(j->group))) {
                 *ret = &j->group->parked;
                 *ret_blocker = &j->group->blocker;
                 return 1;
@@ -390,7 +390,8 @@ int sched_pick(Sched *s, SchedJob **ret) {
 
 /* A group's limit or hold (whichever is given) changes: the group is made if new, and freed again if
  * it no longer holds anything back. */
-static int set_group(Sched *s, const char *group, const uint32_t *limit, const bool *held) {
+static int set_group(Sched *s, const char *group, const uint32_t *limit, const bool *held,
+                     const uint32_t *tokens) {
         Group *g;
         int r;
 
@@ -410,17 +411,25 @@ static int set_group(Sched *s, const char *group, const uint32_t *limit, const b
         if (held)
                 g->held = *held;
         s->n_groups_set += g->limit != SCHED_UNLIMITED || g->held;
+        if (tokens)
+                g->tokens = *tokens;
         sched_blocker_update(s, &g->blocker);
         sched_group_gc(s, g);
         return 0;
 }
 
 int sched_set_group_limit(Sched *s, const char *group, uint32_t limit) {
-        return set_group(s, group, &limit, NULL);
+        return set_group(s, group, &limit, NULL, NULL);
 }
 
 int sched_set_group_held(Sched *s, const char *group, bool held) {
-        return set_group(s, group, NULL, &held);
+        return set_group(s, group, NULL, &held, NULL);
+}
+
+int sched_set_group_tokens(Sched *s, const char *group, uint32_t tokens) {
+        if (s && tokens == 0 && !isempty(group) && strlen(group) <= SCHED_NAME_MAX && !group_get(s, group))
+                return 0;       /* nothing to lift: the group is not made for it */
+        return set_group(s, group, NULL, NULL, &tokens);
 }
 
 /* The same for a run. Lifting a limit or hold of a run the Sched knows nothing of changes nothing: the

@@ -57,6 +57,7 @@ struct Group {
         uint32_t limit;
         bool held;
         uint32_t running, queued;
+        uint32_t tokens;                /* slots held by jobserver tokens (sched_set_group_tokens()) */
         size_t n_jobs;                  /* jobs not forgotten */
         SchedHeap parked;
 };
@@ -196,6 +197,7 @@ struct Sched {
         uint64_t next_seq;
 
         uint32_t max_parallel;
+        uint32_t tokens;                /* slots held by jobserver tokens (sched_set_tokens()) */
         bool draining;
         SchedCounts counts;
 
@@ -274,6 +276,11 @@ static inline int64_t sched_pool_room(const Pool *p) {
 
 static inline uint64_t sched_pool_size(const Pool *p) {
         return p->slots ? p->n_slots : p->capacity;
+}
+
+/* Whether a group's running jobs plus the slots its jobserver tokens hold leave no room. */
+static inline bool sched_group_full(const Group *g) {
+        return (uint64_t) g->running + g->tokens >= g->limit;
 }
 
 static inline SchedJob *sched_job_get(const Sched *s, uint64_t id) {

@@ -105,6 +105,26 @@ int sched_foreach_slot(Sched *s, const char *pool, int (*f)(void *userdata, cons
         return 0;
 }
 
+int sched_get_group(Sched *s, const char *group, SchedGroupInfo *ret) {
+        const Group *g;
+
+        if (!s || !ret || isempty(group))
+                return -EINVAL;
+        g = sched_hashmap_get(&s->groups, sched_hash_string(group), sched_match_name, group);
+        if (!g) {
+                *ret = (SchedGroupInfo) { .name = group, .limit = SCHED_UNLIMITED };
+                return 0;
+        }
+        *ret = (SchedGroupInfo) {
+                .name = g->name,
+                .limit = g->limit,
+                .running = g->running,
+                .queued = g->queued,
+                .held = g->held,
+        };
+        return 1;
+}
+
 int sched_foreach_group(Sched *s, int (*f)(void *userdata, const SchedGroupInfo *g), void *userdata) {
         _cleanup_(freep) void **a = NULL;
         int n;
@@ -131,24 +151,6 @@ int sched_foreach_group(Sched *s, int (*f)(void *userdata, const SchedGroupInfo 
                 if (r != 0)
                         return r;
         }
-        return 0;
-}
-
-int sched_get_group(Sched *s, const char *name, SchedGroupInfo *ret) {
-        const Group *g;
-
-        if (!s || !name)
-                return -EINVAL;
-        g = sched_hashmap_get(&s->groups, sched_hash_string(name), sched_match_name, name);
-        if (!g)
-                return -ENOENT;
-        *ret = (SchedGroupInfo) {
-                .name = g->name,
-                .limit = g->limit,
-                .running = g->running,
-                .queued = g->queued,
-                .held = g->held,
-        };
         return 0;
 }
 

@@ -207,7 +207,7 @@ int sched_next(Sched *s, uint64_t *ret_id) {
         if (!s || !ret_id)
                 return -EINVAL;
 
-        if (s->draining || s->counts.running >= s->max_parallel)
+        if (s->draining || (uint64_t) s->counts.running + s->tokens >= s->max_parallel)
                 return 0;
 
         r = sched_pick(s, &j);
@@ -272,6 +272,11 @@ int sched_cancel(Sched *s, uint64_t id) {
 void sched_set_max_parallel(Sched *s, uint32_t n) {
         if (s)
                 s->max_parallel = n;
+}
+
+void sched_set_tokens(Sched *s, uint32_t n) {
+        if (s)
+                s->tokens = n;
 }
 
 uint32_t sched_get_max_parallel(Sched *s) {

@@ -264,6 +264,16 @@ int sched_set_group_held(Sched *s, const char *group, bool held);
 int sched_set_run_held(Sched *s, uint64_t run, bool held);
 void sched_set_draining(Sched *s, bool draining);
 
+/* GNU make jobserver tokens (src/core/jobserver.c): slots that makes inside running jobs took as tokens
+ * count against the global limit (sched_set_tokens()) and their group's limit (sched_set_group_tokens()),
+ * on top of the RUNNING jobs: a job starts only if running + tokens < limit. The caller sets the counts
+ * it observed before it calls sched_next(); takes effect for the next sched_next(), like a limit change.
+ * Setting a group's tokens may make the group (as a limit does; it is freed again once its tokens are 0
+ * and nothing else keeps it); 0 for a group the Sched does not know changes nothing. Names: as
+ * sched_set_group_limit(). */
+void sched_set_tokens(Sched *s, uint32_t n);
+int sched_set_group_tokens(Sched *s, const char *group, uint32_t tokens);
+
 /* At most limit jobs of the run RUNNING at once (SCHED_UNLIMITED: no limit), on top of the global, group
  * and pool limits; changeable at any time with the same semantics as group limits (lowering never touches
  * running jobs; takes effect for the next sched_next()). Run 0 is "no run": -EINVAL. Setting a limit on a
@@ -320,8 +330,9 @@ typedef struct SchedGroupInfo {
         bool held;
 } SchedGroupInfo;
 int sched_foreach_group(Sched *s, int (*f)(void *userdata, const SchedGroupInfo *g), void *userdata);
-/* One group by name, O(1): -ENOENT if the scheduler keeps none (no job in it, no limit, no hold). */
-int sched_get_group(Sched *s, const char *name, SchedGroupInfo *ret);
+/* The state of one group: 1 if the Sched keeps state for it, 0 if not (then *ret is that of a group with
+ * nothing: no limit, not held, nothing running or queued). -EINVAL: no name. */
+int sched_get_group(Sched *s, const char *group, SchedGroupInfo *ret);
 /* Groups with a limit or a hold; pools (counted and slot pools); whether a pool exists. O(1). */
 uint32_t sched_count_groups_set(Sched *s);
 uint32_t sched_count_pools(Sched *s);

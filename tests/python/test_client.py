@@ -41,7 +41,7 @@ def test_submit_every_key_typed(tmp_path):
                         environment={"FOO": "bar", "PATH": os.environ["PATH"]}, priority=7, timeout=90,
                         after=[dep.id], after_condition="any", group="pyt-grp", resources={"pyt-lic": 1},
                         retries=2, retry_on=["timeout", "3"], retry_delay=0.25,
-                        system_call_filter=["~socket"])
+                        system_call_filter=["~socket"], jobserver=True, jobserver_style="fifo")
             job = await c.submit(spec)
             res = await job.wait()
             assert res.success, res
@@ -57,6 +57,7 @@ def test_submit_every_key_typed(tmp_path):
             assert p["Group"] == "pyt-grp" and p["Resources"] == {"pyt-lic": 1}
             assert p["Retries"] == 2 and set(p["RetryOn"]) == {"timeout", "3"} and p["RetryDelayUSec"] == 250_000
             assert p["SystemCallFilter"] == ["~socket"]
+            assert p["Jobserver"] is True and p["JobserverStyle"] == "fifo"
             assert (await job.read_log()).decode() == f"bar\n{tmp_path}\n"
             # Resource limits: accepted where the controller is available, else refused by name.
             for key, kw in (("MemoryMax", {"memory_max": 64 << 20}), ("TasksMax", {"tasks_max": 64}),

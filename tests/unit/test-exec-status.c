@@ -136,6 +136,21 @@ static void test_args(void **state) {
         assert_int_equal(parse(&a, "--env-fd=1024", "--", "x", NULL), -EINVAL);
         assert_int_equal(parse(&a, "--seccomp=", "--", "x", NULL), -EINVAL);
         assert_int_equal(parse(&a, "--nope", "--", "x", NULL), -EINVAL);
+
+        /* The jobserver's fds: two distinct ones above the numbers the command gets them at. */
+        assert_int_equal(parse(&a, "--", "x", NULL), 0);
+        assert_int_equal(a.jobserver_fds[0], -1);
+        assert_int_equal(a.jobserver_fds[1], -1);
+        assert_int_equal(parse(&a, "--jobserver-fds=6,7", "--", "make", NULL), 0);
+        assert_int_equal(a.jobserver_fds[0], 6);
+        assert_int_equal(a.jobserver_fds[1], 7);
+        assert_int_equal(parse(&a, "--jobserver-fds=4,7", "--", "x", NULL), -EINVAL);
+        assert_int_equal(parse(&a, "--jobserver-fds=6,3", "--", "x", NULL), -EINVAL);
+        assert_int_equal(parse(&a, "--jobserver-fds=6,6", "--", "x", NULL), -EINVAL);
+        assert_int_equal(parse(&a, "--jobserver-fds=6", "--", "x", NULL), -EINVAL);
+        assert_int_equal(parse(&a, "--jobserver-fds=6,", "--", "x", NULL), -EINVAL);
+        assert_int_equal(parse(&a, "--jobserver-fds=,7", "--", "x", NULL), -EINVAL);
+        assert_int_equal(parse(&a, "--jobserver-fds=6,1024", "--", "x", NULL), -EINVAL);
 }
 
 /* At most USER_GROUPS_MAX groups: the daemon's bound on what it takes from the user database (user-util.h)

@@ -62,6 +62,7 @@ static void make_submit(JournalSubmit *s) {
         }
         s->spec.retry_delay_usec = 5ULL * 1000000ULL;
         s->spec.log_max_bytes = 1ULL << 20;
+        s->spec.jobserver = true;
         s->spec.system_call_filter = seccomp_filter_new(strv_of("@system-service", "~@mount", NULL));
         assert_non_null(s->spec.system_call_filter);
         s->spec.system_call_filter->address_families = strv_of("AF_UNIX", "AF_INET", NULL);
@@ -152,6 +153,7 @@ static void test_round_trip(void **state) {
         assert_strv_equal(retry_out, retry_in);
         assert_int_equal(out.spec.retry_delay_usec, in.spec.retry_delay_usec);
         assert_int_equal(out.spec.log_max_bytes, in.spec.log_max_bytes);
+        assert_true(out.spec.jobserver);
         assert_non_null(out.spec.system_call_filter);
         assert_strv_equal(out.spec.system_call_filter->names, in.spec.system_call_filter->names);
         assert_strv_equal(out.spec.system_call_filter->address_families,
@@ -182,7 +184,9 @@ static void test_round_trip_minimal(void **state) {
         assert_null(strstr(line, "\"syscalls"));
         assert_null(strstr(line, "\"retry_on\""));
         assert_null(strstr(line, "\"labels\""));
+        assert_null(strstr(line, "\"jobserver\""));
         assert_int_equal(decode(line, &out, &field), 0);
+        assert_false(out.spec.jobserver);
         assert_int_equal(out.run, 0);
         assert_int_equal(out.spec.limits.memory_max, LIMIT_UNSET);
         assert_int_equal(out.spec.limits.tasks_max, LIMIT_UNSET);

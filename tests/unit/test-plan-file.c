@@ -26,7 +26,7 @@ static void test_full(void **state) {
                 "  \"jobs\": [\n"
                 "    { \"name\": \"build\", \"command\": [\"make\", \"-j8\"], \"group\": \"build\",\n"
                 "      \"memory_max\": \"2G\", \"tasks_max\": \"infinity\", \"cpu_weight\": 200,\n"
-                "      \"priority\": -5, \"labels\": [\"nightly\", \"gpu\"] },\n"
+                "      \"priority\": -5, \"labels\": [\"nightly\", \"gpu\"], \"jobserver\": true },\n"
                 "    { \"name\": \"test\", \"command\": \"./run 1 && echo ok\", \"after\": \"build\",\n"
                 "      \"after_condition\": \"any\", \"cwd\": \"/abs\", \"env\": [\"X=1\"],\n"
                 "      \"timeout\": 90, \"log_max_bytes\": 0 }\n"
@@ -63,6 +63,10 @@ static void test_full(void **state) {
         assert_null(p.jobs[1].labels);
         assert_int_equal(p.jobs[0].cpu_weight, 200);
         assert_int_equal(p.jobs[0].priority, -5);
+        assert_true(p.jobs[0].jobserver_set);
+        assert_true(p.jobs[0].jobserver);
+        assert_false(p.jobs[1].jobserver_set);
+        assert_null(p.jobs[0].jobserver_style);
         assert_false(p.jobs[0].log_max_bytes_set);
         assert_true(p.jobs[1].log_max_bytes_set);           /* 0: no cap, not even the default's */
         assert_int_equal(p.jobs[1].log_max_bytes, 0);
@@ -122,6 +126,10 @@ static void test_mistakes(void **state) {
         expect_error("{\"max_parallel\": 0, \"jobs\": [{\"command\": \"x\"}]}", "p.json: max_parallel: ");
         expect_error("{\"inherit_environment\": \"no\", \"jobs\": [{\"command\": \"x\"}]}",
                      "inherit_environment: expected true or false");
+        expect_error("{\"jobs\": [{\"command\": \"x\", \"jobserver\": 1}]}",
+                     "jobs[0]: jobserver: expected true, false, \"pipe\" or \"fifo\"");
+        expect_error("{\"jobs\": [{\"command\": \"x\", \"jobserver\": \"fast\"}]}",
+                     "jobs[0]: jobserver: expected true, false");
         expect_error("{\"jobs\": [{\"command\": \"x\"}]} trailing", "p.json:1:30: JSON syntax error");
         expect_error("{\"jobs\": [{\"command\": \"x\", \"priority\": 3000000000}]}", "priority: 3000000000 "
                                                                                      "is out of range");

@@ -812,6 +812,53 @@ static void test_fairness_under_group_limit(void **state) {
 
 /* ---- limits and holds ---- */
 
+static void test_jobserver_tokens(void **state) {
+        Sched *s = new_sched(NULL);
+
+        /* Tokens that makes hold count like running jobs against the global limit. */
+        sched_set_max_parallel(s, 4);
+        for (uint64_t id = 1; id <= 6; id++)
+                assert_int_equal(ADD(s, .id = id), SCHED_QUEUED);
+        assert_int_equal(next(s), 1);
+        sched_set_tokens(s, 3);
+        assert_int_equal(next(s), 0);
+        sched_set_tokens(s, 2);
+        assert_int_equal(next(s), 2);
+        assert_int_equal(next(s), 0);
+        /* More tokens than the limit leaves (after a limit cut): nothing starts, nothing overflows. */
+        sched_set_tokens(s, UINT32_MAX);
+        assert_int_equal(next(s), 0);
+        sched_set_tokens(s, 0);
+        assert_int_equal(next(s), 3);
+        assert_int_equal(next(s), 4);
+        assert_int_equal(next(s), 0);
+        sched_free(s);
+
+        /* And against their group's limit; a group with tokens only is kept until they are back. */
+        s = new_sched(NULL);
+        assert_int_equal(sched_set_group_tokens(s, "none", 0), 0);
+        assert_int_equal(sched_set_group_tokens(s, "", 1), -EINVAL);
+        assert_int_equal(sched_set_group_limit(s, "g", 3), 0);
+        for (uint64_t id = 1; id <= 4; id++)
+                assert_int_equal(ADD(s, .id = id, .group = "g"), SCHED_QUEUED);
+        assert_int_equal(ADD(s, .id = 9), SCHED_QUEUED);
+        assert_int_equal(next(s), 1);
+        assert_int_equal(sched_set_group_tokens(s, "g", 2), 0);
+        /* The group is full: the job outside it goes first. */
+        assert_int_equal(next(s), 9);
+        assert_int_equal(next(s), 0);
+        assert_int_equal(sched_set_group_tokens(s, "g", 1), 0);
+        assert_int_equal(next(s), 2);
+        assert_int_equal(next(s), 0);
+        finish(s, 1, SCHED_RESULT_SUCCESS);
+        assert_int_equal(next(s), 3);
+        assert_int_equal(next(s), 0);
+        assert_int_equal(sched_set_group_tokens(s, "g", 0), 0);
+        finish(s, 2, SCHED_RESULT_SUCCESS);
+        assert_int_equal(next(s), 4);
+        sched_free(s);
+}
+
 static void test_max_parallel(void **state) {
         Sched *s = new_sched(NULL);
 
@@ -3228,6 +3275,7 @@ int main(void) {
                 cmocka_unit_test(test_fairness),
                 cmocka_unit_test(test_fairness_under_group_limit),
                 cmocka_unit_test(test_max_parallel),
+                cmocka_unit_test(test_jobserver_tokens),
                 cmocka_unit_test(test_group_limit),
                 cmocka_unit_test(test_owner_limit),
                 cmocka_unit_test(test_group_hold),

@@ -105,6 +105,8 @@ class Spec:
     pass_patterns: Sequence[str] | None = None
     log_path: str | None = None
     output_directory: str | None = None
+    jobserver: bool | None = None
+    jobserver_style: str | None = None
     extra: dict[str, Variant] = field(default_factory=dict)
 
     def to_dbus(self, fds: list[int] | None = None) -> dict[str, Variant]:
@@ -171,6 +173,10 @@ class Spec:
             d["LogPath"] = Variant("s", os.fspath(self.log_path))
         if self.output_directory is not None:
             d["OutputDirectory"] = Variant("s", os.fspath(self.output_directory))
+        if self.jobserver is not None:
+            d["Jobserver"] = Variant("b", bool(self.jobserver))
+        if self.jobserver_style is not None:
+            d["JobserverStyle"] = Variant("s", self.jobserver_style)
         d.update(self.extra)
         return d
 
