@@ -75,6 +75,10 @@ int backend_job_kill(BackendJob *j, int sig) {
 
         if (j->cgroup_fd < 0)
                 return -ESRCH;
+        /* A cgroup someone else removed: say so rather than let the manager's KillUnit (asynchronous, its
+         * answer not waited for) pass for a success. */
+        if (faccessat(j->cgroup_fd, "cgroup.procs", F_OK, 0) < 0)
+                return -errno;
         if (j->backend->ops->job_kill)
                 asked = j->backend->ops->job_kill(j->backend, j, sig) >= 0;
         /* SIGKILL always through cgroup.kill as well: atomic for a tree that forks while anyone walks it,
