@@ -286,3 +286,5 @@ static inline bool sched_group_full(const Group *g) {
 static inline SchedJob *sched_job_get(const Sched *s, uint64_t id) {
         return sched_hashmap_get(&s->jobs, id, NULL, NULL);
 }
+/* The job by id if it has not started: -EINVAL (no s), -ENOENT, -EBUSY (running), -EALREADY (done). */
+int sched_job_get_unstarted(Sched *s, uint64_t id, SchedJob **ret);

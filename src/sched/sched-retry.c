@@ -52,16 +52,11 @@ int sched_job_retry_now(Sched *s, uint64_t id) {
 
 int sched_job_set_held(Sched *s, uint64_t id, bool held) {
         SchedJob *j;
+        int r;
 
-        if (!s)
-                return -EINVAL;
-        j = sched_job_get(s, id);
-        if (!j)
-                return -ENOENT;
-        if (j->state == SCHED_RUNNING)
-                return -EBUSY;
-        if (j->state == SCHED_DONE)
-                return -EALREADY;
+        r = sched_job_get_unstarted(s, id, &j);
+        if (r < 0)
+                return r;
         if (j->on_hold == held)
                 return 0;
 
@@ -88,15 +83,9 @@ int sched_job_set_priority(Sched *s, uint64_t id, int32_t priority) {
         bool queued;
         int r;
 
-        if (!s)
-                return -EINVAL;
-        j = sched_job_get(s, id);
-        if (!j)
-                return -ENOENT;
-        if (j->state == SCHED_RUNNING)
-                return -EBUSY;
-        if (j->state == SCHED_DONE)
-                return -EALREADY;
+        r = sched_job_get_unstarted(s, id, &j);
+        if (r < 0)
+                return r;
         if (j->priority == priority)
                 return 0;
 

@@ -248,12 +248,11 @@ int sched_job_finished(Sched *s, uint64_t id, SchedResult result, int exit_code)
         return retry ? SCHED_FINISH_RETRY : SCHED_FINISH_DONE;
 }
 
-int sched_cancel(Sched *s, uint64_t id) {
+int sched_job_get_unstarted(Sched *s, uint64_t id, SchedJob **ret) {
         SchedJob *j;
 
         if (!s)
                 return -EINVAL;
-
         j = sched_job_get(s, id);
         if (!j)
                 return -ENOENT;
@@ -261,6 +260,17 @@ int sched_cancel(Sched *s, uint64_t id) {
                 return -EBUSY;
         if (j->state == SCHED_DONE)
                 return -EALREADY;
+        *ret = j;
+        return 0;
+}
+
+int sched_cancel(Sched *s, uint64_t id) {
+        SchedJob *j;
+        int r;
+
+        r = sched_job_get_unstarted(s, id, &j);
+        if (r < 0)
+                return r;
 
         sched_job_make_done(s, j, SCHED_RESULT_CANCELLED);
         sched_settle(s);
