@@ -860,6 +860,20 @@ static int job_open_log_dir(Job *j, gid_t gid, int *ret_fd) {
         return 0;
 }
 
+/* What a job's log must be whoever may have put something in its place: a regular file of the log's
+ * owner with one link (never another file reached through a link). */
+static int job_log_file_check(Job *j, int fd, struct stat *st) {
+        if (fstat(fd, st) < 0)
+                return -errno;
+        if (!S_ISREG(st->st_mode))
+                return -EBADFD;
+        if (st->st_uid != job_log_uid(j))
+                return -EPERM;
+        if (st->st_nlink != 1)
+                return -EMLINK;
+        return 0;
+}
+
 /* A LogPath of the job's own: opened (and created, with its folders) with its owner's credentials
  * (src/core/as-user.c), never through a symlink in its last component; then, as in the state folder, it
  * must be a regular file of the owner's with one link, and once jobd created it, that same file. */
@@ -885,14 +899,9 @@ static int job_open_log_path(Job *j, bool for_writing, const UserRecord *user, i
                          for_writing, &fd);
         if (r < 0)
                 return r;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EBADFD;
-        if (st.st_uid != job_log_uid(j))
-                return -EPERM;
-        if (st.st_nlink != 1)
-                return -EMLINK;
+        r = job_log_file_check(j, fd, &st);
+        if (r < 0)
+                return r;
         if (!for_writing && j->log_ino != 0 && (st.st_dev != j->log_dev || st.st_ino != j->log_ino))
                 return -ESTALE;
         r = fd_nonblock(fd, false);
@@ -935,14 +944,9 @@ static int job_open_log_file_full(Job *j, bool for_writing, gid_t gid, const Use
                 if (fd < 0)
                         return -errno;
         }
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EBADFD;
-        if (st.st_uid != job_log_uid(j))
-                return -EPERM;
-        if (st.st_nlink != 1)
-                return -EMLINK;
+        r = job_log_file_check(j, fd, &st);
+        if (r < 0)
+                return r;
         r = fd_nonblock(fd, false);
         if (r < 0)
                 return r;
