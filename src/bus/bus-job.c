@@ -382,6 +382,10 @@ static int reply_unstarted(sd_bus_message *m, Job *j, int r, sd_bus_error *error
                 return sd_bus_error_setf(error, JOBD_ERROR_BUSY, "Job %llu is %s: only a job that has not "
                                          "started can be held, released or given another priority",
                                          (unsigned long long) j->id, job_state_to_string(j->state));
+        if (r == -EROFS)
+                return sd_bus_error_setf(error, JOBD_ERROR_STATE_FULL, "Job %llu: the state folder cannot be "
+                                         "written, the change would not survive a restart: refused",
+                                         (unsigned long long) j->id);
         if (r < 0)
                 return r;
         return sd_bus_reply_method_return(m, NULL);

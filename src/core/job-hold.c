@@ -10,6 +10,7 @@
 
 #include "job.h"
 #include "log.h"
+#include "journal.h"
 #include "manager.h"
 
 bool job_wants_hold(Job *j) {
@@ -103,10 +104,16 @@ int job_set_held(Job *j, bool held) {
                 return -EALREADY;
         if (!job_unstarted(j))
                 return -EBUSY;
+        /* On file before the reply and before the scheduler lets it go: a restart keeps what was said. */
+        r = journal_hold(&j->manager->journal, j, held);
+        if (r < 0)
+                return r;
         j->held = held;
         r = apply_hold(j, false);
-        if (r < 0)
+        if (r < 0) {
                 j->held = old;
+                (void) journal_hold(&j->manager->journal, j, old);
+        }
         return r;
 }
 

@@ -432,6 +432,20 @@ static int set_jobserver(JournalSubmit *s, json_object *v) {
         return 0;
 }
 
+/* The Hold key as submitted; Hold()/Release() later are lines of their own (journal_hold()). */
+static int get_hold(const JournalSubmit *s, json_object **ret) {
+        *ret = NULL;
+        if (!s->spec.hold)
+                return 0;
+        *ret = json_object_new_boolean(true);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int set_hold(JournalSubmit *s, json_object *v) {
+        s->spec.hold = json_object_get_boolean(v);
+        return 0;
+}
+
 static int get_jobserver_style(const JournalSubmit *s, json_object **ret) {
         *ret = NULL;
         if (!s->spec.jobserver_fifo)
@@ -494,6 +508,7 @@ const JournalField journal_submit_fields[] = {
         CUSTOM("pass_pat",   json_type_array,  get_pass_pat, set_pass_pat),
         CUSTOM("jobserver",  json_type_boolean, get_jobserver, set_jobserver),
         CUSTOM("jobserver_style", json_type_string, get_jobserver_style, set_jobserver_style),
+        CUSTOM("hold",       json_type_boolean, get_hold, set_hold),
 };
 const size_t journal_submit_n_fields = ELEMENTSOF(journal_submit_fields);
 

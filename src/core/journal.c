@@ -515,6 +515,10 @@ int journal_rerun(Journal *jr, Job *j) {
         return journal_write(jr, event_new("rerun", j));
 }
 
+int journal_hold(Journal *jr, Job *j, bool held) {
+        return journal_write(jr, event_new(held ? "hold" : "release", j));
+}
+
 /* The hand-written lines (run, start, retry, done) are read with tolerant accessors: a missing key or a
  * wrong type gives a default. */
 static char *dup_str(json_object *o, const char *key) {
@@ -923,6 +927,9 @@ int journal_replay(Journal *jr, Manager *m, JournalRecord **ret) {
                         rec->job->reason = mfree(rec->job->reason);
                         rec->job->start_usec = rec->job->finish_usec = 0;
                 }
+                else if (streq(e, "hold") || streq(e, "release"))
+                        /* Job.Hold()/Release(): the job is created with its Hold key, the last call wins. */
+                        rec->job->held = streq(e, "hold");
                 else if (streq(e, "done")) {
                         rec->done = true;
                         r = job_apply_done(rec->job, o);
@@ -994,6 +1001,14 @@ static int compact_write(Manager *m, int fd, JournalFilterRef *ref) {
                 json_object_put(o);
                 if (r < 0)
                         continue;
+                /* A Hold()/Release() since the submission, while the job has not started. */
+                if (j->held != j->spec.hold && (j->state == JOB_WAITING || j->state == JOB_QUEUED)) {
+                        o = event_new(j->held ? "hold" : "release", j);
+                        r = o ? write_line(fd, o) : -ENOMEM;
+                        json_object_put(o);
+                        if (r < 0)
+                                continue;
+                }
                 r = write_attempts(fd, m, j);
                 if (r < 0 || !(j->state == JOB_DONE || job_state_is_active(j->state)))
                         continue;

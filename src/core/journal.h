@@ -104,6 +104,9 @@ int journal_done(Journal *jr, Job *j);
 int journal_run(Journal *jr, const struct Run *r);
 /* A finished job is to run again (Run.Retry()): what it did is forgotten, it waits to start. */
 int journal_rerun(Journal *jr, Job *j);
+/* Job.Hold()/Release() of a job that has not started: "hold" or "release", before the reply, so that a
+ * restart keeps the job held (or lets it go) as the last call said. */
+int journal_hold(Journal *jr, Job *j, bool held);
 /* Starts read-only mode (error: why, a negative errno), logged once per episode. */
 void journal_enter_read_only(Journal *jr, int error);
 /* Cuts the file back to size (a value of jr->size taken before appending what is to be undone). */

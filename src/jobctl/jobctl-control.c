@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -313,6 +314,11 @@ static void wait_exec(Watch *w, WatchedJob *j, WaitExec *x) {
                     setenv("JOBD_JOB_RESULT", strempty(j->result), 1) < 0 ||
                     setenv("JOBD_JOB_EXIT_CODE", code, 1) < 0 || setenv("JOBD_JOB_EXIT_SIGNAL", sig, 1) < 0)
                         _exit(127);
+                /* jobctl watch blocks SIGINT and SIGTERM for its event loop: CMD gets them as usual. */
+                sigset_t none;
+
+                sigemptyset(&none);
+                (void) sigprocmask(SIG_SETMASK, &none, NULL);
                 execl("/bin/sh", "sh", "-c", arg_exec, (char *) NULL);
                 _exit(127);
         }
@@ -321,7 +327,7 @@ static void wait_exec(Watch *w, WatchedJob *j, WaitExec *x) {
 
                 if (waitpid(pid, &status, 0) >= 0) {
                         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                                log_warning("--exec= for job %" PRIu64 " did not succeed.", j->id);
+                                log_warning("The command run for job %" PRIu64 " did not succeed.", j->id);
                         break;
                 }
                 if (errno != EINTR)
@@ -440,4 +446,174 @@ int verb_wait(int argc, char *argv[]) {
         if (!arg_all && watch->n_jobs == 1)
                 return watched_job_exit_status(&watch->jobs[0]);
         return n_failed > 0 ? JOBCTL_EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/* jobctl watch: follows jobs as they change, a line (or JSON object) per change; with --on-finish=CMD,
+ * runs CMD as "wait --exec=" does for each job that ends. Without IDs it follows the caller's jobs (every
+ * job for root), new ones too, picked by --group=/--run=/--label= if given, until SIGINT or SIGTERM. */
+typedef struct WatchFollow {
+        WaitExec exec;
+        uid_t uid;
+} WatchFollow;
+
+static int job_get_name(Watch *w, WatchedJob *j) {
+        _cleanup_free_ char *name = NULL;
+
+        if (j->name)
+                return 0;
+        if (!j->path && jobctl_get_job_path(w->bus, j->id, &j->path) < 0)
+                return -ENXIO;
+        if (sd_bus_get_property_string(w->bus, JOBD_BUS_NAME, j->path, JOBD_JOB_INTERFACE, "Name", NULL,
+                                       &name) < 0)
+                return -ENXIO;
+        /* Names are what other users chose (escape-util.h). */
+        j->name = escape_non_printable(isempty(name) ? "-" : name);
+        return j->name ? 0 : log_oom();
+}
+
+static void watch_print(Watch *w, WatchedJob *j) {
+        (void) job_get_name(w, j);
+        if (arg_json != JSON_OFF) {
+                _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+
+                if (!o ||
+                    json_object_object_add(o, "id", json_object_new_uint64(j->id)) < 0 ||
+                    json_object_object_add(o, "name", json_object_new_string(strempty(j->name))) < 0 ||
+                    json_object_object_add(o, "state", json_object_new_string(strempty(j->state))) < 0 ||
+                    json_object_object_add(o, "result", json_object_new_string(strempty(j->result))) < 0 ||
+                    (j->done &&
+                     (json_object_object_add(o, "exit_code", json_object_new_int(j->exit_code)) < 0 ||
+                      json_object_object_add(o, "exit_signal", json_object_new_int(j->exit_signal)) < 0))) {
+                        log_oom();
+                        return;
+                }
+                /* One object per line, whatever --json= says: a stream for jq and friends. */
+                printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        } else {
+                char extra[64] = "";
+
+                if (j->done && j->exit_signal > 0)
+                        snprintf(extra, sizeof(extra), " (signal %s)", signal_to_string(j->exit_signal) ?: "?");
+                else if (j->done && j->exit_code > 0)
+                        snprintf(extra, sizeof(extra), " (exit code %i)", j->exit_code);
+                printf("%" PRIu64 " %s %s%s%s%s\n", j->id, j->name ?: "-", strempty(j->state),
+                       j->done ? " " : "", j->done ? strempty(j->result) : "", extra);
+        }
+        fflush(stdout);
+}
+
+static void watch_on_state(Watch *w, WatchedJob *j, void *userdata) {
+        WatchFollow *f = userdata;
+
+        watch_print(w, j);
+        if (j->done && arg_exec)
+                wait_exec(w, j, &f->exec);
+}
+
+/* A new job: followed if it is the caller's (any for root) and --group=/--run=/--label= pick it. */
+static void watch_on_new(Watch *w, uint64_t id, const char *path, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_strv_free_ char **labels = NULL;
+        _cleanup_free_ char *group = NULL;
+        WatchFollow *f = userdata;
+        uint32_t owner;
+        uint64_t run;
+
+        if (sd_bus_get_property_trivial(w->bus, JOBD_BUS_NAME, path, JOBD_JOB_INTERFACE, "Owner", &error, 'u',
+                                        &owner) < 0)
+                return;   /* gone already */
+        if (f->uid != 0 && owner != f->uid)
+                return;
+        if (arg_group && (sd_bus_get_property_string(w->bus, JOBD_BUS_NAME, path, JOBD_JOB_INTERFACE, "Group",
+                                                     &error, &group) < 0 || !streq(group, arg_group)))
+                return;
+        if (arg_run_set && (sd_bus_get_property_trivial(w->bus, JOBD_BUS_NAME, path, JOBD_JOB_INTERFACE, "Run",
+                                                        &error, 't', &run) < 0 || run != arg_run))
+                return;
+        if (arg_labels) {
+                if (sd_bus_get_property_strv(w->bus, JOBD_BUS_NAME, path, JOBD_JOB_INTERFACE, "Labels", &error,
+                                             &labels) < 0)
+                        return;
+                for (char **l = arg_labels; *l; l++)
+                        if (!strv_contains(labels, *l))
+                                return;
+        }
+        if (watch_follow(w, id, path) < 0)
+                log_warning("Cannot follow job %" PRIu64 ", ignoring it.", id);
+}
+
+static int on_watch_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        /* Ctrl-C ends following: that is how it is meant to end. */
+        return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+int verb_watch(int argc, char *argv[]) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_event_unrefp) sd_event *event = NULL;
+        _cleanup_(watch_freep) Watch *watch = NULL;
+        _cleanup_free_ uint64_t *ids = NULL;
+        WatchFollow f = { .uid = getuid() };
+        size_t n_ids = 0;
+        sigset_t mask;
+        int r;
+
+        if (argc > 1 && (arg_group || arg_run_set || arg_labels))
+                return log_usage_error("watch: give job IDs or --group=/--run=/--label=, not both.");
+        if (argc > 1) {
+                r = parse_job_ids(argv + 1, &ids, &n_ids);
+                if (r < 0)
+                        return r;
+        }
+
+        r = jobctl_bus_open(&bus);
+        if (r < 0)
+                return r;
+        r = jobctl_bus_attach_event(bus, &event);
+        if (r < 0)
+                return r;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTERM);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return log_error_errno(-errno, "Failed to block SIGINT: %m");
+        r = sd_event_add_signal(event, NULL, SIGINT, on_watch_signal, NULL);
+        if (r >= 0)
+                r = sd_event_add_signal(event, NULL, SIGTERM, on_watch_signal, NULL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch for SIGINT: %m");
+
+        /* Subscribe first (JobNew too), then read: a job that changes in between is seen either way. */
+        r = watch_new(bus, event, true, &watch);
+        if (r < 0)
+                return r;
+        watch->follow = n_ids == 0;
+        if (n_ids == 0) {
+                r = jobctl_select_unfinished(bus, false, &ids, &n_ids);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < n_ids; i++) {
+                r = watch_add(watch, ids[i], NULL, NULL, NULL);
+                if (r < 0)
+                        return r;
+        }
+        r = watch_start(watch);
+        if (r < 0)
+                return r;
+        /* Where each job stands now, once; then each change as it comes. */
+        for (size_t i = 0; i < watch->n_jobs; i++)
+                watch_print(watch, &watch->jobs[i]);
+        watch->on_state = watch_on_state;
+        watch->on_new = watch_on_new;
+        watch->userdata = &f;
+
+        r = watch_run(watch);
+        /* Jobs that were done before the watch began: CMD runs for them too, once. */
+        if (r >= 0 && arg_exec && !watch->follow)
+                for (size_t i = 0; i < watch->n_jobs; i++)
+                        if (watch->jobs[i].done)
+                                wait_exec(watch, &watch->jobs[i], &f.exec);
+        wait_exec_done(&f.exec);
+        return r < 0 ? r : EXIT_SUCCESS;
 }

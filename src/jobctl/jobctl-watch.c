@@ -26,6 +26,7 @@ Watch *watch_free(Watch *w) {
                 return NULL;
         sd_bus_slot_unref(w->slot_changed);
         sd_bus_slot_unref(w->slot_removed);
+        sd_bus_slot_unref(w->slot_new);
         sd_bus_slot_unref(w->slot_owner);
         sd_bus_slot_unref(w->slot_disconnected);
         free(w->daemon);
@@ -66,7 +67,7 @@ static int set_string(char **s, const char *v) {
 }
 
 static void watch_check_all_done(Watch *w) {
-        if (w->started && w->n_done >= w->n_jobs)
+        if (w->started && !w->follow && w->n_done >= w->n_jobs)
                 (void) sd_event_exit(w->event, 0);
 }
 
@@ -279,6 +280,48 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
         return watch_signal_handled(w, j, job_set_done(w, j, "lost"));
 }
 
+static int on_job_new(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Watch *w = userdata;
+        const char *path;
+        uint64_t id;
+        int r;
+
+        if (!w->follow || !w->started || !w->on_new || !jobctl_signal_from_daemon(m, w->daemon))
+                return 0;
+        r = sd_bus_message_read(m, "to", &id, &path);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to parse JobNew signal, ignoring: %m");
+                return 0;
+        }
+        if (!watch_find(w, id))
+                w->on_new(w, id, path, w->userdata);
+        return 0;
+}
+
+int watch_follow(Watch *w, uint64_t id, const char *path) {
+        WatchedJob *j;
+        size_t i;
+        int r;
+
+        if (watch_find(w, id))
+                return 0;
+        r = watch_add(w, id, path, NULL, NULL);
+        if (r < 0)
+                return r;
+        /* Kept sorted: new ids are the largest, but a restarted daemon may tell of older ones. */
+        for (i = w->n_jobs - 1; i > 0 && w->jobs[i - 1].id > id; i--) {
+                WatchedJob t = w->jobs[i];
+
+                w->jobs[i] = w->jobs[i - 1];
+                w->jobs[i - 1] = t;
+        }
+        j = &w->jobs[i];
+        r = job_refresh(w, j, false);
+        if (r == -ENXIO || r == -ENOENT)
+                return 0;   /* gone already */
+        return r;
+}
+
 static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         Watch *w = userdata;
         int r;
@@ -359,6 +402,10 @@ int watch_new(sd_bus *bus, sd_event *event, bool want_details, Watch **ret) {
                                       on_match_installed, w);
         if (r < 0)
                 return log_error_errno(r, "Failed to subscribe to JobRemoved: %m");
+        r = sd_bus_match_signal_async(bus, &w->slot_new, JOBD_BUS_NAME, JOBD_MANAGER_PATH,
+                                      JOBD_MANAGER_INTERFACE, "JobNew", on_job_new, on_match_installed, w);
+        if (r < 0)
+                return log_error_errno(r, "Failed to subscribe to JobNew: %m");
         r = sd_bus_add_match_async(bus, &w->slot_owner,
                                    "type='signal',"
                                    "sender='org.freedesktop.DBus',"
@@ -439,7 +486,7 @@ int watch_start(Watch *w) {
 }
 
 int watch_run(Watch *w) {
-        if (w->n_done >= w->n_jobs)
+        if (!w->follow && w->n_done >= w->n_jobs)
                 return 0;
         return sd_event_loop(w->event);
 }

@@ -36,6 +36,8 @@ typedef struct Watch Watch;
 
 /* Called after the state of a watched job changed (including to "done"). */
 typedef void (*watch_handler_t)(Watch *w, WatchedJob *j, void *userdata);
+/* Called for JobNew from the daemon while following (jobctl watch): it may watch_follow() the job. */
+typedef void (*watch_new_handler_t)(Watch *w, uint64_t id, const char *path, void *userdata);
 
 struct Watch {
         sd_bus *bus;
@@ -53,6 +55,10 @@ struct Watch {
         bool warned_gone;
         watch_handler_t on_state;
         void *userdata;
+        /* jobctl watch: the loop runs on once every job is done, and new jobs are offered to on_new. */
+        bool follow;
+        sd_bus_slot *slot_new;
+        watch_new_handler_t on_new;
 };
 
 /* Subscribes (asynchronously: the AddMatch calls go out before anything sent afterwards), then asks who
@@ -67,7 +73,9 @@ int watch_add(Watch *w, uint64_t id, const char *path, const char *state, const 
 /* Reads the state of every job not known yet. Logs and fails if a job does not exist or cannot be read. */
 int watch_start(Watch *w);
 WatchedJob *watch_find(Watch *w, uint64_t id);
-/* Runs the event loop until every job is done: 0; or the negative errno something exited it with. */
+/* After watch_start(): adds a job (a new one, from on_new) and reads its state, telling on_state. */
+int watch_follow(Watch *w, uint64_t id, const char *path);
+/* Runs the event loop until every job is done (with follow, until something exits it): 0; or the negative errno something exited it with. */
 int watch_run(Watch *w);
 
 /* Copies a log fd to stdout: what it holds now, then (if follow) whatever is appended, on IN_MODIFY. */

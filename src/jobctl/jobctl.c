@@ -160,6 +160,7 @@ typedef enum Option {
         OPT_WRITE,
         OPT_FACTOR,
         OPT_WATCH,
+        OPT_ON_FINISH,
         _OPT_MAX,
 } Option;
 
@@ -231,6 +232,7 @@ static const struct option options[] = {
         { "no-legend",       no_argument,       NULL, OPT_VAL(OPT_NO_LEGEND)       },
         { "jobs",            no_argument,       NULL, OPT_VAL(OPT_JOBS)            },
         { "exec",            required_argument, NULL, OPT_VAL(OPT_EXEC)            },
+        { "on-finish",       required_argument, NULL, OPT_VAL(OPT_ON_FINISH)       },
         { "lines",           required_argument, NULL, 'n'                          },
         { "hold",            no_argument,       NULL, OPT_VAL(OPT_HOLD)            },
         { "delay",           required_argument, NULL, OPT_VAL(OPT_DELAY)           },
@@ -422,6 +424,27 @@ static const Verb verbs[] = {
                 "                             terminal)\n"
                 "     --json[=short|pretty]   Print an array of {id, state, result, exit_code,\n"
                 "                             exit_signal} once all are done\n",
+        },
+        {
+                "watch", 0, UINT_MAX, "job ID",
+                OPT(OPT_GROUP) | OPT(OPT_RUN) | OPT(OPT_LABEL) | OPT(OPT_JSON) | OPT(OPT_ON_FINISH), false,
+                verb_watch,
+                "watch [ID...|--group=G|--run=R|--label=L] [--on-finish=CMD]",
+                "Follow jobs as they change",
+                "Prints a line (ID NAME STATE, and the result once done) for each job as it is now,\n"
+                "then for each change of state. Without IDs it follows your unfinished jobs (every\n"
+                "job for root), new ones too, until interrupted (Ctrl-C: exit 0); with IDs, until\n"
+                "they are all done (exit 0).\n\n"
+                "Options:\n"
+                "     --group=GROUP           Only jobs of yours in this group\n"
+                "     --run=ID                Only jobs of yours in this run\n"
+                "     --label=LABEL           Only jobs of yours with this label\n"
+                "     --on-finish=CMD         Run CMD (with /bin/sh -c) for each job that ends, with\n"
+                "                             JOBD_JOB_ID, JOBD_JOB_NAME, JOBD_JOB_RESULT,\n"
+                "                             JOBD_JOB_EXIT_CODE, JOBD_JOB_EXIT_SIGNAL set; jobctl\n"
+                "                             runs it, never the daemon\n"
+                "     --json                  One JSON object per line and change: {id, name,\n"
+                "                             state, result, and exit_code, exit_signal once done}\n",
         },
         {
                 "kill", 0, UINT_MAX, "job ID", OPT(OPT_SIGNAL) | OPTS_SELECT, false, verb_kill,
@@ -1261,6 +1284,11 @@ static int parse_option(int c, const char *arg, const Verb *verb, uint64_t *seen
         case OPT_EXEC:
                 if (isempty(arg))
                         return log_usage_error("--exec= needs a command");
+                arg_exec = arg;
+                break;
+        case OPT_ON_FINISH:
+                if (isempty(arg))
+                        return log_usage_error("--on-finish= needs a command");
                 arg_exec = arg;
                 break;
         case OPT_ATTEMPT:

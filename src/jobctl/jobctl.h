@@ -143,6 +143,7 @@ int verb_pause(int argc, char *argv[]);
 int verb_resume(int argc, char *argv[]);
 int verb_set_parallel(int argc, char *argv[]);
 int verb_wait(int argc, char *argv[]);
+int verb_watch(int argc, char *argv[]);
 int verb_logs(int argc, char *argv[]);
 /* jobctl-daily.c */
 int verb_restart(int argc, char *argv[]);

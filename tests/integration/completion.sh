@@ -69,6 +69,47 @@ assert_contains "$run" "$(comp jobctl run-status "")" "run IDs from the daemon"
 jobctl cancel "$s"
 wait_done "$s"
 
+# The zsh completion: it parses, and run outside the completion system (compadd and _describe stubbed to
+# print what they are given) it offers verbs, a verb's options and job IDs from the daemon.
+if command -v zsh >/dev/null; then
+        zcomp_file="$SRC_ROOT/shell-completion/zsh/_jobctl"
+        zsh -n "$zcomp_file" || fail "zsh -n $zcomp_file"
+        # zcomp WORD...: what _jobctl offers for the last word, sorted, one line.
+        zcomp() {
+                zsh -f -c '
+                        compadd() {
+                                local arr
+                                while (( $# )); do
+                                        case $1 in
+                                        -a) arr=$2; shift 2 ;;
+                                        -S|-t|-X|-J) shift 2 ;;
+                                        *) shift ;;
+                                        esac
+                                done
+                                print -l -- ${(P)arr}
+                        }
+                        _describe() { print -l -- ${(P)4} }
+                        _files() { }
+                        _command_names() { }
+                        words=("$@"); CURRENT=$#; PREFIX=${words[-1]}
+                        source "$ZCOMP_FILE"' jobctl "$@" | sort | xargs
+        }
+        export ZCOMP_FILE="$zcomp_file"
+        zall=$(zcomp jobctl "")
+        for v in list submit wait watch kill set-priority; do
+                assert_contains " $v " " $zall " "zsh: verb $v is completed"
+        done
+        zopts=$(zcomp jobctl watch --)
+        assert_contains "--on-finish=" "$zopts" "zsh: watch's options from its --help"
+        assert_contains "--label=" "$zopts" "zsh: watch's options from its --help"
+        assert_contains "--exec=" "$(zcomp jobctl wait --)" "zsh: wait's options"
+        z=$(submit --name=zshjob --hold -- true)
+        assert_contains "$z" "$(zcomp jobctl release "")" "zsh: job IDs from the daemon"
+        jobctl cancel "$z"
+else
+        note "no zsh: its completion is not exercised"
+fi
+
 # meson installs both completions.
 build_root=$(cd "$(dirname "$JOBCTL")/../.." && pwd)
 inst=$(meson introspect "$build_root" --installed 2>/dev/null) || skip "meson introspect --installed failed"

@@ -84,6 +84,53 @@ wait_done "$r" 15
 assert_int "$(job_prop "$r" StartUSec)" -ge "$nb" "after a restart it still started at its time"
 daemon_still_ok
 
+# --- holds across a restart: kill -9, then SIGTERM ---------------------------------------------------
+# A held job stays held (the Hold key and Job.Hold() alike); one released before the restart is not.
+b=$(submit -- sleep 60)
+wait_state "$b" running
+h1=$(submit --hold -- true)
+h2=$(submit -- true)
+expect_rc 0 "hold a queued job before the restart" jobctl hold "$h2"
+h3=$(submit --hold -- true)
+expect_rc 0 "release before the restart" jobctl release "$h3"
+assert_eq queued "$(job_prop "$h3" State)" "released, queued behind the running job"
+jobd_crash
+jobd_start --max-parallel=1
+for h in "$h1" "$h2"; do
+        assert_eq true "$(job_prop "$h" Held)" "job $h still held after kill -9"
+        assert_eq waiting "$(job_prop "$h" State)" "job $h still waits after kill -9"
+        assert_contains "held" "$(job_prop "$h" Reason)" "job $h has the hold's Reason after kill -9"
+done
+assert_eq false "$(job_prop "$h3" Held)" "the job released before the restart is not held"
+expect_rc 0 "cancel the blocker" jobctl cancel "$b"
+wait_done "$h3"
+assert_eq success "$(job_prop "$h3" Result)" "the released job ran after the restart"
+holds_for 1 not_running "$h1" || fail "job $h1 (Hold key) started after kill -9"
+holds_for 0 not_running "$h2" || fail "job $h2 (Hold()) started after kill -9"
+# The restart rewrote state.log: the holds are in the rewritten file too. A clean stop now.
+kill -TERM "$JOBD_PID"
+wait "$JOBD_PID" 2>/dev/null || true
+JOBD_PID=""
+wait_until 10 "org.jobd1 to leave the bus" eval '! name_has_owner'
+jobd_start --max-parallel=1
+for h in "$h1" "$h2"; do
+        assert_eq true "$(job_prop "$h" Held)" "job $h still held after SIGTERM"
+        assert_eq waiting "$(job_prop "$h" State)" "job $h still waits after SIGTERM"
+done
+holds_for 1 not_running "$h1" || fail "job $h1 started after SIGTERM"
+holds_for 0 not_running "$h2" || fail "job $h2 started after SIGTERM"
+expect_rc 0 "release after the restarts" jobctl release "$h1" "$h2"
+wait_done "$h1"
+wait_done "$h2"
+assert_eq success "$(job_prop "$h1" Result)" "released after the restarts, it ran"
+assert_eq success "$(job_prop "$h2" Result)" "released after the restarts, it ran"
+# Released, then a restart: it is not held again (the release line wins over the Hold key).
+jobd_crash
+jobd_start --max-parallel=1
+assert_eq false "$(job_prop "$h1" Held)" "a finished job is not held again"
+assert_eq success "$(job_prop "$h1" Result)" "and keeps its result"
+daemon_still_ok
+
 # --- a job queued behind a pool whose slots are all quarantined says so ------------------------------
 expect_rc 0 "slot-pool" jobctl slot-pool board b0 --quarantine-after=1
 bad=$(submit --resource=board=1 -- false)
