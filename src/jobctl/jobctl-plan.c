@@ -734,7 +734,8 @@ int verb_run_status(int argc, char *argv[]) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ char *path = NULL, *name = NULL, *state = NULL, *result = NULL, *name_e = NULL;
         char states[512], results[512], first[512], t1[64], t2[64];
-        uint64_t id = 0, submit = 0, finish = 0;
+        _cleanup_free_ char *output_root = NULL, *output_root_e = NULL;
+        uint64_t id = 0, submit = 0, finish = 0, timeout = 0;
         uint32_t n = 0;
         int r;
 
@@ -807,6 +808,13 @@ int verb_run_status(int argc, char *argv[]) {
                                            &error, 't', &submit);
         (void) sd_bus_get_property_trivial(bus, JOBD_BUS_NAME, path, JOBD_RUN_INTERFACE, "FinishUSec",
                                            &error, 't', &finish);
+        (void) sd_bus_get_property_trivial(bus, JOBD_BUS_NAME, path, JOBD_RUN_INTERFACE, "TimeoutUSec",
+                                           &error, 't', &timeout);
+        /* Best effort too: empty where the run has none (or the daemon does not know it). */
+        sd_bus_error_free(&error);
+        if (sd_bus_get_property_string(bus, JOBD_BUS_NAME, path, JOBD_RUN_INTERFACE, "OutputRoot", &error,
+                                       &output_root) < 0)
+                output_root = mfree(output_root);
 
         name_e = escape_non_printable(isempty(name) ? "-" : name);
         if (!name_e)
@@ -822,6 +830,14 @@ int verb_run_status(int argc, char *argv[]) {
         if (finish > 0)
                 printf("  Finished:  %s (after %s)\n", format_timestamp(t1, sizeof(t1), finish),
                        format_timespan(t2, sizeof(t2), finish > submit ? finish - submit : 0));
+        if (timeout > 0)
+                printf("  Timeout:   %s\n", format_timespan(t2, sizeof(t2), timeout));
+        if (!isempty(output_root)) {
+                output_root_e = escape_non_printable(output_root);
+                if (!output_root_e)
+                        return log_oom();
+                printf("  Output:    %s\n", output_root_e);
+        }
         return print_run_summary(bus, path);
 }
 

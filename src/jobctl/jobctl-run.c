@@ -247,6 +247,16 @@ static int append_spec(sd_bus_message *m, char **command, bool pipe) {
                 if (r < 0)
                         goto fail;
         }
+        if (arg_log_path) {
+                r = sd_bus_message_append(m, "{sv}", "LogPath", "s", arg_log_path);
+                if (r < 0)
+                        goto fail;
+        }
+        if (arg_output_directory) {
+                r = sd_bus_message_append(m, "{sv}", "OutputDirectory", "s", arg_output_directory);
+                if (r < 0)
+                        goto fail;
+        }
         if (arg_restrict_address_families_set) {
                 r = bus_append_strv_entry(m, "RestrictAddressFamilies", arg_restrict_address_families);
                 if (r < 0)

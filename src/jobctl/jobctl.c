@@ -58,6 +58,8 @@ bool arg_jobserver = false;
 const char *arg_jobserver_style = NULL;
 bool arg_log_max_bytes_set = false;
 char **arg_fail_patterns = NULL;
+char *arg_log_path = NULL;
+char *arg_output_directory = NULL;
 char **arg_pass_patterns = NULL;
 uint64_t arg_log_max_bytes = 0;
 bool arg_pipe = false;
@@ -128,6 +130,8 @@ typedef enum Option {
         OPT_LOG_MAX_BYTES,
         OPT_FAIL_PATTERN,
         OPT_PASS_PATTERN,
+        OPT_LOG_PATH,
+        OPT_OUTPUT_DIRECTORY,
         OPT_JOBSERVER,
         OPT_PIPE,
         OPT_SIGNAL,
@@ -175,7 +179,7 @@ typedef enum Option {
                      OPT(OPT_RESTRICT_ADDRESS_FAMILIES) | OPT(OPT_LOG_MAX_BYTES) | OPT(OPT_LABEL) |      \
                      OPT(OPT_RETRY_ON) | OPT(OPT_RETRY_DELAY) | OPT(OPT_HOLD) | OPT(OPT_DELAY) |          \
                      OPT(OPT_AT) | OPT(OPT_STDERR) | OPT(OPT_FAIL_PATTERN) | OPT(OPT_PASS_PATTERN) | \
-                     OPT(OPT_JOBSERVER))
+                     OPT(OPT_JOBSERVER) | OPT(OPT_LOG_PATH) | OPT(OPT_OUTPUT_DIRECTORY))
 /* Which jobs: list, clean */
 #define OPTS_FILTER (OPT(OPT_STATE) | OPT(OPT_RESULT) | OPT(OPT_GROUP) | OPT(OPT_RUN) | OPT(OPT_OWNER) |   \
                      OPT(OPT_LABEL) | OPT(OPT_SINCE))
@@ -211,6 +215,8 @@ static const struct option options[] = {
         { "log-max-bytes",   required_argument, NULL, OPT_VAL(OPT_LOG_MAX_BYTES)   },
         { "fail-pattern",    required_argument, NULL, OPT_VAL(OPT_FAIL_PATTERN)    },
         { "pass-pattern",    required_argument, NULL, OPT_VAL(OPT_PASS_PATTERN)    },
+        { "log-path",        required_argument, NULL, OPT_VAL(OPT_LOG_PATH)        },
+        { "output-directory", required_argument, NULL, OPT_VAL(OPT_OUTPUT_DIRECTORY) },
         { "jobserver",       optional_argument, NULL, OPT_VAL(OPT_JOBSERVER)       },
         { "pipe",            no_argument,       NULL, OPT_VAL(OPT_PIPE)            },
         { "signal",          required_argument, NULL, 's'                          },
@@ -319,6 +325,10 @@ static const char *option_name(Option o) {
         "     --log-max-bytes=BYTES   Cut the log at BYTES (\"1M\"; 0 or \"infinity\": no cap)\n"    \
         "     --fail-pattern=REGEX    The job fails if a line of its log matches (PCRE2; repeatable)\n" \
         "     --pass-pattern=REGEX    The job fails unless a line of its log matches (repeatable)\n" \
+        "     --log-path=PATH         Write the job's log to PATH (folders created; not a symlink)\n" \
+        "                             instead of into jobd's state folder\n"                         \
+        "     --output-directory=DIR  The job's output folder: its log is DIR/job.log unless\n"     \
+        "                             --log-path= says otherwise\n"                                  \
         "     --jobserver[=STYLE]     Share the job's slots with make inside it (GNU make\n"          \
         "                             jobserver in MAKEFLAGS; run make without -jN); STYLE:\n"       \
         "                             pipe (fds 3,4, make 4.3; default) or fifo (make >= 4.4)\n"
@@ -576,8 +586,8 @@ static const Verb verbs[] = {
                 OPT(OPT_PROGRESS), false, verb_run_status,
                 "run-status ID [--jobs | --watch]",
                 "Show a run's progress and the jobs that did not succeed",
-                "Shows a run's state, its jobs counted per state and per result, and the jobs that\n"
-                "did not succeed with the reason.\n\n"
+                "Shows a run's state, its jobs counted per state and per result, its timeout and\n"
+                "output root, and the jobs that did not succeed with the reason.\n\n"
                 "Options:\n"
                 "     --jobs                  List the run's jobs instead, as \"list --run=ID\" does\n"
                 "     --no-legend             With --jobs: print no header line\n"
@@ -935,26 +945,31 @@ static int parse_resource(const char *s) {
         return 0;
 }
 
-static int parse_cwd(const char *s) {
+/* --cwd=, --log-path=, --output-directory=: the daemon wants an absolute path, so a relative one is
+ * resolved against ours, as a shell would. */
+static int parse_path_arg(const char *s, const char *what, char **ret) {
         _cleanup_free_ char *cwd = NULL;
 
         if (isempty(s))
-                return log_usage_error("--cwd= needs a directory");
-        free(arg_cwd);
+                return log_usage_error("%s", what);
+        *ret = mfree(*ret);
         if (s[0] == '/') {
-                arg_cwd = strdup(s);
-                return arg_cwd ? 0 : log_oom();
+                *ret = strdup(s);
+                return *ret ? 0 : log_oom();
         }
 
-        /* The daemon wants an absolute path: resolve a relative one against ours, as a shell would. */
         cwd = getcwd(NULL, 0);
         if (!cwd)
                 return log_error_errno(-errno, "Failed to get the current directory: %m");
-        if (asprintf(&arg_cwd, "%s/%s", streq(cwd, "/") ? "" : cwd, s) < 0) {
-                arg_cwd = NULL;
+        if (asprintf(ret, "%s/%s", streq(cwd, "/") ? "" : cwd, s) < 0) {
+                *ret = NULL;
                 return log_oom();
         }
         return 0;
+}
+
+static int parse_cwd(const char *s) {
+        return parse_path_arg(s, "--cwd= needs a directory", &arg_cwd);
 }
 
 /* submit and run: --timeout= is the job's TimeoutUSec there, the calls' timeout elsewhere. */
@@ -1134,6 +1149,18 @@ static int parse_option(int c, const char *arg, const Verb *verb, uint64_t *seen
                         return log_usage_error("%s needs a regular expression", option_name(o));
                 if (strv_extend(o == OPT_FAIL_PATTERN ? &arg_fail_patterns : &arg_pass_patterns, arg) < 0)
                         return log_oom();
+                break;
+        case OPT_LOG_PATH:
+                r = parse_path_arg(arg, "--log-path= needs a file name", &arg_log_path);
+                if (r < 0)
+                        return r;
+                if (arg[strlen(arg) - 1] == '/')
+                        return log_usage_error("--log-path=%s names a folder: give the file's name", arg);
+                break;
+        case OPT_OUTPUT_DIRECTORY:
+                r = parse_path_arg(arg, "--output-directory= needs a folder", &arg_output_directory);
+                if (r < 0)
+                        return r;
                 break;
         case OPT_JOBSERVER:
                 if (arg && !streq(arg, "pipe") && !streq(arg, "fifo"))
@@ -1443,6 +1470,8 @@ static void free_args(void) {
         arg_system_call_filter = strv_free(arg_system_call_filter);
         arg_fail_patterns = strv_free(arg_fail_patterns);
         arg_pass_patterns = strv_free(arg_pass_patterns);
+        arg_log_path = mfree(arg_log_path);
+        arg_output_directory = mfree(arg_output_directory);
         arg_restrict_address_families = strv_free(arg_restrict_address_families);
         arg_cwd = mfree(arg_cwd);
         arg_after = mfree(arg_after);

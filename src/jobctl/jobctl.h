@@ -73,6 +73,8 @@ extern bool arg_retries_set;
 extern unsigned arg_retries;
 extern char **arg_system_call_filter;
 extern char **arg_fail_patterns;
+extern char *arg_log_path;              /* LogPath, absolute; NULL: the daemon's */
+extern char *arg_output_directory;      /* OutputDirectory, absolute */
 extern char **arg_pass_patterns;
 extern bool arg_system_call_filter_set;
 extern char **arg_restrict_address_families;

@@ -95,3 +95,40 @@ assert_eq "$root/fail" "$(readlink "$root/passing/fail")" "passing/fail after th
 assert_file_missing "$root/failed/fail"
 assert_file_missing "$root/skipped/after-fail"
 assert_eq "$root/crash" "$(readlink "$root/killed/crash")" "killed/crash after the retry (killed again)"
+
+# jobctl submit/run --log-path= and --output-directory= (LogPath, OutputDirectory): a relative path is
+# resolved against jobctl's directory; jobctl show and run-status print the new properties.
+mkdir -p "$TEST_TMP/cli"
+expect_rc 0 "jobctl run --log-path=cli/run.log" \
+        bash -c "cd '$TEST_TMP' && '$JOBCTL' --address='$BUS' run --log-path=cli/run.log -- echo via-run"
+assert_eq via-run "$(cat "$TEST_TMP/cli/run.log")" "the log of jobctl run --log-path= (relative)"
+out=$(jobctl submit --json=short --output-directory="$TEST_TMP/cli/odir" --fail-pattern='UVM_(ERROR|FATAL)' \
+        --pass-pattern='TEST PASSED' -- sh -c 'echo "UVM_ERROR @ 5ns: boom"; echo TEST PASSED')
+id=$(jq -r .id <<<"$out")
+wait_done "$id"
+assert_eq failed "$(job_prop "$id" Result)" "a job submitted with --fail-pattern that prints UVM_ERROR"
+assert_contains "UVM_ERROR @ 5ns: boom" "$(cat "$TEST_TMP/cli/odir/job.log")" "the log in --output-directory="
+show=$(jobctl show "$id")
+assert_match "OutputDirectory: +$TEST_TMP/cli/odir" "$show" "jobctl show: OutputDirectory"
+assert_match "LogPath: +$TEST_TMP/cli/odir/job.log" "$show" "jobctl show: LogPath"
+assert_match "FailPatterns: +'UVM_\(ERROR\|FATAL\)'" "$show" "jobctl show: FailPatterns"
+assert_match "PassPatterns: +'TEST PASSED'" "$show" "jobctl show: PassPatterns"
+assert_match "Reason: +FailPatterns: .*line 1: UVM_ERROR @ 5ns: boom" "$show" "jobctl show: Reason"
+assert_eq "$TEST_TMP/cli/odir" "$(jobctl show --json=short "$id" | jq -r .OutputDirectory)" "jobctl show --json"
+expect_rc 2 "jobctl submit --log-path= naming a folder" jobctl submit --log-path="$TEST_TMP/cli/" -- true
+expect_rc 2 "jobctl submit --output-directory= empty" jobctl submit --output-directory= -- true
+expect_rc 2 "jobctl list --log-path= (not a submit verb)" jobctl list --log-path=/tmp/x
+assert_contains "--log-path=PATH" "$(jobctl submit --help)" "submit --help"
+assert_contains "--output-directory=DIR" "$(jobctl run --help)" "run --help"
+
+# run-status: the run's output root and timeout.
+status=$(jobctl run-status "$run")
+assert_match "Output: +$root" "$status" "run-status: the output root"
+cat >"$TEST_TMP/timed.json" <<JSON
+{ "name": "timed", "timeout": "1h", "jobs": [ { "name": "t", "command": "true" } ] }
+JSON
+timed=$(plan_submit "$TEST_TMP/timed.json")
+wait_run_done "$timed" 30
+assert_match "Timeout: +1h" "$(jobctl run-status "$timed")" "run-status: the run's timeout"
+! grep -q "Output:" <<<"$(jobctl run-status "$timed")" || fail "run-status: an Output line for a run without one"
+daemon_still_ok
