@@ -6,7 +6,7 @@
 . "$(dirname "$0")/../helpers/lib.sh"
 jobd_start
 
-comp_file="$SRC_ROOT/shell-completion/bash/jobctl"
+comp_file="$SRC_ROOT/src/jobctl/completion/jobctl.bash"
 [[ -r "$comp_file" ]] || fail "no bash completion at $comp_file"
 # The completion runs "jobctl": the one under test.
 PATH="$(dirname "$JOBCTL"):$PATH"
@@ -72,7 +72,7 @@ wait_done "$s"
 # The zsh completion: it parses, and run outside the completion system (compadd and _describe stubbed to
 # print what they are given) it offers verbs, a verb's options and job IDs from the daemon.
 if command -v zsh >/dev/null; then
-        zcomp_file="$SRC_ROOT/shell-completion/zsh/_jobctl"
+        zcomp_file="$SRC_ROOT/src/jobctl/completion/_jobctl"
         zsh -n "$zcomp_file" || fail "zsh -n $zcomp_file"
         # zcomp WORD...: what _jobctl offers for the last word, sorted, one line.
         zcomp() {
