@@ -5,11 +5,13 @@
 # with the system bus's limits, a plan of N jobs (one "sleep" blocker, the rest queued behind it at
 # --max-parallel=1), then, while another client Gets a property every 5 ms (bench/get-prober.py):
 #   1. the first GetManagedObjects() of all of them (its reply time);
-#   2. Run.Cancel() of the plan (its reply time, and the time until the run is done).
+#   2. Run.Cancel() of the plan (its reply time, and the time until the run is done);
+#   3. Run.Retry("failed") of the cancelled plan, all N jobs again (its reply time, and the time until the
+#      blocker runs again: the daemon is done requeuing and announcing them).
 # Prints p50/p99/max of the prober's round trips during each operation, and while idle. Target: p99 under
 # 50 ms. Never passes or fails on time. Needs root (a cgroup v2 subtree) and python3 with the dbus module.
 #
-#   bench/loop-latency.sh [--jobs=N[,N...]] [--build-dir=DIR] [--snapshot=REV] [--ops=gmo,cancel]
+#   bench/loop-latency.sh [--jobs=N[,N...]] [--build-dir=DIR] [--snapshot=REV] [--ops=gmo,cancel,retry]
 #
 # --jobs: default 100000,250000 (250000 is also the per-user limit of unfinished jobs: the plan then has
 # N-1 jobs plus the blocker... N in all). --snapshot=REV builds the committed REV (e.g. the revision before
@@ -20,14 +22,14 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$SRC/build-bench
 JOBS_LIST=100000,250000
 SNAPSHOT=
-OPS=gmo,cancel
+OPS=gmo,cancel,retry
 for arg in "$@"; do
         case $arg in
         --jobs=*) JOBS_LIST=${arg#*=} ;;
         --build-dir=*) BUILD=$(realpath -m "${arg#*=}") ;;
         --snapshot=*) SNAPSHOT=${arg#*=} ;;
         --ops=*) OPS=${arg#*=} ;;
-        -h | --help) sed -n '3,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '3,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "loop-latency.sh: unknown argument $arg" >&2; exit 2 ;;
         esac
 done
@@ -166,5 +168,18 @@ for N in ${JOBS_LIST//,/ }; do
         t2=$(now_ms)
         probe_stop
         report "Run.Cancel (reply $((t1 - t0)) ms, done $((t2 - t0)) ms)" "$PROBED"
+
+        if [[ ,$OPS, == *,retry,* ]]; then
+                probe_start
+                t0=$(now_ms)
+                queued=$(bctl call org.jobd1 /org/jobd1/run/1 org.jobd1.Run Retry s failed)
+                t1=$(now_ms)
+                until [[ $(bctl get-property org.jobd1 /org/jobd1 org.jobd1.Manager JobsRunning) == 'u 1' ]]; do
+                        sleep 0.1
+                done
+                t2=$(now_ms)
+                probe_stop
+                report "Run.Retry (${queued#u } jobs; reply $((t1 - t0)) ms, blocker runs $((t2 - t0)) ms)" "$PROBED"
+        fi
         kill "$JOBD_PID"; wait "$JOBD_PID" || true; JOBD_PID=
 done

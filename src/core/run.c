@@ -68,6 +68,8 @@ static Run *run_free(Run *r) {
         job_shared_env_unref(r->environment);
         sd_event_source_disable_unref(r->announce_source);
         sd_event_source_disable_unref(r->cancel_source);
+        sd_event_source_disable_unref(r->retry_source);
+        free(r->retry_ids);
         sd_event_source_disable_unref(r->timeout_source);
         sd_event_source_disable_unref(r->links_source);
         free(r->links_pending);
@@ -1000,6 +1002,13 @@ int run_cancel(Run *r) {
                 return -EALREADY;
         if (r->cancel_source)
                 return 0;       /* being cancelled */
+        /* Requeued by a Retry() and not all announced yet: cancelled as they are (each job cancelled is
+         * announced). */
+        if (r->retry_source) {
+                r->retry_source = sd_event_source_disable_unref(r->retry_source);
+                r->retry_ids = mfree(r->retry_ids);
+                r->n_retry = r->retry_next = 0;
+        }
         r->cancelled = true;
         r->paused = false;
         journal_run(&m->journal, r);
@@ -1083,6 +1092,106 @@ static void job_reset_for_rerun(Job *j) {
         j->stats = (JobStats) {};
         m->n_done--;
         manager_quota_count(m, j);
+}
+
+#define RUN_RETRY_SLICE_USEC (5 * USEC_PER_MSEC)
+/* At most this many JobChanged per slice, and a pause between slices: dbus-daemon relays a signal in
+ * some 25 us, and a reply to another client waits behind every signal jobd wrote before it, which
+ * jobd's own write queue does not show (100k at once kept other clients waiting 0.1-0.4 s). */
+#define RUN_RETRY_SLICE_JOBS 128U
+#define RUN_RETRY_PAUSE_USEC (5 * USEC_PER_MSEC)
+
+static void run_retry_announce(Run *r, Job *j) {
+        Manager *m = r->manager;
+
+        /* As reset by job_reset_for_rerun(), unless something acted on it since (a Cancel(), a Resume()
+         * of the run that let it start). */
+        if (j->state == JOB_WAITING)
+                run_take_sched_states(r, &j->id, 1);
+        manager_job_changed(m, j,
+                            JOB_CHANGE_STATE | JOB_CHANGE_RESULT | JOB_CHANGE_EXIT_CODE |
+                            JOB_CHANGE_EXIT_SIGNAL | JOB_CHANGE_REASON | JOB_CHANGE_START_USEC |
+                            JOB_CHANGE_FINISH_USEC | JOB_CHANGE_STRAY_PROCESSES_KILLED);
+}
+
+/* Announces the requeued jobs from retry_next on for at most RUN_RETRY_SLICE_USEC; true once all are. */
+static bool run_retry_slice(Run *r) {
+        Manager *m = r->manager;
+        usec_t until = now(CLOCK_MONOTONIC) + RUN_RETRY_SLICE_USEC;
+        unsigned n = 0;
+
+        for (; r->retry_next < r->n_retry; r->retry_next++) {
+                Job *j = manager_get_job(m, r->retry_ids[r->retry_next]);
+
+                if (!j)
+                        continue;
+                if (n >= RUN_RETRY_SLICE_JOBS ||
+                    (++n % 32 == 0 && (now(CLOCK_MONOTONIC) >= until || manager_observers_backlogged(m))))
+                        return false;
+                run_retry_announce(r, j);
+        }
+        return true;
+}
+
+static void run_retry_done(Run *r) {
+        Manager *m = r->manager;
+
+        r->retry_source = sd_event_source_disable_unref(r->retry_source);
+        r->retry_ids = mfree(r->retry_ids);
+        r->n_retry = r->retry_next = 0;
+        /* Still held by a Pause() or a Cancel() since: theirs to release. */
+        if (!r->paused && !r->cancel_source)
+                (void) sched_set_run_held(m->sched, r->id, false);
+        (void) run_arm_timeout(r);
+        run_mark_changed(r);
+        manager_reschedule(m);
+}
+
+static int run_retry_rearm(Run *r) {
+        int q;
+
+        q = sd_event_source_set_time_relative(r->retry_source, RUN_RETRY_PAUSE_USEC);
+        if (q >= 0)
+                q = sd_event_source_set_enabled(r->retry_source, SD_EVENT_ONESHOT);
+        return q;
+}
+
+static int on_retry_slice(sd_event_source *s, uint64_t usec, void *userdata) {
+        Run *r = userdata;
+
+        if (manager_observers_backlogged(r->manager) || !run_retry_slice(r)) {
+                run_mark_changed(r);
+                if (run_retry_rearm(r) >= 0)
+                        return 0;
+                while (!run_retry_slice(r))
+                        ;
+        }
+        run_retry_done(r);
+        return 0;
+}
+
+/* The first slice now (the run is no longer done when Retry() replies), the rest on the next loop
+ * iterations. */
+static void run_retry_start(Run *r) {
+        Manager *m = r->manager;
+        int q;
+
+        if (run_retry_slice(r)) {
+                run_retry_done(r);
+                return;
+        }
+        q = sd_event_add_time_relative(m->event, &r->retry_source, CLOCK_MONOTONIC, 0, 1, on_retry_slice, r);
+        if (q >= 0)
+                q = run_retry_rearm(r);
+        if (q < 0) {
+                r->retry_source = sd_event_source_disable_unref(r->retry_source);
+                while (!run_retry_slice(r))
+                        ;
+                run_retry_done(r);
+                return;
+        }
+        (void) sd_event_source_set_description(r->retry_source, "run-retry");
+        run_mark_changed(r);
 }
 
 int run_retry(Run *r, const char *which, char **ret_message) {
@@ -1191,6 +1300,8 @@ int run_retry(Run *r, const char *which, char **ret_message) {
                 journal_rerun(&m->journal, manager_get_job(m, sel[i]));
         }
         (void) run_set_limit(r, true);
+        /* Held until all are announced (run_retry_done()): none starts before its JobChanged. */
+        (void) sched_set_run_held(m->sched, r->id, true);
 
         q = run_sched_add(r, sel, n, &bad, NULL, NULL);
         if (q < 0) {
@@ -1201,17 +1312,14 @@ int run_retry(Run *r, const char *which, char **ret_message) {
                         if (j->state != JOB_DONE)
                                 job_finish_unstarted(j, JOB_LOST, "Could not be queued again");
                 }
+                (void) sched_set_run_held(m->sched, r->id, false);
                 return q;
         }
-        run_take_sched_states(r, sel, n);
-        for (size_t i = 0; i < n; i++)
-                manager_job_changed(m, manager_get_job(m, sel[i]),
-                                    JOB_CHANGE_STATE | JOB_CHANGE_RESULT | JOB_CHANGE_EXIT_CODE |
-                                    JOB_CHANGE_EXIT_SIGNAL | JOB_CHANGE_REASON | JOB_CHANGE_START_USEC |
-                                    JOB_CHANGE_FINISH_USEC | JOB_CHANGE_STRAY_PROCESSES_KILLED);
+        r->retry_ids = TAKE_PTR(sel);
+        r->n_retry = n;
+        r->retry_next = 0;
         log_info("Run %llu: %zu jobs queued again (%s).", (unsigned long long) r->id, n, which);
-        (void) run_arm_timeout(r);
-        manager_reschedule(m);
+        run_retry_start(r);
         return (int) MIN(n, (size_t) INT32_MAX);
 }
 

@@ -55,6 +55,12 @@ typedef struct Run {
          * index < cancel_next are left to do. */
         uint32_t cancel_next;
         sd_event_source *cancel_source;
+        /* Retry() requeues its jobs at once and announces them (their state taken from the scheduler,
+         * JobChanged) in slices: retry_ids[retry_next..n_retry) are left to do. The run stays held in the
+         * scheduler meanwhile. */
+        uint64_t *retry_ids;
+        size_t n_retry, retry_next;
+        sd_event_source *retry_source;
         usec_t timeout_usec;           /* RunTimeoutUSec; 0: none */
         usec_t deadline_usec;          /* CLOCK_REALTIME: submit (or Retry()) + timeout_usec; 0: none */
         sd_event_source *timeout_source;
