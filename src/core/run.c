@@ -1286,6 +1286,9 @@ int run_retry(Run *r, const char *which, char **ret_message) {
         }
 
         r->cancelled = false;
+        /* A done run holds nothing: a Pause() from before it finished must not keep the requeued jobs held
+         * (on_runs_changed() clears it too, but may not have run yet). */
+        r->paused = r->pause_pending = false;
         /* The watchdog counts afresh from the Retry(). */
         r->timed_out = false;
         if (r->timeout_usec > 0)
