@@ -35,23 +35,6 @@ void job_rows_free(JobRows *l) {
         *l = (JobRows) {};
 }
 
-static int append_strv_value(sd_bus_message *m, const char *key, char **l) {
-        int r;
-
-        r = sd_bus_message_open_container(m, 'e', "sv");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "s", key);
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'v', "as");
-        if (r >= 0)
-                r = sd_bus_message_append_strv(m, l);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        return r;
-}
-
 /* The filter of ListJobsFiltered() from the command line. states: instead of --state= (NULL: that).
  * own: only the caller's jobs unless --owner= says whose, or the caller is root. */
 static int append_filter(sd_bus_message *m, char **states, bool own, bool no_run) {
@@ -71,12 +54,12 @@ static int append_filter(sd_bus_message *m, char **states, bool own, bool no_run
                         return r;
         }
         if (states ?: arg_states) {
-                r = append_strv_value(m, "States", states ?: arg_states);
+                r = bus_append_strv_entry(m, "States", states ?: arg_states);
                 if (r < 0)
                         return r;
         }
         if (arg_results) {
-                r = append_strv_value(m, "Results", arg_results);
+                r = bus_append_strv_entry(m, "Results", arg_results);
                 if (r < 0)
                         return r;
         }
@@ -645,7 +628,7 @@ static int append_from(sd_bus_message *m, json_object *props, const char *prop, 
                         if (!l[i])
                                 return -ENOMEM;
                 }
-                return append_strv_value(m, key, l);
+                return bus_append_strv_entry(m, key, l);
         }
         }
         return -EINVAL;
@@ -709,7 +692,7 @@ static int restart_one(sd_bus *bus, uint64_t id, uint64_t *ret_new) {
                 for (char **e = environ; e && *e; e++)
                         if (strchr(*e, '=') && (*e)[0] != '=' && strv_extend(&env, *e) < 0)
                                 return log_oom();
-                r = append_strv_value(m, "Environment", env ?: (char *[]) { NULL });
+                r = bus_append_strv_entry(m, "Environment", env ?: (char *[]) { NULL });
         }
         if (r >= 0)
                 r = append_from(m, props, "Name", "Name", 's');
