@@ -22,6 +22,18 @@ static Job *find_job(Manager *m, uint64_t id, sd_bus_error *error) {
         return j;
 }
 
+/* The job a method's leading "t id" names: 0 with *ret set, or negative with error set (NoSuchJob). */
+static int read_job(sd_bus_message *msg, Manager *m, Job **ret, sd_bus_error *error) {
+        uint64_t id;
+        int r;
+
+        r = sd_bus_message_read(msg, "t", &id);
+        if (r < 0)
+                return r;
+        *ret = find_job(m, id, error);
+        return *ret ? 0 : -ENOENT;
+}
+
 static int method_submit(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_free_ char *path = NULL, *why = NULL;
@@ -308,16 +320,12 @@ static int method_list_job_details(sd_bus_message *msg, void *userdata, sd_bus_e
 }
 
 static int method_remove_job(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        uint64_t id;
         Job *j;
         int r;
 
-        r = sd_bus_message_read(msg, "t", &id);
+        r = read_job(msg, userdata, &j, error);
         if (r < 0)
                 return r;
-        j = find_job(userdata, id, error);
-        if (!j)
-                return -ENOENT;
         return bus_job_remove(j, msg, error);
 }
 
@@ -353,16 +361,12 @@ static int method_kill_job(sd_bus_message *msg, void *userdata, sd_bus_error *er
 }
 
 static int method_cancel_job(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        uint64_t id;
         Job *j;
         int r;
 
-        r = sd_bus_message_read(msg, "t", &id);
+        r = read_job(msg, userdata, &j, error);
         if (r < 0)
                 return r;
-        j = find_job(userdata, id, error);
-        if (!j)
-                return -ENOENT;
         return bus_job_cancel(j, msg, error);
 }
 

@@ -520,10 +520,7 @@ int verb_plan(int argc, char *argv[]) {
                 r = sd_bus_match_signal(bus, &slot_finished, JOBD_BUS_NAME, NULL, JOBD_RUN_INTERFACE,
                                         "Finished", on_run_finished, &w);
                 if (r >= 0)
-                        r = sd_bus_add_match(bus, &slot_owner,
-                                             "type='signal',sender='org.freedesktop.DBus',"
-                                             "interface='org.freedesktop.DBus',member='NameOwnerChanged',"
-                                             "arg0='" JOBD_BUS_NAME "'", on_owner_changed, &w);
+                        r = sd_bus_add_match(bus, &slot_owner, JOBD_OWNER_CHANGED_MATCH, on_owner_changed, &w);
                 if (r < 0) {
                         log_error_errno(r, "Failed to subscribe to the run's signals: %m");
                         goto finish;

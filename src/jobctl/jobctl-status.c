@@ -500,10 +500,7 @@ int run_status_follow_full(sd_bus *bus, uint64_t id, const char *path, uint64_t 
                 r = sd_bus_match_signal(bus, &slot_finished, JOBD_BUS_NAME, path, JOBD_RUN_INTERFACE,
                                         "Finished", on_run_finished, &s);
         if (r >= 0)
-                r = sd_bus_add_match(bus, &slot_owner,
-                                     "type='signal',sender='org.freedesktop.DBus',"
-                                     "interface='org.freedesktop.DBus',member='NameOwnerChanged',"
-                                     "arg0='" JOBD_BUS_NAME "'", on_owner_changed, &s);
+                r = sd_bus_add_match(bus, &slot_owner, JOBD_OWNER_CHANGED_MATCH, on_owner_changed, &s);
         if (r < 0) {
                 log_error_errno(r, "Failed to subscribe to the run's signals: %m");
                 goto finish;

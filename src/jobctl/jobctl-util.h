@@ -44,6 +44,12 @@ int jobctl_bus_attach_event(sd_bus *bus, sd_event **ret);
  * GetNameOwner() after subscribing to NameOwnerChanged and kept up to date from the NameOwnerChanged
  * signals that the bus driver itself sent. */
 
+/* The match for the bus driver's NameOwnerChanged about org.jobd1 (jobctl_daemon_owner_changed() checks
+ * the sender again: a match rule does not stop a forged unicast signal). */
+#define JOBD_OWNER_CHANGED_MATCH                                                                          \
+        "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"                     \
+        "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='" JOBD_BUS_NAME "'"
+
 /* The unique name that owns org.jobd1 now, in *ret (NULL if nobody does). Logs on failure. */
 int jobctl_get_daemon_owner(sd_bus *bus, char **ret);
 /* For a NameOwnerChanged handler: if m is the bus driver's own NameOwnerChanged about org.jobd1, stores its

@@ -406,14 +406,8 @@ int watch_new(sd_bus *bus, sd_event *event, bool want_details, Watch **ret) {
                                       JOBD_MANAGER_INTERFACE, "JobNew", on_job_new, on_match_installed, w);
         if (r < 0)
                 return log_error_errno(r, "Failed to subscribe to JobNew: %m");
-        r = sd_bus_add_match_async(bus, &w->slot_owner,
-                                   "type='signal',"
-                                   "sender='org.freedesktop.DBus',"
-                                   "path='/org/freedesktop/DBus',"
-                                   "interface='org.freedesktop.DBus',"
-                                   "member='NameOwnerChanged',"
-                                   "arg0='" JOBD_BUS_NAME "'",
-                                   on_name_owner_changed, on_match_installed, w);
+        r = sd_bus_add_match_async(bus, &w->slot_owner, JOBD_OWNER_CHANGED_MATCH, on_name_owner_changed,
+                                   on_match_installed, w);
         if (r < 0)
                 return log_error_errno(r, "Failed to subscribe to NameOwnerChanged: %m");
         r = sd_bus_match_signal(bus, &w->slot_disconnected, "org.freedesktop.DBus.Local",
