@@ -52,6 +52,12 @@ void jobd_conf_done(JobdConf *c) {
         }
         free(c->entries);
         free(c->operator_group);
+        free(c->slurm.config);
+        free(c->slurm.partition);
+        free(c->slurm.account);
+        free(c->slurm.qos);
+        strv_free(c->slurm.extra_options);
+        free(c->slurm.shared_dir);
         jobd_conf_init(c);
 }
 
@@ -203,10 +209,15 @@ typedef struct Section {
         const char *unnamed;           /* [Users], [Defaults], ...: the section's kind */
         bool have_value, have_slots;
         bool access;                   /* in [Access], which has no name and no entry */
+        bool slurm;                    /* in [Slurm], likewise */
 } Section;
 
-static int section_check(const Section *sec, const char *filename, char **ret) {
+static int section_check(const Section *sec, const JobdConf *c, const char *filename, char **ret) {
         const ConfEntry *e = sec->entry;
+
+        if (sec->slurm && !c->slurm.shared_dir)
+                return fail(ret, filename, c->slurm.line, "[Slurm] needs SharedDirectory= (an absolute path "
+                            "that is the same folder on every node of the cluster)");
 
         if (!e)
                 return 0;
@@ -239,6 +250,16 @@ static int parse_header(char *l, const char *filename, unsigned line, JobdConf *
                 *sec = (Section) { .access = true };
                 return 0;
         }
+        if (streq(l, "Slurm")) {
+                if (!isempty(name))
+                        return fail(ret, filename, line, "[Slurm] takes no name");
+                if (c->slurm.present)
+                        return fail(ret, filename, line, "[Slurm] is defined already on line %u", c->slurm.line);
+                c->slurm.present = true;
+                c->slurm.line = line;
+                *sec = (Section) { .slurm = true };
+                return 0;
+        }
         for (size_t i = 0; i < ELEMENTSOF(conf_settings); i++)
                 if (streq(l, conf_settings[i].section)) {
                         if (!isempty(name))
@@ -252,7 +273,7 @@ static int parse_header(char *l, const char *filename, unsigned line, JobdConf *
         if (kind == _CONF_KIND_MAX)
                 return fail(ret, filename, line,
                             "unknown section [%s] (known: Pool, SlotPool, Group, Users, Defaults, Runs, "
-                            "Access)", SHORT_STRING(l));
+                            "Access, Slurm)", SHORT_STRING(l));
         if (!identifier_is_valid(name, kind == CONF_GROUP ? JOB_GROUP_MAX : JOB_POOL_NAME_MAX))
                 return fail(ret, filename, line,
                             "[%s %s]: the name must be 1-%u characters of "
@@ -321,6 +342,92 @@ static int parse_access(const char *key, const char *value, const char *filename
         return 0;
 }
 
+/* A name Slurm takes (partition, account, QOS): printable, no blanks, no commas. */
+static bool slurm_name_is_valid(const char *s) {
+        size_t n = strlen(s);
+
+        if (n == 0 || n > 128)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if ((unsigned char) s[i] <= ' ' || (unsigned char) s[i] >= 0x7f || s[i] == ',')
+                        return false;
+        return true;
+}
+
+static bool conf_path_is_valid(const char *s) {
+        if (s[0] != '/' || strlen(s) >= PATH_MAX / 2)
+                return false;
+        for (const char *p = s; *p; p++)
+                if ((unsigned char) *p < ' ' || *p == 0x7f)
+                        return false;
+        return true;
+}
+
+static int set_string(char **field, const char *value) {
+        char *v = strdup(value);
+
+        if (!v)
+                return -ENOMEM;
+        free(*field);
+        *field = v;
+        return 0;
+}
+
+static int parse_slurm(const char *key, char *value, const char *filename, unsigned line, JobdConf *c,
+                       char **ret) {
+        ConfSlurm *s = &c->slurm;
+
+        if (streq(key, "Config") || streq(key, "SharedDirectory")) {
+                if (!conf_path_is_valid(value))
+                        return fail(ret, filename, line, "%s=%s: expected an absolute path", key,
+                                    SHORT_STRING(value));
+                return set_string(streq(key, "Config") ? &s->config : &s->shared_dir, value);
+        }
+        if (streq(key, "Partition") || streq(key, "Account") || streq(key, "QOS")) {
+                char **f = streq(key, "Partition") ? &s->partition : streq(key, "Account") ? &s->account : &s->qos;
+
+                /* Empty: the cluster's default. */
+                if (isempty(value)) {
+                        *f = mfree(*f);
+                        return 0;
+                }
+                if (!slurm_name_is_valid(value))
+                        return fail(ret, filename, line, "%s=%s: expected a name of the cluster's (no blanks, "
+                                    "no commas)", key, SHORT_STRING(value));
+                return set_string(f, value);
+        }
+        if (streq(key, "ExtraOptions")) {
+                _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+
+                if (!l)
+                        return -ENOMEM;
+                for (char *w = strtok(value, " \t"); w; w = strtok(NULL, " \t")) {
+                        if (strncmp(w, "--", 2) != 0 || strlen(w) < 3)
+                                return fail(ret, filename, line, "ExtraOptions: \"%s\" is not an sbatch option "
+                                            "of the form --name=value", SHORT_STRING(w));
+                        if (strv_length(l) >= 64)
+                                return fail(ret, filename, line, "ExtraOptions: more than 64 options");
+                        if (strv_extend(&l, w) < 0)
+                                return -ENOMEM;
+                }
+                strv_free(s->extra_options);
+                s->extra_options = TAKE_PTR(l);
+                s->extra_options_line = line;
+                return 0;
+        }
+        if (streq(key, "PollIntervalSec")) {
+                usec_t t;
+
+                if (parse_sec(value, &t) < 0 || t < 10 * USEC_PER_MSEC || t > 10 * 60 * USEC_PER_SEC)
+                        return fail(ret, filename, line, "PollIntervalSec=%s: expected a time span from 10ms "
+                                    "to 10min, such as 1, 0.5 or 5s", SHORT_STRING(value));
+                s->poll_interval_usec = t;
+                return 0;
+        }
+        return fail(ret, filename, line, "unknown key %s= in the [Slurm] section (known: Config, Partition, "
+                    "Account, QOS, ExtraOptions, SharedDirectory, PollIntervalSec)", SHORT_STRING(key));
+}
+
 static int parse_assignment(char *l, const char *filename, unsigned line, JobdConf *c, Section *sec,
                             char **ret) {
         char *eq = strchr(l, '='), *key, *value;
@@ -361,6 +468,8 @@ static int parse_assignment(char *l, const char *filename, unsigned line, JobdCo
         }
         if (sec->access)
                 return parse_access(key, value, filename, line, c, ret);
+        if (sec->slurm)
+                return parse_slurm(key, value, filename, line, c, ret);
         if (!e)
                 return fail(ret, filename, line, "%s= outside of a section", key);
 
@@ -446,7 +555,7 @@ int jobd_conf_parse(const char *text, const char *filename, JobdConf *ret, char 
                 if (isempty(l) || l[0] == '#' || l[0] == ';')
                         continue;
                 if (l[0] == '[') {
-                        r = section_check(&sec, filename, ret_error);
+                        r = section_check(&sec, &c, filename, ret_error);
                         if (r < 0)
                                 break;
                         r = parse_header(l, filename, line, &c, &sec, ret_error);
@@ -456,7 +565,7 @@ int jobd_conf_parse(const char *text, const char *filename, JobdConf *ret, char 
                         break;
         }
         if (r >= 0)
-                r = section_check(&sec, filename, ret_error);
+                r = section_check(&sec, &c, filename, ret_error);
         if (r < 0) {
                 jobd_conf_done(&c);
                 return r;

@@ -25,6 +25,12 @@
  *     MemoryMax=4G
  *     LogMaxBytes=100M
  *
+ *     # A Slurm cluster for jobs with Backend=slurm (src/core/job-slurm.c).
+ *     [Slurm]
+ *     Config=/etc/slurm/slurm.conf
+ *     Partition=sim
+ *     SharedDirectory=/shared/jobd
+ *
  *     # Who may act on other users' jobs and on the daemon where polkit is absent.
  *     [Access]
  *     OperatorGroup=jobd-operators
@@ -83,6 +89,21 @@ typedef struct ConfRuns {
         uint64_t keep_runs;            /* KeepRuns=: newest runs of each name kept with their jobs */
 } ConfRuns;
 
+/* [Slurm]: the cluster jobs with Backend "slurm" go to. Strings NULL unless given. */
+typedef struct ConfSlurm {
+        bool present;                  /* the section is there */
+        unsigned line;                 /* of its header */
+        char *config;                  /* Config=: slurm.conf, absolute */
+        char *partition;               /* Partition= */
+        char *account;                 /* Account= */
+        char *qos;                     /* QOS= */
+        char **extra_options;          /* ExtraOptions=: "--name=value" words; the daemon checks them
+                                        * against what its Slurm client supports */
+        unsigned extra_options_line;
+        char *shared_dir;              /* SharedDirectory=: absolute, required */
+        uint64_t poll_interval_usec;   /* PollIntervalSec= (default 1 s) */
+} ConfSlurm;
+
 typedef struct JobdConf {
         ConfEntry *entries;
         size_t n_entries;
@@ -90,6 +111,7 @@ typedef struct JobdConf {
         ConfDefaults defaults;
         ConfRuns runs;                 /* keep_runs CONF_UNSET unless given */
         char *operator_group;          /* [Access] OperatorGroup=: a group name or a gid; NULL: none */
+        ConfSlurm slurm;
 } JobdConf;
 
 /* Parses the text of a configuration file. On a mistake returns -EINVAL with *ret_error saying
