@@ -17,7 +17,7 @@
 /* In the order of the JobChange bits. */
 static const char *const job_change_property[] = {
         "State", "Result", "ExitCode", "ExitSignal", "Reason", "StartUSec", "FinishUSec", "ControlGroup",
-        "Unit", "StrayProcessesKilled", "Attempts", "Priority", "Held",
+        "Unit", "StrayProcessesKilled", "Attempts", "Priority", "Held", "SlurmJobId",
 };
 
 static void job_path(uint64_t id, char *buf, size_t l) {

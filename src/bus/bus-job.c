@@ -177,6 +177,15 @@ static int property_get_jobserver(sd_bus *bus, const char *path, const char *int
         return sd_bus_message_append(reply, "b", (int) j->spec.jobserver);
 }
 
+static int property_get_backend(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+
+        if (streq(property, "SlurmJobId"))
+                return sd_bus_message_append(reply, "u", j->slurm_id);
+        return sd_bus_message_append(reply, "s", job_is_slurm(j) ? "slurm" : "local");
+}
+
 static int property_get_name(sd_bus *bus, const char *path, const char *interface, const char *property,
                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Job *j = userdata;
@@ -306,6 +315,11 @@ static int reply_job_errno(sd_bus_message *m, Job *j, int r, sd_bus_error *error
         if (r == -ESRCH || r == -EALREADY)
                 return sd_bus_error_setf(error, JOBD_ERROR_NOT_RUNNING, "Job %llu is %s, not running",
                                          (unsigned long long) j->id, job_state_to_string(j->state));
+        if (r == -EOPNOTSUPP && job_is_slurm(j))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_NOT_SUPPORTED,
+                                         "Job %llu runs on Slurm: %s is not supported for cluster jobs "
+                                         "(suspending a Slurm job needs an operator of the cluster)",
+                                         (unsigned long long) j->id, strna(sd_bus_message_get_member(m)));
         if (r == -EIDRM)
                 return sd_bus_error_setf(error, JOBD_ERROR_CGROUP_GONE,
                                          "Job %llu: its cgroup %s was removed by another process; its "
@@ -576,6 +590,8 @@ const sd_bus_vtable bus_job_vtable[] = {
         SD_BUS_PROPERTY("Held", "b", property_get_held, 0, EMITS),
         SD_BUS_PROPERTY("AttemptLogOffsets", "at", property_get_log_offsets, 0, 0),
         SD_BUS_PROPERTY("NotBeforeUSec", "t", NULL, offsetof(Job, spec.not_before_usec), CONST),
+        SD_BUS_PROPERTY("Backend", "s", property_get_backend, 0, CONST),
+        SD_BUS_PROPERTY("SlurmJobId", "u", property_get_backend, 0, EMITS),
         SD_BUS_METHOD_WITH_ARGS("Kill", SD_BUS_ARGS("i", signal), SD_BUS_NO_RESULT, method_kill,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Cancel", NULL, NULL, method_cancel, SD_BUS_VTABLE_UNPRIVILEGED),

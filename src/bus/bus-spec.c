@@ -263,6 +263,22 @@ static int read_value(sd_bus_message *m, const char *key, JobSpec *spec, sd_bus_
                 spec->jobserver_fifo = streq(s, "fifo");
                 return 0;
         }
+        if (streq(key, "Backend")) {
+                const char *s;
+                JobBackendKind k;
+
+                r = sd_bus_message_read_basic(m, 's', &s);
+                if (r < 0)
+                        return r;
+                /* Whether Slurm is configured is the manager's to say (manager_resolve_backend()). */
+                k = job_backend_kind_from_string(s);
+                if (k < 0)
+                        return sd_bus_error_setf(error, JOBD_ERROR_INVALID_SPEC,
+                                                 "Backend: \"%s\" is not one of local, slurm (or \"\": the "
+                                                 "daemon's default)", SHORT_STRING(s));
+                spec->backend = k;
+                return 0;
+        }
         if (streq(key, "AfterCondition")) {
                 const char *s;
                 r = sd_bus_message_read_basic(m, 's', &s);

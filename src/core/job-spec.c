@@ -46,6 +46,7 @@ const JobSpecKey job_spec_keys[_JOB_KEY_MAX + 1] = {
         [JOB_KEY_OUTPUT_DIRECTORY] = { "OutputDirectory", "s" },
         [JOB_KEY_JOBSERVER]        = { "Jobserver", "b" },
         [JOB_KEY_JOBSERVER_STYLE]  = { "JobserverStyle", "s" },
+        [JOB_KEY_BACKEND]          = { "Backend", "s" },
         {}
 };
 
@@ -54,6 +55,23 @@ const JobSpecKey *job_spec_key_find(const char *name) {
                 if (streq(k->name, name))
                         return k;
         return NULL;
+}
+
+static const char *const job_backend_kind_table[_JOB_BACKEND_KIND_MAX] = {
+        [JOB_BACKEND_DEFAULT] = "",
+        [JOB_BACKEND_LOCAL] = "local",
+        [JOB_BACKEND_SLURM] = "slurm",
+};
+
+const char *job_backend_kind_to_string(JobBackendKind k) {
+        return k >= 0 && k < _JOB_BACKEND_KIND_MAX ? job_backend_kind_table[k] : NULL;
+}
+
+JobBackendKind job_backend_kind_from_string(const char *s) {
+        for (JobBackendKind k = 0; s && k < _JOB_BACKEND_KIND_MAX; k++)
+                if (streq(job_backend_kind_table[k], s))
+                        return k;
+        return _JOB_BACKEND_KIND_INVALID;
 }
 
 const char *job_after_condition_to_string(SchedCondition c) {
@@ -390,7 +408,10 @@ static const SchedResult retry_on_results[] = {
 SchedRetryPolicy job_spec_retry_policy(const JobSpec *s) {
         return (SchedRetryPolicy) {
                 .retries = s->retries,
-                .on_results = s->retry_on != 0 ? s->retry_on : SCHED_RETRY_DEFAULT_RESULTS,
+                /* On a cluster a node may fail under a job: lost is retried too (RetryOn= not given). */
+                .on_results = s->retry_on != 0 ? s->retry_on :
+                              s->backend == JOB_BACKEND_SLURM ? SCHED_RETRY_DEFAULT_RESULTS | (1U << SCHED_RESULT_LOST) :
+                              SCHED_RETRY_DEFAULT_RESULTS,
                 .on_exit_codes = s->retry_on_exit_codes,
                 .n_on_exit_codes = s->n_retry_on_exit_codes,
         };

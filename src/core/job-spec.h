@@ -3,6 +3,7 @@
 
 /* What a client asks for when it submits a job, and the rules it must obey. Pure: no bus, no I/O. */
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -46,6 +47,19 @@ JobSharedEnv *job_shared_env_new(char **env);
 JobSharedEnv *job_shared_env_ref(JobSharedEnv *e);
 JobSharedEnv *job_shared_env_unref(JobSharedEnv *e);
 
+/* Backend: which backend runs the job (src/core/job-slurm.c for the cluster). */
+typedef enum JobBackendKind {
+        JOB_BACKEND_DEFAULT,                 /* "": the daemon's default (--backend=) */
+        JOB_BACKEND_LOCAL,                   /* "local": the cgroup backend of this machine */
+        JOB_BACKEND_SLURM,                   /* "slurm": submitted to a Slurm cluster (jobd.conf [Slurm]) */
+        _JOB_BACKEND_KIND_MAX,
+        _JOB_BACKEND_KIND_INVALID = -EINVAL,
+} JobBackendKind;
+
+/* "", "local", "slurm" (and back: DEFAULT as ""). */
+const char *job_backend_kind_to_string(JobBackendKind k);
+JobBackendKind job_backend_kind_from_string(const char *s);
+
 typedef struct JobResourceRequest {
         char *pool;
         uint32_t amount;
@@ -85,6 +99,8 @@ typedef struct JobSpec {
                                               * JOB_OUTPUT_LOG_NAME */
         bool jobserver;                      /* a GNU make jobserver in MAKEFLAGS (core/jobserver.h) */
         bool jobserver_fifo;                 /* named as fifo:PATH (make >= 4.4), not as fds 3,4 */
+        JobBackendKind backend;              /* Backend: where it runs; DEFAULT until the manager resolves it
+                                              * at submission (the daemon's --backend=) */
 } JobSpec;
 
 /* The log of a job with an OutputDirectory and no LogPath, in that folder. */
@@ -161,6 +177,7 @@ typedef enum JobSpecKeyId {
         JOB_KEY_OUTPUT_DIRECTORY,
         JOB_KEY_JOBSERVER,
         JOB_KEY_JOBSERVER_STYLE,
+        JOB_KEY_BACKEND,
         _JOB_KEY_MAX,
 } JobSpecKeyId;
 

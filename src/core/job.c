@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@
 #include "run.h"
 #include "seccomp-filter.h"
 #include "jobserver.h"
+#include "job-slurm.h"
 #include "spawn.h"
 #include "state-dir.h"
 #include "strv.h"
@@ -449,7 +451,7 @@ static int job_watch_dir(Job *j, const char *path) {
         return 0;
 }
 
-static int job_add_timer(Job *j, sd_event_source **ret, usec_t after, sd_event_time_handler_t cb,
+int job_add_timer(Job *j, sd_event_source **ret, usec_t after, sd_event_time_handler_t cb,
                          const char *description);
 
 static int on_events_poll(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -542,7 +544,7 @@ static int on_stuck(sd_event_source *s, uint64_t usec, void *userdata) {
 
 /* A timer that fires `after` from now. Not sd_event_add_time_relative(): that counts from the start of
  * the current loop iteration, so after a long iteration a 1 s timeout fired 0.12 s early. */
-static int job_add_timer(Job *j, sd_event_source **ret, usec_t after, sd_event_time_handler_t cb,
+int job_add_timer(Job *j, sd_event_source **ret, usec_t after, sd_event_time_handler_t cb,
                          const char *description) {
         int r;
 
@@ -688,7 +690,7 @@ static int on_adopted_exit(sd_event_source *s, int fd, uint32_t revents, void *u
 
 /* Where this attempt's output starts in the log (the log is appended to by each attempt): what
  * "jobctl logs --attempt=K" reads. Best effort: without it the property has fewer entries. */
-static void job_note_log_offset(Job *j, int logfd) {
+void job_note_log_offset(Job *j, int logfd) {
         struct stat st;
         uint64_t *t;
 
@@ -709,7 +711,7 @@ static void job_note_log_offset(Job *j, int logfd) {
 
 /* The slots the scheduler handed out, kept for the Slots property after the job is done. Without memory
  * the property is empty: nothing else depends on the copy. */
-static void job_copy_slots(Job *j) {
+void job_copy_slots(Job *j) {
         char *const *s = sched_job_slots(j->manager->sched, j->id);
 
         j->slots = strv_free(j->slots);
@@ -829,7 +831,7 @@ static int job_open_state_dir(Job *j) {
 
 /* Whose the log is: the job's owner's in system mode. A user instance runs every job as its own user and
  * cannot give a file away, whoever called it (root may call a user's instance). */
-static uid_t job_log_uid(Job *j) {
+uid_t job_log_uid(Job *j) {
         return j->manager->system_mode ? j->owner : j->manager->uid;
 }
 
@@ -879,6 +881,7 @@ static int job_log_file_check(Job *j, int fd, struct stat *st) {
  * must be a regular file of the owner's with one link, and once jobd created it, that same file. */
 static int job_open_log_path(Job *j, bool for_writing, const UserRecord *user, int *ret_fd) {
         _cleanup_(user_record_freep) UserRecord *looked_up = NULL;
+        char buf[PATH_MAX];
         _cleanup_close_ int fd = -EBADF;
         AsUser u = { .uid = job_log_uid(j), .gid = (gid_t) -1 };
         struct stat st;
@@ -895,7 +898,7 @@ static int job_open_log_path(Job *j, bool for_writing, const UserRecord *user, i
                 u.groups = user->groups;
                 u.n_groups = user->n_groups;
         }
-        r = open_as_user(&u, j->spec.log_path, for_writing ? O_WRONLY | O_APPEND | O_CREAT : O_RDONLY, 0644,
+        r = open_as_user(&u, job_log_path(j, buf, sizeof(buf)), for_writing ? O_WRONLY | O_APPEND | O_CREAT : O_RDONLY, 0644,
                          for_writing, &fd);
         if (r < 0)
                 return r;
@@ -923,6 +926,15 @@ static int job_open_log_file_full(Job *j, bool for_writing, gid_t gid, const Use
 
         if (j->spec.log_path)
                 return job_open_log_path(j, for_writing, user, ret_fd);
+        /* A Slurm job's log is in the shared folder, where the node writes it (src/core/job-slurm.c). */
+        if (job_is_slurm(j)) {
+                if (for_writing) {
+                        r = job_slurm_make_log_dir(j, gid);
+                        if (r < 0)
+                                return r;
+                }
+                return job_open_log_path(j, for_writing, user, ret_fd);
+        }
         r = job_open_log_dir(j, gid, &dir_fd);
         if (r < 0)
                 return r;
@@ -958,7 +970,7 @@ static int job_open_log_file(Job *j, bool for_writing, gid_t gid, int *ret_fd) {
         return job_open_log_file_full(j, for_writing, gid, NULL, ret_fd);
 }
 
-static int job_open_log_for_writing(Job *j, const UserRecord *user) {
+int job_open_log_for_writing(Job *j, const UserRecord *user) {
         int fd = -EBADF, r;
         struct stat st;
 
@@ -1170,7 +1182,7 @@ static int job_env_add_makeflags(char ***e, const char *fifo) {
         return strv_extend(e, v);
 }
 
-static char **job_build_env(Job *j, const UserRecord *user) {
+char **job_build_env(Job *j, const UserRecord *user) {
         _cleanup_strv_free_ char **e = NULL;
         char *const *slots;
         char buf[64];
@@ -1234,7 +1246,7 @@ static void job_kill_held(Job *j) {
 }
 
 /* reason: the whole Reason (a backend's message); else what failed, and the errno says why. */
-static int job_fail_start_full(Job *j, int error, const char *what, const char *reason) {
+int job_fail_start_full(Job *j, int error, const char *what, const char *reason) {
         if (reason) {
                 log_warning("Job %llu: %s", (unsigned long long) j->id, reason);
                 job_set_reason(j, "%s", reason);
@@ -1362,6 +1374,9 @@ int job_start(Job *j) {
                         return job_fail_start(j, r, why);
                 }
         }
+        /* The cluster runs it: no cgroup, no exec helper here. */
+        if (job_is_slurm(j))
+                return job_slurm_start(j, user);
 
         r = job_open_state_dir(j);
         if (r < 0)
@@ -1493,6 +1508,8 @@ static int job_cgroup_error(Job *j, int r) {
 int job_kill(Job *j, int sig) {
         int r;
 
+        if (job_is_slurm(j))
+                return job_slurm_kill(j, sig);
         if (!job_state_is_active(j->state) || !j->cgroup)
                 return -ESRCH;
         if (sig == SIGKILL) {
@@ -1541,6 +1558,8 @@ int job_cancel(Job *j) {
         /* Its command has ended; only the verdict of its log is to come. */
         if (j->scan || j->scan_queued)
                 return 0;
+        if (job_is_slurm(j))
+                return job_slurm_cancel(j);
 
         if (j->hold_fd < 0) {
                 /* First, so that a cancel that cannot act says so and changes nothing. */
@@ -1598,6 +1617,8 @@ void job_sync_cgroup(Job *j) {
 int job_pause(Job *j) {
         int r;
 
+        if (job_is_slurm(j))
+                return job_state_is_active(j->state) ? -EOPNOTSUPP : -ESRCH;
         job_sync_cgroup(j);
         if (j->state == JOB_PAUSED)
                 return 0;
@@ -1640,6 +1661,8 @@ int job_resume(Job *j) {
         bool other;
         int r;
 
+        if (job_is_slurm(j))
+                return job_state_is_active(j->state) ? -EOPNOTSUPP : -ESRCH;
         job_sync_cgroup(j);
         if (j->state == JOB_RUNNING)
                 return 0;
@@ -1692,6 +1715,8 @@ int job_open_log(Job *j) {
 const char *job_log_path(Job *j, char *buf, size_t l) {
         if (j->spec.log_path)
                 return j->spec.log_path;
+        if (job_is_slurm(j))
+                return job_slurm_log_path(j, buf, l);
         snprintf(buf, l, "%s/logs/%u/%llu.log", j->manager->state_dir, (unsigned) job_log_uid(j),
                  (unsigned long long) j->id);
         return buf;

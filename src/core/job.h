@@ -112,7 +112,17 @@ typedef struct Job {
         uint64_t *log_offsets;         /* where each attempt started in the log (AttemptLogOffsets), in the
                                         * order they started since the daemon started; JOB_ATTEMPTS_MAX */
         uint32_t n_log_offsets;
+
+        /* Backend "slurm" (src/core/job-slurm.c): the Slurm job id of the latest attempt (SlurmJobId), 0:
+         * none yet; submitted and slurmctld's answer not back yet; a kill asked for meanwhile. */
+        uint32_t slurm_id;
+        bool slurm_submitting;
+        int slurm_pending_signal;
 } Job;
+
+static inline bool job_is_slurm(const Job *j) {
+        return j->spec.backend == JOB_BACKEND_SLURM;
+}
 
 /* Takes ownership of the spec's contents (leaves *spec initialised). */
 int job_new(Manager *m, uint64_t id, JobSpec *spec, uid_t owner, Job **ret);
@@ -163,7 +173,8 @@ typedef enum JobChange {
         JOB_CHANGE_ATTEMPTS               = 1U << 10,
         JOB_CHANGE_PRIORITY               = 1U << 11,
         JOB_CHANGE_HELD                   = 1U << 12,
-        _JOB_CHANGE_ALL                   = (1U << 13) - 1,
+        JOB_CHANGE_SLURM_JOB_ID           = 1U << 13,
+        _JOB_CHANGE_ALL                   = (1U << 14) - 1,
         /* Not a property: job_set_state() writes the state and tells nobody, neither the observers nor
          * the job's run. For a job not announced yet (a submission, whose JobNew follows), restore and
          * journal replay (no observers yet, the runs are counted afresh after), and a caller that
@@ -228,6 +239,17 @@ int job_arm_not_before(Job *j);
 int job_set_held(Job *j, bool held);
 /* Job.SetPriority(): for a job that has not started. -EBUSY: started, -EALREADY: done. */
 int job_set_priority(Job *j, int32_t priority);
+
+/* For src/core/job-slurm.c, which runs a job on the cluster instead of through a cgroup backend. */
+struct UserRecord;
+char **job_build_env(Job *j, const struct UserRecord *user);
+int job_open_log_for_writing(Job *j, const struct UserRecord *user);
+void job_note_log_offset(Job *j, int logfd);
+int job_fail_start_full(Job *j, int error, const char *what, const char *reason);
+int job_add_timer(Job *j, sd_event_source **ret, usec_t after, sd_event_time_handler_t cb,
+                  const char *description);
+uid_t job_log_uid(Job *j);
+void job_copy_slots(Job *j);
 
 /* CPU time so far (live while running, final once done). */
 uint64_t job_cpu_usage(Job *j);

@@ -463,6 +463,24 @@ static int set_jobserver_style(JournalSubmit *s, json_object *v) {
         return 0;
 }
 
+/* Backend: written only for a job that is not local (a line without it is a local job's). */
+static int get_backend(const JournalSubmit *s, json_object **ret) {
+        *ret = NULL;
+        if (s->spec.backend != JOB_BACKEND_SLURM)
+                return 0;
+        *ret = json_object_new_string(job_backend_kind_to_string(s->spec.backend));
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int set_backend(JournalSubmit *s, json_object *v) {
+        JobBackendKind k = job_backend_kind_from_string(json_object_get_string(v));
+
+        if (k < 0)
+                return -EBADMSG;
+        s->spec.backend = k;
+        return 0;
+}
+
 #define FIELD(n, t, k, member, ...)                                                                         \
         { .name = n, .type = t, .kind = k, .offset = offsetof(JournalSubmit, member), __VA_ARGS__ }
 #define CUSTOM(n, t, g, s) { .name = n, .type = t, .kind = JOURNAL_FIELD_CUSTOM, .get = g, .set = s }
@@ -509,6 +527,7 @@ const JournalField journal_submit_fields[] = {
         CUSTOM("jobserver",  json_type_boolean, get_jobserver, set_jobserver),
         CUSTOM("jobserver_style", json_type_string, get_jobserver_style, set_jobserver_style),
         CUSTOM("hold",       json_type_boolean, get_hold, set_hold),
+        CUSTOM("backend",    json_type_string, get_backend, set_backend),
 };
 const size_t journal_submit_n_fields = ELEMENTSOF(journal_submit_fields);
 

@@ -358,6 +358,9 @@ static json_object *start_line(Job *j) {
                 add_u64(o, "log_dev", (uint64_t) j->log_dev);
                 add_u64(o, "log_ino", (uint64_t) j->log_ino);
         }
+        /* A Slurm job: its id on the cluster once submitted (a "slurm" line follows otherwise). */
+        if (j->slurm_id > 0)
+                add_u64(o, "slurm", j->slurm_id);
         /* The devices it was given: after a restart it keeps them, nobody else gets them. */
         slots = sched_job_slots(j->manager->sched, j->id);
         if (slots)
@@ -399,6 +402,8 @@ static json_object *done_line(Job *j) {
         add_str(o, "cgroup", j->control_group);
         add_str(o, "unit", j->unit);
         add_u64(o, "attempts", j->n_attempts);
+        if (j->slurm_id > 0)
+                add_u64(o, "slurm", j->slurm_id);
         return o;
 }
 
@@ -500,6 +505,16 @@ int journal_stop(Journal *jr, Job *j) {
 
         if (o)
                 add_str(o, "why", j->stop_reason == JOB_STOP_TIMEOUT ? "timeout" : "cancel");
+        return journal_write(jr, o);
+}
+
+/* A Slurm job's id on the cluster, once slurmctld accepted it (after its start line): what a restart
+ * follows it by. */
+int journal_slurm(Journal *jr, Job *j) {
+        json_object *o = event_new("slurm", j);
+
+        if (o)
+                add_u64(o, "slurm", j->slurm_id);
         return journal_write(jr, o);
 }
 
@@ -698,6 +713,7 @@ static int job_apply_done(Job *j, json_object *o) {
         s = journal_get_str(o, "unit");
         free(j->unit);
         j->unit = s ? strdup(s) : NULL;
+        j->slurm_id = (uint32_t) journal_get_uint(o, "slurm", 0, UINT32_MAX);
         job_set_state(j, JOB_DONE, JOB_CHANGE_QUIET);
         /* The attempt that decided the result, unless it was a retry's that never started (a cancel). */
         if (j->n_attempts < journal_get_u64(o, "attempts", 0))
@@ -906,12 +922,18 @@ int journal_replay(Journal *jr, Manager *m, JournalRecord **ret) {
                         rec->job->log_offset = journal_get_u64(o, "log_off", 0);
                         rec->job->log_dev = (dev_t) journal_get_u64(o, "log_dev", 0);
                         rec->job->log_ino = (ino_t) journal_get_u64(o, "log_ino", 0);
+                        rec->slurm_id = (uint32_t) journal_get_uint(o, "slurm", 0, UINT32_MAX);
+                } else if (streq(e, "slurm")) {
+                        rec->slurm_id = (uint32_t) journal_get_uint(o, "slurm", 0, UINT32_MAX);
+                        /* Not a retry line: what came before it still holds. */
+                        rec->retry_pending = false;
                 } else if (streq(e, "retry")) {
                         JobAttempt a = attempt_from_line(o);
 
                         rec->started = false;
                         rec->stop_reason = JOB_STOP_NONE;
                         rec->tries = (uint32_t) journal_get_uint(o, "tries", rec->tries + 1, UINT32_MAX);
+                        rec->slurm_id = 0;
                         /* Lines of older versions say nothing about the attempt. */
                         if (json_object_object_get_ex(o, "result", NULL))
                                 r = job_add_attempt(rec->job, &a);

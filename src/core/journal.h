@@ -100,6 +100,8 @@ int journal_retry(Journal *jr, Job *j);
 /* Before a running job is killed for its timeout or a cancel (j->stop_reason): "stop". */
 int journal_stop(Journal *jr, Job *j);
 int journal_done(Journal *jr, Job *j);
+/* A Slurm job's id once slurmctld accepted it: "slurm" (src/core/job-slurm.c). */
+int journal_slurm(Journal *jr, Job *j);
 /* A run again when it finished or changed (src/core/run.c). */
 int journal_run(Journal *jr, const struct Run *r);
 /* A finished job is to run again (Run.Retry()): what it did is forgotten, it waits to start. */
@@ -128,6 +130,8 @@ typedef struct JournalRecord {
         uint32_t tries;           /* attempts the scheduler counts (since the last Run.Retry()), the
                                    * started one not included */
         bool retry_pending;       /* the last line is a retry: the job waited for its next attempt */
+        uint32_t slurm_id;        /* Backend slurm: of the start line or the "slurm" line after it; 0: the
+                                   * job was handed to Slurm but its id never made it to the file */
 } JournalRecord;
 
 /* Reads state.log (or, if it is missing, the journal of earlier versions once: jr->migrate), creating a

@@ -13,6 +13,7 @@
 #include "controls.h"
 #include "fd-util.h"
 #include "jobserver.h"
+#include "job-slurm.h"
 #include "log.h"
 #include "manager.h"
 #include "parse-util.h"
@@ -392,10 +393,14 @@ int manager_submit(Manager *m, JobSpec *spec, uid_t owner, Job **ret, char **ret
         r = job_spec_validate(spec, ret_message);
         if (r < 0)
                 return r;
+        r = manager_resolve_backend(m, spec, ret_message);
+        if (r < 0)
+                return r;
         r = manager_check_user_limits(m, owner, spec, ret_message);
         if (r < 0)
                 return r;
-        r = m->backend->ops->check_limits(m->backend, &spec->limits, &why);
+        /* A cluster job's limits are Slurm's requests, not this machine's cgroup's. */
+        r = spec->backend == JOB_BACKEND_SLURM ? 0 : m->backend->ops->check_limits(m->backend, &spec->limits, &why);
         if (r < 0) {
                 *ret_message = strdup(why);
                 return r;
@@ -555,6 +560,7 @@ static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si,
 
 int manager_new(const ManagerConfig *c, Manager **ret) {
         _cleanup_(manager_freep) Manager *m = NULL;
+        const char *c_backend = c->backend;
         int r;
 
         m = calloc(1, sizeof(Manager));
@@ -633,18 +639,24 @@ int manager_new(const ManagerConfig *c, Manager **ret) {
         m->next_id = scan_next_id(m->jobs_dir_fd);
         m->gc_cursor = m->next_id;
 
+        /* slurm: jobs go to the cluster unless they ask for Backend "local", which runs them on the backend
+         * auto picks. */
+        if (streq(c->backend, "slurm")) {
+                m->slurm_default = true;
+                c_backend = "auto";
+        }
         /* auto: systemd if a manager answers, unless a cgroup root was given (that asks for cgroupfs). */
-        if (streq(c->backend, "systemd") || (streq(c->backend, "auto") && !c->cgroup_root)) {
-                if (c->cgroup_root && streq(c->backend, "systemd"))
+        if (streq(c_backend, "systemd") || (streq(c_backend, "auto") && !c->cgroup_root)) {
+                if (c->cgroup_root && streq(c_backend, "systemd"))
                         return log_error_errno(-EINVAL, "--cgroup-root= is for the cgroupfs backend; systemd "
                                                "places jobs in scopes of its own slice.");
-                r = backend_systemd_new(m->event, c->system_mode, streq(c->backend, "auto"), &m->backend);
-                if (r < 0 && streq(c->backend, "systemd"))
+                r = backend_systemd_new(m->event, c->system_mode, streq(c_backend, "auto"), &m->backend);
+                if (r < 0 && streq(c_backend, "systemd"))
                         return r;
         }
         if (m->backend)
                 ;
-        else if (streq(c->backend, "auto") || streq(c->backend, "cgroupfs")) {
+        else if (streq(c_backend, "auto") || streq(c_backend, "cgroupfs")) {
                 r = backend_cgroupfs_new(c->cgroup_root, &m->backend);
                 if (r < 0) {
                         /* With --cgroup-root= no systemd manager was asked: the backend said why the
@@ -654,14 +666,14 @@ int manager_new(const ManagerConfig *c, Manager **ret) {
                                           "writable, delegated cgroup v2 folder.", c->cgroup_root);
                                 return r;
                         }
-                        if (streq(c->backend, "auto"))
+                        if (streq(c_backend, "auto"))
                                 log_error("No backend can isolate jobs here: no systemd manager answers and no "
                                           "writable delegated cgroup; jobd does not run jobs unisolated.");
                         return r;
                 }
         } else
-                return log_error_errno(-EINVAL, "Unknown backend \"%s\" (known: auto, systemd, cgroupfs).",
-                                       c->backend);
+                return log_error_errno(-EINVAL, "Unknown backend \"%s\" (known: auto, systemd, cgroupfs, "
+                                       "slurm).", c_backend);
         log_debug("Backend %s, job cgroups below %s.", m->backend->ops->name, m->backend->root_path);
 
         /* Pools and groups first: the restored jobs ask for them. The built-in per-user limits hold unless
@@ -672,6 +684,10 @@ int manager_new(const ManagerConfig *c, Manager **ret) {
         r = manager_load_config(m, c->config_path);
         if (r < 0)
                 return r;
+        if (m->slurm_default && !m->slurm)
+                return log_error_errno(-EINVAL, "--backend=slurm needs a [Slurm] section in jobd.conf (%s): "
+                                       "where the cluster is, and its shared folder (see jobd.conf(5)).",
+                                       c->config_path ?: "the default one");
         m->max_parallel_option = c->max_parallel_set ? (int64_t) c->max_parallel : -1;
         r = manager_load_controls(m);
         if (r < 0)
@@ -696,6 +712,8 @@ Manager *manager_free(Manager *m) {
         manager_runs_free(m);
         manager_resources_free(m);
         manager_quota_free(m);
+        /* Its worker thread and event sources go before the event loop. */
+        manager_slurm_free(m);
         strv_free(m->held_groups);
         strv_free(m->config_groups);
         sched_free(m->sched);

@@ -69,7 +69,7 @@ typedef struct ManagerObservers {
 typedef struct ManagerConfig {
         bool system_mode;
         const char *bus_address;
-        const char *backend;           /* "auto", "systemd", "cgroupfs" */
+        const char *backend;           /* "auto", "systemd", "cgroupfs", "slurm" (local jobs: as auto) */
         const char *cgroup_root;
         const char *state_dir;
         const char *exec_path;
@@ -163,6 +163,11 @@ struct Manager {
         struct Jobserver **jobservers;
         size_t n_jobservers;
         int jobserver_dir_fd;
+        /* jobd.conf [Slurm]: the cluster client (src/slurm), NULL: none; --backend=slurm makes it the
+         * default of jobs without a Backend; the shared folder of their logs (src/core/job-slurm.c). */
+        struct SlurmClient *slurm;
+        bool slurm_default;
+        char *slurm_shared_dir;
 };
 
 static inline bool manager_observers_backlogged(Manager *m) {

@@ -165,6 +165,8 @@ static int apply_defaults(JobSpec *s, uint64_t keys, const JobSpec *d, uint64_t 
                 s->jobserver = d->jobserver;
         if (GIVEN(want, JOB_KEY_JOBSERVER_STYLE))
                 s->jobserver_fifo = d->jobserver_fifo;
+        if (GIVEN(want, JOB_KEY_BACKEND))
+                s->backend = d->backend;
         if (!d->system_call_filter || !(want & (JOB_SPEC_KEY_BIT(JOB_KEY_SYSTEM_CALL_FILTER) |
                                                JOB_SPEC_KEY_BIT(JOB_KEY_RESTRICT_ADDRESS_FAMILIES))))
                 return 0;

@@ -20,6 +20,7 @@
 #include "quota.h"
 #include "parse-util.h"
 #include "resources.h"
+#include "job-slurm.h"
 #include "user-util.h"
 #include "strv.h"
 
@@ -402,6 +403,8 @@ int manager_load_config(Manager *m, const char *path) {
         if (r < 0)
                 return log_error_errno(r, "Cannot parse %s: %m", path ?: p);
         r = manager_setup_user_limits(m, &c, path ?: p);
+        if (r >= 0)
+                r = manager_slurm_setup(m, &c.slurm, path ?: p);
         if (r < 0) {
                 jobd_conf_done(&c);
                 return r;

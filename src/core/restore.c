@@ -10,6 +10,7 @@
 #include "manager.h"
 #include "quota.h"
 #include "restore.h"
+#include "job-slurm.h"
 #include "run.h"
 
 /* What the steps of a restart share: the records read back, and the scheduler's view of the jobs that
@@ -249,6 +250,12 @@ static void restore_adopt_started(Restore *x) {
                 if (sched_job_state(m->sched, j->id) != SCHED_RUNNING) {
                         job_finish_unstarted(j, JOB_LOST, "Could not be re-adopted after a restart of jobd");
                         m->n_done++;
+                        continue;
+                }
+                /* On the cluster: followed again by its Slurm id (src/core/job-slurm.c). */
+                if (job_is_slurm(j)) {
+                        j->stop_reason = rec->stop_reason;
+                        (void) job_slurm_adopt(j, rec->slurm_id);
                         continue;
                 }
                 if (rec->cgroup && !cgroup_is_jobs(m, j->id, rec->cgroup, rec->unit)) {

@@ -14,6 +14,7 @@
 #include "quota.h"
 #include "resources.h"
 #include "run.h"
+#include "job-slurm.h"
 #include "strv.h"
 #include "user-util.h"
 
@@ -715,7 +716,9 @@ int manager_submit_plan(Manager *m, Plan *p, uid_t owner, Run **ret, char **ret_
                 _cleanup_free_ char *why = NULL;
 
                 manager_apply_defaults(m, &p->jobs[i].spec);
-                r = manager_check_user_limits(m, owner, &p->jobs[i].spec, &why);
+                r = manager_resolve_backend(m, &p->jobs[i].spec, &why);
+                if (r >= 0)
+                        r = manager_check_user_limits(m, owner, &p->jobs[i].spec, &why);
                 if (r < 0) {
                         (void) set_message(ret_message, "%s: %s", plan_job_label(p, i, label, sizeof(label)),
                                            strna(why));
@@ -727,6 +730,9 @@ int manager_submit_plan(Manager *m, Plan *p, uid_t owner, Run **ret, char **ret_
         for (size_t i = 0; i < n; i++) {
                 const char *why = NULL;
 
+                /* A cluster job's limits are Slurm's requests, not this machine's cgroup's. */
+                if (p->jobs[i].spec.backend == JOB_BACKEND_SLURM)
+                        continue;
                 r = m->backend->ops->check_limits(m->backend, &p->jobs[i].spec.limits, &why);
                 if (r < 0) {
                         (void) set_message(ret_message, "%s: %s", plan_job_label(p, i, label, sizeof(label)),

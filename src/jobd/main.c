@@ -28,7 +28,8 @@ static void help(void) {
                "     --system              Serve the system bus; jobs run as their submitter\n"
                "     --bus-address=ADDR    Connect to this bus instead (a private instance)\n"
                "     --backend=NAME        auto, systemd or cgroupfs (default: auto: systemd if a\n"
-               "                           manager answers, else cgroupfs)\n"
+               "                           manager answers, else cgroupfs); slurm: jobs go to the\n"
+               "                           cluster of jobd.conf's [Slurm] unless Backend is local\n"
                "     --cgroup-root=PATH    Delegated cgroup v2 directory for the job cgroups\n"
                "                           (default: the daemon's own cgroup)\n"
                "     --state-dir=DIR       Logs and exit status of jobs (default: $XDG_STATE_HOME/jobd,\n"
@@ -154,8 +155,9 @@ int main(int argc, char *argv[]) {
                         c.bus_address = optarg;
                         break;
                 case ARG_BACKEND:
-                        if (!streq(optarg, "auto") && !streq(optarg, "systemd") && !streq(optarg, "cgroupfs")) {
-                                log_error("--backend=%s: unknown backend (known: auto, systemd, cgroupfs).",
+                        if (!streq(optarg, "auto") && !streq(optarg, "systemd") && !streq(optarg, "cgroupfs") &&
+                            !streq(optarg, "slurm")) {
+                                log_error("--backend=%s: unknown backend (known: auto, systemd, cgroupfs, slurm).",
                                           optarg);
                                 return EXIT_FAILURE;
                         }
