@@ -125,6 +125,8 @@ static int append_spec_entries(sd_bus_message *m, const PlanFileSpec *s, char **
                 r = sd_bus_message_append(m, "{sv}", "Jobserver", "b", (int) s->jobserver);
         if (r >= 0 && s->jobserver_style)
                 r = sd_bus_message_append(m, "{sv}", "JobserverStyle", "s", s->jobserver_style);
+        if (r >= 0 && s->backend)
+                r = sd_bus_message_append(m, "{sv}", "Backend", "s", s->backend);
         if (r >= 0 && s->log_max_bytes_set)
                 r = sd_bus_message_append(m, "{sv}", "LogMaxBytes", "t", s->log_max_bytes);
         if (r >= 0 && s->fail_patterns)

@@ -160,6 +160,11 @@ static int append_spec(sd_bus_message *m, char **command, bool pipe) {
                 if (r < 0)
                         goto fail;
         }
+        if (arg_backend) {
+                r = sd_bus_message_append(m, "{sv}", "Backend", "s", arg_backend);
+                if (r < 0)
+                        goto fail;
+        }
         if (arg_jobserver) {
                 r = sd_bus_message_append(m, "{sv}", "Jobserver", "b", 1);
                 if (r >= 0 && arg_jobserver_style)

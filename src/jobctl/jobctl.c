@@ -56,6 +56,7 @@ char **arg_restrict_address_families = NULL;
 bool arg_restrict_address_families_set = false;
 bool arg_jobserver = false;
 const char *arg_jobserver_style = NULL;
+const char *arg_backend = NULL;
 bool arg_log_max_bytes_set = false;
 char **arg_fail_patterns = NULL;
 char *arg_log_path = NULL;
@@ -165,6 +166,7 @@ typedef enum Option {
         OPT_FACTOR,
         OPT_WATCH,
         OPT_ON_FINISH,
+        OPT_BACKEND,
         _OPT_MAX,
 } Option;
 
@@ -179,7 +181,7 @@ typedef enum Option {
                      OPT(OPT_RESTRICT_ADDRESS_FAMILIES) | OPT(OPT_LOG_MAX_BYTES) | OPT(OPT_LABEL) |      \
                      OPT(OPT_RETRY_ON) | OPT(OPT_RETRY_DELAY) | OPT(OPT_HOLD) | OPT(OPT_DELAY) |          \
                      OPT(OPT_AT) | OPT(OPT_STDERR) | OPT(OPT_FAIL_PATTERN) | OPT(OPT_PASS_PATTERN) | \
-                     OPT(OPT_JOBSERVER) | OPT(OPT_LOG_PATH) | OPT(OPT_OUTPUT_DIRECTORY))
+                     OPT(OPT_JOBSERVER) | OPT(OPT_LOG_PATH) | OPT(OPT_OUTPUT_DIRECTORY) | OPT(OPT_BACKEND))
 /* Which jobs: list, clean */
 #define OPTS_FILTER (OPT(OPT_STATE) | OPT(OPT_RESULT) | OPT(OPT_GROUP) | OPT(OPT_RUN) | OPT(OPT_OWNER) |   \
                      OPT(OPT_LABEL) | OPT(OPT_SINCE))
@@ -250,6 +252,7 @@ static const struct option options[] = {
         { "write",           optional_argument, NULL, OPT_VAL(OPT_WRITE)           },
         { "factor",          required_argument, NULL, OPT_VAL(OPT_FACTOR)          },
         { "watch",           no_argument,       NULL, OPT_VAL(OPT_WATCH)           },
+        { "backend",         required_argument, NULL, OPT_VAL(OPT_BACKEND)         },
         {}
 };
 
@@ -331,7 +334,9 @@ static const char *option_name(Option o) {
         "                             --log-path= says otherwise\n"                                  \
         "     --jobserver[=STYLE]     Share the job's slots with make inside it (GNU make\n"          \
         "                             jobserver in MAKEFLAGS; run make without -jN); STYLE:\n"       \
-        "                             pipe (fds 3,4, make 4.3; default) or fifo (make >= 4.4)\n"
+        "                             pipe (fds 3,4, make 4.3; default) or fifo (make >= 4.4)\n"      \
+        "     --backend=NAME          Where it runs: local, or slurm (the cluster of the daemon's\n"  \
+        "                             jobd.conf [Slurm]); default: the daemon's --backend=\n"
 
 typedef struct Verb {
         const char *name;
@@ -1376,6 +1381,11 @@ static int parse_option(int c, const char *arg, const Verb *verb, uint64_t *seen
         }
         case OPT_WATCH:
                 arg_watch = true;
+                break;
+        case OPT_BACKEND:
+                if (!streq(arg, "local") && !streq(arg, "slurm"))
+                        return log_usage_error("Invalid --backend=%s: expected local or slurm", arg);
+                arg_backend = arg;
                 break;
         case _OPT_MAX:
                 break;

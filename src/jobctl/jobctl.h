@@ -81,6 +81,7 @@ extern char **arg_restrict_address_families;
 extern bool arg_restrict_address_families_set;
 extern bool arg_jobserver;
 extern const char *arg_jobserver_style;
+extern const char *arg_backend;
 extern bool arg_log_max_bytes_set;
 extern uint64_t arg_log_max_bytes;
 extern bool arg_pipe;

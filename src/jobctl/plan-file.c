@@ -246,7 +246,7 @@ static const char *const job_keys[] = {
         "name", "command", "cwd", "env", "priority", "timeout", "memory_max", "tasks_max", "cpu_weight",
         "after", "after_condition", "group", "resources", "retries", "retry_on", "retry_delay",
         "system_call_filter", "restrict_address_families", "log_max_bytes", "labels",
-        "fail_patterns", "pass_patterns", "log", "odir", "jobserver",
+        "fail_patterns", "pass_patterns", "log", "odir", "jobserver", "backend",
 };
 
 static int parse_spec(const Where *w, json_object *o, bool defaults, const char *base_dir, PlanFileSpec *s) {
@@ -267,7 +267,7 @@ static int parse_spec(const Where *w, json_object *o, bool defaults, const char 
                                     "memory_max, tasks_max, cpu_weight, after, after_condition, group, "
                                     "resources, retries, retry_on, retry_delay, system_call_filter, "
                                     "restrict_address_families, log_max_bytes, labels, fail_patterns, "
-                                    "pass_patterns, log, odir, jobserver)");
+                                    "pass_patterns, log, odir, jobserver, backend)");
                 if (defaults && (streq(key, "name") || streq(key, "command") || streq(key, "after") ||
                                  streq(key, "log") || streq(key, "odir")))
                         return fail(w, key, "is for each job, not for the defaults");
@@ -380,6 +380,11 @@ static int parse_spec(const Where *w, json_object *o, bool defaults, const char 
                         r = get_cwd(w, key, v, base_dir, &s->log);
                 else if (streq(key, "odir"))
                         r = get_cwd(w, key, v, base_dir, &s->odir);
+                else if (streq(key, "backend")) {
+                        r = get_string(w, key, v, &s->backend);
+                        if (r >= 0 && !streq(s->backend, "local") && !streq(s->backend, "slurm"))
+                                r = fail(w, key, "expected \"local\" or \"slurm\", got \"%s\"", s->backend);
+                }
                 if (r < 0)
                         return r;
         }
@@ -408,6 +413,7 @@ static void spec_done(PlanFileSpec *s) {
         free(s->log);
         free(s->odir);
         free(s->jobserver_style);
+        free(s->backend);
         *s = (PlanFileSpec) {};
 }
 

@@ -68,6 +68,7 @@ typedef struct PlanFileSpec {
         bool jobserver_set;
         bool jobserver;                /* a GNU make jobserver in MAKEFLAGS */
         char *jobserver_style;         /* "pipe", "fifo", NULL: not given */
+        char *backend;                 /* "local", "slurm", NULL: not given */
 } PlanFileSpec;
 
 typedef struct PlanFile {
