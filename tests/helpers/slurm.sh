@@ -102,13 +102,13 @@ _slurm_dump_logs() {
         echo "------------------------------------" >&2
 }
 
-# A TCP port on 127.0.0.1 nobody listens on, with PORT+1 free too.
+# A TCP port nobody listens on, with PORT+1 free too (listening sockets from /proc/net/tcp{,6}: state 0A).
 _slurm_free_port_pair() {
         local p i used
-        used=$(ss -Htlna 2>/dev/null | awk '{ n = split($4, a, ":"); print a[n] }')
+        used=$(awk 'FNR > 1 && $4 == "0A" { n = split($2, a, ":"); print a[n] }' /proc/net/tcp /proc/net/tcp6 2>/dev/null)
         for ((i = 0; i < 200; i++)); do
                 p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-                if ! grep -qx "$p" <<<"$used" && ! grep -qx "$((p + 1))" <<<"$used"; then
+                if ! grep -qix "$(printf '%04X' "$p")" <<<"$used" && ! grep -qix "$(printf '%04X' $((p + 1)))" <<<"$used"; then
                         echo "$p"
                         return 0
                 fi

@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The private one-node Slurm cluster of tests/helpers/slurm.sh (no jobd here): it starts, runs a batch
-# job and keeps its exit code, enforces --mem (OUT_OF_MEMORY), kills a daemonized orphan of a cancelled or finished job (proctrack/cgroup;
-# with proctrack/linuxproc the orphan survives, and this says so), turns a running job into NODE_FAIL when
-# slurmd stops, takes the node back when slurmd returns, and stops leaving no process, cgroup or file.
+# job and keeps its exit code, enforces --mem (OUT_OF_MEMORY), kills a daemonized orphan of a cancelled
+# or finished job (proctrack/cgroup; with proctrack/linuxproc the orphan survives, and this says so),
+# turns a running job into NODE_FAIL when slurmd stops, takes the node back when slurmd returns, and
+# stops leaving no process, cgroup or file.
 . "$(dirname "$0")/../helpers/lib.sh"
 . "$(dirname "$0")/../helpers/slurm.sh"
 setup
