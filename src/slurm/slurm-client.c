@@ -133,6 +133,8 @@ struct SlurmClient {
         /* Results taken from the worker, not delivered yet (at most SLURM_DELIVER_MAX per turn). */
         Result *pending_head, **pending_tail;
         bool dispatching, free_requested;
+        uint64_t n_delivered;
+        usec_t deliver_usec_max;
 };
 
 static void request_free(Request *q) {
@@ -646,7 +648,7 @@ static void shared_push_request(Shared *s, Request *q) {
         pthread_mutex_unlock(&s->lock);
 }
 
-static void client_deliver(SlurmClient *c) {
+static unsigned client_deliver(SlurmClient *c) {
         unsigned n = 0;
 
         c->dispatching = true;
@@ -666,11 +668,14 @@ static void client_deliver(SlurmClient *c) {
                 n++;
         }
         c->dispatching = false;
+        return n;
 }
 
 static int on_results(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
         SlurmClient *c = userdata;
         Shared *s = c->shared;
+        unsigned n;
+        usec_t t0, dt;
         eventfd_t v;
 
         (void) eventfd_read(fd, &v);
@@ -683,7 +688,12 @@ static int on_results(sd_event_source *source, int fd, uint32_t revents, void *u
         }
         pthread_mutex_unlock(&s->lock);
 
-        client_deliver(c);
+        t0 = now(CLOCK_MONOTONIC);
+        n = client_deliver(c);
+        dt = now(CLOCK_MONOTONIC) - t0;
+        c->n_delivered += n;
+        if (dt > c->deliver_usec_max)
+                c->deliver_usec_max = dt;
         if (c->free_requested) {
                 slurm_client_free(c);
                 return 0;
@@ -1033,5 +1043,7 @@ void slurm_client_get_stats(SlurmClient *c, SlurmClientStats *ret) {
                 .poll_records_last = atomic_load(&s->poll_records_last),
                 .n_submitted = atomic_load(&s->n_submitted),
                 .submit_usec_total = atomic_load(&s->submit_usec_total),
+                .n_delivered = c->n_delivered,
+                .deliver_usec_max = c->deliver_usec_max,
         };
 }

@@ -124,6 +124,8 @@ typedef struct SlurmClientStats {
         uint64_t poll_records_last;     /* jobs in that table (all of the cluster's, not only ours) */
         uint64_t n_submitted;           /* submissions answered (accepted or refused) */
         usec_t submit_usec_total;       /* time spent in slurm_submit_batch_job() */
+        uint64_t n_delivered;           /* callbacks run on the loop */
+        usec_t deliver_usec_max;        /* the longest turn of the loop spent running them */
 } SlurmClientStats;
 
 void slurm_client_get_stats(SlurmClient *c, SlurmClientStats *ret);
