@@ -323,8 +323,9 @@ cg_empty_one() {
                         sleep 0.02
                 done
         else
-                # cgroup v1 (or v2 without cgroup.kill): SIGKILL what is listed until nothing is.
-                while [[ -s "$d/cgroup.procs" ]]; do
+                # cgroup v1 (or v2 without cgroup.kill): SIGKILL what is listed until nothing is. (A cgroup
+                # file has no size: -s would never see a process in it.)
+                while [[ -n "$(cat "$d/cgroup.procs" 2>/dev/null)" ]]; do
                         while read -r pid; do
                                 kill -KILL "$pid" 2>/dev/null || true
                         done <"$d/cgroup.procs"
