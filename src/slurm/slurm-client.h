@@ -113,3 +113,19 @@ int slurm_client_kill(SlurmClient *c, uint32_t slurm_id, int sig);
 int slurm_client_suspend(SlurmClient *c, uint32_t slurm_id, bool suspend);
 /* Number of jobs tracked (submitted and not final). */
 unsigned slurm_client_tracked(SlurmClient *c);
+
+/* What the worker measured, for the bench and for debugging: how long the one query per interval takes
+ * with the cluster's whole job table, and the submissions' RPC time. */
+typedef struct SlurmClientStats {
+        uint64_t n_polls;               /* queries sent (answered "no change" or not) */
+        uint64_t n_polls_changed;       /* queries that returned the job table */
+        usec_t poll_usec_last;          /* duration of the last query that returned the table */
+        usec_t poll_usec_max;
+        uint64_t poll_records_last;     /* jobs in that table (all of the cluster's, not only ours) */
+        uint64_t n_submitted;           /* submissions answered (accepted or refused) */
+        usec_t submit_usec_total;       /* time spent in slurm_submit_batch_job() */
+        uint64_t n_delivered;           /* callbacks run on the loop */
+        usec_t deliver_usec_max;        /* the longest turn of the loop spent running them */
+} SlurmClientStats;
+
+void slurm_client_get_stats(SlurmClient *c, SlurmClientStats *ret);

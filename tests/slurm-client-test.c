@@ -1,0 +1,478 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Drives src/slurm/slurm-client.c against a real cluster (tests/integration/slurm-client.sh starts one).
+ *
+ *   slurm-client-test SLURM_CONF SHARED_DIR scenario [--timeout]
+ *       jobs that exit 0 and 3, a job killed by SIGTERM, one cancelled by SIGKILL, a pending one killed
+ *       (cancelled), licences enforced, a refused submission, an unknown id (gone), the argv and the
+ *       environment as the job sees them, and a fresh client that re-adopts every job still running
+ *       (a daemon restart); --timeout adds a job over a 1 min time limit (Slurm ends it within ~1.5 min).
+ *       Exit 0 when every job ended as expected.
+ *
+ *   slurm-client-test SLURM_CONF SHARED_DIR bench N
+ *       submits N held jobs, follows them, cancels them: submissions/s through the worker, the time of
+ *       one slurm_load_jobs() with the cluster's table, and the event loop's worst lateness meanwhile
+ *       (a 10 ms timer), which shows that the queries run off the loop.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <systemd/sd-event.h>
+
+#include "fd-util.h"
+#include "log.h"
+#include "macro.h"
+#include "slurm-client.h"
+#include "strv.h"
+#include "time-util.h"
+
+typedef enum Action {
+        ACTION_NONE,
+        ACTION_KILL_TERM_WHEN_RUNNING,
+        ACTION_KILL_KILL_WHEN_RUNNING,
+        ACTION_KILL_OTHER_WHEN_RUNNING,
+        ACTION_RESTART_WHEN_RUNNING,
+} Action;
+
+typedef struct TestJob {
+        const char *what;
+        char **argv;
+        const char *licenses;
+        usec_t time_limit;
+        Action action;
+        size_t other;
+        SlurmJobState want;
+        int want_exit;          /* WEXITSTATUS, or -1 */
+        int want_signal;        /* WTERMSIG, or 0 */
+        bool want_refused;
+        const char *want_log;   /* exact content of the log, or NULL */
+
+        uint32_t slurm_id;
+        bool submitted, refused, final, seen_running, acted;
+        SlurmJobState got;
+        int status;
+        char *reason_final;
+        char log_path[256];
+} TestJob;
+
+static SlurmConf conf;
+static SlurmClient *client;
+static sd_event *event;
+static TestJob *jobs;
+static size_t n_jobs;
+static int failures;
+static const char *shared_dir;
+static uint32_t gone_id = 3999999;
+static bool gone_seen;
+
+#define FAIL(...) do { fprintf(stderr, "FAIL: " __VA_ARGS__); fputc('\n', stderr); failures++; } while (0)
+
+static void check_done(void) {
+        for (size_t i = 0; i < n_jobs; i++)
+                if (!jobs[i].final && !jobs[i].refused)
+                        return;
+        if (!gone_seen)
+                return;
+        (void) sd_event_exit(event, 0);
+}
+
+static void on_change(SlurmClient *c, const SlurmJobStatus *s, void *userdata);
+
+static void restart_client(void) {
+        int r;
+
+        printf("restart: dropping the client with %u jobs tracked\n", slurm_client_tracked(client));
+        client = slurm_client_free(client);
+        r = slurm_client_new(event, &conf, on_change, NULL, &client);
+        if (r < 0) {
+                FAIL("a fresh client did not start: %s", strerror(-r));
+                (void) sd_event_exit(event, 1);
+                return;
+        }
+        for (size_t i = 0; i < n_jobs; i++)
+                if (jobs[i].slurm_id > 0 && !jobs[i].final)
+                        (void) slurm_client_track(client, jobs[i].slurm_id, i);
+        if (!gone_seen)
+                (void) slurm_client_track(client, gone_id, UINT64_MAX);
+}
+
+static void on_change(SlurmClient *c, const SlurmJobStatus *s, void *userdata) {
+        TestJob *j;
+
+        if (s->jobd_id == UINT64_MAX) {
+                printf("job %u (unknown id): %s\n", s->slurm_id, slurm_job_state_to_string(s->state));
+                if (s->state != SLURM_JOB_GONE)
+                        FAIL("an id slurmctld never gave out is %s, not gone",
+                             slurm_job_state_to_string(s->state));
+                gone_seen = true;
+                check_done();
+                return;
+        }
+        if (s->jobd_id >= n_jobs) {
+                FAIL("a change for an unknown cookie %" PRIu64, s->jobd_id);
+                return;
+        }
+        j = jobs + s->jobd_id;
+        printf("job %u (%s): %s node=%s reason=%s exit=0x%x\n", s->slurm_id, j->what,
+               slurm_job_state_to_string(s->state), strna(s->node), strna(s->reason), s->exit_status);
+        if (s->slurm_id != j->slurm_id)
+                FAIL("%s: change for id %u, submitted as %u", j->what, s->slurm_id, j->slurm_id);
+        if (j->final)
+                FAIL("%s: a change after the final state", j->what);
+        if (s->state == SLURM_JOB_RUNNING) {
+                j->seen_running = true;
+                if (!s->node)
+                        FAIL("%s: running without a node", j->what);
+                if (!j->acted) {
+                        j->acted = true;
+                        switch (j->action) {
+                        case ACTION_KILL_TERM_WHEN_RUNNING:
+                                (void) slurm_client_kill(client, j->slurm_id, SIGTERM);
+                                break;
+                        case ACTION_KILL_KILL_WHEN_RUNNING:
+                                (void) slurm_client_kill(client, j->slurm_id, SIGKILL);
+                                break;
+                        case ACTION_KILL_OTHER_WHEN_RUNNING:
+                                /* The other one waits for the licences this one holds. slurmctld takes
+                                 * no signal but SIGKILL for a pending job: the client cancels it. */
+                                (void) slurm_client_kill(client, jobs[j->other].slurm_id, SIGTERM);
+                                break;
+                        case ACTION_RESTART_WHEN_RUNNING:
+                                restart_client();
+                                return;
+                        default:
+                                break;
+                        }
+                }
+        }
+        if (!slurm_job_state_is_final(s->state))
+                return;
+        j->final = true;
+        j->reason_final = s->reason ? strdup(s->reason) : NULL;
+        j->got = s->state;
+        j->status = s->exit_status;
+        check_done();
+}
+
+static void on_submitted(SlurmClient *c, uint64_t jobd_id, uint32_t slurm_id, int error, const char *message,
+                         void *userdata) {
+        TestJob *j = jobs + jobd_id;
+
+        j->submitted = true;
+        if (error < 0) {
+                printf("job (%s) refused: %s (%s)\n", j->what, strna(message), strerror(-error));
+                j->refused = true;
+                if (!j->want_refused)
+                        FAIL("%s: refused: %s", j->what, strna(message));
+                else if (!message || !strstr(message, "Slurm refused the job: "))
+                        FAIL("%s: the refusal does not carry Slurm's reason: %s", j->what, strna(message));
+                check_done();
+                return;
+        }
+        printf("job %u (%s) submitted\n", slurm_id, j->what);
+        if (j->want_refused)
+                FAIL("%s: accepted, should have been refused", j->what);
+        if (slurm_id == 0)
+                FAIL("%s: success without an id", j->what);
+        j->slurm_id = slurm_id;
+}
+
+static char *read_log(const char *path) {
+        _cleanup_(fclosep) FILE *f = fopen(path, "re");
+        char *buf = NULL;
+        size_t n = 0;
+
+        if (!f)
+                return NULL;
+        if (getdelim(&buf, &n, 0, f) < 0)
+                return free(buf), strdup("");
+        return buf;
+}
+
+static void check_job(TestJob *j) {
+        if (j->want_refused) {
+                if (!j->refused)
+                        FAIL("%s: not refused", j->what);
+                return;
+        }
+        if (!j->final) {
+                FAIL("%s: never ended", j->what);
+                return;
+        }
+        if (j->got != j->want)
+                FAIL("%s: ended %s, expected %s", j->what, slurm_job_state_to_string(j->got),
+                     slurm_job_state_to_string(j->want));
+        if (j->want_exit >= 0 && !(WIFEXITED(j->status) && WEXITSTATUS(j->status) == j->want_exit))
+                FAIL("%s: exit status 0x%x, expected exit code %d", j->what, j->status, j->want_exit);
+        if (j->want_signal > 0 && !(WIFSIGNALED(j->status) && WTERMSIG(j->status) == j->want_signal))
+                FAIL("%s: exit status 0x%x, expected signal %d", j->what, j->status, j->want_signal);
+        if (j->want_log) {
+                _cleanup_free_ char *log = read_log(j->log_path);
+                if (!log || !streq(log, j->want_log))
+                        FAIL("%s: log %s is \"%s\", expected \"%s\"", j->what, j->log_path, strna(log),
+                             j->want_log);
+        }
+}
+
+static int submit_all(void) {
+        _cleanup_strv_free_ char **env = NULL;
+        char cwd[4096];
+
+        if (!getcwd(cwd, sizeof(cwd)))
+                return -errno;
+        if (strv_extend(&env, "PATH=/usr/local/bin:/usr/bin:/bin") < 0 ||
+            strv_extend(&env, "JOBD_TEST_VAR=it's $set") < 0)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_jobs; i++) {
+                TestJob *j = jobs + i;
+                SlurmSubmit s = {
+                        .jobd_id = i,
+                        .uid = getuid(),
+                        .gid = getgid(),
+                        .argv = j->argv,
+                        .env = env,
+                        .cwd = cwd,
+                        .log_path = j->log_path,
+                        .time_limit = j->time_limit,
+                        .memory_max = 64 << 20,
+                        .tasks_max = UINT64_MAX,
+                        .cpu_weight = UINT64_MAX,
+                        .licenses = j->licenses,
+                };
+                char name[64];
+                int r;
+
+                snprintf(name, sizeof(name), "jobd-test-%zu", i);
+                s.name = name;
+                snprintf(j->log_path, sizeof(j->log_path), "%s/jobd-test-%d-%zu.log", shared_dir, (int) getpid(), i);
+                r = slurm_client_submit(client, &s, on_submitted, NULL);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+#define ARGV(...) ((char *[]) { __VA_ARGS__, NULL })
+
+static int scenario(bool with_timeout) {
+        TestJob table[] = {
+                { .what = "exit-0", .argv = ARGV("sh", "-c", "echo out; echo err >&2; echo \"$JOBD_TEST_VAR\""),
+                  .want = SLURM_JOB_COMPLETED, .want_exit = 0, .want_log = "out\nerr\nit's $set\n" },
+                { .what = "exit-3", .argv = ARGV("sh", "-c", "exit 3"), .want = SLURM_JOB_FAILED, .want_exit = 3 },
+                { .what = "argv", .argv = ARGV("printf", "[%s]", "a b", "it's", "", "x\ny", "$HOME", "*"),
+                  .want = SLURM_JOB_COMPLETED, .want_exit = 0, .want_log = "[a b][it's][][x\ny][$HOME][*]" },
+                { .what = "sigterm", .argv = ARGV("sleep", "300"), .action = ACTION_KILL_TERM_WHEN_RUNNING,
+                  .want = SLURM_JOB_FAILED, .want_exit = -1, .want_signal = SIGTERM },
+                { .what = "cancelled", .argv = ARGV("sleep", "300"), .action = ACTION_KILL_KILL_WHEN_RUNNING,
+                  .want = SLURM_JOB_CANCELLED, .want_exit = -1 },
+                /* Both licences of the cluster's simlic:2: the second waits for the first, and is killed
+                 * while it waits. */
+                { .what = "licence-holder", .argv = ARGV("sleep", "8"), .licenses = "simlic:2",
+                  .action = ACTION_KILL_OTHER_WHEN_RUNNING, .other = 6,
+                  .want = SLURM_JOB_COMPLETED, .want_exit = 0 },
+                { .what = "pending-killed", .argv = ARGV("true"), .licenses = "simlic:2",
+                  .want = SLURM_JOB_CANCELLED, .want_exit = -1 },
+                { .what = "refused", .argv = ARGV("true"), .licenses = "no-such-licence:1", .want_refused = true },
+                /* Still running when the client is replaced: the fresh one re-adopts it. */
+                { .what = "restart", .argv = ARGV("sleep", "5"), .action = ACTION_RESTART_WHEN_RUNNING,
+                  .want = SLURM_JOB_COMPLETED, .want_exit = 0 },
+                { .what = "timeout", .argv = ARGV("sleep", "300"), .time_limit = 1,
+                  .want = SLURM_JOB_TIMEOUT, .want_exit = -1 },
+        };
+        int r;
+
+        n_jobs = ELEMENTSOF(table) - !with_timeout;
+        jobs = table;
+        for (size_t i = 0; i < n_jobs; i++)
+                if (jobs[i].want_exit == 0 && jobs[i].want != SLURM_JOB_COMPLETED)
+                        jobs[i].want_exit = -1;
+
+        r = slurm_client_new(event, &conf, on_change, NULL, &client);
+        if (r < 0)
+                return r;
+        r = submit_all();
+        if (r < 0)
+                return r;
+        (void) slurm_client_track(client, gone_id, UINT64_MAX);
+
+        r = sd_event_loop(event);
+        client = slurm_client_free(client);
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < n_jobs; i++)
+                check_job(jobs + i);
+        if (!gone_seen)
+                FAIL("the unknown id was not reported gone");
+        if (jobs[6].seen_running)
+                FAIL("pending-killed: ran although the licences were taken");
+        /* Cancelled while it waited for the licences the other job held: enforced by slurmctld. */
+        if (!jobs[6].reason_final || !strstr(jobs[6].reason_final, "Licenses"))
+                FAIL("pending-killed: waited for \"%s\", not for licences", strna(jobs[6].reason_final));
+        if (jobs[6].seen_running)
+                FAIL("pending-killed: ran although the other job held the licences");
+        for (size_t i = 0; i < n_jobs; i++)
+                free(jobs[i].reason_final);
+        return failures > 0 ? -EBADMSG : 0;
+}
+
+/* ---- bench ---- */
+
+static unsigned bench_n, bench_submitted, bench_refused, bench_final, bench_pending_seen;
+static uint32_t *bench_ids;
+static usec_t bench_t0, bench_t_submitted, bench_t_cancel, lateness_max, lateness_expected;
+static bool bench_cancelling;
+
+static void bench_on_change(SlurmClient *c, const SlurmJobStatus *s, void *userdata) {
+        if (slurm_job_state_is_final(s->state)) {
+                bench_final++;
+                if (bench_final + bench_refused == bench_n)
+                        (void) sd_event_exit(event, 0);
+        }
+}
+
+static void bench_cancel_all(void) {
+        SlurmClientStats st;
+
+        slurm_client_get_stats(client, &st);
+        printf("bench: %u jobs tracked; last slurm_load_jobs: %.1f ms for %" PRIu64 " jobs (max %.1f ms, "
+               "%" PRIu64 " queries, %" PRIu64 " with the table)\n", slurm_client_tracked(client),
+               st.poll_usec_last / 1000.0, st.poll_records_last, st.poll_usec_max / 1000.0, st.n_polls,
+               st.n_polls_changed);
+        printf("bench: event loop lateness while following them: max %.1f ms; longest turn delivering results "
+               "%.1f ms (%" PRIu64 " callbacks)\n", lateness_max / 1000.0, st.deliver_usec_max / 1000.0,
+               st.n_delivered);
+        bench_cancelling = true;
+        bench_t_cancel = now(CLOCK_MONOTONIC);
+        for (unsigned i = 0; i < bench_n; i++)
+                if (bench_ids[i])
+                        (void) slurm_client_kill(client, bench_ids[i], SIGKILL);
+}
+
+static int bench_on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        usec_t n = now(CLOCK_MONOTONIC);
+        static unsigned ticks;
+
+        if (lateness_expected > 0 && n > lateness_expected && n - lateness_expected > lateness_max) {
+                lateness_max = n - lateness_expected;
+                if (lateness_max > 50 * USEC_PER_MSEC)
+                        printf("bench: loop %.1f ms late at +%.2f s (%s)\n", lateness_max / 1000.0,
+                               (n - bench_t0) / 1e6, bench_cancelling ? "cancelling" :
+                               bench_t_submitted > 0 ? "following" : "submitting");
+        }
+        lateness_expected = n + 10 * USEC_PER_MSEC;
+        (void) sd_event_source_set_time(s, lateness_expected);
+        /* After the submissions: let the client follow the whole set for a few intervals, then cancel. */
+        if (bench_t_submitted > 0 && !bench_cancelling && n > bench_t_submitted + 5 * USEC_PER_SEC)
+                bench_cancel_all();
+        ticks++;
+        return 0;
+}
+
+static void bench_on_submitted(SlurmClient *c, uint64_t jobd_id, uint32_t slurm_id, int error,
+                               const char *message, void *userdata) {
+        if (error < 0) {
+                if (bench_refused++ == 0)
+                        fprintf(stderr, "bench: refused: %s\n", strna(message));
+        } else
+                bench_ids[jobd_id] = slurm_id;
+        if (++bench_submitted == bench_n) {
+                SlurmClientStats st;
+
+                bench_t_submitted = now(CLOCK_MONOTONIC);
+                slurm_client_get_stats(client, &st);
+                printf("bench: %u submissions (%u refused) in %.2f s: %.0f/s; %.2f ms per "
+                       "slurm_submit_batch_job()\n", bench_n, bench_refused,
+                       (bench_t_submitted - bench_t0) / 1e6, bench_n * 1e6 / (bench_t_submitted - bench_t0),
+                       st.submit_usec_total / 1000.0 / bench_n);
+        }
+}
+
+static int bench(unsigned n) {
+        char *extra[] = { (char *) "--hold", NULL };
+        _cleanup_(sd_event_source_unrefp) sd_event_source *timer = NULL;
+        char *env[] = { (char *) "PATH=/usr/bin:/bin", NULL };
+        char cwd[4096], log_path[512];
+        int r;
+
+        if (!getcwd(cwd, sizeof(cwd)))
+                return -errno;
+        conf.extra_options = extra;
+        bench_n = n;
+        bench_ids = calloc(n, sizeof(uint32_t));
+        if (!bench_ids)
+                return -ENOMEM;
+        r = slurm_client_new(event, &conf, bench_on_change, NULL, &client);
+        if (r < 0)
+                return r;
+        r = sd_event_add_time_relative(event, &timer, CLOCK_MONOTONIC, 10 * USEC_PER_MSEC, 1, bench_on_timer,
+                                       NULL);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(timer, SD_EVENT_ON);
+        snprintf(log_path, sizeof(log_path), "%s/jobd-bench.log", shared_dir);
+        bench_t0 = now(CLOCK_MONOTONIC);
+        for (unsigned i = 0; i < n; i++) {
+                SlurmSubmit s = {
+                        .jobd_id = i, .name = "jobd-bench", .uid = getuid(), .gid = getgid(),
+                        .argv = ARGV("sleep", "600"), .env = env, .cwd = cwd, .log_path = log_path,
+                        .memory_max = 16 << 20, .tasks_max = UINT64_MAX, .cpu_weight = UINT64_MAX,
+                };
+                r = slurm_client_submit(client, &s, bench_on_submitted, NULL);
+                if (r < 0)
+                        return r;
+        }
+        printf("bench: %u submissions queued in %.1f ms (the loop's share)\n", n,
+               (now(CLOCK_MONOTONIC) - bench_t0) / 1000.0);
+        r = sd_event_loop(event);
+        if (r >= 0) {
+                usec_t dt = now(CLOCK_MONOTONIC) - bench_t_cancel;
+                printf("bench: %u cancels sent and seen final in %.2f s: %.0f/s\n", bench_final, dt / 1e6,
+                       bench_final * 1e6 / dt);
+                printf("bench: event loop lateness overall: max %.1f ms\n", lateness_max / 1000.0);
+        }
+        client = slurm_client_free(client);
+        free(bench_ids);
+        (void) bench_pending_seen;
+        return r;
+}
+
+int main(int argc, char *argv[]) {
+        int r;
+
+        if (argc < 4) {
+                fprintf(stderr, "usage: %s SLURM_CONF SHARED_DIR scenario [--timeout] | bench N\n", argv[0]);
+                return EXIT_FAILURE;
+        }
+        conf.config = argv[1];
+        conf.shared_dir = argv[2];
+        conf.poll_interval = 500 * USEC_PER_MSEC;
+        shared_dir = argv[2];
+        setvbuf(stdout, NULL, _IOLBF, 0);
+
+        r = sd_event_default(&event);
+        if (r < 0)
+                return EXIT_FAILURE;
+        if (streq(argv[3], "scenario"))
+                r = scenario(argc > 4 && streq(argv[4], "--timeout"));
+        else if (streq(argv[3], "bench") && argc > 4)
+                r = bench((unsigned) strtoul(argv[4], NULL, 10));
+        else {
+                fprintf(stderr, "unknown mode %s\n", argv[3]);
+                r = -EINVAL;
+        }
+        event = sd_event_unref(event);
+        if (r < 0) {
+                fprintf(stderr, "%s: %s\n", argv[3], strerror(-r));
+                return EXIT_FAILURE;
+        }
+        printf("%s: ok\n", argv[3]);
+        return EXIT_SUCCESS;
+}
