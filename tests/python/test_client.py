@@ -41,7 +41,8 @@ def test_submit_every_key_typed(tmp_path):
                         environment={"FOO": "bar", "PATH": os.environ["PATH"]}, priority=7, timeout=90,
                         after=[dep.id], after_condition="any", group="pyt-grp", resources={"pyt-lic": 1},
                         retries=2, retry_on=["timeout", "3"], retry_delay=0.25,
-                        system_call_filter=["~socket"], jobserver=True, jobserver_style="fifo")
+                        system_call_filter=["~socket"], jobserver=True, jobserver_style="fifo",
+                        backend="local")
             job = await c.submit(spec)
             res = await job.wait()
             assert res.success, res
@@ -58,7 +59,11 @@ def test_submit_every_key_typed(tmp_path):
             assert p["Retries"] == 2 and set(p["RetryOn"]) == {"timeout", "3"} and p["RetryDelayUSec"] == 250_000
             assert p["SystemCallFilter"] == ["~socket"]
             assert p["Jobserver"] is True and p["JobserverStyle"] == "fifo"
+            assert p["Backend"] == "local" and p["SlurmJobId"] == 0
             assert (await job.read_log()).decode() == f"bar\n{tmp_path}\n"
+            # Backend "slurm" on a daemon without [Slurm] is refused, saying so.
+            with pytest.raises(jobd.InvalidSpec, match="Slurm is not configured"):
+                await c.submit(Spec(["true"], backend="slurm"))
             # Resource limits: accepted where the controller is available, else refused by name.
             for key, kw in (("MemoryMax", {"memory_max": 64 << 20}), ("TasksMax", {"tasks_max": 64}),
                             ("CPUWeight", {"cpu_weight": 50})):

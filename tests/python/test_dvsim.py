@@ -233,3 +233,21 @@ def test_real_dvsim_scheduler(tmp_path):
         assert sum(s == JobStatus.FAILED for s in by.values()) == 4
         assert sum(s == JobStatus.PASSED for s in by.values()) == 8
     run(t(), timeout=120)
+
+
+def test_slurm_backend_is_sent_as_backend_key(tmp_path):
+    """JobSpec.backend "slurm" becomes the Backend key (with the log as LogPath, no descriptors): this
+    daemon has no [Slurm], so jobd refuses it, naming why; the other jobs run on the default backend.
+    (tests/integration/slurm-*.sh run cluster jobs end to end.)"""
+    async def t():
+        be = JobdRuntimeBackend()
+        col = Collector(be)
+        specs = [make_spec(tmp_path, "sim", "true", backend="slurm"),
+                 make_spec(tmp_path, "build", "true", backend="jobd")]
+        await be.submit_many(specs)
+        await col.wait_for(2)
+        e = col.events["sim"]
+        assert e.status == JobStatus.KILLED and "Slurm is not configured" in e.reason.message, e.reason
+        assert col.events["build"].status == JobStatus.PASSED
+        await be.close()
+    run(t())

@@ -107,6 +107,7 @@ class Spec:
     output_directory: str | None = None
     jobserver: bool | None = None
     jobserver_style: str | None = None
+    backend: str | None = None
     extra: dict[str, Variant] = field(default_factory=dict)
 
     def to_dbus(self, fds: list[int] | None = None) -> dict[str, Variant]:
@@ -177,6 +178,8 @@ class Spec:
             d["Jobserver"] = Variant("b", bool(self.jobserver))
         if self.jobserver_style is not None:
             d["JobserverStyle"] = Variant("s", self.jobserver_style)
+        if self.backend is not None:
+            d["Backend"] = Variant("s", self.backend)
         d.update(self.extra)
         return d
 

@@ -26,6 +26,10 @@ How a DVSim ``JobSpec`` maps onto a jobd job:
   (the log is this backend's file, given as ``StdoutFD``, which jobd's own ``FailPatterns``/
   ``PassPatterns`` do not scan: they judge the log jobd writes).
 * ``weight``: ``Priority`` (higher starts first).
+* ``backend``: ``"slurm"`` sends the job to the Slurm cluster of the daemon's jobd.conf ``[Slurm]``
+  (``Backend`` "slurm"); its output cannot be a descriptor of this process there, so the log (with the
+  same preamble) is given as its ``LogPath``, which the node appends to: it must be on a folder the nodes
+  share (DVSim's scratch area usually is). Any other value runs the job on the daemon's default backend.
 * ``interactive``: refused (``RuntimeError``), as DVSim refuses it for backends without support.
 * ``max_parallelism``: DVSim's scheduler keeps at most that many jobs dispatched; on top, when the daemon
   allows it (the session bus, or root), the backend's jobs form a jobd group with that limit.
@@ -175,6 +179,11 @@ class JobdRuntimeBackend(RuntimeBackend):
                 spec = Spec(argv, name=self._job_name(job), working_directory=os.getcwd(),
                             environment=self._jobd_env(env), priority=int(job.weight),
                             timeout=job.timeout_secs, stdout=fd, stderr=fd, group=self._group)
+                if getattr(job, "backend", None) == "slurm":
+                    # On a node of the cluster: the log by its path, appended to after the preamble.
+                    spec.backend = "slurm"
+                    spec.stdout = spec.stderr = None
+                    spec.log_path = os.path.abspath(job.log_path)
                 prepared.append((job, spec, fd))
             results = await asyncio.gather(*(client.submit(spec) for _, spec, _ in prepared),
                                            return_exceptions=True)
