@@ -57,6 +57,62 @@ static void test_example(void **state) {
         jobd_conf_done(&c);
 }
 
+static void test_slurm(void **state) {
+        const char *text =
+                "[Pool simlic]\n"
+                "Capacity=2\n"
+                "[Slurm]\n"
+                "Config=/etc/slurm/slurm.conf\n"
+                "Partition=sim\n"
+                "Account=dv\n"
+                "QOS=night\n"
+                "ExtraOptions=--exclusive  --constraint=avx2\n"
+                "SharedDirectory=/shared/jobd\n"
+                "PollIntervalSec=0.5\n";
+        static const struct {
+                const char *text, *error;
+        } bad[] = {
+                { "[Slurm]\nPartition=sim\n", "x.conf:1: [Slurm] needs SharedDirectory=" },
+                { "[Slurm]\nSharedDirectory=shared\n", "x.conf:2: SharedDirectory=shared: expected an absolute path" },
+                { "[Slurm]\nSharedDirectory=/s\nConfig=slurm.conf\n", "x.conf:3: Config=slurm.conf: expected" },
+                { "[Slurm]\nSharedDirectory=/s\nPartition=a b\n", "x.conf:3: Partition=a b: expected a name" },
+                { "[Slurm]\nSharedDirectory=/s\nPollIntervalSec=1h\n", "x.conf:3: PollIntervalSec=1h: expected" },
+                { "[Slurm]\nSharedDirectory=/s\nExtraOptions=-N 1\n", "x.conf:3: ExtraOptions: \"-N\" is not" },
+                { "[Slurm]\nSharedDirectory=/s\nNodes=4\n", "x.conf:3: unknown key Nodes= in the [Slurm] section" },
+                { "[Slurm big]\nSharedDirectory=/s\n", "x.conf:1: [Slurm] takes no name" },
+                { "[Slurm]\nSharedDirectory=/s\n[Slurm]\nSharedDirectory=/s\n", "x.conf:3: [Slurm] is defined already on line 1" },
+        };
+        char *error = NULL;
+        JobdConf c;
+
+        assert_int_equal(jobd_conf_parse(text, "lab.conf", &c, &error), 0);
+        assert_true(c.slurm.present);
+        assert_int_equal(c.slurm.line, 3);
+        assert_string_equal(c.slurm.config, "/etc/slurm/slurm.conf");
+        assert_string_equal(c.slurm.partition, "sim");
+        assert_string_equal(c.slurm.account, "dv");
+        assert_string_equal(c.slurm.qos, "night");
+        assert_int_equal(strv_length(c.slurm.extra_options), 2);
+        assert_string_equal(c.slurm.extra_options[1], "--constraint=avx2");
+        assert_int_equal(c.slurm.extra_options_line, 8);
+        assert_string_equal(c.slurm.shared_dir, "/shared/jobd");
+        assert_int_equal(c.slurm.poll_interval_usec, 500 * USEC_PER_MSEC);
+        assert_int_equal(c.n_entries, 1);
+        jobd_conf_done(&c);
+
+        assert_int_equal(jobd_conf_parse("[Pool p]\nCapacity=1\n", "x.conf", &c, &error), 0);
+        assert_false(c.slurm.present);
+        jobd_conf_done(&c);
+
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                assert_int_equal(jobd_conf_parse(bad[i].text, "x.conf", &c, &error), -EINVAL);
+                if (!strstr(error, bad[i].error))
+                        fail_msg("%s: expected \"%s\" in \"%s\"", bad[i].text, bad[i].error, error);
+                free(error);
+                error = NULL;
+        }
+}
+
 static void test_access(void **state) {
         char *error = NULL;
         JobdConf c;
@@ -305,6 +361,7 @@ int main(void) {
                 cmocka_unit_test(test_users_defaults),
                 cmocka_unit_test(test_user_limits),
                 cmocka_unit_test(test_access),
+                cmocka_unit_test(test_slurm),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

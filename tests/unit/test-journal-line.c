@@ -67,6 +67,7 @@ static void make_submit(JournalSubmit *s) {
         assert_non_null(s->spec.system_call_filter);
         s->spec.system_call_filter->address_families = strv_of("AF_UNIX", "AF_INET", NULL);
         s->spec.labels = strv_of("nightly", "gpu", NULL);
+        s->spec.backend = JOB_BACKEND_SLURM;
         assert_non_null(s->spec.argv);
         assert_non_null(s->spec.environment);
 }
@@ -159,6 +160,8 @@ static void test_round_trip(void **state) {
         assert_strv_equal(out.spec.system_call_filter->address_families,
                           in.spec.system_call_filter->address_families);
         assert_strv_equal(out.spec.labels, in.spec.labels);
+        assert_int_equal(out.spec.backend, JOB_BACKEND_SLURM);
+        assert_non_null(strstr(line, "\"backend\":\"slurm\""));
 
         /* And back again: the same line, byte for byte (the table is read in the order it writes). */
         again = encode(&out);
@@ -185,7 +188,9 @@ static void test_round_trip_minimal(void **state) {
         assert_null(strstr(line, "\"retry_on\""));
         assert_null(strstr(line, "\"labels\""));
         assert_null(strstr(line, "\"jobserver\""));
+        assert_null(strstr(line, "\"backend\""));
         assert_int_equal(decode(line, &out, &field), 0);
+        assert_int_equal(out.spec.backend, JOB_BACKEND_DEFAULT);   /* a local job's line */
         assert_false(out.spec.jobserver);
         assert_int_equal(out.run, 0);
         assert_int_equal(out.spec.limits.memory_max, LIMIT_UNSET);

@@ -67,6 +67,7 @@ _jobctl() {
                 --state) words="waiting queued starting running paused stopping done" ;;
                 --result) words="success failed killed timeout oom skipped cancelled lost" ;;
                 --after-condition) words="success failure any" ;;
+                --backend) words="local slurm" ;;
                 --json) words="short pretty off" ;;
                 -s|--signal) words="HUP INT QUIT KILL USR1 USR2 TERM CONT STOP TSTP" ;;
                 --group) words=$(__jobctl_column1 groups) ;;
