@@ -122,6 +122,24 @@ int job_slurm_make_log_dir(Job *j, gid_t gid) {
         return 0;
 }
 
+void job_slurm_remove_log(Job *j) {
+        _cleanup_close_ int dfd = -EBADF, fd = -EBADF;
+        char name[64];
+
+        if (!job_is_slurm(j) || j->spec.log_path || !j->manager->slurm_shared_dir)
+                return;
+        /* Only that name in the owner's folder, which they may change at will (as for a local log). */
+        dfd = open(j->manager->slurm_shared_dir, O_DIRECTORY | O_CLOEXEC);
+        snprintf(name, sizeof(name), "%u", (unsigned) job_log_uid(j));
+        fd = dfd >= 0 ? openat(dfd, name, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -EBADF;
+        if (fd < 0)
+                return;
+        snprintf(name, sizeof(name), "jobd-%llu.log", (unsigned long long) j->id);
+        if (unlinkat(fd, name, 0) < 0 && errno != ENOENT)
+                log_debug_errno(errno, "Job %llu: cannot remove its log in the shared folder, ignoring: %m",
+                                (unsigned long long) j->id);
+}
+
 /* Counted pools the job holds, as Slurm licences "NAME:N,...": the cluster enforces them for everyone
  * who uses it, not only for this daemon. Slot pools are jobd's own (their slots are in the environment). */
 static int job_slurm_licenses(Job *j, char **ret) {
@@ -280,6 +298,8 @@ int job_slurm_start(Job *j, const UserRecord *user) {
                 return job_fail_start_full(j, r, "Cannot record its start in the state folder's " JOURNAL_FILE,
                                            NULL);
 
+        /* Set first: the answer comes on a later loop iteration, but it must find the job waiting for it. */
+        j->slurm_submitting = true;
         r = slurm_client_submit(m->slurm, &(SlurmSubmit) {
                         .jobd_id = j->id,
                         .attempt = job_attempt_number(j),
@@ -296,9 +316,10 @@ int job_slurm_start(Job *j, const UserRecord *user) {
                         .cpu_weight = j->spec.limits.cpu_weight,
                         .licenses = licenses,
                   }, on_submitted, m);
-        if (r < 0)
+        if (r < 0) {
+                j->slurm_submitting = false;
                 return job_fail_start_full(j, r, "Cannot hand the job to the Slurm client", NULL);
-        j->slurm_submitting = true;
+        }
         manager_job_changed(m, j, JOB_CHANGE_START_USEC);
         return 0;
 }
@@ -551,6 +572,9 @@ const char *job_slurm_log_path(Job *j, char *buf, size_t l) {
 
 int job_slurm_make_log_dir(Job *j, gid_t gid) {
         return -ENOENT;
+}
+
+void job_slurm_remove_log(Job *j) {
 }
 
 int job_slurm_start(Job *j, const UserRecord *user) {

@@ -38,3 +38,5 @@ int job_slurm_cancel(Job *j);
 const char *job_slurm_log_path(Job *j, char *buf, size_t l);
 /* <SharedDirectory>/<uid>: made the owner's (gid: its group, (gid_t) -1: left) if missing. */
 int job_slurm_make_log_dir(Job *j, gid_t gid);
+/* Job.Remove(): its log in the shared folder goes with it. */
+void job_slurm_remove_log(Job *j);

@@ -259,6 +259,7 @@ int manager_remove_job(Manager *m, Job *j) {
                                         (unsigned long long) id);
                 safe_close(fd);
         }
+        job_slurm_remove_log(j);
 
         /* A restart takes the next id from the folders in DIR/jobs (and the journal): the newest job, if it
          * never started, leaves its folder, so that its id is not given out again. */
