@@ -2,12 +2,18 @@
 /*
  * Drives src/slurm/slurm-client.c against a real cluster (tests/integration/slurm-client.sh starts one).
  *
- *   slurm-client-test SLURM_CONF SHARED_DIR scenario [--timeout]
+ *   slurm-client-test SLURM_CONF SHARED_DIR scenario [--timeout] [--oom]
  *       jobs that exit 0 and 3, a job killed by SIGTERM, one cancelled by SIGKILL, a pending one killed
  *       (cancelled), licences enforced, a refused submission, an unknown id (gone), the argv and the
  *       environment as the job sees them, and a fresh client that re-adopts every job still running
- *       (a daemon restart); --timeout adds a job over a 1 min time limit (Slurm ends it within ~1.5 min).
+ *       (a daemon restart); --timeout adds a job over a 1 min time limit (Slurm ends it within ~1.5 min),
+ *       --oom one over its MemoryMax (where the cluster enforces --mem).
  *       Exit 0 when every job ended as expected.
+ *
+ *   slurm-client-test SLURM_CONF SHARED_DIR unreachable MALFORMED_CONF
+ *       slurm_client_new() fails, with a clear line and without ending the process, on a missing
+ *       slurm.conf, on one libslurm cannot process, on unsupported ExtraOptions, and within seconds on
+ *       SLURM_CONF, whose controller does not answer.
  *
  *   slurm-client-test SLURM_CONF SHARED_DIR bench N
  *       submits N held jobs, follows them, cancels them: submissions/s through the worker, the time of
@@ -55,6 +61,7 @@ typedef struct TestJob {
         const char *want_log;   /* exact content of the log, or NULL */
 
         uint32_t slurm_id;
+        bool skip;              /* not in this run (--timeout, --oom not given) */
         bool submitted, refused, final, seen_running, acted;
         SlurmJobState got;
         int status;
@@ -76,7 +83,7 @@ static bool gone_seen;
 
 static void check_done(void) {
         for (size_t i = 0; i < n_jobs; i++)
-                if (!jobs[i].final && !jobs[i].refused)
+                if (!jobs[i].final && !jobs[i].refused && !jobs[i].skip)
                         return;
         if (!gone_seen)
                 return;
@@ -197,6 +204,8 @@ static char *read_log(const char *path) {
 }
 
 static void check_job(TestJob *j) {
+        if (j->skip)
+                return;
         if (j->want_refused) {
                 if (!j->refused)
                         FAIL("%s: not refused", j->what);
@@ -249,6 +258,8 @@ static int submit_all(void) {
                 char name[64];
                 int r;
 
+                if (j->skip)
+                        continue;
                 snprintf(name, sizeof(name), "jobd-test-%zu", i);
                 s.name = name;
                 snprintf(j->log_path, sizeof(j->log_path), "%s/jobd-test-%d-%zu.log", shared_dir, (int) getpid(), i);
@@ -261,7 +272,7 @@ static int submit_all(void) {
 
 #define ARGV(...) ((char *[]) { __VA_ARGS__, NULL })
 
-static int scenario(bool with_timeout) {
+static int scenario(bool with_timeout, bool with_oom) {
         TestJob table[] = {
                 { .what = "exit-0", .argv = ARGV("sh", "-c", "echo out; echo err >&2; echo \"$JOBD_TEST_VAR\""),
                   .want = SLURM_JOB_COMPLETED, .want_exit = 0, .want_log = "out\nerr\nit's $set\n" },
@@ -283,12 +294,15 @@ static int scenario(bool with_timeout) {
                 /* Still running when the client is replaced: the fresh one re-adopts it. */
                 { .what = "restart", .argv = ARGV("sleep", "5"), .action = ACTION_RESTART_WHEN_RUNNING,
                   .want = SLURM_JOB_COMPLETED, .want_exit = 0 },
+                /* Needs the cluster to enforce --mem (task/cgroup, ConstrainRAMSpace): --oom. */
+                { .what = "oom", .argv = ARGV("python3", "-c", "x = b'x' * (400 << 20)"),
+                  .want = SLURM_JOB_OUT_OF_MEMORY, .want_exit = -1, .skip = !with_oom },
                 { .what = "timeout", .argv = ARGV("sleep", "300"), .time_limit = 1,
-                  .want = SLURM_JOB_TIMEOUT, .want_exit = -1 },
+                  .want = SLURM_JOB_TIMEOUT, .want_exit = -1, .skip = !with_timeout },
         };
         int r;
 
-        n_jobs = ELEMENTSOF(table) - !with_timeout;
+        n_jobs = ELEMENTSOF(table);
         jobs = table;
         for (size_t i = 0; i < n_jobs; i++)
                 if (jobs[i].want_exit == 0 && jobs[i].want != SLURM_JOB_COMPLETED)
@@ -444,6 +458,49 @@ static int bench(unsigned n) {
         return r;
 }
 
+/* ---- what slurm_client_new() refuses, without ending the process ---- */
+
+static int refused(const char *config, int want, const char *what) {
+        SlurmConf bad = conf;
+        usec_t t0 = now(CLOCK_MONOTONIC), dt;
+        SlurmClient *c = NULL;
+        int r;
+
+        bad.config = (char *) config;
+        r = slurm_client_new(event, &bad, on_change, NULL, &c);
+        dt = now(CLOCK_MONOTONIC) - t0;
+        printf("%s: %s after %.1f s\n", what, r < 0 ? strerror(-r) : "accepted", dt / 1e6);
+        if (r >= 0) {
+                FAIL("%s: the client started", what);
+                slurm_client_free(c);
+        } else if (want != 0 && r != want)
+                FAIL("%s: %s, expected %s", what, strerror(-r), strerror(-want));
+        if (dt > 10 * USEC_PER_SEC)
+                FAIL("%s: took %.1f s", what, dt / 1e6);
+        return 0;
+}
+
+static int unreachable(const char *malformed) {
+        char *bad_extra[] = { (char *) "--constraint=x", (char *) "--mem=1G", NULL };
+        SlurmConf c2 = conf;
+        SlurmClient *c = NULL;
+        int r;
+
+        refused("/nonexistent/slurm.conf", -ENOENT, "a missing slurm.conf");
+        /* libslurm would end the process on this one (fatal()): the child that reads it first dies. */
+        refused(malformed, -EINVAL, "a slurm.conf libslurm cannot process");
+        c2.extra_options = bad_extra;
+        r = slurm_client_new(event, &c2, on_change, NULL, &c);
+        printf("ExtraOptions with --mem: %s\n", r < 0 ? strerror(-r) : "accepted");
+        if (r != -EINVAL) {
+                FAIL("ExtraOptions with --mem=1G: %s, expected EINVAL", r < 0 ? strerror(-r) : "accepted");
+                slurm_client_free(c);
+        }
+        /* The configuration given on the command line names a controller nobody listens for. */
+        refused(conf.config, 0, "a controller that does not answer");
+        return failures > 0 ? -EBADMSG : 0;
+}
+
 int main(int argc, char *argv[]) {
         int r;
 
@@ -461,7 +518,9 @@ int main(int argc, char *argv[]) {
         if (r < 0)
                 return EXIT_FAILURE;
         if (streq(argv[3], "scenario"))
-                r = scenario(argc > 4 && streq(argv[4], "--timeout"));
+                r = scenario(strv_contains(argv + 4, "--timeout"), strv_contains(argv + 4, "--oom"));
+        else if (streq(argv[3], "unreachable") && argc > 4)
+                r = unreachable(argv[4]);
         else if (streq(argv[3], "bench") && argc > 4)
                 r = bench((unsigned) strtoul(argv[4], NULL, 10));
         else {
