@@ -40,7 +40,9 @@
 # Timeouts are short so that the tests are quick: SlurmdTimeout=5 (a stopped slurmd makes the node DOWN
 # and its jobs NODE_FAIL within ~10-20 s), JobRequeue=0 (NODE_FAIL is final), MinJobAge=300 (finished
 # jobs stay visible to slurm_load_jobs long enough for jobd's polling), KillWait=2, a 1 s scheduler
-# interval, no accounting (sacct does not work: use scontrol show job).
+# interval, no accounting (sacct does not work: use scontrol show job). Memory is a consumable resource:
+# --mem is enforced (OUT_OF_MEMORY, in cgroup mode), a job without it gets min(1 GiB, RealMemory/CPUs)
+# per CPU. Slurm's time limits have a granularity of minutes (--time=1 is the shortest: 60 s).
 #
 # Needs root (slurmd runs jobs as their users), slurmctld, slurmd, the slurm client commands, munged.
 # slurm_cluster_start returns 77 with the reason on stderr only when that is missing; any other failure
@@ -100,13 +102,13 @@ _slurm_dump_logs() {
         echo "------------------------------------" >&2
 }
 
-# A TCP port on 127.0.0.1 nobody listens on, with PORT+1 free too.
+# A TCP port nobody listens on, with PORT+1 free too (listening sockets from /proc/net/tcp{,6}: state 0A).
 _slurm_free_port_pair() {
         local p i used
-        used=$(ss -Htlna 2>/dev/null | awk '{ n = split($4, a, ":"); print a[n] }')
+        used=$(awk 'FNR > 1 && $4 == "0A" { n = split($2, a, ":"); print a[n] }' /proc/net/tcp /proc/net/tcp6 2>/dev/null)
         for ((i = 0; i < 200; i++)); do
                 p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-                if ! grep -qx "$p" <<<"$used" && ! grep -qx "$((p + 1))" <<<"$used"; then
+                if ! grep -qix "$(printf '%04X' "$p")" <<<"$used" && ! grep -qix "$(printf '%04X' $((p + 1)))" <<<"$used"; then
                         echo "$p"
                         return 0
                 fi
@@ -250,10 +252,14 @@ _slurm_setup_cgroups() {
 }
 
 _slurm_write_conf() {
-        local port=$1 hw
+        local port=$1 hw cpus mem defmem
         # CPUs, sockets, cores, threads, RealMemory as slurmd sees them (NodeName/UpTime dropped).
         hw=$("$(_slurm_bin slurmd)" -C 2>/dev/null | head -n 1 | tr ' ' '\n' | grep -E '^(CPUs|Boards|SocketsPerBoard|CoresPerSocket|ThreadsPerCore|RealMemory)=' | tr '\n' ' ')
         [[ -n "$hw" ]] || hw="CPUs=$(nproc) RealMemory=$(awk '/^MemTotal:/ { print int($2 / 1024) }' /proc/meminfo)"
+        cpus=$(sed -n 's/.*CPUs=\([0-9]*\).*/\1/p' <<<"$hw")
+        mem=$(sed -n 's/.*RealMemory=\([0-9]*\).*/\1/p' <<<"$hw")
+        defmem=$((mem / (cpus > 0 ? cpus : 1)))
+        ((defmem <= 1024)) || defmem=1024
         {
                 echo "# written by tests/helpers/slurm.sh: a private one-node cluster"
                 echo "ClusterName=jobdtest"
@@ -288,7 +294,10 @@ _slurm_write_conf() {
                 echo "SchedulerType=sched/backfill"
                 echo "SchedulerParameters=sched_interval=1,bf_interval=1,sched_min_interval=100"
                 echo "SelectType=select/cons_tres"
-                echo "SelectTypeParameters=CR_CPU"
+                # Memory is allocated (CR_CPU_Memory), so that --mem is the job's cgroup limit (alloc=0 would
+                # mean the whole node); a job without --mem gets DefMemPerCPU per CPU.
+                echo "SelectTypeParameters=CR_CPU_Memory"
+                echo "DefMemPerCPU=$defmem"
                 echo "SlurmdParameters=config_overrides"
                 echo "SlurmdTimeout=5"
                 echo "SlurmctldTimeout=10"

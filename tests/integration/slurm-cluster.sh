@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The private one-node Slurm cluster of tests/helpers/slurm.sh (no jobd here): it starts, runs a batch
-# job and keeps its exit code, kills a daemonized orphan of a cancelled or finished job (proctrack/cgroup;
-# with proctrack/linuxproc the orphan survives, and this says so), turns a running job into NODE_FAIL when
-# slurmd stops, takes the node back when slurmd returns, and stops leaving no process, cgroup or file.
+# job and keeps its exit code, enforces --mem (OUT_OF_MEMORY), kills a daemonized orphan of a cancelled
+# or finished job (proctrack/cgroup; with proctrack/linuxproc the orphan survives, and this says so),
+# turns a running job into NODE_FAIL when slurmd stops, takes the node back when slurmd returns, and
+# stops leaving no process, cgroup or file.
 . "$(dirname "$0")/../helpers/lib.sh"
 . "$(dirname "$0")/../helpers/slurm.sh"
 setup
@@ -33,6 +34,15 @@ assert_eq FAILED "$(slurm_job_field "$id" JobState)" "state of a job exiting 3"
 assert_eq 3:0 "$(slurm_job_field "$id" ExitCode)" "ExitCode of a job exiting 3"
 expect_rc 0 "sbatch --wait of true" run --wait --wrap true
 assert_eq COMPLETED "$(slurm_job_field "${RUN_OUT%%;*}" JobState)" "state of true"
+
+# --- --mem is the job's memory limit (task/cgroup, cgroup mode): over it -> OUT_OF_MEMORY -------------
+if [[ "$SLURM_PROCTRACK" == cgroup ]]; then
+        run_rc rc run --wait --mem=50M --wrap 'python3 -c "a = bytearray(300 << 20)"'
+        assert_ne 0 "$rc" "sbatch --wait of a job going over --mem=50M"
+        assert_eq OUT_OF_MEMORY "$(slurm_job_field "${RUN_OUT%%;*}" JobState)" "state of a job going over --mem"
+else
+        note "proctrack/linuxproc + task/none: --mem is not enforced here"
+fi
 
 # --- orphans: a child that daemonizes (setsid + the parent exits: reparented away from the job) --------
 # orphan_job WHAT: a job whose script starts such a child, writes its pid to $SLURM_SHARED/WHAT.pid, then
