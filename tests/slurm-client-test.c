@@ -296,7 +296,7 @@ static int scenario(bool with_timeout, bool with_oom) {
                   .want = SLURM_JOB_COMPLETED, .want_exit = 0 },
                 /* Needs the cluster to enforce --mem (task/cgroup, ConstrainRAMSpace): --oom. */
                 { .what = "oom", .argv = ARGV("python3", "-c", "x = b'x' * (400 << 20)"),
-                  .want = SLURM_JOB_OUT_OF_MEMORY, .want_exit = -1, .skip = !with_oom },
+                  .want = SLURM_JOB_OUT_OF_MEMORY, .want_exit = -1, .want_signal = SIGKILL, .skip = !with_oom },
                 { .what = "timeout", .argv = ARGV("sleep", "300"), .time_limit = 1,
                   .want = SLURM_JOB_TIMEOUT, .want_exit = -1, .skip = !with_timeout },
         };

@@ -428,7 +428,7 @@ static Result *result_new_status(const Tracked *t, const slurm_job_info_t *j, Sl
                 .jobd_id = t->jobd_id,
                 .slurm_id = t->slurm_id,
                 .state = st,
-                .exit_status = slurm_job_state_is_final(st) ? (int) j->exit_code : 0,
+                .exit_status = slurm_job_state_is_final(st) ? slurm_exit_status_from_slurm(j->exit_code) : 0,
                 .node = strdup_nonempty(j->nodes ?: j->batch_host),
                 .reason = strdup_nonempty(reason),
                 .start_time = st != SLURM_JOB_PENDING && j->start_time > 0 ?
