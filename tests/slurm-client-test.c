@@ -10,6 +10,9 @@
  *       --oom one over its MemoryMax (where the cluster enforces --mem).
  *       Exit 0 when every job ended as expected.
  *
+ *   slurm-client-test SLURM_CONF SHARED_DIR nodefail
+ *       one job; prints "running ID" when it runs, for the shell to stop slurmd; expects NODE_FAIL.
+ *
  *   slurm-client-test SLURM_CONF SHARED_DIR unreachable MALFORMED_CONF
  *       slurm_client_new() fails, with a clear line and without ending the process, on a missing
  *       slurm.conf, on one libslurm cannot process, on unsupported ExtraOptions, and within seconds on
@@ -45,6 +48,8 @@ typedef enum Action {
         ACTION_KILL_KILL_WHEN_RUNNING,
         ACTION_KILL_OTHER_WHEN_RUNNING,
         ACTION_RESTART_WHEN_RUNNING,
+        ACTION_SUSPEND_WHEN_RUNNING,
+        ACTION_ANNOUNCE_WHEN_RUNNING,
 } Action;
 
 typedef struct TestJob {
@@ -62,7 +67,7 @@ typedef struct TestJob {
 
         uint32_t slurm_id;
         bool skip;              /* not in this run (--timeout, --oom not given) */
-        bool submitted, refused, final, seen_running, acted;
+        bool submitted, refused, final, seen_running, seen_suspended, acted;
         SlurmJobState got;
         int status;
         char *reason_final;
@@ -154,10 +159,22 @@ static void on_change(SlurmClient *c, const SlurmJobStatus *s, void *userdata) {
                         case ACTION_RESTART_WHEN_RUNNING:
                                 restart_client();
                                 return;
+                        case ACTION_SUSPEND_WHEN_RUNNING:
+                                (void) slurm_client_suspend(client, j->slurm_id, true);
+                                break;
+                        case ACTION_ANNOUNCE_WHEN_RUNNING:
+                                /* For the shell: it stops slurmd now. */
+                                printf("running %u\n", j->slurm_id);
+                                break;
                         default:
                                 break;
                         }
                 }
+        }
+        if (s->state == SLURM_JOB_SUSPENDED && !j->seen_suspended) {
+                j->seen_suspended = true;
+                if (j->action == ACTION_SUSPEND_WHEN_RUNNING)
+                        (void) slurm_client_suspend(client, j->slurm_id, false);
         }
         if (!slurm_job_state_is_final(s->state))
                 return;
@@ -294,6 +311,8 @@ static int scenario(bool with_timeout, bool with_oom) {
                 /* Still running when the client is replaced: the fresh one re-adopts it. */
                 { .what = "restart", .argv = ARGV("sleep", "5"), .action = ACTION_RESTART_WHEN_RUNNING,
                   .want = SLURM_JOB_COMPLETED, .want_exit = 0 },
+                { .what = "suspend", .argv = ARGV("sleep", "4"), .action = ACTION_SUSPEND_WHEN_RUNNING,
+                  .want = SLURM_JOB_COMPLETED, .want_exit = 0 },
                 /* Needs the cluster to enforce --mem (task/cgroup, ConstrainRAMSpace): --oom. */
                 { .what = "oom", .argv = ARGV("python3", "-c", "x = b'x' * (400 << 20)"),
                   .want = SLURM_JOB_OUT_OF_MEMORY, .want_exit = -1, .want_signal = SIGKILL, .skip = !with_oom },
@@ -325,6 +344,8 @@ static int scenario(bool with_timeout, bool with_oom) {
                 check_job(jobs + i);
         if (!gone_seen)
                 FAIL("the unknown id was not reported gone");
+        if (!jobs[9].seen_suspended)
+                FAIL("suspend: never reported suspended");
         if (jobs[6].seen_running)
                 FAIL("pending-killed: ran although the licences were taken");
         /* Cancelled while it waited for the licences the other job held: enforced by slurmctld. */
@@ -334,6 +355,33 @@ static int scenario(bool with_timeout, bool with_oom) {
                 FAIL("pending-killed: ran although the other job held the licences");
         for (size_t i = 0; i < n_jobs; i++)
                 free(jobs[i].reason_final);
+        return failures > 0 ? -EBADMSG : 0;
+}
+
+/* ---- a node that fails under a running job ---- */
+
+static int nodefail(void) {
+        TestJob table[] = {
+                { .what = "node-fail", .argv = ARGV("sleep", "300"), .action = ACTION_ANNOUNCE_WHEN_RUNNING,
+                  .want = SLURM_JOB_NODE_FAIL, .want_exit = -1 },
+        };
+        int r;
+
+        jobs = table;
+        n_jobs = ELEMENTSOF(table);
+        gone_seen = true;
+        r = slurm_client_new(event, &conf, on_change, NULL, &client);
+        if (r < 0)
+                return r;
+        r = submit_all();
+        if (r < 0)
+                return r;
+        r = sd_event_loop(event);
+        client = slurm_client_free(client);
+        if (r < 0)
+                return r;
+        check_job(jobs);
+        free(jobs[0].reason_final);
         return failures > 0 ? -EBADMSG : 0;
 }
 
@@ -519,6 +567,8 @@ int main(int argc, char *argv[]) {
                 return EXIT_FAILURE;
         if (streq(argv[3], "scenario"))
                 r = scenario(strv_contains(argv + 4, "--timeout"), strv_contains(argv + 4, "--oom"));
+        else if (streq(argv[3], "nodefail"))
+                r = nodefail();
         else if (streq(argv[3], "unreachable") && argc > 4)
                 r = unreachable(argv[4]);
         else if (streq(argv[3], "bench") && argc > 4)

@@ -4,7 +4,9 @@
 # libslurm and follows them with one query per interval; it checks what each job's end is reported as
 # (exit codes, a signal, a cancel, a pending job killed, licences, a refused submission, an id slurmctld
 # never gave, the words and environment the job sees) and that a fresh client re-adopts running jobs by
-# their ids. With SLURM_CLIENT_TEST_TIMEOUT=1, also a job over its 1 min time limit (slow: ~90 s).
+# their ids; a job suspended and resumed; OUT_OF_MEMORY where the cluster enforces --mem; NODE_FAIL when
+# slurmd dies under a job. With SLURM_CLIENT_TEST_TIMEOUT=1, also a job over its 1 min time limit (slow:
+# ~90 s).
 # Usage (meson): slurm-client.sh PATH-TO-slurm-client-test
 . "$(dirname "$0")/../helpers/lib.sh"
 . "$(dirname "$0")/../helpers/slurm.sh"
@@ -46,6 +48,20 @@ assert_contains "restart: dropping the client" "$(cat "$out")" "the restart step
 assert_match "job [0-9]+ \(restart\): completed" "$(cat "$out")" "the re-adopted job's end"
 assert_match "job [0-9]+ \(pending-killed\): cancelled node=n/a reason=Licenses" "$(cat "$out")" \
         "the job waiting for the licences, cancelled"
+
+# A node failure under a running job: NODE_FAIL (jobd's "lost", retryable).
+out="$TEST_TMP/nodefail.out"
+(cd "$TEST_TMP" && exec timeout -k 5 120 "$prog" "$SLURM_CONF" "$shared" nodefail) >"$out" 2>&1 &
+nodefail_pid=$!
+BG_PIDS+=("$nodefail_pid")
+wait_until 60 "the node-fail job to run" grep -q '^running ' "$out"
+slurm_node_stop
+rc=0
+wait "$nodefail_pid" || rc=$?
+cat "$out" >&2
+assert_eq 0 "$rc" "slurm-client-test nodefail (its FAIL lines are above)"
+assert_match "job [0-9]+ \(node-fail\): node-fail node=localhost" "$(cat "$out")" "the job on the failed node"
+slurm_node_start
 
 # What slurm_client_new() refuses, each with its line, in seconds and without libslurm ending the process:
 # a missing or unprocessable slurm.conf, unsupported ExtraOptions, a controller that does not answer.
