@@ -2,12 +2,21 @@
 /*
  * Drives src/slurm/slurm-client.c against a real cluster (tests/integration/slurm-client.sh starts one).
  *
- *   slurm-client-test SLURM_CONF SHARED_DIR scenario [--timeout]
+ *   slurm-client-test SLURM_CONF SHARED_DIR scenario [--timeout] [--oom]
  *       jobs that exit 0 and 3, a job killed by SIGTERM, one cancelled by SIGKILL, a pending one killed
  *       (cancelled), licences enforced, a refused submission, an unknown id (gone), the argv and the
  *       environment as the job sees them, and a fresh client that re-adopts every job still running
- *       (a daemon restart); --timeout adds a job over a 1 min time limit (Slurm ends it within ~1.5 min).
+ *       (a daemon restart); --timeout adds a job over a 1 min time limit (Slurm ends it within ~1.5 min),
+ *       --oom one over its MemoryMax (where the cluster enforces --mem).
  *       Exit 0 when every job ended as expected.
+ *
+ *   slurm-client-test SLURM_CONF SHARED_DIR nodefail
+ *       one job; prints "running ID" when it runs, for the shell to stop slurmd; expects NODE_FAIL.
+ *
+ *   slurm-client-test SLURM_CONF SHARED_DIR unreachable MALFORMED_CONF
+ *       slurm_client_new() fails, with a clear line and without ending the process, on a missing
+ *       slurm.conf, on one libslurm cannot process, on unsupported ExtraOptions, and within seconds on
+ *       SLURM_CONF, whose controller does not answer.
  *
  *   slurm-client-test SLURM_CONF SHARED_DIR bench N
  *       submits N held jobs, follows them, cancels them: submissions/s through the worker, the time of
@@ -39,6 +48,8 @@ typedef enum Action {
         ACTION_KILL_KILL_WHEN_RUNNING,
         ACTION_KILL_OTHER_WHEN_RUNNING,
         ACTION_RESTART_WHEN_RUNNING,
+        ACTION_SUSPEND_WHEN_RUNNING,
+        ACTION_ANNOUNCE_WHEN_RUNNING,
 } Action;
 
 typedef struct TestJob {
@@ -55,7 +66,8 @@ typedef struct TestJob {
         const char *want_log;   /* exact content of the log, or NULL */
 
         uint32_t slurm_id;
-        bool submitted, refused, final, seen_running, acted;
+        bool skip;              /* not in this run (--timeout, --oom not given) */
+        bool submitted, refused, final, seen_running, seen_suspended, acted;
         SlurmJobState got;
         int status;
         char *reason_final;
@@ -76,7 +88,7 @@ static bool gone_seen;
 
 static void check_done(void) {
         for (size_t i = 0; i < n_jobs; i++)
-                if (!jobs[i].final && !jobs[i].refused)
+                if (!jobs[i].final && !jobs[i].refused && !jobs[i].skip)
                         return;
         if (!gone_seen)
                 return;
@@ -147,10 +159,22 @@ static void on_change(SlurmClient *c, const SlurmJobStatus *s, void *userdata) {
                         case ACTION_RESTART_WHEN_RUNNING:
                                 restart_client();
                                 return;
+                        case ACTION_SUSPEND_WHEN_RUNNING:
+                                (void) slurm_client_suspend(client, j->slurm_id, true);
+                                break;
+                        case ACTION_ANNOUNCE_WHEN_RUNNING:
+                                /* For the shell: it stops slurmd now. */
+                                printf("running %u\n", j->slurm_id);
+                                break;
                         default:
                                 break;
                         }
                 }
+        }
+        if (s->state == SLURM_JOB_SUSPENDED && !j->seen_suspended) {
+                j->seen_suspended = true;
+                if (j->action == ACTION_SUSPEND_WHEN_RUNNING)
+                        (void) slurm_client_suspend(client, j->slurm_id, false);
         }
         if (!slurm_job_state_is_final(s->state))
                 return;
@@ -197,6 +221,8 @@ static char *read_log(const char *path) {
 }
 
 static void check_job(TestJob *j) {
+        if (j->skip)
+                return;
         if (j->want_refused) {
                 if (!j->refused)
                         FAIL("%s: not refused", j->what);
@@ -249,6 +275,8 @@ static int submit_all(void) {
                 char name[64];
                 int r;
 
+                if (j->skip)
+                        continue;
                 snprintf(name, sizeof(name), "jobd-test-%zu", i);
                 s.name = name;
                 snprintf(j->log_path, sizeof(j->log_path), "%s/jobd-test-%d-%zu.log", shared_dir, (int) getpid(), i);
@@ -261,7 +289,7 @@ static int submit_all(void) {
 
 #define ARGV(...) ((char *[]) { __VA_ARGS__, NULL })
 
-static int scenario(bool with_timeout) {
+static int scenario(bool with_timeout, bool with_oom) {
         TestJob table[] = {
                 { .what = "exit-0", .argv = ARGV("sh", "-c", "echo out; echo err >&2; echo \"$JOBD_TEST_VAR\""),
                   .want = SLURM_JOB_COMPLETED, .want_exit = 0, .want_log = "out\nerr\nit's $set\n" },
@@ -283,12 +311,17 @@ static int scenario(bool with_timeout) {
                 /* Still running when the client is replaced: the fresh one re-adopts it. */
                 { .what = "restart", .argv = ARGV("sleep", "5"), .action = ACTION_RESTART_WHEN_RUNNING,
                   .want = SLURM_JOB_COMPLETED, .want_exit = 0 },
+                { .what = "suspend", .argv = ARGV("sleep", "4"), .action = ACTION_SUSPEND_WHEN_RUNNING,
+                  .want = SLURM_JOB_COMPLETED, .want_exit = 0 },
+                /* Needs the cluster to enforce --mem (task/cgroup, ConstrainRAMSpace): --oom. */
+                { .what = "oom", .argv = ARGV("python3", "-c", "x = b'x' * (400 << 20)"),
+                  .want = SLURM_JOB_OUT_OF_MEMORY, .want_exit = -1, .want_signal = SIGKILL, .skip = !with_oom },
                 { .what = "timeout", .argv = ARGV("sleep", "300"), .time_limit = 1,
-                  .want = SLURM_JOB_TIMEOUT, .want_exit = -1 },
+                  .want = SLURM_JOB_TIMEOUT, .want_exit = -1, .skip = !with_timeout },
         };
         int r;
 
-        n_jobs = ELEMENTSOF(table) - !with_timeout;
+        n_jobs = ELEMENTSOF(table);
         jobs = table;
         for (size_t i = 0; i < n_jobs; i++)
                 if (jobs[i].want_exit == 0 && jobs[i].want != SLURM_JOB_COMPLETED)
@@ -311,6 +344,8 @@ static int scenario(bool with_timeout) {
                 check_job(jobs + i);
         if (!gone_seen)
                 FAIL("the unknown id was not reported gone");
+        if (!jobs[9].seen_suspended)
+                FAIL("suspend: never reported suspended");
         if (jobs[6].seen_running)
                 FAIL("pending-killed: ran although the licences were taken");
         /* Cancelled while it waited for the licences the other job held: enforced by slurmctld. */
@@ -320,6 +355,33 @@ static int scenario(bool with_timeout) {
                 FAIL("pending-killed: ran although the other job held the licences");
         for (size_t i = 0; i < n_jobs; i++)
                 free(jobs[i].reason_final);
+        return failures > 0 ? -EBADMSG : 0;
+}
+
+/* ---- a node that fails under a running job ---- */
+
+static int nodefail(void) {
+        TestJob table[] = {
+                { .what = "node-fail", .argv = ARGV("sleep", "300"), .action = ACTION_ANNOUNCE_WHEN_RUNNING,
+                  .want = SLURM_JOB_NODE_FAIL, .want_exit = -1 },
+        };
+        int r;
+
+        jobs = table;
+        n_jobs = ELEMENTSOF(table);
+        gone_seen = true;
+        r = slurm_client_new(event, &conf, on_change, NULL, &client);
+        if (r < 0)
+                return r;
+        r = submit_all();
+        if (r < 0)
+                return r;
+        r = sd_event_loop(event);
+        client = slurm_client_free(client);
+        if (r < 0)
+                return r;
+        check_job(jobs);
+        free(jobs[0].reason_final);
         return failures > 0 ? -EBADMSG : 0;
 }
 
@@ -444,6 +506,49 @@ static int bench(unsigned n) {
         return r;
 }
 
+/* ---- what slurm_client_new() refuses, without ending the process ---- */
+
+static int refused(const char *config, int want, const char *what) {
+        SlurmConf bad = conf;
+        usec_t t0 = now(CLOCK_MONOTONIC), dt;
+        SlurmClient *c = NULL;
+        int r;
+
+        bad.config = (char *) config;
+        r = slurm_client_new(event, &bad, on_change, NULL, &c);
+        dt = now(CLOCK_MONOTONIC) - t0;
+        printf("%s: %s after %.1f s\n", what, r < 0 ? strerror(-r) : "accepted", dt / 1e6);
+        if (r >= 0) {
+                FAIL("%s: the client started", what);
+                slurm_client_free(c);
+        } else if (want != 0 && r != want)
+                FAIL("%s: %s, expected %s", what, strerror(-r), strerror(-want));
+        if (dt > 10 * USEC_PER_SEC)
+                FAIL("%s: took %.1f s", what, dt / 1e6);
+        return 0;
+}
+
+static int unreachable(const char *malformed) {
+        char *bad_extra[] = { (char *) "--constraint=x", (char *) "--mem=1G", NULL };
+        SlurmConf c2 = conf;
+        SlurmClient *c = NULL;
+        int r;
+
+        refused("/nonexistent/slurm.conf", -ENOENT, "a missing slurm.conf");
+        /* libslurm would end the process on this one (fatal()): the child that reads it first dies. */
+        refused(malformed, -EINVAL, "a slurm.conf libslurm cannot process");
+        c2.extra_options = bad_extra;
+        r = slurm_client_new(event, &c2, on_change, NULL, &c);
+        printf("ExtraOptions with --mem: %s\n", r < 0 ? strerror(-r) : "accepted");
+        if (r != -EINVAL) {
+                FAIL("ExtraOptions with --mem=1G: %s, expected EINVAL", r < 0 ? strerror(-r) : "accepted");
+                slurm_client_free(c);
+        }
+        /* The configuration given on the command line names a controller nobody listens for. */
+        refused(conf.config, 0, "a controller that does not answer");
+        return failures > 0 ? -EBADMSG : 0;
+}
+
 int main(int argc, char *argv[]) {
         int r;
 
@@ -461,7 +566,11 @@ int main(int argc, char *argv[]) {
         if (r < 0)
                 return EXIT_FAILURE;
         if (streq(argv[3], "scenario"))
-                r = scenario(argc > 4 && streq(argv[4], "--timeout"));
+                r = scenario(strv_contains(argv + 4, "--timeout"), strv_contains(argv + 4, "--oom"));
+        else if (streq(argv[3], "nodefail"))
+                r = nodefail();
+        else if (streq(argv[3], "unreachable") && argc > 4)
+                r = unreachable(argv[4]);
         else if (streq(argv[3], "bench") && argc > 4)
                 r = bench((unsigned) strtoul(argv[4], NULL, 10));
         else {

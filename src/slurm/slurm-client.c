@@ -428,7 +428,7 @@ static Result *result_new_status(const Tracked *t, const slurm_job_info_t *j, Sl
                 .jobd_id = t->jobd_id,
                 .slurm_id = t->slurm_id,
                 .state = st,
-                .exit_status = slurm_job_state_is_final(st) ? (int) j->exit_code : 0,
+                .exit_status = slurm_job_state_is_final(st) ? slurm_exit_status_from_slurm(j->exit_code) : 0,
                 .node = strdup_nonempty(j->nodes ?: j->batch_host),
                 .reason = strdup_nonempty(reason),
                 .start_time = st != SLURM_JOB_PENDING && j->start_time > 0 ?
@@ -641,10 +641,16 @@ static void *worker_main(void *p) {
 DEFINE_TRIVIAL_CLEANUP_FUNC(SlurmClient *, slurm_client_free);
 
 static void shared_push_request(Shared *s, Request *q) {
+        bool was_empty;
+
         pthread_mutex_lock(&s->lock);
+        was_empty = !s->req_head;
         *s->req_tail = q;
         s->req_tail = &q->next;
-        pthread_cond_signal(&s->cond);
+        /* The worker sleeps only with an empty queue: a wake-up per empty -> non-empty is enough (10k
+         * kills in one callback are then 10k list appends, not 10k futex calls). */
+        if (was_empty)
+                pthread_cond_signal(&s->cond);
         pthread_mutex_unlock(&s->lock);
 }
 

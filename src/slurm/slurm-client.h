@@ -67,7 +67,10 @@ typedef enum SlurmJobState {
 } SlurmJobState;
 
 const char *slurm_job_state_to_string(SlurmJobState s);
-/* From libslurm's job_state (JOB_* with flags) to the above. Pure, unit-tested. */
+/* From libslurm's job_state (JOB_* with flags) to the above. Pure, unit-tested. A final state with
+ * JOB_COMPLETING is RUNNING until the flag clears (processes may remain on the node; "done" promises
+ * none do); RUNNING|CONFIGURING is PENDING, RUNNING|STOPPED SUSPENDED; DEADLINE -> TIMEOUT, BOOT_FAIL ->
+ * NODE_FAIL, PREEMPTED (PreemptMode=CANCEL) -> CANCELLED, a state unknown to this libslurm -> FAILED. */
 SlurmJobState slurm_job_state_from_slurm(uint32_t job_state);
 static inline bool slurm_job_state_is_final(SlurmJobState s) {
         return s >= SLURM_JOB_COMPLETED;
@@ -85,16 +88,26 @@ typedef struct SlurmJobStatus {
 } SlurmJobStatus;
 
 /* Called on the event loop for every change of a tracked job's state, including the final one; the
- * client stops tracking a job after its final state was reported. */
+ * client stops tracking a job after its final state was reported. A job that ends between two queries
+ * may go from PENDING straight to its final state. A change already on its way to the loop can still
+ * arrive after slurm_client_untrack(): ignore ids you no longer know. */
 typedef void (*slurm_changed_t)(SlurmClient *c, const SlurmJobStatus *s, void *userdata);
 
 /* Called on the event loop once per slurm_client_submit(): error 0 and slurm_id set (the job is then
- * tracked), or -errno and message says why (Slurm's own error string included). */
+ * tracked, reported PENDING from then on without a change call), or -errno and message says why
+ * (Slurm's own error string included): -ECOMM slurmctld not reachable (worth a retry), -EAGAIN
+ * slurmctld's MaxJobCount reached, -EPERM not allowed to submit for that user, -EINVAL anything else
+ * slurmctld refused (a bad licence, partition, account...). Not called for submissions still queued
+ * when the client is freed. */
 typedef void (*slurm_submitted_t)(SlurmClient *c, uint64_t jobd_id, uint32_t slurm_id, int error,
                                   const char *message, void *userdata);
 
 /* Starts the worker thread; fails (with a log line naming the cause) if slurmctld does not answer a
- * first ping within a few seconds. */
+ * first ping within a few seconds. libslurm reads one slurm.conf per process: the first client's
+ * conf->config stays (another path later: -EBUSY). A slurm.conf libslurm cannot process is found out in
+ * a child process first (libslurm would exit() the daemon): -EINVAL. Unsupported extra_options: -EINVAL.
+ * slurm_client_free() may be called from one of the client's callbacks (it then takes effect when the
+ * callback returns); it waits up to 2 s for the worker to leave a libslurm call, then lets it go. */
 int slurm_client_new(sd_event *event, const SlurmConf *conf, slurm_changed_t on_change, void *userdata,
                      SlurmClient **ret);
 SlurmClient *slurm_client_free(SlurmClient *c);
@@ -106,12 +119,14 @@ int slurm_client_submit(SlurmClient *c, const SlurmSubmit *s, slurm_submitted_t 
 int slurm_client_track(SlurmClient *c, uint32_t slurm_id, uint64_t jobd_id);
 void slurm_client_untrack(SlurmClient *c, uint32_t slurm_id);
 /* Signals every step and the batch script of the job (slurm_kill_job(), KILL_FULL_JOB); SIGKILL of a
- * pending job cancels it. Asynchronous: the state change comes through on_change. */
+ * pending job cancels it, and so does any other signal (slurmctld takes only SIGKILL for a job that has
+ * no process yet). SIGKILL of a running job ends it CANCELLED; another signal that kills the script ends
+ * it FAILED with that signal in exit_status. Asynchronous: the state change comes through on_change. */
 int slurm_client_kill(SlurmClient *c, uint32_t slurm_id, int sig);
 /* Suspend/resume (slurm_suspend()/slurm_resume(): needs an operator of the cluster). Asynchronous; a
  * refusal is logged and the state does not change. */
 int slurm_client_suspend(SlurmClient *c, uint32_t slurm_id, bool suspend);
-/* Number of jobs tracked (submitted and not final). */
+/* Number of jobs tracked (submitted and not final), including submissions not yet answered. */
 unsigned slurm_client_tracked(SlurmClient *c);
 
 /* What the worker measured, for the bench and for debugging: how long the one query per interval takes

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,18 @@ SlurmJobState slurm_job_state_from_slurm(uint32_t job_state) {
                 /* A state this libslurm does not know: final, and a failure rather than a success. */
                 return SLURM_JOB_FAILED;
         }
+}
+
+int slurm_exit_status_from_slurm(uint32_t exit_code) {
+        unsigned sig = exit_code & 0x7f;
+
+        if (exit_code > 0xffff)
+                return SIGKILL;
+        if (sig == 0)
+                return (int) exit_code;                 /* exited, code in bits 8-15 */
+        if (sig < (unsigned) _NSIG && sig != 0x7f)
+                return (int) (exit_code & 0xff);        /* a signal, with the core dump bit */
+        return SIGKILL;
 }
 
 int slurm_shell_quote_append(char **buf, size_t *len, const char *word) {

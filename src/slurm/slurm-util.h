@@ -15,6 +15,11 @@ char *slurm_batch_script(char *const *argv);
 /* Appends word to *buf (of *len bytes, malloc'd) single-quoted. 0 or -ENOMEM. */
 int slurm_shell_quote_append(char **buf, size_t *len, const char *word);
 
+/* job_info_t.exit_code -> a wait(2) status. Slurm stores its pseudo-signals there too (SIG_OOM = 253
+ * for a job the OOM killer ended, 991-999 for others): those become SIGKILL, what actually ended the
+ * processes, so that no caller sees a signal number that does not exist. */
+int slurm_exit_status_from_slurm(uint32_t exit_code);
+
 /* Slurm's units. 0 (none) -> NO_VAL (the partition's default); else minutes rounded up, at least 1. */
 uint32_t slurm_time_limit_minutes(usec_t t);
 /* Bytes -> MiB rounded up, at least 1 (0 would ask Slurm for the node's whole memory); UINT64_MAX

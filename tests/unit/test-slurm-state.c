@@ -5,12 +5,15 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include <slurm/slurm.h>
 
 #include "macro.h"
 #include "slurm-client.h"
+#include "slurm-util.h"
 
 static void test_base_states(void **state) {
         assert_int_equal(slurm_job_state_from_slurm(JOB_PENDING), SLURM_JOB_PENDING);
@@ -51,6 +54,22 @@ static void test_flags(void **state) {
         assert_int_equal(slurm_job_state_from_slurm(JOB_OOM | JOB_UPDATE_DB), SLURM_JOB_OUT_OF_MEMORY);
 }
 
+static void test_exit_status(void **state) {
+        assert_int_equal(slurm_exit_status_from_slurm(0), 0);
+        assert_int_equal(slurm_exit_status_from_slurm(3 << 8), 3 << 8);
+        assert_int_equal(slurm_exit_status_from_slurm(255 << 8), 255 << 8);
+        assert_int_equal(slurm_exit_status_from_slurm(SIGTERM), SIGTERM);
+        assert_int_equal(slurm_exit_status_from_slurm(0x80 | SIGSEGV), 0x80 | SIGSEGV);
+        /* SIG_OOM (253): what the OOM killer sends. */
+        assert_int_equal(slurm_exit_status_from_slurm(253), SIGKILL);
+        assert_true(WIFSIGNALED(slurm_exit_status_from_slurm(253)));
+        /* SIG_TERM_KILL .. SIG_FAILURE (991-999) */
+        for (uint32_t v = 991; v <= 999; v++)
+                assert_int_equal(slurm_exit_status_from_slurm(v), SIGKILL);
+        assert_int_equal(slurm_exit_status_from_slurm(0x7f), SIGKILL);
+        assert_int_equal(slurm_exit_status_from_slurm(0x10000), SIGKILL);
+}
+
 static void test_strings(void **state) {
         for (SlurmJobState s = 0; s < _SLURM_JOB_STATE_MAX; s++)
                 assert_non_null(slurm_job_state_to_string(s));
@@ -66,6 +85,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_base_states),
                 cmocka_unit_test(test_flags),
+                cmocka_unit_test(test_exit_status),
                 cmocka_unit_test(test_strings),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
