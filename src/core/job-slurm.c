@@ -420,6 +420,10 @@ static void job_slurm_finalize(Job *j, const SlurmJobStatus *s) {
                 if (j->exit_code <= 0)
                         job_slurm_set_reason(j, "Slurm job %u failed%s%s", s->slurm_id, s->reason ? ": " : "",
                                              strempty(s->reason));
+                else if (IN_SET(j->exit_code, 126, 127))
+                        /* The batch script's exec of the command failed (its log has the shell's line). */
+                        job_slurm_set_reason(j, "Cannot execute %s on node %s (exit status %i; see the job's "
+                                             "log)", j->spec.argv[0], strna(s->node), j->exit_code);
         }
         log_debug("Job %llu: Slurm job %u ended %s: %s.", (unsigned long long) j->id, s->slurm_id,
                   slurm_job_state_to_string(s->state), job_result_to_string(result));

@@ -46,6 +46,25 @@ assert_eq killed "$(job_prop "$id" Result)" "Result of a cluster job killing its
 assert_eq 10 "$(job_prop "$id" ExitSignal)" "ExitSignal of a cluster job killing itself with SIGUSR1"
 assert_eq -1 "$(job_prop "$id" ExitCode)" "ExitCode of a cluster job killed by a signal"
 
+# A command the node cannot execute: failed with the shell's 127, as a local job.
+id=$(submit -- /nonexistent/tool --x)
+wait_done "$id" 60
+assert_eq failed "$(job_prop "$id" Result)" "Result of a cluster job whose command does not exist"
+assert_eq 127 "$(job_prop "$id" ExitCode)" "ExitCode of a cluster job whose command does not exist"
+assert_contains "Cannot execute /nonexistent/tool on node localhost" "$(job_prop "$id" Reason)" \
+        "Reason of a cluster job whose command does not exist"
+
+# MemoryMax is the Slurm job's memory: over it, the cluster's cgroup (ConstrainRAMSpace) kills it: oom.
+if [[ "$SLURM_PROCTRACK" == cgroup ]]; then
+        id=$(submit --memory-max=32M -- sh -c 'head -c 300M /dev/zero | tail >/dev/null')
+        wait_done "$id" 60
+        assert_eq oom "$(job_prop "$id" Result)" "Result of a cluster job over its MemoryMax"
+        assert_eq 32M "$(slurm_job_field "$(job_prop "$id" SlurmJobId)" MinMemoryNode)" "MemoryMax as the Slurm job's memory"
+        assert_contains "OOM killer" "$(job_prop "$id" Reason)" "Reason of the job over its MemoryMax"
+else
+        note "proctrack/linuxproc: the cluster constrains no memory here, no OUT_OF_MEMORY to see"
+fi
+
 # A local job next to them: Backend local runs here, in the test cgroup.
 id=$(submit --backend=local -- sh -c 'exit 0')
 wait_done "$id"
