@@ -172,6 +172,8 @@ static int job_slurm_licenses(Job *j, char **ret) {
  * retry it). */
 static void job_slurm_end(Job *j, JobResult result) {
         j->timeout_source = sd_event_source_disable_unref(j->timeout_source);
+        j->log_source = sd_event_source_disable_unref(j->log_source);
+        j->log_fd = safe_close(j->log_fd);
         j->slurm_submitting = false;
         j->slurm_pending_signal = 0;
         j->result = result;
@@ -273,6 +275,12 @@ int job_slurm_start(Job *j, const UserRecord *user) {
         if (logfd < 0)
                 return job_fail_start_full(j, logfd, "Cannot create the job's log in the shared folder", NULL);
         job_note_log_offset(j, logfd);
+        /* LogMaxBytes: as for a local job, while the node's writes reach this machine's inotify (a local
+         * or shared folder written here), and once more when the job ends. */
+        r = job_watch_log(j, logfd);
+        if (r < 0)
+                log_warning_errno(r, "Job %llu: cannot watch its log for LogMaxBytes, ignoring: %m",
+                                  (unsigned long long) j->id);
 
         env = job_build_env(j, user);
         if (!env)
@@ -374,6 +382,9 @@ static void job_slurm_finalize(Job *j, const SlurmJobStatus *s) {
         char buf[64];
         JobResult result;
 
+        /* Nothing of the job writes any more: what the rate limit let through is capped now. */
+        (void) job_enforce_log_cap(j, false);
+        j->reason_is_log_note = false;
         j->reason = mfree(j->reason);
         j->exit_code = -1;
         j->exit_signal = 0;
@@ -424,6 +435,14 @@ static void job_slurm_finalize(Job *j, const SlurmJobStatus *s) {
                         /* The batch script's exec of the command failed (its log has the shell's line). */
                         job_slurm_set_reason(j, "Cannot execute %s on node %s (exit status %i; see the job's "
                                              "log)", j->spec.argv[0], strna(s->node), j->exit_code);
+        }
+        if (j->log_truncated) {
+                if (j->reason)
+                        job_slurm_set_reason(j, "%s; log truncated at %llu bytes (LogMaxBytes)", j->reason,
+                                             (unsigned long long) j->spec.log_max_bytes);
+                else
+                        job_slurm_set_reason(j, "Log truncated at %llu bytes (LogMaxBytes)",
+                                             (unsigned long long) j->spec.log_max_bytes);
         }
         log_debug("Job %llu: Slurm job %u ended %s: %s.", (unsigned long long) j->id, s->slurm_id,
                   slurm_job_state_to_string(s->state), job_result_to_string(result));
@@ -528,6 +547,17 @@ int job_slurm_adopt(Job *j, uint32_t slurm_id) {
                                      (unsigned long long) j->id);
                 job_slurm_end(j, JOB_LOST);
                 return 0;
+        }
+        /* The log cap holds across a restart of the daemon. */
+        if (j->spec.log_max_bytes > 0) {
+                _cleanup_close_ int logfd = -EBADF;
+
+                r = job_open_log_file(j, true, (gid_t) -1, &logfd);
+                if (r >= 0)
+                        r = job_watch_log(j, logfd);
+                if (r < 0)
+                        log_warning_errno(r, "Job %llu: cannot watch its log for LogMaxBytes, ignoring: %m",
+                                          (unsigned long long) j->id);
         }
         r = slurm_client_track(m->slurm, slurm_id, j->id);
         if (r < 0) {

@@ -208,9 +208,9 @@ void job_finish_unstarted(Job *j, JobResult result, const char *reason) {
         job_set_done(j, result);
 }
 
-static int job_enforce_log_cap(Job *j, bool announce);
-static int job_open_log_file(Job *j, bool for_writing, gid_t gid, int *ret_fd);
-static int job_watch_log(Job *j, int logfd);
+int job_enforce_log_cap(Job *j, bool announce);
+int job_open_log_file(Job *j, bool for_writing, gid_t gid, int *ret_fd);
+int job_watch_log(Job *j, int logfd);
 
 /* The end of every started job: computes the result from why it ended and hands it to the manager
  * (which may retry it). */
@@ -966,7 +966,7 @@ static int job_open_log_file_full(Job *j, bool for_writing, gid_t gid, const Use
         return 0;
 }
 
-static int job_open_log_file(Job *j, bool for_writing, gid_t gid, int *ret_fd) {
+int job_open_log_file(Job *j, bool for_writing, gid_t gid, int *ret_fd) {
         return job_open_log_file_full(j, for_writing, gid, NULL, ret_fd);
 }
 
@@ -998,7 +998,7 @@ static size_t job_log_note(Job *j, char *buf, size_t l) {
  * later is cut off again each time. The daemon's fd has no O_APPEND (the note goes at a fixed offset);
  * the job's own fd appends, so its writes land after the note and the final ftruncate() removes them,
  * whatever raced with the first two steps. announce: publish the Reason at once (not while finishing). */
-static int job_enforce_log_cap(Job *j, bool announce) {
+int job_enforce_log_cap(Job *j, bool announce) {
         char note[LOG_NOTE_MAX];
         uint64_t cap = j->spec.log_max_bytes;
         size_t l;
@@ -1053,7 +1053,7 @@ static int on_log_ratelimit_expired(sd_event_source *s, void *userdata) {
 #define LOG_WATCH_INTERVAL (100 * USEC_PER_MSEC)
 #define LOG_WATCH_BURST 10U
 
-static int job_watch_log(Job *j, int logfd) {
+int job_watch_log(Job *j, int logfd) {
         char path[64];
         int r;
 

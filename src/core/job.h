@@ -250,6 +250,9 @@ int job_add_timer(Job *j, sd_event_source **ret, usec_t after, sd_event_time_han
                   const char *description);
 uid_t job_log_uid(Job *j);
 void job_copy_slots(Job *j);
+int job_watch_log(Job *j, int logfd);
+int job_enforce_log_cap(Job *j, bool announce);
+int job_open_log_file(Job *j, bool for_writing, gid_t gid, int *ret_fd);
 
 /* CPU time so far (live while running, final once done). */
 uint64_t job_cpu_usage(Job *j);

@@ -81,6 +81,15 @@ id=$(submit --pass-pattern='^PASSED' -- sh -c 'echo PASSED')
 wait_done "$id" 60
 assert_eq success "$(job_prop "$id" Result)" "Result of a cluster job whose log has its PassPattern"
 
+# --- LogMaxBytes: the log written on the node is cut as a local one ---------------------------------
+id=$(submit --log-max-bytes=4K -- sh -c 'head -c 100000 /dev/zero | tr "\\0" x; echo')
+wait_done "$id" 60
+assert_eq success "$(job_prop "$id" Result)" "Result of a cluster job over its LogMaxBytes"
+size=$(stat -c %s "$(job_prop "$id" LogPath)")
+assert_int "$size" -lt 4200 "size of the log of a cluster job cut at 4K"
+assert_contains "jobd: log truncated at 4096 bytes" "$(jobctl logs "$id")" "the note at the cut"
+assert_contains "LogMaxBytes" "$(job_prop "$id" Reason)" "Reason of a job whose log was cut"
+
 # --- logs while it runs: follow ---------------------------------------------------------------------
 id=$(submit -- sh -c 'echo first; sleep 2; echo second')
 wait_state "$id" running 30
