@@ -209,6 +209,8 @@ static int on_slurm_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+static void job_slurm_set_reason(Job *j, const char *fmt, ...) _printf_(2, 3);
+
 static void on_submitted(SlurmClient *c, uint64_t jobd_id, uint32_t slurm_id, int error, const char *message,
                          void *userdata) {
         Manager *m = userdata;
@@ -232,8 +234,21 @@ static void on_submitted(SlurmClient *c, uint64_t jobd_id, uint32_t slurm_id, in
                         job_slurm_end(j, JOB_CANCELLED);
                         return;
                 }
-                snprintf(why, sizeof(why), "Slurm refused the job: %s",
-                         message ?: strerror(-error));
+                if (IN_SET(error, -ECOMM, -EAGAIN)) {
+                        /* Not the job's fault: slurmctld did not answer, or holds as many jobs as it may.
+                         * Lost, which Retries retry for cluster jobs. */
+                        job_slurm_set_reason(j, "Lost, not submitted (%s): %s",
+                                             error == -ECOMM ? "slurmctld not reachable" : "the cluster is full",
+                                             message ?: strerror(-error));
+                        log_warning("Job %llu: %s", (unsigned long long) j->id, j->reason);
+                        job_slurm_end(j, JOB_LOST);
+                        return;
+                }
+                /* The client's message says that Slurm refused it, and why. */
+                if (message)
+                        snprintf(why, sizeof(why), "%s", message);
+                else
+                        snprintf(why, sizeof(why), "Slurm refused the job: %s", strerror(-error));
                 (void) job_fail_start_full(j, error, NULL, why);
                 return;
         }

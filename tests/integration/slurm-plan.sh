@@ -6,11 +6,14 @@
 # ("simlic:1"); by the jobs' own clocks no two simulations ever run at once, each starts after the build
 # ended, and the report starts after the last one ended. Then the licence is shown to be enforced
 # cluster-wide: while a job from outside jobd holds the cluster's only licence, jobd's job waits pending
-# in Slurm (starting) and runs only once the other has ended.
+# in Slurm (starting) and runs only once the other has ended. A pool the cluster has no licence for makes
+# slurmctld refuse the job: failed, with Slurm's reason.
 . "$(dirname "$0")/../helpers/lib.sh"
 . "$(dirname "$0")/../helpers/plans.sh"
 . "$(dirname "$0")/../helpers/slurm.sh"
 setup
+# libslurm leaks slurmctld's answer to a refused submission (slurm-lsan.supp says where).
+export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$(cd "$(dirname "$0")" && pwd)/slurm-lsan.supp"
 
 rc=0
 slurm_cluster_start "$TEST_TMP/slurm" "simlic:1" || rc=$?
@@ -21,6 +24,9 @@ conf="$TEST_TMP/jobd.conf"
 cat >"$conf" <<'CONF'
 # The simulator's licence: one, here and on the cluster (slurm.conf Licenses=simlic:1).
 [Pool simlic]
+Capacity=1
+# A pool the cluster has no licence for: its cluster jobs are refused by slurmctld.
+[Pool nolic]
 Capacity=1
 CONF
 slurm_jobd_conf "$conf"
@@ -89,4 +95,11 @@ assert_eq starting "$(job_prop "$id" State)" "State of a job waiting in Slurm fo
 wait_done "$id" 60
 assert_eq success "$(job_prop "$id" Result)" "Result of the job that waited for the licence"
 assert_int "$(cat "$out/mine.start")" -ge "$(cat "$out/other.end")" "jobd's job ran after the other released the licence"
+
+# --- a licence the cluster does not have: slurmctld refuses the job, its Reason says so ---------------
+id=$(submit --backend=slurm --resource=nolic=1 -- true)
+wait_done "$id" 30
+assert_eq failed "$(job_prop "$id" Result)" "Result of a cluster job asking for a licence the cluster lacks"
+assert_contains "Slurm refused the job" "$(job_prop "$id" Reason)" "Reason of the refused job"
+assert_eq 0 "$(job_prop "$id" SlurmJobId)" "SlurmJobId of a refused job"
 daemon_still_ok
