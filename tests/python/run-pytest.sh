@@ -9,7 +9,21 @@ PY=$1
 shift
 "$PY" -c 'import pytest, dbus_next' 2>/dev/null ||
         skip "$PY lacks pytest or dbus_next (Debian: python3-pytest python3-dbus-next, see .ci/deps)"
-jobd_start --max-parallel=0 --kill-grace=1s
+jobd_args=(--max-parallel=0 --kill-grace=1s)
+# JOBD_TEST_SLURM=1: a private one-node Slurm cluster (tests/helpers/slurm.sh) in jobd.conf's [Slurm],
+# for the tests of jobs with backend "slurm".
+if [[ "${JOBD_TEST_SLURM:-0}" == 1 ]]; then
+        . "$(dirname "$0")/../helpers/slurm.sh"
+        setup
+        rc=0
+        slurm_cluster_start "$TEST_TMP/slurm" || rc=$?
+        [[ $rc == 0 ]] || { [[ $rc == 77 ]] && skip "Slurm cannot start (see above)"; fail "the cluster did not start"; }
+        scontrol update PartitionName=debug OverSubscribe=FORCE:8 || fail "cannot let jobs share the node's CPUs"
+        : >"$TEST_TMP/jobd.conf"
+        slurm_jobd_conf "$TEST_TMP/jobd.conf"
+        jobd_args+=(--config="$TEST_TMP/jobd.conf")
+fi
+jobd_start "${jobd_args[@]}"
 export PYTHONPATH="$SRC_ROOT/src/python${PYTHONPATH:+:$PYTHONPATH}"
 export JOBD_TEST_CG_ROOT="$CG_ROOT"
 rc=0

@@ -235,6 +235,7 @@ def test_real_dvsim_scheduler(tmp_path):
     run(t(), timeout=120)
 
 
+@pytest.mark.skipif(os.environ.get("JOBD_TEST_SLURM") == "1", reason="this daemon has a [Slurm] section")
 def test_slurm_backend_is_sent_as_backend_key(tmp_path):
     """JobSpec.backend "slurm" becomes the Backend key (with the log as LogPath, no descriptors): this
     daemon has no [Slurm], so jobd refuses it, naming why; the other jobs run on the default backend.
@@ -251,3 +252,39 @@ def test_slurm_backend_is_sent_as_backend_key(tmp_path):
         assert col.events["build"].status == JobStatus.PASSED
         await be.close()
     run(t())
+
+
+@pytest.mark.skipif(os.environ.get("JOBD_TEST_SLURM") != "1",
+                    reason="needs the one-node Slurm cluster (meson test python-dvsim-slurm)")
+def test_slurm_jobs_on_the_cluster(tmp_path):
+    """JobSpec.backend "slurm" runs on the cluster (Backend slurm, a SlurmJobId), its output appended to
+    DVSim's log after the preamble, judged by DVSim's patterns; exit codes as for local jobs; a job with
+    another backend runs locally beside them."""
+    async def t():
+        be = JobdRuntimeBackend()
+        col = Collector(be)
+        specs = [
+            make_spec(tmp_path, "sim-ok", "echo TEST PASSED", backend="slurm", pass_patterns=["TEST PASSED"]),
+            make_spec(tmp_path, "sim-uvm", "sh -c 'echo UVM_ERROR here'", backend="slurm",
+                      fail_patterns=["UVM_ERROR"]),
+            make_spec(tmp_path, "sim-exit3", "sh -c 'exit 3'", backend="slurm"),
+            make_spec(tmp_path, "build", "true"),
+        ]
+        handles = await be.submit_many(specs)
+        await col.wait_for(len(specs))
+        ev = col.events
+        assert ev["sim-ok"].status == JobStatus.PASSED, ev["sim-ok"].reason
+        log = specs[0].log_path.read_text()
+        assert log.startswith("[Executing]:\n") and "TEST PASSED\n" in log, log
+        assert ev["sim-uvm"].status == JobStatus.FAILED and "UVM_ERROR" in ev["sim-uvm"].reason.message
+        assert ev["sim-exit3"].status == JobStatus.FAILED
+        assert "non-zero exit code: 3" in ev["sim-exit3"].reason.message
+        assert ev["build"].status == JobStatus.PASSED
+        async with await jobd.connect() as c:
+            p = await c.job_properties(handles["sim-ok"].jobd_id)
+            assert p["Backend"] == "slurm" and p["SlurmJobId"] > 0
+            assert p["LogPath"] == str(specs[0].log_path)
+            p = await c.job_properties(handles["build"].jobd_id)
+            assert p["Backend"] == "local" and p["SlurmJobId"] == 0
+        await be.close()
+    run(t(), timeout=120)
