@@ -397,6 +397,9 @@ static void job_slurm_finalize(Job *j, const SlurmJobStatus *s) {
         char buf[64];
         JobResult result;
 
+        /* It may end between two queries, never seen running: when it started is Slurm's to say. */
+        if (s->start_time > 0)
+                j->start_usec = s->start_time;
         /* Nothing of the job writes any more: what the rate limit let through is capped now. */
         (void) job_enforce_log_cap(j, false);
         j->reason_is_log_note = false;
@@ -560,6 +563,7 @@ int job_slurm_adopt(Job *j, uint32_t slurm_id) {
                 job_slurm_set_reason(j, "Lost: handed to Slurm, but jobd stopped before it recorded the Slurm "
                                      "job id (a Slurm job named jobd-%llu may run unwatched)",
                                      (unsigned long long) j->id);
+                log_warning("Job %llu: %s.", (unsigned long long) j->id, j->reason);
                 job_slurm_end(j, JOB_LOST);
                 return 0;
         }

@@ -75,4 +75,23 @@ assert_eq 3 "$(job_prop "$ended" ExitCode)" "ExitCode after a second restart"
 assert_eq "${sid[$pending]}" "$(job_prop "$pending" SlurmJobId)" "SlurmJobId after a second restart"
 assert_eq slurm "$(job_prop "$pending" Backend)" "Backend after a second restart"
 assert_eq local "$(job_prop "$local_job" Backend)" "Backend of the local job after a second restart"
+
+# --- a job whose Slurm id never reached the journal (jobd died between the submission and its line) ----
+# Made by taking its "slurm" line out of state.log while jobd is down: it is lost with a Reason naming the
+# Slurm job it may run as, never silently submitted twice; with Retries=1 it is retried (a new Slurm job).
+gone=$(submit --retries=1 -- sh -c 'sleep 2; echo retried')
+wait_state "$gone" running 30
+gone_sid=$(job_prop "$gone" SlurmJobId)
+jobd_crash
+grep -q "\"e\":\"slurm\",\"id\":$gone," "$STATE_DIR/state.log" || fail "no slurm line of job $gone in state.log"
+sed -i "/\"e\":\"slurm\",\"id\":$gone,/d" "$STATE_DIR/state.log"
+jobd_start --config="$conf" --backend=slurm --max-parallel=0
+wait_done "$gone" 60
+assert_eq success "$(job_prop "$gone" Result)" "Result of the retried job"
+attempts=$(job_prop_json "$gone" Attempts)
+assert_eq lost "$(jq -r '.[0][2]' <<<"$attempts")" "its first attempt, whose Slurm id was not recorded"
+assert_ne "$gone_sid" "$(job_prop "$gone" SlurmJobId)" "the retry is a new Slurm job"
+grep -q "Job $gone: Lost: handed to Slurm, but jobd stopped before it recorded the Slurm job id (a Slurm job named jobd-$gone may run unwatched)" "$JOBD_LOG" ||
+        fail "jobd does not say why job $gone was lost"
+scancel "$gone_sid" 2>/dev/null || true
 daemon_still_ok
