@@ -208,10 +208,6 @@ void job_finish_unstarted(Job *j, JobResult result, const char *reason) {
         job_set_done(j, result);
 }
 
-int job_enforce_log_cap(Job *j, bool announce);
-int job_open_log_file(Job *j, bool for_writing, gid_t gid, int *ret_fd);
-int job_watch_log(Job *j, int logfd);
-
 /* The end of every started job: computes the result from why it ended and hands it to the manager
  * (which may retry it). */
 static void job_finalize(Job *j) {
@@ -451,9 +447,6 @@ static int job_watch_dir(Job *j, const char *path) {
         return 0;
 }
 
-int job_add_timer(Job *j, sd_event_source **ret, usec_t after, sd_event_time_handler_t cb,
-                         const char *description);
-
 static int on_events_poll(sd_event_source *s, uint64_t usec, void *userdata) {
         Job *j = userdata;
         int r;
@@ -545,7 +538,7 @@ static int on_stuck(sd_event_source *s, uint64_t usec, void *userdata) {
 /* A timer that fires `after` from now. Not sd_event_add_time_relative(): that counts from the start of
  * the current loop iteration, so after a long iteration a 1 s timeout fired 0.12 s early. */
 int job_add_timer(Job *j, sd_event_source **ret, usec_t after, sd_event_time_handler_t cb,
-                         const char *description) {
+                  const char *description) {
         int r;
 
         r = sd_event_add_time(j->manager->event, ret, CLOCK_MONOTONIC, now(CLOCK_MONOTONIC) + after,
@@ -876,9 +869,10 @@ static int job_log_file_check(Job *j, int fd, struct stat *st) {
         return 0;
 }
 
-/* A LogPath of the job's own: opened (and created, with its folders) with its owner's credentials
- * (src/core/as-user.c), never through a symlink in its last component; then, as in the state folder, it
- * must be a regular file of the owner's with one link, and once jobd created it, that same file. */
+/* A LogPath of the job's own, or a Slurm job's log in the shared folder: opened (and created, with its
+ * folders) with its owner's credentials (src/core/as-user.c), never through a symlink in its last
+ * component; then, as in the state folder, it must be a regular file of the owner's with one link, and
+ * once jobd created it, that same file. */
 static int job_open_log_path(Job *j, bool for_writing, const UserRecord *user, int *ret_fd) {
         _cleanup_(user_record_freep) UserRecord *looked_up = NULL;
         char buf[PATH_MAX];
@@ -898,8 +892,8 @@ static int job_open_log_path(Job *j, bool for_writing, const UserRecord *user, i
                 u.groups = user->groups;
                 u.n_groups = user->n_groups;
         }
-        r = open_as_user(&u, job_log_path(j, buf, sizeof(buf)), for_writing ? O_WRONLY | O_APPEND | O_CREAT : O_RDONLY, 0644,
-                         for_writing, &fd);
+        r = open_as_user(&u, job_log_path(j, buf, sizeof(buf)),
+                         for_writing ? O_WRONLY | O_APPEND | O_CREAT : O_RDONLY, 0644, for_writing, &fd);
         if (r < 0)
                 return r;
         r = job_log_file_check(j, fd, &st);
