@@ -4,7 +4,8 @@
 # followed again by the Slurm job id its journal kept, and ends with the right result: one that ended
 # while jobd was down (exit 3: failed, ExitCode 3), one still running (success), one pending in Slurm for a
 # licence held from outside (runs once it is free: success), one that jobd was timing out (its timeout
-# counts from when Slurm started it: timeout). A local job of the same daemon is re-adopted as before.
+# counts from when Slurm started it: timeout), one cancelled right before the crash (cancelled). A local
+# job of the same daemon is re-adopted as before.
 # Then a clean stop (SIGTERM) and a second restart keep the results (done lines with SlurmJobId).
 . "$(dirname "$0")/../helpers/lib.sh"
 . "$(dirname "$0")/../helpers/slurm.sh"
@@ -32,7 +33,8 @@ running=$(submit -- sh -c 'sleep 7; echo still here')
 pending=$(submit --resource=simlic=1 -- sh -c "date +%s%N > $out/pending.start")
 timeout=$(submit --timeout=5s -- sleep 100)
 local_job=$(submit --backend=local -- sleep 3)
-for id in "$ended" "$running" "$timeout"; do
+cancelled=$(submit -- sleep 100)
+for id in "$ended" "$running" "$timeout" "$cancelled"; do
         wait_state "$id" running 30
 done
 wait_until 30 "job $pending submitted to Slurm" eval "[[ \$(job_prop $pending SlurmJobId) != 0 ]]"
@@ -42,6 +44,9 @@ for id in "$ended" "$running" "$pending" "$timeout"; do
 done
 slurm_wait_job_state "${sid[$pending]}" PENDING 10 || fail "job $pending is not pending in Slurm"
 
+# Cancelled right before the crash: its "stop" line is in the journal, Slurm's cancel may or may not
+# have happened; after the restart it is cancelled either way.
+expect_rc 0 "jobctl cancel of a cluster job" jobctl cancel "$cancelled"
 jobd_crash
 # Meanwhile the first one ends (it is not watched by anyone).
 slurm_wait_job_state "${sid[$ended]}" FAILED 20 || fail "Slurm job ${sid[$ended]} did not end while jobd was down"
@@ -61,6 +66,8 @@ wait_done "$pending" 60
 assert_eq success "$(job_prop "$pending" Result)" "Result of a job that was pending in Slurm across the restart"
 assert_eq "${sid[$pending]}" "$(job_prop "$pending" SlurmJobId)" "it ran as the Slurm job it was (not submitted twice)"
 assert_int "$(cat "$out/pending.start")" -ge "$(cat "$out/other.end")" "it ran once the licence was free"
+wait_done "$cancelled" 30
+assert_eq cancelled "$(job_prop "$cancelled" Result)" "Result of a job cancelled right before a crash"
 wait_done "$local_job" 30
 assert_eq success "$(job_prop "$local_job" Result)" "Result of the local job across the restart"
 assert_eq 0 "$(squeue -h -o %i | grep -c "^" || true)" "jobs left in Slurm's queue"
