@@ -13,7 +13,8 @@
 #      jobd (FinishUSec). Skipped with the reason when this jobd has no Slurm backend.
 # For each: jobs/s (N over the wall time), the CPU per job of slurmctld + slurmd (the slurmstepds, one
 # per job, are not counted), and for 1 and 2 the span Slurm itself records (first SubmitTime to last
-# EndTime, whole seconds). Prints figures and a summary; never passes or fails on time. Needs root.
+# EndTime, whole seconds). Prints figures and a summary (end->done: the median, in seconds, of
+# FinishUSec - EndTime); never passes or fails on time. Needs root.
 #
 #   bench/slurm.sh [--jobs=N] [--loop-jobs=M] [--only=array,loop,jobd] [--build-dir=DIR]
 #
@@ -109,7 +110,7 @@ for line in sys.stdin:
 print("%d" % (max(end) - min(sub)) if sub and end else "-")' "$@" || echo -
 }
 
-declare -A RATE=() SCPU=() DCPU=() SPAN=()
+declare -A RATE=() SCPU=() DCPU=() SPAN=() E2D=()
 
 echo "Slurm benchmarks: $(nproc) CPUs, kernel $(uname -r), $(slurmctld -V 2>/dev/null), $(date -u '+%F %T') UTC"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -215,9 +216,14 @@ if want jobd; then
                 # From Slurm's EndTime (whole seconds: the real end is up to 1 s later, 0.5 s on average) to
                 # jobd's FinishUSec, per job; the jobs by their SlurmJobId.
                 scontrol -o show job >"$WORK/slurm-jobs" 2>/dev/null || true
-                python3 - "$ADDR" "$WORK/slurm-jobs" <<-'PY' || echo "end-to-done: could not be measured"
+                py=python3
+                for p in /usr/bin/python3 python3; do
+                        if "$p" -c 'import dbus.bus' 2>/dev/null; then py=$p; break; fi
+                done
+                "$py" - "$ADDR" "$WORK/slurm-jobs" >"$WORK/e2d" <<-'PY' || echo "end-to-done: could not be measured (python3-dbus?)"
 		import sys, time, statistics
 		import dbus
+		import dbus.bus
 		bus = dbus.bus.BusConnection(sys.argv[1])
 		end = {}
 		for line in open(sys.argv[2]):
@@ -244,12 +250,14 @@ if want jobd; then
 		         lat[int(0.95 * (len(lat) - 1))], lat[-1]))
 		print("RESULT end_to_done_median_s=%.2f" % statistics.median(lat))
 		PY
+                grep -v ^RESULT "$WORK/e2d" || true
+                E2D[jobd]=$(sed -n 's/^RESULT end_to_done_median_s=//p' "$WORK/e2d")
                 echo
         fi
 fi
 
 echo "=== summary ==="
-printf '%-44s %9s %14s %12s %9s\n' "variant" "jobs/s" "slurm us/job" "jobd us/job" "span s"
+printf '%-44s %8s %13s %12s %7s %14s\n' "variant" "jobs/s" "slurm us/job" "jobd us/job" "span s" "end->done s"
 for v in array loop jobd; do
         [[ -n ${RATE[$v]:-} ]] || continue
         case $v in
@@ -257,6 +265,7 @@ for v in array loop jobd; do
         loop) label="$LOOP_JOBS x sbatch --wait (loop)" ;;
         jobd) label="$JOBS x jobd --backend=slurm (bench-submit)" ;;
         esac
-        printf '%-44s %9s %14s %12s %9s\n' "$label" "${RATE[$v]}" "${SCPU[$v]:--}" "${DCPU[$v]:--}" "${SPAN[$v]:--}"
+        printf '%-44s %8s %13s %12s %7s %14s\n' "$label" "${RATE[$v]}" "${SCPU[$v]:--}" "${DCPU[$v]:--}" \
+                "${SPAN[$v]:--}" "${E2D[$v]:--}"
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

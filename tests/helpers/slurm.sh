@@ -30,10 +30,15 @@
 #     timeout or the end of the batch script, slurmstepd signals every process of that cgroup, so a
 #     daemonized child (double fork, reparented away from the job) is killed too: no orphan survives.
 #   - no cgroup v1 freezer (pure cgroup v2 hosts): proctrack/linuxproc + task/none. Slurm 22.05's
-#     cgroup/v2 plugin wants a systemd-delegated scope (or a root-cgroup layout it creates itself), which
-#     cannot be kept below a test's own cgroup on a machine where other things run. linuxproc tracks a job
-#     by its process tree (parent pids): a child that daemonizes (reparented to init or a subreaper) is
-#     no longer seen and survives scancel/the job's end: orphans leak there.
+#     cgroup/v2 plugin wants a systemd-delegated scope or builds system.slice/slurmstepd.scope at the root
+#     of the hierarchy, and job cgroups below it, shared by every slurmd of the machine. slurmd still
+#     loads that plugin at start (whatever the proctrack): it runs in a cgroup namespace rooted at the
+#     holder cgroup (below), with cgroup2 remounted in its private mount namespace and IgnoreSystemd=yes,
+#     so that whatever it creates is below the test's own cgroup. (Not exercised on the hybrid machine
+#     this was written on: its slurmd refuses cgroup/v2 beside v1 hierarchies.) linuxproc tracks a job by
+#     its process tree (parent pids): a child that daemonizes (reparented to init or a subreaper) is no
+#     longer seen and survives scancel and the job's end: orphans leak there (the holder cgroup still
+#     lets slurm_cluster_stop kill them).
 #   SLURM_TEST_PROCTRACK=linuxproc forces the second choice (to see the difference).
 #   SLURM_PROCTRACK is exported: "cgroup" or "linuxproc".
 #
@@ -58,6 +63,7 @@ SLURM_CTLD_PID=""
 SLURM_SLURMD_PID=""
 SLURM_CG_BASE=""
 SLURM_CG_HOLDER=""
+SLURM_CG_V2NS=""
 SLURM_CG_DIRS=()
 SLURM_LICENSES=""
 
@@ -95,7 +101,8 @@ _slurm_alive() {  # PID: running and not a zombie
 
 _slurm_dump_logs() {
         local f
-        for f in "$SLURM_DIR"/log/*.log; do
+        for f in "$SLURM_DIR"/log/*.log "$SLURM_DIR"/log/*.out; do
+                [[ -s "$f" ]] || continue
                 echo "----- $f (last 40 lines) -----" >&2
                 tail -n 40 "$f" >&2
         done
@@ -223,6 +230,7 @@ _slurm_setup_cgroups() {
         SLURM_CG_DIRS=()
         SLURM_CG_BASE=${CG_NAME:-jobd-slurm-$$}
         SLURM_CG_HOLDER=""
+        SLURM_CG_V2NS=""
         v2=$(_slurm_v2_mount)
         if [[ -n "$v2" && -w "$v2" ]] && mkdir -p "$v2/jobd-slurm/$SLURM_CG_BASE" 2>/dev/null; then
                 SLURM_CG_HOLDER="$v2/jobd-slurm/$SLURM_CG_BASE"
@@ -247,7 +255,16 @@ _slurm_setup_cgroups() {
 		EOF
         else
                 SLURM_PROCTRACK=linuxproc
-                echo "CgroupPlugin=autodetect" >"$SLURM_DIR/cgroup.conf"
+                if [[ -n "$SLURM_CG_HOLDER" && "$(_slurm_v2_mount)" == /sys/fs/cgroup ]]; then
+                        # Pure v2: slurmd loads cgroup/v2 whatever the proctrack, and that plugin sets up its
+                        # own tree (system.slice/slurmstepd.scope) at the root of the hierarchy it sees. It
+                        # sees a cgroup namespace rooted at the holder (_slurm_start_slurmd), and is told not
+                        # to ask systemd for a scope (which would be outside the test's cgroup).
+                        SLURM_CG_V2NS=1
+                        printf 'CgroupPlugin=cgroup/v2\nIgnoreSystemd=yes\n' >"$SLURM_DIR/cgroup.conf"
+                else
+                        echo "CgroupPlugin=autodetect" >"$SLURM_DIR/cgroup.conf"
+                fi
         fi
 }
 
@@ -281,6 +298,7 @@ _slurm_write_conf() {
                 echo "SlurmdDebug=info"
                 echo "TmpFS=$SLURM_DIR/tmp"
                 echo "MailProg=/bin/true"
+                echo "MpiDefault=none"
                 if [[ "$SLURM_PROCTRACK" == cgroup ]]; then
                         echo "ProctrackType=proctrack/cgroup"
                         echo "TaskPlugin=task/cgroup"
@@ -343,8 +361,16 @@ _slurm_start_slurmd() {
                         pre+="mount --bind '$(_slurm_v1_mount "${c##*/}")/$SLURM_CG_BASE' '$c' && "
                 done
         fi
-        unshare --mount --propagation private -- \
-                sh -c "${pre}exec '$(_slurm_bin slurmd)' -D" </dev/null >>"$SLURM_DIR/log/slurmd.out" 2>&1 9>&- &
+        if [[ -n "$SLURM_CG_V2NS" ]]; then
+                # A cgroup namespace made after the move into the holder has the holder as its root; the
+                # cgroup2 mounted in the private mount namespace shows that root as /sys/fs/cgroup.
+                sh -c "${pre}exec unshare --mount --propagation private --cgroup -- \
+                        sh -c 'umount -l /sys/fs/cgroup && mount -t cgroup2 cgroup2 /sys/fs/cgroup && exec $(_slurm_bin slurmd) -D'" \
+                        </dev/null >>"$SLURM_DIR/log/slurmd.out" 2>&1 9>&- &
+        else
+                unshare --mount --propagation private -- \
+                        sh -c "${pre}exec '$(_slurm_bin slurmd)' -D" </dev/null >>"$SLURM_DIR/log/slurmd.out" 2>&1 9>&- &
+        fi
         SLURM_SLURMD_PID=$!
         _slurm_record "$SLURM_SLURMD_PID"
 }
