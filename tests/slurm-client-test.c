@@ -108,11 +108,28 @@ static void restart_client(void) {
                 (void) sd_event_exit(event, 1);
                 return;
         }
-        for (size_t i = 0; i < n_jobs; i++)
-                if (jobs[i].slurm_id > 0 && !jobs[i].final)
-                        (void) slurm_client_track(client, jobs[i].slurm_id, i);
+        /* Out of order (as a journal may hand them over), the unknown id among them, and each twice:
+         * the client sorts, and reports each once. */
         if (!gone_seen)
                 (void) slurm_client_track(client, gone_id, UINT64_MAX);
+        for (size_t k = 0; k < 2; k++)
+                for (size_t i = n_jobs; i > 0; i--)
+                        if (jobs[i - 1].slurm_id > 0 && !jobs[i - 1].final)
+                                (void) slurm_client_track(client, jobs[i - 1].slurm_id, i - 1);
+}
+
+static char *read_log(const char *path);
+
+static int on_started_check(sd_event_source *source, uint64_t usec, void *userdata) {
+        TestJob *j = userdata;
+        _cleanup_free_ char *log = read_log(j->log_path);
+
+        if (j->final)
+                return 0;
+        if (log && strstr(log, "started\n"))
+                return slurm_client_kill(client, j->slurm_id, SIGTERM), 0;
+        return sd_event_add_time_relative(event, NULL, CLOCK_MONOTONIC, 100 * USEC_PER_MSEC, 0,
+                                          on_started_check, j), 0;
 }
 
 static void on_change(SlurmClient *c, const SlurmJobStatus *s, void *userdata) {
@@ -146,7 +163,11 @@ static void on_change(SlurmClient *c, const SlurmJobStatus *s, void *userdata) {
                         j->acted = true;
                         switch (j->action) {
                         case ACTION_KILL_TERM_WHEN_RUNNING:
-                                (void) slurm_client_kill(client, j->slurm_id, SIGTERM);
+                                /* RUNNING comes with the allocation, before slurmd has started the batch
+                                 * script; a signal other than SIGKILL sent in between is lost. Wait for the
+                                 * script to say it runs. */
+                                (void) sd_event_add_time_relative(event, NULL, CLOCK_MONOTONIC,
+                                                                  100 * USEC_PER_MSEC, 0, on_started_check, j);
                                 break;
                         case ACTION_KILL_KILL_WHEN_RUNNING:
                                 (void) slurm_client_kill(client, j->slurm_id, SIGKILL);
@@ -296,7 +317,8 @@ static int scenario(bool with_timeout, bool with_oom) {
                 { .what = "exit-3", .argv = ARGV("sh", "-c", "exit 3"), .want = SLURM_JOB_FAILED, .want_exit = 3 },
                 { .what = "argv", .argv = ARGV("printf", "[%s]", "a b", "it's", "", "x\ny", "$HOME", "*"),
                   .want = SLURM_JOB_COMPLETED, .want_exit = 0, .want_log = "[a b][it's][][x\ny][$HOME][*]" },
-                { .what = "sigterm", .argv = ARGV("sleep", "300"), .action = ACTION_KILL_TERM_WHEN_RUNNING,
+                { .what = "sigterm", .argv = ARGV("sh", "-c", "echo started; exec sleep 300"),
+                  .action = ACTION_KILL_TERM_WHEN_RUNNING,
                   .want = SLURM_JOB_FAILED, .want_exit = -1, .want_signal = SIGTERM },
                 { .what = "cancelled", .argv = ARGV("sleep", "300"), .action = ACTION_KILL_KILL_WHEN_RUNNING,
                   .want = SLURM_JOB_CANCELLED, .want_exit = -1 },

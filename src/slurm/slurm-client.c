@@ -80,6 +80,7 @@ typedef struct Tracked {
         uint32_t slurm_id;
         uint64_t jobd_id;
         int reported;           /* SlurmJobState last reported, -1: none yet */
+        uint64_t seq;           /* order of tracking, for an id tracked twice */
         bool seen;
         bool dead;
 } Tracked;
@@ -109,6 +110,8 @@ typedef struct Shared {
         /* Worker only. */
         Tracked *tracked;
         size_t n_tracked, n_allocated, n_dead;
+        bool sorted;
+        uint64_t next_seq;
         time_t last_update;
         bool need_full;
         int last_poll_error;
@@ -212,9 +215,42 @@ static void shared_push_results(Shared *s, Result *head, Result **tail) {
                 (void) eventfd_write(s->efd, 1);
 }
 
-static Tracked *tracked_find(Shared *s, uint32_t id) {
-        size_t lo = 0, hi = s->n_tracked;
+static int tracked_cmp(const void *a, const void *b) {
+        const Tracked *x = a, *y = b;
 
+        if (x->slurm_id != y->slurm_id)
+                return x->slurm_id < y->slurm_id ? -1 : 1;
+        return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Re-adoption after a restart hands ids over in the journal's order: they are appended and sorted
+ * once, before the next lookup, rather than inserted one by one (10k tracks would be O(n^2) moves).
+ * Of an id tracked twice, the later one stays. */
+static void tracked_sort(Shared *s) {
+        size_t j = 0;
+
+        if (s->sorted)
+                return;
+        qsort(s->tracked, s->n_tracked, sizeof(Tracked), tracked_cmp);
+        for (size_t i = 0; i < s->n_tracked; i++) {
+                if (i + 1 < s->n_tracked && s->tracked[i + 1].slurm_id == s->tracked[i].slurm_id) {
+                        if (s->tracked[i].dead)
+                                s->n_dead--;
+                        else
+                                atomic_fetch_sub(&s->n_live, 1);
+                        continue;
+                }
+                s->tracked[j++] = s->tracked[i];
+        }
+        s->n_tracked = j;
+        s->sorted = true;
+}
+
+static Tracked *tracked_find(Shared *s, uint32_t id) {
+        size_t lo = 0, hi;
+
+        tracked_sort(s);
+        hi = s->n_tracked;
         while (lo < hi) {
                 size_t m = lo + (hi - lo) / 2;
                 if (s->tracked[m].slurm_id == id)
@@ -227,20 +263,8 @@ static Tracked *tracked_find(Shared *s, uint32_t id) {
         return NULL;
 }
 
+/* Appends; the array stays sorted when ids come in increasing order (Slurm hands them out so). */
 static int tracked_add(Shared *s, uint32_t id, uint64_t jobd_id, int reported) {
-        Tracked *t = tracked_find(s, id);
-        size_t i;
-
-        if (t) {
-                if (t->dead) {
-                        t->dead = false;
-                        s->n_dead--;
-                        atomic_fetch_add(&s->n_live, 1);
-                }
-                t->jobd_id = jobd_id;
-                t->reported = reported;
-                return 0;
-        }
         if (s->n_tracked >= s->n_allocated) {
                 size_t n = MAX(s->n_allocated * 2, (size_t) 64);
                 Tracked *a = reallocarray(s->tracked, n, sizeof(Tracked));
@@ -249,12 +273,14 @@ static int tracked_add(Shared *s, uint32_t id, uint64_t jobd_id, int reported) {
                 s->tracked = a;
                 s->n_allocated = n;
         }
-        i = s->n_tracked;
-        while (i > 0 && s->tracked[i - 1].slurm_id > id)
-                i--;
-        memmove(s->tracked + i + 1, s->tracked + i, (s->n_tracked - i) * sizeof(Tracked));
-        s->tracked[i] = (Tracked) { .slurm_id = id, .jobd_id = jobd_id, .reported = reported };
-        s->n_tracked++;
+        if (s->n_tracked > 0 && s->tracked[s->n_tracked - 1].slurm_id >= id)
+                s->sorted = false;
+        s->tracked[s->n_tracked++] = (Tracked) {
+                .slurm_id = id,
+                .jobd_id = jobd_id,
+                .reported = reported,
+                .seq = s->next_seq++,
+        };
         atomic_fetch_add(&s->n_live, 1);
         return 0;
 }
@@ -270,6 +296,7 @@ static void tracked_kill(Shared *s, Tracked *t) {
 static void tracked_compact(Shared *s) {
         size_t j = 0;
 
+        tracked_sort(s);
         if (s->n_dead == 0)
                 return;
         for (size_t i = 0; i < s->n_tracked; i++)
@@ -852,6 +879,7 @@ static Shared *shared_new(const SlurmConf *conf) {
         pthread_condattr_destroy(&attr);
         s->req_tail = &s->req_head;
         s->res_tail = &s->res_head;
+        s->sorted = true;
         s->privileged = geteuid() == 0;
 
         s->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
