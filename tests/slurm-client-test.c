@@ -10,6 +10,10 @@
  *       --oom one over its MemoryMax (where the cluster enforces --mem).
  *       Exit 0 when every job ended as expected.
  *
+ *   slurm-client-test SLURM_CONF SHARED_DIR stop
+ *       200 held submissions queued, the client freed in the first answer: no other job of them is left
+ *       pending in slurmctld (queued ones never sent, accepted ones cancelled).
+ *
  *   slurm-client-test SLURM_CONF SHARED_DIR nodefail
  *       one job; prints "running ID" when it runs, for the shell to stop slurmd; expects NODE_FAIL.
  *
@@ -33,6 +37,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <slurm/slurm.h>
+#include <slurm/slurm_errno.h>
 #include <systemd/sd-event.h>
 
 #include "fd-util.h"
@@ -407,6 +413,90 @@ static int nodefail(void) {
         return failures > 0 ? -EBADMSG : 0;
 }
 
+/* ---- a client freed while submissions are under way ---- */
+
+static uint32_t stop_first_id;
+static unsigned stop_answers;
+
+static void stop_on_submitted(SlurmClient *c, uint64_t jobd_id, uint32_t slurm_id, int error,
+                              const char *message, void *userdata) {
+        stop_answers++;
+        if (error < 0) {
+                FAIL("stop: a submission was refused: %s", strna(message));
+                return;
+        }
+        /* The first answer: the client goes while the worker is busy with the others. */
+        stop_first_id = slurm_id;
+        client = slurm_client_free(client);
+        (void) sd_event_exit(event, 0);
+}
+
+static int stop(unsigned n) {
+        char *extra[] = { (char *) "--hold", NULL };
+        char *env[] = { (char *) "PATH=/usr/bin:/bin", NULL };
+        char cwd[4096], log_path[512], name[64];
+        job_info_msg_t *resp = NULL;
+        unsigned left = 0, ours = 0;
+        int r;
+
+        if (!getcwd(cwd, sizeof(cwd)))
+                return -errno;
+        conf.extra_options = extra;
+        snprintf(name, sizeof(name), "jobd-stop-%d", (int) getpid());
+        snprintf(log_path, sizeof(log_path), "%s/jobd-stop.log", shared_dir);
+        r = slurm_client_new(event, &conf, on_change, NULL, &client);
+        if (r < 0)
+                return r;
+        for (unsigned i = 0; i < n; i++) {
+                SlurmSubmit s = {
+                        .jobd_id = i, .name = name, .uid = getuid(), .gid = getgid(),
+                        .argv = ARGV("sleep", "600"), .env = env, .cwd = cwd, .log_path = log_path,
+                        .memory_max = 16 << 20, .tasks_max = UINT64_MAX, .cpu_weight = UINT64_MAX,
+                };
+                r = slurm_client_submit(client, &s, stop_on_submitted, NULL);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_event_loop(event);
+        if (r < 0)
+                return r;
+        if (stop_answers != 1)
+                FAIL("stop: %u answers after the client was freed in the first", stop_answers);
+
+        /* The one job the test heard of is the test's to cancel; every other one must be gone already.
+         * (A loop that has exited takes no new sources: a fresh one.) */
+        event = sd_event_unref(event);
+        r = sd_event_new(&event);
+        if (r < 0)
+                return r;
+        r = slurm_client_new(event, &conf, on_change, NULL, &client);
+        if (r < 0)
+                return r;
+        (void) slurm_client_kill(client, stop_first_id, SIGKILL);
+        client = slurm_client_free(client);
+        (void) usleep(2 * USEC_PER_SEC);
+
+        if (slurm_load_jobs(0, &resp, SHOW_ALL) != SLURM_SUCCESS)
+                return log_error_errno(-EIO, "slurm_load_jobs: %s", slurm_strerror(slurm_get_errno()));
+        for (uint32_t i = 0; i < resp->record_count; i++) {
+                const slurm_job_info_t *j = resp->job_array + i;
+
+                if (!j->name || !streq(j->name, name))
+                        continue;
+                ours++;
+                if (!slurm_job_state_is_final(slurm_job_state_from_slurm(j->job_state))) {
+                        FAIL("stop: job %u is still %s after the client stopped", j->job_id,
+                             slurm_job_state_to_string(slurm_job_state_from_slurm(j->job_state)));
+                        left++;
+                }
+        }
+        slurm_free_job_info_msg(resp);
+        printf("stop: %u of %u submissions reached slurmctld, %u left behind\n", ours, n, left);
+        if (ours == 0)
+                FAIL("stop: not even the first submission is in slurmctld's table");
+        return failures > 0 ? -EBADMSG : 0;
+}
+
 /* ---- bench ---- */
 
 static unsigned bench_n, bench_submitted, bench_refused, bench_final, bench_pending_seen;
@@ -589,6 +679,8 @@ int main(int argc, char *argv[]) {
                 return EXIT_FAILURE;
         if (streq(argv[3], "scenario"))
                 r = scenario(strv_contains(argv + 4, "--timeout"), strv_contains(argv + 4, "--oom"));
+        else if (streq(argv[3], "stop"))
+                r = stop(200);
         else if (streq(argv[3], "nodefail"))
                 r = nodefail();
         else if (streq(argv[3], "unreachable") && argc > 4)

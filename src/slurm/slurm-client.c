@@ -333,6 +333,16 @@ static void worker_submit(Shared *s, const Request *q) {
         usec_t t0;
         Result *r;
         int error = 0;
+        bool quit;
+
+        /* Taken in a batch before the client was freed: not sent any more. */
+        pthread_mutex_lock(&s->lock);
+        quit = s->quit;
+        pthread_mutex_unlock(&s->lock);
+        if (quit) {
+                atomic_fetch_sub(&s->n_queued, 1);
+                return;
+        }
 
         slurm_init_job_desc_msg(&d);
         d.name = q->name;
@@ -388,7 +398,18 @@ static void worker_submit(Shared *s, const Request *q) {
                         message = NULL;
         } else {
                 slurm_id = resp->job_id;
-                if (tracked_add(s, slurm_id, q->jobd_id, SLURM_JOB_PENDING) < 0) {
+                pthread_mutex_lock(&s->lock);
+                quit = s->quit;
+                pthread_mutex_unlock(&s->lock);
+                if (quit) {
+                        /* The client was freed while slurmctld took the job: nobody will learn its id,
+                         * so nobody would follow or cancel it. Take it back. */
+                        log_notice("slurm: job %u was accepted after the client stopped, cancelling it",
+                                   slurm_id);
+                        (void) slurm_kill_job(slurm_id, SIGKILL, KILL_FULL_JOB);
+                        error = -ECANCELED;
+                        slurm_id = 0;
+                } else if (tracked_add(s, slurm_id, q->jobd_id, SLURM_JOB_PENDING) < 0) {
                         /* Cannot follow it: take it back rather than leave it running unseen. */
                         (void) slurm_kill_job(slurm_id, SIGKILL, KILL_FULL_JOB);
                         error = -ENOMEM;
@@ -622,7 +643,9 @@ static void *worker_main(void *p) {
         if (r != 0)
                 s->quit = true;
 
-        while (!s->quit) {
+        /* After quit, what is still queued is handled (slurm_client_free() leaves only the kills of jobs
+         * whose submission nobody heard of), then the worker ends. */
+        for (;;) {
                 Request *batch = NULL, **bt = &batch;
                 unsigned n = 0;
 
@@ -645,6 +668,7 @@ static void *worker_main(void *p) {
                                 request_free(q);
                         }
                         pthread_mutex_lock(&s->lock);
+                        continue;
                 }
                 if (s->quit)
                         break;
@@ -655,8 +679,7 @@ static void *worker_main(void *p) {
                         pthread_mutex_lock(&s->lock);
                         continue;
                 }
-                if (!batch && !s->req_head)
-                        pthread_cond_wait(&s->cond, &s->lock);
+                pthread_cond_wait(&s->cond, &s->lock);
         }
         pthread_mutex_unlock(&s->lock);
         shared_unref(s);
@@ -949,6 +972,53 @@ int slurm_client_new(sd_event *event, const SlurmConf *conf, slurm_changed_t on_
         return 0;
 }
 
+static Request *kill_request_new(uint32_t slurm_id) {
+        Request *q = calloc(1, sizeof(Request));
+
+        if (q)
+                *q = (Request) { .type = REQUEST_KILL, .slurm_id = slurm_id, .sig = SIGKILL };
+        return q;
+}
+
+/* Called with the lock held, quit set. Queued submissions are dropped (never sent); a submission that
+ * slurmctld accepted but whose answer the loop never delivered would run with nobody knowing its id
+ * (after a restart the job is "lost" and may be retried: twice on the cluster), so it is cancelled. */
+static void stop_requests(SlurmClient *c) {
+        Shared *s = c->shared;
+        Request *keep = NULL, **kt = &keep;
+        Result *lists[] = { c->pending_head, s->res_head };
+
+        while (s->req_head) {
+                Request *q = s->req_head;
+
+                s->req_head = q->next;
+                q->next = NULL;
+                if (q->type == REQUEST_KILL) {
+                        *kt = q;
+                        kt = &q->next;
+                } else
+                        request_free(q);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(lists); i++)
+                for (Result *r = lists[i]; r; r = r->next) {
+                        Request *q;
+
+                        if (!r->submitted || r->error < 0 || r->status.slurm_id == 0)
+                                continue;
+                        q = kill_request_new(r->status.slurm_id);
+                        if (!q) {
+                                log_oom();
+                                continue;
+                        }
+                        log_notice("slurm: cancelling job %u, submitted but not yet reported when the client "
+                                   "stopped", r->status.slurm_id);
+                        *kt = q;
+                        kt = &q->next;
+                }
+        s->req_head = keep;
+        s->req_tail = keep ? kt : &s->req_head;
+}
+
 SlurmClient *slurm_client_free(SlurmClient *c) {
         Shared *s;
 
@@ -967,6 +1037,7 @@ SlurmClient *slurm_client_free(SlurmClient *c) {
 
                 pthread_mutex_lock(&s->lock);
                 s->quit = true;
+                stop_requests(c);
                 pthread_cond_signal(&s->cond);
                 pthread_mutex_unlock(&s->lock);
                 /* A worker stuck in an RPC to a controller that does not answer is let go: it holds its
