@@ -648,6 +648,7 @@ static void *worker_main(void *p) {
         for (;;) {
                 Request *batch = NULL, **bt = &batch;
                 unsigned n = 0;
+                bool worked;
 
                 while (s->req_head && n < SLURM_REQUESTS_PER_TURN) {
                         Request *q = s->req_head;
@@ -659,6 +660,7 @@ static void *worker_main(void *p) {
                         bt = &q->next;
                         n++;
                 }
+                worked = batch;
                 if (batch) {
                         pthread_mutex_unlock(&s->lock);
                         while (batch) {
@@ -668,10 +670,13 @@ static void *worker_main(void *p) {
                                 request_free(q);
                         }
                         pthread_mutex_lock(&s->lock);
+                }
+                if (s->quit) {
+                        if (!s->req_head)
+                                break;
                         continue;
                 }
-                if (s->quit)
-                        break;
+                /* A due poll between two batches: 10k submissions in a row do not stop the tracking. */
                 if (s->poll_requested) {
                         s->poll_requested = false;
                         pthread_mutex_unlock(&s->lock);
@@ -679,7 +684,8 @@ static void *worker_main(void *p) {
                         pthread_mutex_lock(&s->lock);
                         continue;
                 }
-                pthread_cond_wait(&s->cond, &s->lock);
+                if (!worked && !s->req_head)
+                        pthread_cond_wait(&s->cond, &s->lock);
         }
         pthread_mutex_unlock(&s->lock);
         shared_unref(s);
