@@ -12,7 +12,8 @@
  *
  *   slurm-client-test SLURM_CONF SHARED_DIR stop
  *       200 held submissions queued, the client freed in the first answer: no other job of them is left
- *       pending in slurmctld (queued ones never sent, accepted ones cancelled).
+ *       pending in slurmctld (queued ones never sent, accepted ones cancelled). Also what slurmctld
+ *       recorded of the first: the SlurmSubmit fields and ExtraOptions in Slurm's units.
  *
  *   slurm-client-test SLURM_CONF SHARED_DIR nodefail
  *       one job; prints "running ID" when it runs, for the shell to stop slurmd; expects NODE_FAIL.
@@ -431,8 +432,39 @@ static void stop_on_submitted(SlurmClient *c, uint64_t jobd_id, uint32_t slurm_i
         (void) sd_event_exit(event, 0);
 }
 
+/* What slurmctld recorded of a submission: the SlurmSubmit fields and the ExtraOptions, in its units. */
+static void check_desc(const slurm_job_info_t *j, const char *cwd, const char *log_path) {
+        if (j->priority != 0)
+                FAIL("desc: --hold: priority %u", j->priority);
+        if (!j->comment || !streq(j->comment, "jobd test"))
+                FAIL("desc: --comment: \"%s\"", strna(j->comment));
+        if (j->cpus_per_task != 2)
+                FAIL("desc: --cpus-per-task: %u", j->cpus_per_task);
+        if (j->time_min != 1)
+                FAIL("desc: --time-min: %u", j->time_min);
+        if (j->time_limit != 2)
+                FAIL("desc: time limit of 90 s: %u min", j->time_limit);
+        if (j->pn_min_memory != 16)
+                FAIL("desc: MemoryMax 16M: %" PRIu64 " MiB", j->pn_min_memory);
+        if (j->nice != NICE_OFFSET + 50)
+                FAIL("desc: CPUWeight 50: nice %d", (int) (j->nice - NICE_OFFSET));
+        if (!j->licenses || !streq(j->licenses, "simlic:1"))
+                FAIL("desc: licences: \"%s\"", strna(j->licenses));
+        if (j->requeue != 0)
+                FAIL("desc: requeue %u", j->requeue);
+        if (j->user_id != getuid() || j->group_id != getgid())
+                FAIL("desc: user %u group %u", j->user_id, j->group_id);
+        if (!j->work_dir || !streq(j->work_dir, cwd))
+                FAIL("desc: work_dir \"%s\"", strna(j->work_dir));
+        if (!j->std_out || !streq(j->std_out, log_path) || !j->std_err || !streq(j->std_err, log_path))
+                FAIL("desc: stdout \"%s\", stderr \"%s\"", strna(j->std_out), strna(j->std_err));
+        if (!j->std_in || !streq(j->std_in, "/dev/null"))
+                FAIL("desc: stdin \"%s\"", strna(j->std_in));
+}
+
 static int stop(unsigned n) {
-        char *extra[] = { (char *) "--hold", NULL };
+        char *extra[] = { (char *) "--hold", (char *) "--comment=jobd test", (char *) "--cpus-per-task=2",
+                          (char *) "--time-min=1", NULL };
         char *env[] = { (char *) "PATH=/usr/bin:/bin", NULL };
         char cwd[4096], log_path[512], name[64];
         job_info_msg_t *resp = NULL;
@@ -451,7 +483,8 @@ static int stop(unsigned n) {
                 SlurmSubmit s = {
                         .jobd_id = i, .name = name, .uid = getuid(), .gid = getgid(),
                         .argv = ARGV("sleep", "600"), .env = env, .cwd = cwd, .log_path = log_path,
-                        .memory_max = 16 << 20, .tasks_max = UINT64_MAX, .cpu_weight = UINT64_MAX,
+                        .time_limit = 90 * USEC_PER_SEC, .memory_max = 16 << 20, .tasks_max = UINT64_MAX,
+                        .cpu_weight = 50, .licenses = "simlic:1",
                 };
                 r = slurm_client_submit(client, &s, stop_on_submitted, NULL);
                 if (r < 0)
@@ -483,7 +516,8 @@ static int stop(unsigned n) {
 
                 if (!j->name || !streq(j->name, name))
                         continue;
-                ours++;
+                if (ours++ == 0)
+                        check_desc(j, cwd, log_path);
                 if (!slurm_job_state_is_final(slurm_job_state_from_slurm(j->job_state))) {
                         FAIL("stop: job %u is still %s after the client stopped", j->job_id,
                              slurm_job_state_to_string(slurm_job_state_from_slurm(j->job_state)));

@@ -1087,8 +1087,8 @@ int slurm_client_submit(SlurmClient *c, const SlurmSubmit *s, slurm_submitted_t 
         };
         if (s->name)
                 q->name = strdup(s->name);
-        else
-                (void) asprintf(&q->name, "jobd-%" PRIu64, s->jobd_id);
+        else if (asprintf(&q->name, "jobd-%" PRIu64, s->jobd_id) < 0)
+                q->name = NULL;
         q->script = slurm_batch_script(s->argv);
         q->cwd = strdup(s->cwd);
         q->log_path = strdup(s->log_path);
