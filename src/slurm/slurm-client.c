@@ -106,6 +106,7 @@ typedef struct Shared {
         char *partition, *account, *qos;
         SlurmExtra extra;
         bool privileged;
+        usec_t poll_interval;
 
         /* Worker only. */
         Tracked *tracked;
@@ -624,6 +625,12 @@ static int worker_ping(Shared *s) {
         log_info("slurm: controller answers (cluster %s, %s, MinJobAge=%us, MaxJobCount=%u)",
                  strna(conf->cluster_name), strna(conf->proctrack_type), conf->min_job_age,
                  conf->max_job_cnt);
+        /* A job that ends is forgotten MinJobAge after its end: a poll must come before that, or it is
+         * reported gone (lost) instead of its result. The same bounds how long a daemon may be down. */
+        if (conf->min_job_age > 0 && s->poll_interval * 2 > (usec_t) conf->min_job_age * USEC_PER_SEC)
+                log_warning("slurm: PollIntervalSec is more than half of the cluster's MinJobAge=%us: jobs "
+                            "may be forgotten by slurmctld before their end is seen, and reported lost",
+                            conf->min_job_age);
         if (!conf->proctrack_type || !strstr(conf->proctrack_type, "cgroup"))
                 log_notice("slurm: ProctrackType=%s: processes a job leaves behind on a node may outlive "
                            "its end (proctrack/cgroup reaps them)", strna(conf->proctrack_type));
@@ -944,6 +951,7 @@ int slurm_client_new(sd_event *event, const SlurmConf *conf, slurm_changed_t on_
         c->shared = shared_new(conf);
         if (!c->shared)
                 return log_oom();
+        c->shared->poll_interval = c->poll_interval;
 
         r = slurm_extra_parse(&c->shared->extra, conf->extra_options, &bad, &why);
         if (r == -EINVAL)
