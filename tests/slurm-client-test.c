@@ -174,7 +174,8 @@ static void on_change(SlurmClient *c, const SlurmJobStatus *s, void *userdata) {
                                  * script; a signal other than SIGKILL sent in between is lost. Wait for the
                                  * script to say it runs. */
                                 (void) sd_event_add_time_relative(event, NULL, CLOCK_MONOTONIC,
-                                                                  100 * USEC_PER_MSEC, 0, on_started_check, j);
+                                                                  100 * USEC_PER_MSEC, 0, on_started_check,
+                                                                  j);
                                 break;
                         case ACTION_KILL_KILL_WHEN_RUNNING:
                                 (void) slurm_client_kill(client, j->slurm_id, SIGKILL);
@@ -307,7 +308,8 @@ static int submit_all(void) {
                         continue;
                 snprintf(name, sizeof(name), "jobd-test-%zu", i);
                 s.name = name;
-                snprintf(j->log_path, sizeof(j->log_path), "%s/jobd-test-%d-%zu.log", shared_dir, (int) getpid(), i);
+                snprintf(j->log_path, sizeof(j->log_path), "%s/jobd-test-%d-%zu.log", shared_dir,
+                         (int) getpid(), i);
                 r = slurm_client_submit(client, &s, on_submitted, NULL);
                 if (r < 0)
                         return r;
@@ -319,9 +321,11 @@ static int submit_all(void) {
 
 static int scenario(bool with_timeout, bool with_oom) {
         TestJob table[] = {
-                { .what = "exit-0", .argv = ARGV("sh", "-c", "echo out; echo err >&2; echo \"$JOBD_TEST_VAR\""),
+                { .what = "exit-0",
+                  .argv = ARGV("sh", "-c", "echo out; echo err >&2; echo \"$JOBD_TEST_VAR\""),
                   .want = SLURM_JOB_COMPLETED, .want_exit = 0, .want_log = "out\nerr\nit's $set\n" },
-                { .what = "exit-3", .argv = ARGV("sh", "-c", "exit 3"), .want = SLURM_JOB_FAILED, .want_exit = 3 },
+                { .what = "exit-3", .argv = ARGV("sh", "-c", "exit 3"), .want = SLURM_JOB_FAILED,
+                  .want_exit = 3 },
                 { .what = "argv", .argv = ARGV("printf", "[%s]", "a b", "it's", "", "x\ny", "$HOME", "*"),
                   .want = SLURM_JOB_COMPLETED, .want_exit = 0, .want_log = "[a b][it's][][x\ny][$HOME][*]" },
                 { .what = "sigterm", .argv = ARGV("sh", "-c", "echo started; exec sleep 300"),
@@ -336,7 +340,8 @@ static int scenario(bool with_timeout, bool with_oom) {
                   .want = SLURM_JOB_COMPLETED, .want_exit = 0 },
                 { .what = "pending-killed", .argv = ARGV("true"), .licenses = "simlic:2",
                   .want = SLURM_JOB_CANCELLED, .want_exit = -1 },
-                { .what = "refused", .argv = ARGV("true"), .licenses = "no-such-licence:1", .want_refused = true },
+                { .what = "refused", .argv = ARGV("true"), .licenses = "no-such-licence:1",
+                  .want_refused = true },
                 /* Still running when the client is replaced: the fresh one re-adopts it. */
                 { .what = "restart", .argv = ARGV("sleep", "5"), .action = ACTION_RESTART_WHEN_RUNNING,
                   .want = SLURM_JOB_COMPLETED, .want_exit = 0 },
@@ -344,7 +349,8 @@ static int scenario(bool with_timeout, bool with_oom) {
                   .want = SLURM_JOB_COMPLETED, .want_exit = 0 },
                 /* Needs the cluster to enforce --mem (task/cgroup, ConstrainRAMSpace): --oom. */
                 { .what = "oom", .argv = ARGV("python3", "-c", "x = b'x' * (400 << 20)"),
-                  .want = SLURM_JOB_OUT_OF_MEMORY, .want_exit = -1, .want_signal = SIGKILL, .skip = !with_oom },
+                  .want = SLURM_JOB_OUT_OF_MEMORY, .want_exit = -1, .want_signal = SIGKILL,
+                  .skip = !with_oom },
                 { .what = "timeout", .argv = ARGV("sleep", "300"), .time_limit = 1,
                   .want = SLURM_JOB_TIMEOUT, .want_exit = -1, .skip = !with_timeout },
         };
@@ -554,7 +560,8 @@ static void bench_cancel_all(void) {
                "%" PRIu64 " queries, %" PRIu64 " with the table)\n", slurm_client_tracked(client),
                st.poll_usec_last / 1000.0, st.poll_records_last, st.poll_usec_max / 1000.0, st.n_polls,
                st.n_polls_changed);
-        printf("bench: event loop lateness while following them: max %.1f ms; longest turn delivering results "
+        printf("bench: event loop lateness while following them: max %.1f ms; longest turn delivering "
+               "results "
                "%.1f ms (%" PRIu64 " callbacks)\n", lateness_max / 1000.0, st.deliver_usec_max / 1000.0,
                st.n_delivered);
         bench_cancelling = true;

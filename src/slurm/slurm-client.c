@@ -439,9 +439,10 @@ static void worker_kill(Shared *s, uint32_t id, int sig) {
                 return;
         e = slurm_get_errno();
         /* A pending job has no process to take the signal and slurmctld refuses any but SIGKILL: the
-         * caller wants it gone, so cancel it. */
-        if (e == ESLURM_TRANSITION_STATE_NO_UPDATE && sig != SIGKILL && t && !t->dead &&
-            IN_SET(t->reported, -1, SLURM_JOB_PENDING)) {
+         * caller wants it gone, so cancel it. (STOP and CONT are refused also while an earlier one is
+         * on its way to a running job: never a reason to cancel.) */
+        if (e == ESLURM_TRANSITION_STATE_NO_UPDATE && !IN_SET(sig, SIGKILL, SIGSTOP, SIGCONT) &&
+            t && !t->dead && IN_SET(t->reported, -1, SLURM_JOB_PENDING)) {
                 if (slurm_kill_job(id, SIGKILL, KILL_FULL_JOB) == SLURM_SUCCESS)
                         return;
                 e = slurm_get_errno();
@@ -788,7 +789,8 @@ static int on_poll_timer(sd_event_source *source, uint64_t usec, void *userdata)
         if (r >= 0)
                 r = sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);
         if (r < 0)
-                log_error_errno(r, "slurm: failed to re-arm the poll timer, Slurm jobs are no longer followed: %m");
+                log_error_errno(r, "slurm: failed to re-arm the poll timer, Slurm jobs are no longer "
+                                "followed: %m");
         return 0;
 }
 
@@ -1059,7 +1061,8 @@ SlurmClient *slurm_client_free(SlurmClient *c) {
                 clock_gettime(CLOCK_REALTIME, &ts);
                 ts.tv_sec += SLURM_JOIN_TIMEOUT_USEC / USEC_PER_SEC;
                 if (pthread_timedjoin_np(c->thread, NULL, &ts) != 0) {
-                        log_warning("slurm: the worker thread is still in a libslurm call, leaving it behind");
+                        log_warning("slurm: the worker thread is still in a libslurm call, leaving it "
+                                    "behind");
                         (void) pthread_detach(c->thread);
                 }
         }
