@@ -10,6 +10,11 @@
  *       --oom one over its MemoryMax (where the cluster enforces --mem).
  *       Exit 0 when every job ended as expected.
  *
+ *   slurm-client-test SLURM_CONF SHARED_DIR stop
+ *       200 held submissions queued, the client freed in the first answer: no other job of them is left
+ *       pending in slurmctld (queued ones never sent, accepted ones cancelled). Also what slurmctld
+ *       recorded of the first: the SlurmSubmit fields and ExtraOptions in Slurm's units.
+ *
  *   slurm-client-test SLURM_CONF SHARED_DIR nodefail
  *       one job; prints "running ID" when it runs, for the shell to stop slurmd; expects NODE_FAIL.
  *
@@ -33,6 +38,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <slurm/slurm.h>
+#include <slurm/slurm_errno.h>
 #include <systemd/sd-event.h>
 
 #include "fd-util.h"
@@ -108,11 +115,28 @@ static void restart_client(void) {
                 (void) sd_event_exit(event, 1);
                 return;
         }
-        for (size_t i = 0; i < n_jobs; i++)
-                if (jobs[i].slurm_id > 0 && !jobs[i].final)
-                        (void) slurm_client_track(client, jobs[i].slurm_id, i);
+        /* Out of order (as a journal may hand them over), the unknown id among them, and each twice:
+         * the client sorts, and reports each once. */
         if (!gone_seen)
                 (void) slurm_client_track(client, gone_id, UINT64_MAX);
+        for (size_t k = 0; k < 2; k++)
+                for (size_t i = n_jobs; i > 0; i--)
+                        if (jobs[i - 1].slurm_id > 0 && !jobs[i - 1].final)
+                                (void) slurm_client_track(client, jobs[i - 1].slurm_id, i - 1);
+}
+
+static char *read_log(const char *path);
+
+static int on_started_check(sd_event_source *source, uint64_t usec, void *userdata) {
+        TestJob *j = userdata;
+        _cleanup_free_ char *log = read_log(j->log_path);
+
+        if (j->final)
+                return 0;
+        if (log && strstr(log, "started\n"))
+                return slurm_client_kill(client, j->slurm_id, SIGTERM), 0;
+        return sd_event_add_time_relative(event, NULL, CLOCK_MONOTONIC, 100 * USEC_PER_MSEC, 0,
+                                          on_started_check, j), 0;
 }
 
 static void on_change(SlurmClient *c, const SlurmJobStatus *s, void *userdata) {
@@ -146,7 +170,12 @@ static void on_change(SlurmClient *c, const SlurmJobStatus *s, void *userdata) {
                         j->acted = true;
                         switch (j->action) {
                         case ACTION_KILL_TERM_WHEN_RUNNING:
-                                (void) slurm_client_kill(client, j->slurm_id, SIGTERM);
+                                /* RUNNING comes with the allocation, before slurmd has started the batch
+                                 * script; a signal other than SIGKILL sent in between is lost. Wait for the
+                                 * script to say it runs. */
+                                (void) sd_event_add_time_relative(event, NULL, CLOCK_MONOTONIC,
+                                                                  100 * USEC_PER_MSEC, 0, on_started_check,
+                                                                  j);
                                 break;
                         case ACTION_KILL_KILL_WHEN_RUNNING:
                                 (void) slurm_client_kill(client, j->slurm_id, SIGKILL);
@@ -279,7 +308,8 @@ static int submit_all(void) {
                         continue;
                 snprintf(name, sizeof(name), "jobd-test-%zu", i);
                 s.name = name;
-                snprintf(j->log_path, sizeof(j->log_path), "%s/jobd-test-%d-%zu.log", shared_dir, (int) getpid(), i);
+                snprintf(j->log_path, sizeof(j->log_path), "%s/jobd-test-%d-%zu.log", shared_dir,
+                         (int) getpid(), i);
                 r = slurm_client_submit(client, &s, on_submitted, NULL);
                 if (r < 0)
                         return r;
@@ -291,12 +321,15 @@ static int submit_all(void) {
 
 static int scenario(bool with_timeout, bool with_oom) {
         TestJob table[] = {
-                { .what = "exit-0", .argv = ARGV("sh", "-c", "echo out; echo err >&2; echo \"$JOBD_TEST_VAR\""),
+                { .what = "exit-0",
+                  .argv = ARGV("sh", "-c", "echo out; echo err >&2; echo \"$JOBD_TEST_VAR\""),
                   .want = SLURM_JOB_COMPLETED, .want_exit = 0, .want_log = "out\nerr\nit's $set\n" },
-                { .what = "exit-3", .argv = ARGV("sh", "-c", "exit 3"), .want = SLURM_JOB_FAILED, .want_exit = 3 },
+                { .what = "exit-3", .argv = ARGV("sh", "-c", "exit 3"), .want = SLURM_JOB_FAILED,
+                  .want_exit = 3 },
                 { .what = "argv", .argv = ARGV("printf", "[%s]", "a b", "it's", "", "x\ny", "$HOME", "*"),
                   .want = SLURM_JOB_COMPLETED, .want_exit = 0, .want_log = "[a b][it's][][x\ny][$HOME][*]" },
-                { .what = "sigterm", .argv = ARGV("sleep", "300"), .action = ACTION_KILL_TERM_WHEN_RUNNING,
+                { .what = "sigterm", .argv = ARGV("sh", "-c", "echo started; exec sleep 300"),
+                  .action = ACTION_KILL_TERM_WHEN_RUNNING,
                   .want = SLURM_JOB_FAILED, .want_exit = -1, .want_signal = SIGTERM },
                 { .what = "cancelled", .argv = ARGV("sleep", "300"), .action = ACTION_KILL_KILL_WHEN_RUNNING,
                   .want = SLURM_JOB_CANCELLED, .want_exit = -1 },
@@ -307,7 +340,8 @@ static int scenario(bool with_timeout, bool with_oom) {
                   .want = SLURM_JOB_COMPLETED, .want_exit = 0 },
                 { .what = "pending-killed", .argv = ARGV("true"), .licenses = "simlic:2",
                   .want = SLURM_JOB_CANCELLED, .want_exit = -1 },
-                { .what = "refused", .argv = ARGV("true"), .licenses = "no-such-licence:1", .want_refused = true },
+                { .what = "refused", .argv = ARGV("true"), .licenses = "no-such-licence:1",
+                  .want_refused = true },
                 /* Still running when the client is replaced: the fresh one re-adopts it. */
                 { .what = "restart", .argv = ARGV("sleep", "5"), .action = ACTION_RESTART_WHEN_RUNNING,
                   .want = SLURM_JOB_COMPLETED, .want_exit = 0 },
@@ -315,7 +349,8 @@ static int scenario(bool with_timeout, bool with_oom) {
                   .want = SLURM_JOB_COMPLETED, .want_exit = 0 },
                 /* Needs the cluster to enforce --mem (task/cgroup, ConstrainRAMSpace): --oom. */
                 { .what = "oom", .argv = ARGV("python3", "-c", "x = b'x' * (400 << 20)"),
-                  .want = SLURM_JOB_OUT_OF_MEMORY, .want_exit = -1, .want_signal = SIGKILL, .skip = !with_oom },
+                  .want = SLURM_JOB_OUT_OF_MEMORY, .want_exit = -1, .want_signal = SIGKILL,
+                  .skip = !with_oom },
                 { .what = "timeout", .argv = ARGV("sleep", "300"), .time_limit = 1,
                   .want = SLURM_JOB_TIMEOUT, .want_exit = -1, .skip = !with_timeout },
         };
@@ -385,6 +420,123 @@ static int nodefail(void) {
         return failures > 0 ? -EBADMSG : 0;
 }
 
+/* ---- a client freed while submissions are under way ---- */
+
+static uint32_t stop_first_id;
+static unsigned stop_answers;
+
+static void stop_on_submitted(SlurmClient *c, uint64_t jobd_id, uint32_t slurm_id, int error,
+                              const char *message, void *userdata) {
+        stop_answers++;
+        if (error < 0) {
+                FAIL("stop: a submission was refused: %s", strna(message));
+                return;
+        }
+        /* The first answer: the client goes while the worker is busy with the others. */
+        stop_first_id = slurm_id;
+        client = slurm_client_free(client);
+        (void) sd_event_exit(event, 0);
+}
+
+/* What slurmctld recorded of a submission: the SlurmSubmit fields and the ExtraOptions, in its units. */
+static void check_desc(const slurm_job_info_t *j, const char *cwd, const char *log_path) {
+        if (j->priority != 0)
+                FAIL("desc: --hold: priority %u", j->priority);
+        if (!j->comment || !streq(j->comment, "jobd test"))
+                FAIL("desc: --comment: \"%s\"", strna(j->comment));
+        if (j->cpus_per_task != 2)
+                FAIL("desc: --cpus-per-task: %u", j->cpus_per_task);
+        if (j->time_min != 1)
+                FAIL("desc: --time-min: %u", j->time_min);
+        if (j->time_limit != 2)
+                FAIL("desc: time limit of 90 s: %u min", j->time_limit);
+        if (j->pn_min_memory != 16)
+                FAIL("desc: MemoryMax 16M: %" PRIu64 " MiB", j->pn_min_memory);
+        if (j->nice != NICE_OFFSET + 50)
+                FAIL("desc: CPUWeight 50: nice %d", (int) (j->nice - NICE_OFFSET));
+        if (!j->licenses || !streq(j->licenses, "simlic:1"))
+                FAIL("desc: licences: \"%s\"", strna(j->licenses));
+        if (j->requeue != 0)
+                FAIL("desc: requeue %u", j->requeue);
+        if (j->user_id != getuid() || j->group_id != getgid())
+                FAIL("desc: user %u group %u", j->user_id, j->group_id);
+        if (!j->work_dir || !streq(j->work_dir, cwd))
+                FAIL("desc: work_dir \"%s\"", strna(j->work_dir));
+        if (!j->std_out || !streq(j->std_out, log_path) || !j->std_err || !streq(j->std_err, log_path))
+                FAIL("desc: stdout \"%s\", stderr \"%s\"", strna(j->std_out), strna(j->std_err));
+        if (!j->std_in || !streq(j->std_in, "/dev/null"))
+                FAIL("desc: stdin \"%s\"", strna(j->std_in));
+}
+
+static int stop(unsigned n) {
+        char *extra[] = { (char *) "--hold", (char *) "--comment=jobd test", (char *) "--cpus-per-task=2",
+                          (char *) "--time-min=1", NULL };
+        char *env[] = { (char *) "PATH=/usr/bin:/bin", NULL };
+        char cwd[4096], log_path[512], name[64];
+        job_info_msg_t *resp = NULL;
+        unsigned left = 0, ours = 0;
+        int r;
+
+        if (!getcwd(cwd, sizeof(cwd)))
+                return -errno;
+        conf.extra_options = extra;
+        snprintf(name, sizeof(name), "jobd-stop-%d", (int) getpid());
+        snprintf(log_path, sizeof(log_path), "%s/jobd-stop.log", shared_dir);
+        r = slurm_client_new(event, &conf, on_change, NULL, &client);
+        if (r < 0)
+                return r;
+        for (unsigned i = 0; i < n; i++) {
+                SlurmSubmit s = {
+                        .jobd_id = i, .name = name, .uid = getuid(), .gid = getgid(),
+                        .argv = ARGV("sleep", "600"), .env = env, .cwd = cwd, .log_path = log_path,
+                        .time_limit = 90 * USEC_PER_SEC, .memory_max = 16 << 20, .tasks_max = UINT64_MAX,
+                        .cpu_weight = 50, .licenses = "simlic:1",
+                };
+                r = slurm_client_submit(client, &s, stop_on_submitted, NULL);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_event_loop(event);
+        if (r < 0)
+                return r;
+        if (stop_answers != 1)
+                FAIL("stop: %u answers after the client was freed in the first", stop_answers);
+
+        /* The one job the test heard of is the test's to cancel; every other one must be gone already.
+         * (A loop that has exited takes no new sources: a fresh one.) */
+        event = sd_event_unref(event);
+        r = sd_event_new(&event);
+        if (r < 0)
+                return r;
+        r = slurm_client_new(event, &conf, on_change, NULL, &client);
+        if (r < 0)
+                return r;
+        (void) slurm_client_kill(client, stop_first_id, SIGKILL);
+        client = slurm_client_free(client);
+        (void) usleep(2 * USEC_PER_SEC);
+
+        if (slurm_load_jobs(0, &resp, SHOW_ALL) != SLURM_SUCCESS)
+                return log_error_errno(-EIO, "slurm_load_jobs: %s", slurm_strerror(slurm_get_errno()));
+        for (uint32_t i = 0; i < resp->record_count; i++) {
+                const slurm_job_info_t *j = resp->job_array + i;
+
+                if (!j->name || !streq(j->name, name))
+                        continue;
+                if (ours++ == 0)
+                        check_desc(j, cwd, log_path);
+                if (!slurm_job_state_is_final(slurm_job_state_from_slurm(j->job_state))) {
+                        FAIL("stop: job %u is still %s after the client stopped", j->job_id,
+                             slurm_job_state_to_string(slurm_job_state_from_slurm(j->job_state)));
+                        left++;
+                }
+        }
+        slurm_free_job_info_msg(resp);
+        printf("stop: %u of %u submissions reached slurmctld, %u left behind\n", ours, n, left);
+        if (ours == 0)
+                FAIL("stop: not even the first submission is in slurmctld's table");
+        return failures > 0 ? -EBADMSG : 0;
+}
+
 /* ---- bench ---- */
 
 static unsigned bench_n, bench_submitted, bench_refused, bench_final, bench_pending_seen;
@@ -408,7 +560,8 @@ static void bench_cancel_all(void) {
                "%" PRIu64 " queries, %" PRIu64 " with the table)\n", slurm_client_tracked(client),
                st.poll_usec_last / 1000.0, st.poll_records_last, st.poll_usec_max / 1000.0, st.n_polls,
                st.n_polls_changed);
-        printf("bench: event loop lateness while following them: max %.1f ms; longest turn delivering results "
+        printf("bench: event loop lateness while following them: max %.1f ms; longest turn delivering "
+               "results "
                "%.1f ms (%" PRIu64 " callbacks)\n", lateness_max / 1000.0, st.deliver_usec_max / 1000.0,
                st.n_delivered);
         bench_cancelling = true;
@@ -567,6 +720,8 @@ int main(int argc, char *argv[]) {
                 return EXIT_FAILURE;
         if (streq(argv[3], "scenario"))
                 r = scenario(strv_contains(argv + 4, "--timeout"), strv_contains(argv + 4, "--oom"));
+        else if (streq(argv[3], "stop"))
+                r = stop(200);
         else if (streq(argv[3], "nodefail"))
                 r = nodefail();
         else if (streq(argv[3], "unreachable") && argc > 4)

@@ -80,6 +80,7 @@ typedef struct Tracked {
         uint32_t slurm_id;
         uint64_t jobd_id;
         int reported;           /* SlurmJobState last reported, -1: none yet */
+        uint64_t seq;           /* order of tracking, for an id tracked twice */
         bool seen;
         bool dead;
 } Tracked;
@@ -105,10 +106,13 @@ typedef struct Shared {
         char *partition, *account, *qos;
         SlurmExtra extra;
         bool privileged;
+        usec_t poll_interval;
 
         /* Worker only. */
         Tracked *tracked;
         size_t n_tracked, n_allocated, n_dead;
+        bool sorted;
+        uint64_t next_seq;
         time_t last_update;
         bool need_full;
         int last_poll_error;
@@ -212,9 +216,42 @@ static void shared_push_results(Shared *s, Result *head, Result **tail) {
                 (void) eventfd_write(s->efd, 1);
 }
 
-static Tracked *tracked_find(Shared *s, uint32_t id) {
-        size_t lo = 0, hi = s->n_tracked;
+static int tracked_cmp(const void *a, const void *b) {
+        const Tracked *x = a, *y = b;
 
+        if (x->slurm_id != y->slurm_id)
+                return x->slurm_id < y->slurm_id ? -1 : 1;
+        return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Re-adoption after a restart hands ids over in the journal's order: they are appended and sorted
+ * once, before the next lookup, rather than inserted one by one (10k tracks would be O(n^2) moves).
+ * Of an id tracked twice, the later one stays. */
+static void tracked_sort(Shared *s) {
+        size_t j = 0;
+
+        if (s->sorted)
+                return;
+        qsort(s->tracked, s->n_tracked, sizeof(Tracked), tracked_cmp);
+        for (size_t i = 0; i < s->n_tracked; i++) {
+                if (i + 1 < s->n_tracked && s->tracked[i + 1].slurm_id == s->tracked[i].slurm_id) {
+                        if (s->tracked[i].dead)
+                                s->n_dead--;
+                        else
+                                atomic_fetch_sub(&s->n_live, 1);
+                        continue;
+                }
+                s->tracked[j++] = s->tracked[i];
+        }
+        s->n_tracked = j;
+        s->sorted = true;
+}
+
+static Tracked *tracked_find(Shared *s, uint32_t id) {
+        size_t lo = 0, hi;
+
+        tracked_sort(s);
+        hi = s->n_tracked;
         while (lo < hi) {
                 size_t m = lo + (hi - lo) / 2;
                 if (s->tracked[m].slurm_id == id)
@@ -227,20 +264,8 @@ static Tracked *tracked_find(Shared *s, uint32_t id) {
         return NULL;
 }
 
+/* Appends; the array stays sorted when ids come in increasing order (Slurm hands them out so). */
 static int tracked_add(Shared *s, uint32_t id, uint64_t jobd_id, int reported) {
-        Tracked *t = tracked_find(s, id);
-        size_t i;
-
-        if (t) {
-                if (t->dead) {
-                        t->dead = false;
-                        s->n_dead--;
-                        atomic_fetch_add(&s->n_live, 1);
-                }
-                t->jobd_id = jobd_id;
-                t->reported = reported;
-                return 0;
-        }
         if (s->n_tracked >= s->n_allocated) {
                 size_t n = MAX(s->n_allocated * 2, (size_t) 64);
                 Tracked *a = reallocarray(s->tracked, n, sizeof(Tracked));
@@ -249,12 +274,14 @@ static int tracked_add(Shared *s, uint32_t id, uint64_t jobd_id, int reported) {
                 s->tracked = a;
                 s->n_allocated = n;
         }
-        i = s->n_tracked;
-        while (i > 0 && s->tracked[i - 1].slurm_id > id)
-                i--;
-        memmove(s->tracked + i + 1, s->tracked + i, (s->n_tracked - i) * sizeof(Tracked));
-        s->tracked[i] = (Tracked) { .slurm_id = id, .jobd_id = jobd_id, .reported = reported };
-        s->n_tracked++;
+        if (s->n_tracked > 0 && s->tracked[s->n_tracked - 1].slurm_id >= id)
+                s->sorted = false;
+        s->tracked[s->n_tracked++] = (Tracked) {
+                .slurm_id = id,
+                .jobd_id = jobd_id,
+                .reported = reported,
+                .seq = s->next_seq++,
+        };
         atomic_fetch_add(&s->n_live, 1);
         return 0;
 }
@@ -270,6 +297,7 @@ static void tracked_kill(Shared *s, Tracked *t) {
 static void tracked_compact(Shared *s) {
         size_t j = 0;
 
+        tracked_sort(s);
         if (s->n_dead == 0)
                 return;
         for (size_t i = 0; i < s->n_tracked; i++)
@@ -306,6 +334,16 @@ static void worker_submit(Shared *s, const Request *q) {
         usec_t t0;
         Result *r;
         int error = 0;
+        bool quit;
+
+        /* Taken in a batch before the client was freed: not sent any more. */
+        pthread_mutex_lock(&s->lock);
+        quit = s->quit;
+        pthread_mutex_unlock(&s->lock);
+        if (quit) {
+                atomic_fetch_sub(&s->n_queued, 1);
+                return;
+        }
 
         slurm_init_job_desc_msg(&d);
         d.name = q->name;
@@ -361,7 +399,18 @@ static void worker_submit(Shared *s, const Request *q) {
                         message = NULL;
         } else {
                 slurm_id = resp->job_id;
-                if (tracked_add(s, slurm_id, q->jobd_id, SLURM_JOB_PENDING) < 0) {
+                pthread_mutex_lock(&s->lock);
+                quit = s->quit;
+                pthread_mutex_unlock(&s->lock);
+                if (quit) {
+                        /* The client was freed while slurmctld took the job: nobody will learn its id,
+                         * so nobody would follow or cancel it. Take it back. */
+                        log_notice("slurm: job %u was accepted after the client stopped, cancelling it",
+                                   slurm_id);
+                        (void) slurm_kill_job(slurm_id, SIGKILL, KILL_FULL_JOB);
+                        error = -ECANCELED;
+                        slurm_id = 0;
+                } else if (tracked_add(s, slurm_id, q->jobd_id, SLURM_JOB_PENDING) < 0) {
                         /* Cannot follow it: take it back rather than leave it running unseen. */
                         (void) slurm_kill_job(slurm_id, SIGKILL, KILL_FULL_JOB);
                         error = -ENOMEM;
@@ -390,9 +439,10 @@ static void worker_kill(Shared *s, uint32_t id, int sig) {
                 return;
         e = slurm_get_errno();
         /* A pending job has no process to take the signal and slurmctld refuses any but SIGKILL: the
-         * caller wants it gone, so cancel it. */
-        if (e == ESLURM_TRANSITION_STATE_NO_UPDATE && sig != SIGKILL && t && !t->dead &&
-            IN_SET(t->reported, -1, SLURM_JOB_PENDING)) {
+         * caller wants it gone, so cancel it. (STOP and CONT are refused also while an earlier one is
+         * on its way to a running job: never a reason to cancel.) */
+        if (e == ESLURM_TRANSITION_STATE_NO_UPDATE && !IN_SET(sig, SIGKILL, SIGSTOP, SIGCONT) &&
+            t && !t->dead && IN_SET(t->reported, -1, SLURM_JOB_PENDING)) {
                 if (slurm_kill_job(id, SIGKILL, KILL_FULL_JOB) == SLURM_SUCCESS)
                         return;
                 e = slurm_get_errno();
@@ -576,6 +626,12 @@ static int worker_ping(Shared *s) {
         log_info("slurm: controller answers (cluster %s, %s, MinJobAge=%us, MaxJobCount=%u)",
                  strna(conf->cluster_name), strna(conf->proctrack_type), conf->min_job_age,
                  conf->max_job_cnt);
+        /* A job that ends is forgotten MinJobAge after its end: a poll must come before that, or it is
+         * reported gone (lost) instead of its result. The same bounds how long a daemon may be down. */
+        if (conf->min_job_age > 0 && s->poll_interval * 2 > (usec_t) conf->min_job_age * USEC_PER_SEC)
+                log_warning("slurm: PollIntervalSec is more than half of the cluster's MinJobAge=%us: jobs "
+                            "may be forgotten by slurmctld before their end is seen, and reported lost",
+                            conf->min_job_age);
         if (!conf->proctrack_type || !strstr(conf->proctrack_type, "cgroup"))
                 log_notice("slurm: ProctrackType=%s: processes a job leaves behind on a node may outlive "
                            "its end (proctrack/cgroup reaps them)", strna(conf->proctrack_type));
@@ -595,9 +651,12 @@ static void *worker_main(void *p) {
         if (r != 0)
                 s->quit = true;
 
-        while (!s->quit) {
+        /* After quit, what is still queued is handled (slurm_client_free() leaves only the kills of jobs
+         * whose submission nobody heard of), then the worker ends. */
+        for (;;) {
                 Request *batch = NULL, **bt = &batch;
                 unsigned n = 0;
+                bool worked;
 
                 while (s->req_head && n < SLURM_REQUESTS_PER_TURN) {
                         Request *q = s->req_head;
@@ -609,6 +668,7 @@ static void *worker_main(void *p) {
                         bt = &q->next;
                         n++;
                 }
+                worked = batch;
                 if (batch) {
                         pthread_mutex_unlock(&s->lock);
                         while (batch) {
@@ -619,8 +679,12 @@ static void *worker_main(void *p) {
                         }
                         pthread_mutex_lock(&s->lock);
                 }
-                if (s->quit)
-                        break;
+                if (s->quit) {
+                        if (!s->req_head)
+                                break;
+                        continue;
+                }
+                /* A due poll between two batches: 10k submissions in a row do not stop the tracking. */
                 if (s->poll_requested) {
                         s->poll_requested = false;
                         pthread_mutex_unlock(&s->lock);
@@ -628,7 +692,7 @@ static void *worker_main(void *p) {
                         pthread_mutex_lock(&s->lock);
                         continue;
                 }
-                if (!batch && !s->req_head)
+                if (!worked && !s->req_head)
                         pthread_cond_wait(&s->cond, &s->lock);
         }
         pthread_mutex_unlock(&s->lock);
@@ -725,7 +789,8 @@ static int on_poll_timer(sd_event_source *source, uint64_t usec, void *userdata)
         if (r >= 0)
                 r = sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);
         if (r < 0)
-                log_error_errno(r, "slurm: failed to re-arm the poll timer, Slurm jobs are no longer followed: %m");
+                log_error_errno(r, "slurm: failed to re-arm the poll timer, Slurm jobs are no longer "
+                                "followed: %m");
         return 0;
 }
 
@@ -852,6 +917,7 @@ static Shared *shared_new(const SlurmConf *conf) {
         pthread_condattr_destroy(&attr);
         s->req_tail = &s->req_head;
         s->res_tail = &s->res_head;
+        s->sorted = true;
         s->privileged = geteuid() == 0;
 
         s->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -887,6 +953,7 @@ int slurm_client_new(sd_event *event, const SlurmConf *conf, slurm_changed_t on_
         c->shared = shared_new(conf);
         if (!c->shared)
                 return log_oom();
+        c->shared->poll_interval = c->poll_interval;
 
         r = slurm_extra_parse(&c->shared->extra, conf->extra_options, &bad, &why);
         if (r == -EINVAL)
@@ -921,6 +988,53 @@ int slurm_client_new(sd_event *event, const SlurmConf *conf, slurm_changed_t on_
         return 0;
 }
 
+static Request *kill_request_new(uint32_t slurm_id) {
+        Request *q = calloc(1, sizeof(Request));
+
+        if (q)
+                *q = (Request) { .type = REQUEST_KILL, .slurm_id = slurm_id, .sig = SIGKILL };
+        return q;
+}
+
+/* Called with the lock held, quit set. Queued submissions are dropped (never sent); a submission that
+ * slurmctld accepted but whose answer the loop never delivered would run with nobody knowing its id
+ * (after a restart the job is "lost" and may be retried: twice on the cluster), so it is cancelled. */
+static void stop_requests(SlurmClient *c) {
+        Shared *s = c->shared;
+        Request *keep = NULL, **kt = &keep;
+        Result *lists[] = { c->pending_head, s->res_head };
+
+        while (s->req_head) {
+                Request *q = s->req_head;
+
+                s->req_head = q->next;
+                q->next = NULL;
+                if (q->type == REQUEST_KILL) {
+                        *kt = q;
+                        kt = &q->next;
+                } else
+                        request_free(q);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(lists); i++)
+                for (Result *r = lists[i]; r; r = r->next) {
+                        Request *q;
+
+                        if (!r->submitted || r->error < 0 || r->status.slurm_id == 0)
+                                continue;
+                        q = kill_request_new(r->status.slurm_id);
+                        if (!q) {
+                                log_oom();
+                                continue;
+                        }
+                        log_notice("slurm: cancelling job %u, submitted but not yet reported when the client "
+                                   "stopped", r->status.slurm_id);
+                        *kt = q;
+                        kt = &q->next;
+                }
+        s->req_head = keep;
+        s->req_tail = keep ? kt : &s->req_head;
+}
+
 SlurmClient *slurm_client_free(SlurmClient *c) {
         Shared *s;
 
@@ -939,6 +1053,7 @@ SlurmClient *slurm_client_free(SlurmClient *c) {
 
                 pthread_mutex_lock(&s->lock);
                 s->quit = true;
+                stop_requests(c);
                 pthread_cond_signal(&s->cond);
                 pthread_mutex_unlock(&s->lock);
                 /* A worker stuck in an RPC to a controller that does not answer is let go: it holds its
@@ -946,7 +1061,8 @@ SlurmClient *slurm_client_free(SlurmClient *c) {
                 clock_gettime(CLOCK_REALTIME, &ts);
                 ts.tv_sec += SLURM_JOIN_TIMEOUT_USEC / USEC_PER_SEC;
                 if (pthread_timedjoin_np(c->thread, NULL, &ts) != 0) {
-                        log_warning("slurm: the worker thread is still in a libslurm call, leaving it behind");
+                        log_warning("slurm: the worker thread is still in a libslurm call, leaving it "
+                                    "behind");
                         (void) pthread_detach(c->thread);
                 }
         }
@@ -982,8 +1098,8 @@ int slurm_client_submit(SlurmClient *c, const SlurmSubmit *s, slurm_submitted_t 
         };
         if (s->name)
                 q->name = strdup(s->name);
-        else
-                (void) asprintf(&q->name, "jobd-%" PRIu64, s->jobd_id);
+        else if (asprintf(&q->name, "jobd-%" PRIu64, s->jobd_id) < 0)
+                q->name = NULL;
         q->script = slurm_batch_script(s->argv);
         q->cwd = strdup(s->cwd);
         q->log_path = strdup(s->log_path);

@@ -98,7 +98,8 @@ typedef void (*slurm_changed_t)(SlurmClient *c, const SlurmJobStatus *s, void *u
  * (Slurm's own error string included): -ECOMM slurmctld not reachable (worth a retry), -EAGAIN
  * slurmctld's MaxJobCount reached, -EPERM not allowed to submit for that user, -EINVAL anything else
  * slurmctld refused (a bad licence, partition, account...). Not called for submissions still queued
- * when the client is freed. */
+ * when the client is freed (they are dropped), nor for one under way then (slurmctld's job is cancelled
+ * as soon as it is accepted: nobody would know its id). */
 typedef void (*slurm_submitted_t)(SlurmClient *c, uint64_t jobd_id, uint32_t slurm_id, int error,
                                   const char *message, void *userdata);
 

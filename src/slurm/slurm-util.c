@@ -349,8 +349,8 @@ int slurm_extra_parse_one(SlurmExtra *e, const char *option, const char **ret_wh
                 *ret_why = "is set by Partition=, Account= or QOS= in [Slurm]";
                 return -EINVAL;
         }
-        if (strv_contains(STRV_MAKE("time", "mem", "nice", "licenses", "output", "error", "chdir", "job-name"),
-                          name)) {
+        if (strv_contains(STRV_MAKE("time", "mem", "nice", "licenses", "output", "error", "chdir",
+                                    "job-name"), name)) {
                 *ret_why = "is set from the job's own settings (TimeoutUSec, MemoryMax, CPUWeight, pools, "
                            "logs, working directory, name)";
                 return -EINVAL;

@@ -49,6 +49,14 @@ assert_match "job [0-9]+ \(restart\): completed" "$(cat "$out")" "the re-adopted
 assert_match "job [0-9]+ \(pending-killed\): cancelled node=n/a reason=Licenses" "$(cat "$out")" \
         "the job waiting for the licences, cancelled"
 
+# The client freed while 200 submissions are under way: none of them is left in the cluster unseen.
+out="$TEST_TMP/stop.out"
+rc=0
+(cd "$TEST_TMP" && timeout -k 5 60 "$prog" "$SLURM_CONF" "$shared" stop) >"$out" 2>&1 || rc=$?
+cat "$out" >&2
+assert_eq 0 "$rc" "slurm-client-test stop (its FAIL lines are above)"
+assert_match "stop: [0-9]+ of 200 submissions reached slurmctld, 0 left behind" "$(cat "$out")" "stop"
+
 # A node failure under a running job: NODE_FAIL (jobd's "lost", retryable).
 out="$TEST_TMP/nodefail.out"
 (cd "$TEST_TMP" && exec timeout -k 5 120 "$prog" "$SLURM_CONF" "$shared" nodefail) >"$out" 2>&1 &

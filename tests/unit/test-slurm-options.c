@@ -76,7 +76,8 @@ static void test_parse(void **state) {
         SlurmExtra e = {};
 
         assert_int_equal(slurm_extra_parse(&e, (char *[]) { (char *) "--gres=gpu:1", (char *) "--exclusive",
-                                                            (char *) "--cpus-per-task=2", (char *) "--gres=gpu:2,nic",
+                                                            (char *) "--cpus-per-task=2",
+                                                            (char *) "--gres=gpu:2,nic",
                                                             (char *) "--time-min=2:30", NULL },
                                            &bad_option, &why), 0);
         assert_string_equal(e.gres, "gpu:2,nic");

@@ -95,7 +95,8 @@ static void test_through_sh(void **state) {
         run_script((char *[]) { (char *) "it's", (char *) "'", (char *) "''x''", NULL });
         run_script((char *[]) { (char *) "line1\nline2\n", (char *) "\t", NULL });
         run_script((char *[]) { (char *) "$HOME", (char *) "`id`", (char *) "$(id)", (char *) "\\",
-                                (char *) "\"", (char *) "*", (char *) "~", (char *) "#x", (char *) ";", (char *) "|",
+                                (char *) "\"", (char *) "*", (char *) "~", (char *) "#x", (char *) ";",
+                                (char *) "|",
                                 (char *) "&&", (char *) "-n", (char *) "--", (char *) "!", NULL });
 }
 
