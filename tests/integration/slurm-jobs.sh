@@ -102,7 +102,8 @@ assert_eq success "$(job_prop "$id" Result)" "Result of the followed job"
 
 # --- kill of a running job, with a daemonized orphan ------------------------------------------------
 pidfile="$SLURM_SHARED/orphan.pid"
-id=$(submit -- sh -c "setsid sh -c 'echo \$\$ >$pidfile.tmp; mv $pidfile.tmp $pidfile; exec sleep 1000' </dev/null >/dev/null 2>&1 & sleep 1000")
+# (A subshell forks it and exits: it is reparented away from the job, as a daemon is.)
+id=$(submit -- sh -c "( setsid sh -c 'echo \$\$ >$pidfile.tmp; mv $pidfile.tmp $pidfile; exec sleep 1000' </dev/null >/dev/null 2>&1 & ); sleep 1000")
 wait_state "$id" running 30
 wait_file "$pidfile"
 orphan=$(cat "$pidfile")
