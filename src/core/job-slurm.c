@@ -209,8 +209,6 @@ static int on_slurm_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-static void job_slurm_set_reason(Job *j, const char *fmt, ...) _printf_(2, 3);
-
 static void on_submitted(SlurmClient *c, uint64_t jobd_id, uint32_t slurm_id, int error, const char *message,
                          void *userdata) {
         Manager *m = userdata;
@@ -237,7 +235,7 @@ static void on_submitted(SlurmClient *c, uint64_t jobd_id, uint32_t slurm_id, in
                 if (IN_SET(error, -ECOMM, -EAGAIN)) {
                         /* Not the job's fault: slurmctld did not answer, or holds as many jobs as it may.
                          * Lost, which Retries retry for cluster jobs. */
-                        job_slurm_set_reason(j, "Lost, not submitted (%s): %s",
+                        job_set_reason(j, "Lost, not submitted (%s): %s",
                                              error == -ECOMM ? "slurmctld not reachable" : "the cluster is full",
                                              message ?: strerror(-error));
                         log_warning("Job %llu: %s", (unsigned long long) j->id, j->reason);
@@ -347,21 +345,6 @@ int job_slurm_start(Job *j, const UserRecord *user) {
         return 0;
 }
 
-static void job_slurm_set_reason(Job *j, const char *fmt, ...) _printf_(2, 3);
-static void job_slurm_set_reason(Job *j, const char *fmt, ...) {
-        va_list ap;
-        char *s = NULL;
-
-        va_start(ap, fmt);
-        if (vasprintf(&s, fmt, ap) < 0)
-                s = NULL;
-        va_end(ap);
-        if (!s)
-                return;
-        free(j->reason);
-        j->reason = s;
-}
-
 static void job_slurm_enter_running(Job *j, const SlurmJobStatus *s) {
         JobChange changed = JOB_CHANGE_REASON;
         int r;
@@ -414,21 +397,21 @@ static void job_slurm_finalize(Job *j, const SlurmJobStatus *s) {
         }
         if (j->stop_reason == JOB_STOP_TIMEOUT || s->state == SLURM_JOB_TIMEOUT) {
                 result = JOB_TIMEOUT;
-                job_slurm_set_reason(j, "Timed out after %s%s", format_timespan(buf, sizeof(buf), j->spec.timeout_usec),
+                job_set_reason(j, "Timed out after %s%s", format_timespan(buf, sizeof(buf), j->spec.timeout_usec),
                                      j->stop_reason == JOB_STOP_TIMEOUT ? "" : " (Slurm's time limit)");
         } else if (s->state == SLURM_JOB_OUT_OF_MEMORY) {
                 result = JOB_OOM;
-                job_slurm_set_reason(j, "Killed by the OOM killer on node %s (MemoryMax=%llu)", strna(s->node),
+                job_set_reason(j, "Killed by the OOM killer on node %s (MemoryMax=%llu)", strna(s->node),
                                      (unsigned long long) j->spec.limits.memory_max);
         } else if (j->stop_reason == JOB_STOP_CANCEL)
                 result = JOB_CANCELLED;
         else if (s->state == SLURM_JOB_NODE_FAIL) {
                 result = JOB_LOST;
-                job_slurm_set_reason(j, "Lost: node %s failed under Slurm job %u%s%s", strna(s->node), s->slurm_id,
+                job_set_reason(j, "Lost: node %s failed under Slurm job %u%s%s", strna(s->node), s->slurm_id,
                                      s->reason ? ": " : "", strempty(s->reason));
         } else if (s->state == SLURM_JOB_GONE) {
                 result = JOB_LOST;
-                job_slurm_set_reason(j, "Lost: Slurm no longer knows job %u (purged while jobd was not "
+                job_set_reason(j, "Lost: Slurm no longer knows job %u (purged while jobd was not "
                                      "watching?)", s->slurm_id);
         } else if (s->state == SLURM_JOB_CANCELLED) {
                 result = JOB_KILLED;
@@ -439,7 +422,7 @@ static void job_slurm_finalize(Job *j, const SlurmJobStatus *s) {
                         j->exit_code = -1;
                 }
                 if (!j->killed_by_user)
-                        job_slurm_set_reason(j, "Slurm job %u was cancelled outside jobd (scancel?)", s->slurm_id);
+                        job_set_reason(j, "Slurm job %u was cancelled outside jobd (scancel?)", s->slurm_id);
         } else if (j->exit_signal > 0)
                 result = JOB_KILLED;
         else if (j->exit_code == 0 && s->state == SLURM_JOB_COMPLETED)
@@ -447,19 +430,19 @@ static void job_slurm_finalize(Job *j, const SlurmJobStatus *s) {
         else {
                 result = JOB_FAILED;
                 if (j->exit_code <= 0)
-                        job_slurm_set_reason(j, "Slurm job %u failed%s%s", s->slurm_id, s->reason ? ": " : "",
+                        job_set_reason(j, "Slurm job %u failed%s%s", s->slurm_id, s->reason ? ": " : "",
                                              strempty(s->reason));
                 else if (IN_SET(j->exit_code, 126, 127))
                         /* The batch script's exec of the command failed (its log has the shell's line). */
-                        job_slurm_set_reason(j, "Cannot execute %s on node %s (exit status %i; see the job's "
+                        job_set_reason(j, "Cannot execute %s on node %s (exit status %i; see the job's "
                                              "log)", j->spec.argv[0], strna(s->node), j->exit_code);
         }
         if (j->log_truncated) {
                 if (j->reason)
-                        job_slurm_set_reason(j, "%s; log truncated at %llu bytes (LogMaxBytes)", j->reason,
+                        job_set_reason(j, "%s; log truncated at %llu bytes (LogMaxBytes)", j->reason,
                                              (unsigned long long) j->spec.log_max_bytes);
                 else
-                        job_slurm_set_reason(j, "Log truncated at %llu bytes (LogMaxBytes)",
+                        job_set_reason(j, "Log truncated at %llu bytes (LogMaxBytes)",
                                              (unsigned long long) j->spec.log_max_bytes);
         }
         log_debug("Job %llu: Slurm job %u ended %s: %s.", (unsigned long long) j->id, s->slurm_id,
@@ -484,7 +467,7 @@ static void on_slurm_changed(SlurmClient *c, const SlurmJobStatus *s, void *user
                 if (j->state == JOB_STOPPING)
                         return;
                 if (s->reason && !streq_ptr(s->reason, "None")) {
-                        job_slurm_set_reason(j, "Pending in Slurm as job %u: %s", s->slurm_id, s->reason);
+                        job_set_reason(j, "Pending in Slurm as job %u: %s", s->slurm_id, s->reason);
                         manager_job_changed(m, j, JOB_CHANGE_REASON);
                 }
                 if (j->state != JOB_STARTING)
@@ -496,7 +479,7 @@ static void on_slurm_changed(SlurmClient *c, const SlurmJobStatus *s, void *user
         case SLURM_JOB_SUSPENDED:
                 if (j->state == JOB_STOPPING)
                         return;
-                job_slurm_set_reason(j, "Suspended in Slurm (an operator of the cluster suspended job %u)",
+                job_set_reason(j, "Suspended in Slurm (an operator of the cluster suspended job %u)",
                                      s->slurm_id);
                 job_set_state(j, JOB_PAUSED, JOB_CHANGE_REASON);
                 break;
@@ -552,7 +535,7 @@ int job_slurm_adopt(Job *j, uint32_t slurm_id) {
         j->slurm_id = slurm_id;
         job_copy_slots(j);
         if (!m->slurm) {
-                job_slurm_set_reason(j, "Lost: jobd.conf has no [Slurm] section any more; Slurm job %u is not "
+                job_set_reason(j, "Lost: jobd.conf has no [Slurm] section any more; Slurm job %u is not "
                                      "followed", slurm_id);
                 job_slurm_end(j, JOB_LOST);
                 return 0;
@@ -560,7 +543,7 @@ int job_slurm_adopt(Job *j, uint32_t slurm_id) {
         if (slurm_id == 0) {
                 /* The submission may have reached slurmctld: a job named jobd-ID may run on the cluster
                  * unwatched. Reported, not submitted again behind the user's back (Retries decide). */
-                job_slurm_set_reason(j, "Lost: handed to Slurm, but jobd stopped before it recorded the Slurm "
+                job_set_reason(j, "Lost: handed to Slurm, but jobd stopped before it recorded the Slurm "
                                      "job id (a Slurm job named jobd-%llu may run unwatched)",
                                      (unsigned long long) j->id);
                 log_warning("Job %llu: %s.", (unsigned long long) j->id, j->reason);
@@ -580,7 +563,7 @@ int job_slurm_adopt(Job *j, uint32_t slurm_id) {
         }
         r = slurm_client_track(m->slurm, slurm_id, j->id);
         if (r < 0) {
-                job_slurm_set_reason(j, "Lost: cannot follow Slurm job %u after a restart: %s", slurm_id,
+                job_set_reason(j, "Lost: cannot follow Slurm job %u after a restart: %s", slurm_id,
                                      strerror(-r));
                 job_slurm_end(j, JOB_LOST);
                 return 0;

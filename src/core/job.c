@@ -147,8 +147,7 @@ void job_set_state(Job *j, JobState state, JobChange also) {
         manager_job_changed(j->manager, j, changed);
 }
 
-_printf_(2, 3)
-static void job_set_reason(Job *j, const char *fmt, ...) {
+void job_set_reason(Job *j, const char *fmt, ...) {
         va_list ap;
         char *s = NULL;
 

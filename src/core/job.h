@@ -10,6 +10,7 @@
 #include "exec-status.h"
 #include "job-enums.h"
 #include "job-spec.h"
+#include "macro.h"
 #include "time-util.h"
 
 typedef struct Manager Manager;
@@ -250,6 +251,8 @@ int job_add_timer(Job *j, sd_event_source **ret, usec_t after, sd_event_time_han
                   const char *description);
 uid_t job_log_uid(Job *j);
 void job_copy_slots(Job *j);
+/* Sets Reason (escaped where it is not UTF-8: it goes on the bus). */
+void job_set_reason(Job *j, const char *fmt, ...) _printf_(2, 3);
 int job_watch_log(Job *j, int logfd);
 int job_enforce_log_cap(Job *j, bool announce);
 int job_open_log_file(Job *j, bool for_writing, gid_t gid, int *ret_fd);
