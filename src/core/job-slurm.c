@@ -74,13 +74,13 @@ int manager_resolve_backend(Manager *m, JobSpec *spec, char **ret_message) {
                                    "(the daemon's jobd.conf has no [Slurm] section)");
         if (spec->stdio_fds[0] >= 0 || spec->stdio_fds[1] >= 0 || spec->stdio_fds[2] >= 0)
                 return message_set(ret_message, -EINVAL, "StdinFD/StdoutFD/StderrFD: not for a job with "
-                                   "Backend \"slurm\" (it runs on a node of the cluster; its output goes to its "
-                                   "log in the shared folder)");
+                                   "Backend \"slurm\" (it runs on a node of the cluster; its output goes to "
+                                   "its log in the shared folder)");
         if (spec->jobserver)
                 return message_set(ret_message, -EINVAL, "Jobserver: not for a job with Backend \"slurm\"");
         if (seccomp_filter_is_set(spec->system_call_filter))
-                return message_set(ret_message, -EINVAL, "SystemCallFilter/RestrictAddressFamilies: not for a "
-                                   "job with Backend \"slurm\" (jobd applies no filter on a cluster node)");
+                return message_set(ret_message, -EINVAL, "SystemCallFilter/RestrictAddressFamilies: not for "
+                                   "a job with Backend \"slurm\" (jobd applies no filter on a cluster node)");
         return 0;
 }
 
@@ -218,8 +218,8 @@ static void on_submitted(SlurmClient *c, uint64_t jobd_id, uint32_t slurm_id, in
         if (!j || !job_is_slurm(j) || !j->slurm_submitting) {
                 /* Nobody waits for it (cannot happen: a job is freed only once done). */
                 if (error == 0) {
-                        log_warning("Slurm job %u of job %llu is not wanted any more, cancelling it.", slurm_id,
-                                    (unsigned long long) jobd_id);
+                        log_warning("Slurm job %u of job %llu is not wanted any more, cancelling it.",
+                                    slurm_id, (unsigned long long) jobd_id);
                         (void) slurm_client_kill(c, slurm_id, SIGKILL);
                 }
                 return;
@@ -236,8 +236,8 @@ static void on_submitted(SlurmClient *c, uint64_t jobd_id, uint32_t slurm_id, in
                         /* Not the job's fault: slurmctld did not answer, or holds as many jobs as it may.
                          * Lost, which Retries retry for cluster jobs. */
                         job_set_reason(j, "Lost, not submitted (%s): %s",
-                                             error == -ECOMM ? "slurmctld not reachable" : "the cluster is full",
-                                             message ?: strerror(-error));
+                                       error == -ECOMM ? "slurmctld not reachable" : "the cluster is full",
+                                       message ?: strerror(-error));
                         log_warning("Job %llu: %s", (unsigned long long) j->id, j->reason);
                         job_slurm_end(j, JOB_LOST);
                         return;
@@ -286,7 +286,8 @@ int job_slurm_start(Job *j, const UserRecord *user) {
         /* Retries append to the log, as on the local backends: each attempt's output starts at its offset. */
         logfd = job_open_log_for_writing(j, user);
         if (logfd < 0)
-                return job_fail_start_full(j, logfd, "Cannot create the job's log in the shared folder", NULL);
+                return job_fail_start_full(j, logfd, "Cannot create the job's log in the shared folder",
+                                           NULL);
         job_note_log_offset(j, logfd);
         /* LogMaxBytes: as for a local job, while the node's writes reach this machine's inotify (a local
          * or shared folder written here), and once more when the job ends. */
@@ -316,8 +317,8 @@ int job_slurm_start(Job *j, const UserRecord *user) {
         j->start_usec = now(CLOCK_REALTIME);
         r = journal_start(&m->journal, j);
         if (r < 0)
-                return job_fail_start_full(j, r, "Cannot record its start in the state folder's " JOURNAL_FILE,
-                                           NULL);
+                return job_fail_start_full(j, r, "Cannot record its start in the state folder's "
+                                           JOURNAL_FILE, NULL);
 
         /* Set first: the answer comes on a later loop iteration, but it must find the job waiting for it. */
         j->slurm_submitting = true;
@@ -372,7 +373,8 @@ static void job_slurm_enter_running(Job *j, const SlurmJobStatus *s) {
                 }
                 j->start_monotonic = now(CLOCK_MONOTONIC);
         }
-        log_debug("Job %llu: Slurm job %u runs on %s.", (unsigned long long) j->id, s->slurm_id, strna(s->node));
+        log_debug("Job %llu: Slurm job %u runs on %s.", (unsigned long long) j->id, s->slurm_id,
+                  strna(s->node));
         job_set_state(j, JOB_RUNNING, changed);
 }
 
@@ -397,22 +399,23 @@ static void job_slurm_finalize(Job *j, const SlurmJobStatus *s) {
         }
         if (j->stop_reason == JOB_STOP_TIMEOUT || s->state == SLURM_JOB_TIMEOUT) {
                 result = JOB_TIMEOUT;
-                job_set_reason(j, "Timed out after %s%s", format_timespan(buf, sizeof(buf), j->spec.timeout_usec),
-                                     j->stop_reason == JOB_STOP_TIMEOUT ? "" : " (Slurm's time limit)");
+                job_set_reason(j, "Timed out after %s%s",
+                               format_timespan(buf, sizeof(buf), j->spec.timeout_usec),
+                               j->stop_reason == JOB_STOP_TIMEOUT ? "" : " (Slurm's time limit)");
         } else if (s->state == SLURM_JOB_OUT_OF_MEMORY) {
                 result = JOB_OOM;
                 job_set_reason(j, "Killed by the OOM killer on node %s (MemoryMax=%llu)", strna(s->node),
-                                     (unsigned long long) j->spec.limits.memory_max);
+                               (unsigned long long) j->spec.limits.memory_max);
         } else if (j->stop_reason == JOB_STOP_CANCEL)
                 result = JOB_CANCELLED;
         else if (s->state == SLURM_JOB_NODE_FAIL) {
                 result = JOB_LOST;
                 job_set_reason(j, "Lost: node %s failed under Slurm job %u%s%s", strna(s->node), s->slurm_id,
-                                     s->reason ? ": " : "", strempty(s->reason));
+                               s->reason ? ": " : "", strempty(s->reason));
         } else if (s->state == SLURM_JOB_GONE) {
                 result = JOB_LOST;
                 job_set_reason(j, "Lost: Slurm no longer knows job %u (purged while jobd was not "
-                                     "watching?)", s->slurm_id);
+                               "watching?)", s->slurm_id);
         } else if (s->state == SLURM_JOB_CANCELLED) {
                 result = JOB_KILLED;
                 /* Kill(SIGKILL) is Slurm's cancel, whose SIGTERM may end the command first: SIGKILL is
@@ -431,19 +434,19 @@ static void job_slurm_finalize(Job *j, const SlurmJobStatus *s) {
                 result = JOB_FAILED;
                 if (j->exit_code <= 0)
                         job_set_reason(j, "Slurm job %u failed%s%s", s->slurm_id, s->reason ? ": " : "",
-                                             strempty(s->reason));
+                                       strempty(s->reason));
                 else if (IN_SET(j->exit_code, 126, 127))
                         /* The batch script's exec of the command failed (its log has the shell's line). */
                         job_set_reason(j, "Cannot execute %s on node %s (exit status %i; see the job's "
-                                             "log)", j->spec.argv[0], strna(s->node), j->exit_code);
+                                       "log)", j->spec.argv[0], strna(s->node), j->exit_code);
         }
         if (j->log_truncated) {
                 if (j->reason)
                         job_set_reason(j, "%s; log truncated at %llu bytes (LogMaxBytes)", j->reason,
-                                             (unsigned long long) j->spec.log_max_bytes);
+                                       (unsigned long long) j->spec.log_max_bytes);
                 else
                         job_set_reason(j, "Log truncated at %llu bytes (LogMaxBytes)",
-                                             (unsigned long long) j->spec.log_max_bytes);
+                                       (unsigned long long) j->spec.log_max_bytes);
         }
         log_debug("Job %llu: Slurm job %u ended %s: %s.", (unsigned long long) j->id, s->slurm_id,
                   slurm_job_state_to_string(s->state), job_result_to_string(result));
@@ -456,7 +459,7 @@ static void on_slurm_changed(SlurmClient *c, const SlurmJobStatus *s, void *user
 
         if (!j || !job_is_slurm(j) || j->slurm_id != s->slurm_id || !job_state_is_active(j->state) ||
             j->scan || j->scan_queued) {
-                log_debug("Slurm job %u (job %llu): %s, not one of jobd's running jobs (any more), ignoring it.",
+                log_debug("Slurm job %u (job %llu): %s, not one of jobd's running jobs (any more), ignored.",
                           s->slurm_id, (unsigned long long) s->jobd_id, slurm_job_state_to_string(s->state));
                 return;
         }
@@ -480,7 +483,7 @@ static void on_slurm_changed(SlurmClient *c, const SlurmJobStatus *s, void *user
                 if (j->state == JOB_STOPPING)
                         return;
                 job_set_reason(j, "Suspended in Slurm (an operator of the cluster suspended job %u)",
-                                     s->slurm_id);
+                               s->slurm_id);
                 job_set_state(j, JOB_PAUSED, JOB_CHANGE_REASON);
                 break;
         default:
@@ -536,7 +539,7 @@ int job_slurm_adopt(Job *j, uint32_t slurm_id) {
         job_copy_slots(j);
         if (!m->slurm) {
                 job_set_reason(j, "Lost: jobd.conf has no [Slurm] section any more; Slurm job %u is not "
-                                     "followed", slurm_id);
+                               "followed", slurm_id);
                 job_slurm_end(j, JOB_LOST);
                 return 0;
         }
@@ -544,8 +547,8 @@ int job_slurm_adopt(Job *j, uint32_t slurm_id) {
                 /* The submission may have reached slurmctld: a job named jobd-ID may run on the cluster
                  * unwatched. Reported, not submitted again behind the user's back (Retries decide). */
                 job_set_reason(j, "Lost: handed to Slurm, but jobd stopped before it recorded the Slurm "
-                                     "job id (a Slurm job named jobd-%llu may run unwatched)",
-                                     (unsigned long long) j->id);
+                               "job id (a Slurm job named jobd-%llu may run unwatched)",
+                               (unsigned long long) j->id);
                 log_warning("Job %llu: %s.", (unsigned long long) j->id, j->reason);
                 job_slurm_end(j, JOB_LOST);
                 return 0;
@@ -564,7 +567,7 @@ int job_slurm_adopt(Job *j, uint32_t slurm_id) {
         r = slurm_client_track(m->slurm, slurm_id, j->id);
         if (r < 0) {
                 job_set_reason(j, "Lost: cannot follow Slurm job %u after a restart: %s", slurm_id,
-                                     strerror(-r));
+                               strerror(-r));
                 job_slurm_end(j, JOB_LOST);
                 return 0;
         }
