@@ -70,10 +70,16 @@ refused_conf poll "[Slurm]\nSharedDirectory=$TEST_TMP/shared\nPollIntervalSec=so
         "PollIntervalSec=soon"
 refused_conf named "[Slurm cluster1]\nSharedDirectory=$TEST_TMP/shared\n" "named.conf:1:" "[Slurm] takes no name"
 refused_conf comma "[Slurm]\nSharedDirectory=$TEST_TMP/shared\nPartition=a,b\n" "comma.conf:3:" "Partition=a,b"
-refused_conf extra "[Slurm]\nSharedDirectory=$TEST_TMP/shared\nExtraOptions=--exclusive --frobnicate=1\n" \
-        "extra.conf:3: ExtraOptions: --frobnicate=1"
-refused_conf extra-time "[Slurm]\nSharedDirectory=$TEST_TMP/shared\nExtraOptions=--time=10\n" \
-        "extra-time.conf:3: ExtraOptions: --time=10:" "TimeoutUSec"
+# The subset of ExtraOptions is the Slurm client's (src/slurm); a jobd built without it refuses [Slurm].
+if grep -q '^#define HAVE_SLURM 1' "${JOBD_BUILD_ROOT:-/nonexistent}/config.h" 2>/dev/null; then
+        refused_conf extra "[Slurm]\nSharedDirectory=$TEST_TMP/shared\nExtraOptions=--exclusive --frobnicate=1\n" \
+                "extra.conf:3: ExtraOptions: --frobnicate=1"
+        refused_conf extra-time "[Slurm]\nSharedDirectory=$TEST_TMP/shared\nExtraOptions=--time=10\n" \
+                "extra-time.conf:3: ExtraOptions: --time=10:" "TimeoutUSec"
+else
+        refused_conf noclient "[Slurm]\nSharedDirectory=$TEST_TMP/shared\n" "noclient.conf:1:" \
+                "built without Slurm support"
+fi
 refused_conf extra-word "[Slurm]\nSharedDirectory=$TEST_TMP/shared\nExtraOptions=-N1\n" "extra-word.conf:3:" \
         'ExtraOptions: "-N1" is not an sbatch option'
 refused_conf twice "[Slurm]\nSharedDirectory=$TEST_TMP/shared\n[Slurm]\n" "twice.conf:3:" \

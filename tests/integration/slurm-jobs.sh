@@ -8,6 +8,8 @@
 # timer cancels it through Slurm: Result timeout), and the Backend/SlurmJobId properties.
 . "$(dirname "$0")/../helpers/lib.sh"
 . "$(dirname "$0")/../helpers/slurm.sh"
+grep -q '^#define HAVE_SLURM 1' "${JOBD_BUILD_ROOT:-/nonexistent}/config.h" 2>/dev/null ||
+        skip "this jobd was built without the Slurm backend (no libslurm)"
 setup
 
 rc=0

@@ -6,6 +6,8 @@
 # waits in Slurm while the node is down, and succeeds once slurmd is back. Its Attempts keep the lost one.
 . "$(dirname "$0")/../helpers/lib.sh"
 . "$(dirname "$0")/../helpers/slurm.sh"
+grep -q '^#define HAVE_SLURM 1' "${JOBD_BUILD_ROOT:-/nonexistent}/config.h" 2>/dev/null ||
+        skip "this jobd was built without the Slurm backend (no libslurm)"
 setup
 
 rc=0

@@ -11,6 +11,8 @@
 . "$(dirname "$0")/../helpers/lib.sh"
 . "$(dirname "$0")/../helpers/plans.sh"
 . "$(dirname "$0")/../helpers/slurm.sh"
+grep -q '^#define HAVE_SLURM 1' "${JOBD_BUILD_ROOT:-/nonexistent}/config.h" 2>/dev/null ||
+        skip "this jobd was built without the Slurm backend (no libslurm)"
 setup
 # libslurm leaks slurmctld's answer to a refused submission (slurm-lsan.supp says where).
 export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$(cd "$(dirname "$0")" && pwd)/slurm-lsan.supp"

@@ -9,6 +9,8 @@
 # Then a clean stop (SIGTERM) and a second restart keep the results (done lines with SlurmJobId).
 . "$(dirname "$0")/../helpers/lib.sh"
 . "$(dirname "$0")/../helpers/slurm.sh"
+grep -q '^#define HAVE_SLURM 1' "${JOBD_BUILD_ROOT:-/nonexistent}/config.h" 2>/dev/null ||
+        skip "this jobd was built without the Slurm backend (no libslurm)"
 setup
 
 rc=0

@@ -7,6 +7,8 @@
 # their own cluster job, not root's; Remove takes the log in the shared folder with the job.
 . "$(dirname "$0")/../helpers/lib.sh"
 . "$(dirname "$0")/../helpers/slurm.sh"
+grep -q '^#define HAVE_SLURM 1' "${JOBD_BUILD_ROOT:-/nonexistent}/config.h" 2>/dev/null ||
+        skip "this jobd was built without the Slurm backend (no libslurm)"
 command -v runuser >/dev/null || skip "no runuser(1)"
 
 setup

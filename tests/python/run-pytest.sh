@@ -14,6 +14,8 @@ jobd_args=(--max-parallel=0 --kill-grace=1s)
 # for the tests of jobs with backend "slurm".
 if [[ "${JOBD_TEST_SLURM:-0}" == 1 ]]; then
         . "$(dirname "$0")/../helpers/slurm.sh"
+        grep -q '^#define HAVE_SLURM 1' "${JOBD_BUILD_ROOT:-/nonexistent}/config.h" 2>/dev/null ||
+                skip "this jobd was built without the Slurm backend (no libslurm)"
         setup
         rc=0
         slurm_cluster_start "$TEST_TMP/slurm" || rc=$?
