@@ -1451,7 +1451,10 @@ int job_start(Job *j) {
                 return job_fail_start(j, r, "Cannot start the exec helper");
 
         j->main_pid = pid;
-        r = sd_event_add_child_pidfd(m->event, &j->child_source, pidfd, WEXITED, on_child, j);
+        /* By pid, not by our pidfd: sd_event_add_child_pidfd() would read /proc/self/fdinfo to learn the
+         * pid (4 system calls and a seq_file); this opens a pidfd of its own (1). Our child cannot be
+         * reaped by anyone else meanwhile, so the pid is that process. Ours is closed on return. */
+        r = sd_event_add_child(m->event, &j->child_source, pid, WEXITED, on_child, j);
         if (r < 0) {
                 (void) backend_job_kill(j->cgroup, SIGKILL);
                 if (place) {
@@ -1460,8 +1463,6 @@ int job_start(Job *j) {
                 }
                 return job_fail_start(j, r, "Cannot watch the job's main process");
         }
-        (void) sd_event_source_set_child_pidfd_own(j->child_source, true);
-        TAKE_FD(pidfd);
         (void) sd_event_source_set_description(j->child_source, "job-main-process");
 
         if (place) {
