@@ -157,11 +157,24 @@ static int v2_set(int fd, const char *file, uint64_t v) {
         return write_string_file_at(fd, file, buf);
 }
 
+static uint64_t v1_limit(const JobLimits *l, CgController c) {
+        return c == CG_MEMORY ? l->memory_max : c == CG_PIDS ? l->tasks_max : l->cpu_weight;
+}
+
 static int v1_create(CgroupfsBackend *b, BackendJob *j, const JobLimits *l) {
         struct cgroup *cg;
         char name[4096];
         bool any = false;
         int r;
+
+        /* Most jobs set no limit a v1 hierarchy would take: then no libcgroup struct cgroup (allocated
+         * and zeroed, some 7000 instructions a job) is made at all. */
+        for (CgController c = 0; c < _CG_CONTROLLER_MAX; c++)
+                if (v1_limit(l, c) != LIMIT_UNSET && !b->v2[c] && b->v1_mount[c])
+                        any = true;
+        if (!any)
+                return 0;
+        any = false;
 
         snprintf(name, sizeof(name), "%s/jobd-%llu", rel(b->base.root_path), (unsigned long long) j->id);
         cg = cgroup_new_cgroup(name);
@@ -170,7 +183,7 @@ static int v1_create(CgroupfsBackend *b, BackendJob *j, const JobLimits *l) {
 
         for (CgController c = 0; c < _CG_CONTROLLER_MAX; c++) {
                 struct cgroup_controller *ctrl;
-                uint64_t v = c == CG_MEMORY ? l->memory_max : c == CG_PIDS ? l->tasks_max : l->cpu_weight;
+                uint64_t v = v1_limit(l, c);
 
                 if (v == LIMIT_UNSET || b->v2[c] || !b->v1_mount[c])
                         continue;
