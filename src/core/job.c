@@ -1359,7 +1359,7 @@ int job_start(Job *j) {
         Manager *m = j->manager;
         _cleanup_(user_record_freep) UserRecord *user = NULL;
         _cleanup_strv_free_ char **argv = NULL, **env = NULL;
-        _cleanup_close_ int logfd = -EBADF, pidfd = -EBADF, held = -EBADF, envfd = -EBADF, js_read = -EBADF,
+        _cleanup_close_ int logfd = -EBADF, held = -EBADF, envfd = -EBADF, js_read = -EBADF,
                 js_write = -EBADF;
         bool place = m->backend->ops->job_place_async;
         struct stat log_st;
@@ -1489,20 +1489,20 @@ int job_start(Job *j) {
                         .cgroup_fd = j->cgroup->cgroup_fd,
                         .attach_fds = j->cgroup->attach_fds,
                         .n_attach_fds = j->cgroup->n_attach_fds,
-                  }, &pid, &pidfd);
+                  }, &pid, NULL);
         if (r < 0)
                 return job_fail_start(j, r, "Cannot start the exec helper");
 
         j->main_pid = pid;
-        /* By pid, not by our pidfd: sd_event_add_child_pidfd() would read /proc/self/fdinfo to learn the
-         * pid (4 system calls and a seq_file); this opens a pidfd of its own (1). Our child cannot be
-         * reaped by anyone else meanwhile, so the pid is that process. Ours is closed on return. */
+        /* By pid: sd-event opens the pidfd it watches (spawn() makes none: two would be one too many), and
+         * sd_event_add_child_pidfd() would read /proc/self/fdinfo to learn the pid (4 system calls and a
+         * seq_file). Our child cannot be reaped by anyone else meanwhile, so the pid is that process. */
         r = sd_event_add_child(m->event, &j->child_source, pid, WEXITED, on_child, j);
         if (r < 0) {
                 (void) backend_job_kill(j->cgroup, SIGKILL);
                 if (place) {
                         j->hold_fd = safe_close(j->hold_fd);   /* the held helper exits at EOF */
-                        (void) waitid(P_PIDFD, pidfd, NULL, WEXITED);
+                        (void) waitid(P_PID, (id_t) pid, NULL, WEXITED);
                 }
                 return job_fail_start(j, r, "Cannot watch the job's main process");
         }
