@@ -75,8 +75,10 @@ TARGETS=(src/jobd/jobd src/jobd/jobd-exec bench/bench-submit bench/bench-kill be
 if [[ ! -f $BUILD/build.ninja ]]; then
         meson setup "$BUILD" "$SRC_BUILD" --buildtype=release -Db_sanitize=none >/dev/null
 fi
-# spawn-tree comes from the test suite when it is built, else bench/ builds its own.
-if ninja -C "$BUILD" -t targets all 2>/dev/null | grep -q '^tests/helpers/spawn-tree:'; then
+# spawn-tree comes from the test suite when it is built, else bench/ builds its own. (grep reads all of
+# ninja's output: grep -q would exit at the first match and, with pipefail, ninja's SIGPIPE would fail
+# the test now and then.)
+if ninja -C "$BUILD" -t targets all 2>/dev/null | grep '^tests/helpers/spawn-tree:' >/dev/null; then
         TARGETS+=(tests/helpers/spawn-tree); SPAWN_TREE=$BUILD/tests/helpers/spawn-tree
 else
         TARGETS+=(bench/spawn-tree); SPAWN_TREE=$BUILD/bench/spawn-tree
