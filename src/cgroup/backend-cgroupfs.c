@@ -335,6 +335,23 @@ static void cgroupfs_job_stats(Backend *base, BackendJob *j, JobStats *ret) {
         }
 }
 
+/* The stats while the cgroup is there, then rmdir: EBUSY while processes remain (then nothing is
+ * lost: the stats are read again at the end). Not with v1 hierarchies (their cgroups go with the v2 one
+ * in job_destroy()). */
+static int cgroupfs_job_finish(Backend *base, BackendJob *j, JobStats *ret) {
+        CgroupfsBackend *b = (CgroupfsBackend *) base;
+        char name[32];
+
+        if (j->data || j->cgroup_fd < 0)
+                return -EOPNOTSUPP;
+        cgroupfs_job_stats(base, j, ret);
+        snprintf(name, sizeof(name), "jobd-%llu", (unsigned long long) j->id);
+        if (unlinkat(b->root_fd, name, AT_REMOVEDIR) < 0)
+                return errno == EBUSY ? 0 : -errno;
+        j->cgroup_fd = safe_close(j->cgroup_fd);
+        return 1;
+}
+
 static int cgroupfs_root_check(Backend *base);
 
 static const BackendOps cgroupfs_ops = {
@@ -346,6 +363,7 @@ static const BackendOps cgroupfs_ops = {
         .job_destroy = cgroupfs_job_destroy,
         .job_stats = cgroupfs_job_stats,
         .root_check = cgroupfs_root_check,
+        .job_finish = cgroupfs_job_finish,
 };
 
 /* A removed cgroup keeps its fd open but has no files any more; one made again at the path is another. */

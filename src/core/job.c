@@ -217,7 +217,7 @@ static void job_finalize(Job *j) {
         JobResult result;
 
         if (j->cgroup) {
-                j->cgroup->backend->ops->job_stats(j->cgroup->backend, j->cgroup, &j->stats);
+                backend_job_stats(j->cgroup, &j->stats);
                 j->cgroup = backend_job_free(j->cgroup);
         }
         /* Nothing of the job writes any more: what the rate limit let through is capped now. */
@@ -628,8 +628,11 @@ static void job_main_exited(Job *j) {
         int r;
 
         j->main_exited = true;
-        r = backend_job_populated(j->cgroup);
-        if (r <= 0) {
+        /* cgroupfs: rmdir tells whether processes remain (EBUSY), no read of cgroup.events first. */
+        r = backend_job_finish(j->cgroup);
+        if (r < 0)
+                r = backend_job_populated(j->cgroup) <= 0;
+        if (r > 0) {
                 job_finalize(j);
                 return;
         }
