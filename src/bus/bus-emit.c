@@ -32,8 +32,8 @@ static void run_path(uint64_t id, char *buf, size_t l) {
  * the bus. Without a subscriber a job's changes are told by JobChanged (state and result) only. */
 static sd_bus_track *subscribers;
 
-/* ObjectManager clients: connections that called GetManagedObjects() (as GDBusObjectManagerClient, QtDBus
- * and busctl do before they follow InterfacesAdded/InterfacesRemoved). A job's InterfacesAdded and
+/* ObjectManager clients: connections that called GetManagedObjects() (as GDBusObjectManagerClient and
+ * QtDBus do before they follow InterfacesAdded/InterfacesRemoved). A job's InterfacesAdded and
  * InterfacesRemoved go out only while one of them or a subscriber is on the bus: for a short job they are
  * the largest messages it costs, and without such a client nobody could use them (a client that never
  * read the objects cannot tell an added job from one it missed). */
