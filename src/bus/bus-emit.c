@@ -32,6 +32,18 @@ static void run_path(uint64_t id, char *buf, size_t l) {
  * the bus. Without a subscriber a job's changes are told by JobChanged (state and result) only. */
 static sd_bus_track *subscribers;
 
+/* ObjectManager clients: connections that called GetManagedObjects() (as GDBusObjectManagerClient and
+ * QtDBus do before they follow InterfacesAdded/InterfacesRemoved). A job's InterfacesAdded and
+ * InterfacesRemoved go out only while one of them or a subscriber is on the bus: for a short job they are
+ * the largest messages it costs, and without such a client nobody could use them (a client that never
+ * read the objects cannot tell an added job from one it missed). */
+static sd_bus_track *object_watchers;
+
+static bool objects_watched(void) {
+        return (subscribers && sd_bus_track_count(subscribers) > 0) ||
+               (object_watchers && sd_bus_track_count(object_watchers) > 0);
+}
+
 /* The jobs with changes not told yet (Job.observer_changes), told once per loop iteration: one
  * PropertiesChanged per job with all its changed properties. */
 static uint64_t *pending;
@@ -65,6 +77,8 @@ static int on_announce(sd_event_source *s, uint64_t usec, void *userdata) {
         usec_t until = now(CLOCK_MONOTONIC) + ANNOUNCE_SLICE_USEC;
         unsigned k = 0;
 
+        if (!objects_watched())
+                n_unannounced = 0;      /* nobody to tell; a client that comes reads them all */
         while (n_unannounced > 0) {
                 IdRange *r = &unannounced[0];
 
@@ -123,6 +137,8 @@ static void emit_job_new(Manager *m, uint64_t id, bool in_run, void *userdata) {
 
         job_path(id, path, sizeof(path));
         (void) sd_bus_emit_signal(bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE, "JobNew", "to", id, path);
+        if (!objects_watched())
+                return;
         if (in_run)
                 announce_later(m, id);
         else
@@ -204,7 +220,7 @@ static void emit_job_removed(Manager *m, uint64_t id, void *userdata) {
         job_path(id, path, sizeof(path));
         (void) sd_bus_emit_signal(bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE, "JobRemoved", "to", id,
                                   path);
-        if (!is_unannounced(id))
+        if (objects_watched() && !is_unannounced(id))
                 (void) sd_bus_emit_object_removed(bus, path);
 }
 
@@ -227,6 +243,22 @@ int bus_subscribe(sd_bus_message *msg, bool subscribe, sd_bus_error *error) {
                               (r > 0 ? "unsubscribed" : "was not subscribed"),
                   sd_bus_track_count(subscribers));
         return sd_bus_reply_method_return(msg, NULL);
+}
+
+int bus_watch_objects(sd_bus_message *msg) {
+        int r;
+
+        if (!object_watchers) {
+                r = sd_bus_track_new(sd_bus_message_get_bus(msg), &object_watchers, NULL, NULL);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_track_add_sender(object_watchers, msg);
+        if (r > 0)
+                log_debug("%s reads the objects: jobs' InterfacesAdded/InterfacesRemoved go out (%u such "
+                          "clients).", strna(sd_bus_message_get_sender(msg)),
+                          sd_bus_track_count(object_watchers));
+        return r;
 }
 
 static void emit_run_new(Manager *m, Run *r, void *userdata) {
@@ -267,7 +299,7 @@ static void emit_run_removed(Manager *m, uint64_t id, void *userdata) {
         (void) sd_bus_emit_object_removed(bus, path);
 }
 
-static void emit_changed(Manager *m, ManagerChange changed, void *userdata) {
+static void send_manager_changed(sd_bus *bus, ManagerChange changed) {
         static const struct {
                 ManagerChange bit;
                 const char *name;
@@ -279,7 +311,6 @@ static void emit_changed(Manager *m, ManagerChange changed, void *userdata) {
                 { MANAGER_CHANGE_DRAINING,     "Draining"    },
         };
         const char *props[ELEMENTSOF(table) + 1];
-        sd_bus *bus = userdata;
         size_t n = 0;
 
         for (size_t i = 0; i < ELEMENTSOF(table); i++)
@@ -289,6 +320,61 @@ static void emit_changed(Manager *m, ManagerChange changed, void *userdata) {
         if (n > 0)
                 (void) sd_bus_emit_properties_changed_strv(bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE,
                                                            (char **) props);
+}
+
+/* The job counts change with every job that starts or ends: their PropertiesChanged goes out at most once
+ * per COUNTS_INTERVAL_USEC, with the values of when it is sent (the last change is always told, at most
+ * that late). MaxParallel and Draining go out at once, with any counts that wait. */
+#define COUNTS_INTERVAL_USEC (100 * USEC_PER_MSEC)
+#define MANAGER_CHANGE_COUNTS (MANAGER_CHANGE_JOBS_RUNNING | MANAGER_CHANGE_JOBS_QUEUED | \
+                               MANAGER_CHANGE_JOBS_WAITING)
+static ManagerChange counts_waiting;
+static usec_t counts_sent_usec;
+static sd_event_source *counts_source;
+
+static void send_counts_now(sd_bus *bus, ManagerChange changed) {
+        changed |= counts_waiting;
+        counts_waiting = 0;
+        counts_sent_usec = now(CLOCK_MONOTONIC);
+        if (counts_source)
+                (void) sd_event_source_set_enabled(counts_source, SD_EVENT_OFF);
+        send_manager_changed(bus, changed);
+}
+
+static int on_counts(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        send_counts_now(m->observers_userdata, 0);
+        return 0;
+}
+
+static void emit_changed(Manager *m, ManagerChange changed, void *userdata) {
+        usec_t t;
+
+        if ((changed & ~MANAGER_CHANGE_COUNTS) != 0) {
+                send_counts_now(userdata, changed);
+                return;
+        }
+        if (counts_waiting != 0) {      /* the timer is armed */
+                counts_waiting |= changed;
+                return;
+        }
+        t = now(CLOCK_MONOTONIC);
+        if (t >= counts_sent_usec + COUNTS_INTERVAL_USEC) {
+                send_counts_now(userdata, changed);
+                return;
+        }
+        counts_waiting = changed;
+        if (!counts_source) {
+                if (sd_event_add_time(m->event, &counts_source, CLOCK_MONOTONIC,
+                                      counts_sent_usec + COUNTS_INTERVAL_USEC, 0, on_counts, m) < 0) {
+                        send_counts_now(userdata, 0);   /* no timer: tell at once rather than never */
+                        return;
+                }
+                (void) sd_event_source_set_description(counts_source, "bus-manager-counts");
+        } else
+                (void) sd_event_source_set_time(counts_source, counts_sent_usec + COUNTS_INTERVAL_USEC);
+        (void) sd_event_source_set_enabled(counts_source, SD_EVENT_ONESHOT);
 }
 
 static void emit_slot_quarantined(Manager *m, const char *pool, const char *slot, void *userdata) {
@@ -308,8 +394,11 @@ static bool bus_backlogged(Manager *m, void *userdata) {
 
 static void bus_detach(Manager *m, void *userdata) {
         subscribers = sd_bus_track_unref(subscribers);
+        object_watchers = sd_bus_track_unref(object_watchers);
         flush_source = sd_event_source_disable_unref(flush_source);
         announce_source = sd_event_source_disable_unref(announce_source);
+        counts_source = sd_event_source_disable_unref(counts_source);
+        counts_waiting = 0;
         pending = mfree(pending);
         n_pending = n_pending_alloc = 0;
         unannounced = mfree(unannounced);

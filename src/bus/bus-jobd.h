@@ -33,6 +33,9 @@ void bus_job_set_reader(const uid_t *uid);
 /* Manager.Subscribe()/Unsubscribe() (bus-emit.c): per-job PropertiesChanged goes out only while a client
  * is subscribed. */
 int bus_subscribe(sd_bus_message *m, bool subscribe, sd_bus_error *error);
+/* GetManagedObjects() (bus-objects.c): its caller follows the jobs' InterfacesAdded/InterfacesRemoved,
+ * which go out only while such a client or a subscriber is on the bus. */
+int bus_watch_objects(sd_bus_message *m);
 
 extern const sd_bus_vtable bus_manager_vtable[];
 extern const sd_bus_vtable bus_job_vtable[];

@@ -300,6 +300,10 @@ static int start_build(Manager *m, sd_bus *bus, sd_bus_message *call) {
         r = bus_get_caller(call, &c);
         if (r < 0)
                 return sd_bus_reply_method_errno(call, r, NULL);
+        /* Before the first slice: a job added from now on is announced to the caller. */
+        r = bus_watch_objects(call);
+        if (r < 0)
+                return sd_bus_reply_method_errno(call, r, NULL);
 
         b = calloc(1, sizeof(ObjectsBuild));
         if (!b)

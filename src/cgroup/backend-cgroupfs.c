@@ -157,11 +157,24 @@ static int v2_set(int fd, const char *file, uint64_t v) {
         return write_string_file_at(fd, file, buf);
 }
 
+static uint64_t v1_limit(const JobLimits *l, CgController c) {
+        return c == CG_MEMORY ? l->memory_max : c == CG_PIDS ? l->tasks_max : l->cpu_weight;
+}
+
 static int v1_create(CgroupfsBackend *b, BackendJob *j, const JobLimits *l) {
         struct cgroup *cg;
         char name[4096];
         bool any = false;
         int r;
+
+        /* Most jobs set no limit a v1 hierarchy would take: then no libcgroup struct cgroup (allocated
+         * and zeroed, some 7000 instructions a job) is made at all. */
+        for (CgController c = 0; c < _CG_CONTROLLER_MAX; c++)
+                if (v1_limit(l, c) != LIMIT_UNSET && !b->v2[c] && b->v1_mount[c])
+                        any = true;
+        if (!any)
+                return 0;
+        any = false;
 
         snprintf(name, sizeof(name), "%s/jobd-%llu", rel(b->base.root_path), (unsigned long long) j->id);
         cg = cgroup_new_cgroup(name);
@@ -170,7 +183,7 @@ static int v1_create(CgroupfsBackend *b, BackendJob *j, const JobLimits *l) {
 
         for (CgController c = 0; c < _CG_CONTROLLER_MAX; c++) {
                 struct cgroup_controller *ctrl;
-                uint64_t v = c == CG_MEMORY ? l->memory_max : c == CG_PIDS ? l->tasks_max : l->cpu_weight;
+                uint64_t v = v1_limit(l, c);
 
                 if (v == LIMIT_UNSET || b->v2[c] || !b->v1_mount[c])
                         continue;
@@ -322,6 +335,23 @@ static void cgroupfs_job_stats(Backend *base, BackendJob *j, JobStats *ret) {
         }
 }
 
+/* The stats while the cgroup is there, then rmdir: EBUSY while processes remain (then nothing is
+ * lost: the stats are read again at the end). Not with v1 hierarchies (their cgroups go with the v2 one
+ * in job_destroy()). */
+static int cgroupfs_job_finish(Backend *base, BackendJob *j, JobStats *ret) {
+        CgroupfsBackend *b = (CgroupfsBackend *) base;
+        char name[32];
+
+        if (j->data || j->cgroup_fd < 0)
+                return -EOPNOTSUPP;
+        cgroupfs_job_stats(base, j, ret);
+        snprintf(name, sizeof(name), "jobd-%llu", (unsigned long long) j->id);
+        if (unlinkat(b->root_fd, name, AT_REMOVEDIR) < 0)
+                return errno == EBUSY ? 0 : -errno;
+        j->cgroup_fd = safe_close(j->cgroup_fd);
+        return 1;
+}
+
 static int cgroupfs_root_check(Backend *base);
 
 static const BackendOps cgroupfs_ops = {
@@ -333,6 +363,7 @@ static const BackendOps cgroupfs_ops = {
         .job_destroy = cgroupfs_job_destroy,
         .job_stats = cgroupfs_job_stats,
         .root_check = cgroupfs_root_check,
+        .job_finish = cgroupfs_job_finish,
 };
 
 /* A removed cgroup keeps its fd open but has no files any more; one made again at the path is another. */

@@ -127,6 +127,24 @@ int backend_job_populated(BackendJob *j) {
         return populated;
 }
 
+int backend_job_finish(BackendJob *j) {
+        int r;
+
+        if (!j->backend->ops->job_finish)
+                return -EOPNOTSUPP;
+        r = j->backend->ops->job_finish(j->backend, j, &j->final_stats);
+        if (r > 0)
+                j->finished = true;
+        return r;
+}
+
+void backend_job_stats(BackendJob *j, JobStats *ret) {
+        if (j->finished)
+                *ret = j->final_stats;
+        else
+                j->backend->ops->job_stats(j->backend, j, ret);
+}
+
 int backend_job_count(BackendJob *j) {
         if (j->cgroup_fd < 0)
                 return 0;

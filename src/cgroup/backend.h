@@ -43,6 +43,8 @@ struct BackendJob {
         int attach_fds[BACKEND_ATTACH_MAX];
         unsigned n_attach_fds;
         void *data;                      /* backend private */
+        bool finished;                   /* backend_job_finish() removed the cgroup, stats read */
+        JobStats final_stats;
 };
 
 /* The end of BackendOps.job_place_async(): error 0 once the held process is in the job's cgroup
@@ -83,6 +85,10 @@ typedef struct BackendOps {
         /* Optional: 1 if the root below which job cgroups are made is there, 0 if it was removed (and is
          * not back: once a cgroup of that path exists again, it is opened and set up, and 1 returned). */
         int (*root_check)(Backend *b);
+        /* Optional: the job's main process has ended. Reads the stats and removes the cgroup if nothing
+         * is left in it: 1 (removed), 0 (processes remain: nothing read or removed), -errno (ask
+         * backend_job_populated() instead). Saves reading cgroup.events first: rmdir says it. */
+        int (*job_finish)(Backend *b, BackendJob *j, JobStats *ret);
 } BackendOps;
 
 struct Backend {
@@ -105,6 +111,10 @@ int backend_job_kill(BackendJob *j, int sig);        /* SIGKILL: cgroup.kill; el
 int backend_job_freeze(BackendJob *j, bool freeze);
 int backend_job_frozen(BackendJob *j);               /* asked to be frozen: 1, 0 or -errno */
 int backend_job_populated(BackendJob *j);            /* 1, 0 or -errno */
+/* The main process has ended: 1 if the cgroup was empty (it is removed, the stats are kept for
+ * backend_job_stats()), 0 if processes remain, -errno if not known (ask backend_job_populated()). */
+int backend_job_finish(BackendJob *j);
+void backend_job_stats(BackendJob *j, JobStats *ret);
 int backend_job_count(BackendJob *j);
 
 /* The cgroup job id has or had, as the backend names it: -ENODATA if only a placed job knows it. */

@@ -273,6 +273,7 @@ int job_slurm_start(Job *j, const UserRecord *user) {
         _cleanup_free_ char *licenses = NULL, *cwd = NULL;
         _cleanup_close_ int logfd = -EBADF;
         char name[64], log_buf[PATH_MAX];
+        struct stat log_st;
         int r;
 
         j->slurm_id = 0;
@@ -284,11 +285,11 @@ int job_slurm_start(Job *j, const UserRecord *user) {
                                            "daemon's jobd.conf has no [Slurm] section)");
 
         /* Retries append to the log, as on the local backends: each attempt's output starts at its offset. */
-        logfd = job_open_log_for_writing(j, user);
+        logfd = job_open_log_for_writing(j, user, &log_st);
         if (logfd < 0)
                 return job_fail_start_full(j, logfd, "Cannot create the job's log in the shared folder",
                                            NULL);
-        job_note_log_offset(j, logfd);
+        job_note_log_offset(j, &log_st);
         /* LogMaxBytes: as for a local job, while the node's writes reach this machine's inotify (a local
          * or shared folder written here), and once more when the job ends. */
         r = job_watch_log(j, logfd);

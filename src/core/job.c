@@ -214,7 +214,7 @@ static void job_finalize(Job *j) {
         JobResult result;
 
         if (j->cgroup) {
-                j->cgroup->backend->ops->job_stats(j->cgroup->backend, j->cgroup, &j->stats);
+                backend_job_stats(j->cgroup, &j->stats);
                 j->cgroup = backend_job_free(j->cgroup);
         }
         /* Nothing of the job writes any more: what the rate limit let through is capped now. */
@@ -622,8 +622,11 @@ static void job_main_exited(Job *j) {
         int r;
 
         j->main_exited = true;
-        r = backend_job_populated(j->cgroup);
-        if (r <= 0) {
+        /* cgroupfs: rmdir tells whether processes remain (EBUSY), no read of cgroup.events first. */
+        r = backend_job_finish(j->cgroup);
+        if (r < 0)
+                r = backend_job_populated(j->cgroup) <= 0;
+        if (r > 0) {
                 job_finalize(j);
                 return;
         }
@@ -682,23 +685,19 @@ static int on_adopted_exit(sd_event_source *s, int fd, uint32_t revents, void *u
 
 /* Where this attempt's output starts in the log (the log is appended to by each attempt): what
  * "jobctl logs --attempt=K" reads. Best effort: without it the property has fewer entries. */
-void job_note_log_offset(Job *j, int logfd) {
-        struct stat st;
+void job_note_log_offset(Job *j, const struct stat *st) {
         uint64_t *t;
 
         /* Retries append: the patterns judge this attempt's output only (log_offset), and
          * AttemptLogOffsets tells where each attempt began. */
-        j->log_offset = 0;
-        if (fstat(logfd, &st) < 0)
-                return;
-        j->log_offset = (uint64_t) st.st_size;
+        j->log_offset = (uint64_t) st->st_size;
         if (j->n_log_offsets >= JOB_ATTEMPTS_MAX)
                 return;
         t = reallocarray(j->log_offsets, j->n_log_offsets + 1, sizeof(uint64_t));
         if (!t)
                 return;
         j->log_offsets = t;
-        j->log_offsets[j->n_log_offsets++] = (uint64_t) st.st_size;
+        j->log_offsets[j->n_log_offsets++] = (uint64_t) st->st_size;
 }
 
 /* The slots the scheduler handed out, kept for the Slots property after the job is done. Without memory
@@ -830,28 +829,46 @@ uid_t job_log_uid(Job *j) {
 /* DIR/logs/<uid>: the folder of the owner's logs, made theirs (0700; group gid, the user database's
  * primary group at start, or left as it is when (gid_t) -1) on first use, so that they may follow
  * and delete their logs and the logs count against their quota. Nobody else can create or rename anything
- * in DIR/logs, so an entry there that is not the owner's was made by the daemon and not handed over yet. */
+ * in DIR/logs, so an entry there that is not the owner's was made by the daemon and not handed over yet.
+ * The last one used stays open (Manager.log_dir_fd): a run of one user's jobs costs no mkdir, open and
+ * fstat each. *ret_fd is borrowed: the caller does not close it. */
 static int job_open_log_dir(Job *j, gid_t gid, int *ret_fd) {
+        Manager *m = j->manager;
         _cleanup_close_ int fd = -EBADF;
         char name[32];
         struct stat st;
 
+        if (m->log_dir_fd >= 0 && m->log_dir_uid == job_log_uid(j)) {
+                *ret_fd = m->log_dir_fd;
+                return 0;
+        }
         snprintf(name, sizeof(name), "%u", (unsigned) job_log_uid(j));
-        if (mkdirat(j->manager->logs_dir_fd, name, 0700) < 0 && errno != EEXIST)
+        if (mkdirat(m->logs_dir_fd, name, 0700) < 0 && errno != EEXIST)
                 return -errno;
-        fd = openat(j->manager->logs_dir_fd, name, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        fd = openat(m->logs_dir_fd, name, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
         if (fstat(fd, &st) < 0)
                 return -errno;
         if (st.st_uid != job_log_uid(j)) {
-                if (st.st_uid != j->manager->uid)
+                if (st.st_uid != m->uid)
                         return -EPERM;
                 if (fchmod(fd, 0700) < 0 || fchown(fd, job_log_uid(j), gid) < 0)
                         return -errno;
         }
-        *ret_fd = TAKE_FD(fd);
+        safe_close(m->log_dir_fd);
+        m->log_dir_fd = TAKE_FD(fd);
+        m->log_dir_uid = job_log_uid(j);
+        *ret_fd = m->log_dir_fd;
         return 0;
+}
+
+/* The kept folder was removed (only root can: DIR/logs is the daemon's): open it afresh next time. */
+static bool job_log_dir_forget(Job *j, int dir_fd) {
+        if (dir_fd != j->manager->log_dir_fd || errno != ENOENT)
+                return false;
+        j->manager->log_dir_fd = safe_close(j->manager->log_dir_fd);
+        return true;
 }
 
 /* What a job's log must be whoever may have put something in its place: a regular file of the log's
@@ -911,23 +928,31 @@ static int job_open_log_path(Job *j, bool for_writing, const UserRecord *user, i
  * append to it) or for reading. The owner may have put anything there under that name, so it is opened
  * without following a symlink, without blocking on a FIFO, and then it must be a regular file of the
  * owner's with one link: never another file (root's or someone else's) reached through a link. */
-static int job_open_log_file_full(Job *j, bool for_writing, gid_t gid, const UserRecord *user, int *ret_fd) {
-        _cleanup_close_ int dir_fd = -EBADF, fd = -EBADF;
+static int job_open_log_file_full(Job *j, bool for_writing, gid_t gid, const UserRecord *user, int *ret_fd,
+                                  struct stat *ret_st) {
+        _cleanup_close_ int fd = -EBADF;
+        int dir_fd = -EBADF;
+        bool retried = false;
         char name[32];
         struct stat st;
         int r;
 
-        if (j->spec.log_path)
-                return job_open_log_path(j, for_writing, user, ret_fd);
-        /* A Slurm job's log is in the shared folder, where the node writes it (src/core/job-slurm.c). */
-        if (job_is_slurm(j)) {
-                if (for_writing) {
+        if (j->spec.log_path || job_is_slurm(j)) {
+                /* A Slurm job's log is in the shared folder, where the node writes it (job-slurm.c). */
+                if (!j->spec.log_path && for_writing) {
                         r = job_slurm_make_log_dir(j, gid);
                         if (r < 0)
                                 return r;
                 }
-                return job_open_log_path(j, for_writing, user, ret_fd);
+                r = job_open_log_path(j, for_writing, user, &fd);
+                if (r < 0)
+                        return r;
+                if (ret_st && fstat(fd, ret_st) < 0)
+                        return -errno;
+                *ret_fd = TAKE_FD(fd);
+                return 0;
         }
+again:
         r = job_open_log_dir(j, gid, &dir_fd);
         if (r < 0)
                 return r;
@@ -940,41 +965,58 @@ static int job_open_log_file_full(Job *j, bool for_writing, gid_t gid, const Use
                         (void) unlinkat(dir_fd, name, 0);
                         return r;
                 }
+                if (fd < 0 && !retried && job_log_dir_forget(j, dir_fd)) {
+                        retried = true;
+                        goto again;
+                }
                 if (fd < 0 && errno != EEXIST)
                         return -errno;
+                if (fd >= 0) {
+                        /* Made just now by us (O_EXCL, not O_NONBLOCK): a regular file of the owner's
+                         * with one link, what job_log_file_check() asks of one found there; whatever the
+                         * owner does to the name from now on, this fd writes to that file. */
+                        if (fstat(fd, &st) < 0)
+                                return -errno;
+                        if (ret_st)
+                                *ret_st = st;
+                        *ret_fd = TAKE_FD(fd);
+                        return 0;
+                }
         }
-        if (fd < 0) {
-                fd = openat(dir_fd, name, (for_writing ? O_WRONLY | O_APPEND : O_RDONLY) | O_NOFOLLOW |
-                            O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-                if (fd < 0)
-                        return -errno;
+        fd = openat(dir_fd, name, (for_writing ? O_WRONLY | O_APPEND : O_RDONLY) | O_NOFOLLOW |
+                    O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0 && !retried && job_log_dir_forget(j, dir_fd)) {
+                retried = true;
+                goto again;
         }
+        if (fd < 0)
+                return -errno;
         r = job_log_file_check(j, fd, &st);
         if (r < 0)
                 return r;
         r = fd_nonblock(fd, false);
         if (r < 0)
                 return r;
+        if (ret_st)
+                *ret_st = st;
         *ret_fd = TAKE_FD(fd);
         return 0;
 }
 
 int job_open_log_file(Job *j, bool for_writing, gid_t gid, int *ret_fd) {
-        return job_open_log_file_full(j, for_writing, gid, NULL, ret_fd);
+        return job_open_log_file_full(j, for_writing, gid, NULL, ret_fd, NULL);
 }
 
-int job_open_log_for_writing(Job *j, const UserRecord *user) {
+/* st: the log's, for job_note_log_offset(). */
+int job_open_log_for_writing(Job *j, const UserRecord *user, struct stat *st) {
         int fd = -EBADF, r;
-        struct stat st;
 
-        r = job_open_log_file_full(j, true, user ? user->gid : (gid_t) -1, user, &fd);
+        r = job_open_log_file_full(j, true, user ? user->gid : (gid_t) -1, user, &fd, st);
         if (r < 0)
                 return r;
         /* The file this job writes: scanned (and, for a LogPath, read back) only if it is still that one. */
-        if (fstat(fd, &st) >= 0) {
-                j->log_dev = st.st_dev;
-                j->log_ino = st.st_ino;
-        }
+        j->log_dev = st->st_dev;
+        j->log_ino = st->st_ino;
         return fd;
 }
 
@@ -1322,9 +1364,10 @@ int job_start(Job *j) {
         Manager *m = j->manager;
         _cleanup_(user_record_freep) UserRecord *user = NULL;
         _cleanup_strv_free_ char **argv = NULL, **env = NULL;
-        _cleanup_close_ int logfd = -EBADF, pidfd = -EBADF, held = -EBADF, envfd = -EBADF, js_read = -EBADF,
+        _cleanup_close_ int logfd = -EBADF, held = -EBADF, envfd = -EBADF, js_read = -EBADF,
                 js_write = -EBADF;
         bool place = m->backend->ops->job_place_async;
+        struct stat log_st;
         char *no_env[] = { NULL };
         char description[256];
         int fds[8];
@@ -1379,7 +1422,7 @@ int job_start(Job *j) {
                 (void) unlinkat(j->state_dir_fd, EXEC_STATUS_FILE, 0);
                 (void) unlinkat(j->state_dir_fd, JOB_PAUSE_FILE, 0);
         }
-        logfd = job_open_log_for_writing(j, user);
+        logfd = job_open_log_for_writing(j, user, &log_st);
         if (logfd < 0)
                 return job_fail_start(j, logfd, logfd == -EPERM || logfd == -EBADFD || logfd == -EMLINK ?
                                       "Cannot open the job's log (not a regular file of its owner's with one "
@@ -1388,7 +1431,7 @@ int job_start(Job *j) {
         if (r < 0)
                 log_warning_errno(r, "Job %llu: cannot watch its log for LogMaxBytes, ignoring: %m",
                                   (unsigned long long) j->id);
-        job_note_log_offset(j, logfd);
+        job_note_log_offset(j, &log_st);
 
         r = backend_job_new(m->backend, j->id, &j->cgroup);
         if (r < 0)
@@ -1454,22 +1497,23 @@ int job_start(Job *j) {
                         .cgroup_fd = j->cgroup->cgroup_fd,
                         .attach_fds = j->cgroup->attach_fds,
                         .n_attach_fds = j->cgroup->n_attach_fds,
-                  }, &pid, &pidfd);
+                  }, &pid, NULL);
         if (r < 0)
                 return job_fail_start(j, r, "Cannot start the exec helper");
 
         j->main_pid = pid;
-        r = sd_event_add_child_pidfd(m->event, &j->child_source, pidfd, WEXITED, on_child, j);
+        /* By pid: sd-event opens the pidfd it watches (spawn() makes none: two would be one too many), and
+         * sd_event_add_child_pidfd() would read /proc/self/fdinfo to learn the pid (4 system calls and a
+         * seq_file). Our child cannot be reaped by anyone else meanwhile, so the pid is that process. */
+        r = sd_event_add_child(m->event, &j->child_source, pid, WEXITED, on_child, j);
         if (r < 0) {
                 (void) backend_job_kill(j->cgroup, SIGKILL);
                 if (place) {
                         j->hold_fd = safe_close(j->hold_fd);   /* the held helper exits at EOF */
-                        (void) waitid(P_PIDFD, pidfd, NULL, WEXITED);
+                        (void) waitid(P_PID, (id_t) pid, NULL, WEXITED);
                 }
                 return job_fail_start(j, r, "Cannot watch the job's main process");
         }
-        (void) sd_event_source_set_child_pidfd_own(j->child_source, true);
-        TAKE_FD(pidfd);
         (void) sd_event_source_set_description(j->child_source, "job-main-process");
 
         if (place) {

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
@@ -244,8 +245,8 @@ int job_set_priority(Job *j, int32_t priority);
 /* For src/core/job-slurm.c, which runs a job on the cluster instead of through a cgroup backend. */
 struct UserRecord;
 char **job_build_env(Job *j, const struct UserRecord *user);
-int job_open_log_for_writing(Job *j, const struct UserRecord *user);
-void job_note_log_offset(Job *j, int logfd);
+int job_open_log_for_writing(Job *j, const struct UserRecord *user, struct stat *st);
+void job_note_log_offset(Job *j, const struct stat *st);
 int job_fail_start_full(Job *j, int error, const char *what, const char *reason);
 int job_add_timer(Job *j, sd_event_source **ret, usec_t after, sd_event_time_handler_t cb,
                   const char *description);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <json-c/json.h>
 #include <limits.h>
 #include <signal.h>
@@ -188,22 +189,253 @@ static int journal_append(Journal *jr, const char *buf, size_t len) {
         return 0;
 }
 
-static char *line_to_string(json_object *o, size_t *ret_len) {
-        const char *s;
-        size_t l;
-        char *buf;
+static void add_u64(json_object *o, const char *key, uint64_t v) {
+        json_object_object_add(o, key, json_object_new_uint64(v));
+}
 
-        s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+static void add_str(json_object *o, const char *key, const char *s) {
+        if (s)
+                json_object_object_add(o, key, json_object_new_string(s));
+}
+
+/* The event lines of a job (start, retry, done, stop, rerun, hold, release) are written straight as
+ * text, without json-c objects: for a short job, building and printing the start and done lines with
+ * json-c was a fifth of jobd's instructions (callgrind). The text is what json-c writes with
+ * JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE: {"key":value,...} in the order added,
+ * strings with '"', '\\' and control characters escaped, other bytes as they are; the reader is json-c. */
+typedef struct JLine {
+        char *buf;
+        size_t n, allocated;
+        bool oom;
+} JLine;
+
+static void jl_put(JLine *l, const char *s, size_t n) {
+        if (l->oom)
+                return;
+        if (l->n + n > l->allocated) {
+                size_t k = MAX(l->allocated * 2, l->n + n + 256);
+                char *t = realloc(l->buf, k);
+
+                if (!t) {
+                        l->oom = true;
+                        return;
+                }
+                l->buf = t;
+                l->allocated = k;
+        }
+        memcpy(l->buf + l->n, s, n);
+        l->n += n;
+}
+
+static void jl_key(JLine *l, const char *key) {
+        jl_put(l, l->n == 0 ? "{\"" : ",\"", 2);
+        jl_put(l, key, strlen(key));
+        jl_put(l, "\":", 2);
+}
+
+static void jl_string_len(JLine *l, const char *s, size_t n) {
+        const char *end = s + n;
+
+        jl_put(l, "\"", 1);
+        while (s < end) {
+                const char *p = s;
+                unsigned char c;
+                char esc[8];
+
+                while (p < end && (unsigned char) *p >= 0x20 && *p != '"' && *p != '\\')
+                        p++;
+                jl_put(l, s, (size_t) (p - s));
+                if (p == end)
+                        break;
+                c = (unsigned char) *p;
+                switch (c) {
+                case '"':  jl_put(l, "\\\"", 2); break;
+                case '\\': jl_put(l, "\\\\", 2); break;
+                case '\b': jl_put(l, "\\b", 2); break;
+                case '\f': jl_put(l, "\\f", 2); break;
+                case '\n': jl_put(l, "\\n", 2); break;
+                case '\r': jl_put(l, "\\r", 2); break;
+                case '\t': jl_put(l, "\\t", 2); break;
+                default:
+                        snprintf(esc, sizeof(esc), "\\u%04x", c);
+                        jl_put(l, esc, 6);
+                }
+                s = p + 1;
+        }
+        jl_put(l, "\"", 1);
+}
+
+static void jl_string(JLine *l, const char *s) {
+        jl_string_len(l, s, strlen(s));
+}
+
+static void jl_str(JLine *l, const char *key, const char *s) {
         if (!s)
+                return;
+        jl_key(l, key);
+        jl_string(l, s);
+}
+
+static void jl_uint(JLine *l, uint64_t v) {
+        char b[24], *p = b + sizeof(b);
+
+        do
+                *--p = (char) ('0' + v % 10);
+        while ((v /= 10) > 0);
+        jl_put(l, p, (size_t) (b + sizeof(b) - p));
+}
+
+static void jl_u64(JLine *l, const char *key, uint64_t v) {
+        jl_key(l, key);
+        jl_uint(l, v);
+}
+
+static void jl_int(JLine *l, const char *key, int v) {
+        if (v >= 0) {
+                jl_u64(l, key, (uint64_t) v);
+                return;
+        }
+        char b[16];
+        int n = snprintf(b, sizeof(b), "%d", v);
+
+        jl_key(l, key);
+        jl_put(l, b, (size_t) n);
+}
+
+static void jl_strv(JLine *l, const char *key, char *const *v) {
+        bool first = true;
+
+        jl_key(l, key);
+        jl_put(l, "[", 1);
+        STRV_FOREACH(s, (char **) v) {
+                if (!first)
+                        jl_put(l, ",", 1);
+                jl_string(l, *s);
+                first = false;
+        }
+        jl_put(l, "]", 1);
+}
+
+static void event_begin(JLine *l, const char *e, Job *j) {
+        *l = (JLine) {};
+        jl_str(l, "e", e);
+        jl_u64(l, "id", j->id);
+}
+
+/* Ends the line ("}\n") and hands over the text (to be freed), or NULL without memory. */
+static char *jl_end(JLine *l, size_t *ret_len) {
+        jl_put(l, "}\n", 2);
+        if (l->oom) {
+                l->buf = mfree(l->buf);
                 return NULL;
-        l = strlen(s);
-        buf = malloc(l + 1);
+        }
+        *ret_len = l->n;
+        return TAKE_PTR(l->buf);
+}
+
+static int journal_write_event(Journal *jr, JLine *l) {
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+
+        buf = jl_end(l, &len);
         if (!buf)
+                return log_oom();
+        /* One write() per line: with O_APPEND a line is never interleaved or half-followed by another. */
+        return journal_append(jr, buf, len);
+}
+
+/* For the rewrite (a file of its own). */
+static int write_event(int fd, JLine *l) {
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+
+        buf = jl_end(l, &len);
+        if (!buf)
+                return -ENOMEM;
+        return write_all(fd, buf, len);
+}
+
+/* Any line (json-c objects: submit and run lines) as text, printed here rather than by json-c's
+ * json_object_to_json_string_ext() (its printbuf and a snprintf() per number were half of the cost of a
+ * submit line): the same text as json-c's JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, keys in
+ * the order added; only doubles (no line has any) are left to json-c. */
+static void jl_value(JLine *l, json_object *o) {
+        switch (json_object_get_type(o)) {
+        case json_type_null:
+                jl_put(l, "null", 4);
+                break;
+        case json_type_boolean:
+                if (json_object_get_boolean(o))
+                        jl_put(l, "true", 4);
+                else
+                        jl_put(l, "false", 5);
+                break;
+        case json_type_int: {
+                int64_t v = json_object_get_int64(o);
+
+                if (v < 0) {
+                        char b[24];
+                        int n = snprintf(b, sizeof(b), "%" PRIi64, v);
+
+                        jl_put(l, b, (size_t) n);
+                } else
+                        /* INT64_MAX also stands for a larger unsigned value. */
+                        jl_uint(l, v == INT64_MAX ? json_object_get_uint64(o) : (uint64_t) v);
+                break;
+        }
+        case json_type_string:
+                jl_string_len(l, json_object_get_string(o), (size_t) json_object_get_string_len(o));
+                break;
+        case json_type_array: {
+                size_t n = json_object_array_length(o);
+
+                jl_put(l, "[", 1);
+                for (size_t i = 0; i < n; i++) {
+                        if (i > 0)
+                                jl_put(l, ",", 1);
+                        jl_value(l, json_object_array_get_idx(o, i));
+                }
+                jl_put(l, "]", 1);
+                break;
+        }
+        case json_type_object: {
+                bool first = true;
+
+                jl_put(l, "{", 1);
+                json_object_object_foreach(o, key, val) {
+                        if (!first)
+                                jl_put(l, ",", 1);
+                        jl_string_len(l, key, strlen(key));
+                        jl_put(l, ":", 1);
+                        jl_value(l, val);
+                        first = false;
+                }
+                jl_put(l, "}", 1);
+                break;
+        }
+        default: {
+                const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+                                                                  JSON_C_TO_STRING_NOSLASHESCAPE);
+
+                if (!t)
+                        l->oom = true;
+                else
+                        jl_put(l, t, strlen(t));
+        }
+        }
+}
+
+static char *line_to_string(json_object *o, size_t *ret_len) {
+        JLine l = {};
+
+        jl_value(&l, o);
+        jl_put(&l, "\n", 1);
+        if (l.oom) {
+                free(l.buf);
                 return NULL;
-        memcpy(buf, s, l);
-        buf[l] = '\n';
-        *ret_len = l + 1;
-        return buf;
+        }
+        *ret_len = l.n;
+        return l.buf;
 }
 
 /* For the rewrite (a file of its own). */
@@ -233,24 +465,6 @@ static int journal_write(Journal *jr, json_object *o) {
         return r;
 }
 
-static void add_u64(json_object *o, const char *key, uint64_t v) {
-        json_object_object_add(o, key, json_object_new_uint64(v));
-}
-
-static void add_str(json_object *o, const char *key, const char *s) {
-        if (s)
-                json_object_object_add(o, key, json_object_new_string(s));
-}
-
-static json_object *event_new(const char *e, Job *j) {
-        json_object *o = json_object_new_object();
-
-        if (!o)
-                return NULL;
-        add_str(o, "e", e);
-        add_u64(o, "id", j->id);
-        return o;
-}
 
 /* A filter shared by many jobs (a plan's default) is written once: later jobs name the job whose line
  * has it. ref remembers the last one written to the file. The fields are journal_submit_fields[]'s. */
@@ -340,71 +554,65 @@ static json_object *run_line(const Run *r, bool with_gone) {
         return o;
 }
 
-static json_object *start_line(Job *j) {
-        json_object *o = event_new("start", j);
+static void start_line(JLine *o, Job *j) {
         char *const *slots;
 
-        if (!o)
-                return NULL;
-        add_u64(o, "start", j->start_usec);
-        add_u64(o, "pid", (uint64_t) j->main_pid);
-        add_str(o, "cgroup", j->control_group);
-        add_str(o, "unit", j->unit);
+        event_begin(o, "start", j);
+        jl_u64(o, "start", j->start_usec);
+        jl_u64(o, "pid", (uint64_t) j->main_pid);
+        jl_str(o, "cgroup", j->control_group);
+        jl_str(o, "unit", j->unit);
         /* Where this attempt's output begins in the log (FailPatterns/PassPatterns scan only that). */
         if (j->log_offset > 0)
-                add_u64(o, "log_off", j->log_offset);
+                jl_u64(o, "log_off", j->log_offset);
         /* LogPath: the file jobd opened, which a reader must find there again. */
         if (j->log_ino != 0) {
-                add_u64(o, "log_dev", (uint64_t) j->log_dev);
-                add_u64(o, "log_ino", (uint64_t) j->log_ino);
+                jl_u64(o, "log_dev", (uint64_t) j->log_dev);
+                jl_u64(o, "log_ino", (uint64_t) j->log_ino);
         }
         /* A Slurm job: its id on the cluster once submitted (a "slurm" line follows otherwise). */
         if (j->slurm_id > 0)
-                add_u64(o, "slurm", j->slurm_id);
+                jl_u64(o, "slurm", j->slurm_id);
         /* The devices it was given: after a restart it keeps them, nobody else gets them. */
         slots = sched_job_slots(j->manager->sched, j->id);
         if (slots)
-                json_object_object_add(o, "slots", journal_strv_to_json((char **) slots));
-        return o;
+                jl_strv(o, "slots", slots);
 }
 
 /* An attempt that did not decide the result; tries is what the scheduler counts (since the last
  * Run.Retry()), so that a restart does not give the job its retries anew. */
-static json_object *retry_line(Job *j, const JobAttempt *a, uint32_t tries) {
-        json_object *o = event_new("retry", j);
-
-        if (!o)
-                return NULL;
-        add_u64(o, "tries", tries);
-        add_str(o, "result", job_result_to_string(a->result));
-        json_object_object_add(o, "code", json_object_new_int(a->exit_code));
-        json_object_object_add(o, "signal", json_object_new_int(a->exit_signal));
-        add_u64(o, "start", a->start_usec);
-        add_u64(o, "finish", a->finish_usec);
-        return o;
+static void retry_line(JLine *o, Job *j, const JobAttempt *a, uint32_t tries) {
+        event_begin(o, "retry", j);
+        jl_u64(o, "tries", tries);
+        jl_str(o, "result", job_result_to_string(a->result));
+        jl_int(o, "code", a->exit_code);
+        jl_int(o, "signal", a->exit_signal);
+        jl_u64(o, "start", a->start_usec);
+        jl_u64(o, "finish", a->finish_usec);
 }
 
-static json_object *done_line(Job *j) {
-        json_object *o = event_new("done", j);
-
-        if (!o)
-                return NULL;
-        add_str(o, "result", job_result_to_string(j->result));
-        json_object_object_add(o, "code", json_object_new_int(j->exit_code));
-        json_object_object_add(o, "signal", json_object_new_int(j->exit_signal));
-        add_str(o, "reason", j->reason);
-        add_u64(o, "start", j->start_usec);
-        add_u64(o, "finish", j->finish_usec);
-        add_u64(o, "strays", j->stray_processes);
-        add_u64(o, "cpu", j->stats.cpu_nsec);
-        add_u64(o, "mem", j->stats.memory_peak);
-        add_u64(o, "cmdpid", (uint64_t) j->command_pid);
-        add_str(o, "cgroup", j->control_group);
-        add_str(o, "unit", j->unit);
-        add_u64(o, "attempts", j->n_attempts);
+static void done_line(JLine *o, Job *j) {
+        event_begin(o, "done", j);
+        jl_str(o, "result", job_result_to_string(j->result));
+        jl_int(o, "code", j->exit_code);
+        jl_int(o, "signal", j->exit_signal);
+        jl_str(o, "reason", j->reason);
+        jl_u64(o, "start", j->start_usec);
+        jl_u64(o, "finish", j->finish_usec);
+        jl_u64(o, "strays", j->stray_processes);
+        jl_u64(o, "cpu", j->stats.cpu_nsec);
+        jl_u64(o, "mem", j->stats.memory_peak);
+        jl_u64(o, "cmdpid", (uint64_t) j->command_pid);
+        jl_str(o, "cgroup", j->control_group);
+        jl_str(o, "unit", j->unit);
+        jl_u64(o, "attempts", j->n_attempts);
         if (j->slurm_id > 0)
-                add_u64(o, "slurm", j->slurm_id);
-        return o;
+                jl_u64(o, "slurm", j->slurm_id);
+}
+
+static void stop_line(JLine *o, Job *j) {
+        event_begin(o, "stop", j);
+        jl_str(o, "why", j->stop_reason == JOB_STOP_TIMEOUT ? "timeout" : "cancel");
 }
 
 int journal_submit(Journal *jr, Job *j) {
@@ -487,39 +695,46 @@ int journal_submit_run(Journal *jr, const Run *run) {
 }
 
 int journal_start(Journal *jr, Job *j) {
-        return journal_write(jr, start_line(j));
+        JLine o;
+
+        start_line(&o, j);
+        return journal_write_event(jr, &o);
 }
 
 int journal_retry(Journal *jr, Job *j) {
         const JobAttempt *a = job_last_attempt(j);
+        JLine o;
 
         if (!a)
                 return 0;
-        return journal_write(jr, retry_line(j, a, sched_job_attempts(j->manager->sched, j->id)));
+        retry_line(&o, j, a, sched_job_attempts(j->manager->sched, j->id));
+        return journal_write_event(jr, &o);
 }
 
 /* Why the daemon is ending a running job, before it kills it: its helper dies too and records no status,
  * so after a crash only this line tells a timeout or a cancel from a job that failed. */
 int journal_stop(Journal *jr, Job *j) {
-        json_object *o = event_new("stop", j);
+        JLine o;
 
-        if (o)
-                add_str(o, "why", j->stop_reason == JOB_STOP_TIMEOUT ? "timeout" : "cancel");
-        return journal_write(jr, o);
+        stop_line(&o, j);
+        return journal_write_event(jr, &o);
 }
 
 /* A Slurm job's id on the cluster, once slurmctld accepted it (after its start line): what a restart
  * follows it by. */
 int journal_slurm(Journal *jr, Job *j) {
-        json_object *o = event_new("slurm", j);
+        JLine o;
 
-        if (o)
-                add_u64(o, "slurm", j->slurm_id);
-        return journal_write(jr, o);
+        event_begin(&o, "slurm", j);
+        jl_u64(&o, "slurm", j->slurm_id);
+        return journal_write_event(jr, &o);
 }
 
 int journal_done(Journal *jr, Job *j) {
-        return journal_write(jr, done_line(j));
+        JLine o;
+
+        done_line(&o, j);
+        return journal_write_event(jr, &o);
 }
 
 int journal_run(Journal *jr, const Run *r) {
@@ -527,11 +742,17 @@ int journal_run(Journal *jr, const Run *r) {
 }
 
 int journal_rerun(Journal *jr, Job *j) {
-        return journal_write(jr, event_new("rerun", j));
+        JLine o;
+
+        event_begin(&o, "rerun", j);
+        return journal_write_event(jr, &o);
 }
 
 int journal_hold(Journal *jr, Job *j, bool held) {
-        return journal_write(jr, event_new(held ? "hold" : "release", j));
+        JLine o;
+
+        event_begin(&o, held ? "hold" : "release", j);
+        return journal_write_event(jr, &o);
 }
 
 /* The hand-written lines (run, start, retry, done) are read with tolerant accessors: a missing key or a
@@ -986,10 +1207,10 @@ static int write_attempts(int fd, Manager *m, Job *j) {
             last->exit_code == j->exit_code && last->exit_signal == j->exit_signal)
                 n--;
         for (uint32_t i = 0; i < n && r >= 0; i++) {
-                json_object *o = retry_line(j, &j->attempts[i], tries);
+                JLine o;
 
-                r = o ? write_line(fd, o) : -ENOMEM;
-                json_object_put(o);
+                retry_line(&o, j, &j->attempts[i], tries);
+                r = write_event(fd, &o);
         }
         return r;
 }
@@ -998,6 +1219,7 @@ static int write_attempts(int fd, Manager *m, Job *j) {
  * its history and its start or done line. */
 static int compact_write(Manager *m, int fd, JournalFilterRef *ref) {
         json_object *o;
+        JLine e;
         size_t ri = 0;
         int r;
 
@@ -1025,24 +1247,22 @@ static int compact_write(Manager *m, int fd, JournalFilterRef *ref) {
                         continue;
                 /* A Hold()/Release() since the submission, while the job has not started. */
                 if (j->held != j->spec.hold && (j->state == JOB_WAITING || j->state == JOB_QUEUED)) {
-                        o = event_new(j->held ? "hold" : "release", j);
-                        r = o ? write_line(fd, o) : -ENOMEM;
-                        json_object_put(o);
+                        event_begin(&e, j->held ? "hold" : "release", j);
+                        r = write_event(fd, &e);
                         if (r < 0)
                                 continue;
                 }
                 r = write_attempts(fd, m, j);
                 if (r < 0 || !(j->state == JOB_DONE || job_state_is_active(j->state)))
                         continue;
-                o = j->state == JOB_DONE ? done_line(j) : start_line(j);
-                r = o ? write_line(fd, o) : -ENOMEM;
-                json_object_put(o);
+                if (j->state == JOB_DONE)
+                        done_line(&e, j);
+                else
+                        start_line(&e, j);
+                r = write_event(fd, &e);
                 if (r >= 0 && j->state != JOB_DONE && j->stop_reason != JOB_STOP_NONE) {
-                        o = event_new("stop", j);
-                        if (o)
-                                add_str(o, "why", j->stop_reason == JOB_STOP_TIMEOUT ? "timeout" : "cancel");
-                        r = o ? write_line(fd, o) : -ENOMEM;
-                        json_object_put(o);
+                        stop_line(&e, j);
+                        r = write_event(fd, &e);
                 }
         }
         return r;

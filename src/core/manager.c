@@ -568,6 +568,7 @@ int manager_new(const ManagerConfig *c, Manager **ret) {
         if (!m)
                 return log_oom();
         m->jobs_dir_fd = m->logs_dir_fd = m->jobserver_dir_fd = -EBADF;
+        m->log_dir_fd = -EBADF;
         m->controls_log_fd = -EBADF;
         journal_init(&m->journal, -EBADF);
         journal_init_manager(&m->journal, m);
@@ -731,6 +732,7 @@ Manager *manager_free(Manager *m) {
         safe_close(m->journal.dir_fd);
         safe_close(m->jobs_dir_fd);
         safe_close(m->logs_dir_fd);
+        safe_close(m->log_dir_fd);
         safe_close(m->controls_log_fd);
         manager_jobservers_free(m);
         safe_close(m->jobserver_dir_fd);

@@ -108,6 +108,8 @@ struct Manager {
         char *state_dir;
         int jobs_dir_fd;
         int logs_dir_fd;               /* DIR/logs: a folder per user, owned by that user */
+        int log_dir_fd;                /* DIR/logs/<log_dir_uid>, the last one a job's log was opened in */
+        uid_t log_dir_uid;
         Journal journal;               /* in the state folder */
         bool root_missing;             /* the backend's cgroup root was removed: no job is started */
         sd_event_source *root_retry_source;

@@ -86,8 +86,8 @@ static int spawn_clone3(const SpawnParams *p, ChildArgs *c, pid_t *ret_pid, int 
 #if HAVE_CLONE_ON_STACK
         int pidfd = -1;
         struct clone_args args = {
-                .flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_INTO_CGROUP,
-                .pidfd = (uint64_t) (uintptr_t) &pidfd,
+                .flags = CLONE_VM | CLONE_VFORK | CLONE_INTO_CGROUP | (ret_pidfd ? CLONE_PIDFD : 0),
+                .pidfd = ret_pidfd ? (uint64_t) (uintptr_t) &pidfd : 0,
                 .exit_signal = SIGCHLD,
                 .stack = (uint64_t) (uintptr_t) child_stack,
                 .stack_size = sizeof(child_stack),
@@ -99,7 +99,8 @@ static int spawn_clone3(const SpawnParams *p, ChildArgs *c, pid_t *ret_pid, int 
         if (r < 0)
                 return (int) r;
         *ret_pid = (pid_t) r;
-        *ret_pidfd = pidfd;
+        if (ret_pidfd)
+                *ret_pidfd = pidfd;
         return 0;
 #else
         return -ENOSYS;
@@ -114,14 +115,15 @@ static int spawn_clone(const SpawnParams *p, ChildArgs *c, pid_t *ret_pid, int *
                 if (c->procs_fd < 0)
                         return -errno;
         }
-        r = clone(child_main, child_stack + sizeof(child_stack), CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD,
-                  c, &pidfd);
+        r = clone(child_main, child_stack + sizeof(child_stack),
+                  CLONE_VM | CLONE_VFORK | (ret_pidfd ? CLONE_PIDFD : 0) | SIGCHLD, c, ret_pidfd ? &pidfd : NULL);
         r = r < 0 ? -errno : r;
         c->procs_fd = safe_close(c->procs_fd);
         if (r < 0)
                 return r;
         *ret_pid = r;
-        *ret_pidfd = pidfd;
+        if (ret_pidfd)
+                *ret_pidfd = pidfd;
         return 0;
 }
 
@@ -135,23 +137,24 @@ int spawn(const SpawnParams *p, pid_t *ret_pid, int *ret_pidfd) {
                 return -E2BIG;
 
         if (!clone3_broken && p->cgroup_fd >= 0) {
-                r = spawn_clone3(p, &c, &pid, &pidfd);
+                r = spawn_clone3(p, &c, &pid, ret_pidfd ? &pidfd : NULL);
                 /* Kernels before 5.7 know no CLONE_INTO_CGROUP, before 5.3 no clone3(). */
                 if (r == -ENOSYS || r == -E2BIG || r == -EINVAL)
                         clone3_broken = true;
         }
         if (r == -ENOSYS || r == -E2BIG || r == -EINVAL)
-                r = spawn_clone(p, &c, &pid, &pidfd);
+                r = spawn_clone(p, &c, &pid, ret_pidfd ? &pidfd : NULL);
         if (r < 0)
                 return r;
 
         if (c.error != 0) {
-                /* The child has exited with 127; its pidfd will report it, but nobody needs it. */
-                (void) waitid(P_PIDFD, pidfd, NULL, WEXITED);
+                /* The child has exited with 127: reaped here, nobody needs its status. */
+                (void) waitid(P_PID, (id_t) pid, NULL, WEXITED);
                 safe_close(pidfd);
                 return -c.error;
         }
         *ret_pid = pid;
-        *ret_pidfd = pidfd;
+        if (ret_pidfd)
+                *ret_pidfd = pidfd;
         return 0;
 }

@@ -21,5 +21,6 @@ typedef struct SpawnParams {
  * before exec). The parent is suspended until the child has exec'd (CLONE_VFORK) and shares no copy of
  * its memory (CLONE_VM), so the cost does not grow with the daemon's size. The caller must hold
  * SIGCHLD blocked or handled; the child starts with an empty signal mask.
- * Returns 0 and the pid and a pidfd, or -errno; an exec failure is returned as that errno. */
+ * Returns 0 and the pid and a pidfd, or -errno; an exec failure is returned as that errno. ret_pidfd may
+ * be NULL: then no pidfd is made (the caller watches the pid some other way). */
 int spawn(const SpawnParams *p, pid_t *ret_pid, int *ret_pidfd);

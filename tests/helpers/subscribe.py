@@ -3,6 +3,9 @@
 # subscribe.py ADDRESS: a client that calls org.jobd1.Manager.Subscribe() and stays on the bus (so that
 # per-job PropertiesChanged goes out) until it is ended or its stdin closes. Prints "subscribed" once the
 # call returned. With --unsubscribe-after=SECONDS it calls Unsubscribe() then and prints "unsubscribed".
+# With --objects it calls org.freedesktop.DBus.ObjectManager.GetManagedObjects() instead, as an
+# ObjectManager client does (then the jobs' InterfacesAdded/InterfacesRemoved go out), and prints
+# "objects N" (N objects in the reply).
 import select
 import sys
 import time
@@ -11,13 +14,21 @@ import dbus
 
 address = sys.argv[1]
 unsub = None
+objects = False
 for a in sys.argv[2:]:
     if a.startswith('--unsubscribe-after='):
         unsub = float(a.split('=', 1)[1])
+    elif a == '--objects':
+        objects = True
 bus = dbus.bus.BusConnection(address)
-mgr = dbus.Interface(bus.get_object('org.jobd1', '/org/jobd1'), 'org.jobd1.Manager')
-mgr.Subscribe()
-print('subscribed', flush=True)
+obj = bus.get_object('org.jobd1', '/org/jobd1', introspect=False)
+mgr = dbus.Interface(obj, 'org.jobd1.Manager')
+if objects:
+    n = len(dbus.Interface(obj, 'org.freedesktop.DBus.ObjectManager').GetManagedObjects())
+    print('objects %d' % n, flush=True)
+else:
+    mgr.Subscribe()
+    print('subscribed', flush=True)
 start = time.monotonic()
 while True:
     timeout = None if unsub is None else max(0, start + unsub - time.monotonic())

@@ -76,7 +76,11 @@ bus_try call -- org.jobd1 /org/jobd1 org.jobd1.Manager Submit 'a{sv}' 2 Argv as 
 assert_eq 0 "$BUS_OK" "Submit with an unknown pool fails"
 assert_contains no-such-pool "$BUS_ERR_MSG" "the error names the pool"
 
-# InterfacesAdded for a plan's jobs.
+# InterfacesAdded for a plan's jobs, to an ObjectManager client (they go out only while one, or a
+# subscriber, is on the bus: see bus-subscribe.sh).
+PY=$(find_python_dbus) || skip "no python3 with the dbus module"
+coproc OM { "$PY" "$HARNESS_DIR/subscribe.py" "$BUS" --objects; }
+read -r -t 10 line <&"${OM[0]}" || fail "subscribe.py --objects did not read the objects"
 mon="$TEST_TMP/monitor"
 bg_start busctl --address="$BUS" monitor --json=short "--match=type='signal',sender='org.jobd1'" >"$mon" 2>&1
 wait_until 10 "busctl monitor to listen" grep -q . "$mon"
@@ -120,4 +124,6 @@ res=$(bctl get-property org.jobd1 "/org/jobd1/run/$run" org.jobd1.Run Result)
 assert_eq 's "cancelled"' "$res" "Result of the cancelled run"
 cancelled=$(bctl --json=short get-property org.jobd1 "/org/jobd1/run/$run" org.jobd1.Run ResultCounts | jq '.data.cancelled')
 assert_eq "$n" "$cancelled" "jobs of the run cancelled"
+exec {OM[1]}>&-
+wait "$OM_PID" 2>/dev/null || true
 daemon_still_ok

@@ -45,3 +45,13 @@ wait_until 10 "jobctl logs -f $id to return after the job finished" pid_gone "$f
 frc=0; wait "$fpid" || frc=$?
 assert_eq 0 "$frc" "exit code of jobctl logs -f"
 assert_eq $'first\nsecond' "$(cat "$follow")" "output of jobctl logs -f"
+
+# The daemon keeps the last log folder open: when root removes it meanwhile, the next job makes it again
+# (it failed to start: "Cannot open the job's log: No such file or directory").
+id=$(submit -- echo before)
+wait_done "$id"
+rm -rf "${STATE_DIR:?}/logs/$(id -u)"
+id=$(submit -- echo after)
+wait_done "$id"
+assert_eq success "$(job_prop "$id" Result)" "Result of a job after its log folder was removed"
+assert_eq after "$(cat "$STATE_DIR/logs/$(id -u)/$id.log")" "log of a job after its log folder was removed"

@@ -63,3 +63,17 @@ assert_eq 9 "$(job_prop "$victim" ExitSignal)" "ExitSignal of a re-adopted job k
 new=$(submit -- true)
 assert_int "$new" -gt "$queued" "id of a job submitted after the restart (ids are not reused)"
 wait_done "$new"
+
+# The done line (written as text, not through json-c) keeps any string: a Reason naming a command with
+# quotes, backslashes, a newline, a tab, a control character and UTF-8 comes back the same after a crash,
+# and every line of state.log is JSON.
+odd=$'/no/such "cmd" \\ a\nb\tc\x01 \xc3\xa9'
+bad=$(bsubmit 1 Argv as 1 "$odd")
+wait_done "$bad"
+reason=$(busctl --address="$BUS" --json=short get-property org.jobd1 "$(job_path "$bad")" org.jobd1.Job Reason | jq -r .data)
+assert_contains "$odd" "$reason" "Reason of a job whose command does not exist"
+jobd_crash
+jobd_start --max-parallel=3
+again=$(busctl --address="$BUS" --json=short get-property org.jobd1 "$(job_path "$bad")" org.jobd1.Job Reason | jq -r .data)
+assert_eq "$reason" "$again" "Reason after a restart"
+jq -c . "$STATE_DIR/state.log" >/dev/null || fail "state.log is not JSON lines"
