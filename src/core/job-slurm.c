@@ -554,17 +554,7 @@ int job_slurm_adopt(Job *j, uint32_t slurm_id) {
                 job_slurm_end(j, JOB_LOST);
                 return 0;
         }
-        /* The log cap holds across a restart of the daemon. */
-        if (j->spec.log_max_bytes > 0) {
-                _cleanup_close_ int logfd = -EBADF;
-
-                r = job_open_log_file(j, true, (gid_t) -1, &logfd);
-                if (r >= 0)
-                        r = job_watch_log(j, logfd);
-                if (r < 0)
-                        log_warning_errno(r, "Job %llu: cannot watch its log for LogMaxBytes, ignoring: %m",
-                                          (unsigned long long) j->id);
-        }
+        job_watch_log_restored(j);
         r = slurm_client_track(m->slurm, slurm_id, j->id);
         if (r < 0) {
                 job_set_reason(j, "Lost: cannot follow Slurm job %u after a restart: %s", slurm_id,

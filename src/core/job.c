@@ -710,6 +710,21 @@ void job_copy_slots(Job *j) {
                 j->slots = strv_copy(s);
 }
 
+/* After a restart: LogMaxBytes holds for a job adopted while it runs, as it did before. */
+void job_watch_log_restored(Job *j) {
+        _cleanup_close_ int logfd = -EBADF;
+        int r;
+
+        if (j->spec.log_max_bytes == 0)
+                return;
+        r = job_open_log_file(j, true, (gid_t) -1, &logfd);
+        if (r >= 0)
+                r = job_watch_log(j, logfd);
+        if (r < 0)
+                log_warning_errno(r, "Job %llu: cannot watch its log for LogMaxBytes, ignoring: %m",
+                                  (unsigned long long) j->id);
+}
+
 int job_adopt(Job *j, const char *cgroup_path, const char *unit, pid_t main_pid) {
         _cleanup_close_ int pidfd = -EBADF;
         int r;
@@ -722,17 +737,7 @@ int job_adopt(Job *j, const char *cgroup_path, const char *unit, pid_t main_pid)
         j->start_monotonic = now(CLOCK_MONOTONIC);
         job_copy_slots(j);
         (void) job_open_state_dir(j);
-        /* The log cap holds across a restart of the daemon. */
-        if (j->spec.log_max_bytes > 0) {
-                _cleanup_close_ int logfd = -EBADF;
-
-                r = job_open_log_file(j, true, (gid_t) -1, &logfd);
-                if (r >= 0)
-                        r = job_watch_log(j, logfd);
-                if (r < 0)
-                        log_warning_errno(r, "Job %llu: cannot watch its log for LogMaxBytes, ignoring: %m",
-                                          (unsigned long long) j->id);
-        }
+        job_watch_log_restored(j);
 
         r = cgroup_path ? backend_job_adopt(j->manager->backend, j->id, cgroup_path, &j->cgroup) : -ENOENT;
         if (r < 0) {

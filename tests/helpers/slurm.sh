@@ -510,3 +510,18 @@ slurm_wait_job_state() {
                 sleep 0.2
         done
 }
+
+# The jobd scenario tests' shared start (after lib.sh). slurm_require_backend: skips when this jobd was
+# built without libslurm. slurm_test_cluster [LICENSES]: starts the cluster (skips only when Slurm
+# cannot start at all) and lets jobs share the node's CPUs (2 in CI), so they do not queue for CPUs.
+slurm_require_backend() {
+        grep -q '^#define HAVE_SLURM 1' "${JOBD_BUILD_ROOT:-/nonexistent}/config.h" 2>/dev/null ||
+                skip "this jobd was built without the Slurm backend (no libslurm)"
+}
+
+slurm_test_cluster() {
+        local rc=0
+        slurm_cluster_start "$TEST_TMP/slurm" "$@" || rc=$?
+        [[ $rc == 0 ]] || { [[ $rc == 77 ]] && skip "Slurm cannot start (see above)"; fail "the cluster did not start (logs above)"; }
+        scontrol update PartitionName=debug OverSubscribe=FORCE:8 || fail "cannot let jobs share the node's CPUs"
+}

@@ -11,17 +11,12 @@
 . "$(dirname "$0")/../helpers/lib.sh"
 . "$(dirname "$0")/../helpers/plans.sh"
 . "$(dirname "$0")/../helpers/slurm.sh"
-grep -q '^#define HAVE_SLURM 1' "${JOBD_BUILD_ROOT:-/nonexistent}/config.h" 2>/dev/null ||
-        skip "this jobd was built without the Slurm backend (no libslurm)"
+slurm_require_backend
 setup
 # libslurm leaks slurmctld's answer to a refused submission (slurm-lsan.supp says where).
 export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$(cd "$(dirname "$0")" && pwd)/slurm-lsan.supp"
 
-rc=0
-slurm_cluster_start "$TEST_TMP/slurm" "simlic:1" || rc=$?
-[[ $rc == 0 ]] || { [[ $rc == 77 ]] && skip "Slurm cannot start (see above)"; fail "the cluster did not start (logs above)"; }
-# The node has this machine's CPUs (2 in CI): jobs share them, so that they do not queue for CPUs here.
-scontrol update PartitionName=debug OverSubscribe=FORCE:8 || fail "cannot let jobs share the node's CPUs"
+slurm_test_cluster "simlic:1"
 conf="$TEST_TMP/jobd.conf"
 cat >"$conf" <<'CONF'
 # The simulator's licence: one, here and on the cluster (slurm.conf Licenses=simlic:1).

@@ -9,15 +9,10 @@
 # Then a clean stop (SIGTERM) and a second restart keep the results (done lines with SlurmJobId).
 . "$(dirname "$0")/../helpers/lib.sh"
 . "$(dirname "$0")/../helpers/slurm.sh"
-grep -q '^#define HAVE_SLURM 1' "${JOBD_BUILD_ROOT:-/nonexistent}/config.h" 2>/dev/null ||
-        skip "this jobd was built without the Slurm backend (no libslurm)"
+slurm_require_backend
 setup
 
-rc=0
-slurm_cluster_start "$TEST_TMP/slurm" "simlic:1" || rc=$?
-[[ $rc == 0 ]] || { [[ $rc == 77 ]] && skip "Slurm cannot start (see above)"; fail "the cluster did not start (logs above)"; }
-# The node has this machine's CPUs (2 in CI): jobs share them, so that they do not queue for CPUs here.
-scontrol update PartitionName=debug OverSubscribe=FORCE:8 || fail "cannot let jobs share the node's CPUs"
+slurm_test_cluster "simlic:1"
 conf="$TEST_TMP/jobd.conf"
 printf '[Pool simlic]\nCapacity=1\n' >"$conf"
 slurm_jobd_conf "$conf"

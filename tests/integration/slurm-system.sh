@@ -7,8 +7,7 @@
 # their own cluster job, not root's; Remove takes the log in the shared folder with the job.
 . "$(dirname "$0")/../helpers/lib.sh"
 . "$(dirname "$0")/../helpers/slurm.sh"
-grep -q '^#define HAVE_SLURM 1' "${JOBD_BUILD_ROOT:-/nonexistent}/config.h" 2>/dev/null ||
-        skip "this jobd was built without the Slurm backend (no libslurm)"
+slurm_require_backend
 command -v runuser >/dev/null || skip "no runuser(1)"
 
 setup
@@ -16,11 +15,7 @@ system_bus_start
 user_add other
 uid=$(id -u "$other")
 gid=$(id -g "$other")
-rc=0
-slurm_cluster_start "$TEST_TMP/slurm" || rc=$?
-[[ $rc == 0 ]] || { [[ $rc == 77 ]] && skip "Slurm cannot start (see above)"; fail "the cluster did not start (logs above)"; }
-# The node has this machine's CPUs (2 in CI): jobs share them, so that they do not queue for CPUs here.
-scontrol update PartitionName=debug OverSubscribe=FORCE:8 || fail "cannot let jobs share the node's CPUs"
+slurm_test_cluster
 conf="$TEST_TMP/jobd.conf"
 : >"$conf"
 slurm_jobd_conf "$conf"

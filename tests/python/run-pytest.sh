@@ -14,13 +14,9 @@ jobd_args=(--max-parallel=0 --kill-grace=1s)
 # for the tests of jobs with backend "slurm".
 if [[ "${JOBD_TEST_SLURM:-0}" == 1 ]]; then
         . "$(dirname "$0")/../helpers/slurm.sh"
-        grep -q '^#define HAVE_SLURM 1' "${JOBD_BUILD_ROOT:-/nonexistent}/config.h" 2>/dev/null ||
-                skip "this jobd was built without the Slurm backend (no libslurm)"
+        slurm_require_backend
         setup
-        rc=0
-        slurm_cluster_start "$TEST_TMP/slurm" || rc=$?
-        [[ $rc == 0 ]] || { [[ $rc == 77 ]] && skip "Slurm cannot start (see above)"; fail "the cluster did not start"; }
-        scontrol update PartitionName=debug OverSubscribe=FORCE:8 || fail "cannot let jobs share the node's CPUs"
+        slurm_test_cluster
         : >"$TEST_TMP/jobd.conf"
         slurm_jobd_conf "$TEST_TMP/jobd.conf"
         jobd_args+=(--config="$TEST_TMP/jobd.conf")
