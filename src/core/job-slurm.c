@@ -441,14 +441,7 @@ static void job_slurm_finalize(Job *j, const SlurmJobStatus *s) {
                         job_set_reason(j, "Cannot execute %s on node %s (exit status %i; see the job's "
                                        "log)", j->spec.argv[0], strna(s->node), j->exit_code);
         }
-        if (j->log_truncated) {
-                if (j->reason)
-                        job_set_reason(j, "%s; log truncated at %llu bytes (LogMaxBytes)", j->reason,
-                                       (unsigned long long) j->spec.log_max_bytes);
-                else
-                        job_set_reason(j, "Log truncated at %llu bytes (LogMaxBytes)",
-                                       (unsigned long long) j->spec.log_max_bytes);
-        }
+        job_reason_add_log_truncated(j);
         log_debug("Job %llu: Slurm job %u ended %s: %s.", (unsigned long long) j->id, s->slurm_id,
                   slurm_job_state_to_string(s->state), job_result_to_string(result));
         job_slurm_end(j, result);

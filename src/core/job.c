@@ -207,6 +207,18 @@ void job_finish_unstarted(Job *j, JobResult result, const char *reason) {
         job_set_done(j, result);
 }
 
+/* LogMaxBytes cut the log: the Reason says so, after what it already says. */
+void job_reason_add_log_truncated(Job *j) {
+        if (!j->log_truncated)
+                return;
+        if (j->reason)
+                job_set_reason(j, "%s; log truncated at %llu bytes (LogMaxBytes)", j->reason,
+                               (unsigned long long) j->spec.log_max_bytes);
+        else
+                job_set_reason(j, "Log truncated at %llu bytes (LogMaxBytes)",
+                               (unsigned long long) j->spec.log_max_bytes);
+}
+
 /* The end of every started job: computes the result from why it ended and hands it to the manager
  * (which may retry it). */
 static void job_finalize(Job *j) {
@@ -273,14 +285,7 @@ static void job_finalize(Job *j) {
         else if (result == JOB_FAILED && !j->reason && j->exit_code < 0)
                 job_set_reason(j, "The job's exec helper ended without recording an exit status");
 
-        if (j->log_truncated) {
-                if (j->reason)
-                        job_set_reason(j, "%s; log truncated at %llu bytes (LogMaxBytes)", j->reason,
-                                       (unsigned long long) j->spec.log_max_bytes);
-                else
-                        job_set_reason(j, "Log truncated at %llu bytes (LogMaxBytes)",
-                                       (unsigned long long) j->spec.log_max_bytes);
-        }
+        job_reason_add_log_truncated(j);
 
         if (j->stray_processes > 0)
                 log_info("Job %llu: killed %u stray process(es) left behind by its main process.",

@@ -248,6 +248,7 @@ char **job_build_env(Job *j, const struct UserRecord *user);
 int job_open_log_for_writing(Job *j, const struct UserRecord *user, struct stat *st);
 void job_note_log_offset(Job *j, const struct stat *st);
 void job_watch_log_restored(Job *j);
+void job_reason_add_log_truncated(Job *j);
 int job_fail_start_full(Job *j, int error, const char *what, const char *reason);
 int job_add_timer(Job *j, sd_event_source **ret, usec_t after, sd_event_time_handler_t cb,
                   const char *description);
