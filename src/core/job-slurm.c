@@ -463,7 +463,7 @@ static void on_slurm_changed(SlurmClient *c, const SlurmJobStatus *s, void *user
                  * pools and counts toward MaxParallel). */
                 if (j->state == JOB_STOPPING)
                         return;
-                if (s->reason && !streq_ptr(s->reason, "None")) {
+                if (s->reason && !streq(s->reason, "None")) {
                         job_set_reason(j, "Pending in Slurm as job %u: %s", s->slurm_id, s->reason);
                         manager_job_changed(m, j, JOB_CHANGE_REASON);
                 }

@@ -26,7 +26,7 @@
 CT_ROOT=""
 CT_PID=""
 CT_NSPAWN_PID=""
-CT_PACKAGES=systemd,systemd-sysv,dbus,libcgroup2,libseccomp2,libjson-c5,libasan8,libubsan1,polkitd,procps
+CT_PACKAGES=systemd,systemd-sysv,dbus,libcgroup2,libseccomp2,libjson-c5,libasan8,libubsan1,polkitd,procps,libslurm38,libpcre2-8-0
 
 container_check() {
         local b
