@@ -1393,8 +1393,12 @@ int job_start(Job *j) {
         j->command_pid = 0;
         j->reason = mfree(j->reason);
         j->reason_is_log_note = j->log_truncated = j->log_cap_failed = false;
-        /* Announced, unlike before: a client that Gets the state has been told of it. */
-        job_set_state(j, JOB_STARTING, JOB_CHANGE_REASON);
+        /* Announced where it lasts: a backend that places the job asynchronously (systemd, Slurm) leaves it
+         * starting across loop iterations, where a client can Get it, so JobChanged says so first. The
+         * cgroupfs backend goes on to running (or done) within this call, before any client is read: no
+         * client can see starting there, and a JobChanged for it would cost every listener and the bus a
+         * message per job. */
+        job_set_state(j, JOB_STARTING, place || job_is_slurm(j) ? JOB_CHANGE_REASON : JOB_CHANGE_QUIET);
         job_copy_slots(j);
 
         /* Gid and groups from the user database at each start, not from submit time: a user removed from a
