@@ -94,6 +94,22 @@ static char *default_state_dir(bool system_mode) {
         return p;
 }
 
+/* A disposition we inherited as ignored (a shell's background job ignores SIGINT and SIGQUIT, nohup
+ * SIGHUP) goes back to the default, so that every exec helper we start inherits no ignored signal but
+ * SIGPIPE's, set below: jobd-exec resets only those before the command runs, not all 64 on every job
+ * (src/exec/jobd-exec.c). Handlers are left alone (exec resets them; the sanitizers install some). */
+static void reset_ignored_signals(void) {
+        for (int sig = 1; sig < _NSIG; sig++) {
+                struct sigaction sa;
+
+                if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, NULL, &sa) < 0 ||
+                    sa.sa_handler != SIG_IGN)
+                        continue;
+                sa = (struct sigaction) { .sa_handler = SIG_DFL };
+                (void) sigaction(sig, &sa, NULL);
+        }
+}
+
 int main(int argc, char *argv[]) {
         enum {
                 ARG_VERSION = 0x100, ARG_USER, ARG_SYSTEM, ARG_BUS_ADDRESS, ARG_BACKEND, ARG_CGROUP_ROOT,
@@ -251,6 +267,7 @@ int main(int argc, char *argv[]) {
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
         sigprocmask(SIG_BLOCK, &mask, NULL);
+        reset_ignored_signals();
         signal(SIGPIPE, SIG_IGN);
 
         r = manager_new(&c, &m);
