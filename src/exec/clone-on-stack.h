@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* clone()/clone3() onto a stack of the caller's, for children that share the parent's memory
- * (CLONE_VM|CLONE_VFORK): the child must not return through the parent's frames, so it starts on its own
- * stack, calls fn(arg) and exits with its return value. x86-64 only; no C library needed (jobd-exec
- * without libc uses it too). */
+/* clone()/clone3() onto a stack of the caller's, for children that share the parent's memory (CLONE_VM;
+ * the daemon adds CLONE_VFORK): the child must not return through the parent's frames, so it starts on
+ * its own stack, calls fn(arg) and exits with its return value. x86-64 only; no C library needed
+ * (jobd-exec without libc uses it too). */
 
 #if defined(__x86_64__)
 #define HAVE_CLONE_ON_STACK 1

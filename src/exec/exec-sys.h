@@ -52,8 +52,10 @@ int sys_seccomp(unsigned op, unsigned flags, const void *args);
 int sys_execve(const char *path, char *const *argv, char *const *envp);
 
 /* vfork() with a function: the child shares our memory and runs fn(arg) (on its own stack where the
- * layer can give it one), then exits with its return value unless it exec'd; we resume only once it has
- * exec'd or exited. Returns the child's pid, or -errno. */
+ * layer can give it one), then exits with its return value unless it exec'd. The caller does nothing but
+ * wait4() for it before it reads what the child wrote: the nolibc layer does not suspend us until the
+ * child has exec'd (CLONE_VM without CLONE_VFORK: one sleep and wake-up less per job), the libc one does
+ * (vfork()). Returns the child's pid, or -errno. */
 pid_t sys_spawn(int (*fn)(void *), void *arg);
 /* wait4(pid, status, 0, NULL). */
 pid_t sys_wait4(pid_t pid, int *status);

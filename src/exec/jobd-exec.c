@@ -397,8 +397,8 @@ int exec_main(int argc, char **argv) {
                 x.args.env_fd = -1;
         }
 
-        /* vfork()-like: we resume once the command has exec'd or failed. The daemon finds the command's pid
-         * in /proc/<our pid>/task/<our pid>/children. */
+        /* The child shares our memory until it execs: we only wait for it (exec-sys.h). The daemon finds
+         * the command's pid in /proc/<our pid>/task/<our pid>/children. */
         pid = sys_spawn(child_main, &x);
         if (pid < 0) {
                 record_setup_failed(-pid, "fork", 0);
