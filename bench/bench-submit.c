@@ -5,8 +5,12 @@
  * and waits until a JobChanged signal with state "done" has arrived for each of them. Prints jobs/s and a
  * few figures around it; never passes or fails on time.
  *
- *   bench-submit --bus-address=ADDR [-n N] [--max-parallel=M] [--daemon-pid=PID] [--bus-pid=PID]
+ *   bench-submit --bus-address=ADDR [-n N] [--plan] [--max-parallel=M] [--daemon-pid=PID] [--bus-pid=PID]
  *                [--cgroup=DIR] [--label=TEXT] [--quiet] [--] [COMMAND ARG...]
+ *
+ * --plan: all N jobs in one SubmitPlan() call instead (no dependencies, names j0, j1, ...), as `jobctl
+ * plan` submits a regression: one call and one reply for all, the jobs' JobNew signals sent in batches
+ * after it.
  *
  * --max-parallel calls SetMaxParallel(M) first. --daemon-pid adds the CPU time the daemon used during the
  * run (from /proc/PID/stat), --bus-pid the same for the dbus-daemon, --cgroup the CPU time of the jobs
@@ -155,6 +159,90 @@ static int on_submit_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_
         return 0;
 }
 
+/* SubmitPlan's reply: (t run, o run_path, ao jobs), the jobs in the order given, each path ending in its
+ * id. */
+static int on_plan_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Call *c = userdata;
+        Bench *b = c->b;
+        const sd_bus_error *e;
+        const char *path, *slash;
+        uint64_t run, id;
+        unsigned i = 0;
+        int r;
+
+        b->n_replies = b->n;
+        b->t_replies = now_ns();
+        e = sd_bus_message_get_error(m);
+        if (e) {
+                b->first_error = strdup(e->message ?: e->name);
+                b->n_errors = b->n;
+                return 0;
+        }
+        r = sd_bus_message_read(m, "to", &run, &path);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(m, 'a', "o");
+        while (r >= 0 && i < b->n && (r = sd_bus_message_read(m, "o", &path)) > 0) {
+                slash = strrchr(path, '/');
+                id = slash ? strtoull(slash + 1, NULL, 10) : 0;
+                if (id == 0 || grow_flags(b, id) < 0)
+                        break;
+                b->id_of[i++] = id;
+                b->flags[id] |= FLAG_OURS;
+                maybe_count(b, id);
+        }
+        /* What the reply did not name can never be counted done. */
+        b->n_errors = b->n - i;
+        if (b->n_errors > 0 && !b->first_error)
+                b->first_error = strdup("SubmitPlan reply named fewer jobs than were sent");
+        if (b->n_done == b->n - b->n_errors)
+                b->t_done = now_ns();
+        return 0;
+}
+
+static int append_argv(sd_bus_message *m, char **argv) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'e', "sv");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", "Argv");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'v', "as");
+        if (r >= 0)
+                r = sd_bus_message_append_strv(m, argv);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        return r;
+}
+
+static int submit_plan(Bench *b, char **argv, Call *c) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        char name[32];
+        int r;
+
+        r = sd_bus_message_new_method_call(b->bus, &m, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "SubmitPlan");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "a{sv}");
+        for (unsigned i = 0; r >= 0 && i < b->n; i++) {
+                snprintf(name, sizeof(name), "j%u", i);
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+                if (r >= 0)
+                        r = append_argv(m, argv);
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "{sv}", "Name", "s", name);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "a{sv}", 1, "Name", "s", "bench");
+        if (r < 0)
+                return r;
+        return sd_bus_call_async(b->bus, NULL, m, on_plan_reply, c, CALL_TIMEOUT_USEC);
+}
+
 static int submit_one(Bench *b, char **argv, Call *c) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         int r;
@@ -237,11 +325,12 @@ static int cgroup_usage_usec(const char *dir, uint64_t *ret) {
 }
 
 static void help(void) {
-        printf("bench-submit --bus-address=ADDR [-n N] [--max-parallel=M] [--daemon-pid=PID]\n"
+        printf("bench-submit --bus-address=ADDR [-n N] [--plan] [--max-parallel=M] [--daemon-pid=PID]\n"
                "             [--bus-pid=PID] [--cgroup=DIR] [--label=TEXT] [--quiet]\n"
                "             [--] [COMMAND ARG...]\n\n"
-               "Submits N jobs (default 2000 x /bin/true) to jobd, all Submit calls pipelined, and waits\n"
-               "for the JobChanged \"done\" signal of each. Prints jobs/s.\n");
+               "Submits N jobs (default 2000 x /bin/true) to jobd, all Submit calls pipelined (--plan: in\n"
+               "one SubmitPlan call), and waits for the JobChanged \"done\" signal of each.\n"
+               "Prints jobs/s.\n");
 }
 
 int main(int argc, char *argv[]) {
@@ -255,6 +344,7 @@ int main(int argc, char *argv[]) {
                 { "cgroup",       required_argument, NULL, 'c' },
                 { "label",        required_argument, NULL, 'l' },
                 { "quiet",        no_argument,       NULL, 'q' },
+                { "plan",         no_argument,       NULL, 'P' },
                 {}
         };
         static char *default_cmd[] = { (char *) "/bin/true", NULL };
@@ -262,7 +352,7 @@ int main(int argc, char *argv[]) {
         long max_parallel = -1, daemon_pid = 0, bus_pid = 0;
         const char *cgroup = NULL;
         uint64_t cg0 = 0, cg1 = 0;
-        bool quiet = false;
+        bool quiet = false, plan = false;
         char **cmd = default_cmd;
         Bench b = { .n = 2000 };
         uint64_t ticks0 = 0, ticks1 = 0, bticks0 = 0, bticks1 = 0;
@@ -298,6 +388,9 @@ int main(int argc, char *argv[]) {
                         break;
                 case 'q':
                         quiet = true;
+                        break;
+                case 'P':
+                        plan = true;
                         break;
                 default:
                         help();
@@ -355,7 +448,15 @@ int main(int argc, char *argv[]) {
                 (void) cgroup_usage_usec(cgroup, &cg0);
 
         b.t_start = now_ns();
-        for (unsigned i = 0; i < b.n; i++) {
+        if (plan) {
+                calls[0] = (Call) { .b = &b };
+                r = submit_plan(&b, cmd, &calls[0]);
+                if (r < 0) {
+                        fprintf(stderr, "bench-submit: SubmitPlan: %s\n", strerror(-r));
+                        return 1;
+                }
+        }
+        for (unsigned i = 0; !plan && i < b.n; i++) {
                 calls[i] = (Call) { .b = &b, .index = i };
                 r = submit_one(&b, cmd, &calls[i]);
                 if (r < 0) {
@@ -396,11 +497,13 @@ int main(int argc, char *argv[]) {
         double bus_us = 1e6 * (double) (bticks1 - bticks0) / (double) sysconf(_SC_CLK_TCK) / ok;
         double jobs_us = (double) (cg1 - cg0) / ok;
         if (!quiet) {
-                printf("%s: %u jobs (%s), pipelined Submit, wait for JobChanged done\n", label, b.n, cmd[0]);
+                printf("%s: %u jobs (%s), %s, wait for JobChanged done\n", label, b.n, cmd[0],
+                       plan ? "one SubmitPlan" : "pipelined Submit");
                 printf("  first job running after   %8.1f ms, first done after %.1f ms\n",
                        b.t_first_running > 0 ? (b.t_first_running - b.t_start) / 1e6 : -1.0,
                        b.t_first_done > 0 ? (b.t_first_done - b.t_start) / 1e6 : -1.0);
-                printf("  all Submit replies after  %8.1f ms\n", (b.t_replies - b.t_start) / 1e6);
+                printf("  all %s after  %8.1f ms\n", plan ? "SubmitPlan reply" : "Submit replies",
+                       (b.t_replies - b.t_start) / 1e6);
                 printf("  all jobs done after       %8.1f ms\n", (b.t_done - b.t_start) / 1e6);
                 printf("  succeeded %u, failed %u, Submit errors %u%s%s\n", b.n_success,
                        b.n_done - b.n_success, b.n_errors, b.first_error ? ": " : "", b.first_error ?: "");

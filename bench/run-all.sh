@@ -6,6 +6,7 @@
 #      --max-parallel values, beside a plain fork+exec+wait loop, the same loop with a fresh cgroup per
 #      child (clone3 CLONE_INTO_CGROUP + rmdir), that loop 2 at a time (the daemon-less baseline of
 #      jobd --max-parallel=2), and task-spooler (tsp -S 2); with jobd's and dbus-daemon's CPU per job;
+#      where --parallel has 2, jobd --max-parallel=2 once more with all N jobs in one SubmitPlan;
 #   2. kill latency: KillJob(id, SIGKILL) of a 1000-orphan job until JobChanged done, beside cgroup.kill
 #      of the same tree in a bare cgroup until cgroup.events says populated 0;
 #   3. what a psutil-style /proc tree walk leaves alive of the same tree.
@@ -274,6 +275,19 @@ if want throughput; then
                                 record "jobd-$where-$p" "$out"
                                 stop_jobd
                         done
+                        # Item 8's comparison again, the jobs submitted as a regression is (jobctl plan): one
+                        # SubmitPlan, so no Submit call and reply per job through the bus.
+                        if [[ " $PARALLEL " == *" 2 "* ]]; then
+                                start_jobd 2 "$where"
+                                "$B/bench-submit" --bus-address="$ADDR" -n 100 --quiet >/dev/null
+                                out=$("$B/bench-submit" --bus-address="$ADDR" -n "$JOBS" --plan \
+                                        --label="jobd --max-parallel=2, one SubmitPlan, state on $where" \
+                                        --daemon-pid="$JOBD_PID" --bus-pid="$DBUS_PID" \
+                                        --cgroup="$JOBD_CG") || true
+                                echo "$out" | grep -v ^RESULT
+                                record "jobdplan-$where-2" "$out"
+                                stop_jobd
+                        fi
                 done
                 echo
         done
@@ -344,6 +358,8 @@ if want throughput; then
                                 best_jobd=$m best_p=$p
                         fi
                 done
+                [[ " $PARALLEL " != *" 2 "* ]] ||
+                        row "jobd --max-parallel=2, SubmitPlan, $where" "jobdplan-$where-2"
                 line="state on $where: best is jobd --max-parallel=$best_p:"
                 line+=" $(ratio "$best_jobd" "$loop_med")x the loop (target >= 0.5x),"
                 BEST_LINES+=("$line $(ratio "$best_jobd" "$tsp_med")x tsp (target >= 2x)")
@@ -355,6 +371,11 @@ if want throughput; then
                 read -r _ d2_med < <(stats ${DBCPU[jobd-$where-2]:-})
                 [[ $j2_med != - ]] || continue
                 BEST_LINES+=("state on $where: jobd --max-parallel=2 is $(ratio "$j2_med" "$cg2_med")x the cgroup loop 2 at a time (target >= 0.8x); jobd + dbus-daemon CPU ${d2_med%.*} us/job (target <= 250; that loop's own: ${cg2_own%.*})")
+                read -r _ p2_med < <(stats ${RES[jobdplan-$where-2]:-})
+                read -r _ pd2_med < <(stats ${DBCPU[jobdplan-$where-2]:-})
+                [[ $p2_med == - ]] ||
+                        BEST_LINES+=("state on $where: the same with one SubmitPlan is $(ratio "$p2_med" \
+                                "$cg2_med")x that loop; jobd + dbus-daemon CPU ${pd2_med%.*} us/job")
         done
         echo "(ratios: medians over $TRIALS trial(s); CPU us/j: median CPU time per job of everything involved"
         echo " -- loop and its children, tsp clients+server+jobs, jobd + dbus-daemon + the jobs' cgroups;"
