@@ -62,6 +62,13 @@ int sys_signal_set(int sig, bool ignore) {
         return (int) ret_errno(sigaction(sig, &sa, NULL));
 }
 
+int sys_sigmask_block_all(void) {
+        sigset_t all;
+
+        sigfillset(&all);
+        return (int) ret_errno(sigprocmask(SIG_SETMASK, &all, NULL));
+}
+
 int sys_sigmask_clear(void) {
         sigset_t none;
 

@@ -105,6 +105,12 @@ int sys_signal_set(int sig, bool ignore) {
         return (int) sys6(SYS_rt_sigaction, sig, (long) &sa, 0, sizeof(sa.mask), 0, 0);
 }
 
+int sys_sigmask_block_all(void) {
+        unsigned long all = ~0UL;       /* the kernel leaves SIGKILL and SIGSTOP out */
+
+        return (int) sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long) &all, 0, sizeof(all), 0, 0);
+}
+
 int sys_sigmask_clear(void) {
         unsigned long none = 0;
 

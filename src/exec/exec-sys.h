@@ -37,6 +37,8 @@ int sys_dup3(int oldfd, int newfd);
 
 /* sig's disposition: SIG_IGN if ignore, else SIG_DFL (the helper installs no handler). */
 int sys_signal_set(int sig, bool ignore);
+/* Blocks every signal (but SIGKILL and SIGSTOP, which cannot be). */
+int sys_sigmask_block_all(void);
 /* Unblocks every signal. */
 int sys_sigmask_clear(void);
 
