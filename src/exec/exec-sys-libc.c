@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -62,11 +63,18 @@ int sys_signal_set(int sig, bool ignore) {
         return (int) ret_errno(sigaction(sig, &sa, NULL));
 }
 
+/* The system calls, not sigprocmask() and sigwaitinfo(): the C library would leave out the signals it
+ * keeps for itself (32 and 33 with glibc), and a job may be sent those too. The helper has one thread. */
 int sys_sigmask_block_all(void) {
-        sigset_t all;
+        uint64_t all = UINT64_MAX;
 
-        sigfillset(&all);
-        return (int) ret_errno(sigprocmask(SIG_SETMASK, &all, NULL));
+        return (int) ret_errno(syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, sizeof(all)));
+}
+
+int sys_sigwait_any(void) {
+        uint64_t all = UINT64_MAX;
+
+        return (int) ret_errno(syscall(SYS_rt_sigtimedwait, &all, NULL, NULL, sizeof(all)));
 }
 
 int sys_sigmask_clear(void) {
@@ -124,8 +132,8 @@ pid_t sys_spawn(int (*fn)(void *), void *arg) {
         return pid;
 }
 
-pid_t sys_wait4(pid_t pid, int *status) {
-        return (int) ret_errno(wait4(pid, status, 0, NULL));
+pid_t sys_wait4(pid_t pid, int *status, int options) {
+        return (int) ret_errno(wait4(pid, status, options, NULL));
 }
 
 const char *sys_strerror(int error) {

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <linux/wait.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -111,6 +112,12 @@ int sys_sigmask_block_all(void) {
         return (int) sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long) &all, 0, sizeof(all), 0, 0);
 }
 
+int sys_sigwait_any(void) {
+        unsigned long all = ~0UL;
+
+        return (int) sys6(SYS_rt_sigtimedwait, (long) &all, 0, 0, sizeof(all), 0, 0);
+}
+
 int sys_sigmask_clear(void) {
         unsigned long none = 0;
 
@@ -170,8 +177,8 @@ pid_t sys_spawn(int (*fn)(void *), void *arg) {
                                       (long) (child_stack + sizeof(child_stack)), fn, arg);
 }
 
-pid_t sys_wait4(pid_t pid, int *status) {
-        return (pid_t) sys6(SYS_wait4, pid, (long) status, 0, 0, 0, 0);
+pid_t sys_wait4(pid_t pid, int *status, int options) {
+        return (pid_t) sys6(SYS_wait4, pid, (long) status, options, 0, 0, 0);
 }
 
 const char *sys_strerror(int e) {

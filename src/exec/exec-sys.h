@@ -37,8 +37,12 @@ int sys_dup3(int oldfd, int newfd);
 
 /* sig's disposition: SIG_IGN if ignore, else SIG_DFL (the helper installs no handler). */
 int sys_signal_set(int sig, bool ignore);
-/* Blocks every signal (but SIGKILL and SIGSTOP, which cannot be). */
+/* Blocks every signal (but SIGKILL and SIGSTOP, which cannot be), 32 and 33 too, which the C library
+ * keeps out of a sigfillset(). */
 int sys_sigmask_block_all(void);
+/* Waits until a signal is pending, takes it off the queue and returns its number (rt_sigtimedwait() on
+ * every signal, which must be blocked), or -errno. */
+int sys_sigwait_any(void);
 /* Unblocks every signal. */
 int sys_sigmask_clear(void);
 
@@ -59,8 +63,8 @@ int sys_execve(const char *path, char *const *argv, char *const *envp);
  * child has exec'd (CLONE_VM without CLONE_VFORK: one sleep and wake-up less per job), the libc one does
  * (vfork()). Returns the child's pid, or -errno. */
 pid_t sys_spawn(int (*fn)(void *), void *arg);
-/* wait4(pid, status, 0, NULL). */
-pid_t sys_wait4(pid_t pid, int *status);
+/* wait4(pid, status, options, NULL). */
+pid_t sys_wait4(pid_t pid, int *status, int options);
 
 /* A message for error, or NULL where the layer has none (the nolibc one knows the errors a job's setup
  * usually meets). */

@@ -94,9 +94,10 @@ static char *default_state_dir(bool system_mode) {
         return p;
 }
 
-/* A disposition we inherited as ignored (a shell's background job ignores SIGINT and SIGQUIT, nohup
- * SIGHUP) goes back to the default, so that every exec helper we start inherits no ignored signal but
- * SIGPIPE's, set below: jobd-exec resets only those before the command runs, not all 64 on every job
+/* A disposition we inherited as ignored (a non-interactive shell's background job ignores SIGINT and
+ * SIGQUIT, nohup SIGHUP) goes back to the default, so that every exec helper we start inherits no ignored
+ * signal but SIGPIPE's, set below: jobd-exec resets only that one (and 32 and 33, which the C library
+ * keeps sigaction() from touching here) before the command runs, not all 64 on every job
  * (src/exec/jobd-exec.c). Handlers are left alone (exec resets them; the sanitizers install some). */
 static void reset_ignored_signals(void) {
         for (int sig = 1; sig < _NSIG; sig++) {
