@@ -251,30 +251,12 @@ static int submit_one(Bench *b, char **argv, Call *c) {
         if (r < 0)
                 return r;
         r = sd_bus_message_open_container(m, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(m, 'e', "sv");
-        if (r < 0)
-                return r;
-        r = sd_bus_message_append(m, "s", "Argv");
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(m, 'v', "as");
-        if (r < 0)
-                return r;
-        r = sd_bus_message_append_strv(m, argv);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_close_container(m);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_close_container(m);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_append(m, "{sv}", "Name", "s", "bench");
-        if (r < 0)
-                return r;
-        r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = append_argv(m, argv);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "{sv}", "Name", "s", "bench");
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
         if (r < 0)
                 return r;
         /* Floating slot: owned by the bus until the reply (or timeout) arrives. */

@@ -166,6 +166,19 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 declare -A RES=()     # label -> space-separated jobs/s of each trial
 declare -A CPU=()     # label -> space-separated CPU us per job of each trial
 declare -A DBCPU=()   # label -> space-separated CPU us per job of jobd + dbus-daemon of each trial
+run_jobd() { # max-parallel disk|tmpfs key label [bench-submit option...]: one jobd run of $JOBS jobs
+        local p=$1 where=$2 key=$3 label=$4 out
+        shift 4
+        start_jobd "$p" "$where"
+        # A short warm-up so the first figure does not pay for cold caches.
+        "$B/bench-submit" --bus-address="$ADDR" -n 100 --quiet >/dev/null
+        out=$("$B/bench-submit" --bus-address="$ADDR" -n "$JOBS" "$@" --label="$label" \
+                --daemon-pid="$JOBD_PID" --bus-pid="$DBUS_PID" --cgroup="$JOBD_CG") || true
+        echo "$out" | grep -v ^RESULT
+        record "$key" "$out"
+        stop_jobd
+}
+
 record() { # label "RESULT ..." output
         RES[$1]="${RES[$1]:-} $(echo "$2" | result_of jobs_per_s)"
         local c
@@ -264,30 +277,12 @@ if want throughput; then
 
                 for where in ${STATE//,/ }; do
                         for p in $PARALLEL; do
-                                start_jobd "$p" "$where"
-                                # A short warm-up so the first figure does not pay for cold caches.
-                                "$B/bench-submit" --bus-address="$ADDR" -n 100 --quiet >/dev/null
-                                out=$("$B/bench-submit" --bus-address="$ADDR" -n "$JOBS" \
-                                        --label="jobd --max-parallel=$p, state on $where" \
-                                        --daemon-pid="$JOBD_PID" --bus-pid="$DBUS_PID" \
-                                        --cgroup="$JOBD_CG") || true
-                                echo "$out" | grep -v ^RESULT
-                                record "jobd-$where-$p" "$out"
-                                stop_jobd
+                                run_jobd "$p" "$where" "jobd-$where-$p" "jobd --max-parallel=$p, state on $where"
                         done
                         # Item 8's comparison again, the jobs submitted as a regression is (jobctl plan): one
                         # SubmitPlan, so no Submit call and reply per job through the bus.
-                        if [[ " $PARALLEL " == *" 2 "* ]]; then
-                                start_jobd 2 "$where"
-                                "$B/bench-submit" --bus-address="$ADDR" -n 100 --quiet >/dev/null
-                                out=$("$B/bench-submit" --bus-address="$ADDR" -n "$JOBS" --plan \
-                                        --label="jobd --max-parallel=2, one SubmitPlan, state on $where" \
-                                        --daemon-pid="$JOBD_PID" --bus-pid="$DBUS_PID" \
-                                        --cgroup="$JOBD_CG") || true
-                                echo "$out" | grep -v ^RESULT
-                                record "jobdplan-$where-2" "$out"
-                                stop_jobd
-                        fi
+                        [[ " $PARALLEL " != *" 2 "* ]] || run_jobd 2 "$where" "jobdplan-$where-2" \
+                                "jobd --max-parallel=2, one SubmitPlan, state on $where" --plan
                 done
                 echo
         done
