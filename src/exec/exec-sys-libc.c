@@ -64,17 +64,20 @@ int sys_signal_set(int sig, bool ignore) {
 }
 
 /* The system calls, not sigprocmask() and sigwaitinfo(): the C library would leave out the signals it
- * keeps for itself (32 and 33 with glibc), and a job may be sent those too. The helper has one thread. */
+ * keeps for itself (32 and 33 with glibc), and a job may be sent those too. The helper has one thread.
+ * The kernel's sigset is _NSIG bits (64, 128 on MIPS), as for the daemon's spawn(). */
 int sys_sigmask_block_all(void) {
-        uint64_t all = UINT64_MAX;
+        uint8_t all[_NSIG / 8];
 
-        return (int) ret_errno(syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, sizeof(all)));
+        memset(all, 0xff, sizeof(all));
+        return (int) ret_errno(syscall(SYS_rt_sigprocmask, SIG_SETMASK, all, NULL, sizeof(all)));
 }
 
 int sys_sigwait_any(void) {
-        uint64_t all = UINT64_MAX;
+        uint8_t all[_NSIG / 8];
 
-        return (int) ret_errno(syscall(SYS_rt_sigtimedwait, &all, NULL, NULL, sizeof(all)));
+        memset(all, 0xff, sizeof(all));
+        return (int) ret_errno(syscall(SYS_rt_sigtimedwait, all, NULL, NULL, sizeof(all)));
 }
 
 int sys_sigmask_clear(void) {

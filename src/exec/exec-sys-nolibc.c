@@ -169,7 +169,7 @@ int sys_execve(const char *path, char *const *argv, char *const *envp) {
  * No CLONE_VFORK: we would wake once the child has exec'd only to go to sleep in wait4() at once. Both
  * run at the same time in the same memory until the child execs, which is safe as the caller only waits
  * (exec-sys.h): we write nothing the child reads, it writes only its error, read after wait4(), and
- * neither has a signal handler that could run on the other's stack (all are SIG_DFL or SIG_IGN). */
+ * neither has a signal handler that could run on the other's stack (none is installed; we block all). */
 static uint8_t child_stack[32768] __attribute__((aligned(64)));
 
 pid_t sys_spawn(int (*fn)(void *), void *arg) {
