@@ -37,6 +37,8 @@
 
 #include <systemd/sd-bus.h>
 
+#include "bench-bus.h"
+
 #define _cleanup_(f) __attribute__((cleanup(f)))
 
 #ifndef CLONE_INTO_CGROUP
@@ -198,17 +200,7 @@ static double round_jobd(unsigned round, double *ret_reply) {
         if (r >= 0)
                 r = sd_bus_message_open_container(m, 'a', "{sv}");
         if (r >= 0)
-                r = sd_bus_message_open_container(m, 'e', "sv");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "s", "Argv");
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'v', "as");
-        if (r >= 0)
-                r = sd_bus_message_append_strv(m, argv);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
+                r = bench_append_strv_entry(m, "Argv", argv);
         if (r >= 0)
                 r = sd_bus_message_append(m, "{sv}", "Name", "s", "bench-kill");
         if (r >= 0)

@@ -38,6 +38,8 @@
 
 #include <systemd/sd-bus.h>
 
+#include "bench-bus.h"
+
 #define BUS_NAME "org.jobd1"
 #define MANAGER_PATH "/org/jobd1"
 #define MANAGER_IFACE "org.jobd1.Manager"
@@ -89,23 +91,6 @@ static double cpu_seconds(long pid) {
         return (double) (utime + stime) / sysconf(_SC_CLK_TCK);
 }
 
-static int append_entry_strv(sd_bus_message *m, const char *key, char **l) {
-        int r;
-
-        r = sd_bus_message_open_container(m, 'e', "sv");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "s", key);
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'v', "as");
-        if (r >= 0)
-                r = sd_bus_message_append_strv(m, l);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        return r;
-}
-
 /* One job: Name, Argv, and After (names) if it has dependencies. */
 static int append_job(sd_bus_message *m, const char *name, char **argv, char **after) {
         int r;
@@ -114,9 +99,9 @@ static int append_job(sd_bus_message *m, const char *name, char **argv, char **a
         if (r >= 0)
                 r = sd_bus_message_append(m, "{sv}", "Name", "s", name);
         if (r >= 0)
-                r = append_entry_strv(m, "Argv", argv);
+                r = bench_append_strv_entry(m, "Argv", argv);
         if (r >= 0 && after)
-                r = append_entry_strv(m, "After", after);
+                r = bench_append_strv_entry(m, "After", after);
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         return r;
@@ -209,7 +194,7 @@ static int build_plan(sd_bus *bus, Plan *p, char **env, sd_bus_message **ret) {
         if (r >= 0)
                 r = sd_bus_message_append(m, "{sv}", "WorkingDirectory", "s", "/");
         if (r >= 0)
-                r = append_entry_strv(m, "Environment", env);
+                r = bench_append_strv_entry(m, "Environment", env);
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         if (r < 0) {

@@ -30,6 +30,8 @@
 
 #include <systemd/sd-bus.h>
 
+#include "bench-bus.h"
+
 #define _cleanup_(f) __attribute__((cleanup(f)))
 
 #define BUS_NAME "org.jobd1"
@@ -199,23 +201,6 @@ static int on_plan_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
         return 0;
 }
 
-static int append_argv(sd_bus_message *m, char **argv) {
-        int r;
-
-        r = sd_bus_message_open_container(m, 'e', "sv");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "s", "Argv");
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'v', "as");
-        if (r >= 0)
-                r = sd_bus_message_append_strv(m, argv);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        return r;
-}
-
 static int submit_plan(Bench *b, char **argv, Call *c) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         char name[32];
@@ -228,7 +213,7 @@ static int submit_plan(Bench *b, char **argv, Call *c) {
                 snprintf(name, sizeof(name), "j%u", i);
                 r = sd_bus_message_open_container(m, 'a', "{sv}");
                 if (r >= 0)
-                        r = append_argv(m, argv);
+                        r = bench_append_strv_entry(m, "Argv", argv);
                 if (r >= 0)
                         r = sd_bus_message_append(m, "{sv}", "Name", "s", name);
                 if (r >= 0)
@@ -252,7 +237,7 @@ static int submit_one(Bench *b, char **argv, Call *c) {
                 return r;
         r = sd_bus_message_open_container(m, 'a', "{sv}");
         if (r >= 0)
-                r = append_argv(m, argv);
+                r = bench_append_strv_entry(m, "Argv", argv);
         if (r >= 0)
                 r = sd_bus_message_append(m, "{sv}", "Name", "s", "bench");
         if (r >= 0)
