@@ -37,7 +37,12 @@
 
 #include <systemd/sd-bus.h>
 
-#include "bench-bus.h"
+#include "jobd-bus.h"
+
+/* Short names for the contract's (jobd-bus.h). */
+#define BUS_NAME JOBD_BUS_NAME
+#define MANAGER_PATH JOBD_MANAGER_PATH
+#define MANAGER_IFACE JOBD_MANAGER_INTERFACE
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 
@@ -45,9 +50,6 @@
 #define CLONE_INTO_CGROUP 0x200000000ULL
 #endif
 
-#define BUS_NAME "org.jobd1"
-#define MANAGER_PATH "/org/jobd1"
-#define MANAGER_IFACE "org.jobd1.Manager"
 #define ROUNDS_MAX 100
 #define TREE_TIMEOUT_NS (120 * 1e9)
 
@@ -200,7 +202,7 @@ static double round_jobd(unsigned round, double *ret_reply) {
         if (r >= 0)
                 r = sd_bus_message_open_container(m, 'a', "{sv}");
         if (r >= 0)
-                r = bench_append_strv_entry(m, "Argv", argv);
+                r = bus_append_strv_entry(m, "Argv", argv);
         if (r >= 0)
                 r = sd_bus_message_append(m, "{sv}", "Name", "s", "bench-kill");
         if (r >= 0)

@@ -38,11 +38,13 @@
 
 #include <systemd/sd-bus.h>
 
-#include "bench-bus.h"
+#include "jobd-bus.h"
 
-#define BUS_NAME "org.jobd1"
-#define MANAGER_PATH "/org/jobd1"
-#define MANAGER_IFACE "org.jobd1.Manager"
+/* Short names for the contract's (jobd-bus.h). */
+#define BUS_NAME JOBD_BUS_NAME
+#define MANAGER_PATH JOBD_MANAGER_PATH
+#define MANAGER_IFACE JOBD_MANAGER_INTERFACE
+
 #define CALL_TIMEOUT_USEC (600ULL * 1000000ULL)
 
 extern char **environ;
@@ -99,9 +101,9 @@ static int append_job(sd_bus_message *m, const char *name, char **argv, char **a
         if (r >= 0)
                 r = sd_bus_message_append(m, "{sv}", "Name", "s", name);
         if (r >= 0)
-                r = bench_append_strv_entry(m, "Argv", argv);
+                r = bus_append_strv_entry(m, "Argv", argv);
         if (r >= 0 && after)
-                r = bench_append_strv_entry(m, "After", after);
+                r = bus_append_strv_entry(m, "After", after);
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         return r;
@@ -194,7 +196,7 @@ static int build_plan(sd_bus *bus, Plan *p, char **env, sd_bus_message **ret) {
         if (r >= 0)
                 r = sd_bus_message_append(m, "{sv}", "WorkingDirectory", "s", "/");
         if (r >= 0)
-                r = bench_append_strv_entry(m, "Environment", env);
+                r = bus_append_strv_entry(m, "Environment", env);
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         if (r < 0) {

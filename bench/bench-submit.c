@@ -30,13 +30,15 @@
 
 #include <systemd/sd-bus.h>
 
-#include "bench-bus.h"
+#include "jobd-bus.h"
+
+/* Short names for the contract's (jobd-bus.h). */
+#define BUS_NAME JOBD_BUS_NAME
+#define MANAGER_PATH JOBD_MANAGER_PATH
+#define MANAGER_IFACE JOBD_MANAGER_INTERFACE
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 
-#define BUS_NAME "org.jobd1"
-#define MANAGER_PATH "/org/jobd1"
-#define MANAGER_IFACE "org.jobd1.Manager"
 #define CALL_TIMEOUT_USEC (600ULL * 1000000ULL)
 
 typedef struct Bench {
@@ -161,13 +163,12 @@ static int on_submit_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_
         return 0;
 }
 
-/* SubmitPlan's reply: (t run, o run_path, ao jobs), the jobs in the order given, each path ending in its
- * id. */
+/* SubmitPlan's reply: (t run, o run_path, ao jobs), the jobs in the order given. */
 static int on_plan_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         Call *c = userdata;
         Bench *b = c->b;
         const sd_bus_error *e;
-        const char *path, *slash;
+        const char *path;
         uint64_t run, id;
         unsigned i = 0;
         int r;
@@ -184,9 +185,7 @@ static int on_plan_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
         if (r >= 0)
                 r = sd_bus_message_enter_container(m, 'a', "o");
         while (r >= 0 && i < b->n && (r = sd_bus_message_read(m, "o", &path)) > 0) {
-                slash = strrchr(path, '/');
-                id = slash ? strtoull(slash + 1, NULL, 10) : 0;
-                if (id == 0 || grow_flags(b, id) < 0)
+                if (jobd_job_path_parse(path, &id) < 0 || grow_flags(b, id) < 0)
                         break;
                 b->id_of[i++] = id;
                 b->flags[id] |= FLAG_OURS;
@@ -213,7 +212,7 @@ static int submit_plan(Bench *b, char **argv, Call *c) {
                 snprintf(name, sizeof(name), "j%u", i);
                 r = sd_bus_message_open_container(m, 'a', "{sv}");
                 if (r >= 0)
-                        r = bench_append_strv_entry(m, "Argv", argv);
+                        r = bus_append_strv_entry(m, "Argv", argv);
                 if (r >= 0)
                         r = sd_bus_message_append(m, "{sv}", "Name", "s", name);
                 if (r >= 0)
@@ -237,7 +236,7 @@ static int submit_one(Bench *b, char **argv, Call *c) {
                 return r;
         r = sd_bus_message_open_container(m, 'a', "{sv}");
         if (r >= 0)
-                r = bench_append_strv_entry(m, "Argv", argv);
+                r = bus_append_strv_entry(m, "Argv", argv);
         if (r >= 0)
                 r = sd_bus_message_append(m, "{sv}", "Name", "s", "bench");
         if (r >= 0)

@@ -220,23 +220,6 @@ int jobctl_call_manager(sd_bus *bus, const char *method, sd_bus_message **ret_re
         return 0;
 }
 
-int bus_append_strv_entry(sd_bus_message *m, const char *key, char **l) {
-        int r;
-
-        r = sd_bus_message_open_container(m, 'e', "sv");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "s", key);
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'v', "as");
-        if (r >= 0)
-                r = sd_bus_message_append_strv(m, l);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        return r;
-}
-
 bool jobctl_names_allowed = false;
 
 /* A job's name: the newest job of that name (its highest ID), read page by page. */

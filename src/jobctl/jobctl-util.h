@@ -64,10 +64,6 @@ bool jobctl_signal_from_daemon(sd_bus_message *m, const char *owner);
 int jobctl_call_manager(sd_bus *bus, const char *method, sd_bus_message **ret_reply, const char *what,
                         const char *types, ...);
 
-/* Parses "42" or "/org/jobd1/job/42"; logs a usage error naming the argument on failure. */
-/* Appends {sv} entry key → as l to an a{sv} being built. */
-int bus_append_strv_entry(sd_bus_message *m, const char *key, char **l);
-
 /* Where a verb names jobs, also a job's name: the newest job of that name (set by main() before a verb
  * runs; not in options such as --after=). */
 extern bool jobctl_names_allowed;

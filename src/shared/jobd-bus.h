@@ -41,3 +41,7 @@ int jobd_job_path_parse(const char *path, uint64_t *ret);
 int jobd_run_path(uint64_t id, char **ret);
 /* Parses a run object path; 0 with *ret set, or -EINVAL. */
 int jobd_run_path_parse(const char *path, uint64_t *ret);
+
+/* Appends the {sv} entry key -> as l (Argv, After, Environment, ...) to a job spec (a{sv}) being built:
+ * for jobctl and the bench programs. */
+int bus_append_strv_entry(sd_bus_message *m, const char *key, char **l);
