@@ -180,6 +180,9 @@ run_jobd() { # max-parallel disk|tmpfs key label [bench-submit option...]: one j
 }
 
 record() { # label "RESULT ..." output
+        # No RESULT line (the run failed, or an older bench-submit refused an option): no figure, so
+        # the summary shows "-" rather than 0.
+        [[ $2 == *RESULT* ]] || return 0
         RES[$1]="${RES[$1]:-} $(echo "$2" | result_of jobs_per_s)"
         local c
         c=$(echo "$2" | result_of cpu_us_per_job)
@@ -313,7 +316,8 @@ fi
 
 # --- summary -------------------------------------------------------------------------------------------
 stats() { # values... -> "best median"
-        printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+        # (printf prints one empty line when there is no value at all: not a 0.)
+        printf '%s\n' "$@" | awk 'NF' | sort -g | awk '{ v[NR] = $1 } END {
                 if (NR == 0) { print "- -"; exit }
                 m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
                 printf "%.1f %.1f\n", v[NR], m }'
