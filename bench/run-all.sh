@@ -5,7 +5,8 @@
 #   1. throughput: N x /bin/true through jobd (pipelined Submit, wait for JobChanged done) at several
 #      --max-parallel values, beside a plain fork+exec+wait loop, the same loop with a fresh cgroup per
 #      child (clone3 CLONE_INTO_CGROUP + rmdir), that loop 2 at a time (the daemon-less baseline of
-#      jobd --max-parallel=2), and task-spooler (tsp -S 2); with jobd's and dbus-daemon's CPU per job;
+#      jobd --max-parallel=2), that loop again with each job's command run by jobd-exec (the helper
+#      alone, no daemon), and task-spooler (tsp -S 2); with jobd's and dbus-daemon's CPU per job;
 #      where --parallel has 2, jobd --max-parallel=2 once more with all N jobs in one SubmitPlan;
 #   2. kill latency: KillJob(id, SIGKILL) of a 1000-orphan job until JobChanged done, beside cgroup.kill
 #      of the same tree in a bare cgroup until cgroup.events says populated 0;
@@ -52,7 +53,7 @@ for arg in "$@"; do
         --state=*) STATE=${arg#*=} ;;
         --snapshot) SNAPSHOT=HEAD ;;
         --snapshot=*) SNAPSHOT=${arg#*=} ;;
-        -h|--help) sed -n '3,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '3,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "run-all.sh: unknown argument $arg" >&2; exit 2 ;;
         esac
 done
@@ -270,6 +271,17 @@ if want throughput; then
                 echo "$out" | grep -v ^RESULT
                 record cgloop2 "$out"
 
+                # The same, each job's command run by jobd-exec (what jobd starts as every job's first
+                # process): what the helper alone costs, without a daemon or a bus. Its fd 3 is a state
+                # folder on tmpfs, as jobd gives it; every job (re)writes the one status file there.
+                mkdir "$CG/hloop2-$trial" "$SHM-hloop2-$trial"
+                out=$("$B/forkexec-loop" -n "$JOBS" -j 2 --cgroup="$CG/hloop2-$trial" \
+                        --label=clone3-cgroup-loop-j2-jobd-exec -- "$BUILD/src/jobd/jobd-exec" -- /bin/true \
+                        3<"$SHM-hloop2-$trial")
+                rm -rf "$SHM-hloop2-$trial"
+                echo "$out" | grep -v ^RESULT
+                record hloop2 "$out"
+
                 if command -v tsp >/dev/null; then
                         # In a cgroup of its own: the CPU of the clients, the server and the jobs.
                         out=$(run_in_cgroup "$CG/tsp-$trial" run_tsp "$JOBS")
@@ -346,6 +358,7 @@ if want throughput; then
         row "fork+exec+wait loop, $NCPU at once" loop-j
         row "clone3 into fresh cgroup + rmdir" cgloop
         row "clone3 into fresh cgroup + rmdir, 2 at once" cgloop2
+        row "the same, each job under jobd-exec" hloop2
         row "tsp -S 2" tsp
         for where in ${STATE//,/ }; do
                 best_jobd=- best_p=
@@ -365,11 +378,18 @@ if want throughput; then
         done
         read -r _ cg2_med < <(stats ${RES[cgloop2]:-})
         read -r _ cg2_own < <(stats ${DBCPU[cgloop2]:-})
+        read -r _ h2_med < <(stats ${RES[hloop2]:-})
+        read -r _ cg2_cpu < <(stats ${CPU[cgloop2]:-})
+        read -r _ h2_cpu < <(stats ${CPU[hloop2]:-})
+        [[ $h2_med == - ]] ||
+                BEST_LINES+=("the cgroup loop 2 at a time with each job under jobd-exec is $(ratio "$h2_med" \
+                        "$cg2_med")x that loop without it ($(ratio "$cg2_cpu" "$h2_cpu")x by CPU per job): the ceiling of a jobd that keeps its exec helper")
         for where in ${STATE//,/ }; do
                 read -r _ j2_med < <(stats ${RES[jobd-$where-2]:-})
                 read -r _ d2_med < <(stats ${DBCPU[jobd-$where-2]:-})
+                read -r _ j2_cpu < <(stats ${CPU[jobd-$where-2]:-})
                 [[ $j2_med != - ]] || continue
-                BEST_LINES+=("state on $where: jobd --max-parallel=2 is $(ratio "$j2_med" "$cg2_med")x the cgroup loop 2 at a time (target >= 0.8x); jobd + dbus-daemon CPU ${d2_med%.*} us/job (target <= 250; that loop's own: ${cg2_own%.*})")
+                BEST_LINES+=("state on $where: jobd --max-parallel=2 is $(ratio "$j2_med" "$cg2_med")x the cgroup loop 2 at a time (target >= 0.8x; $(ratio "$cg2_cpu" "$j2_cpu")x by CPU per job), $(ratio "$j2_med" "$h2_med")x it with jobd-exec; jobd + dbus-daemon CPU ${d2_med%.*} us/job (target <= 250; that loop's own: ${cg2_own%.*})")
                 read -r _ p2_med < <(stats ${RES[jobdplan-$where-2]:-})
                 read -r _ pd2_med < <(stats ${DBCPU[jobdplan-$where-2]:-})
                 [[ $p2_med == - ]] ||
