@@ -274,11 +274,11 @@ if want throughput; then
                 # The same, each job's command run by jobd-exec (what jobd starts as every job's first
                 # process): what the helper alone costs, without a daemon or a bus. Its fd 3 is a state
                 # folder on tmpfs, as jobd gives it; every job (re)writes the one status file there.
-                mkdir "$CG/hloop2-$trial" "$SHM-hloop2-$trial"
+                mkdir "$CG/hloop2-$trial"
+                mkdir -p "$SHM/hloop2-$trial"
                 out=$("$B/forkexec-loop" -n "$JOBS" -j 2 --cgroup="$CG/hloop2-$trial" \
                         --label=clone3-cgroup-loop-j2-jobd-exec -- "$BUILD/src/jobd/jobd-exec" -- /bin/true \
-                        3<"$SHM-hloop2-$trial")
-                rm -rf "$SHM-hloop2-$trial"
+                        3<"$SHM/hloop2-$trial")
                 echo "$out" | grep -v ^RESULT
                 record hloop2 "$out"
 
