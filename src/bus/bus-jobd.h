@@ -21,9 +21,13 @@ void bus_objects_free(void);
 
 /* The bound of every reply (the system bus carries at most 32 MiB a message): a larger one is refused with
  * org.jobd1.Error.TooLarge. GetManagedObjects() leaves the big per-job properties (Argv, Environment,
- * SystemCallFilter, RestrictAddressFamilies) out of the jobs that come after its first REPLY_FULL_FROM. */
+ * SystemCallFilter, RestrictAddressFamilies, FailPatterns, PassPatterns) out of the jobs that come after
+ * its first REPLY_FULL_FROM. */
 #define REPLY_SIZE_MAX  (24U * 1024U * 1024U)
 #define REPLY_FULL_FROM (4U * 1024U * 1024U)
+/* What a string list costs in a reply (each string, its length and NUL, alignment), to count toward
+ * REPLY_SIZE_MAX. */
+size_t bus_strv_wire_bytes(char **l);
 
 /* Who reads job properties outside of a call being dispatched (a sliced GetManagedObjects()): Argv and
  * Environment are revealed to root and the job's owner only (system mode). NULL: the current message

@@ -73,8 +73,6 @@ finish:
 static int method_list_jobs(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Manager *m = userdata;
-        size_t size = 0;
-        Job *j;
         int r;
 
         r = sd_bus_message_new_method_return(msg, &reply);
@@ -83,23 +81,14 @@ static int method_list_jobs(sd_bus_message *msg, void *userdata, sd_bus_error *e
         r = sd_bus_message_open_container(reply, 'a', "(tsssuo)");
         if (r < 0)
                 return r;
-        MANAGER_FOREACH_JOB(j, m) {
-                char path[64];
-
-                /* Name, path, state, result and framing: bounded as every reply. */
-                size += 64 + (j->spec.name ? strlen(j->spec.name) : 0);
-                if (size > REPLY_SIZE_MAX)
-                        return sd_bus_error_setf(error, JOBD_ERROR_TOO_LARGE,
-                                                 "ListJobs() of %u jobs would pass %u MiB, more than a bus "
-                                                 "carries; page through them with ListJobsFiltered()",
-                                                 m->n_jobs, REPLY_SIZE_MAX >> 20);
-                snprintf(path, sizeof(path), JOBD_JOB_PATH_PREFIX "/%llu", (unsigned long long) j->id);
-                r = sd_bus_message_append(reply, "(tsssuo)", j->id, j->spec.name ?: "",
-                                          job_state_to_string(j->state), job_result_to_string(j->result),
-                                          (uint32_t) j->owner, path);
-                if (r < 0)
-                        return r;
-        }
+        r = bus_append_job_list(m, reply, 0, m->next_id);
+        if (r == -E2BIG)
+                return sd_bus_error_setf(error, JOBD_ERROR_TOO_LARGE,
+                                         "ListJobs() of %u jobs would pass %u MiB, more than a bus carries; "
+                                         "page through them with ListJobsFiltered()",
+                                         m->n_jobs, REPLY_SIZE_MAX >> 20);
+        if (r < 0)
+                return r;
         r = sd_bus_message_close_container(reply);
         if (r < 0)
                 return r;
@@ -274,7 +263,7 @@ static int method_list_job_details(sd_bus_message *msg, void *userdata, sd_bus_e
         Manager *m = userdata;
         const uint64_t *ids;
         BusCaller c = { .uid = 0 };
-        size_t sz, n;
+        size_t sz, n, size = 0;
         int r;
 
         r = sd_bus_message_read_array(msg, 't', (const void **) &ids, &sz);
@@ -300,6 +289,12 @@ static int method_list_job_details(sd_bus_message *msg, void *userdata, sd_bus_e
                 if (!j)
                         continue;
                 reveal = !m->system_mode || c.uid == 0 || c.uid == j->owner;
+                /* Bounded as every reply: an id may come many times, and an Argv is up to 256 KiB. */
+                size += 64 + bus_strv_wire_bytes(reveal ? j->spec.argv : NULL) + bus_strv_wire_bytes(j->spec.labels);
+                if (size > REPLY_SIZE_MAX)
+                        return sd_bus_error_setf(error, JOBD_ERROR_TOO_LARGE,
+                                                 "ListJobDetails() of these %zu ids would pass %u MiB, more than "
+                                                 "a bus carries; ask for fewer ids a call", n, REPLY_SIZE_MAX >> 20);
                 r = sd_bus_message_open_container(reply, 'r', "tiittasas");
                 if (r >= 0)
                         r = sd_bus_message_append(reply, "tiitt", j->id, (int32_t) j->exit_code,

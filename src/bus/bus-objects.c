@@ -26,7 +26,8 @@
 
 /* Left out of GetManagedObjects() beyond REPLY_FULL_FROM: what a client may make as large as it likes. */
 static const char *const big_properties[] = {
-        "Argv", "Environment", "SystemCallFilter", "RestrictAddressFamilies", NULL,
+        "Argv", "Environment", "SystemCallFilter", "RestrictAddressFamilies", "FailPatterns", "PassPatterns",
+        NULL,
 };
 
 #define BUILD_SLICE_USEC (5 * USEC_PER_MSEC)
@@ -162,7 +163,7 @@ static int append_object(sd_bus *bus, sd_bus_message *reply, const char *path, c
         return r;
 }
 
-static size_t strv_wire_bytes(char **l) {
+size_t bus_strv_wire_bytes(char **l) {
         size_t n = 0;
 
         STRV_FOREACH(s, l)
@@ -170,21 +171,32 @@ static size_t strv_wire_bytes(char **l) {
         return n;
 }
 
-/* What a job's entry costs on the wire, roughly: property names and framing (~1.2 KB for the ~40
- * properties), the strings that vary, and the big ones if they are in. */
-#define JOB_ENTRY_FIXED 1536U
+/* What a job's entry costs on the wire, at least: the entry of a job that sets nothing (1776 bytes,
+ * measured: property names, framing, fixed-size values), then every string and array a property shows,
+ * the big ones only where they go in. Each must be here: a client makes several of them large (patterns of
+ * 64 KiB, 256 attempts), and an entry counted short lets the reply pass the bus's limit. */
+#define JOB_ENTRY_FIXED 1792U
 static size_t job_entry_size(Job *j, bool big) {
         size_t n = JOB_ENTRY_FIXED + strlen_null(j->spec.name) + strlen_null(j->spec.working_directory) +
                    strlen_null(j->reason) + strlen_null(j->control_group) + strlen_null(j->unit) +
-                   strlen_null(j->spec.group) + j->spec.n_after * 8 + j->spec.n_resources * 64 + 256;
+                   strlen_null(j->spec.group) + strlen_null(j->spec.output_directory) +
+                   (j->spec.log_path ? strlen(j->spec.log_path) : strlen_null(j->manager->state_dir) + 64) +
+                   bus_strv_wire_bytes(j->spec.labels) + bus_strv_wire_bytes(j->slots) + j->spec.n_after * 8 +
+                   MIN(j->n_attempts, JOB_ATTEMPTS_MAX) * 48 + j->n_log_offsets * 8 +
+                   j->spec.n_retry_on_exit_codes * 16;
 
+        for (size_t i = 0; i < j->spec.n_resources; i++)
+                n += strlen_null(j->spec.resources[i].pool) + 16;
         if (big) {
                 _cleanup_strv_free_ char **env = job_spec_environment(&j->spec);
 
-                n += strv_wire_bytes(j->spec.argv) + strv_wire_bytes(env);
+                n += bus_strv_wire_bytes(j->spec.argv) + bus_strv_wire_bytes(env);
                 if (j->spec.system_call_filter)
-                        n += strv_wire_bytes(j->spec.system_call_filter->names) +
-                             strv_wire_bytes(j->spec.system_call_filter->address_families);
+                        n += bus_strv_wire_bytes(j->spec.system_call_filter->names) +
+                             bus_strv_wire_bytes(j->spec.system_call_filter->address_families);
+                if (j->spec.patterns)
+                        n += bus_strv_wire_bytes(j->spec.patterns->fail) +
+                             bus_strv_wire_bytes(j->spec.patterns->pass);
         }
         return n;
 }
@@ -271,7 +283,7 @@ static int on_build_slice(sd_event_source *s, uint64_t usec, void *userdata) {
                 return build_fail(b, NULL, r);
         if (b->n_lean > 0)
                 log_debug("GetManagedObjects() for %s: %u jobs without %s (reply past %u MiB).",
-                          strna(sd_bus_message_get_sender(b->call)), b->n_lean, "Argv/Environment",
+                          strna(sd_bus_message_get_sender(b->call)), b->n_lean, "their big properties",
                           REPLY_FULL_FROM >> 20);
         r = sd_bus_send(b->bus, b->reply, NULL);
         if (r < 0)

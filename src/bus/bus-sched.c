@@ -40,11 +40,16 @@ static int reply_refusal(int r, const char *message, const char *name, sd_bus_er
 }
 
 int bus_append_job_list(Manager *m, sd_bus_message *reply, uint64_t first, uint64_t n) {
+        size_t size = 0;
         char path[64];
         Job *j;
         int r;
 
         MANAGER_FOREACH_JOB_RANGE(j, m, first, first + n) {
+                /* Name, path, state, result and framing: bounded as every reply. */
+                size += 64 + (j->spec.name ? strlen(j->spec.name) : 0);
+                if (size > REPLY_SIZE_MAX)
+                        return -E2BIG;
                 snprintf(path, sizeof(path), JOBD_JOB_PATH_PREFIX "/%llu", (unsigned long long) j->id);
                 r = sd_bus_message_append(reply, "(tsssuo)", j->id, j->spec.name ?: "",
                                           job_state_to_string(j->state), job_result_to_string(j->result),

@@ -18,7 +18,8 @@ int bus_run_find(sd_bus *bus, const char *path, const char *interface, void *use
                  sd_bus_error *error);
 int bus_run_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);
 
-/* Appends the ListJobs() entry (tsssuo) of each job with an id in [first, first + n) that still exists. */
+/* Appends the ListJobs() entry (tsssuo) of each job with an id in [first, first + n) that still exists;
+ * -E2BIG once the entries would pass REPLY_SIZE_MAX (the caller refuses with TooLarge). */
 int bus_append_job_list(Manager *m, sd_bus_message *reply, uint64_t first, uint64_t n);
 
 /* May the caller change the daemon (limits, pools, groups, slots, drain)? Root and the daemon's own user

@@ -70,6 +70,48 @@ else
 fi
 daemon_still_ok
 
+# FailPatterns and PassPatterns: up to 64 KiB a list, given once in a plan's defaults but once per job in
+# the reply. They were not counted toward the bound and not left out past it as Argv is: 400 jobs with
+# both lists near their bound added some 50 MiB, and jobd was dropped from the bus.
+pat=$(head -c 30000 /dev/zero | tr '\0' p)
+{
+        printf '{"name": "patterns", "defaults": {"fail_patterns": ["%s", "%s"], "pass_patterns": ["%s", "%s"]},' \
+                "$pat" "$pat" "$pat" "$pat"
+        printf ' "jobs": [{"name": "pblocker", "command": ["sleep", "600"]}'
+        for ((i = 1; i <= 400; i++)); do
+                printf ',\n{"name": "p%d", "command": ["true"], "after": ["pblocker"]}' "$i"
+        done
+        printf ']}\n'
+} >"$TEST_TMP/patterns.json"
+jobctl plan "$TEST_TMP/patterns.json" >"$TEST_TMP/plan2.out" 2>&1 ||
+        fail "jobctl plan of the patterns plan failed: $(cat "$TEST_TMP/plan2.out")"
+bus_try --json=short --timeout=120 call org.jobd1 /org/jobd1 org.freedesktop.DBus.ObjectManager GetManagedObjects
+jobd_alive || fail "jobd died on GetManagedObjects() with patterns (exit status: $(wait "$JOBD_PID"; echo $?))"
+name_has_owner || fail "jobd lost the bus on GetManagedObjects() with patterns"
+if [[ "$BUS_OK" == 1 ]]; then
+        printf '%s' "$BUS_OUT" >"$TEST_TMP/objects2.json"
+        n=$(jq '.data[0] | keys | map(select(startswith("/org/jobd1/job/"))) | length' "$TEST_TMP/objects2.json")
+        assert_eq $((N + 1 + 401)) "$n" "jobs in GetManagedObjects() with the patterns plan"
+        with=$(jq '[.data[0][] | .["org.jobd1.Job"] // empty | select(has("FailPatterns"))] | length' \
+               "$TEST_TMP/objects2.json")
+        log "GetManagedObjects(): $with jobs with FailPatterns"
+        assert_int "$with" -lt $((N + 1 + 401)) "jobs listed with FailPatterns (left out past the bound)"
+else
+        assert_eq org.jobd1.Error.TooLarge "$BUS_ERR_NAME" "GetManagedObjects() error with the patterns plan"
+fi
+daemon_still_ok
+
+# ListJobDetails() gives each id's Argv (up to 256 KiB) and an id may come many times: 250 times a job
+# with 200 KiB of Argv is some 50 MiB. Refused with TooLarge, the daemon stays on the bus.
+arg=$(head -c 100000 /dev/zero | tr '\0' a)
+big=$(submit --hold -- /bin/true "$arg" "$arg")
+ids=()
+for ((i = 0; i < 250; i++)); do ids+=("$big"); done
+expect_bus_error org.jobd1.Error.TooLarge "ListJobDetails() of one large job 250 times" \
+        --timeout=120 call -- org.jobd1 /org/jobd1 org.jobd1.Manager ListJobDetails at 250 "${ids[@]}"
+assert_contains "fewer ids" "$BUS_ERR_MSG" "the TooLarge error of ListJobDetails() says what to do"
+daemon_still_ok
+
 # A bus that goes away: jobd says so and exits with a failure.
 JOBD_EXPECT_DEAD=1
 pid=$JOBD_PID
