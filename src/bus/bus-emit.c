@@ -103,10 +103,26 @@ static int on_announce(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+/* Adds id to one of the newest ranges it borders, if any: a plan's batches go up from its first job while a
+ * Cancel() announces its jobs one by one down from the last, so two ranges grow at once. */
+static bool extend_range(uint64_t id) {
+        for (size_t i = n_unannounced; i > 0 && n_unannounced - i < 4; i--) {
+                IdRange *r = &unannounced[i - 1];
+
+                if (r->end == id) {
+                        r->end++;
+                        return true;
+                }
+                if (r->first == id + 1) {
+                        r->first--;
+                        return true;
+                }
+        }
+        return false;
+}
+
 static void announce_later(Manager *m, uint64_t id) {
-        if (n_unannounced > 0 && unannounced[n_unannounced - 1].end == id)
-                unannounced[n_unannounced - 1].end++;
-        else {
+        if (!extend_range(id)) {
                 if (n_unannounced >= n_unannounced_alloc) {
                         size_t n = MAX(n_unannounced_alloc * 2, (size_t) 8);
                         IdRange *a = reallocarray(unannounced, n, sizeof(IdRange));

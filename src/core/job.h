@@ -41,6 +41,7 @@ typedef struct Job {
 
         uid_t owner;                   /* system mode: gid and groups are looked up for each start */
         unsigned observer_changes;     /* the observers' own (bus-emit.c: changes not told yet) */
+        bool announced;                /* a plan's job: its JobNew went out ahead of its run's batches */
         bool quota_counted;            /* unfinished: counted in its owner's usage (src/core/quota.c) */
         bool quota_holds_bytes;        /* its spec's bytes are counted in its owner's usage */
         uint64_t quota_bytes;          /* job_spec_bytes() when it was counted */

@@ -150,8 +150,13 @@ static void run_mark_changed(Run *r) {
 static void run_announce(Run *r, uint32_t end) {
         Manager *m = r->manager;
 
-        for (; r->n_announced < MIN(end, r->n_jobs); r->n_announced++)
+        for (; r->n_announced < MIN(end, r->n_jobs); r->n_announced++) {
+                Job *j = manager_get_job(m, r->first_job + r->n_announced);
+
+                if (j && j->announced)
+                        continue;       /* ahead of its batch, by run_job_changed() */
                 manager_notify(m, job_new, r->first_job + r->n_announced, true);
+        }
         if (r->n_announced >= r->n_jobs)
                 r->announce_source = sd_event_source_disable_unref(r->announce_source);
 }
@@ -307,8 +312,13 @@ void run_job_changed(Manager *m, Job *j) {
         r = manager_run_of_job(m, j->id);
         if (!r)
                 return;
-        if (j->id - r->first_job >= r->n_announced)
-                run_announce(r, (uint32_t) (j->id - r->first_job + 1));
+        /* Its JobNew before what tells the change, and only its own: announcing all the jobs before it as
+         * well would send a whole plan's JobNew at once when its last job changes first (a Cancel() goes
+         * from the last job to the first). */
+        if (j->id - r->first_job >= r->n_announced && !j->announced) {
+                manager_notify(m, job_new, j->id, true);
+                j->announced = true;
+        }
         old = r->job_status[j->id - r->first_job];
         new = RUN_STATUS(j->state, j->state == JOB_DONE ? j->result : JOB_RESULT_NONE);
         if (old == new)

@@ -42,7 +42,8 @@ typedef struct Run {
         bool first_pass_done;
         bool kept;                     /* one of the newest KeepRuns= of its name: its jobs stay */
 
-        uint32_t n_announced;          /* jobs JobNew was sent for, from the first */
+        uint32_t n_announced;          /* jobs the batches have reached, from the first (a job that changed
+                                        * before its batch was announced on its own: Job.announced) */
         sd_event_source *announce_source;
 
         bool paused;
