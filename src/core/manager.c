@@ -349,16 +349,6 @@ static const SchedCallbacks sched_callbacks = {
         .slot_quarantined = on_slot_quarantined,
 };
 
-static unsigned manager_unfinished_of(Manager *m, uid_t uid) {
-        unsigned n = 0;
-
-        /* Only consulted when the daemon holds many jobs; cheap next to a 100k-job submission. */
-        for (uint64_t id = m->gc_cursor; id < m->next_id; id++)
-                if (m->jobs[id] && m->jobs[id]->owner == uid && m->jobs[id]->state != JOB_DONE)
-                        n++;
-        return n;
-}
-
 int manager_grow(Manager *m, uint64_t id) {
         if (id < m->n_jobs_alloc)
                 return 0;
@@ -406,9 +396,7 @@ int manager_submit(Manager *m, JobSpec *spec, uid_t owner, Job **ret, char **ret
                 *ret_message = strdup(why);
                 return r;
         }
-        if (m->n_jobs >= MANAGER_JOBS_MAX ||
-            (m->n_jobs - m->n_done >= MANAGER_JOBS_PER_USER_MAX / 2 &&
-             manager_unfinished_of(m, owner) >= MANAGER_JOBS_PER_USER_MAX)) {
+        if (m->n_jobs >= MANAGER_JOBS_MAX || manager_quota_unfinished(m, owner) >= MANAGER_JOBS_PER_USER_MAX) {
                 if (asprintf(ret_message, "Too many unfinished jobs for uid %u (at most %u)", (unsigned) owner,
                              MANAGER_JOBS_PER_USER_MAX) < 0)
                         *ret_message = NULL;

@@ -61,6 +61,12 @@ int manager_check_quota(Manager *m, uid_t owner, uint64_t n_jobs, uint64_t bytes
                                        n_jobs, bytes, ret_message);
 }
 
+uint64_t manager_quota_unfinished(Manager *m, uid_t owner) {
+        UserUsage *u = usage_find(m, owner);
+
+        return u ? u->unfinished : 0;
+}
+
 static UserUsage *usage_get(Manager *m, uid_t uid) {
         UserUsage *u = usage_find(m, uid), *t;
 

@@ -31,6 +31,8 @@ int manager_check_user_limits(Manager *m, uid_t owner, const JobSpec *spec, char
 /* Whether owner may have n_jobs more unfinished jobs holding bytes more: 0, or -EDQUOT and a message. */
 int manager_check_quota(Manager *m, uid_t owner, uint64_t n_jobs, uint64_t bytes, char **ret_message);
 
+/* The owner's unfinished jobs, as counted (O(users), not O(jobs)). */
+uint64_t manager_quota_unfinished(Manager *m, uid_t owner);
 /* A job became unfinished (submitted, restored, run again): counted in its owner's usage. */
 void manager_quota_count(Manager *m, Job *j);
 /* A counted job became done or is freed; does nothing for one not counted. Its spec's bytes stay

@@ -533,15 +533,6 @@ static int on_runs_changed(sd_event_source *s, void *userdata) {
         return 0;
 }
 
-static unsigned count_unfinished_of(Manager *m, uid_t uid) {
-        unsigned n = 0;
-
-        for (uint64_t id = m->gc_cursor; id < m->next_id; id++)
-                if (m->jobs[id] && m->jobs[id]->owner == uid && m->jobs[id]->state != JOB_DONE)
-                        n++;
-        return n;
-}
-
 typedef struct PoolCheck {
         const char *name;
         bool found;
@@ -751,9 +742,7 @@ int manager_submit_plan(Manager *m, Plan *p, uid_t owner, Run **ret, char **ret_
                 }
         }
 
-        if (m->n_jobs + n > MANAGER_JOBS_MAX ||
-            (m->n_jobs - m->n_done + n > MANAGER_JOBS_PER_USER_MAX &&
-             count_unfinished_of(m, owner) + n > MANAGER_JOBS_PER_USER_MAX)) {
+        if (m->n_jobs + n > MANAGER_JOBS_MAX || manager_quota_unfinished(m, owner) + n > MANAGER_JOBS_PER_USER_MAX) {
                 (void) set_message(ret_message,
                                    "The plan's %zu jobs would be more than the %u unfinished jobs "
                                    "a user may have (or the %u jobs the daemon keeps)",
