@@ -136,6 +136,8 @@ void job_set_state(Job *j, JobState state, JobChange also) {
         JobChange changed = also & _JOB_CHANGE_ALL;
 
         if (j->state != state) {
+                if (state == JOB_DONE || j->state == JOB_DONE)
+                        manager_note_done(j->manager, j->id, state == JOB_DONE);
                 j->state = state;
                 changed |= JOB_CHANGE_STATE;
         }

@@ -184,18 +184,50 @@ void manager_reschedule(Manager *m) {
         (void) sd_event_source_set_enabled(m->reschedule_source, SD_EVENT_ONESHOT);
 }
 
+/* The first id >= from (and < end) whose done bit is set, or end. */
+static uint64_t next_done(Manager *m, uint64_t from, uint64_t end) {
+        end = MIN(end, m->n_jobs_alloc);
+        while (from < end) {
+                uint64_t w = m->done_bits[from / 64] >> (from % 64);
+
+                if (w != 0)
+                        return MIN(from + (uint64_t) __builtin_ctzll(w), end);
+                from = (from / 64 + 1) * 64;
+        }
+        return end;
+}
+
+/* Finished jobs a GC pass looks at, at most (those that must stay, depended on or kept, are looked at on
+ * every sweep): a sweep from the oldest job to the newest takes as many passes, one per loop iteration,
+ * as it needs. The jobs not done yet it steps over 64 at a time (Manager.done_bits): 200k of them queued
+ * behind short jobs that keep finishing were read one by one on every completion. */
+#define GC_SCAN_MAX 4096U
+
 static int on_gc(sd_event_source *s, void *userdata) {
         Manager *m = userdata;
-        uint64_t kept_until;
+        uint64_t kept_until, id;
+        unsigned n = 0;
+        bool more = false;
         int r;
 
+        /* Jobs forgotten before: the lowest id that may still be collected moves past them. */
+        while (m->gc_cursor < m->next_id && !m->jobs[m->gc_cursor])
+                m->gc_cursor++;
+
         /* Oldest finished jobs first; a job others still depend on stays until they are done. */
-        for (uint64_t id = m->gc_cursor; id < m->next_id && m->n_done > m->keep_finished; id++) {
+        for (id = next_done(m, MAX(m->gc_scan, m->gc_cursor), m->next_id);
+             id < m->next_id && m->n_done > m->keep_finished;
+             id = next_done(m, id + 1, m->next_id)) {
                 Job *j = m->jobs[id];
 
-                if (!j) {
-                        if (id == m->gc_cursor)
-                                m->gc_cursor++;
+                if (++n > GC_SCAN_MAX) {
+                        /* The sweep goes on from here on the next iteration. */
+                        (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+                        more = true;
+                        break;
+                }
+                if (!j || j->state != JOB_DONE) {
+                        manager_note_done(m, id, false);        /* a stale hint */
                         continue;
                 }
                 /* KeepRuns=: the jobs of the newest runs of each name stay, for comparisons; the whole
@@ -212,11 +244,15 @@ static int on_gc(sd_event_source *s, void *userdata) {
                 if (id == m->gc_cursor)
                         m->gc_cursor++;
                 manager_notify(m, job_removed, id);
+                manager_note_done(m, id, false);
                 m->jobs[id] = job_free(j);
                 m->n_jobs--;
                 m->n_done--;
                 m->forgotten_since_compact++;
         }
+        /* Done (nothing more to forget, or the newest job reached): the next sweep starts from the oldest
+         * job again, so that the oldest finished job is always the first forgotten. */
+        m->gc_scan = more ? id : 0;
 
         /* The journal still has every forgotten job's lines: rewrite it once as many were forgotten as are
          * kept, so its size stays proportional to what is kept and the cost per job stays constant. */
@@ -270,6 +306,7 @@ int manager_remove_job(Manager *m, Job *j) {
         }
 
         manager_notify(m, job_removed, id);
+        manager_note_done(m, id, false);
         m->jobs[id] = job_free(j);
         m->n_jobs--;
         m->n_done--;
@@ -349,11 +386,19 @@ static const SchedCallbacks sched_callbacks = {
         .slot_quarantined = on_slot_quarantined,
 };
 
+#define DONE_WORDS(n) (((n) + 63) / 64)
+
 int manager_grow(Manager *m, uint64_t id) {
         if (id < m->n_jobs_alloc)
                 return 0;
         /* Doubling may not be enough: a plan, or ids restored after a gap, jump ahead. */
         uint64_t n = MAX(MAX(m->n_jobs_alloc * 2, (uint64_t) 1024), id + 1);
+        uint64_t *b = reallocarray(m->done_bits, DONE_WORDS(n), sizeof(uint64_t));
+        if (!b)
+                return -ENOMEM;
+        memset(b + DONE_WORDS(m->n_jobs_alloc), 0,
+               (DONE_WORDS(n) - DONE_WORDS(m->n_jobs_alloc)) * sizeof(uint64_t));
+        m->done_bits = b;
         Job **t = reallocarray(m->jobs, n, sizeof(Job *));
         if (!t)
                 return -ENOMEM;
@@ -361,6 +406,15 @@ int manager_grow(Manager *m, uint64_t id) {
         m->jobs = t;
         m->n_jobs_alloc = n;
         return 0;
+}
+
+void manager_note_done(Manager *m, uint64_t id, bool done) {
+        if (id >= m->n_jobs_alloc)
+                return;
+        if (done)
+                m->done_bits[id / 64] |= UINT64_C(1) << (id % 64);
+        else
+                m->done_bits[id / 64] &= ~(UINT64_C(1) << (id % 64));
 }
 
 int manager_refuse_state_full(Manager *m, char **ret_message) {
@@ -699,6 +753,7 @@ Manager *manager_free(Manager *m) {
         for (uint64_t id = 0; id < m->n_jobs_alloc; id++)
                 job_free(m->jobs[id]);
         free(m->jobs);
+        free(m->done_bits);
         manager_runs_free(m);
         manager_resources_free(m);
         manager_quota_free(m);

@@ -94,6 +94,9 @@ struct Manager {
         uint64_t n_jobs_alloc;
         uint64_t next_id;
         uint64_t gc_cursor;            /* lowest id that may still be collected */
+        uint64_t gc_scan;              /* where the GC's sweep goes on (on_gc(): GC_SCAN_MAX jobs a pass) */
+        uint64_t *done_bits;           /* bit id: jobs[id] is done (a hint for the GC, which checks it);
+                                        * n_jobs_alloc bits */
         unsigned n_jobs;
         unsigned n_done;
         unsigned forgotten_since_compact; /* jobs the GC freed since the journal was last rewritten */
@@ -221,6 +224,8 @@ int manager_remove_job(Manager *m, Job *j);
 
 /* Makes room in the job table for ids up to id. */
 int manager_grow(Manager *m, uint64_t id);
+/* Job id entered (true) or left (false) the state done: job_set_state() tells, for the GC. */
+void manager_note_done(Manager *m, uint64_t id, bool done);
 
 /* Coalesces state changes into one scheduler pass on the next loop iteration. */
 void manager_reschedule(Manager *m);

@@ -63,6 +63,8 @@ static int restore_jobs_and_runs(Restore *x) {
                         return log_error_errno(r, "Cannot make room for job %llu of %s/%s: %m",
                                                (unsigned long long) x->recs[i].id, m->state_dir, JOURNAL_FILE);
                 m->jobs[x->recs[i].id] = x->recs[i].job;
+                /* Replayed before there was room for it: job_set_state() could not note it. */
+                manager_note_done(m, x->recs[i].id, x->recs[i].job->state == JOB_DONE);
                 m->n_jobs++;
                 if (x->recs[i].done)
                         m->n_done++;

@@ -22,3 +22,13 @@ assert_int "$submits" -lt 150 "submit lines in the journal after 200 jobs with -
 jobd_crash
 jobd_start --keep-finished=5
 assert_eq success "$(job_prop "$last" Result)" "Result of the last job after a restart"
+
+# The finished jobs a restart brings back are forgotten as any others, oldest first: with --keep-finished=2
+# one more job leaves 2.
+jobd_crash
+jobd_start --keep-finished=2
+id=$(submit -- true)
+wait_done "$id"
+count_jobs() { bctl --json=short call org.jobd1 /org/jobd1 org.jobd1.Manager ListJobs | jq '.data[0] | length'; }
+wait_until 10 "jobd to keep 2 finished jobs after a restart" eval '[[ $(count_jobs) -le 2 ]]'
+assert_eq success "$(job_prop "$id" Result)" "Result of the newest job, kept"
