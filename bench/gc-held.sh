@@ -30,32 +30,12 @@ if [[ ! -f $BUILD/build.ninja ]]; then
 fi
 ninja -C "$BUILD" src/jobd/jobd src/jobd/jobd-exec src/jobctl/jobctl bench/bench-submit >/dev/null
 
-CG_MOUNT=$(awk '$0 ~ / - cgroup2 / { print $5; exit }' /proc/self/mountinfo)
-[[ -n $CG_MOUNT ]] || { echo "gc-held.sh: no cgroup v2 hierarchy mounted" >&2; exit 77; }
-CG=$CG_MOUNT/jobd-gc-held-$$
-WORK=$(mktemp -d /tmp/jobd-gc-held.XXXXXX)
+. "$SRC/bench/instance.sh"
+instance_setup gc-held
 SHM=/dev/shm/jobd-gc-held-$$
-DBUS_PID= JOBD_PID=
-cleanup() {
-        set +e
-        [[ -z $JOBD_PID ]] || { kill "$JOBD_PID"; wait "$JOBD_PID"; }
-        [[ -z $DBUS_PID ]] || { kill "$DBUS_PID"; wait "$DBUS_PID"; }
-        if [[ -d $CG ]]; then
-                echo 1 >"$CG/cgroup.kill" 2>/dev/null
-                for _ in $(seq 100); do grep -q 'populated 0' "$CG/cgroup.events" && break; sleep 0.05; done
-                find "$CG" -mindepth 1 -depth -type d -exec rmdir {} \; 2>/dev/null
-                rmdir "$CG"
-        fi
-        rm -rf "$WORK" "$SHM"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
+INSTANCE_EXTRA=("$SHM")
 mkdir -p "$CG/jobs" "$SHM"
-dbus-daemon --session --nofork --print-address=3 3>"$WORK/bus-address" 2>/dev/null &
-DBUS_PID=$!
-for _ in $(seq 100); do [[ -s $WORK/bus-address ]] && break; sleep 0.05; done
-ADDR=$(head -n1 "$WORK/bus-address")
+instance_bus
 export DBUS_SESSION_BUS_ADDRESS=$ADDR
 JOBD_EXEC_PATH=$BUILD/src/jobd/jobd-exec "$BUILD/src/jobd/jobd" --bus-address="$ADDR" \
         --cgroup-root="$CG/jobs" --state-dir="$SHM/state" --max-parallel=2 --keep-finished=100 \

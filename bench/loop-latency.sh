@@ -40,7 +40,8 @@ for p in /usr/bin/python3 python3; do
 done
 [[ -n $PY ]] || { echo "loop-latency.sh: no python3 with the dbus module" >&2; exit 77; }
 
-WORK=$(mktemp -d /tmp/jobd-latency.XXXXXX)
+. "$SRC/bench/instance.sh"
+instance_setup latency
 SRC_BUILD=$SRC
 if [[ -n $SNAPSHOT ]]; then
         mkdir "$WORK/src"
@@ -51,24 +52,6 @@ fi
 ninja -C "$BUILD" src/jobd/jobd src/jobd/jobd-exec src/jobctl/jobctl >/dev/null
 export JOBD_EXEC_PATH=$BUILD/src/jobd/jobd-exec
 
-CG_MOUNT=$(awk '$0 ~ / - cgroup2 / { print $5; exit }' /proc/self/mountinfo)
-CG=$CG_MOUNT/jobd-latency-$$
-DBUS_PID= JOBD_PID=
-cleanup() {
-        set +e
-        [[ -z $JOBD_PID ]] || { kill "$JOBD_PID"; wait "$JOBD_PID"; }
-        [[ -z $DBUS_PID ]] || { kill "$DBUS_PID"; wait "$DBUS_PID"; }
-        if [[ -d $CG ]]; then
-                echo 1 >"$CG/cgroup.kill" 2>/dev/null
-                for _ in $(seq 100); do grep -q 'populated 0' "$CG/cgroup.events" && break; sleep 0.05; done
-                find "$CG" -mindepth 1 -depth -type d -exec rmdir {} \; 2>/dev/null
-                rmdir "$CG"
-        fi
-        rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-mkdir "$CG"
 cat >"$WORK/bus.conf" <<CONF
 <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
@@ -87,10 +70,7 @@ cat >"$WORK/bus.conf" <<CONF
   <limit name="reply_timeout">600000</limit>
 </busconfig>
 CONF
-dbus-daemon --config-file="$WORK/bus.conf" --nofork --print-address=3 3>"$WORK/addr" 2>"$WORK/dbus.log" &
-DBUS_PID=$!
-for _ in $(seq 100); do [[ -s $WORK/addr ]] && break; sleep 0.05; done
-ADDR=$(head -n1 "$WORK/addr")
+instance_bus "$WORK/bus.conf"
 export JOBD_BUS_ADDRESS=$ADDR
 bctl() { busctl --address="$ADDR" --timeout=900 "$@"; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }

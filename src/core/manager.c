@@ -238,8 +238,7 @@ static int on_gc(sd_event_source *s, void *userdata) {
                         continue;
                 }
                 /* Jobs that ended before a restart are not known to the scheduler (-ENOENT). */
-                if (j->state != JOB_DONE || kept_until == id ||
-                    ((r = sched_forget(m->sched, id)) < 0 && r != -ENOENT))
+                if (kept_until == id || ((r = sched_forget(m->sched, id)) < 0 && r != -ENOENT))
                         continue;
                 if (id == m->gc_cursor)
                         m->gc_cursor++;
