@@ -1,28 +1,51 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """plan-cancel-at-once.py ADDRESS N: submits a plan of N jobs (a "sleep 3600" blocker first, then N-1
-"true") with SubmitPlan() and calls Cancel() on the run as soon as the reply is in, on the same
-connection, so that the Cancel() lands while the daemon is still sending the plan's JobNew signals in
-batches. Prints "run <id> <path>" and then "cancelled" once Cancel() returned."""
+"true") with SubmitPlan() and, on the same connection and without waiting for its reply, calls Cancel()
+on the run it is going to be (the newest run's id + 1). The daemon reads a connection's calls in order,
+so the Cancel() is waiting for it when SubmitPlan() returns: it lands before the plan's JobNew batches,
+whatever the load of the machine, and what comes between the two replies is what the Cancel() handler
+sent. Prints "run <id> <path>" and then "cancelled" once both calls returned."""
 
+import asyncio
 import sys
 
-import dbus
-
-address, n = sys.argv[1], int(sys.argv[2])
-bus = dbus.bus.BusConnection(address)
-mgr = dbus.Interface(bus.get_object('org.jobd1', '/org/jobd1', introspect=False), 'org.jobd1.Manager')
+from dbus_next import Message, MessageType, Variant
+from dbus_next.aio import MessageBus
 
 
 def job(name, argv):
-    return dbus.Dictionary({'Name': dbus.String(name), 'Argv': dbus.Array(argv, signature='s')},
-                           signature='sv')
+    return {'Name': Variant('s', name), 'Argv': Variant('as', argv)}
 
 
-jobs = [job('blocker', ['sleep', '3600'])] + [job('j%d' % i, ['true']) for i in range(1, n)]
-run, path, _ = mgr.SubmitPlan(dbus.Array(jobs, signature='a{sv}'),
-                              dbus.Dictionary({'Name': dbus.String('at-once')}, signature='sv'),
-                              timeout=120)
-print('run %d %s' % (run, path), flush=True)
-dbus.Interface(bus.get_object('org.jobd1', path, introspect=False), 'org.jobd1.Run').Cancel(timeout=120)
-print('cancelled', flush=True)
+def call(bus, path, interface, member, signature='', body=()):
+    return bus.call(Message(destination='org.jobd1', path=path, interface=interface, member=member,
+                            signature=signature, body=list(body)))
+
+
+def check(reply, what):
+    if reply.message_type == MessageType.ERROR:
+        sys.exit('%s failed: %s: %s' % (what, reply.error_name, reply.body[0] if reply.body else ''))
+    return reply.body
+
+
+async def main(address, n):
+    bus = await MessageBus(bus_address=address).connect()
+    runs, = check(await call(bus, '/org/jobd1', 'org.jobd1.Manager', 'ListRuns'), 'ListRuns()')
+    expect = max((r[0] for r in runs), default=0) + 1
+    path = '/org/jobd1/run/%d' % expect
+    jobs = [job('blocker', ['sleep', '3600'])] + [job('j%d' % i, ['true']) for i in range(1, n)]
+    # Both written before either reply is read: tasks run in the order they were made, and each
+    # writes its message before it waits.
+    submit = asyncio.ensure_future(call(bus, '/org/jobd1', 'org.jobd1.Manager', 'SubmitPlan', 'aa{sv}a{sv}',
+                                        (jobs, {'Name': Variant('s', 'at-once')})))
+    cancel = asyncio.ensure_future(call(bus, path, 'org.jobd1.Run', 'Cancel'))
+    run, run_path = check(await submit, 'SubmitPlan()')[:2]
+    if run != expect:
+        sys.exit('SubmitPlan() made run %d, not the %d that Cancel() went to' % (run, expect))
+    print('run %d %s' % (run, run_path), flush=True)
+    check(await cancel, 'Cancel() of %s' % path)
+    print('cancelled', flush=True)
+
+
+asyncio.run(main(sys.argv[1], int(sys.argv[2])))
