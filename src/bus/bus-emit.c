@@ -71,6 +71,129 @@ static bool is_unannounced(uint64_t id) {
 
 static bool bus_backlogged(Manager *m, void *userdata);
 
+/* A GetManagedObjects() reply is built over several loop iterations (bus-objects.c) and has each job as it
+ * was when its entry went in. A signal about such a job sent before the reply reaches the caller first and
+ * is undone by it: a job removed stays in the caller's view, a change is reverted. So such a signal waits
+ * until the builds that have the job are answered; then it goes out with the job's values of that time
+ * (a change held is sent as the names of the properties that changed). */
+typedef enum HeldKind {
+        HELD_ADDED,
+        HELD_CHANGED,
+        HELD_REMOVED,
+} HeldKind;
+
+typedef struct Held {
+        uint64_t id;
+        uint64_t until;         /* goes out once the builds numbered up to this are answered */
+        unsigned changes;       /* HELD_CHANGED: the JobChange bits */
+        HeldKind kind;
+} Held;
+
+static Held *held;
+static size_t n_held, n_held_alloc;
+static sd_event_source *release_source;
+
+/* True if the signal waits (and is queued); false if it goes out now. */
+static bool hold(HeldKind kind, uint64_t id, unsigned changes) {
+        uint64_t until = bus_objects_holder(id);
+
+        if (until == 0)
+                return false;
+        if (n_held >= n_held_alloc) {
+                size_t n = MAX(n_held_alloc * 2, (size_t) 64);
+                Held *a = reallocarray(held, n, sizeof(Held));
+
+                if (!a) {
+                        log_oom();
+                        return false;   /* out at once rather than lost */
+                }
+                held = a;
+                n_held_alloc = n;
+        }
+        held[n_held++] = (Held) { .id = id, .until = until, .changes = changes, .kind = kind };
+        return true;
+}
+
+static void emit_job_properties(sd_bus *bus, uint64_t id, unsigned changes) {
+        const char *props[ELEMENTSOF(job_change_property) + 1];
+        char path[64];
+        size_t n = 0;
+
+        for (size_t b = 0; b < ELEMENTSOF(job_change_property); b++)
+                if (changes & (1U << b))
+                        props[n++] = job_change_property[b];
+        props[n] = NULL;
+        job_path(id, path, sizeof(path));
+        (void) sd_bus_emit_properties_changed_strv(bus, path, JOBD_JOB_INTERFACE, (char **) props);
+}
+
+/* As when it was held, but for the job as it is now: gone, it is neither added nor changed. */
+static void send_held(Manager *m, sd_bus *bus, const Held *h) {
+        char path[64];
+
+        job_path(h->id, path, sizeof(path));
+        switch (h->kind) {
+        case HELD_ADDED:
+                if (objects_watched() && manager_get_job(m, h->id))
+                        (void) sd_bus_emit_object_added(bus, path);
+                break;
+        case HELD_CHANGED:
+                if (subscribers && sd_bus_track_count(subscribers) > 0 && manager_get_job(m, h->id))
+                        emit_job_properties(bus, h->id, h->changes);
+                break;
+        case HELD_REMOVED:
+                if (objects_watched())
+                        (void) sd_bus_emit_object_removed(bus, path);
+                break;
+        }
+}
+
+/* Sends the held signals whose builds are answered, oldest first, for at most ANNOUNCE_SLICE_USEC (all, if
+ * there is no source s to go on with the rest); the others stay in order. */
+static int on_release(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        sd_bus *bus = m->observers_userdata;
+        usec_t until = now(CLOCK_MONOTONIC) + ANNOUNCE_SLICE_USEC;
+        size_t i, w = 0;
+        unsigned k = 0;
+
+        for (i = 0; i < n_held; i++) {
+                if (!bus_objects_answered(held[i].until)) {
+                        held[w++] = held[i];
+                        continue;
+                }
+                if (s && ++k % 16 == 0 && (now(CLOCK_MONOTONIC) >= until || bus_backlogged(m, bus))) {
+                        (void) sd_event_source_set_time_relative(s, bus_backlogged(m, bus) ?
+                                                                 USEC_PER_MSEC : 0);
+                        (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+                        break;
+                }
+                send_held(m, bus, &held[i]);
+        }
+        memmove(held + w, held + i, (n_held - i) * sizeof(Held));
+        n_held = w + (n_held - i);
+        if (n_held == 0 && n_held_alloc > 4096) {
+                held = mfree(held);
+                n_held_alloc = 0;
+        }
+        return 0;
+}
+
+void bus_emit_release_held(Manager *m) {
+        if (n_held == 0)
+                return;
+        if (!release_source) {
+                if (sd_event_add_time_relative(m->event, &release_source, CLOCK_MONOTONIC, 0, 1, on_release,
+                                               m) < 0) {
+                        (void) on_release(NULL, 0, m);  /* no slices: at once */
+                        return;
+                }
+                (void) sd_event_source_set_description(release_source, "bus-release-held");
+        }
+        (void) sd_event_source_set_time_relative(release_source, 0);
+        (void) sd_event_source_set_enabled(release_source, SD_EVENT_ONESHOT);
+}
+
 static int on_announce(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
         sd_bus *bus = m->observers_userdata;
@@ -92,7 +215,7 @@ static int on_announce(sd_event_source *s, uint64_t usec, void *userdata) {
                                 (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
                                 return 0;
                         }
-                        if (!manager_get_job(m, r->first))
+                        if (!manager_get_job(m, r->first) || hold(HELD_ADDED, r->first, 0))
                                 continue;
                         job_path(r->first, path, sizeof(path));
                         (void) sd_bus_emit_object_added(bus, path);
@@ -166,22 +289,17 @@ static int on_flush(sd_event_source *s, void *userdata) {
         sd_bus *bus = m->observers_userdata;
 
         for (size_t i = 0; i < n_pending; i++) {
-                const char *props[ELEMENTSOF(job_change_property) + 1];
                 Job *j = manager_get_job(m, pending[i]);
-                char path[64];
-                size_t n = 0;
+                unsigned changes;
 
                 if (!j || j->observer_changes == 0)
                         continue;
-                for (size_t b = 0; b < ELEMENTSOF(job_change_property); b++)
-                        if (j->observer_changes & (1U << b))
-                                props[n++] = job_change_property[b];
-                props[n] = NULL;
+                changes = j->observer_changes;
                 j->observer_changes = 0;
                 if (is_unannounced(j->id))
                         continue;       /* its InterfacesAdded will say */
-                job_path(j->id, path, sizeof(path));
-                (void) sd_bus_emit_properties_changed_strv(bus, path, JOBD_JOB_INTERFACE, (char **) props);
+                if (!hold(HELD_CHANGED, j->id, changes))
+                        emit_job_properties(bus, j->id, changes);
         }
         n_pending = 0;
         if (n_pending_alloc > 4096) {
@@ -236,7 +354,10 @@ static void emit_job_removed(Manager *m, uint64_t id, void *userdata) {
         job_path(id, path, sizeof(path));
         (void) sd_bus_emit_signal(bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE, "JobRemoved", "to", id,
                                   path);
-        if (objects_watched() && !is_unannounced(id))
+        if (!objects_watched() || hold(HELD_REMOVED, id, 0))
+                return;
+        /* Not announced yet: nobody was told of it (a reply that has it holds the signal above). */
+        if (!is_unannounced(id))
                 (void) sd_bus_emit_object_removed(bus, path);
 }
 
@@ -413,12 +534,15 @@ static void bus_detach(Manager *m, void *userdata) {
         object_watchers = sd_bus_track_unref(object_watchers);
         flush_source = sd_event_source_disable_unref(flush_source);
         announce_source = sd_event_source_disable_unref(announce_source);
+        release_source = sd_event_source_disable_unref(release_source);
         counts_source = sd_event_source_disable_unref(counts_source);
         counts_waiting = 0;
         pending = mfree(pending);
         n_pending = n_pending_alloc = 0;
         unannounced = mfree(unannounced);
         n_unannounced = n_unannounced_alloc = 0;
+        held = mfree(held);
+        n_held = n_held_alloc = 0;
         bus_objects_free();
         sd_bus_flush_close_unref(userdata);
 }

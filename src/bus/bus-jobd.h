@@ -18,6 +18,13 @@ extern const ManagerObservers bus_observers;
  * paths, from a filter that sees every call before sd-bus's own handling. */
 int bus_objects_setup(Manager *m, sd_bus *bus);
 void bus_objects_free(void);
+/* A GetManagedObjects() reply is built over several loop iterations and has each job as it was when its
+ * entry went in. The number of the newest build whose reply has the job's entry but has not gone out yet,
+ * or 0; and whether the builds up to number seq are all answered (or given up). */
+uint64_t bus_objects_holder(uint64_t job_id);
+bool bus_objects_answered(uint64_t seq);
+/* bus-emit.c: a build is answered; the signals that waited for it go out (over the next iterations). */
+void bus_emit_release_held(Manager *m);
 
 /* The bound of every reply (the system bus carries at most 32 MiB a message): a larger one is refused with
  * org.jobd1.Error.TooLarge. GetManagedObjects() leaves the big per-job properties (Argv, Environment,

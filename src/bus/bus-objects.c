@@ -40,8 +40,9 @@ struct ObjectsBuild {
         sd_bus_message *call, *reply;
         sd_event_source *source;
         uid_t caller;
-        size_t next_run;         /* index in manager->runs */
-        uint64_t next_job;       /* id */
+        uint64_t seq;            /* builds are numbered as they start, from 1 */
+        uint64_t first_job;      /* ids: the jobs from first_job to next_job are in the reply */
+        uint64_t next_job;
         size_t size;             /* estimated bytes of the reply so far */
         unsigned n_lean;         /* jobs sent without their big properties */
         ObjectsBuild *next;
@@ -49,6 +50,23 @@ struct ObjectsBuild {
 
 static ObjectsBuild *builds;
 static unsigned n_builds;
+static uint64_t builds_started;
+
+uint64_t bus_objects_holder(uint64_t job_id) {
+        uint64_t seq = 0;
+
+        for (ObjectsBuild *b = builds; b; b = b->next)
+                if (job_id >= b->first_job && job_id < b->next_job)
+                        seq = MAX(seq, b->seq);
+        return seq;
+}
+
+bool bus_objects_answered(uint64_t seq) {
+        for (ObjectsBuild *b = builds; b; b = b->next)
+                if (b->seq <= seq)
+                        return false;
+        return true;
+}
 
 static ObjectsBuild *build_free(ObjectsBuild *b) {
         if (!b)
@@ -201,12 +219,20 @@ static size_t job_entry_size(Job *j, bool big) {
         return n;
 }
 
+/* Answered or given up: the signals held for its jobs may go. */
+static void build_end(ObjectsBuild *b) {
+        Manager *m = b->manager;
+
+        build_free(b);
+        bus_emit_release_held(m);
+}
+
 static int build_fail(ObjectsBuild *b, const sd_bus_error *e, int r) {
         if (e && sd_bus_error_is_set(e))
                 (void) sd_bus_reply_method_error(b->call, e);
         else
                 (void) sd_bus_reply_method_errno(b->call, r, NULL);
-        build_free(b);
+        build_end(b);
         return 0;
 }
 
@@ -236,16 +262,6 @@ static int on_build_slice(sd_event_source *s, uint64_t usec, void *userdata) {
         int r;
 
         bus_job_set_reader(&b->caller);
-        for (; b->next_run < m->n_runs; b->next_run++) {
-                Run *run = m->runs[b->next_run];
-                char path[64];
-
-                snprintf(path, sizeof(path), JOBD_RUN_PATH_PREFIX "/%llu", (unsigned long long) run->id);
-                r = append_object(b->bus, b->reply, path, JOBD_RUN_INTERFACE, run_vtables, run, true, &e);
-                if (r < 0)
-                        goto fail;
-                b->size += 1024 + strlen_null(run->name);
-        }
         for (; b->next_job < m->next_id; b->next_job++) {
                 Job *j = manager_get_job(m, b->next_job);
                 char path[64];
@@ -276,6 +292,22 @@ static int on_build_slice(sd_event_source *s, uint64_t usec, void *userdata) {
                 if (r < 0)
                         goto fail;
         }
+        /* The runs last, in the slice that sends the reply: a run changes with each of its jobs that ends,
+         * and so no change of a run can come between its entry and the reply. */
+        for (size_t i = 0; i < m->n_runs; i++) {
+                Run *run = m->runs[i];
+                char path[64];
+
+                b->size += 1024 + strlen_null(run->name);
+                if (b->size > REPLY_SIZE_MAX) {
+                        bus_job_set_reader(NULL);
+                        return build_too_large(b);
+                }
+                snprintf(path, sizeof(path), JOBD_RUN_PATH_PREFIX "/%llu", (unsigned long long) run->id);
+                r = append_object(b->bus, b->reply, path, JOBD_RUN_INTERFACE, run_vtables, run, true, &e);
+                if (r < 0)
+                        goto fail;
+        }
         bus_job_set_reader(NULL);
 
         r = sd_bus_message_close_container(b->reply);
@@ -289,7 +321,7 @@ static int on_build_slice(sd_event_source *s, uint64_t usec, void *userdata) {
         if (r < 0)
                 log_warning_errno(r, "Cannot send the GetManagedObjects() reply to %s: %m",
                                   strna(sd_bus_message_get_sender(b->call)));
-        build_free(b);
+        build_end(b);
         return 0;
 
 fail:
@@ -325,6 +357,8 @@ static int start_build(Manager *m, sd_bus *bus, sd_bus_message *call) {
                 .bus = sd_bus_ref(bus),
                 .call = sd_bus_message_ref(call),
                 .caller = c.uid,
+                .seq = ++builds_started,
+                .first_job = m->gc_cursor,
                 .next_job = m->gc_cursor,
                 .next = builds,
         };
