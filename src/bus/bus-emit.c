@@ -52,8 +52,8 @@ static sd_event_source *flush_source;
 
 /* A plan's jobs whose InterfacesAdded has not gone out yet: ranges [first, end) of ids, oldest first. They
  * go out in slices of at most ANNOUNCE_SLICE_USEC per loop iteration, each with the job's properties when
- * it is sent (so a change before that is in it, not in a PropertiesChanged of its own); a job forgotten
- * before its turn gets neither InterfacesAdded nor InterfacesRemoved. */
+ * it is sent. A GetManagedObjects() reply has these jobs too: so their PropertiesChanged and their
+ * InterfacesRemoved (a job forgotten before its turn) go out all the same. */
 typedef struct IdRange {
         uint64_t first, end;
 } IdRange;
@@ -61,13 +61,6 @@ static IdRange *unannounced;
 static size_t n_unannounced, n_unannounced_alloc;
 static sd_event_source *announce_source;
 #define ANNOUNCE_SLICE_USEC (5 * USEC_PER_MSEC)
-
-static bool is_unannounced(uint64_t id) {
-        for (size_t i = 0; i < n_unannounced; i++)
-                if (id >= unannounced[i].first && id < unannounced[i].end)
-                        return true;
-        return false;
-}
 
 static bool bus_backlogged(Manager *m, void *userdata);
 
@@ -96,9 +89,15 @@ static sd_event_source *release_source;
 /* True if the signal waits (and is queued); false if it goes out now. */
 static bool hold(HeldKind kind, uint64_t id, unsigned changes) {
         uint64_t until = bus_objects_holder(id);
+        Held *last = n_held > 0 ? &held[n_held - 1] : NULL;
 
         if (until == 0)
                 return false;
+        if (kind == HELD_CHANGED && last && last->kind == HELD_CHANGED && last->id == id &&
+            last->until == until) {
+                last->changes |= changes;       /* one job changed again and again: one entry */
+                return true;
+        }
         if (n_held >= n_held_alloc) {
                 size_t n = MAX(n_held_alloc * 2, (size_t) 64);
                 Held *a = reallocarray(held, n, sizeof(Held));
@@ -149,7 +148,10 @@ static void send_held(Manager *m, sd_bus *bus, const Held *h) {
 }
 
 /* Sends the held signals whose builds are answered, oldest first, for at most ANNOUNCE_SLICE_USEC (all, if
- * there is no source s to go on with the rest); the others stay in order. */
+ * there is no source s to go on with the rest); the others stay in order. One may go out while a build that
+ * started after it was held has the job: that reply then has the job as it was after the change, or the
+ * change is held again until it is answered. Not waiting for such builds as well keeps a client that
+ * calls GetManagedObjects() again and again from holding a signal for good. */
 static int on_release(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
         sd_bus *bus = m->observers_userdata;
@@ -158,15 +160,16 @@ static int on_release(sd_event_source *s, uint64_t usec, void *userdata) {
         unsigned k = 0;
 
         for (i = 0; i < n_held; i++) {
-                if (!bus_objects_answered(held[i].until)) {
-                        held[w++] = held[i];
-                        continue;
-                }
+                /* Each entry looked at counts, sent or not. */
                 if (s && ++k % 16 == 0 && (now(CLOCK_MONOTONIC) >= until || bus_backlogged(m, bus))) {
                         (void) sd_event_source_set_time_relative(s, bus_backlogged(m, bus) ?
                                                                  USEC_PER_MSEC : 0);
                         (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
                         break;
+                }
+                if (!bus_objects_answered(held[i].until)) {
+                        held[w++] = held[i];
+                        continue;
                 }
                 send_held(m, bus, &held[i]);
         }
@@ -296,8 +299,6 @@ static int on_flush(sd_event_source *s, void *userdata) {
                         continue;
                 changes = j->observer_changes;
                 j->observer_changes = 0;
-                if (is_unannounced(j->id))
-                        continue;       /* its InterfacesAdded will say */
                 if (!hold(HELD_CHANGED, j->id, changes))
                         emit_job_properties(bus, j->id, changes);
         }
@@ -354,10 +355,9 @@ static void emit_job_removed(Manager *m, uint64_t id, void *userdata) {
         job_path(id, path, sizeof(path));
         (void) sd_bus_emit_signal(bus, JOBD_MANAGER_PATH, JOBD_MANAGER_INTERFACE, "JobRemoved", "to", id,
                                   path);
-        if (!objects_watched() || hold(HELD_REMOVED, id, 0))
-                return;
-        /* Not announced yet: nobody was told of it (a reply that has it holds the signal above). */
-        if (!is_unannounced(id))
+        /* Also where its InterfacesAdded has not gone out yet: a GetManagedObjects() reply may have had
+         * it. */
+        if (objects_watched() && !hold(HELD_REMOVED, id, 0))
                 (void) sd_bus_emit_object_removed(bus, path);
 }
 

@@ -29,7 +29,7 @@ assert_eq queued "$(job_prop "$q" State)" "job $q, queued behind job $s"
 
 out=$(/usr/bin/python3 "$HARNESS_DIR/objects-view.py" "$BUS" view "$q" "$first" 300 2>&1) ||
         fail "objects-view.py failed: $out"
-log "$(head -2 <<<"$out" | tr '\n' ' ')"
+log "$(head -3 <<<"$out" | tr '\n' ' ')"
 early=$(awk '$1 == "removed-early" { print $2 }' <<<"$out")
 stale=$(awk '$1 == "stale" { print $2 }' <<<"$out")
 # Else the client's calls were all answered before or after the reply, and nothing was checked.
