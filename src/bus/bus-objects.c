@@ -269,17 +269,8 @@ static int on_build_slice(sd_event_source *s, uint64_t usec, void *userdata) {
 
                 if (!j)
                         continue;
-                if (++k % 32 == 0 && now(CLOCK_MONOTONIC) >= until) {
-                        bus_job_set_reader(NULL);
-                        /* The rest on the next iteration: a timer that is due at once, not a defer source,
-                         * which stays pending and so would always come before the bus's messages. */
-                        r = sd_event_source_set_time_relative(s, 0);
-                        if (r >= 0)
-                                r = sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
-                        if (r < 0)
-                                return build_fail(b, NULL, r);
-                        return 0;
-                }
+                if (++k % 32 == 0 && now(CLOCK_MONOTONIC) >= until)
+                        goto later;
                 big = b->size < REPLY_FULL_FROM;
                 b->size += job_entry_size(j, big);
                 if (b->size > REPLY_SIZE_MAX) {
@@ -293,7 +284,10 @@ static int on_build_slice(sd_event_source *s, uint64_t usec, void *userdata) {
                         goto fail;
         }
         /* The runs last, in the slice that sends the reply: a run changes with each of its jobs that ends,
-         * and so no change of a run can come between its entry and the reply. */
+         * and so no change of a run can come between its entry and the reply. In a slice of their own
+         * where the jobs took this one's time (up to MANAGER_RUNS_MAX of them). */
+        if (k >= 32 && now(CLOCK_MONOTONIC) >= until)
+                goto later;
         for (size_t i = 0; i < m->n_runs; i++) {
                 Run *run = m->runs[i];
                 char path[64];
@@ -322,6 +316,17 @@ static int on_build_slice(sd_event_source *s, uint64_t usec, void *userdata) {
                 log_warning_errno(r, "Cannot send the GetManagedObjects() reply to %s: %m",
                                   strna(sd_bus_message_get_sender(b->call)));
         build_end(b);
+        return 0;
+
+later:
+        bus_job_set_reader(NULL);
+        /* The rest on the next iteration: a timer that is due at once, not a defer source, which stays
+         * pending and so would always come before the bus's messages. */
+        r = sd_event_source_set_time_relative(s, 0);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        if (r < 0)
+                return build_fail(b, NULL, r);
         return 0;
 
 fail:
