@@ -10,7 +10,8 @@ It subscribes (so that per-job PropertiesChanged goes out) and then writes, with
 GetManagedObjects() and RemoveJob() of the done jobs FIRST to FIRST+COUNT-1, with SetPriority(7) of the
 queued job QUEUED among them. jobd reads them in that order, between the slices of the GetManagedObjects() reply, so most
 of them change a job that is in the reply already. The view starts empty: InterfacesAdded/InterfacesRemoved
-and PropertiesChanged apply as they come, and the reply's objects when it comes.
+and PropertiesChanged apply as they come (an interface that InterfacesAdded brings again is kept as it
+is, as GDBusObjectManagerClient does), and the reply's objects when it comes.
 
 Once no signal came for two seconds, it reads the objects afresh (nothing changes any more) and prints
   removed-early N   jobs removed by a RemoveJob() that returned before the reply, and in the reply
@@ -142,7 +143,10 @@ async def main(address, queued, first, count):
                     view[path] = values(ifaces)
         else:
             if msg.member == 'InterfacesAdded':
-                view[msg.body[0]] = values(msg.body[1])
+                # As GDBusObjectManagerClient: an interface the object has already is left as it is.
+                obj = view.setdefault(msg.body[0], {})
+                for iface, props in values(msg.body[1]).items():
+                    obj.setdefault(iface, props)
             elif msg.member == 'InterfacesRemoved':
                 view.pop(msg.body[0], None)
             elif msg.member == 'PropertiesChanged' and msg.path in view and msg.body[0] in COMPARED:
