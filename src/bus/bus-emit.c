@@ -64,6 +64,20 @@ static sd_event_source *announce_source;
 
 static bool bus_backlogged(Manager *m, void *userdata);
 
+/* For the sliced senders (on_announce(), on_release()), every 16 messages: true once the slice's time is up
+ * or the bus has enough to write, after arming s for the rest: at once, or in 1 ms if the bus is
+ * backlogged. */
+static bool slice_over(sd_event_source *s, Manager *m, usec_t until) {
+        sd_bus *bus = m->observers_userdata;
+        bool backlogged = bus_backlogged(m, bus);
+
+        if (!backlogged && now(CLOCK_MONOTONIC) < until)
+                return false;
+        (void) sd_event_source_set_time_relative(s, backlogged ? USEC_PER_MSEC : 0);
+        (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        return true;
+}
+
 /* A GetManagedObjects() reply is built over several loop iterations (bus-objects.c) and has each job as it
  * was when its entry went in. A signal about such a job sent before the reply reaches the caller first and
  * is undone by it: a job removed stays in the caller's view, a change is reverted. So such a signal waits
@@ -161,12 +175,8 @@ static int on_release(sd_event_source *s, uint64_t usec, void *userdata) {
 
         for (i = 0; i < n_held; i++) {
                 /* Each entry looked at counts, sent or not. */
-                if (s && ++k % 16 == 0 && (now(CLOCK_MONOTONIC) >= until || bus_backlogged(m, bus))) {
-                        (void) sd_event_source_set_time_relative(s, bus_backlogged(m, bus) ?
-                                                                 USEC_PER_MSEC : 0);
-                        (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+                if (s && ++k % 16 == 0 && slice_over(s, m, until))
                         break;
-                }
                 if (!bus_objects_answered(held[i].until)) {
                         held[w++] = held[i];
                         continue;
@@ -211,13 +221,8 @@ static int on_announce(sd_event_source *s, uint64_t usec, void *userdata) {
                 for (; r->first < r->end; r->first++) {
                         char path[64];
 
-                        if (++k % 16 == 0 && (now(CLOCK_MONOTONIC) >= until || bus_backlogged(m, bus))) {
-                                /* The rest in a while: at once, or in 1 ms if the bus has enough to write. */
-                                (void) sd_event_source_set_time_relative(s, bus_backlogged(m, bus) ?
-                                                                         USEC_PER_MSEC : 0);
-                                (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+                        if (++k % 16 == 0 && slice_over(s, m, until))
                                 return 0;
-                        }
                         if (!manager_get_job(m, r->first) || hold(HELD_ADDED, r->first, 0))
                                 continue;
                         job_path(r->first, path, sizeof(path));

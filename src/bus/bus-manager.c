@@ -290,11 +290,13 @@ static int method_list_job_details(sd_bus_message *msg, void *userdata, sd_bus_e
                         continue;
                 reveal = !m->system_mode || c.uid == 0 || c.uid == j->owner;
                 /* Bounded as every reply: an id may come many times, and an Argv is up to 256 KiB. */
-                size += 64 + bus_strv_wire_bytes(reveal ? j->spec.argv : NULL) + bus_strv_wire_bytes(j->spec.labels);
+                size += 64 + bus_strv_wire_bytes(reveal ? j->spec.argv : NULL) +
+                        bus_strv_wire_bytes(j->spec.labels);
                 if (size > REPLY_SIZE_MAX)
                         return sd_bus_error_setf(error, JOBD_ERROR_TOO_LARGE,
-                                                 "ListJobDetails() of these %zu ids would pass %u MiB, more than "
-                                                 "a bus carries; ask for fewer ids a call", n, REPLY_SIZE_MAX >> 20);
+                                                 "ListJobDetails() of these %zu ids would pass %u MiB, more "
+                                                 "than a bus carries; ask for fewer ids a call",
+                                                 n, REPLY_SIZE_MAX >> 20);
                 r = sd_bus_message_open_container(reply, 'r', "tiittasas");
                 if (r >= 0)
                         r = sd_bus_message_append(reply, "tiitt", j->id, (int32_t) j->exit_code,

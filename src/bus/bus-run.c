@@ -186,8 +186,8 @@ static int method_list_jobs(sd_bus_message *m, void *userdata, sd_bus_error *err
         q = bus_append_job_list(r->manager, reply, r->first_job, r->n_jobs);
         if (q == -E2BIG)
                 return sd_bus_error_setf(error, JOBD_ERROR_TOO_LARGE,
-                                         "ListJobs() of run %llu's %u jobs would pass %u MiB, more than a bus "
-                                         "carries; page through them with Manager.ListJobsFiltered() "
+                                         "ListJobs() of run %llu's %u jobs would pass %u MiB, more than a "
+                                         "bus carries; page through them with Manager.ListJobsFiltered() "
                                          "(filter \"Run\")",
                                          (unsigned long long) r->id, r->n_jobs, REPLY_SIZE_MAX >> 20);
         if (q < 0)

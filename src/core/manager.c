@@ -449,7 +449,8 @@ int manager_submit(Manager *m, JobSpec *spec, uid_t owner, Job **ret, char **ret
                 *ret_message = strdup(why);
                 return r;
         }
-        if (m->n_jobs >= MANAGER_JOBS_MAX || manager_quota_unfinished(m, owner) >= MANAGER_JOBS_PER_USER_MAX) {
+        if (m->n_jobs >= MANAGER_JOBS_MAX ||
+            manager_quota_unfinished(m, owner) >= MANAGER_JOBS_PER_USER_MAX) {
                 if (asprintf(ret_message, "Too many unfinished jobs for uid %u (at most %u)", (unsigned) owner,
                              MANAGER_JOBS_PER_USER_MAX) < 0)
                         *ret_message = NULL;

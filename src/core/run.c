@@ -742,7 +742,8 @@ int manager_submit_plan(Manager *m, Plan *p, uid_t owner, Run **ret, char **ret_
                 }
         }
 
-        if (m->n_jobs + n > MANAGER_JOBS_MAX || manager_quota_unfinished(m, owner) + n > MANAGER_JOBS_PER_USER_MAX) {
+        if (m->n_jobs + n > MANAGER_JOBS_MAX ||
+            manager_quota_unfinished(m, owner) + n > MANAGER_JOBS_PER_USER_MAX) {
                 (void) set_message(ret_message,
                                    "The plan's %zu jobs would be more than the %u unfinished jobs "
                                    "a user may have (or the %u jobs the daemon keeps)",
