@@ -13,18 +13,18 @@ of them change a job that is in the reply already. The view starts empty: Interf
 and PropertiesChanged apply as they come (an interface that InterfacesAdded brings again is kept as it
 is, as GDBusObjectManagerClient does), and the reply's objects when it comes.
 
-Once no signal came for two seconds, it reads the objects afresh (nothing changes any more) and prints
+Then it reads the objects afresh (nothing changes any more), waits until its view is the same (30 s at
+most: the signals that waited for the reply come after it) and prints
   removed-early N   jobs removed by a RemoveJob() that returned before the reply, and in the reply
   changed-early 0|1 the same for the SetPriority()
   stale N           objects whose view differs from the daemon's, then a line "stale-object ..." each."""
 
 import asyncio
-import importlib.metadata
 import sys
 
-import dbus_next.aio.message_bus
-from dbus_next import Message, MessageType, Variant
-from dbus_next.aio import MessageBus
+from dbus_next import MessageType, Variant
+
+from busnext import call, check, connect
 
 JOB, RUN = 'org.jobd1.Job', 'org.jobd1.Run'
 COMPARED = {JOB: ('State', 'Result', 'Priority', 'Held'), RUN: ('State', 'ResultCounts')}
@@ -32,50 +32,6 @@ SIGNALS = ("type='signal',sender='org.jobd1',path_namespace='/org/jobd1',"
            "interface='org.freedesktop.DBus.ObjectManager'",
            "type='signal',sender='org.jobd1',path_namespace='/org/jobd1',"
            "interface='org.freedesktop.DBus.Properties',member='PropertiesChanged'")
-
-
-def write_callback(self):
-    """dbus-next's _MessageWriter.write_callback(), but one that waits for the socket to take more where
-    that gives up on EAGAIN (and drops the connection): the socket fills with a few hundred calls written
-    at once. Without file descriptors, which these calls do not pass."""
-    try:
-        while True:
-            if self.buf is None:
-                if self.messages.qsize() == 0:
-                    self.loop.remove_writer(self.fd)
-                    return
-                buf, _, self.fut = self.messages.get_nowait()
-                self.buf, self.offset = memoryview(buf), 0
-            try:
-                self.offset += self.sock.send(self.buf[self.offset:])
-            except BlockingIOError:
-                return          # called again when the socket is writable
-            if self.offset < len(self.buf):
-                return
-            self.buf = None
-            dbus_next.aio.message_bus._future_set_result(self.fut, None)
-    except Exception as e:
-        dbus_next.aio.message_bus._future_set_exception(self.fut, e)
-        self.bus._finalize(e)
-
-
-# Written against the writer of Debian 12's dbus-next; another one is left as it is.
-if importlib.metadata.version('dbus-next') == '0.2.3':
-    dbus_next.aio.message_bus._MessageWriter.write_callback = write_callback
-
-
-def call(bus, path, interface, member, signature='', body=(), destination='org.jobd1', sent=None):
-    msg = Message(destination=destination, path=path, interface=interface, member=member,
-                  signature=signature, body=list(body))
-    if sent is not None:
-        sent.append(msg)        # its serial is set when it is written
-    return bus.call(msg)
-
-
-def check(reply, what):
-    if reply.message_type == MessageType.ERROR:
-        sys.exit('%s failed: %s: %s' % (what, reply.error_name, reply.body[0] if reply.body else ''))
-    return reply.body
 
 
 def values(ifaces):
@@ -88,46 +44,10 @@ def values(ifaces):
     return out
 
 
-async def main(address, queued, first, count):
-    bus = await MessageBus(bus_address=address).connect()
-    arrived = []        # the signals and replies, in the order they arrived (seen before dbus-next's own)
-    last_signal = [asyncio.get_running_loop().time()]
-
-    def on_message(msg):
-        if msg.message_type == MessageType.SIGNAL and msg.sender != 'org.freedesktop.DBus':
-            arrived.append(msg)
-            last_signal[0] = asyncio.get_running_loop().time()
-        elif msg.message_type in (MessageType.METHOD_RETURN, MessageType.ERROR):
-            arrived.append(msg)
-        return None
-
-    bus.add_message_handler(on_message)
-    for rule in SIGNALS:
-        check(await call(bus, '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'AddMatch', 's', (rule,),
-                         destination='org.freedesktop.DBus'), 'AddMatch()')
-    check(await call(bus, '/org/jobd1', 'org.jobd1.Manager', 'Subscribe'), 'Subscribe()')
-
-    # All written before the first reply is read: each task writes its message when it starts, in order.
-    sent = []
-    objects = asyncio.ensure_future(call(bus, '/org/jobd1', 'org.freedesktop.DBus.ObjectManager',
-                                         'GetManagedObjects', sent=sent))
-    removes, prio, prio_msg = [], None, []
-    for i in range(first, first + count):
-        removes.append(asyncio.ensure_future(call(bus, '/org/jobd1', 'org.jobd1.Manager', 'RemoveJob', 't',
-                                                  (i,), sent=sent)))
-        if i == first + count // 4:     # once the reply has the queued job, as a rule
-            prio = asyncio.ensure_future(call(bus, '/org/jobd1/job/%d' % queued, JOB, 'SetPriority', 'i',
-                                              (7,), sent=prio_msg))
-    sent += prio_msg
-    reply = check(await objects, 'GetManagedObjects()')[0]
-    check(await prio, 'SetPriority(7) of job %d' % queued)
-    for i, f in zip(range(first, first + count), removes):
-        check(await f, 'RemoveJob(%d)' % i)
-
-    loop = asyncio.get_running_loop()
-    while loop.time() < last_signal[0] + 2.0:
-        await asyncio.sleep(0.2)
-
+def apply(arrived, sent, reply):
+    """The view of a client that applies the messages in arrived in order, with the reply to sent[0]
+    among them; also how many jobs a RemoveJob() (sent[1:-1]) removed before that reply though it had them,
+    and whether the SetPriority() (sent[-1]) returned before it."""
     objects_serial, prio_serial = sent[0].serial, sent[-1].serial
     removed_by = {m.serial: '/org/jobd1/job/%d' % m.body[0] for m in sent[1:-1]}
     view, removed_before_reply, removed_early, prio_before_reply = {}, set(), 0, False
@@ -154,12 +74,59 @@ async def main(address, queued, first, count):
                 for name, v in msg.body[1].items():
                     if name in COMPARED[msg.body[0]]:
                         obj[name] = v.value
+    return {path: v for path, v in view.items() if v}, removed_early, prio_before_reply
 
-    truth_bus = await MessageBus(bus_address=address).connect()
+
+async def main(address, queued, first, count):
+    bus = await connect(address)
+    arrived = []        # the signals and replies, in the order they arrived (seen before dbus-next's own)
+
+    def on_message(msg):
+        if (msg.message_type == MessageType.SIGNAL and msg.sender != 'org.freedesktop.DBus') or \
+           msg.message_type in (MessageType.METHOD_RETURN, MessageType.ERROR):
+            arrived.append(msg)
+        return None
+
+    bus.add_message_handler(on_message)
+    for rule in SIGNALS:
+        check(await call(bus, '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'AddMatch', 's', (rule,),
+                         destination='org.freedesktop.DBus'), 'AddMatch()')
+    check(await call(bus, '/org/jobd1', 'org.jobd1.Manager', 'Subscribe'), 'Subscribe()')
+
+    # All written before the first reply is read: each task writes its message when it starts, in order.
+    sent = []
+    objects = asyncio.ensure_future(call(bus, '/org/jobd1', 'org.freedesktop.DBus.ObjectManager',
+                                         'GetManagedObjects', sent=sent))
+    removes, prio, prio_msg = [], None, []
+    for i in range(first, first + count):
+        removes.append(asyncio.ensure_future(call(bus, '/org/jobd1', 'org.jobd1.Manager', 'RemoveJob', 't',
+                                                  (i,), sent=sent)))
+        if i == first + count // 4:     # once the reply has the queued job, as a rule
+            prio = asyncio.ensure_future(call(bus, '/org/jobd1/job/%d' % queued, JOB, 'SetPriority', 'i',
+                                              (7,), sent=prio_msg))
+    sent += prio_msg
+    reply = check(await objects, 'GetManagedObjects()')[0]
+    check(await prio, 'SetPriority(7) of job %d' % queued)
+    for i, f in zip(range(first, first + count), removes):
+        check(await f, 'RemoveJob(%d)' % i)
+
+    # Nothing changes any more: what the daemon has now is what the view must come to once the signals
+    # that waited for the reply are in. Waited for up to 30 s, looking at each message as it comes.
+    truth_bus = await connect(address)
     truth = check(await call(truth_bus, '/org/jobd1', 'org.freedesktop.DBus.ObjectManager',
                              'GetManagedObjects'), 'the last GetManagedObjects()')[0]
     truth = {path: values(ifaces) for path, ifaces in truth.items() if values(ifaces)}
-    view = {path: v for path, v in view.items() if v}
+    loop = asyncio.get_running_loop()
+    deadline, seen = loop.time() + 30, -1
+    while True:
+        if len(arrived) != seen:
+            seen = len(arrived)
+            view, removed_early, prio_before_reply = apply(arrived[:seen], sent, reply)
+            if view == truth:
+                break
+        if loop.time() >= deadline:
+            break
+        await asyncio.sleep(0.05)
     stale = sorted(set(view) ^ set(truth)) + sorted(p for p in set(view) & set(truth) if view[p] != truth[p])
     queued_path = '/org/jobd1/job/%d' % queued
     print('removed-early %d' % removed_early)
@@ -173,7 +140,7 @@ async def main(address, queued, first, count):
 
 
 async def submit(address, count):
-    bus = await MessageBus(bus_address=address).connect()
+    bus = await connect(address)
     spec = {'Argv': Variant('as', ['true'])}
     calls = [asyncio.ensure_future(call(bus, '/org/jobd1', 'org.jobd1.Manager', 'Submit', 'a{sv}', (spec,)))
              for _ in range(count)]

@@ -10,27 +10,17 @@ sent. Prints "run <id> <path>" and then "cancelled" once both calls returned."""
 import asyncio
 import sys
 
-from dbus_next import Message, MessageType, Variant
-from dbus_next.aio import MessageBus
+from dbus_next import Variant
+
+from busnext import call, check, connect
 
 
 def job(name, argv):
     return {'Name': Variant('s', name), 'Argv': Variant('as', argv)}
 
 
-def call(bus, path, interface, member, signature='', body=()):
-    return bus.call(Message(destination='org.jobd1', path=path, interface=interface, member=member,
-                            signature=signature, body=list(body)))
-
-
-def check(reply, what):
-    if reply.message_type == MessageType.ERROR:
-        sys.exit('%s failed: %s: %s' % (what, reply.error_name, reply.body[0] if reply.body else ''))
-    return reply.body
-
-
 async def main(address, n):
-    bus = await MessageBus(bus_address=address).connect()
+    bus = await connect(address)
     runs, = check(await call(bus, '/org/jobd1', 'org.jobd1.Manager', 'ListRuns'), 'ListRuns()')
     expect = max((r[0] for r in runs), default=0) + 1
     path = '/org/jobd1/run/%d' % expect
